@@ -1,0 +1,1 @@
+"""Backends compile a RuleSet and run it: interpreter (explanations) first; others follow."""

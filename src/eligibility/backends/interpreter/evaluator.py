@@ -1,0 +1,184 @@
+"""The interpreter backend: one profile, every rule, a full explanation of each decision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from ...facts.flatten import UNKNOWN, Facts
+from ...facts.money import round_fen
+from ...groups import winner
+from ...model import expr as x
+from ...model.rule import Rule
+from ...results import Instalment, OutOfScope, RuleResult, Status
+from . import ops
+from .ops import under
+from .trace import Env, Trace, evaluate
+
+U = UNKNOWN
+
+
+def param_values(rule: Rule, as_of: date) -> dict[str, Any] | None:
+    """The rule's parameters at as_of; None when one has no value then (the rule is not in force)."""
+    values: dict[str, Any] = {}
+    for name, param in rule.params.items():
+        pv = param.at(as_of)
+        if pv is None:
+            return None
+        values[name] = pv.value.value  # type: ignore[attr-defined]
+    return values
+
+
+def in_force(rule: Rule, as_of: date) -> OutOfScope | None:
+    if not rule.effective.contains(as_of):
+        return OutOfScope(rule, f"{as_of} 不在施行期（{rule.effective.describe()}）内",
+                          f"{as_of} is outside its effective period ({rule.effective.describe('en')})")
+    if param_values(rule, as_of) is None:
+        return OutOfScope(rule, f"{as_of} 没有适用的参数取值（该期政策未施行）",
+                          f"no parameter value applies on {as_of} (not in force then)")
+    return None
+
+
+def scope(rule: Rule, facts: Facts, env: Env) -> OutOfScope | tuple[Trace, ...]:
+    """Is the firm (or its matter) within the rule's reach? Out of scope, or the traces that decide it
+    (an UNKNOWN trace makes the rule undetermined)."""
+    for name in sorted(rule.scenarios):
+        if facts.values.get(f"scenario.{name}", U) is not True:
+            return OutOfScope(rule, f"不涉及该事项（scenario.{name}）", f"no such matter in the profile (scenario.{name})")
+    traces: list[Trace] = []
+    j = rule.jurisdiction
+    if j.prefix:
+        path = "region_code"
+        if j.by and facts.values.get(f"scenario.{j.by}.region_code", U) not in (U, None):
+            path = f"scenario.{j.by}.region_code"
+        node = x.Under(x.Field(path), (j.prefix,))
+        t = Trace(node, under(facts.values.get(path, U), (j.prefix,), "region"), (evaluate(node.operand, env),))
+        if t.value is False:
+            return OutOfScope(rule, f"不在适用地区（{j.name}）", f"outside its jurisdiction ({j.name})")
+        if t.value is U:
+            t.missing = (path,)
+        traces.append(t)
+    if j.development_zone:
+        zone = facts.values.get("development_zone", U)
+        zt = Trace(x.Compare((x.Field("development_zone"), x.Literal(j.development_zone)), ("==",)),
+                   U if zone is U else zone == j.development_zone, missing=("development_zone",) if zone is U else ())
+        if zt.value is False:
+            return OutOfScope(rule, f"不在{j.development_zone}", f"not in {j.development_zone}")
+        traces.append(zt)
+    return tuple(traces)
+
+
+def _received(rule: Rule, facts: Facts, as_of: date) -> int | None:
+    """The year this one-off (or this year's instalment) was already received, if recorded."""
+    if not (rule.benefit.once or rule.benefit.schedule):
+        return None
+    received = facts.values.get("benefits_received", U)
+    if received is U or received is None:
+        return None
+    for b in received:
+        if b.get("rule_id") == rule.id and (rule.benefit.once or b.get("year") == as_of.year):
+            return int(b["year"])
+    return None
+
+
+def _amount(rule: Rule, env: Env) -> tuple[Any, Trace | None, Instalment | None, tuple[str, str] | None]:
+    """(amount or UNKNOWN or None, its trace, the instalment, a reason the schedule refuses)."""
+    b = rule.benefit
+    if b.amount is None:
+        return None, None, None, None
+    t = evaluate(b.amount, env)
+    value = t.value
+    if b.cap is not None and value is not U and value is not None:
+        cap = evaluate(b.cap, env)
+        capped = ops.minmax("min", [value, cap.value])
+        t = Trace(x.Call("min", (b.amount, b.cap)), capped, (t, cap), cap.missing if capped is U else ())
+        value = capped
+    if b.schedule is None or value is U or value is None:
+        return (value if value is U or value is None else round_fen(value)), t, None, None
+    start = evaluate(b.schedule.start, env)
+    if start.value is U or start.value is None:
+        t = Trace(t.node, U, (t, start), start.missing or (b.schedule.start_text,))
+        return U, t, None, None
+    index = env.as_of.year - start.value.year + 1
+    n = b.schedule.count
+    total = round_fen(value)
+    if not 1 <= index <= n:
+        zh = f"分{n}年兑现，自{start.value.year}年起；{env.as_of.year}年{'尚未开始' if index < 1 else '已不在兑现期内'}"
+        en = f"paid over {n} years from {start.value.year}; {env.as_of.year} is {'before' if index < 1 else 'after'} the schedule"
+        return None, t, Instalment(index, n, total, start.value.year), (zh, en)
+    part = round_fen(total / n)
+    amount = total - part * (n - 1) if index == n else part
+    return amount, t, Instalment(index, n, total, start.value.year), None
+
+
+def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfScope:
+    """Decide one rule for one firm, keeping every trace for the explanation."""
+    out = in_force(rule, as_of)
+    if out is not None:
+        return out
+    env = Env(facts, as_of, param_values(rule, as_of) or {})
+    scoped = scope(rule, facts, env)
+    if isinstance(scoped, OutOfScope):
+        return scoped
+    trace = evaluate(rule.when, env)
+    values = [trace.value, *(s.value for s in scoped)]
+    missing: list[str] = []
+    for t in (*scoped, trace):
+        missing.extend(m for m in t.missing if m not in missing)
+    presumed = tuple(dict.fromkeys((*trace.presumed, *(p for s in scoped for p in s.presumed))))
+    result = RuleResult(rule, Status.INELIGIBLE, trace=trace, scope_traces=scoped, presumed=presumed,
+                        amount_kind=rule.benefit.kind if rule.benefit.amount is not None else None, as_of=as_of)
+    if False in values:
+        return result
+    received = _received(rule, facts, as_of)
+    if received is not None:
+        result.received_year = received
+        result.reason = (f"已于{received}年享受", f"already received in {received}")
+        return result
+    amount, amount_trace, instalment, refusal = _amount(rule, env)
+    result.amount_trace, result.instalment = amount_trace, instalment
+    if refusal is not None:
+        result.reason = refusal
+        return result
+    if U in values:
+        result.status = Status.UNDETERMINED
+        result.missing = tuple(missing)
+    else:
+        result.status = Status.ELIGIBLE
+    if amount is U:
+        assert amount_trace is not None
+        result.missing = tuple(dict.fromkeys((*result.missing, *amount_trace.missing)))
+    else:
+        result.amount = amount
+    return result
+
+
+def resolve_groups(results: Iterable[RuleResult]) -> None:
+    """Apply 就高不重复 in place: in each group only the winner stays eligible."""
+    by_group: dict[str, list[RuleResult]] = {}
+    for r in results:
+        if r.rule.group:
+            by_group.setdefault(r.rule.group, []).append(r)
+    for members in by_group.values():
+        eligible = [r for r in members if r.status == Status.ELIGIBLE]
+        if not eligible:
+            continue
+        best = winner([(r.rule, r.amount) for r in eligible])
+        for r in eligible:
+            if r.rule is not best:
+                r.status = Status.SUPERSEDED
+                r.superseded_by = best.id
+        best_result = next(r for r in eligible if r.rule is best)
+        best_result.outranks = tuple(r.rule_id for r in eligible if r.rule is not best)
+
+
+def evaluate_all(rules: Iterable[Rule], facts: Facts, as_of: date) -> tuple[list[RuleResult], list[OutOfScope]]:
+    results: list[RuleResult] = []
+    skipped: list[OutOfScope] = []
+    for rule in rules:
+        r = evaluate_rule(rule, facts, as_of)
+        (skipped if isinstance(r, OutOfScope) else results).append(r)  # type: ignore[arg-type]
+    resolve_groups(results)
+    return results, skipped
+

@@ -1,0 +1,549 @@
+"""Render evaluation traces as text a non-programmer can follow (zh/en), and as JSON-ready dicts.
+
+Every condition is shown with the firm's value, the threshold and the outcome
+("营业收入 2,500万元 ≥ 2,000万元 ✓"); failed thresholds say how far the firm is from passing
+("还差 200万元"); unknown facts are named; presumptions are stated as assumptions.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .backends.interpreter.trace import Trace
+from .facts.codes import division_name, region_name, section_name
+from .facts.derived import DERIVED
+from .facts.fields import registry
+from .facts.flatten import UNKNOWN
+from .facts.labels import enum_label
+from .facts.money import format_money, format_number, format_rate
+from .model import expr as x
+from .model.rule import Rule
+from .results import Evaluation, RuleResult, Status
+
+U = UNKNOWN
+MARK = {True: "✓", False: "✗"}
+OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
+
+
+def _mark(value: Any) -> str:
+    return MARK.get(value, "？") if isinstance(value, bool) or value is U else ""
+
+
+# -- value kinds and formatting --------------------------------------------------------------
+def kind_of(node: x.Node, rule: Rule | None) -> str:
+    """How a node's value should be written: money, rate, person, date, bool, enum, code:industry..."""
+    if isinstance(node, x.Literal):
+        v = node.value
+        if node.unit == "percent":
+            return "rate"
+        if node.unit:
+            return node.unit
+        return {bool: "bool", str: "str", date: "date", Decimal: "number"}.get(type(v), "value")
+    if isinstance(node, (x.Field, x.ItemField)):
+        path = node.path if isinstance(node, x.Field) else f"{node.list_path}[].{node.name}"
+        t = registry()[path].type
+        if t.kind == "number":
+            return t.unit or "number"
+        return f"code:{t.code}" if t.kind == "code" else t.kind
+    if isinstance(node, x.Derived):
+        return DERIVED[node.name].type.kind
+    if isinstance(node, x.Param) and rule is not None:
+        values = rule.params[node.name].values
+        return kind_of(values[0].value, rule) if values else "value"
+    if isinstance(node, x.AsOf):
+        return "date"
+    if isinstance(node, x.Arith):
+        left, right = kind_of(node.left, rule), kind_of(node.right, rule)
+        if "date" in (left, right):
+            return "date"
+        if node.op == "/" and left == right == "money":
+            return "number"
+        return "money" if "money" in (left, right) else left if left not in ("number", "rate") else right
+    if isinstance(node, x.Call):
+        if node.func == "year":
+            return "number"
+        if node.func == "lookup":
+            return kind_of(node.args[1].items[1], rule)  # type: ignore[attr-defined]
+        if node.func in ("min", "max", "round_fen", "tiered"):
+            return kind_of(node.args[0], rule)
+        return "bool"
+    if isinstance(node, x.Quantifier):
+        return "count" if node.func == "count" else kind_of(node.body, rule) if node.func == "sum" else "bool"
+    if isinstance(node, x.IfElse):
+        return kind_of(node.then, rule)
+    if isinstance(node, x.Neg):
+        return kind_of(node.item, rule)
+    return "bool"
+
+
+def format_value(value: Any, kind: str, lang: str = "zh") -> str:
+    if value is U:
+        return "未知" if lang != "en" else "unknown"
+    if value is None:
+        return "无" if lang != "en" else "none"
+    if isinstance(value, bool):
+        return ("yes" if value else "no") if lang == "en" else ("是" if value else "否")
+    if isinstance(value, x.Duration):
+        unit_zh = {"day": "天", "month": "个月", "year": "年"}[value.unit]
+        return f"{value.amount} {value.unit}s" if lang == "en" else f"{value.amount}{unit_zh}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if kind == "money" and isinstance(value, Decimal):
+        return format_money(value, lang)
+    if kind == "rate" and isinstance(value, Decimal):
+        return format_rate(value)
+    if isinstance(value, (Decimal, int)):
+        return format_number(value, kind if kind not in ("number", "value") else None, lang)
+    if kind == "code:industry":
+        name = division_name(value, lang) if len(value) >= 3 else section_name(value, lang)
+        return f"{value}（{name}）" if name and lang != "en" else f"{value} ({name})" if name else value
+    if kind == "code:region":
+        name = region_name(value, lang)
+        return f"{value}（{name}）" if name and lang != "en" else f"{value} ({name})" if name else value
+    if kind == "enum":
+        label = enum_label(value, lang)
+        return label if label != str(value) else str(value)
+    return str(value)
+
+
+class _Renderer:
+    """Renders one rule's traces in one language."""
+
+    def __init__(self, rule: Rule | None, lang: str) -> None:
+        self.rule, self.lang = rule, lang
+        self.en = lang == "en"
+
+    def t(self, zh: str, en: str) -> str:
+        return en if self.en else zh
+
+    def label(self, node: x.Node) -> str:
+        if isinstance(node, x.Field):
+            return registry()[node.path].label(self.lang)
+        if isinstance(node, x.ItemField):
+            return registry()[f"{node.list_path}[].{node.name}"].label(self.lang)
+        if isinstance(node, x.Derived):
+            return DERIVED[node.name].label(self.lang)
+        if isinstance(node, x.Param):
+            return self.t(f"参数 {node.name}", f"parameter {node.name}")
+        if isinstance(node, x.AsOf):
+            return self.t("评估日期", "evaluation date")
+        return ""
+
+    def value(self, trace: Trace) -> str:
+        return format_value(trace.value, kind_of(trace.node, self.rule), self.lang)
+
+    def operand(self, trace: Trace) -> str:
+        """An operand with its label and value ("营业收入 2,500万元"); constants as themselves."""
+        node = trace.node
+        if isinstance(node, x.Literal):
+            if isinstance(node.value, str):
+                return format_value(node.value, "enum", self.lang)
+            return self.value(trace)
+        if isinstance(node, (x.Field, x.ItemField, x.Derived, x.AsOf)):
+            return f"{self.label(node)} {self.value(trace)}"
+        if isinstance(node, x.Param):
+            return f"{self.value(trace)}{self.param_basis(node.name)}"
+        return self.expr(trace)
+
+    def param_basis(self, name: str) -> str:
+        if self.rule is None or self.as_of is None:
+            return ""
+        pv = self.rule.params[name].at(self.as_of)
+        if pv is None or not pv.basis:
+            return ""
+        return self.t(f"（{pv.basis}）", f" ({pv.basis})")
+
+    as_of: date | None = None
+
+    def expr(self, trace: Trace) -> str:
+        """An expression with values, no outcome mark."""
+        node = trace.node
+        kids = trace.children
+        if isinstance(node, x.Compare):
+            equality = self._equality(node, kids)
+            if equality is not None:
+                return equality
+            parts = [self.operand(kids[0])] if kids else []
+            for op, kid in zip(node.ops, kids[1:]):
+                parts.append(OPS[op])
+                parts.append(self.operand(kid))
+            if len(kids) < len(node.operands):
+                return " ".join(parts)
+            return " ".join(parts)
+        if isinstance(node, x.Under):
+            names = []
+            for code in node.codes:
+                system = kind_of(node.operand, self.rule)
+                names.append(format_value(code, system, self.lang))
+            rel = self.t("不属于" if node.negated else "属于", "not under" if node.negated else "under")
+            return f"{self.operand(kids[0])} {rel} {self.t('、', ', ').join(names)}"
+        if isinstance(node, x.InList):
+            rel = self.t("不在" if node.negated else "属于", "not in" if node.negated else "in")
+            items = self.t("、", ", ").join(self.operand(k) for k in kids[1:])
+            return f"{self.operand(kids[0])} {rel} [{items}]"
+        if isinstance(node, (x.And, x.Or)):
+            joiner = self.t(" 且 ", " and ") if isinstance(node, x.And) else self.t(" 或 ", " or ")
+            return joiner.join(f"({self.expr(k)} {_mark(k.value)})" for k in kids)
+        if isinstance(node, x.Not):
+            return self.t(f"并非（{self.expr(kids[0])}）", f"not ({self.expr(kids[0])})")
+        if isinstance(node, x.Clause):
+            return self.expr(kids[0]) if kids else node.text
+        if isinstance(node, x.Derived):
+            note = trace.note[1 if self.en else 0] if trace.note else ""
+            sep = ": " if self.en else "："
+            return f"{self.label(node)}{sep}{self.value(trace)}" + (f"（{note}）" if note and not self.en else f" ({note})" if note else "")
+        if isinstance(node, (x.Field, x.ItemField, x.AsOf, x.Param, x.Literal)):
+            return self.operand(trace)
+        if isinstance(node, x.Arith):
+            op = {"*": "×", "/": "÷"}.get(node.op, node.op)
+            return f"{self._paren(kids[0])} {op} {self._paren(kids[1])}"
+        if isinstance(node, x.Neg):
+            return f"-{self._paren(kids[0])}"
+        if isinstance(node, x.IfElse):
+            return self.t("条件取值 ", "conditional ") + self.value(trace)
+        if isinstance(node, x.Call):
+            return self.call(trace)
+        if isinstance(node, x.Quantifier):
+            return self.quantifier(trace)
+        return self.value(trace)
+
+    def _equality(self, node: x.Compare, kids: tuple[Trace, ...]) -> str | None:
+        """``field == "value"`` reads as "增值税纳税人类型：小规模纳税人（应为…）", not "a = b"."""
+        if len(node.ops) != 1 or node.ops[0] not in ("==", "!=") or len(kids) != 2:
+            return None
+        fact, const = kids
+        if isinstance(fact.node, x.Literal):
+            fact, const = const, fact
+        if not isinstance(const.node, x.Literal) or isinstance(const.node.value, Decimal) or isinstance(fact.node, x.Literal):
+            return None
+        label = self.label(fact.node) or self.expr(fact)
+        actual = self.value(fact)
+        expected = format_value(const.node.value, "enum", self.lang)
+        holds = fact.value == const.node.value
+        if node.ops[0] == "==" and holds or node.ops[0] == "!=" and not holds and fact.value is not U:
+            return f"{label}：{actual}" if not self.en else f"{label}: {actual}"
+        need = self.t("应为" if node.ops[0] == "==" else "不应为", "required" if node.ops[0] == "==" else "must not be")
+        return f"{label}：{actual}（{need} {expected}）" if not self.en else f"{label}: {actual} ({need} {expected})"
+
+    def _paren(self, trace: Trace) -> str:
+        text = self.expr(trace)
+        return f"({text})" if isinstance(trace.node, x.Arith) else text
+
+    def call(self, trace: Trace) -> str:
+        node, kids = trace.node, trace.children
+        assert isinstance(node, x.Call)
+        f = node.func
+        if f == "within" and self.as_of is not None:
+            d = kids[1].value
+            return self.t(f"{self.operand(kids[0])} 在评估日前{format_value(d, 'duration')}内",
+                          f"{self.operand(kids[0])} within {format_value(d, 'duration', 'en')} before the evaluation date")
+        if f == "in_year" and self.as_of is not None:
+            return self.t(f"{self.operand(kids[0])} 在{self.as_of.year}年内", f"{self.operand(kids[0])} in {self.as_of.year}")
+        if f == "known":
+            return self.t(f"{self.label(kids[0].node)}已知", f"{self.label(kids[0].node)} is known")
+        if f == "exists":
+            return self.t(f"有{self.label(kids[0].node)}记录", f"has a {self.label(kids[0].node)} record")
+        if f == "year":
+            return self.t(f"{self.operand(kids[0])} 的年份", f"year of {self.operand(kids[0])}")
+        if f in ("tiered", "lookup"):
+            base = self.operand(kids[0])
+            pairs = [f"[{self.operand(a)}, {self.operand(b)}]" for a, b in zip(kids[1::2], kids[2::2])]
+            name = self.t("分档累进" if f == "tiered" else "按档取值", "brackets" if f == "tiered" else "lookup")
+            return f"{name}({base}; {' '.join(pairs)}) = {self.value(trace)}"
+        args = self.t("，", ", ").join(self.operand(k) for k in kids)
+        return f"{f}({args}) = {self.value(trace)}"
+
+    def quantifier(self, trace: Trace) -> str:
+        node = trace.node
+        assert isinstance(node, x.Quantifier)
+        spec = registry()[node.list_path]
+        what = spec.label(self.lang)
+        if trace.value is U and not trace.children:
+            return self.t(f"{what}：未知", f"{what}: unknown")
+        if node.func == "any":
+            hit = next((k for k in trace.children if k.value is True), None)
+            if hit is not None:
+                return self.t(f"{what}中有一项满足：{self.expr(hit)}", f"one of {what} matches: {self.expr(hit)}")
+            n = len(trace.children)
+            return self.t(f"{what}（共{n}项）中没有一项满足条件", f"none of {n} {what} matches")
+        if node.func == "all":
+            return self.t(f"{what}各项均须满足（共{len(trace.children)}项）", f"all {what} must match ({len(trace.children)})")
+        if node.func == "count":
+            return self.t(f"{what}中满足条件的项数 = {self.value(trace)}", f"number of {what} matching = {self.value(trace)}")
+        return self.t(f"{what}合计 = {self.value(trace)}", f"total over {what} = {self.value(trace)}")
+
+    # -- distance to a threshold ----------------------------------------------------------------
+    def distance(self, trace: Trace) -> list[dict[str, Any]]:
+        """For a failed numeric comparison: how far the firm is from passing, per failing pair."""
+        node = trace.node
+        if not isinstance(node, x.Compare) or trace.value is not False or len(trace.children) != len(node.operands):
+            return []
+        out = []
+        for op, a, b in zip(node.ops, trace.children, trace.children[1:]):
+            if op in ("==", "!="):
+                continue
+            va, vb = a.value, b.value
+            if not (isinstance(va, Decimal | int) and isinstance(vb, Decimal | int)) or isinstance(va, bool):
+                continue
+            ok = {"<": va < vb, "<=": va <= vb, ">": va > vb, ">=": va >= vb}[op]
+            if ok:
+                continue
+            varying, fixed, op2 = (a, b, op) if _is_fact(a.node) else (b, a, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op])
+            if not _is_fact(varying.node):
+                continue
+            v, threshold = Decimal(varying.value), Decimal(fixed.value)
+            gap = abs(threshold - v)
+            kind = kind_of(varying.node, self.rule)
+            out.append({
+                "field": _path(varying.node), "value": v, "threshold": threshold, "op": op2, "gap": gap,
+                "kind": kind, "label": self.label(varying.node),
+            })
+        return out
+
+    def distance_text(self, d: dict[str, Any]) -> str:
+        gap = format_value(d["gap"], d["kind"], self.lang)
+        label = d["label"]
+        if d["op"] == ">=":
+            return self.t(f"{label}还差 {gap}", f"{label} is {gap} short")
+        if d["op"] == ">":
+            return self.t(f"{label}须超过门槛，至少还差 {gap} 以上", f"{label} must exceed the threshold: more than {gap} short")
+        if d["op"] == "<=":
+            return self.t(f"{label}超出 {gap}", f"{label} is {gap} over")
+        return self.t(f"{label}须低于门槛，超出 {gap}（含等于）", f"{label} must be below the threshold: {gap} over (or equal)")
+
+
+def _is_fact(node: x.Node) -> bool:
+    return isinstance(node, (x.Field, x.Derived, x.ItemField)) or (
+        isinstance(node, (x.Arith, x.Quantifier)) and any(isinstance(n, (x.Field, x.ItemField)) for n in x.walk(node))
+    )
+
+
+def _path(node: x.Node) -> str:
+    if isinstance(node, x.Field):
+        return node.path
+    if isinstance(node, x.ItemField):
+        return f"{node.list_path}[].{node.name}"
+    if isinstance(node, x.Derived):
+        return node.name
+    return next((n.path for n in x.walk(node) if isinstance(n, x.Field)), "")
+
+
+# -- clauses ------------------------------------------------------------------------------------
+def clauses(trace: Trace | None) -> list[Trace]:
+    """The conditions as written (Clause traces) in order, through all/any/not structure."""
+    if trace is None:
+        return []
+    if isinstance(trace.node, x.Clause):
+        return [trace]
+    out: list[Trace] = []
+    for kid in trace.children:
+        out.extend(clauses(kid))
+    return out
+
+
+def failed_clauses(result: RuleResult) -> list[Trace]:
+    return [c for c in clauses(result.trace) if c.value is False]
+
+
+def _field_label(path: str, lang: str) -> str:
+    spec = registry().get(path)
+    if spec is None:
+        return path
+    return f"{spec.label(lang)}（{path}）" if lang != "en" else f"{spec.label(lang)} ({path})"
+
+
+def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
+    node = trace.node
+    assert isinstance(node, x.Clause)
+    label = node.label_en if r.en else node.label_zh
+    body = r.expr(trace)
+    head = f"{indent}{_mark(trace.value)} " + (f"{label}（{body}）" if label and not r.en else f"{label} ({body})" if label else body)
+    lines = [head]
+    inner = trace.children[0] if trace.children else None
+    for d in r.distance(inner) if inner is not None else []:
+        lines.append(f"{indent}    → {r.distance_text(d)}")
+    for path in trace.presumed:
+        spec = registry()[path]
+        assert spec.presume is not None
+        lines.append(f"{indent}    " + r.t(f"（假设：{spec.presume.zh}）", f"(assumed: {spec.presume.en})"))
+    return lines
+
+
+def _structure_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
+    """Conditions with their all/any/not structure, one line per written condition."""
+    node = trace.node
+    if isinstance(node, x.Clause):
+        return _clause_lines(r, trace, indent)
+    if isinstance(node, (x.And, x.Or)):
+        if indent.strip() == "" and isinstance(node, x.And) and len(indent) <= 4:
+            return [line for kid in trace.children for line in _structure_lines(r, kid, indent)]
+        head = r.t("以下全部满足：" if isinstance(node, x.And) else "以下任一满足：",
+                   "all of:" if isinstance(node, x.And) else "any of:")
+        lines = [f"{indent}{_mark(trace.value)} {head}"]
+        for kid in trace.children:
+            lines.extend(_structure_lines(r, kid, indent + "    "))
+        return lines
+    if isinstance(node, x.Not):
+        lines = [f"{indent}{_mark(trace.value)} " + r.t("不得满足：", "must not hold:")]
+        for kid in trace.children:
+            lines.extend(_structure_lines(r, kid, indent + "    "))
+        return lines
+    return [f"{indent}{_mark(trace.value)} {r.expr(trace)}"]
+
+
+def amount_text(result: RuleResult, lang: str) -> str | None:
+    r = _Renderer(result.rule, lang)
+    b = result.rule.benefit
+    if b.amount is None:
+        return b.description.get(lang) if b.description else None
+    if result.amount is None:
+        if result.status in (Status.ELIGIBLE, Status.UNDETERMINED) and result.missing:
+            return r.t("金额待定（缺少计算所需数据）", "amount pending (data needed to compute it is missing)")
+        return None
+    money = format_money(result.amount, lang)
+    if result.instalment is not None:
+        i = result.instalment
+        return r.t(f"{money}（第{i.index}期，共{i.count}期，合计{format_money(i.total)}，自{i.start_year}年起）",
+                   f"{money} (instalment {i.index} of {i.count}, {format_money(i.total, 'en')} in all, from {i.start_year})")
+    if result.amount_kind == "up_to":
+        return r.t(f"最高 {money}（不超过）", f"up to {money}")
+    return money
+
+
+def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = None) -> str:
+    """One rule's decision as text: status, amount, each condition, gaps, missing facts, citation."""
+    rule = result.rule
+    r = _Renderer(rule, lang)
+    r.as_of = as_of or result.as_of
+    title = rule.title.get(lang)
+    lines = [f"【{result.status.label(lang)}】{title}（{rule.id}）" if not r.en
+             else f"[{result.status.label(lang)}] {title} ({rule.id})"]
+    amount = amount_text(result, lang)
+    if amount:
+        lines.append(r.t(f"  待遇：{amount}", f"  benefit: {amount}"))
+    if result.superseded_by:
+        lines.append(r.t(f"  被 {result.superseded_by} 取代：同组就高不重复，只享受金额最高的一项",
+                         f"  superseded by {result.superseded_by}: within the group only the highest applies"))
+    if result.outranks:
+        lines.append(r.t(f"  同组就高：本项优先于 {'、'.join(result.outranks)}",
+                         f"  highest in its group: takes precedence over {', '.join(result.outranks)}"))
+    lines.append(r.t("  条件：", "  conditions:"))
+    for st in result.scope_traces:
+        lines.append("    " + _mark(st.value) + " " + r.t("适用地区：", "jurisdiction: ") + r.expr(st))
+    if result.trace is not None:
+        lines.extend(_structure_lines(r, result.trace, "    "))
+    if result.amount_trace is not None and rule.benefit.amount is not None and not isinstance(
+            result.amount_trace.node, x.Literal):
+        lines.append(r.t(f"  金额计算：{r.expr(result.amount_trace)} = {r.value(result.amount_trace)}",
+                         f"  amount: {r.expr(result.amount_trace)} = {r.value(result.amount_trace)}"))
+    if result.reason:
+        lines.append("  " + (result.reason[1] if r.en else result.reason[0]))
+    if result.missing:
+        names = r.t("、", ", ").join(_field_label(m, lang) for m in result.missing)
+        lines.append(r.t(f"  缺少数据：{names}", f"  missing data: {names}"))
+        if rule.group and result.status == Status.UNDETERMINED:
+            lines.append(r.t(f"  （补齐后可能在互斥组 {rule.group} 中胜出）",
+                             f"  (once known, it could outrank the winner of group {rule.group})"))
+    lines.append(r.t("  依据：", "  source: ") + rule.source.cite(lang))
+    return "\n".join(lines)
+
+
+def render_evaluation(ev: Evaluation, lang: str = "zh", include_ineligible: bool = True) -> str:
+    en = lang == "en"
+    who = ev.name or ev.entity_id or ("the enterprise" if en else "该企业")
+    head = (f"Policy check for {who} as of {ev.as_of}" if en else f"{who} 政策匹配结果（评估日期 {ev.as_of}）")
+    lines = [head, "=" * 40]
+    order = {Status.ELIGIBLE: 0, Status.UNDETERMINED: 1, Status.SUPERSEDED: 2, Status.INELIGIBLE: 3, Status.ERROR: 4}
+    shown = [res for res in ev.results if include_ineligible or res.status != Status.INELIGIBLE]
+    shown.sort(key=lambda res: (order[res.status], -(res.amount or 0), res.rule_id))
+    counts = {s: len(ev.by_status(s.value)) for s in order}
+    total = format_money(ev.total(), lang)
+    lines.append(
+        f"eligible {counts[Status.ELIGIBLE]} (total {total}), undetermined {counts[Status.UNDETERMINED]}, "
+        f"superseded {counts[Status.SUPERSEDED]}, not eligible {counts[Status.INELIGIBLE]}" if en else
+        f"符合 {counts[Status.ELIGIBLE]} 项（合计 {total}），待定 {counts[Status.UNDETERMINED]} 项，"
+        f"被取代 {counts[Status.SUPERSEDED]} 项，不符合 {counts[Status.INELIGIBLE]} 项"
+    )
+    for res in shown:
+        lines.append("")
+        lines.append(render_result(res, lang, ev.as_of))
+    p = ev.provenance
+    lines.append("")
+    lines.append(
+        f"eligibility {p['version']} · rule set {p['ruleset_hash'][:12]} · as of {p['as_of']}" if en else
+        f"eligibility {p['version']} · 规则集 {p['ruleset_hash'][:12]} · 评估日期 {p['as_of']}"
+    )
+    return "\n".join(lines)
+
+
+def _json_value(value: Any) -> Any:
+    if value is U:
+        return None
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, x.Duration):
+        return f"{value.amount} {value.unit}"
+    return value
+
+
+def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
+    node = trace.node
+    assert isinstance(node, x.Clause)
+    inner = trace.children[0] if trace.children else None
+    return {
+        "condition": node.text,
+        "label": (node.label_en if r.en else node.label_zh),
+        "outcome": None if trace.value is U else trace.value,
+        "text": r.expr(trace),
+        "missing": list(trace.missing),
+        "presumed": list(trace.presumed),
+        "distance": [
+            {k: _json_value(v) for k, v in d.items() if k not in ("kind",)} | {"text": r.distance_text(d)}
+            for d in (r.distance(inner) if inner is not None else [])
+        ],
+        "line": node.line,
+    }
+
+
+def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
+    rule = result.rule
+    r = _Renderer(rule, lang)
+    r.as_of = as_of
+    src = rule.source
+    return {
+        "rule_id": rule.id,
+        "title": rule.title.get(lang),
+        "status": result.status.value,
+        "amount": None if result.amount is None else f"{result.amount:.2f}",
+        "amount_kind": result.amount_kind,
+        "benefit": amount_text(result, lang),
+        "instalment": None if result.instalment is None else {
+            "index": result.instalment.index, "count": result.instalment.count,
+            "total": f"{result.instalment.total:.2f}", "start_year": result.instalment.start_year},
+        "superseded_by": result.superseded_by,
+        "missing": list(result.missing),
+        "conditions": [_clause_dict(r, c) for c in clauses(result.trace)],
+        "reason": None if result.reason is None else result.reason[1 if r.en else 0],
+        "kind": rule.kind, "mode": rule.mode, "basis": rule.basis, "group": rule.group,
+        "citation": {
+            "document": src.document_title or src.document.title, "number": src.document.number,
+            "issuer": src.document.issuer, "clause": src.clause, "quote": src.quote,
+        },
+        "explanation": render_result(result, lang, as_of),
+    }
+
+
+def evaluation_dict(ev: Evaluation, lang: str = "zh") -> dict[str, Any]:
+    return {
+        "entity_id": ev.entity_id,
+        "name": ev.name,
+        "as_of": ev.as_of.isoformat(),
+        "provenance": dict(ev.provenance),
+        "total": f"{ev.total():.2f}",
+        "results": [result_dict(res, lang, ev.as_of) for res in ev.results],
+        "out_of_scope": [{"rule_id": o.rule_id, "reason": o.en if lang == "en" else o.zh} for o in ev.out_of_scope],
+    }

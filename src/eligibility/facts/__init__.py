@@ -1,0 +1,1 @@
+"""Facts about enterprises: the profile schema, field registry, derived facts and official codes."""

@@ -1,0 +1,133 @@
+"""Derived facts: classes that policies speak of, computed from raw profile fields and as_of.
+
+Each derived fact is a pure function of flat facts and ``as_of`` with its thresholds held as data,
+returns UNKNOWN together with the raw fields that would decide it, and explains itself in
+Chinese and English. Rules name them like fields (``is_industrial``, ``is_small_low_profit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..lang.types import BOOL, Type
+from .codes import industry_section
+from .flatten import UNKNOWN, Facts
+from .money import format_money
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedValue:
+    """A derived fact's value (or UNKNOWN), the raw fields it still needs, and its explanation."""
+
+    value: Any
+    missing: tuple[str, ...] = ()
+    zh: str = ""
+    en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedFact:
+    name: str
+    type: Type
+    label_zh: str
+    label_en: str
+    reads: tuple[str, ...]
+    compute: Callable[[Facts, date], DerivedValue]
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_en if lang == "en" else self.label_zh
+
+
+DERIVED: dict[str, DerivedFact] = {}
+
+
+def derived_fact(name: str, type_: Type, label_zh: str, label_en: str, reads: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """Register a derived fact under ``name`` (decorator)."""
+
+    def register(fn: Callable[[Facts, date], DerivedValue]) -> Callable[[Facts, date], DerivedValue]:
+        DERIVED[name] = DerivedFact(name, type_, label_zh, label_en, reads, fn)
+        return fn
+
+    return register
+
+
+def evaluate_derived(name: str, facts: Facts, as_of: date) -> DerivedValue:
+    """The derived fact ``name`` for these facts at ``as_of``, cached on the facts."""
+    key = (name, as_of)
+    cached = facts.derived_cache.get(key)
+    if cached is None:
+        cached = facts.derived_cache[key] = DERIVED[name].compute(facts, as_of)
+    return cached  # type: ignore[no-any-return]
+
+
+INDUSTRIAL_SECTIONS = ("B", "C", "D")
+
+
+@derived_fact("is_industrial", BOOL, "工业企业", "industrial enterprise", ("industry_code",))
+def _is_industrial(facts: Facts, as_of: date) -> DerivedValue:
+    code = facts.get("industry_code")
+    if code is UNKNOWN or code is None:
+        return DerivedValue(UNKNOWN, ("industry_code",), "行业代码未知", "industry code unknown")
+    section = industry_section(code)
+    yes = section in INDUSTRIAL_SECTIONS
+    return DerivedValue(
+        yes, (),
+        f"行业门类 {section}{'属于' if yes else '不属于'}工业（B采矿、C制造、D电力热力燃气及水）",
+        f"industry section {section} {'is' if yes else 'is not'} industrial (B, C, D)",
+    )
+
+
+@derived_fact("is_individual_business", BOOL, "个体工商户", "individual business", ("uscc",))
+def _is_individual_business(facts: Facts, as_of: date) -> DerivedValue:
+    code = facts.get("uscc")
+    if code is UNKNOWN or code is None:
+        return DerivedValue(UNKNOWN, ("uscc",), "统一社会信用代码未知", "USCC unknown")
+    yes = code.startswith("92")
+    return DerivedValue(
+        yes, (), f"统一社会信用代码前两位为 {code[:2]}（92 为个体工商户）",
+        f"USCC starts with {code[:2]} (92 = individual business)",
+    )
+
+
+def _in_register(facts: Facts, as_of: date, register: str) -> tuple[Any, tuple[str, ...]]:
+    base = f"registers.{register}"
+    present = facts.get(base)
+    if present is UNKNOWN:
+        return UNKNOWN, (base,)
+    if present is None:
+        return False, ()
+    entered, left = facts.get(f"{base}.entered_on"), facts.get(f"{base}.left_on")
+    if entered is UNKNOWN:
+        return UNKNOWN, (f"{base}.entered_on",)
+    if entered is not None and entered > as_of:
+        return False, ()
+    if left is UNKNOWN:
+        return UNKNOWN, (f"{base}.left_on",)
+    return (left is None or left > as_of), ()
+
+
+@derived_fact(
+    "is_above_scale_industrial", BOOL, "规模以上工业企业", "above-scale industrial enterprise",
+    ("registers.above_scale_industrial", "registers.above_scale_industrial.entered_on",
+     "registers.above_scale_industrial.left_on", "revenue"),
+)
+def _is_above_scale_industrial(facts: Facts, as_of: date) -> DerivedValue:
+    member, missing = _in_register(facts, as_of, "above_scale_industrial")
+    revenue = facts.get("revenue")
+    beside_zh = beside_en = ""
+    if isinstance(revenue, Decimal):
+        over = revenue >= 20_000_000
+        beside_zh = f"；营业收入 {format_money(revenue)} {'≥' if over else '<'} 2,000万元（仅供参考，以名录为准）"
+        beside_en = f"; revenue {format_money(revenue, 'en')} {'≥' if over else '<'} CNY 20,000,000 (for reference; the register decides)"
+    if member is UNKNOWN:
+        return DerivedValue(UNKNOWN, missing, "规上工业名录信息未知" + beside_zh,
+                            "above-scale register membership unknown" + beside_en)
+    return DerivedValue(
+        member, (),
+        ("在规上工业名录中" if member else "不在规上工业名录中") + beside_zh,
+        ("in the above-scale industrial register" if member else "not in the above-scale industrial register") + beside_en,
+    )

@@ -1,0 +1,120 @@
+"""Exact money: parsing profile values into Decimal yuan, rounding to the fen, formatting for people.
+
+A float is read by its shortest representation (``repr``) and accepted only when that has at most
+two decimals, so 19999999.0 is 19,999,999 yuan and 0.123 is refused. Strings may carry Chinese
+units (``"2500万"``, ``"1.5亿元"``) and thousands separators.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN = Decimal("0.01")
+_UNITS = {"": Decimal(1), "元": Decimal(1), "万": Decimal(10_000), "万元": Decimal(10_000), "亿": Decimal(10**8), "亿元": Decimal(10**8)}
+_MONEY_TEXT = re.compile(r"^\s*([+-]?[\d,，]*\.?\d+)\s*(亿元|万元|亿|万|元)?\s*$")
+
+
+class MoneyValueError(ValueError):
+    """A value cannot be read as exact money; the message is bilingual."""
+
+
+def parse_money(value: object) -> Decimal:
+    """Read ``value`` as an exact amount of yuan (Decimal, at most two decimals).
+
+    >>> parse_money("2500万"), parse_money(19999999.0), parse_money("1,234.50")
+    (Decimal('25000000'), Decimal('19999999'), Decimal('1234.50'))
+    """
+    if isinstance(value, bool):
+        raise MoneyValueError(f"金额不能是布尔值 {value!r} / money cannot be a boolean ({value!r})")
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise MoneyValueError(f"金额无效：{value!r} / not a valid amount: {value!r}")
+        amount = Decimal(repr(value))
+    elif isinstance(value, str):
+        m = _MONEY_TEXT.match(value)
+        if not m:
+            raise MoneyValueError(
+                f"无法识别的金额 {value!r}（示例：1234.56、2500万、1.5亿元）"
+                f" / cannot read {value!r} as money (e.g. 1234.56, 2500万, 1.5亿元)"
+            )
+        try:
+            amount = Decimal(m.group(1).replace(",", "").replace("，", "")) * _UNITS[m.group(2) or ""]
+        except InvalidOperation:
+            raise MoneyValueError(f"无法识别的金额 {value!r} / cannot read {value!r} as money") from None
+    else:
+        raise MoneyValueError(
+            f"金额应为数字或数字字符串，实际为 {type(value).__name__} / money must be a number or a numeric string,"
+            f" got {type(value).__name__}"
+        )
+    if not amount.is_finite():
+        raise MoneyValueError(f"金额无效：{value!r} / not a valid amount: {value!r}")
+    if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
+        raise MoneyValueError(
+            f"金额 {value!r} 精确到分以下（最多两位小数） / amount {value!r} has more than two decimals (finer than a fen)"
+        )
+    return _canonical(amount)
+
+
+def _canonical(amount: Decimal) -> Decimal:
+    """One canonical form per value, so equal amounts print alike (``2.5E+7`` → ``25000000``)."""
+    if amount == amount.to_integral_value():
+        return amount.quantize(Decimal(1))
+    return amount.quantize(FEN)
+
+
+def round_fen(amount: Decimal) -> Decimal:
+    """Round to the fen, half up (the rounding a rule states)."""
+    return _canonical(amount.quantize(FEN, rounding=ROUND_HALF_UP))
+
+
+def parse_rate(value: object) -> Decimal:
+    """Read a rate: ``0.0365``, ``"3.65%"`` or a Decimal; floats through their repr."""
+    if isinstance(value, bool):
+        raise MoneyValueError(f"比率不能是布尔值 / a rate cannot be a boolean ({value!r})")
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return Decimal(value.strip()[:-1]) / 100
+        except InvalidOperation:
+            raise MoneyValueError(f"无法识别的比率 {value!r} / cannot read {value!r} as a rate") from None
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    try:
+        return Decimal(str(value)) if isinstance(value, (int, str)) else Decimal(value)  # type: ignore[arg-type]
+    except (InvalidOperation, TypeError):
+        raise MoneyValueError(f"无法识别的比率 {value!r} / cannot read {value!r} as a rate") from None
+
+
+def _group(d: Decimal, places: int) -> str:
+    text = f"{d:,.{places}f}"
+    if places and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_money(amount: Decimal, lang: str = "zh") -> str:
+    """Money as a person reads it: ``2,500万元`` / ``1,234.56元``; English ``CNY 25,000,000``."""
+    if lang == "en":
+        return "CNY " + (f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}")
+    if abs(amount) >= 10_000 and amount % 100 == 0:
+        return _group(amount / 10_000, 2) + "万元"
+    return (f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}") + "元"
+
+
+def format_number(value: Decimal | int, unit: str | None = None, lang: str = "zh") -> str:
+    """A plain number with its unit label (``120人``, ``315 kVA``, ``2年``)."""
+    text = _group(Decimal(value), 4) if not isinstance(value, int) else f"{value:,}"
+    labels_zh = {"person": "人", "kVA": "千伏安", "year": "年", "month": "个月", "count": "个"}
+    labels_en = {"person": " persons", "kVA": " kVA", "year": " years", "month": " months", "count": ""}
+    if unit is None:
+        return text
+    return text + (labels_en if lang == "en" else labels_zh).get(unit, "")
+
+
+def format_rate(value: Decimal) -> str:
+    """A rate as a percentage: ``0.2`` → ``20%``."""
+    return _group(value * 100, 4) + "%"

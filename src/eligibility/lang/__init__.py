@@ -1,0 +1,1 @@
+"""The rule expression language: parser and type checker."""

@@ -1,0 +1,1 @@
+"""The immutable model: expression nodes and rules. Free of any execution."""

@@ -1,0 +1,230 @@
+"""Rules and rule sets: the immutable model every backend compiles. No execution here."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..errors import UnknownRuleError, suggest
+from . import expr as x
+
+KINDS = ("grant", "tax", "price", "fee", "loan", "access", "service")
+MODES = ("auto", "apply")
+BASES = ("recognition", "threshold")
+AMOUNT_KINDS = ("exact", "up_to", "instalment")
+NATIONAL = "000000"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A text in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """An effective period, both ends inclusive; None is open."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def contains(self, d: date) -> bool:
+        return (self.start is None or self.start <= d) and (self.end is None or d <= self.end)
+
+    def describe(self, lang: str = "zh") -> str:
+        s = self.start.isoformat() if self.start else ("…" if lang == "en" else "不限")
+        e = self.end.isoformat() if self.end else ("open" if lang == "en" else "长期")
+        return f"{s} – {e}" if lang == "en" else f"{s} 至 {e}"
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction:
+    """Where a rule applies: a region code and everything under it, optionally a development zone.
+
+    ``by`` names a scenario whose ``region_code`` decides instead of the firm's (procurement is
+    judged where it is held).
+    """
+
+    code: str = NATIONAL
+    name: str = "全国"
+    development_zone: str | None = None
+    by: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        """The significant prefix of the code ("530800" → "5308"; national → "")."""
+        code = self.code
+        while code.endswith("00"):
+            code = code[:-2]
+        return code
+
+    @property
+    def level(self) -> int:
+        """0 national, 1 province, 2 city, 3 county, 4 development zone: higher is more local."""
+        return len(self.prefix) // 2 + (1 if self.development_zone else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A source policy document (one rule file)."""
+
+    title: str
+    issuer: str
+    number: str | None
+    date: date | None
+    jurisdiction: Jurisdiction
+    effective: Period
+    file: str
+    source_text: str | None = None  # the document's full text, where the pack ships it
+
+    def __str__(self) -> str:
+        return self.title + (f"（{self.number}）" if self.number else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The citation: document, clause and the quoted sentence (verbatim)."""
+
+    document: Document
+    clause: str
+    quote: str
+    document_title: str | None = None  # a rule in a baseline pack may cite another document
+
+    def cite(self, lang: str = "zh") -> str:
+        title = self.document_title or str(self.document)
+        return f"《{title}》{self.clause}：“{self.quote}”" if lang != "en" else f"{title}, clause {self.clause}: “{self.quote}”"
+
+
+@dataclass(frozen=True, slots=True)
+class ParamValue:
+    start: date
+    value: x.Node
+    basis: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A threshold or rate that changes over time, read at as_of. ``values`` sorted by start."""
+
+    name: str
+    values: tuple[ParamValue, ...]
+    end: date | None = None
+
+    def at(self, as_of: date) -> ParamValue | None:
+        i = bisect.bisect_right([v.start for v in self.values], as_of)
+        if i == 0 or (self.end is not None and as_of > self.end):
+            return None
+        return self.values[i - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Instalments: ``count`` yearly parts, year 1 being the year of the ``start`` date."""
+
+    count: int
+    start: x.Node
+    start_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Benefit:
+    """What an eligible firm gets. ``amount`` is None for non-money benefits (access, service)."""
+
+    amount: x.Node | None = None
+    amount_text: str | None = None
+    kind: str = "exact"
+    cap: x.Node | None = None
+    once: bool = False
+    schedule: Schedule | None = None
+    description: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    status: str
+    amount: Any = None  # Decimal, or None meaning "no amount"; MISSING means "not checked"
+    check_amount: bool = False
+    missing: tuple[str, ...] | None = None
+    explanation: tuple[str, ...] = ()
+    superseded_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTest:
+    """A policy writer's example: a (partial) profile, a date and the expected result."""
+
+    name: str
+    as_of: date
+    profile: Mapping[str, Any]
+    expect: Expectation
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: Text
+    source: Source
+    kind: str
+    mode: str
+    basis: str
+    effective: Period
+    jurisdiction: Jurisdiction
+    when: x.Node
+    benefit: Benefit
+    group: str | None = None
+    priority: int = 0
+    notes: str = ""
+    params: Mapping[str, Parameter] = field(default_factory=dict)
+    tests: tuple[RuleTest, ...] = ()
+    file: str = ""
+    line: int = 0
+    scenarios: frozenset[str] = frozenset()
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+class RuleSet(Mapping[str, Rule]):
+    """An immutable set of rules by id, with the documents they came from and a content hash."""
+
+    def __init__(self, rules: list[Rule], documents: list[Document], digest: str) -> None:
+        self._rules = {r.id: r for r in rules}
+        self.documents = tuple(documents)
+        self.hash = digest
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        try:
+            return self._rules[rule_id]
+        except KeyError:
+            raise UnknownRuleError(rule_id, suggest(rule_id, self._rules)) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __repr__(self) -> str:
+        return f"<RuleSet {len(self)} rules, {len(self.documents)} documents, hash {self.hash[:12]}>"
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(self._rules.values())
+
+    def groups(self) -> dict[str, tuple[Rule, ...]]:
+        """Exclusive groups (就高不重复) by name, each with its member rules."""
+        out: dict[str, list[Rule]] = {}
+        for rule in self._rules.values():
+            if rule.group:
+                out.setdefault(rule.group, []).append(rule)
+        return {g: tuple(rs) for g, rs in out.items()}

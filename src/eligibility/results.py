@@ -1,0 +1,147 @@
+"""Results of an evaluation: statuses, per-rule results with explanations, and the whole evaluation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .backends.interpreter.trace import Trace
+    from .model.rule import Rule
+
+
+class Status(str, Enum):
+    """A rule's outcome for one firm (a str, so ``r.status == "eligible"`` works)."""
+
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    UNDETERMINED = "undetermined"
+    SUPERSEDED = "superseded"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def label(self, lang: str = "zh") -> str:
+        zh = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少数据）",
+              "superseded": "符合但被更优政策取代（就高不重复）", "error": "出错"}
+        en = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined (data missing)",
+              "superseded": "eligible but superseded (highest applies, no stacking)", "error": "error"}
+        return (en if lang == "en" else zh)[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+    """Which part of a schedule is due in as_of's year: ``index`` of ``count``, ``total`` in all."""
+
+    index: int
+    count: int
+    total: Decimal
+    start_year: int
+
+
+@dataclass(slots=True)
+class RuleResult:
+    """One rule's decision for one firm, with everything needed to explain and audit it."""
+
+    rule: Rule
+    status: Status
+    amount: Decimal | None = None
+    amount_kind: str | None = None
+    instalment: Instalment | None = None
+    superseded_by: str | None = None
+    missing: tuple[str, ...] = ()
+    trace: Trace | None = None
+    amount_trace: Trace | None = None
+    scope_traces: tuple[Trace, ...] = ()
+    received_year: int | None = None
+    reason: tuple[str, str] | None = None  # (zh, en): why not eligible beyond the conditions, or the error
+    presumed: tuple[str, ...] = ()
+    outranks: tuple[str, ...] = field(default_factory=tuple)
+    as_of: date | None = None
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+    @property
+    def explanation(self) -> str:
+        """The explanation in Chinese (``explain("en")`` for English)."""
+        return self.explain("zh")
+
+    def explain(self, lang: str = "zh") -> str:
+        from .explain import render_result
+
+        return render_result(self, lang)
+
+    def failed(self) -> list[Trace]:
+        """The conditions (as written) that failed, in order."""
+        from .explain import failed_clauses
+
+        return failed_clauses(self)
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        from .explain import result_dict
+
+        return result_dict(self, lang)
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfScope:
+    """A rule left out of the results (not in force, another jurisdiction, no such matter), and why."""
+
+    rule: Rule
+    zh: str
+    en: str
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+
+@dataclass(slots=True)
+class Evaluation:
+    """All in-scope rule results for one firm at one date, with provenance."""
+
+    results: list[RuleResult]
+    as_of: date
+    entity_id: str | None
+    name: str | None
+    provenance: dict[str, str]
+    out_of_scope: list[OutOfScope] = field(default_factory=list)
+
+    def __getitem__(self, rule_id: str) -> RuleResult:
+        for r in self.results:
+            if r.rule_id == rule_id:
+                return r
+        from .errors import UnknownRuleError, suggest
+
+        raise UnknownRuleError(rule_id, suggest(rule_id, [r.rule_id for r in self.results]))
+
+    def by_status(self, status: str) -> list[RuleResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def eligible(self) -> list[RuleResult]:
+        return self.by_status("eligible")
+
+    def total(self) -> Decimal:
+        """Money the firm can receive from eligible rules (caps counted at their cap)."""
+        return sum((r.amount for r in self.eligible if r.amount is not None), Decimal(0))
+
+    def explain(self, lang: str = "zh", include_ineligible: bool = True) -> str:
+        from .explain import render_evaluation
+
+        return render_evaluation(self, lang, include_ineligible)
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        from .explain import evaluation_dict
+
+        return evaluation_dict(self, lang)
+
+    def to_json(self, lang: str = "zh", indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=indent)
