@@ -162,7 +162,8 @@ class ProfileError(EligibilityError):
         super().__init__(zh, en, field=field, **details)
 
     def location(self) -> str:
-        return f"{self.field}: " if self.field else ""
+        # a combined report already names each field on its own line
+        return f"{self.field}: " if self.field and "fields" not in self.details else ""
 
 
 class CodeError(ProfileError, ValueError):

@@ -467,9 +467,9 @@ def _load_rule(ctx: _FileContext, raw: Any, mark: Mark, document: Document,
     juris = document.jurisdiction
     if model.jurisdiction is not None:
         juris = _jurisdiction(ctx, model.jurisdiction, b.mark("jurisdiction")) or juris
-    tests = b.tests(model.tests or [], _mark_at(raw, ("tests",)), ctx.name)
+    tests = b.tests(model.tests or [], raw.get("tests"), ctx.name)
     if model.id in sibling_tests:
-        tests += b.tests(sibling_tests[model.id], _mark_at(sibling_raw, ("tests", model.id)),
+        tests += b.tests(sibling_tests[model.id], sibling_raw["tests"][model.id],
                          str(ctx.path.with_name(ctx.path.stem + ".tests.yaml")))
     if not b.ok or when is None:
         return None

@@ -8,6 +8,7 @@ Text is rendered later (:mod:`eligibility.explain`), so evaluation stays cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -63,10 +64,23 @@ def _literal(node: x.Literal, env: Env) -> Trace:
     return Trace(node, node.value)
 
 
+@cache
+def _ancestors(path: str) -> tuple[str, ...]:
+    """``a.b.c`` → ``("a", "a.b")``: the records above a field, outermost first."""
+    parts = path.split(".")
+    return tuple(".".join(parts[:i]) for i in range(1, len(parts)))
+
+
+def missing_fact(facts: Facts, path: str) -> str:
+    """The fact a data team must supply for an unknown ``path``: its outermost unknown record."""
+    values = facts.values
+    return next((a for a in _ancestors(path) if a not in values), path)
+
+
 def _field(node: x.Field, env: Env) -> Trace:
     value = env.facts.values.get(node.path, U)
     if value is U:
-        return Trace(node, U, missing=(node.path,))
+        return Trace(node, U, missing=(missing_fact(env.facts, node.path),))
     if node.path in env.facts.presumed:
         return Trace(node, value, presumed=(node.path,))
     return Trace(node, value)

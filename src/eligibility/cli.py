@@ -1,0 +1,336 @@
+"""The ``eligibility`` command: match one firm, score a register, inspect and check rules.
+
+Every command explains itself with ``--help``; errors are printed in Chinese and English (or the
+``--lang`` chosen) and exit non-zero: 1 for failed checks, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .errors import EligibilityError, RuleSetError
+
+app = typer.Typer(
+    name="eligibility",
+    help="惠企政策可执行化：按规则判断企业可享受的政策并给出解释。\n\n"
+    "Executable enterprise-support policy: decide which measures a firm qualifies for, and why.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+rules_app = typer.Typer(help="查看规则 / inspect rules: list, show, schema, facts.", no_args_is_help=True)
+profile_app = typer.Typer(help="企业画像 / enterprise profiles: schema.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+app.add_typer(profile_app, name="profile")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+RulesOpt = Annotated[
+    Optional[list[str]],  # noqa: UP007 - typer needs Optional here
+    typer.Option("--rules", "-r", help="规则文件、文件夹或内置规则包名（可多次给出；默认全部内置规则包）。"
+                 " Rule file, folder or bundled pack name (repeatable; default: all bundled packs)."),
+]
+AsOfOpt = Annotated[
+    Optional[str],  # noqa: UP007
+    typer.Option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）。Evaluation date (default: today)."),
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh|en. Output language.")]
+
+
+def _fail(exc: EligibilityError, lang: str, code: int = 2) -> None:
+    if isinstance(exc, RuleSetError):
+        for e in exc.errors:
+            err.print(e.message(lang), markup=False, highlight=False)
+        n = len(exc.errors)
+        err.print(f"{n} error(s)" if lang == "en" else f"共 {n} 处错误", style="bold red")
+    else:
+        text = exc.message(lang) if lang in ("zh", "en") else str(exc)
+        err.print(text, markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in ("zh", "en"):
+        err.print(f"--lang 只能是 zh 或 en / --lang must be zh or en, got {lang!r}")
+        raise typer.Exit(2)
+    return lang
+
+
+def _load(rules: list[str] | None, lang: str):  # type: ignore[no-untyped-def]
+    from .io.rules import load_rules
+
+    try:
+        return load_rules(*(rules or []))
+    except EligibilityError as exc:
+        _fail(exc, lang)
+
+
+def _as_of(value: str | None, lang: str) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"--as-of 应为 YYYY-MM-DD，实际为 {value!r} / --as-of must be YYYY-MM-DD, got {value!r}")
+        raise typer.Exit(2) from None
+
+
+def _read_profile(path: Path) -> Any:
+    from .io.yamlload import load_yaml
+
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        return json.loads(text)
+    return load_yaml(text, str(path))
+
+
+@app.command()
+def match(
+    profile: Annotated[Path, typer.Argument(help="企业画像文件（JSON 或 YAML）。Profile file (JSON or YAML).",
+                                            exists=True, dir_okay=False)],
+    rules: RulesOpt = None,
+    as_of: AsOfOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
+    lang: LangOpt = "zh",
+    only_eligible: Annotated[bool, typer.Option("--only-eligible", help="只显示符合、待定和被取代的政策。"
+                                                " Hide rules the firm does not qualify for.")] = False,
+) -> None:
+    """为一家企业匹配政策并解释每项判断。Match one firm against the rules and explain every decision."""
+    _check_lang(lang)
+    from .engine import Engine
+
+    ruleset = _load(rules, lang)
+    try:
+        data = _read_profile(profile)
+        ev = Engine(ruleset).evaluate(data, _as_of(as_of, lang))
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        err.print(f"{profile}: 无法读取画像 / cannot read the profile: {exc}")
+        raise typer.Exit(2) from None
+    if fmt == "json":
+        out.print_json(ev.to_json(lang))
+    elif fmt == "text":
+        out.print(ev.explain(lang, include_ineligible=not only_eligible), markup=False, highlight=False)
+    else:
+        err.print(f"--format 只能是 text 或 json / --format must be text or json, got {fmt!r}")
+        raise typer.Exit(2)
+
+
+@app.command()
+def score(
+    input: Annotated[Path, typer.Argument(help="企业名录（CSV，每行一家企业，列名为画像字段，嵌套字段用点号）。"
+                                          " Register file (CSV; one firm per row, dotted column names).",
+                                          exists=True, dir_okay=False)],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="结果文件 .csv 或 .parquet（默认 <输入名>.scored.csv）。"  # noqa: UP007
+                                                   " Output file (default: <input>.scored.csv).")] = None,
+    rules: RulesOpt = None,
+    as_of: AsOfOpt = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """为整个企业名录打分，输出长表与按政策汇总。Score a register: long table plus a per-rule summary.
+
+    每一输入行都有交代：无效行输出 status=error 及原因与行号。Every input row is accounted for:
+    a bad row yields status=error with the reason and its row number.
+    """
+    _check_lang(lang)
+    import pandas as pd
+
+    from .engine import SCORE_COLUMNS, Engine, summarize
+
+    ruleset = _load(rules, lang)
+    day = _as_of(as_of, lang)
+    if input.suffix.lower() != ".csv":
+        err.print("目前支持 CSV 输入 / only CSV input is supported so far", style="red")
+        raise typer.Exit(2)
+    frame = pd.read_csv(input, dtype=str, keep_default_na=False)
+    engine = Engine(ruleset)
+    rows: list[dict[str, Any]] = []
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=err, transient=False) as progress:
+        task = progress.add_task("scoring" if lang == "en" else "打分中", total=len(frame), rate="")
+        last = 0
+        for row in engine.iter_score(frame, day, start_row=1):
+            rows.append(row)
+            if row["row"] != last:
+                last = row["row"]
+                elapsed = progress.tasks[0].elapsed or 0
+                rate = f"{last / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+                progress.update(task, completed=last, rate=rate)
+        progress.update(task, completed=len(frame))
+    scored = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    scored.attrs["rows_read"] = len(frame)
+    target = output or Path(input.name).with_suffix(".scored.csv")
+    summary = summarize(scored, ruleset)
+    _write(scored, target)
+    summary_path = target.with_name(target.stem + ".summary.csv")
+    summary.to_csv(summary_path, index=False)
+    _print_summary(summary, lang, engine.provenance(day))
+    en = lang == "en"
+    a = summary.attrs
+    out.print(
+        (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
+         f"{a['rows_no_rule']}") if en else
+        (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
+        markup=False,
+    )
+    out.print((f"written: {target}, {summary_path}") if en else f"已写出：{target}、{summary_path}", markup=False)
+
+
+def _write(scored: Any, target: Path) -> None:
+    frame = scored.copy()
+    frame["amount"] = frame["amount"].map(lambda a: None if a is None or a != a else f"{a:.2f}")
+    if target.suffix.lower() == ".parquet":
+        frame.to_parquet(target, index=False)
+    else:
+        frame["missing"] = frame["missing"].map(lambda m: ";".join(m) if isinstance(m, list) else m)
+        frame.to_csv(target, index=False)
+
+
+def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
+    from .facts.money import format_money
+
+    en = lang == "en"
+    table = Table(title="per-rule summary" if en else "按政策汇总",
+                  caption=f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
+                          f"as of {provenance['as_of']}")
+    for col in (("rule", "政策"), ("eligible", "符合"), ("undetermined", "待定"), ("superseded", "被取代"),
+                ("ineligible", "不符合"), ("budget (eligible total)", "预算影响（符合合计）")):
+        table.add_column(col[0] if en else col[1], justify="right" if col[0] != "rule" else "left")
+    for rec in summary.to_dict("records"):
+        table.add_row(rec["rule_id"], str(rec["eligible"]), str(rec["undetermined"]), str(rec["superseded"]),
+                      str(rec["ineligible"]), format_money(rec["amount_total"], lang))
+    out.print(table)
+
+
+@app.command()
+def lint(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"  # noqa: UP007
+                                                         " Rule files, folders or packs (default: bundled).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
+    lang: LangOpt = "zh",
+) -> None:
+    """检查规则文件：一次报告所有加载错误（文件:行:列与提示）。Check rule files: every load error at once."""
+    _check_lang(lang)
+    from .io.rules import load_rules
+
+    try:
+        ruleset = load_rules(*(paths or []))
+    except RuleSetError as exc:
+        if fmt == "json":
+            out.print_json(json.dumps([{
+                "file": e.file, "line": e.line, "col": e.col, "rule_id": e.rule_id, "severity": "error",
+                "message": e.zh if lang == "zh" else e.en, "hint": e.hint_zh if lang == "zh" else e.hint_en,
+            } for e in exc.errors], ensure_ascii=False))
+            raise typer.Exit(1) from None
+        _fail(exc, lang, code=1)
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    n = len(ruleset)
+    if fmt == "json":
+        out.print_json("[]")
+    else:
+        out.print(f"{n} rules OK" if lang == "en" else f"{n} 条规则检查通过", markup=False)
+
+
+@app.command("test")
+def test_cmd(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"  # noqa: UP007
+                                                         " Rule files, folders or packs (default: bundled).")] = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """运行规则文件中的示例测试（tests:）。Run the examples written in rule files (tests:)."""
+    _check_lang(lang)
+    from .testing.runner import run_rule_tests
+
+    ruleset = _load(paths, lang)
+    outcomes = run_rule_tests(ruleset)
+    failed = [o for o in outcomes if not o.passed]
+    for o in failed:
+        out.print(o.report(lang), markup=False, highlight=False)
+    passed = len(outcomes) - len(failed)
+    out.print(f"{passed} passed, {len(failed)} failed", markup=False)
+    if failed or not outcomes:
+        raise typer.Exit(1)
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOpt = None, as_of: AsOfOpt = None, lang: LangOpt = "zh") -> None:
+    """列出规则（给出 --as-of 时只列当日施行的）。List rules (only those in force on --as-of, if given)."""
+    _check_lang(lang)
+    ruleset = _load(rules, lang)
+    day = _as_of(as_of, lang) if as_of else None
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    for col in ("title" if lang == "en" else "名称", "kind", "mode", "basis", "group", "effective"):
+        table.add_column(col)
+    for r in ruleset.rules:
+        if day is not None and not r.effective.contains(day):
+            continue
+        table.add_row(r.id, r.title.get(lang), r.kind, r.mode, r.basis, r.group or "", r.effective.describe(lang))
+    out.print(table)
+
+
+@rules_app.command("show")
+def rules_show(rule_id: Annotated[str, typer.Argument(help="规则 id / rule id")], rules: RulesOpt = None,
+               lang: LangOpt = "zh") -> None:
+    """显示一条规则：条件、待遇、出处与说明。Show one rule: conditions, benefit, citation and notes."""
+    _check_lang(lang)
+    ruleset = _load(rules, lang)
+    try:
+        rule = ruleset[rule_id]
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    from .lang.render import rule_text
+
+    out.print(rule_text(rule, lang), markup=False, highlight=False)
+
+
+@rules_app.command("schema")
+def rules_schema() -> None:
+    """打印规则文件的 JSON Schema（供编辑器校验与补全）。Print the JSON Schema of rule files."""
+    from .io.schema import rule_file_json_schema
+
+    sys.stdout.write(json.dumps(rule_file_json_schema(), ensure_ascii=False, indent=2) + "\n")
+
+
+@rules_app.command("facts")
+def rules_facts(lang: LangOpt = "zh") -> None:
+    """列出规则可用的派生事实。List the derived facts rules may use."""
+    _check_lang(lang)
+    from .facts.derived import DERIVED
+
+    table = Table()
+    for col in ("name", "label", "type", "reads"):
+        table.add_column(col)
+    for f in DERIVED.values():
+        table.add_row(f.name, f.label(lang), f.type.describe(lang), ", ".join(f.reads))
+    out.print(table)
+
+
+@profile_app.command("schema")
+def profile_schema() -> None:
+    """打印企业画像的 JSON Schema（v1）。Print the JSON Schema of enterprise profiles (v1)."""
+    from .facts.profile import Profile
+
+    schema = Profile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Tools for policy writers: run the examples written in rule files."""
