@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,9 @@ from pydantic import (
 from ..errors import CodeError, ProfileError, suggest
 from .codes import normalize_industry_code, parse_uscc, validate_region
 from .money import parse_money, parse_rate
+
+if TYPE_CHECKING:
+    from .flatten import Facts
 
 SCHEMA_VERSION = 1
 
@@ -290,6 +293,16 @@ class Profile(_Record):
         if isinstance(v, float) and v != int(v):
             raise ValueError(f"人数应为整数，实际为 {v!r} / a head count must be a whole number, got {v!r}")
         return v
+
+    def facts(self) -> Facts:
+        """The flat facts of this profile (computed once and cached; the profile is immutable)."""
+        cached = self.__dict__.get("_facts_cache")
+        if cached is None:
+            from .flatten import flatten
+
+            cached = flatten(self)
+            object.__setattr__(self, "_facts_cache", cached)
+        return cached  # type: ignore[no-any-return]
 
     @classmethod
     def from_data(cls, data: Profile | dict[str, Any]) -> Profile:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..errors import CodeError, suggest
-from ..facts.codes import normalize_industry_code
+from ..facts.codes import normalize_industry_code, region_prefix
 from ..facts.derived import DERIVED
 from ..facts.fields import FieldSpec, registry
 from ..model import expr as x
@@ -224,7 +224,7 @@ class Checker:
                         f"行政区划代码 '{code}' 应为2、4或6位数字",
                         f"region code '{code}' must be 2, 4 or 6 digits", node,
                     )
-                codes.append(code)
+                codes.append(region_prefix(code))
         return x.Under(operand, tuple(codes), node.negated, span=node.span), BOOL
 
     def _And(self, node: x.And) -> tuple[x.Node, Type]:

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ...facts.codes import industry_under, region_under
 from ...facts.flatten import UNKNOWN
 from ...facts.money import round_fen
 from ...model.expr import Duration
@@ -102,17 +101,20 @@ def in_year(d: Any, as_of: date) -> Any:
 
 
 def under(code: Any, codes: Sequence[str], system: str | None) -> Any:
-    """Code-hierarchy membership; an industry code too coarse to decide is UNKNOWN."""
+    """Code-hierarchy membership on normalised codes (profiles and rules are normalised at load).
+
+    Industry: "C3011" is under "C" and "C30"; a firm coded only "C" is UNKNOWN under "C30" (too
+    coarse to decide). Region: prefix match of the 6-digit code ("530802" under "5308").
+    """
     if code is U:
         return U
     if code is None:
         return False
     unknown = False
     for c in codes:
-        r = industry_under(code, c) if system == "industry" else region_under(code, c)
-        if r is True:
+        if code.startswith(c):
             return True
-        if r is None:
+        if system == "industry" and c.startswith(code):
             unknown = True
     return U if unknown else False
 
