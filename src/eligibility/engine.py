@@ -11,7 +11,7 @@ import pandas as pd
 
 from ._version import __version__
 from .backends.interpreter.compiled import CompiledRules, Decision
-from .backends.interpreter.evaluator import evaluate_all
+from .backends.interpreter.evaluator import Prepared, evaluate_all, prepare
 from .errors import EligibilityError, ProfileError
 from .facts.frame import row_to_profile
 from .facts.profile import Profile
@@ -48,6 +48,15 @@ class Engine:
             rules = load_rules()
         self.rules = rules
         self._compiled = CompiledRules(rules)
+        self._prepared_cache: dict[date, Prepared] = {}
+
+    def _prepared(self, day: date) -> Prepared:
+        hit = self._prepared_cache.get(day)
+        if hit is None:
+            if len(self._prepared_cache) > 32:
+                self._prepared_cache.clear()
+            hit = self._prepared_cache[day] = prepare(self.rules.rules, day)
+        return hit
 
     def provenance(self, as_of: date) -> dict[str, str]:
         return {"version": __version__, "ruleset_hash": self.rules.hash, "as_of": as_of.isoformat()}
@@ -56,7 +65,7 @@ class Engine:
         """Evaluate every rule on one profile with full explanations (as_of defaults to today)."""
         day = _as_date(as_of)
         p = Profile.from_data(profile if isinstance(profile, Profile) else dict(profile))
-        results, skipped = evaluate_all(self.rules.rules, p.facts(), day)
+        results, skipped = evaluate_all(self._prepared(day), p.facts(), day)
         return Evaluation(results, day, p.uscc, p.name, self.provenance(day), skipped)
 
     def decide(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> list[Decision]:
@@ -91,7 +100,7 @@ class Engine:
                        "amount": None, "amount_kind": None, "superseded_by": None, "missing": [], "failed": None,
                        "reason": exc.en.replace("\n", " ") + " | " + exc.zh.replace("\n", " ")}
                 continue
-            results, _ = evaluate_all(self.rules.rules, profile.facts(), day)
+            results, _ = evaluate_all(self._prepared(day), profile.facts(), day)
             for r in results:
                 yield _score_row(row_no, entity, r)
 

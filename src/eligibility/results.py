@@ -44,25 +44,38 @@ class Instalment:
     start_year: int
 
 
-@dataclass(slots=True)
 class RuleResult:
-    """One rule's decision for one firm, with everything needed to explain and audit it."""
+    """One rule's decision for one firm, with everything needed to explain and audit it.
 
-    rule: Rule
-    status: Status
+    Attributes not set for a result keep their class defaults (a plain class rather than a
+    dataclass: results are made by the million in batch runs).
+    """
+
     amount: Decimal | None = None
     amount_kind: str | None = None
     instalment: Instalment | None = None
     superseded_by: str | None = None
     missing: tuple[str, ...] = ()
-    trace: Trace | None = None
     amount_trace: Trace | None = None
     scope_traces: tuple[Trace, ...] = ()
     received_year: int | None = None
-    reason: tuple[str, str] | None = None  # (zh, en): why not eligible beyond the conditions, or the error
+    reason: tuple[str, str] | None = None  # (zh, en): why not eligible beyond the conditions
     presumed: tuple[str, ...] = ()
-    outranks: tuple[str, ...] = field(default_factory=tuple)
+    outranks: tuple[str, ...] = ()
     as_of: date | None = None
+
+    def __init__(self, rule: Rule, status: Status, trace: Trace | None = None, **attrs: Any) -> None:
+        self.rule = rule
+        self.status = status
+        self.trace = trace
+        for key, value in attrs.items():
+            setattr(self, key, value)
+
+    def __repr__(self) -> str:
+        extra = f", amount={self.amount}" if self.amount is not None else ""
+        extra += f", superseded_by={self.superseded_by!r}" if self.superseded_by else ""
+        extra += f", missing={list(self.missing)}" if self.missing else ""
+        return f"RuleResult({self.rule.id!r}, {self.status.value}{extra})"
 
     @property
     def rule_id(self) -> str:

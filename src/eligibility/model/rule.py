@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date
 from typing import Any
 
@@ -45,6 +46,13 @@ class Period:
         return f"{s} – {e}" if lang == "en" else f"{s} 至 {e}"
 
 
+@cache
+def _prefix(code: str) -> str:
+    while code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
 @dataclass(frozen=True, slots=True)
 class Jurisdiction:
     """Where a rule applies: a region code and everything under it, optionally a development zone.
@@ -61,10 +69,7 @@ class Jurisdiction:
     @property
     def prefix(self) -> str:
         """The significant prefix of the code ("530800" → "5308"; national → "")."""
-        code = self.code
-        while code.endswith("00"):
-            code = code[:-2]
-        return code
+        return _prefix(self.code)
 
     @property
     def level(self) -> int:

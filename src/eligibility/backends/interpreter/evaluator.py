@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
 from datetime import date
 from typing import Any
 
@@ -13,8 +15,7 @@ from ...model import expr as x
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status
 from . import ops
-from .ops import under
-from .trace import Env, Trace, evaluate
+from .trace import Env, Trace, compile_node, evaluate
 
 U = UNKNOWN
 
@@ -40,29 +41,41 @@ def in_force(rule: Rule, as_of: date) -> OutOfScope | None:
     return None
 
 
+@cache
+def _scope_nodes(rule: Rule) -> tuple[tuple[str, ...], x.Under | None, x.Under | None, x.Compare | None]:
+    """Scenario paths, jurisdiction tests (by the firm's region; by the matter's) and zone test."""
+    j = rule.jurisdiction
+    scenarios = tuple(f"scenario.{name}" for name in sorted(rule.scenarios))
+    firm = matter = zone = None
+    if j.prefix:
+        firm = x.Under(x.Field("region_code"), (j.prefix,))
+        if j.by:
+            matter = x.Under(x.Field(f"scenario.{j.by}.region_code"), (j.prefix,))
+    if j.development_zone:
+        zone = x.Compare((x.Field("development_zone"), x.Literal(j.development_zone)), ("==",))
+    return scenarios, firm, matter, zone
+
+
 def scope(rule: Rule, facts: Facts, env: Env) -> OutOfScope | tuple[Trace, ...]:
     """Is the firm (or its matter) within the rule's reach? Out of scope, or the traces that decide it
     (an UNKNOWN trace makes the rule undetermined)."""
-    for name in sorted(rule.scenarios):
-        if facts.values.get(f"scenario.{name}", U) is not True:
-            return OutOfScope(rule, f"不涉及该事项（scenario.{name}）", f"no such matter in the profile (scenario.{name})")
+    scenarios, firm, matter, zone = _scope_nodes(rule)
+    values = facts.values
+    for path in scenarios:
+        if values.get(path, U) is not True:
+            return OutOfScope(rule, f"不涉及该事项（{path}）", f"no such matter in the profile ({path})")
+    if firm is None and zone is None:
+        return ()
     traces: list[Trace] = []
     j = rule.jurisdiction
-    if j.prefix:
-        path = "region_code"
-        if j.by and facts.values.get(f"scenario.{j.by}.region_code", U) not in (U, None):
-            path = f"scenario.{j.by}.region_code"
-        node = x.Under(x.Field(path), (j.prefix,))
-        t = Trace(node, under(facts.values.get(path, U), (j.prefix,), "region"), (evaluate(node.operand, env),))
+    if firm is not None:
+        by_matter = matter is not None and values.get(matter.operand.path, U) not in (U, None)  # type: ignore[attr-defined]
+        t = evaluate(matter if by_matter else firm, env)  # type: ignore[arg-type]
         if t.value is False:
             return OutOfScope(rule, f"不在适用地区（{j.name}）", f"outside its jurisdiction ({j.name})")
-        if t.value is U:
-            t.missing = (path,)
         traces.append(t)
-    if j.development_zone:
-        zone = facts.values.get("development_zone", U)
-        zt = Trace(x.Compare((x.Field("development_zone"), x.Literal(j.development_zone)), ("==",)),
-                   U if zone is U else zone == j.development_zone, missing=("development_zone",) if zone is U else ())
+    if zone is not None:
+        zt = evaluate(zone, env)
         if zt.value is False:
             return OutOfScope(rule, f"不在{j.development_zone}", f"not in {j.development_zone}")
         traces.append(zt)
@@ -117,19 +130,35 @@ def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfSc
     out = in_force(rule, as_of)
     if out is not None:
         return out
-    env = Env(facts, as_of, param_values(rule, as_of) or {})
+    return _evaluate_in_force(rule, param_values(rule, as_of) or {}, facts, as_of)
+
+
+def _evaluate_in_force(rule: Rule, params: dict[str, Any], facts: Facts, as_of: date) -> RuleResult | OutOfScope:
+    env = Env(facts, as_of, params)
     scoped = scope(rule, facts, env)
     if isinstance(scoped, OutOfScope):
         return scoped
-    trace = evaluate(rule.when, env)
-    values = [trace.value, *(s.value for s in scoped)]
-    missing: list[str] = []
-    for t in (*scoped, trace):
-        missing.extend(m for m in t.missing if m not in missing)
-    presumed = tuple(dict.fromkeys((*trace.presumed, *(p for s in scoped for p in s.presumed))))
-    result = RuleResult(rule, Status.INELIGIBLE, trace=trace, scope_traces=scoped, presumed=presumed,
-                        amount_kind=rule.benefit.kind if rule.benefit.amount is not None else None, as_of=as_of)
-    if False in values:
+    trace = compile_node(rule.when)(env)
+    decided = trace.value
+    if scoped:
+        for s in scoped:
+            if s.value is False or decided is False:
+                decided = False
+            elif s.value is U:
+                decided = U
+        missing = tuple(dict.fromkeys(m for t in (*scoped, trace) for m in t.missing))
+        presumed = tuple(dict.fromkeys(p for t in (trace, *scoped) for p in t.presumed))
+    else:
+        missing, presumed = trace.missing, trace.presumed
+    result = RuleResult(rule, Status.INELIGIBLE, trace)
+    result.as_of = as_of
+    if scoped:
+        result.scope_traces = scoped
+    if presumed:
+        result.presumed = presumed
+    if rule.benefit.amount is not None:
+        result.amount_kind = rule.benefit.kind
+    if decided is False:
         return result
     received = _received(rule, facts, as_of)
     if received is not None:
@@ -141,9 +170,9 @@ def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfSc
     if refusal is not None:
         result.reason = refusal
         return result
-    if U in values:
+    if decided is U:
         result.status = Status.UNDETERMINED
-        result.missing = tuple(missing)
+        result.missing = missing
     else:
         result.status = Status.ELIGIBLE
     if amount is U:
@@ -173,12 +202,39 @@ def resolve_groups(results: Iterable[RuleResult]) -> None:
         best_result.outranks = tuple(r.rule_id for r in eligible if r.rule is not best)
 
 
-def evaluate_all(rules: Iterable[Rule], facts: Facts, as_of: date) -> tuple[list[RuleResult], list[OutOfScope]]:
-    results: list[RuleResult] = []
-    skipped: list[OutOfScope] = []
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The rules of a set as they stand on one date: those in force with their parameter values."""
+
+    active: tuple[tuple[Rule, dict[str, Any]], ...]
+    skipped: tuple[OutOfScope, ...]
+
+
+def prepare(rules: Iterable[Rule], as_of: date) -> Prepared:
+    active, skipped = [], []
     for rule in rules:
-        r = evaluate_rule(rule, facts, as_of)
-        (skipped if isinstance(r, OutOfScope) else results).append(r)  # type: ignore[arg-type]
-    resolve_groups(results)
+        out = in_force(rule, as_of)
+        if out is None:
+            active.append((rule, param_values(rule, as_of) or {}))
+        else:
+            skipped.append(out)
+    return Prepared(tuple(active), tuple(skipped))
+
+
+def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) -> tuple[list[RuleResult], list[OutOfScope]]:
+    """Every rule on one firm (pass a :class:`Prepared` to reuse the date's set-up across firms)."""
+    prepared = rules if isinstance(rules, Prepared) else prepare(rules, as_of)
+    results: list[RuleResult] = []
+    skipped: list[OutOfScope] = list(prepared.skipped)
+    grouped = False
+    for rule, params in prepared.active:
+        r = _evaluate_in_force(rule, params, facts, as_of)
+        if isinstance(r, OutOfScope):
+            skipped.append(r)
+        else:
+            results.append(r)
+            grouped = grouped or rule.group is not None
+    if grouped:
+        resolve_groups(results)
     return results, skipped
 

@@ -1,16 +1,17 @@
-"""The explaining evaluator: walks a typed expression and records every node's value.
+"""The explaining evaluator: typed expressions compiled to closures that record every node's value.
 
 Each node yields a :class:`Trace` with its value, the raw fields whose unknown values made it
 unknown (``missing``), the presumptions it used and, for derived facts, their own explanation.
-Text is rendered later (:mod:`eligibility.explain`), so evaluation stays cheap.
+A node is compiled once into a closure (one translation per node type, like the ibis compilers);
+text is rendered later (:mod:`eligibility.explain`), so evaluation stays cheap.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
-from datetime import date
+from collections.abc import Callable
 from decimal import Decimal
+from datetime import date
+from functools import cache
 from typing import Any
 
 from ...facts.derived import evaluate_derived
@@ -23,45 +24,76 @@ U = UNKNOWN
 _EMPTY: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
 class Trace:
-    node: x.Node
-    value: Any
-    children: tuple[Trace, ...] = ()
-    missing: tuple[str, ...] = _EMPTY
-    presumed: tuple[str, ...] = _EMPTY
-    note: tuple[str, str] | None = None  # (zh, en), e.g. a derived fact's own explanation
+    """A node's evaluation: value, sub-traces, missing facts, presumptions used, optional note."""
+
+    __slots__ = ("node", "value", "children", "missing", "presumed", "note")
+
+    def __init__(self, node: x.Node, value: Any, children: tuple[Trace, ...] = (), missing: tuple[str, ...] = _EMPTY,
+                 presumed: tuple[str, ...] = _EMPTY, note: tuple[str, str] | None = None) -> None:
+        self.node = node
+        self.value = value
+        self.children = children
+        self.missing = missing
+        self.presumed = presumed
+        self.note = note  # (zh, en), e.g. a derived fact's own explanation
+
+    def __repr__(self) -> str:
+        return f"Trace({type(self.node).__name__}, {self.value!r})"
 
 
 class Env:
     """What one evaluation reads: flat facts, as_of, the rule's parameter values, the current list item."""
 
-    __slots__ = ("facts", "as_of", "params", "item", "item_list")
+    __slots__ = ("facts", "values", "presumed", "as_of", "params", "item")
 
     def __init__(self, facts: Facts, as_of: date, params: dict[str, Any]) -> None:
         self.facts = facts
+        self.values = facts.values
+        self.presumed = facts.presumed
         self.as_of = as_of
         self.params = params
         self.item: dict[str, Any] | None = None
-        self.item_list: str | None = None
+
+
+Program = Callable[[Env], Trace]
+_PROGRAMS: dict[int, tuple[x.Node, Program]] = {}
+
+
+def compile_node(node: x.Node) -> Program:
+    """The closure evaluating ``node`` (compiled once per node and kept)."""
+    hit = _PROGRAMS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    program = _COMPILERS[type(node)](node)
+    _PROGRAMS[id(node)] = (node, program)  # the node is kept alive, so its id is never reused
+    return program
+
+
+def evaluate(node: x.Node, env: Env) -> Trace:
+    """Evaluate ``node`` and return its trace."""
+    return compile_node(node)(env)
 
 
 def _merge(traces: tuple[Trace, ...], attr: str) -> tuple[str, ...]:
     out: list[str] = []
     for t in traces:
-        for m in getattr(t, attr):
-            if m not in out:
-                out.append(m)
-    return tuple(out)
+        items = getattr(t, attr)
+        if items:
+            out.extend(m for m in items if m not in out)
+    return tuple(out) if out else _EMPTY
 
 
-def evaluate(node: x.Node, env: Env) -> Trace:
-    """Evaluate ``node`` and return its trace."""
-    return _DISPATCH[type(node)](node, env)
+def _presumed(traces: tuple[Trace, ...]) -> tuple[str, ...]:
+    for t in traces:
+        if t.presumed:
+            return _merge(traces, "presumed")
+    return _EMPTY
 
 
-def _literal(node: x.Literal, env: Env) -> Trace:
-    return Trace(node, node.value)
+def _with(node: x.Node, value: Any, children: tuple[Trace, ...]) -> Trace:
+    missing = _merge(children, "missing") if value is U else _EMPTY
+    return Trace(node, value, children, missing, _presumed(children))
 
 
 @cache
@@ -77,205 +109,293 @@ def missing_fact(facts: Facts, path: str) -> str:
     return next((a for a in _ancestors(path) if a not in values), path)
 
 
-def _field(node: x.Field, env: Env) -> Trace:
-    value = env.facts.values.get(node.path, U)
-    if value is U:
-        return Trace(node, U, missing=(missing_fact(env.facts, node.path),))
-    if node.path in env.facts.presumed:
-        return Trace(node, value, presumed=(node.path,))
-    return Trace(node, value)
+# -- one compiler per node type ---------------------------------------------------------------
+def _literal(node: x.Literal) -> Program:
+    trace = Trace(node, node.value)  # constant: one shared, never-mutated trace
+    return lambda env: trace
 
 
-def _item_field(node: x.ItemField, env: Env) -> Trace:
-    value = env.item.get(node.name, U) if env.item is not None else U
-    if value is U:
-        return Trace(node, U, missing=(f"{node.list_path}[].{node.name}",))
-    return Trace(node, value)
+def _field(node: x.Field) -> Program:
+    path = node.path
+
+    def run(env: Env) -> Trace:
+        value = env.values.get(path, U)
+        if value is U:
+            return Trace(node, U, (), (missing_fact(env.facts, path),))
+        if path in env.presumed:
+            return Trace(node, value, (), _EMPTY, (path,))
+        return Trace(node, value)
+
+    return run
 
 
-def _derived(node: x.Derived, env: Env) -> Trace:
-    dv = evaluate_derived(node.name, env.facts, env.as_of)
-    return Trace(node, dv.value, missing=dv.missing if dv.value is U else _EMPTY, note=(dv.zh, dv.en))
+def _item_field(node: x.ItemField) -> Program:
+    name, missing = node.name, (f"{node.list_path}[].{node.name}",)
+
+    def run(env: Env) -> Trace:
+        value = env.item.get(name, U) if env.item is not None else U
+        return Trace(node, U, (), missing) if value is U else Trace(node, value)
+
+    return run
 
 
-def _param(node: x.Param, env: Env) -> Trace:
-    return Trace(node, env.params.get(node.name, U))
+def _derived(node: x.Derived) -> Program:
+    name = node.name
+
+    def run(env: Env) -> Trace:
+        dv = evaluate_derived(name, env.facts, env.as_of)
+        return Trace(node, dv.value, (), dv.missing if dv.value is U else _EMPTY, _EMPTY, (dv.zh, dv.en))
+
+    return run
 
 
-def _as_of(node: x.AsOf, env: Env) -> Trace:
-    return Trace(node, env.as_of)
+def _param(node: x.Param) -> Program:
+    name = node.name
+    return lambda env: Trace(node, env.params.get(name, U))
 
 
-def _with(node: x.Node, value: Any, children: tuple[Trace, ...]) -> Trace:
-    missing = _merge(children, "missing") if value is U else _EMPTY
-    return Trace(node, value, children, missing, _merge(children, "presumed"))
+def _as_of(node: x.AsOf) -> Program:
+    return lambda env: Trace(node, env.as_of)
 
 
-def _compare(node: x.Compare, env: Env) -> Trace:
-    children = tuple(evaluate(op, env) for op in node.operands)
-    result: Any = True
-    for op, left, right in zip(node.ops, children, children[1:]):
-        r = ops.compare(op, left.value, right.value)
-        if r is False:
-            result = False
-            break
-        if r is U:
-            result = U
-    if result is False:
-        return Trace(node, False, children, _EMPTY, _merge(children, "presumed"))
-    return _with(node, result, children)
+def _compare(node: x.Compare) -> Program:
+    if len(node.ops) == 1:
+        return _compare_pair(node)
+    programs = tuple(compile_node(o) for o in node.operands)
+    pairs = tuple(enumerate(node.ops))
+    compare = ops.compare
+
+    def run(env: Env) -> Trace:
+        children = tuple(p(env) for p in programs)
+        result: Any = True
+        for i, op in pairs:
+            r = compare(op, children[i].value, children[i + 1].value)
+            if r is False:
+                return Trace(node, False, children, _EMPTY, _presumed(children))
+            if r is U:
+                result = U
+        return _with(node, result, children)
+
+    return run
 
 
-def _in_list(node: x.InList, env: Env) -> Trace:
-    operand = evaluate(node.operand, env)
-    items = tuple(evaluate(i, env) for i in node.items)
-    v = operand.value
-    if v is U:
-        result: Any = U
-    else:
-        result = any(v == i.value for i in items)
-        if node.negated:
-            result = not result
-    return _with(node, result, (operand, *items))
+def _compare_pair(node: x.Compare) -> Program:
+    """``a op b``: the common case, without the chain machinery."""
+    left, right = (compile_node(o) for o in node.operands)
+    op = node.ops[0]
+    order = ops.ORDER.get(op)
+
+    def run(env: Env) -> Trace:
+        a, b = left(env), right(env)
+        av, bv = a.value, b.value
+        if av is U or bv is U:
+            missing = a.missing + tuple(m for m in b.missing if m not in a.missing) if a.missing else b.missing
+            return Trace(node, U, (a, b), missing, _presumed((a, b)))
+        if order is None:
+            result = (av == bv) if op == "==" else (av != bv)
+        else:
+            result = av is not None and bv is not None and order(av, bv)
+        return Trace(node, result, (a, b), _EMPTY, (a.presumed or b.presumed) and _presumed((a, b)))
+
+    return run
 
 
-def _under(node: x.Under, env: Env) -> Trace:
-    operand = evaluate(node.operand, env)
+def _in_list(node: x.InList) -> Program:
+    operand = compile_node(node.operand)
+    items = tuple(compile_node(i) for i in node.items)
+    negated = node.negated
+
+    def run(env: Env) -> Trace:
+        o = operand(env)
+        kids = tuple(i(env) for i in items)
+        v = o.value
+        result: Any = U if v is U else (any(v == k.value for k in kids) != negated)
+        return _with(node, result, (o, *kids))
+
+    return run
+
+
+def _under(node: x.Under) -> Program:
+    operand = compile_node(node.operand)
     system = registry()[node.operand.path].type.code if isinstance(node.operand, x.Field) else None
-    result = ops.under(operand.value, node.codes, system)
-    if node.negated and result is not U:
-        result = not result
-    return _with(node, result, (operand,))
+    codes, negated = node.codes, node.negated
+
+    def run(env: Env) -> Trace:
+        o = operand(env)
+        result = ops.under(o.value, codes, system)
+        if negated and result is not U:
+            result = not result
+        return _with(node, result, (o,))
+
+    return run
 
 
-def _and(node: x.And, env: Env) -> Trace:
+def _junction(node: x.And | x.Or) -> Program:
     # every part is evaluated (no short cut), so an explanation names every failing condition
-    children = tuple(evaluate(item, env) for item in node.items)
-    values = [t.value for t in children]
-    if False in values:
-        return Trace(node, False, children, _EMPTY, _merge(children, "presumed"))
-    return _with(node, U if any(v is U for v in values) else True, children)
+    programs = tuple(compile_node(i) for i in node.items)
+    decisive = isinstance(node, x.Or)  # the value that decides: True for or, False for and
+
+    def run(env: Env) -> Trace:
+        children = tuple([p(env) for p in programs])
+        unknown = False
+        for t in children:
+            if t.value is decisive:
+                return Trace(node, decisive, children, _EMPTY, _presumed(children))
+            if t.value is U:
+                unknown = True
+        return _with(node, U if unknown else not decisive, children)
+
+    return run
 
 
-def _or(node: x.Or, env: Env) -> Trace:
-    children = tuple(evaluate(item, env) for item in node.items)
-    values = [t.value for t in children]
-    if True in values:
-        return Trace(node, True, children, _EMPTY, _merge(children, "presumed"))
-    return _with(node, U if any(v is U for v in values) else False, children)
+def _not(node: x.Not) -> Program:
+    item = compile_node(node.item)
+
+    def run(env: Env) -> Trace:
+        t = item(env)
+        return _with(node, U if t.value is U else not t.value, (t,))
+
+    return run
 
 
-def _not(node: x.Not, env: Env) -> Trace:
-    t = evaluate(node.item, env)
-    return _with(node, U if t.value is U else not t.value, (t,))
+def _clause(node: x.Clause) -> Program:
+    item = compile_node(node.item)
+
+    def run(env: Env) -> Trace:
+        t = item(env)
+        return Trace(node, t.value, (t,), t.missing, t.presumed)
+
+    return run
 
 
-def _clause(node: x.Clause, env: Env) -> Trace:
-    t = evaluate(node.item, env)
-    return Trace(node, t.value, (t,), t.missing, t.presumed)
+def _arith(node: x.Arith) -> Program:
+    left, right, op = compile_node(node.left), compile_node(node.right), node.op
+
+    def run(env: Env) -> Trace:
+        a, b = left(env), right(env)
+        return _with(node, ops.arith(op, a.value, b.value), (a, b))
+
+    return run
 
 
-def _arith(node: x.Arith, env: Env) -> Trace:
-    left, right = evaluate(node.left, env), evaluate(node.right, env)
-    return _with(node, ops.arith(node.op, left.value, right.value), (left, right))
+def _neg(node: x.Neg) -> Program:
+    item = compile_node(node.item)
+
+    def run(env: Env) -> Trace:
+        t = item(env)
+        return _with(node, t.value if t.value is U or t.value is None else -t.value, (t,))
+
+    return run
 
 
-def _neg(node: x.Neg, env: Env) -> Trace:
-    t = evaluate(node.item, env)
-    return _with(node, t.value if t.value is U or t.value is None else -t.value, (t,))
+def _if_else(node: x.IfElse) -> Program:
+    cond, then, otherwise = compile_node(node.cond), compile_node(node.then), compile_node(node.otherwise)
+
+    def run(env: Env) -> Trace:
+        c = cond(env)
+        if c.value is U:
+            return _with(node, U, (c,))
+        branch = (then if c.value else otherwise)(env)
+        return _with(node, branch.value, (c, branch))
+
+    return run
 
 
-def _if_else(node: x.IfElse, env: Env) -> Trace:
-    cond = evaluate(node.cond, env)
-    if cond.value is U:
-        return _with(node, U, (cond,))
-    branch = evaluate(node.then if cond.value else node.otherwise, env)
-    return _with(node, branch.value, (cond, branch))
-
-
-def _call(node: x.Call, env: Env) -> Trace:
+def _call(node: x.Call) -> Program:
     f = node.func
-    if f == "known":
-        t = evaluate(node.args[0], env)
-        return Trace(node, t.value is not U, (t,), presumed=t.presumed)
-    if f == "exists":
-        t = evaluate(node.args[0], env)
-        return _with(node, U if t.value is U else t.value is not None, (t,))
+    if f in ("known", "exists"):
+        arg = compile_node(node.args[0])
+
+        def run_presence(env: Env) -> Trace:
+            t = arg(env)
+            if f == "known":
+                return Trace(node, t.value is not U, (t,), _EMPTY, t.presumed)
+            return _with(node, U if t.value is U else t.value is not None, (t,))
+
+        return run_presence
     if f in ("tiered", "lookup"):
-        base = evaluate(node.args[0], env)
-        pair_traces = [tuple(evaluate(i, env) for i in p.items) for p in node.args[1:]]  # type: ignore[attr-defined]
-        pairs = [(a.value, b.value) for a, b in pair_traces]
-        value = ops.tiered(base.value, pairs) if f == "tiered" else ops.lookup(base.value, pairs)
-        return _with(node, value, (base, *(t for p in pair_traces for t in p)))
-    args = tuple(evaluate(a, env) for a in node.args)
-    vals = [a.value for a in args]
-    if f == "within":
-        value = ops.within(vals[0], vals[1], env.as_of)
-    elif f == "in_year":
-        value = ops.in_year(vals[0], env.as_of)
-    elif f == "year":
-        value = U if vals[0] is U else None if vals[0] is None else Decimal(vals[0].year)
-    elif f == "round_fen":
-        value = ops.round_money(vals[0])
-    else:  # min, max
-        value = ops.minmax(f, vals)
-    return _with(node, value, args)
+        base = compile_node(node.args[0])
+        pairs = tuple((compile_node(p.items[0]), compile_node(p.items[1])) for p in node.args[1:])  # type: ignore[attr-defined]
+        combine = ops.tiered if f == "tiered" else ops.lookup
+
+        def run_pairs(env: Env) -> Trace:
+            b = base(env)
+            evaluated = [(k(env), v(env)) for k, v in pairs]
+            value = combine(b.value, [(k.value, v.value) for k, v in evaluated])
+            return _with(node, value, (b, *(t for pair in evaluated for t in pair)))
+
+        return run_pairs
+    args = tuple(compile_node(a) for a in node.args)
+
+    def run(env: Env) -> Trace:
+        kids = tuple(a(env) for a in args)
+        vals = [k.value for k in kids]
+        if f == "within":
+            value = ops.within(vals[0], vals[1], env.as_of)
+        elif f == "in_year":
+            value = ops.in_year(vals[0], env.as_of)
+        elif f == "year":
+            value = U if vals[0] is U else None if vals[0] is None else Decimal(vals[0].year)
+        elif f == "round_fen":
+            value = ops.round_money(vals[0])
+        else:  # min, max
+            value = ops.minmax(f, vals)
+        return _with(node, value, kids)
+
+    return run
 
 
-def _quantifier(node: x.Quantifier, env: Env) -> Trace:
-    items = env.facts.values.get(node.list_path, U)
-    if items is U:
-        return Trace(node, U, missing=(node.list_path,))
-    saved = env.item, env.item_list
-    env.item_list = node.list_path
-    children: list[Trace] = []
-    unknown_children: list[Trace] = []
-    total: Any = Decimal(0)
-    count = 0
-    result: Any = None
-    try:
-        for item in items or ():
-            env.item = item
-            if node.func == "sum":
-                if node.where is not None:
-                    w = evaluate(node.where, env)
-                    if w.value is False:
+def _quantifier(node: x.Quantifier) -> Program:
+    body = compile_node(node.body)
+    where = compile_node(node.where) if node.where is not None else None
+    func, list_path = node.func, node.list_path
+
+    def run(env: Env) -> Trace:
+        items = env.values.get(list_path, U)
+        if items is U:
+            return Trace(node, U, (), (list_path,))
+        saved = env.item
+        children: list[Trace] = []
+        unknown: list[Trace] = []
+        total: Any = Decimal(0)
+        count = 0
+        result: Any = None
+        try:
+            for item in items or ():
+                env.item = item
+                if where is not None:
+                    w = where(env)
+                    if w.value is not True:
+                        if w.value is U:
+                            unknown.append(w)
                         continue
-                    if w.value is U:
-                        unknown_children.append(w)
-                        continue
-                t = evaluate(node.body, env)
+                t = body(env)
                 children.append(t)
                 if t.value is U:
-                    unknown_children.append(t)
-                elif t.value is not None and total is not U:
-                    total += t.value
-                continue
-            t = evaluate(node.body, env)
-            children.append(t)
-            if t.value is U:
-                unknown_children.append(t)
-            elif node.func == "any" and t.value is True:
-                result = True
-                break
-            elif node.func == "all" and t.value is False:
-                result = False
-                break
-            elif node.func == "count" and t.value is True:
-                count += 1
-    finally:
-        env.item, env.item_list = saved
-    if result is None:
-        if unknown_children:
-            result = U
-        else:
-            result = {"any": False, "all": True, "count": Decimal(count), "sum": total}[node.func]
-    kids = tuple(children)
-    missing = _merge(tuple(unknown_children), "missing") if result is U else _EMPTY
-    return Trace(node, result, kids, missing, _merge(kids, "presumed"))
+                    unknown.append(t)
+                elif func == "sum":
+                    if t.value is not None:
+                        total += t.value
+                elif func == "any" and t.value is True:
+                    result = True
+                    break
+                elif func == "all" and t.value is False:
+                    result = False
+                    break
+                elif func == "count" and t.value is True:
+                    count += 1
+        finally:
+            env.item = saved
+        if result is None:
+            result = U if unknown else {"any": False, "all": True, "count": Decimal(count), "sum": total}[func]
+        kids = tuple(children)
+        missing = _merge(tuple(unknown), "missing") if result is U else _EMPTY
+        return Trace(node, result, kids, missing, _presumed(kids))
+
+    return run
 
 
-_DISPATCH: dict[type, Any] = {
+_COMPILERS: dict[type, Callable[[Any], Program]] = {
     x.Literal: _literal,
     x.Field: _field,
     x.ItemField: _item_field,
@@ -285,8 +405,8 @@ _DISPATCH: dict[type, Any] = {
     x.Compare: _compare,
     x.InList: _in_list,
     x.Under: _under,
-    x.And: _and,
-    x.Or: _or,
+    x.And: _junction,
+    x.Or: _junction,
     x.Not: _not,
     x.Clause: _clause,
     x.Arith: _arith,
