@@ -7,6 +7,7 @@ given, False when it is known to be absent, and NA when unknown. A list column h
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import ProfileError
 from .fields import registry
 from .flatten import flatten
 from .profile import Profile
@@ -93,12 +95,23 @@ def row_to_profile(row: Mapping[str, Any]) -> dict[str, Any]:
             if truth is True:
                 _ensure(out, key)
                 continue
+        if isinstance(value, str) and s is not None and s.type.kind == "list":
+            value = _json_list(key, value)
         if isinstance(value, float) and s is not None and s.type.kind == "money":
             value = Decimal(repr(value))
         _put(out, key, list(value) if isinstance(value, tuple) else value)
     for key in absent:
         _drop(out, key)
     return out
+
+
+def _json_list(key: str, text: str) -> Any:
+    """A list column read from CSV holds JSON (``[{"kind": "high_tech", ...}]``)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"{key} 应为 JSON 列表：{exc.msg}（第 {exc.pos} 个字符）",
+                           f"{key} must be a JSON list: {exc.msg} (at character {exc.pos})", field=key) from None
 
 
 def _ensure(out: dict[str, Any], path: str) -> dict[str, Any]:

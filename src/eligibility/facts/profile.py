@@ -334,12 +334,13 @@ def _path_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 
 
 def _record_type(annotation: Any) -> type[BaseModel] | None:
+    """The record model inside an annotation (``Registers | None`` → Registers; ``list[X]`` → X)."""
     from typing import get_args
 
-    for arg in (annotation, *get_args(annotation)):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-        inner = _record_type(arg) if get_args(arg) else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        inner = _record_type(arg)
         if inner is not None:
             return inner
     return None

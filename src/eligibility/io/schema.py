@@ -34,7 +34,7 @@ _COND_SCHEMA: dict[str, Any] = {
          "required": ["expr"], "additionalProperties": False},
     ],
 }
-Condition = Annotated[Any, WithJsonSchema({"$ref": "#/$defs/Condition"})]
+Condition = Annotated[Any, WithJsonSchema({"title": "Condition"})]  # replaced by a $ref after generation
 
 
 class _Strict(BaseModel):
@@ -150,6 +150,7 @@ def rule_file_json_schema() -> dict[str, Any]:
     """JSON Schema of rule files, for editors (validation and completion)."""
     schema = RuleFileModel.model_json_schema(by_alias=True)
     schema.setdefault("$defs", {})["Condition"] = _COND_SCHEMA
+    schema["$defs"]["RuleModel"]["properties"]["when"] = {"$ref": "#/$defs/Condition"}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "eligibility rule file"
     return schema
