@@ -448,16 +448,12 @@ def test_expression_error_is_an_eligibility_error():
 # -- unparse ------------------------------------------------------------------------------------
 
 
-MONEY_BUG = pytest.mark.xfail(
-    strict=True, reason="src bug: render.literal_text strips zeros of whole 10万 amounts (300万 → 3万)"
-)
-COUNT_BUG = pytest.mark.xfail(strict=True, reason="src bug: render.literal_text ignores unit 'count' (3家 → 3)")
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param("300万 <= revenue < 2000万", marks=MONEY_BUG),
+        "300万 <= revenue < 2000万",
         "25万 <= revenue < 2005万",
         'vat_taxpayer == "small_scale" and not dishonest_record',
         'industry_code under ["B", "C", "D"]',
@@ -465,9 +461,9 @@ COUNT_BUG = pytest.mark.xfail(strict=True, reason="src bug: render.literal_text 
         'ownership not in ["private", "state"]',
         "within(registers.above_scale_industrial.entered_on, 12 months)",
         'any(certifications, kind == "little_giant" and level == "national" and within(certified_on, 12 months))',
-        pytest.param("min(taxable_income, 100万) * 20%", marks=MONEY_BUG),
+        "min(taxable_income, 100万) * 20%",
         "min(taxable_income, 1234.56元) * 20%",
-        pytest.param("if tech_transfer.evaluation_tier == 1 then 30万 else 50万", marks=MONEY_BUG),
+        "if tech_transfer.evaluation_tier == 1 then 30万 else 50万",
         "if tech_transfer.evaluation_tier == 1 then 35万 else 15万",
         "(a or b) and not (c and d)",
         "a - (b - c)",
@@ -479,7 +475,7 @@ COUNT_BUG = pytest.mark.xfail(strict=True, reason="src bug: render.literal_text 
         "25万",
         "employees >= 300人",
         "12.5%",
-        pytest.param("count(certifications, true) >= 3家", marks=COUNT_BUG),
+        "count(certifications, true) >= 3家",
     ],
 )
 def test_unparse_round_trips_examples(text):
@@ -487,19 +483,28 @@ def test_unparse_round_trips_examples(text):
     assert parse_expression(unparse(node)) == node
 
 
-# The unparser writes a money literal that is a multiple of 10万 with its trailing zeros stripped
-# (render.literal_text: f"{v / 10_000:f}".rstrip("0") turns 300万 into "3万"), and drops the
-# "count" unit (3家 → "3"). Reported as src bugs; these tests state the correct behaviour.
-@MONEY_BUG
+# Money that is a multiple of 10万 and the "count" unit once failed to round-trip (300万 → "3万").
 @pytest.mark.parametrize("text", ["300万", "50万", "20万", "1.5亿", "2000万元", "-10万"])
 def test_unparse_money_multiple_of_100000(text):
     node = parse_expression(text)
     assert parse_expression(unparse(node)) == node
 
 
-@COUNT_BUG
 def test_unparse_count_literal():
     node = parse_expression("3家")
+    assert parse_expression(unparse(node)) == node
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x == 'say \"hi\"'",  # a string holding a double quote
+        "1500%",  # no thousands separator
+        "12.345678%",  # no rounding
+    ],
+)
+def test_unparse_quotes_and_percentages(text):
+    node = parse_expression(text)
     assert parse_expression(unparse(node)) == node
 
 
@@ -516,7 +521,11 @@ def _money(d: Decimal) -> bool:
     return not (d % 100_000 == 0 and d != 0)
 
 
-decimals = st.builds(lambda n, cents: Decimal(n) + Decimal(cents) / 100, st.integers(-10**9, 10**9), st.integers(0, 99))
+decimals = st.one_of(
+    st.builds(Decimal, st.integers(-1000, 1000)),
+    st.builds(lambda n: Decimal(n) * 10_000, st.integers(-10**5, 10**5)),  # whole 万 amounts, as rules write them
+    st.builds(lambda n, cents: Decimal(n) + Decimal(cents) / 100, st.integers(-10**9, 10**9), st.integers(0, 99)),
+)
 plain_numbers = st.builds(lambda n: x.Literal(n, None), decimals)
 money_literals = st.builds(lambda n: x.Literal(n, "money"), decimals.filter(_money))
 # rates in hundredths of a percent below 1000% (format_rate groups thousands and keeps 4 decimals)
@@ -567,15 +576,20 @@ def _compound(children: st.SearchStrategy[x.Node]) -> st.SearchStrategy[x.Node]:
 expressions = st.recursive(leaves, _compound, max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # example count from the hypothesis profile (tests/conftest.py)
 @given(expressions)
 def test_unparse_then_parse_gives_the_same_node(node):
     text = unparse(node)
     assert parse_expression(text) == node, text
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(expressions)
 def test_unparse_is_stable(node):
     text = unparse(node)
     assert unparse(parse_expression(text)) == text
+
+
+def test_empty_under_list_is_refused():
+    err = parse_error("industry_code under []")
+    assert err.en == "the code list after under is empty"

@@ -118,15 +118,31 @@ class _FileContext:
 
     def expr_mark(self, mark: Mark, offset: int, text: str) -> Mark:
         """File position of character ``offset`` of an expression written at ``mark``."""
-        if mark.style in ("|", ">"):
+        if mark.style == "|":
+            # a literal block keeps its lines; its indentation is that of its first content line
             before = text[:offset]
-            k = before.count("\n")
-            line = mark.line + 1 + k
-            file_line = self.lines[line - 1] if line <= len(self.lines) else ""
-            indent = len(file_line) - len(file_line.lstrip(" "))
-            return Mark(line, indent + len(before) - (before.rfind("\n") + 1) + 1)
+            first = self.lines[mark.line] if mark.line < len(self.lines) else ""
+            indent = len(first) - len(first.lstrip(" "))
+            return Mark(mark.line + 1 + before.count("\n"), indent + len(before) - (before.rfind("\n") + 1) + 1)
         quote = 1 if mark.style in ('"', "'") else 0
-        return Mark(mark.line, mark.col + quote + offset)
+        line_text = self.lines[mark.line - 1] if mark.line <= len(self.lines) else ""
+        start_col = mark.col + quote
+        if mark.style is None or mark.style in ('"', "'"):
+            if len(line_text) - (start_col - 1) >= offset:
+                return Mark(mark.line, start_col + offset)
+        # folded or wrapped scalars: line breaks became spaces; find the same non-blank character
+        wanted = sum(1 for ch in text[:offset] if not ch.isspace())
+        line, col = (mark.line + 1, 1) if mark.style == ">" else (mark.line, start_col)
+        seen = 0
+        while line <= len(self.lines):
+            src = self.lines[line - 1]
+            for i in range(col - 1, len(src)):
+                if not src[i].isspace():
+                    if seen == wanted:
+                        return Mark(line, i + 1)
+                    seen += 1
+            line, col = line + 1, 1
+        return Mark(mark.line, start_col)
 
 
 def _mark_at(data: Any, loc: tuple[Any, ...]) -> Mark | None:
@@ -144,6 +160,17 @@ def _mark_at(data: Any, loc: tuple[Any, ...]) -> Mark | None:
             # an extra key: point at the key itself
             return node.key_marks.get(part, mark)
     return mark
+
+
+def _key_mark(data: Any, loc: tuple[Any, ...]) -> Mark | None:
+    """The position of the key at ``loc`` (for errors about a key, not its value)."""
+    parent = data
+    for part in loc[:-1]:
+        if isinstance(parent, dict) and part in parent or isinstance(parent, list) and isinstance(part, int):
+            parent = parent[part]
+    if isinstance(parent, Located):
+        return parent.key_marks.get(str(loc[-1]), parent.mark)
+    return _mark_at(data, loc)
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -169,6 +196,7 @@ def _report_validation(ctx: _FileContext, exc: ValidationError, data: Any, model
         mark = _mark_at(data, tuple(err["loc"]))
         where = ".".join(str(p) for p in loc)
         if err["type"] == "extra_forbidden":
+            mark = _key_mark(data, tuple(err["loc"]))
             owner = _model_at(model, tuple(err["loc"]))
             names = [f.alias or n for n, f in owner.model_fields.items()] if owner else []
             hint = suggest(str(loc[-1]), names)
@@ -228,7 +256,7 @@ class _RuleBuilder:
                 self.ok = False
                 self.ctx.error(
                     f"参数名 '{name}' 与画像字段重名或含有 '.'", f"parameter name '{name}' clashes with a profile field or has a '.'",
-                    self.mark("params", name), rule_id=self.model.id,
+                    _key_mark(self.raw, ("params", name)), rule_id=self.model.id,
                 )
                 continue
             values, types = [], set()

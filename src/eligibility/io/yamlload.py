@@ -98,6 +98,15 @@ def load_yaml(text: str, filename: str = "<string>") -> Any:
         return loader.get_single_data()
     except RuleDefinitionError:
         raise
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        tag = (exc.problem or "").replace("could not determine a constructor for the tag ", "")
+        raise RuleDefinitionError(
+            f"规则文件中不允许使用 YAML 标签 {tag}：规则文件只是数据，不能执行代码",
+            f"YAML tag {tag} is not allowed: rule files are data and never run code",
+            file=filename, line=mark.line + 1 if mark else None, col=mark.column + 1 if mark else None,
+            source_line=text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else None,
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -29,6 +29,11 @@ class Scope:
     item_list: str | None = None  # list path whose items are in scope ("certifications")
 
 
+def _is_zero(node: x.Node) -> bool:
+    """A plain literal 0 compares with money and counts alike (``revenue > 0``)."""
+    return isinstance(node, x.Literal) and node.unit is None and isinstance(node.value, Decimal) and node.value == 0
+
+
 def _err(zh: str, en: str, node: x.Node, hint_zh: str | None = None, hint_en: str | None = None) -> ExpressionError:
     return ExpressionError(zh, en, node.span, hint_zh, hint_en)
 
@@ -39,6 +44,9 @@ def _same_family(a: Type, b: Type) -> bool:
         return True
     if a.kind in ("str", "code", "enum") and b.kind in ("str", "code", "enum"):
         return True
+    for e, n in ((a, b), (b, a)):
+        if e.kind == "enum" and n.kind == "number" and n.unit is None and all(isinstance(v, int) for v in e.values):
+            return True  # an enum of integers (evaluation_tier 1|2|3) compares with plain numbers
     if a.kind == "number" and b.kind == "number":
         return a.unit is None or b.unit is None or a.unit == b.unit or "rate" in (a.unit, b.unit)
     return a.kind == b.kind
@@ -156,7 +164,7 @@ class Checker:
                 )
             if at.kind == "enum" and isinstance(b, x.Literal) and isinstance(b.value, (str, Decimal)):
                 self._enum_value(at, b)
-        if not _same_family(lt, rt):
+        if not _same_family(lt, rt) and not (_is_zero(left) or _is_zero(right)):
             hint_zh = hint_en = None
             if {lt.kind, rt.kind} == {"money", "number"}:
                 hint_zh = "金额（万、万元、亿）只能与金额比较；人数等写作不带单位的数字，如 300"
@@ -181,9 +189,10 @@ class Checker:
         elif v in values:
             return
         hint = suggest(str(v), [str(e) for e in values])
+        shown = f"{v:f}" if isinstance(v, Decimal) else repr(v)
         raise _err(
-            f"取值 {v!r} 不在允许范围内" + (f"，是否想写 '{hint}'？" if hint else ""),
-            f"value {v!r} is not one of {', '.join(map(repr, values))}" + (f"; did you mean '{hint}'?" if hint else ""),
+            f"取值 {shown} 不在允许范围内" + (f"，是否想写 '{hint}'？" if hint else ""),
+            f"value {shown} is not one of {', '.join(map(repr, values))}" + (f"; did you mean '{hint}'?" if hint else ""),
             lit,
             "允许的取值：" + "、".join(map(str, values)), "allowed: " + ", ".join(map(str, values)),
         )

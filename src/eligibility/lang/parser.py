@@ -243,6 +243,8 @@ class Parser:
         if self.accept("kw", "under"):
             target = self.primary()
             items = target.items if isinstance(target, x.ListLit) else (target,)
+            if not items:
+                raise ExpressionError("under 之后的代码列表为空", "the code list after under is empty", target.span)
             codes = []
             for it in items:
                 if not (isinstance(it, x.Literal) and isinstance(it.value, str)):

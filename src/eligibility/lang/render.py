@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ..facts.money import format_money, format_rate
+from ..facts.money import format_money
 from ..model import expr as x
 from ..model.rule import Rule
 
@@ -13,25 +13,31 @@ _PRECEDENCE = {x.Or: 1, x.And: 2, x.Not: 3, x.Compare: 4, x.InList: 4, x.Under: 
 
 
 def literal_text(node: x.Literal) -> str:
+    """A literal as it would be written in a rule (parsing it again gives the same literal)."""
     v = node.value
     if node.unit == "money" and isinstance(v, Decimal):
         if v % 10_000 == 0 and v != 0:
-            return f"{v / 10_000:f}".rstrip("0").rstrip(".") + "万"
-        return f"{v}元"
+            return f"{(v / 10_000).to_integral_value():f}万"
+        return f"{v:f}元"
     if node.unit == "percent" and isinstance(v, Decimal):
-        return format_rate(v)
+        return f"{(v * 100).normalize():f}%"
     if node.unit == "person":
-        return f"{v}人"
+        return f"{v:f}人"
+    if node.unit == "count":
+        return f"{v:f}个"
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
         return "none"
     if isinstance(v, str):
-        return f'"{v}"'
+        quote = next((q for q in ('"', "'") if q not in v), None)
+        return f"{quote}{v}{quote}" if quote else f"“{v}”"
     if isinstance(v, date):
         return v.isoformat()
     if isinstance(v, x.Duration):
         return f"{v.amount} {v.unit}s"
+    if isinstance(v, Decimal):
+        return f"{v:f}"
     return str(v)
 
 
@@ -57,7 +63,7 @@ def unparse(node: x.Node) -> str:
         return f"{_wrap(node.operand, 5)} {'not in' if node.negated else 'in'} [{items}]"
     if isinstance(node, x.Under):
         codes = ", ".join(f'"{c}"' for c in node.codes)
-        target = f"[{codes}]" if len(node.codes) > 1 else codes
+        target = codes if len(node.codes) == 1 else f"[{codes}]"
         return f"{_wrap(node.operand, 5)} {'not under' if node.negated else 'under'} {target}"
     if isinstance(node, x.And):
         return " and ".join(_wrap(i, 3) for i in node.items)
