@@ -141,6 +141,9 @@ class _Renderer:
             if isinstance(node.value, str):
                 return format_value(node.value, "enum", self.lang)
             return self.value(trace)
+        if isinstance(node, x.Derived) and trace.note:
+            note = trace.note[1 if self.en else 0]
+            return f"{self.label(node)} {self.value(trace)}" + (f" ({note})" if self.en else f"（{note}）")
         if isinstance(node, (x.Field, x.ItemField, x.Derived, x.AsOf)):
             return f"{self.label(node)} {self.value(trace)}"
         if isinstance(node, x.Param):

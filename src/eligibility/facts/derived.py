@@ -131,3 +131,6 @@ def _is_above_scale_industrial(facts: Facts, as_of: date) -> DerivedValue:
         ("在规上工业名录中" if member else "不在规上工业名录中") + beside_zh,
         ("in the above-scale industrial register" if member else "not in the above-scale industrial register") + beside_en,
     )
+
+
+from . import registers, scale, tax_classes  # noqa: E402,F401  (register their derived facts)
