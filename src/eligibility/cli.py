@@ -10,7 +10,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,12 +35,12 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 RulesOpt = Annotated[
-    Optional[list[str]],  # noqa: UP007 - typer needs Optional here
+    list[str] | None,
     typer.Option("--rules", "-r", help="规则文件、文件夹或内置规则包名（可多次给出；默认全部内置规则包）。"
                  " Rule file, folder or bundled pack name (repeatable; default: all bundled packs)."),
 ]
 AsOfOpt = Annotated[
-    Optional[str],  # noqa: UP007
+    str | None,
     typer.Option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）。Evaluation date (default: today)."),
 ]
 LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh|en. Output language.")]
@@ -131,7 +131,7 @@ def score(
     input: Annotated[Path, typer.Argument(help="企业名录（CSV，每行一家企业，列名为画像字段，嵌套字段用点号）。"
                                           " Register file (CSV; one firm per row, dotted column names).",
                                           exists=True, dir_okay=False)],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="结果文件 .csv 或 .parquet（默认 <输入名>.scored.csv）。"  # noqa: UP007
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="结果文件 .csv 或 .parquet（默认 <输入名>.scored.csv）。"
                                                    " Output file (default: <input>.scored.csv).")] = None,
     rules: RulesOpt = None,
     as_of: AsOfOpt = None,
@@ -215,7 +215,7 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
 
 @app.command()
 def lint(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"  # noqa: UP007
+    paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
                                                          " Rule files, folders or packs (default: bundled).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
     lang: LangOpt = "zh",
@@ -245,7 +245,7 @@ def lint(
 
 @app.command("test")
 def test_cmd(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"  # noqa: UP007
+    paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
                                                          " Rule files, folders or packs (default: bundled).")] = None,
     lang: LangOpt = "zh",
 ) -> None:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .model.rule import Rule
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """A rule's outcome for one firm (a str, so ``r.status == "eligible"`` works)."""
 
     ELIGIBLE = "eligible"
@@ -22,9 +22,6 @@ class Status(str, Enum):
     UNDETERMINED = "undetermined"
     SUPERSEDED = "superseded"
     ERROR = "error"
-
-    def __str__(self) -> str:
-        return self.value
 
     def label(self, lang: str = "zh") -> str:
         zh = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少数据）",

@@ -110,27 +110,39 @@ def _in_register(facts: Facts, as_of: date, register: str) -> tuple[Any, tuple[s
     return (left is None or left > as_of), ()
 
 
+ABOVE_SCALE_REVENUE = Decimal(20_000_000)
+"""规模以上工业: annual main-business revenue ≥ 2000万 (STANDARDS.md §4) — shown, never deciding."""
+
+
+def register_fact(facts: Facts, as_of: date, register: str, name_zh: str, name_en: str,
+                  beside: tuple[str, str] = ("", "")) -> DerivedValue:
+    """Membership of a statistics register as a derived fact; the register decides, and
+    ``beside`` (a revenue threshold, for reference) is only shown next to it."""
+    member, missing = _in_register(facts, as_of, register)
+    beside_zh, beside_en = beside
+    if member is UNKNOWN:
+        return DerivedValue(UNKNOWN, missing, f"{name_zh}信息未知{beside_zh}", f"{name_en} membership unknown{beside_en}")
+    return DerivedValue(
+        member, (),
+        f"{'在' if member else '不在'}{name_zh}中{beside_zh}",
+        f"{'in' if member else 'not in'} the {name_en}{beside_en}",
+    )
+
+
 @derived_fact(
     "is_above_scale_industrial", BOOL, "规模以上工业企业", "above-scale industrial enterprise",
     ("registers.above_scale_industrial", "registers.above_scale_industrial.entered_on",
      "registers.above_scale_industrial.left_on", "revenue"),
 )
 def _is_above_scale_industrial(facts: Facts, as_of: date) -> DerivedValue:
-    member, missing = _in_register(facts, as_of, "above_scale_industrial")
     revenue = facts.get("revenue")
-    beside_zh = beside_en = ""
+    beside = ("", "")
     if isinstance(revenue, Decimal):
-        over = revenue >= 20_000_000
-        beside_zh = f"；营业收入 {format_money(revenue)} {'≥' if over else '<'} 2,000万元（仅供参考，以名录为准）"
-        beside_en = f"; revenue {format_money(revenue, 'en')} {'≥' if over else '<'} CNY 20,000,000 (for reference; the register decides)"
-    if member is UNKNOWN:
-        return DerivedValue(UNKNOWN, missing, "规上工业名录信息未知" + beside_zh,
-                            "above-scale register membership unknown" + beside_en)
-    return DerivedValue(
-        member, (),
-        ("在规上工业名录中" if member else "不在规上工业名录中") + beside_zh,
-        ("in the above-scale industrial register" if member else "not in the above-scale industrial register") + beside_en,
-    )
+        over = revenue >= ABOVE_SCALE_REVENUE
+        beside = (f"；营业收入 {format_money(revenue)} {'≥' if over else '<'} {format_money(ABOVE_SCALE_REVENUE)}（仅供参考，以名录为准）",
+                  f"; revenue {format_money(revenue, 'en')} {'≥' if over else '<'} {format_money(ABOVE_SCALE_REVENUE, 'en')}"
+                  " (for reference; the register decides)")
+    return register_fact(facts, as_of, "above_scale_industrial", "规上工业名录", "above-scale industrial register", beside)
 
 
 from . import registers, scale, tax_classes  # noqa: E402,F401  (register their derived facts)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..lang.types import BOOL
 from .codes import normalize_industry_code
-from .derived import DerivedValue, _in_register, derived_fact
+from .derived import DerivedValue, derived_fact, register_fact
 from .flatten import UNKNOWN, Facts
 from .money import format_money
 
@@ -66,13 +66,5 @@ def _beside(facts: Facts) -> tuple[str, str]:
     (_REGISTER, f"{_REGISTER}.entered_on", f"{_REGISTER}.left_on", "industry_code", "revenue"),
 )
 def _is_above_quota_trade(facts: Facts, as_of: date) -> DerivedValue:
-    member, missing = _in_register(facts, as_of, "above_quota_trade")
-    beside_zh, beside_en = _beside(facts)
-    if member is UNKNOWN:
-        return DerivedValue(UNKNOWN, missing, "限额以上批零住餐名录信息未知" + beside_zh,
-                            "above-quota trade register membership unknown" + beside_en)
-    return DerivedValue(
-        member, (),
-        ("在限额以上批零住餐名录中" if member else "不在限额以上批零住餐名录中") + beside_zh,
-        ("in the above-quota trade register" if member else "not in the above-quota trade register") + beside_en,
-    )
+    return register_fact(facts, as_of, "above_quota_trade", "限额以上批零住餐名录", "above-quota trade register",
+                         _beside(facts))

@@ -44,7 +44,6 @@ from .schema import (
     DocumentModel,
     JurisdictionModel,
     PeriodModel,
-    RuleFileModel,
     RuleModel,
     TestFileModel,
     TestModel,

@@ -147,13 +147,13 @@ class Checker:
 
     def _Compare(self, node: x.Compare) -> tuple[x.Node, Type]:
         typed = [self.check(op) for op in node.operands]
-        for (left, lt), op, (right, rt), raw_r in zip(typed, node.ops, typed[1:], node.operands[1:]):
-            self._comparable(left, lt, op, right, rt, raw_r)
+        for (left, lt), op, (right, rt) in zip(typed, node.ops, typed[1:]):
+            self._comparable(left, lt, op, right, rt)
         return x.Compare(tuple(t for t, _ in typed), node.ops, span=node.span), BOOL
 
-    def _comparable(self, left: x.Node, lt: Type, op: str, right: x.Node, rt: Type, raw_r: x.Node) -> None:
+    def _comparable(self, left: x.Node, lt: Type, op: str, right: x.Node, rt: Type) -> None:
         span_node = x.Node(span=(left.span[0], right.span[1]))
-        for a, at, b, bt in ((left, lt, right, rt), (right, rt, left, lt)):
+        for at, b, bt in ((lt, right, rt), (rt, left, lt)):
             if at.kind == "money" and bt.kind == "number" and isinstance(b, x.Literal) and bt.unit is None and b.value != 0:
                 raise _err(
                     f"金额不能与不带单位的数字 {b.value} 比较",
@@ -383,7 +383,7 @@ class Checker:
             raise _err(f"{node.func} 至少需要2个参数", f"{node.func} takes at least 2 arguments", node)
         typed = [self.check(a) for a in node.args]
         first = typed[0][1]
-        for (arg, t), raw in zip(typed, node.args):
+        for (_, t), raw in zip(typed, node.args):
             if not _same_family(first, t) or t.kind not in ORDER_KINDS:
                 raise _err(
                     f"{node.func} 的参数类型不一致或不可比较：{t.describe()}",

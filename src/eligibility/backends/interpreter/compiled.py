@@ -131,21 +131,18 @@ class _Gen:
             return call
         return f"(U if ({t} := {call}) is U else not {t})"
 
-    def _And(self, node: x.And, params: dict[str, Any], item: str | None) -> str:
+    def _junction(self, node: x.And | x.Or, params: dict[str, Any], item: str | None) -> str:
+        """Three-valued and/or, short-cut on the deciding value (False for and, True for or)."""
+        decisive = isinstance(node, x.Or)
         temps = [self.tmp() for _ in node.items]
         parts = [self.expr(i, params, item) for i in node.items]
-        tail = f"(U if {' or '.join(f'{t} is U' for t in temps)} else True)"
+        tail = f"(U if {' or '.join(f'{t} is U' for t in temps)} else {not decisive})"
         for t, p in zip(reversed(temps), reversed(parts)):
-            tail = f"(False if ({t} := {p}) is False else {tail})"
+            tail = f"({decisive} if ({t} := {p}) is {decisive} else {tail})"
         return tail
 
-    def _Or(self, node: x.Or, params: dict[str, Any], item: str | None) -> str:
-        temps = [self.tmp() for _ in node.items]
-        parts = [self.expr(i, params, item) for i in node.items]
-        tail = f"(U if {' or '.join(f'{t} is U' for t in temps)} else False)"
-        for t, p in zip(reversed(temps), reversed(parts)):
-            tail = f"(True if ({t} := {p}) is True else {tail})"
-        return tail
+    _And = _junction
+    _Or = _junction
 
     def _Not(self, node: x.Not, params: dict[str, Any], item: str | None) -> str:
         t = self.tmp()
