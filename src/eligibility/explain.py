@@ -254,9 +254,13 @@ class _Renderer:
             base = self.operand(kids[0])
             pairs = [f"[{self.operand(a)}, {self.operand(b)}]" for a, b in zip(kids[1::2], kids[2::2])]
             name = self.t("分档累进" if f == "tiered" else "按档取值", "brackets" if f == "tiered" else "lookup")
-            return f"{name}({base}; {' '.join(pairs)}) = {self.value(trace)}"
+            return f"{name}({base}; {' '.join(pairs)})" + self._result(trace)
         args = self.t("，", ", ").join(self.operand(k) for k in kids)
-        return f"{f}({args}) = {self.value(trace)}"
+        return f"{f}({args})" + self._result(trace)
+
+    def _result(self, trace: Trace) -> str:
+        """A function's own value, set apart so it does not read as the whole expression's."""
+        return self.t(f"〔得 {self.value(trace)}〕", f" [= {self.value(trace)}]")
 
     def quantifier(self, trace: Trace) -> str:
         node = trace.node
@@ -357,6 +361,19 @@ def _field_label(path: str, lang: str) -> str:
     return f"{spec.label(lang)}（{path}）" if lang != "en" else f"{spec.label(lang)} ({path})"
 
 
+def _distances(r: _Renderer, trace: Trace) -> list[dict[str, Any]]:
+    """Gaps of every failed numeric comparison inside a condition (nested ones included)."""
+    out: list[dict[str, Any]] = []
+    stack = [trace]
+    while stack:
+        t = stack.pop()
+        if isinstance(t.node, x.Compare):
+            out.extend(r.distance(t))
+        elif not isinstance(t.node, x.Quantifier):
+            stack.extend(reversed(t.children))
+    return out
+
+
 def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     node = trace.node
     assert isinstance(node, x.Clause)
@@ -364,8 +381,7 @@ def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     body = r.expr(trace)
     head = f"{indent}{_mark(trace.value)} " + (f"{label}（{body}）" if label and not r.en else f"{label} ({body})" if label else body)
     lines = [head]
-    inner = trace.children[0] if trace.children else None
-    for d in r.distance(inner) if inner is not None else []:
+    for d in _distances(r, trace):
         lines.append(f"{indent}    → {r.distance_text(d)}")
     for path in trace.presumed:
         spec = registry()[path]
@@ -496,7 +512,6 @@ def _json_value(value: Any) -> Any:
 def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
     node = trace.node
     assert isinstance(node, x.Clause)
-    inner = trace.children[0] if trace.children else None
     return {
         "condition": node.text,
         "label": (node.label_en if r.en else node.label_zh),
@@ -506,7 +521,7 @@ def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
         "presumed": list(trace.presumed),
         "distance": [
             {k: _json_value(v) for k, v in d.items() if k not in ("kind",)} | {"text": r.distance_text(d)}
-            for d in (r.distance(inner) if inner is not None else [])
+            for d in _distances(r, trace)
         ],
         "line": node.line,
     }
