@@ -228,3 +228,12 @@ def test_load_yaml_file_reads_utf8_and_names_the_file(tmp_path):
     ok = tmp_path / "ok.yaml"
     ok.write_text("title: 普洱市\n", encoding="utf-8")
     assert load_yaml_file(Path(ok)) == {"title": "普洱市"}
+
+
+def test_sibling_tests_file_is_loaded():
+    from eligibility import load_rules
+
+    rules = load_rules("examples")
+    award = rules["examples.tengger.tech-transfer-award"]
+    assert award.tests and all(t.file.endswith("tengger-demo.tests.yaml") for t in award.tests)
+    assert award.tests[0].line == 47  # the line of the test in the sibling file
