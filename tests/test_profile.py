@@ -79,3 +79,14 @@ def test_frame_round_trip_gives_same_decisions() -> None:
     for i, original in enumerate(profiles):
         rebuilt = el.Profile.from_data(row_to_profile(frame.iloc[i].to_dict()))
         assert rebuilt.facts().values == el.Profile.from_data(original).facts().values
+
+
+@pytest.mark.parametrize(("given", "expected"), [("2", 2), (3.0, 3), (1, 1)])
+def test_evaluation_tier_read_from_text_or_float(given, expected) -> None:
+    assert el.Profile.from_data({"tech_transfer": {"evaluation_tier": given}}).tech_transfer.evaluation_tier == expected
+
+
+def test_evaluation_tier_out_of_range_names_the_field() -> None:
+    with pytest.raises(el.ProfileError) as info:
+        el.Profile.from_data({"tech_transfer": {"evaluation_tier": "4"}})
+    assert info.value.fields == ["tech_transfer.evaluation_tier"]

@@ -26,7 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-rules_app = typer.Typer(help="查看规则 / inspect rules: list, show, schema, facts.", no_args_is_help=True)
+rules_app = typer.Typer(help="查看规则 / inspect rules: list, show, schema, facts, docs.", no_args_is_help=True)
 profile_app = typer.Typer(help="企业画像 / enterprise profiles: schema.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(profile_app, name="profile")
@@ -302,6 +302,29 @@ def rules_schema() -> None:
     from .io.schema import rule_file_json_schema
 
     sys.stdout.write(json.dumps(rule_file_json_schema(), ensure_ascii=False, indent=2) + "\n")
+
+
+@rules_app.command("docs")
+def rules_docs(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="输出目录 / output folder")] = Path("docs/rules"),
+    rules: RulesOpt = None,
+    check: Annotated[bool, typer.Option("--check", help="只检查页面是否最新（过期则退出码 1）。"
+                                        " Only check the pages are current (exit 1 if not).")] = False,
+) -> None:
+    """生成规则目录（每个规则包一页，中文）。Generate the rule catalogue: one Markdown page per pack."""
+    from .catalogue import render_catalogue, stale_pages, write_catalogue
+    from .io.rules import bundled_rules_dir
+
+    pages = render_catalogue(_load(rules, "zh"), bundled_rules_dir())
+    if check:
+        stale = stale_pages(pages, out_dir)
+        if stale:
+            err.print(f"规则目录已过期 / catalogue out of date: {', '.join(stale)} — run `eligibility rules docs`")
+            raise typer.Exit(1)
+        out.print(f"{len(pages)} pages current", markup=False)
+        return
+    for path in write_catalogue(pages, out_dir):
+        out.print(str(path), markup=False)
 
 
 @rules_app.command("facts")

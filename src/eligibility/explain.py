@@ -565,3 +565,142 @@ def evaluation_dict(ev: Evaluation, lang: str = "zh") -> dict[str, Any]:
         "results": [result_dict(res, lang, ev.as_of) for res in ev.results],
         "out_of_scope": [{"rule_id": o.rule_id, "reason": o.en if lang == "en" else o.zh} for o in ev.out_of_scope],
     }
+
+
+# -- conditions in words, without a firm (catalogues, rule pages) -------------------------------
+class _Describer:
+    """Renders a rule's expressions in words for people reading the rule itself."""
+
+    def __init__(self, rule: Rule | None, lang: str) -> None:
+        self.r = _Renderer(rule, lang)
+        self.rule, self.lang, self.en = rule, lang, lang == "en"
+
+    def const(self, node: x.Node) -> str:
+        if isinstance(node, x.Literal):
+            if isinstance(node.value, str):
+                return format_value(node.value, "enum", self.lang)
+            return format_value(node.value, kind_of(node, self.rule), self.lang)
+        return self.words(node)
+
+    def param(self, node: x.Param) -> str:
+        if self.rule is None:
+            return node.name
+        values = self.rule.params[node.name].values
+        parts = [f"{v.start} 起 {self.const(v.value)}" if not self.en else f"{self.const(v.value)} from {v.start}"
+                 for v in values]
+        joined = ("; " if self.en else "；").join(parts)
+        return f"{node.name}（{joined}）" if not self.en else f"{node.name} ({joined})"
+
+    def words(self, node: x.Node) -> str:  # noqa: C901 - one branch per node type
+        t, r = self.r.t, self.r
+        if isinstance(node, x.Clause):
+            label = node.label_en if self.en else node.label_zh
+            return label or self.words(node.item)
+        if isinstance(node, (x.Field, x.ItemField, x.Derived)):
+            return r.label(node)
+        if isinstance(node, x.Param):
+            return self.param(node)
+        if isinstance(node, x.AsOf):
+            return t("评估日期", "the evaluation date")
+        if isinstance(node, x.Literal):
+            return self.const(node)
+        if isinstance(node, x.Compare):
+            if len(node.ops) == 1 and node.ops[0] in ("==", "!=") and isinstance(node.operands[1], x.Literal):
+                value = node.operands[1].value
+                subject = self.words(node.operands[0])
+                if isinstance(value, bool):
+                    yes = value == (node.ops[0] == "==")
+                    return subject if yes else t(f"非{subject}", f"not {subject}")
+                rel = t("为" if node.ops[0] == "==" else "不为", "is" if node.ops[0] == "==" else "is not")
+                return f"{subject}{rel}{self.const(node.operands[1])}" if not self.en else \
+                    f"{subject} {rel} {self.const(node.operands[1])}"
+            parts = [self.words(node.operands[0])]
+            for op, operand in zip(node.ops, node.operands[1:]):
+                parts += [OPS[op], self.words(operand)]
+            return " ".join(parts)
+        if isinstance(node, x.Under):
+            kind = kind_of(node.operand, self.rule)
+            codes = t("、", ", ").join(format_value(c, kind, self.lang) for c in node.codes)
+            rel = t("不属于" if node.negated else "属于", "not under" if node.negated else "under")
+            return f"{self.words(node.operand)}{rel}{codes}" if not self.en else f"{self.words(node.operand)} {rel} {codes}"
+        if isinstance(node, x.InList):
+            items = t("、", ", ").join(self.const(i) for i in node.items)
+            rel = t("不是" if node.negated else "是", "not one of" if node.negated else "one of")
+            return f"{self.words(node.operand)}{rel}{items}" if not self.en else f"{self.words(node.operand)} {rel} {items}"
+        if isinstance(node, (x.And, x.Or)):
+            joiner = t("且", " and ") if isinstance(node, x.And) else t("或", " or ")
+            return joiner.join(f"（{self.words(i)}）" if not self.en else f"({self.words(i)})" for i in node.items)
+        if isinstance(node, x.Not):
+            return t(f"并非{self.words(node.item)}", f"not {self.words(node.item)}")
+        if isinstance(node, x.Arith):
+            op = {"*": "×", "/": "÷"}.get(node.op, node.op)
+            return f"{self.words(node.left)} {op} {self.words(node.right)}"
+        if isinstance(node, x.Neg):
+            return f"-{self.words(node.item)}"
+        if isinstance(node, x.IfElse):
+            return t(f"若{self.words(node.cond)}则{self.words(node.then)}，否则{self.words(node.otherwise)}",
+                     f"if {self.words(node.cond)} then {self.words(node.then)} else {self.words(node.otherwise)}")
+        if isinstance(node, x.Quantifier):
+            what = registry()[node.list_path].label(self.lang)
+            body = self.words(node.body)
+            if node.func == "any":
+                return t(f"{what}中有一项：{body}", f"one of {what}: {body}")
+            if node.func == "all":
+                return t(f"{what}每一项：{body}", f"every one of {what}: {body}")
+            if node.func == "count":
+                return t(f"{what}中满足「{body}」的项数", f"the number of {what} with {body}")
+            where = f"（{self.words(node.where)}）" if node.where is not None else ""
+            return t(f"{what}{where}的{body}合计", f"total {body} over {what}{where}")
+        if isinstance(node, x.Call):
+            return self.call(node)
+        return type(node).__name__
+
+    def call(self, node: x.Call) -> str:
+        t, f, args = self.r.t, node.func, node.args
+        if f == "within":
+            return t(f"{self.words(args[0])}在评估日前{self.const(args[1])}内",
+                     f"{self.words(args[0])} within {self.const(args[1])} before the evaluation date")
+        if f == "in_year":
+            return t(f"{self.words(args[0])}在评估日所在年度内", f"{self.words(args[0])} in the evaluation year")
+        if f == "known":
+            return t(f"{self.words(args[0])}已知", f"{self.words(args[0])} is known")
+        if f == "exists":
+            return t(f"有{self.words(args[0])}记录", f"has a {self.words(args[0])} record")
+        if f == "year":
+            return t(f"{self.words(args[0])}的年份", f"the year of {self.words(args[0])}")
+        if f == "tiered":
+            tiers = t("；", "; ").join(f"{self.const(p.items[0])}以内 {self.const(p.items[1])}"  # type: ignore[attr-defined]
+                                       if not self.en else f"{self.const(p.items[1])} up to {self.const(p.items[0])}"  # type: ignore[attr-defined]
+                                       for p in args[1:])
+            return t(f"{self.words(args[0])}分档累进（{tiers}）", f"{self.words(args[0])} in brackets ({tiers})")
+        if f == "lookup":
+            pairs = t("，", ", ").join(f"{self.const(p.items[0])} → {self.const(p.items[1])}" for p in args[1:])  # type: ignore[attr-defined]
+            return t(f"按{self.words(args[0])}：{pairs}", f"by {self.words(args[0])}: {pairs}")
+        name = {"min": t("较小者", "the smaller of"), "max": t("较大者", "the larger of"),
+                "round_fen": t("四舍五入到分", "rounded to the fen")}.get(f, f)
+        return f"{name}（{t('、', ', ').join(self.words(a) for a in args)}）" if not self.en else \
+            f"{name} ({', '.join(self.words(a) for a in args)})"
+
+
+def describe(node: x.Node, rule: Rule | None = None, lang: str = "zh") -> str:
+    """An expression in words, e.g. "营业收入 ≥ 2,000万元", "工业企业", "认定日期在评估日前12个月内"."""
+    return _Describer(rule, lang).words(node)
+
+
+def condition_lines(rule: Rule, lang: str = "zh") -> list[str]:
+    """A rule's conditions in words, one per written condition, with their all/any/not structure."""
+    d = _Describer(rule, lang)
+
+    def walk(node: x.Node, depth: int) -> list[str]:
+        pad = "  " * depth
+        if isinstance(node, (x.And, x.Or)) and any(isinstance(i, (x.Clause, x.And, x.Or, x.Not)) for i in node.items):
+            if depth == 0 and isinstance(node, x.And):
+                return [line for item in node.items for line in walk(item, depth)]
+            head = d.r.t("以下全部满足：" if isinstance(node, x.And) else "以下任一满足：",
+                         "all of:" if isinstance(node, x.And) else "any of:")
+            return [f"{pad}- {head}"] + [line for item in node.items for line in walk(item, depth + 1)]
+        if isinstance(node, x.Not) and isinstance(node.item, (x.Clause, x.And, x.Or)):
+            return [f"{pad}- " + d.r.t("不得满足：", "none of:")] + walk(node.item, depth + 1)
+        return [f"{pad}- {d.words(node)}"]
+
+    return walk(rule.when, 0)

@@ -159,6 +159,16 @@ class TechTransfer(_Record):
     recognised: bool | None = F("认定实现成果转化", "recognised technology transfer")
     evaluation_tier: Literal[1, 2, 3] | None = F("第三方评估档次", "third-party evaluation tier")
 
+    @field_validator("evaluation_tier", mode="before")
+    @classmethod
+    def _tier(cls, v: object) -> object:
+        # registers and CSV files carry the tier as text ("2") or as a float (2.0)
+        if isinstance(v, str) and v.strip().isdigit():
+            return int(v)
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return v
+
 
 class Difficulty(_Record):
     stopped_production: bool | None = F("月度停产", "stopped production in the month")
