@@ -15,7 +15,7 @@ from ...model import expr as x
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status
 from . import ops
-from .trace import Env, Trace, compile_node, evaluate
+from .trace import Env, Program, Trace, compile_node, evaluate
 
 U = UNKNOWN
 
@@ -134,11 +134,23 @@ def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfSc
 
 
 def _evaluate_in_force(rule: Rule, params: dict[str, Any], facts: Facts, as_of: date) -> RuleResult | OutOfScope:
-    env = Env(facts, as_of, params)
-    scoped = scope(rule, facts, env)
-    if isinstance(scoped, OutOfScope):
-        return scoped
-    trace = compile_node(rule.when)(env)
+    return _run_rule(rule, compile_node(rule.when), _has_scope(rule), Env(facts, as_of, params))
+
+
+def _has_scope(rule: Rule) -> bool:
+    return bool(rule.scenarios or rule.jurisdiction.prefix or rule.jurisdiction.development_zone)
+
+
+def _run_rule(rule: Rule, when: Program, scoped_rule: bool, env: Env) -> RuleResult | OutOfScope:
+    """One rule on one firm: scope, conditions, already-received, amount (the env carries its params)."""
+    facts, as_of = env.facts, env.as_of
+    scoped: tuple[Trace, ...] = ()
+    if scoped_rule:
+        checked = scope(rule, facts, env)
+        if isinstance(checked, OutOfScope):
+            return checked
+        scoped = checked
+    trace = when(env)
     decided = trace.value
     if scoped:
         for s in scoped:
@@ -204,9 +216,10 @@ def resolve_groups(results: Iterable[RuleResult]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """The rules of a set as they stand on one date: those in force with their parameter values."""
+    """The rules of a set as they stand on one date: those in force, with their parameter values,
+    compiled condition and whether they have a scope to check."""
 
-    active: tuple[tuple[Rule, dict[str, Any]], ...]
+    active: tuple[tuple[Rule, dict[str, Any], Program, bool], ...]
     skipped: tuple[OutOfScope, ...]
 
 
@@ -215,7 +228,7 @@ def prepare(rules: Iterable[Rule], as_of: date) -> Prepared:
     for rule in rules:
         out = in_force(rule, as_of)
         if out is None:
-            active.append((rule, param_values(rule, as_of) or {}))
+            active.append((rule, param_values(rule, as_of) or {}, compile_node(rule.when), _has_scope(rule)))
         else:
             skipped.append(out)
     return Prepared(tuple(active), tuple(skipped))
@@ -227,8 +240,10 @@ def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) ->
     results: list[RuleResult] = []
     skipped: list[OutOfScope] = list(prepared.skipped)
     grouped = False
-    for rule, params in prepared.active:
-        r = _evaluate_in_force(rule, params, facts, as_of)
+    env = Env(facts, as_of, {})
+    for rule, params, when, scoped in prepared.active:
+        env.params = params
+        r = _run_rule(rule, when, scoped, env)
         if isinstance(r, OutOfScope):
             skipped.append(r)
         else:
@@ -237,4 +252,3 @@ def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) ->
     if grouped:
         resolve_groups(results)
     return results, skipped
-
