@@ -59,6 +59,7 @@ class Engine:
         return hit
 
     def provenance(self, as_of: date) -> dict[str, str]:
+        """Library version, rule-set hash and as_of: what reproduces a decision (a fresh dict)."""
         return {"version": __version__, "ruleset_hash": self.rules.hash, "as_of": as_of.isoformat()}
 
     def evaluate(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> Evaluation:
@@ -125,7 +126,7 @@ def _score_row(row_no: int, entity: str | None, r: RuleResult) -> dict[str, Any]
     return {
         "row": row_no, "entity_id": entity, "rule_id": r.rule_id, "status": r.status.value,
         "amount": r.amount, "amount_kind": r.amount_kind, "superseded_by": r.superseded_by,
-        "missing": list(r.missing), "failed": failed[0].node.text if failed else None,  # type: ignore[attr-defined]
+        "missing": list(r.missing), "failed": failed[0].clause.text if failed else None,  # type: ignore[union-attr]
         "reason": r.reason[1] if r.reason else None,
     }
 

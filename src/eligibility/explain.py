@@ -191,8 +191,6 @@ class _Renderer:
             return joiner.join(f"({self.expr(k)} {_mark(k.value)})" for k in kids)
         if isinstance(node, x.Not):
             return self.t(f"并非（{self.expr(kids[0])}）", f"not ({self.expr(kids[0])})")
-        if isinstance(node, x.Clause):
-            return self.expr(kids[0]) if kids else node.text
         if isinstance(node, x.Derived):
             note = trace.note[1 if self.en else 0] if trace.note else ""
             sep = ": " if self.en else "："
@@ -339,10 +337,10 @@ def _path(node: x.Node) -> str:
 
 # -- clauses ------------------------------------------------------------------------------------
 def clauses(trace: Trace | None) -> list[Trace]:
-    """The conditions as written (Clause traces) in order, through all/any/not structure."""
+    """The conditions as written (traces marked with their clause) in order, through all/any/not."""
     if trace is None:
         return []
-    if isinstance(trace.node, x.Clause):
+    if trace.clause is not None:
         return [trace]
     out: list[Trace] = []
     for kid in trace.children:
@@ -375,8 +373,8 @@ def _distances(r: _Renderer, trace: Trace) -> list[dict[str, Any]]:
 
 
 def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
-    node = trace.node
-    assert isinstance(node, x.Clause)
+    node = trace.clause
+    assert node is not None
     label = node.label_en if r.en else node.label_zh
     body = r.expr(trace)
     head = f"{indent}{_mark(trace.value)} " + (f"{label}（{body}）" if label and not r.en else f"{label} ({body})" if label else body)
@@ -393,7 +391,7 @@ def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
 def _structure_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     """Conditions with their all/any/not structure, one line per written condition."""
     node = trace.node
-    if isinstance(node, x.Clause):
+    if trace.clause is not None:
         return _clause_lines(r, trace, indent)
     if isinstance(node, (x.And, x.Or)):
         if indent.strip() == "" and isinstance(node, x.And) and len(indent) <= 4:
@@ -510,8 +508,8 @@ def _json_value(value: Any) -> Any:
 
 
 def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
-    node = trace.node
-    assert isinstance(node, x.Clause)
+    node = trace.clause
+    assert node is not None
     return {
         "condition": node.text,
         "label": (node.label_en if r.en else node.label_zh),

@@ -27,7 +27,7 @@ _EMPTY: tuple[str, ...] = ()
 class Trace:
     """A node's evaluation: value, sub-traces, missing facts, presumptions used, optional note."""
 
-    __slots__ = ("node", "value", "children", "missing", "presumed", "note")
+    __slots__ = ("node", "value", "children", "missing", "presumed", "note", "clause")
 
     def __init__(self, node: x.Node, value: Any, children: tuple[Trace, ...] = (), missing: tuple[str, ...] = _EMPTY,
                  presumed: tuple[str, ...] = _EMPTY, note: tuple[str, str] | None = None) -> None:
@@ -37,6 +37,7 @@ class Trace:
         self.missing = missing
         self.presumed = presumed
         self.note = note  # (zh, en), e.g. a derived fact's own explanation
+        self.clause: x.Clause | None = None  # set when this trace is a condition as the policy writer wrote it
 
     def __repr__(self) -> str:
         return f"Trace({type(self.node).__name__}, {self.value!r})"
@@ -179,8 +180,55 @@ def _compare(node: x.Compare) -> Program:
     return run
 
 
+class _FieldCompareTrace(Trace):
+    """The trace of ``field op constant``, whose two child traces are built only when read."""
+
+    __slots__ = ("_field_value", "_constant")
+
+    def __init__(self, node: x.Compare, value: Any, missing: tuple[str, ...], presumed: tuple[str, ...],
+                 field_value: Any, constant: Trace) -> None:
+        self.node = node
+        self.value = value
+        self.missing = missing
+        self.presumed = presumed
+        self.note = None
+        self.clause = None
+        self._field_value = field_value
+        self._constant = constant
+
+    @property  # type: ignore[override]
+    def children(self) -> tuple[Trace, ...]:
+        field = self.node.operands[0]  # type: ignore[attr-defined]
+        return (Trace(field, self._field_value, (), self.missing, self.presumed), self._constant)
+
+
+def _field_compare(node: x.Compare) -> Program:
+    """``field op constant`` — the most common condition — in one step and one trace."""
+    path = node.operands[0].path  # type: ignore[attr-defined]
+    constant_node = node.operands[1]
+    constant = compile_node(constant_node)(None)  # type: ignore[arg-type]  # literals ignore the env
+    bound = constant.value
+    op = node.ops[0]
+    order = ops.ORDER.get(op)
+
+    def run(env: Env) -> Trace:
+        v = env.values.get(path, U)
+        if v is U:
+            return _FieldCompareTrace(node, U, (missing_fact(env.facts, path),), _EMPTY, U, constant)
+        presumed = (path,) if path in env.presumed else _EMPTY
+        if order is None:
+            result = (v == bound) if op == "==" else (v != bound)
+        else:
+            result = v is not None and bound is not None and order(v, bound)
+        return _FieldCompareTrace(node, result, _EMPTY, presumed, v, constant)
+
+    return run
+
+
 def _compare_pair(node: x.Compare) -> Program:
     """``a op b``: the common case, without the chain machinery."""
+    if isinstance(node.operands[0], x.Field) and isinstance(node.operands[1], x.Literal):
+        return _field_compare(node)
     left, right = (compile_node(o) for o in node.operands)
     op = node.ops[0]
     order = ops.ORDER.get(op)
@@ -259,11 +307,16 @@ def _not(node: x.Not) -> Program:
 
 
 def _clause(node: x.Clause) -> Program:
+    """A written condition: its item's own trace, marked with the clause (no wrapper object)."""
     item = compile_node(node.item)
+    shared = isinstance(node.item, x.Literal)  # literal traces are shared: never mark those
 
     def run(env: Env) -> Trace:
         t = item(env)
-        return Trace(node, t.value, (t,), t.missing, t.presumed)
+        if shared:
+            t = Trace(t.node, t.value)
+        t.clause = node
+        return t
 
     return run
 
