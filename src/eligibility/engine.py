@@ -55,7 +55,7 @@ class Engine:
         if hit is None:
             if len(self._prepared_cache) > 32:
                 self._prepared_cache.clear()
-            hit = self._prepared_cache[day] = prepare(self.rules.rules, day)
+            hit = self._prepared_cache[day] = prepare(self.rules.rules, day, self.provenance(day))
         return hit
 
     def provenance(self, as_of: date) -> dict[str, str]:
@@ -64,10 +64,11 @@ class Engine:
 
     def evaluate(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> Evaluation:
         """Evaluate every rule on one profile with full explanations (as_of defaults to today)."""
-        day = _as_date(as_of)
-        p = Profile.from_data(profile if isinstance(profile, Profile) else dict(profile))
-        results, skipped = evaluate_all(self._prepared(day), p.facts(), day)
-        return Evaluation(results, day, p.uscc, p.name, self.provenance(day), skipped)
+        day = as_of if type(as_of) is date else _as_date(as_of)
+        p = profile if type(profile) is Profile else Profile.from_data(dict(profile))
+        prepared = self._prepared(day)
+        results, skipped = evaluate_all(prepared, p.facts(), day)
+        return Evaluation(results, day, p.uscc, p.name, prepared.provenance, skipped)
 
     def decide(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> list[Decision]:
         """Statuses and amounts only, through the compiled fast path (no explanations).

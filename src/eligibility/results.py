@@ -61,12 +61,10 @@ class RuleResult:
     outranks: tuple[str, ...] = ()
     as_of: date | None = None
 
-    def __init__(self, rule: Rule, status: Status, trace: Trace | None = None, **attrs: Any) -> None:
+    def __init__(self, rule: Rule, status: Status, trace: Trace | None = None) -> None:
         self.rule = rule
         self.status = status
         self.trace = trace
-        for key, value in attrs.items():
-            setattr(self, key, value)
 
     def __repr__(self) -> str:
         extra = f", amount={self.amount}" if self.amount is not None else ""

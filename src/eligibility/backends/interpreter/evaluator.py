@@ -221,9 +221,10 @@ class Prepared:
 
     active: tuple[tuple[Rule, dict[str, Any], Program, bool], ...]
     skipped: tuple[OutOfScope, ...]
+    provenance: dict[str, str]
 
 
-def prepare(rules: Iterable[Rule], as_of: date) -> Prepared:
+def prepare(rules: Iterable[Rule], as_of: date, provenance: dict[str, str] | None = None) -> Prepared:
     active, skipped = [], []
     for rule in rules:
         out = in_force(rule, as_of)
@@ -231,7 +232,7 @@ def prepare(rules: Iterable[Rule], as_of: date) -> Prepared:
             active.append((rule, param_values(rule, as_of) or {}, compile_node(rule.when), _has_scope(rule)))
         else:
             skipped.append(out)
-    return Prepared(tuple(active), tuple(skipped))
+    return Prepared(tuple(active), tuple(skipped), provenance or {"as_of": as_of.isoformat()})
 
 
 def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) -> tuple[list[RuleResult], list[OutOfScope]]:
