@@ -84,7 +84,7 @@ def main(n: int = 100_000) -> None:
     decide = engine.decider(AS_OF)
     t_decider = best_of(lambda: [decide(p) for p in profiles])
     m = max(1, n // 10)
-    t_explain = best_of(lambda: [engine.evaluate(p, AS_OF) for p in profiles[:m]], repeat=3) * (n / m)
+    t_explain = best_of(lambda: [engine.evaluate(p, AS_OF) for p in profiles[:m]], repeat=7) * (n / m)
     packs = el.Engine(el.load_rules("examples"))
     packs.decide(profiles[0], AS_OF)
     t_packs = best_of(lambda: [packs.decide(p, AS_OF) for p in profiles], repeat=3)
