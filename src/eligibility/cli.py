@@ -216,31 +216,38 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
 @app.command()
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
-                                                         " Rule files, folders or packs (default: bundled).")] = None,
+                                                     " Rule files, folders or packs (default: bundled).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
     lang: LangOpt = "zh",
+    strict: Annotated[bool, typer.Option("--strict", help="警告也视为失败。Fail on warnings too.")] = False,
 ) -> None:
-    """检查规则文件：一次报告所有加载错误（文件:行:列与提示）。Check rule files: every load error at once."""
+    """检查规则：加载错误、不可能同时满足或恒成立的条件、互斥组、过期、引用、测试。
+    Check rules: load errors, impossible or always-true conditions, groups, expiry, citations, tests.
+
+    每条发现都有 文件:行、规则 id、级别（error / warning / info）与提示；有 error 时退出码为 1。
+    Each finding has file:line, rule id, severity (error / warning / info) and a hint; exit 1 on any error.
+    """
     _check_lang(lang)
-    from .io.rules import load_rules
+    from .lint import lint as run_lint
 
     try:
-        ruleset = load_rules(*(paths or []))
-    except RuleSetError as exc:
-        if fmt == "json":
-            out.print_json(json.dumps([{
-                "file": e.file, "line": e.line, "col": e.col, "rule_id": e.rule_id, "severity": "error",
-                "message": e.zh if lang == "zh" else e.en, "hint": e.hint_zh if lang == "zh" else e.hint_en,
-            } for e in exc.errors], ensure_ascii=False))
-            raise typer.Exit(1) from None
-        _fail(exc, lang, code=1)
+        findings, ruleset = run_lint(paths or [])
     except EligibilityError as exc:
         _fail(exc, lang)
-    n = len(ruleset)
+    failing = {"error", "warning"} if strict else {"error"}
     if fmt == "json":
-        out.print_json("[]")
+        sys.stdout.write(json.dumps([f.to_dict(lang) for f in findings], ensure_ascii=False, indent=2) + "\n")
     else:
-        out.print(f"{n} rules OK" if lang == "en" else f"{n} 条规则检查通过", markup=False)
+        for f in findings:
+            (err if f.severity in failing else out).print(f.text(lang), markup=False, highlight=False)
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+        n = len(ruleset) if ruleset is not None else 0
+        summary = (f"{n} rules; {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
+                   if lang == "en" else
+                   f"{n} 条规则；错误 {counts['error']}，警告 {counts['warning']}，提示 {counts['info']}")
+        out.print(summary, markup=False)
+    if any(f.severity in failing for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command("test")
