@@ -253,10 +253,26 @@ def lint(
 @app.command("test")
 def test_cmd(
     paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
-                                                         " Rule files, folders or packs (default: bundled).")] = None,
+                                                     " Rule files, folders or packs (default: bundled).")] = None,
     lang: LangOpt = "zh",
+    coverage: Annotated[bool, typer.Option("--coverage", help="显示条件覆盖率（每个条件的真/假/未知是否都被测到）。"
+                                           " Show condition coverage (true/false/unknown per condition).")] = False,
+    fail_under: Annotated[float | None, typer.Option("--fail-under", help="覆盖率低于 N% 时失败。"
+                                                     " Fail when coverage is below N%.")] = None,
+    boundaries: Annotated[bool, typer.Option("--boundaries", help="显示每个门槛两侧与门槛处的判定（含本数一目了然）。"
+                                             " Show the decision just below, at and just above every threshold.")] = False,
+    mutate: Annotated[bool, typer.Option("--mutate", help="变异检查：改动比较符或门槛一个单位，看测试能否发现。"
+                                         " Mutation check: flip ≥/> and ≤/<, nudge thresholds one unit.")] = False,
+    sample: Annotated[int | None, typer.Option("--sample", help="只抽查 N 个变异（配合 --mutate）。"
+                                               " Run a random sample of N mutants (with --mutate).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="抽样随机种子 / sampling seed")] = 0,
 ) -> None:
-    """运行规则文件中的示例测试（tests:）。Run the examples written in rule files (tests:)."""
+    """运行规则文件中的示例测试（tests:），可选覆盖率、门槛与变异检查。
+    Run the examples written in rule files (tests:); optionally coverage, boundaries and mutation.
+
+    失败时显示期望与实际之差及完整解释；有失败时退出码为 1。
+    A failure shows expected vs actual and the full explanation; exit 1 on any failure.
+    """
     _check_lang(lang)
     from .testing.runner import run_rule_tests
 
@@ -265,10 +281,33 @@ def test_cmd(
     failed = [o for o in outcomes if not o.passed]
     for o in failed:
         out.print(o.report(lang), markup=False, highlight=False)
+    exit_code = 1 if failed or not outcomes else 0
+    if coverage or fail_under is not None:
+        from .testing.coverage import coverage as run_coverage
+        from .testing.coverage import format_coverage, total_percent
+
+        reports = run_coverage(ruleset)
+        out.print(format_coverage(reports, lang), markup=False, highlight=False)
+        if fail_under is not None and total_percent(reports) < fail_under:
+            err.print(f"coverage {total_percent(reports):.1f}% < {fail_under}%" if lang == "en" else
+                      f"覆盖率 {total_percent(reports):.1f}% 低于 {fail_under}%")
+            exit_code = 1
+    if boundaries:
+        from .testing.boundaries import boundary_report, format_boundary_report
+
+        out.print(format_boundary_report(boundary_report(ruleset), lang), markup=False, highlight=False)
+    if mutate:
+        from .testing.mutation import format_mutation, run_mutation
+
+        with Progress(TextColumn("mutants" if lang == "en" else "变异"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as progress:
+            task = progress.add_task("", total=None)
+            results = run_mutation(ruleset, sample, seed,
+                                   lambda i, n: progress.update(task, completed=i, total=n))
+        out.print(format_mutation(results, lang), markup=False, highlight=False)
     passed = len(outcomes) - len(failed)
     out.print(f"{passed} passed, {len(failed)} failed", markup=False)
-    if failed or not outcomes:
-        raise typer.Exit(1)
+    raise typer.Exit(exit_code)
 
 
 @rules_app.command("list")
