@@ -304,3 +304,19 @@ def test_provenance(make_rules) -> None:
     ev = el.Engine(rules).evaluate({"employees": 1}, AS_OF)
     assert ev.provenance == {"version": el.__version__, "ruleset_hash": rules.hash, "as_of": "2024-06-30"}
     assert len(rules.hash) == 64
+
+
+def test_group_counts_a_member_already_received_this_year(make_rules) -> None:
+    """就高不重复 after payment: the higher grant paid this year supersedes a lower one newly due."""
+    rules = make_rules(
+        rule_yaml("g.high", '"employees > 0"', extra="group: g\nbenefit: {amount: 30万, once: true}\n")
+        + rule_yaml("g.low", '"employees > 0"', extra="group: g\nbenefit: {amount: 10万, once: true}\n")
+    )
+    engine = el.Engine(rules)
+    this_year = {"employees": 5, "benefits_received": [{"rule_id": "g.high", "year": 2024, "amount": 300000}]}
+    got = statuses(engine, this_year)
+    assert got == {"g.high": ("ineligible", None), "g.low": ("superseded", Decimal(100_000))}
+    assert {d.rule_id: d.superseded_by for d in engine.decide(this_year, AS_OF)}["g.low"] == "g.high"
+    # received in an earlier year: a new, lower grant this year is not blocked by it
+    earlier = {"employees": 5, "benefits_received": [{"rule_id": "g.high", "year": 2022, "amount": 300000}]}
+    assert statuses(engine, earlier) == {"g.high": ("ineligible", None), "g.low": ("eligible", Decimal(100_000))}

@@ -180,12 +180,10 @@ class _Renderer:
             for code in node.codes:
                 system = kind_of(node.operand, self.rule)
                 names.append(format_value(code, system, self.lang))
-            rel = self.t("不属于" if node.negated else "属于", "not under" if node.negated else "under")
-            return f"{self.operand(kids[0])} {rel} {self.t('、', ', ').join(names)}"
+            return self._membership(trace, self.t("、", ", ").join(names), node.negated, "属于", "under")
         if isinstance(node, x.InList):
-            rel = self.t("不在" if node.negated else "属于", "not in" if node.negated else "in")
             items = self.t("、", ", ").join(self.operand(k) for k in kids[1:])
-            return f"{self.operand(kids[0])} {rel} [{items}]"
+            return self._membership(trace, f"[{items}]", node.negated, "属于", "in")
         if isinstance(node, (x.And, x.Or)):
             joiner = self.t(" 且 ", " and ") if isinstance(node, x.And) else self.t(" 或 ", " or ")
             return joiner.join(f"({self.expr(k)} {_mark(k.value)})" for k in kids)
@@ -209,6 +207,17 @@ class _Renderer:
         if isinstance(node, x.Quantifier):
             return self.quantifier(trace)
         return self.value(trace)
+
+    def _membership(self, trace: Trace, target: str, negated: bool, word_zh: str, word_en: str) -> str:
+        """``x under/in …``: the requirement when it holds; the requirement and the fact when it fails."""
+        subject = self.operand(trace.children[0])
+        zh_rel, en_rel = ("不" + word_zh, f"not {word_en}") if negated else (word_zh, word_en)
+        if trace.value is False:
+            fact_zh = word_zh if negated else "不" + word_zh
+            return self.t(f"{subject} 应{zh_rel} {target}，实际{fact_zh}", f"{subject} must be {en_rel} {target}; it is not")
+        if trace.value is U:
+            return self.t(f"{subject} 是否{zh_rel} {target} 未知", f"whether {subject} is {en_rel} {target} is unknown")
+        return f"{subject} {self.t(zh_rel, en_rel)} {target}"
 
     def _equality(self, node: x.Compare, kids: tuple[Trace, ...]) -> str | None:
         """``field == "value"`` reads as "增值税纳税人类型：小规模纳税人（应为…）", not "a = b"."""
@@ -272,7 +281,11 @@ class _Renderer:
             if hit is not None:
                 return self.t(f"{what}中有一项满足：{self.expr(hit)}", f"one of {what} matches: {self.expr(hit)}")
             n = len(trace.children)
-            return self.t(f"{what}（共{n}项）中没有一项满足条件", f"none of {n} {what} matches")
+            head = self.t(f"{what}（共{n}项）中没有一项满足条件", f"none of {n} {what} matches")
+            shown = [self.t(f"第{i}项：{self.expr(k)}", f"item {i}: {self.expr(k)}")
+                     for i, k in enumerate(trace.children[:3], 1)]
+            more = [self.t(f"另有{n - 3}项", f"{n - 3} more")] if n > 3 else []
+            return head + (self.t("——", " — ") + self.t("；", "; ").join(shown + more) if shown else "")
         if node.func == "all":
             return self.t(f"{what}各项均须满足（共{len(trace.children)}项）", f"all {what} must match ({len(trace.children)})")
         if node.func == "count":
@@ -441,8 +454,9 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
     if amount:
         lines.append(r.t(f"  待遇：{amount}", f"  benefit: {amount}"))
     if result.superseded_by:
-        lines.append(r.t(f"  被 {result.superseded_by} 取代：同组就高不重复，只享受金额最高的一项",
-                         f"  superseded by {result.superseded_by}: within the group only the highest applies"))
+        lines.append(r.t(f"  被 {result.superseded_by} 取代：同组就高不重复，只享受金额最高的一项（含本年度已享受的）",
+                         f"  superseded by {result.superseded_by}: within the group only the highest applies "
+                         "(counting what was already received this year)"))
     if result.outranks:
         lines.append(r.t(f"  同组就高：本项优先于 {'、'.join(result.outranks)}",
                          f"  highest in its group: takes precedence over {', '.join(result.outranks)}"))

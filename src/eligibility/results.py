@@ -56,6 +56,7 @@ class RuleResult:
     amount_trace: Trace | None = None
     scope_traces: tuple[Trace, ...] = ()
     received_year: int | None = None
+    received_amount: Decimal | None = None
     reason: tuple[str, str] | None = None  # (zh, en): why not eligible beyond the conditions
     presumed: tuple[str, ...] = ()
     outranks: tuple[str, ...] = ()

@@ -97,7 +97,8 @@ def _in_register(facts: Facts, as_of: date, register: str) -> tuple[Any, tuple[s
     base = f"registers.{register}"
     present = facts.get(base)
     if present is UNKNOWN:
-        return UNKNOWN, (base,)
+        # name the outermost unknown record: "registers" when no register data was given at all
+        return UNKNOWN, ("registers" if facts.get("registers") is UNKNOWN else base,)
     if present is None:
         return False, ()
     entered, left = facts.get(f"{base}.entered_on"), facts.get(f"{base}.left_on")

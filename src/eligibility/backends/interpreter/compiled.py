@@ -18,7 +18,7 @@ from ...facts.derived import evaluate_derived
 from ...facts.fields import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
-from ...groups import rank_key
+from ...groups import rank_key, received_amount, received_record
 from ...model import expr as x
 from ...model.rule import Rule, RuleSet
 from ...results import Status
@@ -31,12 +31,17 @@ ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED = (Status.ELIGIBLE, Status.INELIG
 
 
 class Decision(NamedTuple):
-    """A rule's decision without explanation: what the fast path returns."""
+    """A rule's decision without explanation: what the fast path returns.
+
+    ``received`` is set (to the amount, or True when unknown) for a rule already received in
+    as_of's year: it is ineligible itself but still outranks lower members of its group.
+    """
 
     rule_id: str
     status: Status
     amount: Decimal | None
     superseded_by: str | None = None
+    received: Decimal | bool | None = None
 
 
 class _Gen:
@@ -252,10 +257,16 @@ def exists_item(items: Any, body: Callable[[Any], Any]) -> Any:
     return U if unknown else False
 
 
-def received(items: Any, rule_id: str, once: bool, year: int) -> bool:
-    if items is U or items is None:
-        return False
-    return any(b.get("rule_id") == rule_id and (once or b.get("year") == year) for b in items)
+def received(rule: Rule, items: Any, year: int) -> Decision | None:
+    """The decision for a rule already received (None when it was not)."""
+    record = received_record(rule, items, year)
+    if record is None:
+        return None
+    this_year = None
+    if record.get("year") == year:
+        amount = received_amount(rule, record)
+        this_year = amount if amount is not None else True
+    return Decision(rule.id, INELIGIBLE, None, None, this_year)
 
 
 def finish_amount(value: Any, cap: Any, start: Any, count: int, year: int) -> Any:
@@ -318,8 +329,8 @@ def _rule_source(i: int, rule: Rule, params: dict[str, Any], gen: _Gen) -> list[
         body.append(f"if {' or '.join(scope_unknown)}: c = U")
     b = rule.benefit
     if b.once or b.schedule:
-        body.append(f"if received(g('benefits_received', U), {rule.id!r}, {b.once!r}, a.year): "
-                    f"out.append({no}); break")
+        body.append(f"r = received({gen.const(rule)}, g('benefits_received', U), a.year)")
+        body.append("if r is not None: out.append(r); break")
     if b.amount is None or (isinstance(b.amount, x.Literal) and b.cap is None and b.schedule is None):
         m = None if b.amount is None else round_fen(b.amount.value)  # type: ignore[attr-defined]
         yes, maybe = gen.const(Decision(rule.id, ELIGIBLE, m)), gen.const(Decision(rule.id, UNDETERMINED, m))
@@ -399,13 +410,18 @@ def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool) -> list
     if not grouped:
         return raw
     groups: dict[str, list[tuple[Rule, Any]]] = {}
+    received_this_year: dict[str, list[tuple[Rule, Any]]] = {}
     for dec in raw:
         rule = active[dec.rule_id]
         if rule.group and dec.status is ELIGIBLE:
             groups.setdefault(rule.group, []).append((rule, dec.amount))
+        elif rule.group and dec.received is not None:
+            amount = dec.received if isinstance(dec.received, Decimal) else None
+            received_this_year.setdefault(rule.group, []).append((rule, amount))
     if not groups:
         return raw
-    winners = {g: min(members, key=lambda m: rank_key(*m))[0].id for g, members in groups.items()}
+    winners = {g: min(members + received_this_year.get(g, []), key=lambda m: rank_key(*m))[0].id
+               for g, members in groups.items()}
     out = []
     for dec in raw:
         group = active[dec.rule_id].group

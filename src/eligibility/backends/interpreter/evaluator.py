@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
-from ...groups import winner
+from ...groups import received_amount, received_record, winner
 from ...model import expr as x
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status
@@ -82,17 +83,12 @@ def scope(rule: Rule, facts: Facts, env: Env) -> OutOfScope | tuple[Trace, ...]:
     return tuple(traces)
 
 
-def _received(rule: Rule, facts: Facts, as_of: date) -> int | None:
-    """The year this one-off (or this year's instalment) was already received, if recorded."""
-    if not (rule.benefit.once or rule.benefit.schedule):
+def _received(rule: Rule, facts: Facts, as_of: date) -> tuple[int, Decimal | None] | None:
+    """The year (and amount) this one-off, or this year's instalment, was already received."""
+    record = received_record(rule, facts.values.get("benefits_received", U), as_of.year)
+    if record is None:
         return None
-    received = facts.values.get("benefits_received", U)
-    if received is U or received is None:
-        return None
-    for b in received:
-        if b.get("rule_id") == rule.id and (rule.benefit.once or b.get("year") == as_of.year):
-            return int(b["year"])
-    return None
+    return int(record["year"]), received_amount(rule, record)
 
 
 def _amount(rule: Rule, env: Env) -> tuple[Any, Trace | None, Instalment | None, tuple[str, str] | None]:
@@ -174,8 +170,8 @@ def _run_rule(rule: Rule, when: Program, scoped_rule: bool, env: Env) -> RuleRes
         return result
     received = _received(rule, facts, as_of)
     if received is not None:
-        result.received_year = received
-        result.reason = (f"已于{received}年享受", f"already received in {received}")
+        result.received_year, result.received_amount = received
+        result.reason = (f"已于{received[0]}年享受", f"already received in {received[0]}")
         return result
     amount, amount_trace, instalment, refusal = _amount(rule, env)
     result.amount_trace, result.instalment = amount_trace, instalment
@@ -205,13 +201,15 @@ def resolve_groups(results: Iterable[RuleResult]) -> None:
         eligible = [r for r in members if r.status == Status.ELIGIBLE]
         if not eligible:
             continue
-        best = winner([(r.rule, r.amount) for r in eligible])
+        this_year = [r for r in members if r.received_year is not None and r.as_of and r.received_year == r.as_of.year]
+        best = winner([(r.rule, r.amount) for r in eligible] + [(r.rule, r.received_amount) for r in this_year])
         for r in eligible:
             if r.rule is not best:
                 r.status = Status.SUPERSEDED
                 r.superseded_by = best.id
-        best_result = next(r for r in eligible if r.rule is best)
-        best_result.outranks = tuple(r.rule_id for r in eligible if r.rule is not best)
+        best_result = next(r for r in members if r.rule is best)
+        if best_result.status == Status.ELIGIBLE:
+            best_result.outranks = tuple(r.rule_id for r in eligible if r.rule is not best)
 
 
 @dataclass(frozen=True, slots=True)
