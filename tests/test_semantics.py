@@ -320,3 +320,29 @@ def test_group_counts_a_member_already_received_this_year(make_rules) -> None:
     # received in an earlier year: a new, lower grant this year is not blocked by it
     earlier = {"employees": 5, "benefits_received": [{"rule_id": "g.high", "year": 2022, "amount": 300000}]}
     assert statuses(engine, earlier) == {"g.high": ("ineligible", None), "g.low": ("eligible", Decimal(100_000))}
+
+
+def test_total_counts_money_paid_or_saved_only(make_rules) -> None:
+    rules = make_rules(
+        rule_yaml("k.grant", '"employees > 0"', "10万")
+        + rule_yaml("k.price", '"employees > 0"', "2万").replace("kind: grant", "kind: price")
+    )
+    ev = el.Engine(rules).evaluate({"employees": 1}, AS_OF)
+    assert ev.total() == Decimal(100_000)
+    assert "合计 10万元" in ev.explain("zh")
+
+
+def test_conditional_amount_explains_the_branch_taken(make_rules) -> None:
+    rules = make_rules(rule_yaml("k.fee", '"known(scenario.guarantee.amount)"',
+                                 "'if scenario.guarantee.amount <= 500万 then scenario.guarantee.amount * 1% "
+                                 "else scenario.guarantee.amount * 1.5%'"))
+    r = el.Engine(rules).evaluate({"scenario": {"guarantee": {"amount": "800万"}}}, AS_OF)["k.fee"]
+    assert r.amount == Decimal(120_000)
+    assert "因 担保金额 800万元 ≤ 500万元 不成立" in r.explain("zh")
+
+
+def test_document_notes_are_kept(tmp_path) -> None:
+    (tmp_path / "d.yaml").write_text(
+        "document:\n  title: 测试\n  issuer: 测试\n  jurisdiction: {code: national, name: 全国}\n"
+        "  notes: 全文的读法\nrules: []\n", encoding="utf-8")
+    assert el.load_rules(tmp_path / "d.yaml").documents[0].notes == "全文的读法"

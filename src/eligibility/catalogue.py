@@ -95,6 +95,8 @@ def render_pack(name: str, rules: list[Rule]) -> str:
             f"- 规则数：{len(doc_rules)}",
             "",
         ]
+        if d.notes:
+            out += ["**文件层面的读法说明**：", "", *[f"> {ln}" if ln.strip() else ">" for ln in d.notes.splitlines()], ""]
         out += [render_rule(r) + "\n" for r in sorted(doc_rules, key=lambda r: r.id)]
     return "\n".join(out).rstrip() + "\n"
 

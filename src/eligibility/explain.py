@@ -201,7 +201,12 @@ class _Renderer:
         if isinstance(node, x.Neg):
             return f"-{self._paren(kids[0])}"
         if isinstance(node, x.IfElse):
-            return self.t("条件取值 ", "conditional ") + self.value(trace)
+            cond = kids[0]
+            if cond.value is U:
+                return self.t(f"（{self.expr(cond)} 未知，无法取值）", f"({self.expr(cond)} unknown: no value)")
+            branch = self.expr(kids[1]) if len(kids) > 1 else self.value(trace)
+            return self.t(f"{branch}〔因 {self.expr(cond)} {'成立' if cond.value else '不成立'}〕",
+                          f"{branch} [as {self.expr(cond)} is {'true' if cond.value else 'false'}]")
         if isinstance(node, x.Call):
             return self.call(trace)
         if isinstance(node, x.Quantifier):
@@ -263,7 +268,9 @@ class _Renderer:
             name = self.t("分档累进" if f == "tiered" else "按档取值", "brackets" if f == "tiered" else "lookup")
             return f"{name}({base}; {' '.join(pairs)})" + self._result(trace)
         args = self.t("，", ", ").join(self.operand(k) for k in kids)
-        return f"{f}({args})" + self._result(trace)
+        name = {"min": self.t("较小者", "min"), "max": self.t("较大者", "max"),
+                "round_fen": self.t("四舍五入到分", "round to the fen")}.get(f, f)
+        return f"{name}({args})" + self._result(trace)
 
     def _result(self, trace: Trace) -> str:
         """A function's own value, set apart so it does not read as the whole expression's."""
@@ -433,6 +440,8 @@ def amount_text(result: RuleResult, lang: str) -> str | None:
             return r.t("金额待定（缺少计算所需数据）", "amount pending (data needed to compute it is missing)")
         return None
     money = format_money(result.amount, lang)
+    if b.description:
+        money += r.t(f"（{b.description.zh}）", f" ({b.description.en})")
     if result.instalment is not None:
         i = result.instalment
         return r.t(f"{money}（第{i.index}期，共{i.count}期，合计{format_money(i.total)}，自{i.start_year}年起）",
@@ -490,11 +499,11 @@ def render_evaluation(ev: Evaluation, lang: str = "zh", include_ineligible: bool
     shown = [res for res in ev.results if include_ineligible or res.status != Status.INELIGIBLE]
     shown.sort(key=lambda res: (order[res.status], -(res.amount or 0), res.rule_id))
     counts = {s: len(ev.by_status(s.value)) for s in order}
-    total = format_money(ev.total(), lang)
+    total = (f"{format_money(ev.total(), lang)} of grants, tax and loan support" if en else "资金、税收与贷款支持")
     lines.append(
-        f"eligible {counts[Status.ELIGIBLE]} (total {total}), undetermined {counts[Status.UNDETERMINED]}, "
+        f"eligible {counts[Status.ELIGIBLE]} ({total}), undetermined {counts[Status.UNDETERMINED]}, "
         f"superseded {counts[Status.SUPERSEDED]}, not eligible {counts[Status.INELIGIBLE]}" if en else
-        f"符合 {counts[Status.ELIGIBLE]} 项（合计 {total}），待定 {counts[Status.UNDETERMINED]} 项，"
+        f"符合 {counts[Status.ELIGIBLE]} 项（{total}合计 {format_money(ev.total())}），待定 {counts[Status.UNDETERMINED]} 项，"
         f"被取代 {counts[Status.SUPERSEDED]} 项，不符合 {counts[Status.INELIGIBLE]} 项"
     )
     for res in shown:

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from .model.rule import Rule
 
 
+PAYOUT_KINDS = frozenset({"grant", "tax", "loan"})
+"""Rule kinds whose amount is money paid to the firm or tax it does not pay."""
+
+
 class Status(StrEnum):
     """A rule's outcome for one firm (a str, so ``r.status == "eligible"`` works)."""
 
@@ -139,8 +143,11 @@ class Evaluation:
         return self.by_status("eligible")
 
     def total(self) -> Decimal:
-        """Money the firm can receive from eligible rules (caps counted at their cap)."""
-        return sum((r.amount for r in self.eligible if r.amount is not None), Decimal(0))
+        """Money the firm receives or saves from eligible rules — grants, tax relief and loan support
+        (caps counted at their cap). Price deductions and fee caps are amounts of another kind (a bid
+        evaluated lower, the most a fee may be) and are not added in."""
+        return sum((r.amount for r in self.eligible if r.amount is not None and r.rule.kind in PAYOUT_KINDS),
+                   Decimal(0))
 
     def explain(self, lang: str = "zh", include_ineligible: bool = True) -> str:
         from .explain import render_evaluation

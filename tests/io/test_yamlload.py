@@ -237,3 +237,20 @@ def test_sibling_tests_file_is_loaded():
     award = rules["examples.tengger.tech-transfer-award"]
     assert award.tests and all(t.file.endswith("tengger-demo.tests.yaml") for t in award.tests)
     assert award.tests[0].line == 47  # the line of the test in the sibling file
+
+
+def test_error_in_sibling_tests_file_is_located_there(tmp_path):
+    from eligibility import load_rules
+
+    (tmp_path / "r.yaml").write_text(
+        "document:\n  title: 测试\n  issuer: 测试\n  jurisdiction: {code: national, name: 全国}\nrules:\n"
+        "  - id: s.one\n    title: {zh: 测试, en: test}\n    source: {clause: 一, quote: 测试}\n"
+        "    kind: grant\n    mode: auto\n    basis: threshold\n    when: employees > 0\n", encoding="utf-8")
+    (tmp_path / "r.tests.yaml").write_text(
+        "tests:\n  s.one:\n    - name: bad amount\n      as_of: 2024-01-01\n      profile: {employees: 1}\n"
+        "      expect: {status: eligible, amount: 5万人}\n", encoding="utf-8")
+    with pytest.raises(RuleSetError) as info:
+        load_rules(tmp_path / "r.yaml")
+    (err,) = info.value.errors
+    assert err.file.endswith("r.tests.yaml") and err.line == 6
+    assert err.source_line.strip().startswith("expect:")

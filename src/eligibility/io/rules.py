@@ -361,8 +361,17 @@ class _RuleBuilder:
         return Benefit(amount, _text_of(bm.amount) if bm.amount is not None else None, kind, cap, bm.once,
                        schedule, description)
 
-    def tests(self, models: list[TestModel], raw_tests: Any, file: str) -> tuple[RuleTest, ...]:
+    def tests(self, models: list[TestModel], raw_tests: Any, ctx: _FileContext | None = None) -> tuple[RuleTest, ...]:
+        """The rule's tests; ``ctx`` is the file they are written in (a sibling tests file, or the rule file)."""
+        saved, self.ctx = self.ctx, ctx or self.ctx
+        try:
+            return self._tests(models, raw_tests)
+        finally:
+            self.ctx = saved
+
+    def _tests(self, models: list[TestModel], raw_tests: Any) -> tuple[RuleTest, ...]:
         out = []
+        file = self.ctx.name
         for i, tm in enumerate(models):
             mark = _mark_at(raw_tests, (i,))
             e = tm.expect
@@ -418,19 +427,21 @@ def _scenarios(nodes: Iterable[x.Node | None], jurisdiction: Jurisdiction) -> fr
     return frozenset(names)
 
 
-def _load_sibling_tests(ctx: _FileContext) -> tuple[dict[str, list[TestModel]], Any]:
+def _load_sibling_tests(ctx: _FileContext) -> tuple[dict[str, list[TestModel]], Any, _FileContext | None]:
+    """Tests in ``<name>.tests.yaml`` beside the rule file: (tests by rule id, raw data, its file context)."""
     for suffix in (".tests.yaml", ".tests.yml"):
         sibling = ctx.path.with_name(ctx.path.stem + suffix)
         if sibling.exists():
             sub = _FileContext(sibling, sibling.read_text(encoding="utf-8").splitlines(), ctx.errors)
+            raw = None
             try:
                 raw = load_yaml_file(sibling)
-                return TestFileModel.model_validate(raw).tests, raw
+                return TestFileModel.model_validate(raw).tests, raw, sub
             except RuleDefinitionError as exc:
                 ctx.errors.append(exc)
             except ValidationError as exc:
                 _report_validation(sub, exc, raw, TestFileModel)
-    return {}, None
+    return {}, None, None
 
 
 def load_file(path: Path, errors: list[RuleDefinitionError]) -> tuple[Document | None, list[Rule]]:
@@ -462,22 +473,23 @@ def load_file(path: Path, errors: list[RuleDefinitionError]) -> tuple[Document |
         else:
             ctx.error(f"找不到原文文件 {dm.source}", f"source text {dm.source} not found", _mark_at(raw, ("document", "source")))
     document = Document(dm.title, dm.issuer, dm.number, dm.date, juris, _period(dm.effective, Period()), str(path),
-                        source_text)
+                        source_text, (dm.notes or "").strip())
     raw_rules = raw["rules"]
     if not isinstance(raw_rules, LocatedList):
         ctx.error("rules: 之后应为规则列表", "rules: takes a list of rules", _mark_at(raw, ("rules",)))
         return document, []
-    sibling_tests, sibling_raw = _load_sibling_tests(ctx)
+    sibling_tests, sibling_raw, sibling_ctx = _load_sibling_tests(ctx)
     rules = []
     for i, raw_rule in enumerate(raw_rules):
-        rule = _load_rule(ctx, raw_rule, raw_rules.item_marks[i], document, sibling_tests, sibling_raw)
+        rule = _load_rule(ctx, raw_rule, raw_rules.item_marks[i], document, sibling_tests, sibling_raw, sibling_ctx)
         if rule is not None:
             rules.append(rule)
     return document, rules
 
 
 def _load_rule(ctx: _FileContext, raw: Any, mark: Mark, document: Document,
-               sibling_tests: dict[str, list[TestModel]], sibling_raw: Any) -> Rule | None:
+               sibling_tests: dict[str, list[TestModel]], sibling_raw: Any,
+               sibling_ctx: _FileContext | None) -> Rule | None:
     try:
         model = RuleModel.model_validate(raw)
     except ValidationError as exc:
@@ -494,10 +506,9 @@ def _load_rule(ctx: _FileContext, raw: Any, mark: Mark, document: Document,
     juris = document.jurisdiction
     if model.jurisdiction is not None:
         juris = _jurisdiction(ctx, model.jurisdiction, b.mark("jurisdiction")) or juris
-    tests = b.tests(model.tests or [], raw.get("tests"), ctx.name)
+    tests = b.tests(model.tests or [], raw.get("tests"))
     if model.id in sibling_tests:
-        tests += b.tests(sibling_tests[model.id], sibling_raw["tests"][model.id],
-                         str(ctx.path.with_name(ctx.path.stem + ".tests.yaml")))
+        tests += b.tests(sibling_tests[model.id], sibling_raw["tests"][model.id], sibling_ctx)
     if not b.ok or when is None:
         return None
     source = Source(document, model.source.clause, model.source.quote, model.source.document)

@@ -89,6 +89,7 @@ class Document:
     effective: Period
     file: str
     source_text: str | None = None  # the document's full text, where the pack ships it
+    notes: str = ""  # readings that concern the whole document (dates, issuer, shared principles)
 
     def __str__(self) -> str:
         return self.title + (f"（{self.number}）" if self.number else "")
