@@ -478,6 +478,11 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
             result.amount_trace.node, x.Literal):
         lines.append(r.t(f"  金额计算：{r.expr(result.amount_trace)} = {r.value(result.amount_trace)}",
                          f"  amount: {r.expr(result.amount_trace)} = {r.value(result.amount_trace)}"))
+        for path in result.amount_trace.presumed:
+            presume = registry()[path].presume
+            if presume is not None:
+                lines.append("    " + r.t(f"（假设：{presume.zh}：{_field_label(path, lang)}）",
+                                          f"(assumed: {presume.en}: {_field_label(path, lang)})"))
     if result.reason:
         lines.append("  " + (result.reason[1] if r.en else result.reason[0]))
     if result.missing:

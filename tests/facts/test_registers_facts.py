@@ -41,8 +41,9 @@ def test_membership_on_as_of_decides(values: dict[str, object], expected: bool) 
 
 
 def test_unknown_membership_names_the_register_fields() -> None:
-    assert above_quota({}).missing == (REG,)
+    assert above_quota({}).missing == ("registers",)  # no register data at all: the outermost unknown record
     assert above_quota({}).value is UNKNOWN
+    assert above_quota({"registers": True}).missing == (REG,)
     assert above_quota({REG: True, f"{REG}.left_on": None}).missing == (f"{REG}.entered_on",)
 
 

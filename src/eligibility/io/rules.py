@@ -7,6 +7,7 @@ file:line:col, the offending source line and a hint, so a policy writer fixes th
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -51,6 +52,7 @@ from .schema import (
 from .yamlload import Located, LocatedList, Mark, load_yaml_file
 
 EXAMPLES_PACK = "examples"
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def bundled_rules_dir() -> Path:
@@ -232,8 +234,9 @@ class _RuleBuilder:
 
     def expression(self, text: Any, mark: Mark | None, want: str | None) -> tuple[x.Node, Type] | None:
         source = _text_of(text)
-        if want == "money" and isinstance(text, (int, float)) and not isinstance(text, bool):
-            source = f"{source}元"  # a bare number where money is expected is yuan
+        if want == "money" and (isinstance(text, (int, float)) and not isinstance(text, bool)
+                                or isinstance(text, str) and _PLAIN_NUMBER.fullmatch(text.strip())):
+            source = f"{source.strip()}元"  # a bare number where money is expected is yuan
         try:
             return check_expression(parse_expression(source), self.params, want)
         except ExpressionError as exc:
@@ -304,6 +307,14 @@ class _RuleBuilder:
                 return x.Not(inner) if inner is not None else None
             if "expr" in keys and keys <= {"expr", "label"}:
                 label = raw.get("label") or {}
+                if not isinstance(label, dict) or set(label) - {"zh", "en"} or not all(
+                        isinstance(v, str) for v in label.values()):
+                    self.ok = False
+                    self.ctx.error("label 应为 {zh: 中文, en: English}（两者均为文字）",
+                                   "label must be {zh: …, en: …} with text values", _mark_at(raw, ("label",)),
+                                   rule_id=self.model.id,
+                                   hint_zh="含逗号或冒号的文字请加引号", hint_en="quote text containing a comma or colon")
+                    return None
                 return self._leaf(raw["expr"], _mark_at(raw, ("expr",)), label.get("zh"), label.get("en"))
             self.ok = False
             hint = suggest(next(iter(keys - {"all", "any", "not", "expr", "label"}), ""), ["all", "any", "not", "expr", "label"])

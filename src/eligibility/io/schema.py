@@ -14,7 +14,7 @@ from ..model.rule import AMOUNT_KINDS, BASES, KINDS, MODES
 
 RULE_ID_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*(?:\.[a-z0-9]+(?:[-_][a-z0-9]+)*)+$"
 Expr = Annotated[
-    str | int | float,
+    str | bool | int | float,
     WithJsonSchema({"type": ["string", "number"], "description": "an expression, e.g. revenue >= 2000万"}),
 ]
 

@@ -53,22 +53,29 @@ class LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Located:  # type: ignore[override]
         if not isinstance(node, yaml.MappingNode):  # pragma: no cover - yaml guarantees this
             raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+        explicit = sum(1 for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge")
         self.flatten_mapping(node)
+        merged = len(node.value) - explicit  # pairs brought in by `<<:` come first and may be overridden
+        from_merge: set[str] = set()
         result = Located()
         result.mark = _mark(node)
         result.key_marks, result.value_marks = {}, {}
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, bool)) and key is not None:
                 raise _error(self.filename, key_node, "映射的键必须是简单值", "a mapping key must be a plain value")
             key = str(key) if not isinstance(key, str) else key
-            if key in result:
+            if key in result and key not in from_merge:
                 first = result.key_marks[key]
                 raise _error(
                     self.filename, key_node,
                     f"重复的键 '{key}'（第一次出现在第 {first.line} 行）",
                     f"duplicate key '{key}' (first at line {first.line})",
                 )
+            if index < merged:
+                from_merge.add(key)
+            else:
+                from_merge.discard(key)
             result[key] = self.construct_object(value_node, deep=True)
             result.key_marks[key] = _mark(key_node)
             result.value_marks[key] = _mark(value_node)

@@ -342,7 +342,7 @@ def _rule_source(i: int, rule: Rule, params: dict[str, Any], gen: _Gen) -> list[
     body.append(f"m = finish_amount({gen.expr(b.amount, params)}, {cap}, {start}, {count}, a.year)")
     body.append(f"if m is False: out.append({no}); break")
     body.append("if m is U: m = None")
-    body.append(f"out.append(new(Decision, ({rid}, UNDETERMINED if c is U else ELIGIBLE, m, None))); break")
+    body.append(f"out.append(new(Decision, ({rid}, UNDETERMINED if c is U else ELIGIBLE, m, None, None))); break")
     return lines + ["        " + ln for ln in body]
 
 

@@ -188,6 +188,8 @@ def _run_rule(rule: Rule, when: Program, scoped_rule: bool, env: Env) -> RuleRes
         result.missing = tuple(dict.fromkeys((*result.missing, *amount_trace.missing)))
     else:
         result.amount = amount
+    if amount_trace is not None and amount_trace.presumed:
+        result.presumed = tuple(dict.fromkeys((*result.presumed, *amount_trace.presumed)))
     return result
 
 
