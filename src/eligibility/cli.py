@@ -198,18 +198,17 @@ def _write(scored: Any, target: Path) -> None:
 
 
 def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
-    from .facts.money import format_money
-
     en = lang == "en"
     table = Table(title="per-rule summary" if en else "按政策汇总",
                   caption=f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
                           f"as of {provenance['as_of']}")
-    for col in (("rule", "政策"), ("eligible", "符合"), ("undetermined", "待定"), ("superseded", "被取代"),
-                ("ineligible", "不符合"), ("budget (eligible total)", "预算影响（符合合计）")):
-        table.add_column(col[0] if en else col[1], justify="right" if col[0] != "rule" else "left")
+    table.add_column("rule" if en else "政策", overflow="fold")
+    for col in (("eligible", "符合"), ("undetermined", "待定"), ("superseded", "被取代"), ("ineligible", "不符合"),
+                ("budget, yuan", "预算影响（元）")):
+        table.add_column(col[0] if en else col[1], justify="right")
     for rec in summary.to_dict("records"):
         table.add_row(rec["rule_id"], str(rec["eligible"]), str(rec["undetermined"]), str(rec["superseded"]),
-                      str(rec["ineligible"]), format_money(rec["amount_total"], lang))
+                      str(rec["ineligible"]), f"{rec['amount_total']:,.2f}")
     out.print(table)
 
 
