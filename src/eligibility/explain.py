@@ -330,6 +330,11 @@ class _Renderer:
     def distance_text(self, d: dict[str, Any]) -> str:
         gap = format_value(d["gap"], d["kind"], self.lang)
         label = d["label"]
+        if d["gap"] == 0:  # exactly at a strict threshold
+            threshold = format_value(d["threshold"], d["kind"], self.lang)
+            need = self.t("超过" if d["op"] == ">" else "低于", "above" if d["op"] == ">" else "below")
+            return self.t(f"{label}恰好等于 {threshold}，须{need}该门槛（不含本数）",
+                          f"{label} is exactly {threshold}; it must be {need} it (the threshold itself is excluded)")
         if d["op"] == ">=":
             return self.t(f"{label}还差 {gap}", f"{label} is {gap} short")
         if d["op"] == ">":
