@@ -184,7 +184,7 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
         info = current.model_fields.get(str(part)) or next(
             (f for f in current.model_fields.values() if f.alias == part), None)
         if info is None:
-            return current if part not in ("str", "int") else current
+            return current
         nxt = _record_type(info.annotation)
         current = nxt if nxt is not None else current
     return current

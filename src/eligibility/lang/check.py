@@ -350,7 +350,7 @@ class Checker:
         return x.Call("known", (arg,), span=node.span), BOOL
 
     def _call_exists(self, node: x.Call) -> tuple[x.Node, Type]:
-        arg, t = self._path_arg(node)
+        arg, _ = self._path_arg(node)
         return x.Call("exists", (arg,), span=node.span), BOOL
 
     def _typed_args(self, node: x.Call, *kinds: str) -> list[x.Node]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Union
 
 Span = tuple[int, int]
 
@@ -26,7 +25,7 @@ class Duration:
         return self.amount * 12 if self.unit == "year" else self.amount if self.unit == "month" else None
 
 
-Value = Union[Decimal, int, str, bool, date, Duration, None]
+Value = Decimal | int | str | bool | date | Duration | None
 
 
 @dataclass(frozen=True, slots=True)
