@@ -8,11 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 import eligibility as el
 
+# CI: bounded examples, no deadline, and no shrinking — a failure is reported as found, and can never
+# run past the CI time budget while hypothesis minimises it
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate],
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

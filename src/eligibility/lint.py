@@ -147,7 +147,7 @@ def _subject(node: x.Node) -> str | None:
     return None
 
 
-def _constraints(node: x.Node) -> list[tuple[str, str, Any]]:
+def constraints(node: x.Node) -> list[tuple[str, str, Any]]:
     """(subject, op, constant) facts a condition states, for the parts interval reasoning understands."""
     inner = node.item if isinstance(node, x.Clause) else node
     out: list[tuple[str, str, Any]] = []
@@ -172,18 +172,18 @@ def _constraints(node: x.Node) -> list[tuple[str, str, Any]]:
     return out
 
 
-def _conjuncts(node: x.Node) -> list[x.Node]:
+def conjuncts(node: x.Node) -> list[x.Node]:
     if isinstance(node, x.And):
-        return [c for item in node.items for c in _conjuncts(item)]
+        return [c for item in node.items for c in conjuncts(item)]
     if isinstance(node, x.Clause) and isinstance(node.item, x.And):
-        return _conjuncts(node.item)
+        return conjuncts(node.item)
     return [node]
 
 
 def _ranges(nodes: Iterable[x.Node]) -> dict[str, _Range]:
     ranges: dict[str, _Range] = {}
     for node in nodes:
-        for subject, op, value in _constraints(node):
+        for subject, op, value in constraints(node):
             r = ranges.setdefault(subject, _Range())
             if op == "in":
                 r.restrict(set(value))
@@ -201,7 +201,7 @@ def _line(node: x.Node, rule: Rule) -> int:
 def check_conditions(rule: Rule) -> list[Finding]:
     """Conditions that cannot hold together, and conditions that always hold given the others."""
     findings: list[Finding] = []
-    parts = _conjuncts(rule.when)
+    parts = conjuncts(rule.when)
     for node in parts:
         if not any(isinstance(n, (x.Field, x.Derived, x.Param, x.ItemField, x.Quantifier, x.AsOf)) for n in x.walk(node)):
             text = describe(node, rule)
@@ -212,7 +212,7 @@ def check_conditions(rule: Rule) -> list[Finding]:
     ranges = _ranges(parts)
     for subject, r in ranges.items():
         if r.empty():
-            involved = [n for n in parts if any(s == subject for s, _, _ in _constraints(n))]
+            involved = [n for n in parts if any(s == subject for s, _, _ in constraints(n))]
             text_zh = "；".join(describe(n, rule) for n in involved)
             text_en = "; ".join(describe(n, rule, "en") for n in involved)
             findings.append(_rule_finding(
@@ -221,7 +221,7 @@ def check_conditions(rule: Rule) -> list[Finding]:
                 "检查比较方向与门槛（以上/以下、含本数）", "check the direction and the threshold of each comparison",
                 _line(involved[-1], rule) if involved else rule.line))
     for i, node in enumerate(parts):
-        own = _constraints(node)
+        own = constraints(node)
         if len(own) != 1 or own[0][1] in ("in", "under", "==", "!="):
             continue
         subject = own[0][0]
@@ -246,7 +246,7 @@ def check_conditions(rule: Rule) -> list[Finding]:
 
 def _disjoint(a: Rule, b: Rule) -> bool:
     """Can the two rules never apply to the same firm (by their top-level conditions)?"""
-    ra, rb = _ranges(_conjuncts(a.when)), _ranges(_conjuncts(b.when))
+    ra, rb = _ranges(conjuncts(a.when)), _ranges(conjuncts(b.when))
     for subject in set(ra) & set(rb):
         merged = _Range()
         for r in (ra[subject], rb[subject]):
