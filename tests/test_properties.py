@@ -98,3 +98,18 @@ def test_month_arithmetic_clamps(d: date, months: int) -> None:
     assert back <= d
     assert (d.year * 12 + d.month) - (back.year * 12 + back.month) == months
     assert back.day == d.day or back.day < d.day and (back + timedelta(days=1)).day == 1
+
+
+BUNDLED_ENGINE = el.Engine(el.load_rules())
+
+
+@given(st.data(), st.sampled_from([date(2020, 6, 30), date(2021, 6, 30), date(2023, 3, 1), date(2024, 6, 30),
+                                   date(2025, 6, 30)]))
+def test_compiled_path_agrees_on_the_bundled_packs(data: st.DataObject, as_of: date) -> None:
+    from eligibility.testing import profiles as shipped_profiles
+
+    profile = data.draw(shipped_profiles(as_of=as_of))
+    ev = BUNDLED_ENGINE.evaluate(profile, as_of)
+    explained = [(r.rule_id, r.status.value, r.amount, r.superseded_by) for r in ev.results]
+    decided = [(d.rule_id, d.status.value, d.amount, d.superseded_by) for d in BUNDLED_ENGINE.decide(profile, as_of)]
+    assert explained == decided
