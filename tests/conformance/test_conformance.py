@@ -1,0 +1,87 @@
+"""The conformance suite every backend runs (DESIGN.md): each case gives a profile, a date and the
+expected status (and amount, superseded_by) per rule; every backend must agree exactly.
+
+A backend is a function (engine, profile dict, as_of) → {rule_id: (status, amount, superseded_by)}
+for the rules in scope. A backend that cannot run a case names the case and the reason in
+``EXPECTED_GAPS`` — none so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import eligibility as el
+from eligibility.io.rules import parse_amount_text
+
+HERE = Path(__file__).parent
+Outcome = dict[str, tuple[str, Decimal | None, str | None]]
+
+
+def _interpreter(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outcome:
+    return {r.rule_id: (r.status.value, r.amount, r.superseded_by) for r in engine.evaluate(profile, as_of).results}
+
+
+def _compiled(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outcome:
+    return {d.rule_id: (d.status.value, d.amount, d.superseded_by) for d in engine.decide(profile, as_of)}
+
+
+BACKENDS: dict[str, Callable[[el.Engine, dict[str, Any], date], Outcome]] = {
+    "interpreter": _interpreter,
+    "compiled": _compiled,
+}
+EXPECTED_GAPS: dict[tuple[str, str], str] = {}  # (backend, case name) → why it cannot run
+
+
+def _cases() -> list[Any]:
+    out = []
+    for path in sorted(HERE.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            for backend in BACKENDS:
+                marks = []
+                if (backend, case["name"]) in EXPECTED_GAPS:
+                    marks.append(pytest.mark.xfail(reason=EXPECTED_GAPS[(backend, case["name"])], strict=True))
+                out.append(pytest.param(backend, case, id=f"{path.stem}:{case['name']}:{backend}", marks=marks))
+    return out
+
+
+_ENGINES: dict[tuple[str, ...], el.Engine] = {}
+
+
+def _engine(packs: list[str] | None) -> el.Engine:
+    key = tuple(packs or ())
+    if key not in _ENGINES:
+        _ENGINES[key] = el.Engine(el.load_rules(*key))
+    return _ENGINES[key]
+
+
+@pytest.mark.parametrize(("backend", "case"), _cases())
+def test_conformance(backend: str, case: dict[str, Any]) -> None:
+    engine = _engine(case.get("rules"))
+    got = BACKENDS[backend](engine, case["profile"], case["as_of"])
+    for rule_id, want in case["expect"].items():
+        if want == "out_of_scope":
+            assert rule_id not in got, f"{rule_id} should be out of scope, got {got.get(rule_id)}"
+            continue
+        assert rule_id in got, f"{rule_id} is out of scope, expected {want['status']}"
+        status, amount, superseded_by = got[rule_id]
+        assert status == want["status"], f"{rule_id}: status {status}, expected {want['status']}"
+        if "amount" in want:
+            expected = None if want["amount"] is None else parse_amount_text(str(want["amount"]))
+            assert amount == expected, f"{rule_id}: amount {amount}, expected {expected}"
+        if "superseded_by" in want:
+            assert superseded_by == want["superseded_by"]
+
+
+def test_every_case_names_rules_that_exist() -> None:
+    for path in sorted(HERE.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            rules = _engine(case.get("rules")).rules
+            for rule_id in case["expect"]:
+                assert rule_id in rules, f"{path.name}: {case['name']}: no rule {rule_id}"
