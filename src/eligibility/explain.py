@@ -141,8 +141,8 @@ class _Renderer:
             if isinstance(node.value, str):
                 return format_value(node.value, "enum", self.lang)
             return self.value(trace)
-        if isinstance(node, x.Derived) and trace.note:
-            note = trace.note[1 if self.en else 0]
+        if isinstance(node, x.Derived) and trace.note is not None:
+            note = trace.note.en if self.en else trace.note.zh
             return f"{self.label(node)} {self.value(trace)}" + (f" ({note})" if self.en else f"（{note}）")
         if isinstance(node, (x.Field, x.ItemField, x.Derived, x.AsOf)):
             return f"{self.label(node)} {self.value(trace)}"
@@ -190,7 +190,7 @@ class _Renderer:
         if isinstance(node, x.Not):
             return self.t(f"并非（{self.expr(kids[0])}）", f"not ({self.expr(kids[0])})")
         if isinstance(node, x.Derived):
-            note = trace.note[1 if self.en else 0] if trace.note else ""
+            note = (trace.note.en if self.en else trace.note.zh) if trace.note is not None else ""
             sep = ": " if self.en else "："
             return f"{self.label(node)}{sep}{self.value(trace)}" + (f"（{note}）" if note and not self.en else f" ({note})" if note else "")
         if isinstance(node, (x.Field, x.ItemField, x.AsOf, x.Param, x.Literal)):

@@ -19,14 +19,38 @@ from .flatten import UNKNOWN, Facts
 from .money import format_money
 
 
-@dataclass(frozen=True, slots=True)
 class DerivedValue:
-    """A derived fact's value (or UNKNOWN), the raw fields it still needs, and its explanation."""
+    """A derived fact's value (or UNKNOWN), the raw fields it still needs, and its explanation.
 
-    value: Any
-    missing: tuple[str, ...] = ()
-    zh: str = ""
-    en: str = ""
+    The explanation may be given as text or as ``render``, a function returning (zh, en) that is
+    called only when the text is read: the decision path never reads it.
+    """
+
+    __slots__ = ("value", "missing", "_zh", "_en", "_render")
+
+    def __init__(self, value: Any, missing: tuple[str, ...] = (), zh: str = "", en: str = "",
+                 render: Callable[[], tuple[str, str]] | None = None) -> None:
+        self.value = value
+        self.missing = missing
+        self._zh, self._en, self._render = zh, en, render
+
+    def _texts(self) -> None:
+        if self._render is not None:
+            self._zh, self._en = self._render()
+            self._render = None
+
+    @property
+    def zh(self) -> str:
+        self._texts()
+        return self._zh
+
+    @property
+    def en(self) -> str:
+        self._texts()
+        return self._en
+
+    def __repr__(self) -> str:
+        return f"DerivedValue({self.value!r}, missing={self.missing!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,18 +140,19 @@ ABOVE_SCALE_REVENUE = Decimal(20_000_000)
 
 
 def register_fact(facts: Facts, as_of: date, register: str, name_zh: str, name_en: str,
-                  beside: tuple[str, str] = ("", "")) -> DerivedValue:
-    """Membership of a statistics register as a derived fact; the register decides, and
-    ``beside`` (a revenue threshold, for reference) is only shown next to it."""
+                  beside: Callable[[], tuple[str, str]] = lambda: ("", "")) -> DerivedValue:
+    """Membership of a statistics register as a derived fact; the register decides, and ``beside``
+    (a revenue threshold, for reference) is only shown next to it, when the explanation is read."""
     member, missing = _in_register(facts, as_of, register)
-    beside_zh, beside_en = beside
-    if member is UNKNOWN:
-        return DerivedValue(UNKNOWN, missing, f"{name_zh}信息未知{beside_zh}", f"{name_en} membership unknown{beside_en}")
-    return DerivedValue(
-        member, (),
-        f"{'在' if member else '不在'}{name_zh}中{beside_zh}",
-        f"{'in' if member else 'not in'} the {name_en}{beside_en}",
-    )
+
+    def render() -> tuple[str, str]:
+        beside_zh, beside_en = beside()
+        if member is UNKNOWN:
+            return f"{name_zh}信息未知{beside_zh}", f"{name_en} membership unknown{beside_en}"
+        return (f"{'在' if member else '不在'}{name_zh}中{beside_zh}",
+                f"{'in' if member else 'not in'} the {name_en}{beside_en}")
+
+    return DerivedValue(member, missing if member is UNKNOWN else (), render=render)
 
 
 @derived_fact(
@@ -136,13 +161,15 @@ def register_fact(facts: Facts, as_of: date, register: str, name_zh: str, name_e
      "registers.above_scale_industrial.left_on", "revenue"),
 )
 def _is_above_scale_industrial(facts: Facts, as_of: date) -> DerivedValue:
-    revenue = facts.get("revenue")
-    beside = ("", "")
-    if isinstance(revenue, Decimal):
-        over = revenue >= ABOVE_SCALE_REVENUE
-        beside = (f"；营业收入 {format_money(revenue)} {'≥' if over else '<'} {format_money(ABOVE_SCALE_REVENUE)}（仅供参考，以名录为准）",
-                  f"; revenue {format_money(revenue, 'en')} {'≥' if over else '<'} {format_money(ABOVE_SCALE_REVENUE, 'en')}"
-                  " (for reference; the register decides)")
+    def beside() -> tuple[str, str]:
+        revenue = facts.get("revenue")
+        if not isinstance(revenue, Decimal):
+            return "", ""
+        sign = "≥" if revenue >= ABOVE_SCALE_REVENUE else "<"
+        return (f"；营业收入 {format_money(revenue)} {sign} {format_money(ABOVE_SCALE_REVENUE)}（仅供参考，以名录为准）",
+                f"; revenue {format_money(revenue, 'en')} {sign} {format_money(ABOVE_SCALE_REVENUE, 'en')}"
+                " (for reference; the register decides)")
+
     return register_fact(facts, as_of, "above_scale_industrial", "规上工业名录", "above-scale industrial register", beside)
 
 

@@ -67,4 +67,4 @@ def _beside(facts: Facts) -> tuple[str, str]:
 )
 def _is_above_quota_trade(facts: Facts, as_of: date) -> DerivedValue:
     return register_fact(facts, as_of, "above_quota_trade", "限额以上批零住餐名录", "above-quota trade register",
-                         _beside(facts))
+                         lambda: _beside(facts))

@@ -261,9 +261,16 @@ class ScaleClassification:
     value: Any
     possible: frozenset[str]
     missing: tuple[str, ...]
-    zh: str
-    en: str
+    render: Callable[[], tuple[str, str]] = field(repr=False)
     grid: _Grid | None = field(default=None, repr=False)
+
+    @property
+    def zh(self) -> str:
+        return self.render()[0]
+
+    @property
+    def en(self) -> str:
+        return self.render()[1]
 
     def decide(self, key: Callable[[str], Hashable]) -> tuple[Any, tuple[str, ...]]:
         """A property of the class (e.g. "is medium, small or micro"), decided as far as the inputs allow."""
@@ -362,7 +369,8 @@ def _explain(code: str, rows: list[ScaleRow], figures: Mapping[str, Any], value:
 
 
 def _unknown(zh: str, en: str, missing: tuple[str, ...] = ()) -> ScaleClassification:
-    return ScaleClassification(UNKNOWN, frozenset(), missing, f"规模：未知（{zh}）", f"scale: unknown ({en})")
+    texts = (f"规模：未知（{zh}）", f"scale: unknown ({en})")
+    return ScaleClassification(UNKNOWN, frozenset(), missing, lambda: texts)
 
 
 def classify_scale(industry_code: Any, employees: Any, revenue: Any, total_assets: Any,
@@ -392,12 +400,16 @@ def classify_scale(industry_code: Any, employees: Any, revenue: Any, total_asset
     grid = _grid(rows, figures)
     value, missing = grid.decide(lambda cls: cls)
     possible = frozenset(grid.outcomes.values())
-    return ScaleClassification(
-        value, possible, missing,
-        _explain(code, rows, figures, value, possible, missing, "zh"),
-        _explain(code, rows, figures, value, possible, missing, "en"),
-        grid,
-    )
+    texts: list[tuple[str, str]] = []
+
+    def render() -> tuple[str, str]:
+        # explanations are built when first read (the decision path never reads them)
+        if not texts:
+            texts.append((_explain(code, rows, figures, value, possible, missing, "zh"),
+                          _explain(code, rows, figures, value, possible, missing, "en")))
+        return texts[0]
+
+    return ScaleClassification(value, possible, missing, render, grid)
 
 
 # -- derived facts -----------------------------------------------------------------------------
@@ -405,13 +417,18 @@ _READS = ("industry_code", *FIGURES)
 
 
 def _classify(facts: Facts, as_of: date) -> ScaleClassification:
-    return classify_scale(*(facts.get(name) for name in _READS), as_of)
+    """The firm's classification, computed once per facts and date (scale, is_sme and is_small_or_micro share it)."""
+    key = ("__scale_classification__", as_of)
+    found = facts.derived_cache.get(key)
+    if found is None:
+        found = facts.derived_cache[key] = classify_scale(*(facts.get(name) for name in _READS), as_of)
+    return found  # type: ignore[no-any-return]
 
 
 @derived_fact("scale", SCALE, "企业规模", "enterprise scale", _READS)
 def _scale(facts: Facts, as_of: date) -> DerivedValue:
     found = _classify(facts, as_of)
-    return DerivedValue(found.value, found.missing, found.zh, found.en)
+    return DerivedValue(found.value, found.missing, render=found.render)
 
 
 def _member_of(facts: Facts, as_of: date, classes: frozenset[str], label_zh: str, label_en: str) -> DerivedValue:
@@ -421,11 +438,15 @@ def _member_of(facts: Facts, as_of: date, classes: frozenset[str], label_zh: str
     """
     found = _classify(facts, as_of)
     value, missing = found.decide(lambda cls: cls in classes)
-    zh, en = found.zh, found.en
-    if value is not UNKNOWN and found.value is UNKNOWN:
-        zh += f"；各可能规模均{'属' if value else '不属'}{label_zh}"
-        en += f"; every possible class {'counts' if value else 'does not count'} as {label_en}"
-    return DerivedValue(value, missing, zh, en)
+
+    def render() -> tuple[str, str]:
+        zh, en = found.render()
+        if value is not UNKNOWN and found.value is UNKNOWN:
+            zh += f"；各可能规模均{'属' if value else '不属'}{label_zh}"
+            en += f"; every possible class {'counts' if value else 'does not count'} as {label_en}"
+        return zh, en
+
+    return DerivedValue(value, missing, render=render)
 
 
 @derived_fact("is_sme", BOOL, "中小企业", "small or medium-sized enterprise", _READS)

@@ -100,22 +100,24 @@ def _is_small_low_profit(facts: Facts, as_of: date) -> DerivedValue:
             f"{as_of}无适用的认定标准（已收录：{held_zh}）",
             f"no table held covers {as_of} (held: {held_en})",
         )
-    tests = [_industry_test(facts)]  # (field, outcome, zh, en)
-    for path, zh_name, en_name in _LIMITED:
-        value, limit = facts.get(path), getattr(limits, f"max_{path}")
-        ok = _at_most(value, limit)
-        if ok is UNKNOWN:
-            tests.append((path, UNKNOWN, f"{zh_name}未知（上限{_shown(path, limit, 'zh')}）",
-                          f"{en_name} unknown (limit {_shown(path, limit, 'en')})"))
-        else:
-            sign = "≤" if ok else ">"
-            tests.append((path, ok, f"{zh_name}{_shown(path, value, 'zh')} {sign} {_shown(path, limit, 'zh')}",
-                          f"{en_name} {_shown(path, value, 'en')} {sign} {_shown(path, limit, 'en')}"))
+    industry = _industry_test(facts)  # (field, outcome, zh, en)
+    figures = [(path, zh_name, en_name, facts.get(path), getattr(limits, f"max_{path}"))
+               for path, zh_name, en_name in _LIMITED]
+    outcomes = [(industry[0], industry[1])] + [(path, _at_most(value, limit)) for path, _, _, value, limit in figures]
+    unknown = tuple(path for path, ok in outcomes if ok is UNKNOWN)
+    result: Any = False if any(ok is False for _, ok in outcomes) else (UNKNOWN if unknown else True)
 
-    unknown = tuple(path for path, ok, _, _ in tests if ok is UNKNOWN)
-    result: Any = False if any(ok is False for _, ok, _, _ in tests) else (UNKNOWN if unknown else True)
-    return DerivedValue(
-        result, unknown if result is UNKNOWN else (),
-        f"{limits.document_zh}：{'；'.join(zh for _, _, zh, _ in tests)}",
-        f"{limits.document_en}: {'; '.join(en for _, _, _, en in tests)}",
-    )
+    def render() -> tuple[str, str]:
+        # the explanation is built only when read (the decision path never reads it)
+        zh, en = [industry[2]], [industry[3]]
+        for (path, zh_name, en_name, value, limit), (_, ok) in zip(figures, outcomes[1:]):
+            if ok is UNKNOWN:
+                zh.append(f"{zh_name}未知（上限{_shown(path, limit, 'zh')}）")
+                en.append(f"{en_name} unknown (limit {_shown(path, limit, 'en')})")
+            else:
+                sign = "≤" if ok else ">"
+                zh.append(f"{zh_name}{_shown(path, value, 'zh')} {sign} {_shown(path, limit, 'zh')}")
+                en.append(f"{en_name} {_shown(path, value, 'en')} {sign} {_shown(path, limit, 'en')}")
+        return f"{limits.document_zh}：{'；'.join(zh)}", f"{limits.document_en}: {'; '.join(en)}"
+
+    return DerivedValue(result, unknown if result is UNKNOWN else (), render=render)

@@ -30,13 +30,13 @@ class Trace:
     __slots__ = ("node", "value", "children", "missing", "presumed", "note", "clause")
 
     def __init__(self, node: x.Node, value: Any, children: tuple[Trace, ...] = (), missing: tuple[str, ...] = _EMPTY,
-                 presumed: tuple[str, ...] = _EMPTY, note: tuple[str, str] | None = None) -> None:
+                 presumed: tuple[str, ...] = _EMPTY, note: Any = None) -> None:
         self.node = node
         self.value = value
         self.children = children
         self.missing = missing
         self.presumed = presumed
-        self.note = note  # (zh, en), e.g. a derived fact's own explanation
+        self.note = note  # a derived fact's value, whose .zh / .en explain it (read only when rendering)
         self.clause: x.Clause | None = None  # set when this trace is a condition as the policy writer wrote it
 
     def __repr__(self) -> str:
@@ -145,7 +145,7 @@ def _derived(node: x.Derived) -> Program:
 
     def run(env: Env) -> Trace:
         dv = evaluate_derived(name, env.facts, env.as_of)
-        return Trace(node, dv.value, (), dv.missing if dv.value is U else _EMPTY, _EMPTY, (dv.zh, dv.en))
+        return Trace(node, dv.value, (), dv.missing if dv.value is U else _EMPTY, _EMPTY, dv)
 
     return run
 
