@@ -1,0 +1,28 @@
+"""The vectorized backend: whole registers decided with numpy masks (see :mod:`.compiler`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from ...model.rule import RuleSet
+from .columns import Col, ListCol, Table
+from .compiler import Decisions, VectorizedRules
+from .ingest import table_from_frame
+from .output import LONG_COLUMNS, long_table, wide_table
+
+
+def score_frame(compiled: VectorizedRules, df: pd.DataFrame, as_of: date, wide: bool = False,
+                start_row: int = 1) -> pd.DataFrame:
+    """Validate ``df`` column-wise, decide every rule and return the long (or wide) table."""
+    table = table_from_frame(df, start_row)
+    decisions = compiled.decide(table, as_of)
+    out = wide_table(decisions) if wide else long_table(decisions)
+    out.attrs["rows_read"] = len(df)
+    out.attrs["ignored_columns"] = list(table.ignored)
+    return out
+
+
+__all__ = ["Col", "Decisions", "LONG_COLUMNS", "ListCol", "RuleSet", "Table", "VectorizedRules", "long_table",
+           "score_frame", "table_from_frame", "wide_table"]

@@ -1,0 +1,125 @@
+"""The columnar form of many profiles that the vectorized backend computes on.
+
+A fact over ``n`` rows is a :class:`Col` in three-valued form: ``val`` holds the values, ``known``
+says where the value is not UNKNOWN, ``null`` where it is known to be empty (``None`` in flat
+facts: a register the firm is not in, a ``left_on`` of a firm still in the register). Where a row
+is unknown or null, ``val`` holds a harmless filler (0, False, "") so that operations never fail;
+every operation combines the masks explicitly. Any of the three may be a numpy scalar instead of
+an array (a constant broadcasts).
+
+Kinds:
+
+- ``bool``: numpy bool.
+- ``int``: exact scaled integers: int64 with ``scale`` decimal places (money in fen has scale 2,
+  persons scale 0). Comparisons align scales exactly; an operation that could overflow or cannot
+  stay exact (division) moves to ``dec``.
+- ``dec``: numpy object array of :class:`decimal.Decimal` (exact, slower).
+- ``date``: int64 days since 1970-01-01.
+- ``str``: numpy object array of str (codes, enums, names).
+- ``dur``: a scalar :class:`~eligibility.model.expr.Duration` (``val`` only).
+
+A list fact (``certifications``) is a :class:`ListCol`: per-row ``offsets`` into flattened items,
+whose fields are Cols of the items' length, and ``known`` (a missing list is unknown, an empty one
+known and empty).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+
+
+@dataclass(slots=True)
+class Col:
+    """One fact over ``n`` rows (or a broadcast constant) in three-valued form."""
+
+    kind: str
+    val: Any
+    known: Any = True
+    null: Any = False
+    scale: int = 0
+
+    @staticmethod
+    def const(kind: str, value: Any, scale: int = 0) -> Col:
+        return Col(kind, value, np.True_, np.False_, scale)
+
+    @staticmethod
+    def unknown(kind: str = "bool") -> Col:
+        return Col(kind, _FILL.get(kind, 0), np.False_, np.False_)
+
+    @property
+    def is_const(self) -> bool:
+        return np.ndim(self.val) == 0 and np.ndim(self.known) == 0 and np.ndim(self.null) == 0
+
+    def true(self) -> Any:
+        """Rows where this boolean is known True."""
+        return self.known & ~self.null & self.val if self.kind == "bool" else self.known & ~self.null
+
+    def false(self) -> Any:
+        """Rows where this boolean is known False (a known-empty boolean reads as False)."""
+        return self.known & (self.null | ~self.val)
+
+    def take(self, index: np.ndarray) -> Col:
+        """The rows at ``index`` (a constant stays a constant)."""
+        return Col(self.kind, _take(self.val, index), _take(self.known, index), _take(self.null, index), self.scale)
+
+
+_FILL: dict[str, Any] = {"bool": np.False_, "int": np.int64(0), "dec": Decimal(0), "date": np.int64(0), "str": ""}
+
+
+def _take(a: Any, index: np.ndarray) -> Any:
+    return a[index] if np.ndim(a) else a
+
+
+@dataclass(slots=True)
+class ListCol:
+    """A list fact: row ``i`` owns items ``offsets[i]:offsets[i+1]``; ``items`` maps an item field to
+    its Col over all items; ``parent[j]`` is the row of item ``j``; ``known`` is False for an unknown list."""
+
+    offsets: np.ndarray
+    known: np.ndarray
+    items: dict[str, Col]
+    parent: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts = np.diff(self.offsets)
+        self.parent = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+
+    @property
+    def size(self) -> int:
+        return int(self.offsets[-1])
+
+
+@dataclass(slots=True)
+class Table:
+    """Many profiles in columnar form, ready for compiled rules.
+
+    ``row``: input row numbers (1-based, as a user counts them); ``entity``: the USCC as given
+    (object array, None where absent); ``error``: the reason a row cannot be scored (None when it
+    can) — an error row is never evaluated but always reported. ``cols``: flat path → Col for every
+    field of the registry (an absent column is all-unknown); ``lists``: list path → ListCol;
+    ``presumed``: path → rows where a presumption supplied the value; ``ignored``: input columns
+    that are not profile fields (reported once, not per row).
+    """
+
+    n: int
+    row: np.ndarray
+    entity: np.ndarray
+    error: np.ndarray
+    cols: dict[str, Col]
+    lists: dict[str, ListCol]
+    presumed: dict[str, np.ndarray] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    def col(self, path: str) -> Col:
+        found = self.cols.get(path)
+        return found if found is not None else Col("bool", np.False_, np.zeros(self.n, bool), np.False_)
+
+    def valid(self) -> np.ndarray:
+        """Rows that can be scored."""
+        return np.array([e is None for e in self.error], dtype=bool) if self.n else np.zeros(0, bool)

@@ -1,0 +1,656 @@
+"""A DataFrame of flat profiles (dotted columns, as ``to_frame`` writes or a register file holds)
+→ a :class:`~.columns.Table`, validated column-wise with the profile schema's own rules.
+
+Numbers, dates and booleans in typed columns (numpy, pandas nullable or Arrow: decimal128, date32,
+list<struct>) convert without Python loops. Anything else (text in a CSV, objects) is validated
+once per distinct value by the profile schema itself (pydantic, the same validators as
+``Profile.from_data``), so a batch accepts and refuses exactly what a single profile would. A value
+that fails makes its row an ``error`` row (the reason names the field and the value); the batch
+goes on. Records and presumptions follow :mod:`eligibility.facts.flatten`: a record is given when
+its own column is true or any field under it has a value, false in its column removes it, a nested
+record left out of a given parent is known-empty, and a presumed field takes its presumption only
+where its parent is given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pydantic import BaseModel, ValidationError
+
+from ...errors import ProfileError
+from ...facts.codes.uscc import check_character
+from ...facts.fields import FieldSpec, registry
+from ...facts.flatten import flatten
+from ...facts.frame import _truth
+from ...facts.money import MoneyValueError, parse_money
+from ...facts.profile import Profile, profile_error
+from .columns import EPOCH_ORDINAL, Col, ListCol, Table
+
+
+@dataclass(slots=True)
+class _Leaf:
+    """A converted column: values, where a valid value is present, and per-row error texts."""
+
+    kind: str
+    val: np.ndarray
+    present: np.ndarray
+    scale: int = 0
+
+
+class _Errors:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.rows: dict[int, list[str]] = {}
+
+    def add(self, mask: np.ndarray, text: str | np.ndarray) -> None:
+        for i in np.flatnonzero(mask).tolist():
+            self.rows.setdefault(i, []).append(text if isinstance(text, str) else text[i])
+
+    def array(self) -> np.ndarray:
+        out = np.empty(self.n, dtype=object)
+        for i, texts in self.rows.items():
+            out[i] = "; ".join(dict.fromkeys(texts))
+        return out
+
+
+# -- per-distinct-value validation through the profile schema ----------------------------------
+def _nest(path: str, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    node = out
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+def _read_back(model: BaseModel, path: str) -> Any:
+    node: Any = model
+    for part in path.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _message(exc: ProfileError) -> str:
+    return exc.en.replace("\n", " ") + " | " + exc.zh.replace("\n", " ")
+
+
+@cache
+def _item_model(list_path: str) -> type[BaseModel]:
+    from typing import get_args
+
+    annotation = Profile.model_fields[list_path].annotation
+    for arg in get_args(annotation):
+        inner = get_args(arg)
+        if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
+            return inner[0]
+    raise TypeError(list_path)
+
+
+def validate_value(path: str, value: Any) -> tuple[Any, str | None]:
+    """One value of field ``path`` through the profile schema: (normalised value, None) or (None, reason)."""
+    if "[]." in path:
+        list_path, name = path.split("[].")
+        model = _item_model(list_path)
+        try:
+            item = model.model_validate({name: value}, strict=False)
+            return getattr(item, name), None
+        except ValidationError as exc:
+            errors = [e for e in exc.errors() if e["loc"] and e["loc"][0] == name]
+            if not errors:  # only the item's other required fields are missing: the value itself is fine
+                data = model.model_construct(**{name: value})
+                return _coerce_item(model, name, value, data), None
+            try:
+                Profile.from_data({list_path: [{name: value}]})
+            except ProfileError as perr:
+                return None, _message(perr)
+            return None, f"{path}: {errors[0]['msg']}"
+    try:
+        profile = Profile.from_data(_nest(path, value))
+    except ProfileError as exc:
+        return None, _message(exc)
+    return _read_back(profile, path), None
+
+
+def _coerce_item(model: type[BaseModel], name: str, value: Any, data: Any) -> Any:
+    """The validated value of one item field when the item's other required fields are absent."""
+    fields = {k: f for k, f in model.model_fields.items()}
+    dummy: dict[str, Any] = {}
+    for k, f in fields.items():
+        if f.is_required() and k != name:
+            dummy[k] = {"rule_id": "x", "year": 2000, "kind": "high_tech"}.get(k)
+    dummy[name] = value
+    return getattr(model.model_validate(dummy), name)
+
+
+def _by_unique(path: str, values: np.ndarray, present: np.ndarray, errors: _Errors,
+               convert: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Validate each distinct present value once; returns (converted values as object array, valid mask)."""
+    n = len(values)
+    out = np.empty(n, dtype=object)
+    ok = np.zeros(n, bool)
+    idx = np.flatnonzero(present)
+    if not len(idx):
+        return out, ok
+    sub = values[idx]
+    try:
+        codes, uniques = pd.factorize(sub, use_na_sentinel=False)
+    except TypeError:  # unhashable values (lists): one by one
+        codes, uniques = np.arange(len(sub)), list(sub)
+    results = []
+    messages = []
+    for u in uniques:
+        value, reason = validate_value(path, u)
+        results.append(convert(value) if reason is None else None)
+        messages.append(reason)
+    bad = np.array([m is not None for m in messages], dtype=bool)
+    res = np.empty(len(results), dtype=object)
+    res[:] = results
+    out[idx] = res[codes]
+    ok[idx] = ~bad[codes]
+    if bad.any():
+        msg = np.empty(len(messages), dtype=object)
+        msg[:] = messages
+        rows_bad = idx[bad[codes]]
+        texts = np.empty(n, dtype=object)
+        texts[rows_bad] = msg[codes[bad[codes]]]
+        mask = np.zeros(n, bool)
+        mask[rows_bad] = True
+        errors.add(mask, texts)
+    return out, ok
+
+
+# -- column conversion ---------------------------------------------------------------------------
+def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
+    if isinstance(series.dtype, pd.ArrowDtype):
+        return series.array.__arrow_array__()  # type: ignore[attr-defined, no-any-return]
+    return None
+
+
+def _missing(series: pd.Series) -> np.ndarray:
+    miss = series.isna().to_numpy(dtype=bool)
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        vals = series.to_numpy(dtype=object)
+        texts = np.array([isinstance(v, str) and not v.strip() for v in vals], dtype=bool) if len(vals) else miss
+        miss = miss | texts
+    return miss
+
+
+def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+    """decimal128 → (int64 fen, exact mask) without Python objects; None if a value does not fit int64."""
+    typ = chunked.type
+    scale = typ.scale
+    parts = []
+    for chunk in chunked.chunks:
+        buf = chunk.buffers()[1]
+        words = np.frombuffer(buf, dtype="<i8").reshape(-1, 2)[chunk.offset:chunk.offset + len(chunk)]
+        low, high = words[:, 0], words[:, 1]
+        if not np.array_equal(high, low >> 63):
+            return None
+        parts.append(low)
+    unscaled = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    if scale <= 2:
+        factor = 10 ** (2 - scale)
+        if len(unscaled) and np.abs(unscaled).max() >= 2**62 // factor:
+            return None
+        return unscaled * factor, np.ones(len(unscaled), bool)
+    q = 10 ** (scale - 2)
+    return unscaled // q, unscaled % q == 0
+
+
+def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
+    n = len(s)
+    chunked = _arrow(s)
+    if chunked is not None and pa.types.is_decimal(chunked.type):
+        got = _decimal_fen(chunked)
+        if got is not None:
+            fen, exact = got
+            bad = present & ~exact
+            errors.add(bad, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
+            return _Leaf("int", np.where(present & exact, fen, 0), present & exact, 2)
+    if chunked is not None and (pa.types.is_integer(chunked.type) or pa.types.is_floating(chunked.type)):
+        s = pd.Series(chunked.to_numpy(zero_copy_only=False), index=s.index)
+    kind = s.dtype.kind if not isinstance(s.dtype, pd.ArrowDtype) else "O"
+    if kind in "iu" or (hasattr(s.dtype, "numpy_dtype") and s.dtype.numpy_dtype.kind in "iu"):
+        v = s.to_numpy(dtype=np.int64, na_value=0)
+        fits = np.abs(v) < 2**62 // 100
+        errors.add(present & ~fits, f"{path}: amount too large | {path}：金额过大")
+        return _Leaf("int", np.where(present & fits, v * 100, 0), present & fits, 2)
+    if kind == "f" or (hasattr(s.dtype, "numpy_dtype") and s.dtype.numpy_dtype.kind == "f"):
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore", over="ignore"):
+            f = np.round(v * 100)
+            exact = np.isfinite(v) & (np.abs(v) < 2**53 / 100) & (f / 100 == v)
+        fen = np.where(exact, f, 0).astype(np.int64)
+        rest = present & ~exact
+        if rest.any():  # odd floats: the schema decides (and words the error)
+            obj, ok = _by_unique(path, s.to_numpy(dtype=object), rest, errors, _to_fen)
+            fen = np.where(rest & ok, _obj_int(obj, rest & ok), fen)
+            exact = exact | (rest & ok)
+        return _Leaf("int", fen, present & exact, 2)
+    obj, ok = _by_unique(path, s.to_numpy(dtype=object), present, errors, _to_fen)
+    return _Leaf("int", _obj_int(obj, ok), ok, 2)
+
+
+def _to_fen(value: Any) -> Any:
+    return None if value is None else int(Decimal(value).scaleb(2))
+
+
+def _obj_int(obj: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(obj), np.int64)
+    idx = np.flatnonzero(ok)
+    if len(idx):
+        out[idx] = np.array(obj[idx].tolist(), dtype=np.int64)
+    return out
+
+
+def _date(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
+    chunked = _arrow(s)
+    if chunked is not None and pa.types.is_date32(chunked.type):
+        days = chunked.cast(pa.int32()).to_numpy(zero_copy_only=False)
+        days = np.where(present, np.nan_to_num(days.astype(np.float64)), 0).astype(np.int64) \
+            if days.dtype.kind == "f" else days.astype(np.int64)
+        return _Leaf("date", np.where(present, days, 0), present)
+    obj, ok = _by_unique(path, s.to_numpy(dtype=object), present, errors,
+                         lambda d: None if d is None else d.toordinal() - EPOCH_ORDINAL)
+    return _Leaf("date", _obj_int(obj, ok), ok)
+
+
+def _bool_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
+    if s.dtype == bool or str(s.dtype) in ("boolean", "bool[pyarrow]"):
+        v = s.to_numpy(dtype=bool, na_value=False)
+        return _Leaf("bool", v & present, present)
+    obj, ok = _by_unique(path, s.to_numpy(dtype=object), present, errors, bool)
+    val = np.zeros(len(s), bool)
+    idx = np.flatnonzero(ok)
+    val[idx] = obj[idx].astype(bool)
+    return _Leaf("bool", val, ok)
+
+
+def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
+    """Whole numbers (persons, years, counts, kVA): integer columns directly, anything else by the schema."""
+    dtype = s.dtype.numpy_dtype if hasattr(s.dtype, "numpy_dtype") else s.dtype
+    ints = _is_int_field(path)
+    if ints and getattr(dtype, "kind", "O") in "iu":
+        v = s.to_numpy(dtype=np.int64, na_value=0)
+        return _Leaf("int", np.where(present, v, 0), present, 0)
+    obj, ok = _by_unique(path, s.to_numpy(dtype=object), present, errors, lambda v: v)
+    values = obj[ok]
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values.tolist()):
+        return _Leaf("int", _obj_int(obj, ok), ok, 0)
+    dec = np.empty(len(s), dtype=object)
+    dec[:] = Decimal(0)
+    dec[ok] = [Decimal(v) for v in values.tolist()]
+    return _Leaf("dec", dec, ok)
+
+
+@cache
+def _is_int_field(path: str) -> bool:
+    from typing import get_args
+
+    model: Any = Profile
+    parts = path.replace("[]", "").split(".")
+    for part in parts[:-1]:
+        model = _model_of(model.model_fields[part].annotation)
+    annotation = model.model_fields[parts[-1]].annotation
+    return int in (get_args(annotation) or (annotation,))
+
+
+def _model_of(annotation: Any) -> Any:
+    from typing import get_args
+
+    for arg in (get_args(annotation) or (annotation,)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        inner = _model_of(arg) if get_args(arg) else None
+        if inner is not None:
+            return inner
+    return None
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
+_USCC_VALUE = np.full(256, -1, np.int64)
+for _i, _c in enumerate(_USCC_CHARS):
+    _USCC_VALUE[ord(_c)] = _i
+
+
+def _uscc_fast(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Rows whose USCC passes the GB 32100 check character (already normalised: 18 upper-case characters)."""
+    ok = np.zeros(len(values), bool)
+    idx = np.flatnonzero(present)
+    if not len(idx):
+        return ok
+    texts = values[idx]
+    try:
+        raw = np.array(texts.tolist(), dtype="S18")
+    except (UnicodeEncodeError, TypeError):
+        return ok
+    lengths = np.char.str_len(raw)
+    mat = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 18)
+    vals = _USCC_VALUE[mat]
+    good = (lengths == 18) & (vals >= 0).all(axis=1) & (vals[:, :2] >= 0).all(axis=1)
+    total = (np.where(vals[:, :17] >= 0, vals[:, :17], 0) * _USCC_WEIGHTS).sum(axis=1)
+    check = (31 - total % 31) % 31
+    good &= check == vals[:, 17]
+    ok[idx] = good
+    assert check_character  # the scalar rule this mirrors (tested against it)
+    return ok
+
+
+def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, spec: FieldSpec) -> _Leaf:
+    values = s.to_numpy(dtype=object)
+    if path == "uscc":
+        fast = _uscc_fast(values, present)
+        val = np.where(fast, values, "")
+        rest = present & ~fast  # lower case, spaces, wrong check character: the schema normalises or refuses
+        if rest.any():
+            obj, ok = _by_unique(path, values, rest, errors, lambda v: v)
+            val = np.where(rest & ok, obj, val)
+            fast = fast | (rest & ok)
+        return _Leaf("str", val.astype(object), fast)
+    if spec.type.kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values):
+        return _int_leaf(path, s, present, errors)
+    obj, ok = _by_unique(path, values, present, errors, lambda v: v)
+    val = np.where(ok, obj, "")
+    return _Leaf("str", val.astype(object), ok)
+
+
+def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
+    """One input column of field ``path``, converted and validated."""
+    spec = registry()[path]
+    present = ~_missing(s)
+    kind = spec.type.kind
+    if kind == "money":
+        return _money(path, s, present, errors)
+    if kind == "date":
+        return _date(path, s, present, errors)
+    if kind == "bool":
+        return _bool_leaf(path, s, present, errors)
+    if kind == "number":
+        return _int_leaf(path, s, present, errors)
+    return _text_leaf(path, s, present, errors, spec)
+
+
+# -- lists ---------------------------------------------------------------------------------------
+def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
+    n = len(s)
+    chunked = _arrow(s)
+    if chunked is not None and (pa.types.is_list(chunked.type) or pa.types.is_large_list(chunked.type)):
+        arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+        known = arr.is_valid().to_numpy(zero_copy_only=False)
+        offsets = arr.offsets.to_numpy().astype(np.int64)
+        offsets = offsets - offsets[0]
+        lengths = np.where(known, np.diff(offsets), 0)
+        flat = arr.flatten()  # values of valid lists only
+        new_offsets = np.concatenate([[0], np.cumsum(lengths)])
+        item_frame = pd.DataFrame({name: pd.Series(flat.field(name), dtype=pd.ArrowDtype(flat.type.field(name).type))
+                                   for name in (f.name for f in flat.type)}) if len(flat) else pd.DataFrame()
+        return _items(path, item_frame, new_offsets, known, errors)
+    values = s.to_numpy(dtype=object)
+    present = ~_missing(s)
+    known = np.zeros(n, bool)
+    rows: list[list[dict[str, Any]]] = []
+    model = _item_model(path)
+    for i in range(n):
+        if not present[i]:
+            rows.append([])
+            continue
+        v = values[i]
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except json.JSONDecodeError as exc:
+                errors.add(_one(n, i), f"{path}: must be a JSON list ({exc.msg}) | {path} 应为 JSON 列表")
+                rows.append([])
+                continue
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        if not isinstance(v, (list, tuple)):
+            errors.add(_one(n, i), f"{path}: must be a list | {path} 应为列表")
+            rows.append([])
+            continue
+        try:
+            items = [model.model_validate(dict(item) if isinstance(item, dict) else item).model_dump(exclude_unset=True)
+                     for item in v]
+        except (ValidationError, TypeError, ValueError):
+            try:
+                Profile.from_data({path: list(v)})
+                items = []
+            except ProfileError as exc:
+                errors.add(_one(n, i), _message(exc))
+                rows.append([])
+                continue
+        known[i] = True
+        rows.append(items)
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = [item for r in rows for item in r]
+    names = [p.split("[].", 1)[1] for p in registry() if p.startswith(path + "[].")]
+    item_cols = {}
+    for name in names:
+        col = pd.Series([item.get(name) for item in flat], dtype=object)
+        item_cols[name] = col
+    return _items(path, pd.DataFrame(item_cols), offsets, known, errors, validated=True)
+
+
+def _one(n: int, i: int) -> np.ndarray:
+    m = np.zeros(n, bool)
+    m[i] = True
+    return m
+
+
+def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarray, errors: _Errors,
+           validated: bool = False) -> ListCol:
+    m = int(offsets[-1])
+    parent = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    item_errors = _Errors(m)
+    cols: dict[str, Col] = {}
+    for p, spec in registry().items():
+        if not p.startswith(path + "[]."):
+            continue
+        name = p.split("[].", 1)[1]
+        if name not in frame.columns:
+            continue
+        leaf = convert_leaf(p, frame[name].reset_index(drop=True), item_errors)
+        cols[name] = Col(leaf.kind, leaf.val, leaf.present, np.zeros(m, bool), leaf.scale)
+    required = [name for name, f in _item_model(path).model_fields.items() if f.is_required()]
+    for name in required:
+        have = cols[name].known if name in cols else np.zeros(m, bool)
+        bad = ~have
+        if name in frame.columns:
+            bad &= _missing(frame[name].reset_index(drop=True))
+        item_errors.add(bad, f"{path}[].{name}: required | {path}[].{name}：必填")
+    if item_errors.rows:
+        per_row: dict[int, list[str]] = {}
+        for j, texts in item_errors.rows.items():
+            per_row.setdefault(int(parent[j]), []).extend(texts)
+        for i, texts in per_row.items():
+            errors.add(_one(errors.n, i), "; ".join(dict.fromkeys(texts)))
+    return ListCol(offsets, known, cols)
+
+
+# -- the table -----------------------------------------------------------------------------------
+def _records() -> list[str]:
+    return [p for p, s in registry().items() if s.type.kind == "record"]
+
+
+def _parent(path: str) -> str:
+    return path.rsplit(".", 1)[0] if "." in path else ""
+
+
+def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
+    """Validate and convert a frame of flat profiles; bad rows become error rows (never dropped)."""
+    n = len(df)
+    spec = registry()
+    errors = _Errors(n)
+    df = df.reset_index(drop=True)
+    leaves: dict[str, _Leaf] = {}
+    lists: dict[str, ListCol] = {}
+    record_flag: dict[str, np.ndarray] = {}  # 1 true, 0 false, -1 not given
+    ignored = []
+    for column in df.columns:
+        path = str(column)
+        s = spec.get(path)
+        if s is None or "[]" in path:
+            ignored.append(path)
+            continue
+        if s.type.kind == "list":
+            lists[path] = _list_col(path, df[column], errors)
+        elif s.type.kind == "record":
+            record_flag[path] = _record_flags(path, df[column], errors)
+        else:
+            leaves[path] = convert_leaf(path, df[column], errors)
+    table = _assemble(n, leaves, lists, record_flag)
+    table.row = np.arange(start_row, start_row + n, dtype=np.int64)
+    entity = np.empty(n, dtype=object)
+    if "uscc" in df.columns:
+        raw = df["uscc"].to_numpy(dtype=object)
+        miss = _missing(df["uscc"])
+        entity[~miss] = [str(v).strip() for v in raw[~miss].tolist()]
+    table.entity = entity
+    table.error = errors.array()
+    table.ignored = ignored
+    return table
+
+
+def _record_flags(path: str, s: pd.Series, errors: _Errors) -> np.ndarray:
+    n = len(s)
+    out = np.full(n, -1, np.int8)
+    if s.dtype == bool or str(s.dtype) in ("boolean", "bool[pyarrow]"):
+        present = ~s.isna().to_numpy(dtype=bool)
+        v = s.to_numpy(dtype=bool, na_value=False)
+        out[present] = np.where(v[present], 1, 0)
+        return out
+    present = ~_missing(s)
+    values = s.to_numpy(dtype=object)
+    for i in np.flatnonzero(present).tolist():
+        t = _truth(values[i])
+        if t is None:
+            errors.add(_one(n, i), f"{path}: expected true/false (record given or not), got {values[i]!r}"
+                                   f" | {path}：应为 true/false，实际为 {values[i]!r}")
+        else:
+            out[i] = 1 if t else 0
+    return out
+
+
+def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags: dict[str, np.ndarray]) -> Table:
+    spec = registry()
+    records = _records()
+    given: dict[str, np.ndarray] = {r: np.zeros(n, bool) for r in records}
+    dropped: dict[str, np.ndarray] = {r: flags[r] == 0 if r in flags else np.zeros(n, bool) for r in records}
+    # bottom-up: a record is given by its own flag, a value below it, or a child record's flag
+    for r in sorted(records, key=lambda p: -p.count(".")):
+        g = given[r]
+        if r in flags:
+            g |= flags[r] >= 0  # true ensures it; false ensures its parent (the record itself is dropped below)
+        for path, leaf in leaves.items():
+            if _parent(path) == r:
+                g |= leaf.present
+        for path in lists:
+            if _parent(path) == r:
+                g |= lists[path].known
+        parent = _parent(r)
+        if parent:
+            given[parent] |= g | (flags[r] == 0 if r in flags else False)
+    state: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # record → (given, null)
+    for r in sorted(records, key=lambda p: p.count(".")):
+        parent = _parent(r)
+        gone = dropped[r].copy()
+        p_given = np.ones(n, bool) if not parent else state[parent][0]
+        p_null = np.zeros(n, bool) if not parent else state[parent][1]
+        g = given[r] & ~gone & p_given
+        null = p_null | (p_given & ~g & bool(spec[r].absent_is_none and parent))
+        state[r] = (g, null)
+    cols: dict[str, Col] = {}
+    presumed: dict[str, np.ndarray] = {}
+    for r, (g, null) in state.items():
+        cols[r] = Col("bool", g, g | null, null)
+    for path, s in spec.items():
+        if "[]" in path or s.type.kind in ("record", "list"):
+            continue
+        parent = _parent(path)
+        p_given = np.ones(n, bool) if not parent else state[parent][0]
+        p_null = np.zeros(n, bool) if not parent else state[parent][1]
+        leaf = leaves.get(path)
+        present = (leaf.present if leaf is not None else np.zeros(n, bool)) & p_given
+        kind = leaf.kind if leaf is not None else _default_kind(s)
+        val = leaf.val if leaf is not None else _filler(kind, n)
+        known = present | p_null
+        null = p_null.copy()
+        if s.presume is not None:
+            use = p_given & ~present
+            if use.any():
+                presumed[path] = use
+                pv = s.presume.value
+                if pv is None:
+                    null = null | use
+                else:
+                    filled = ops_const_array(kind, pv, n)
+                    kind, fill_val, scale = filled
+                    val = np.where(use, fill_val, val if leaf is not None else fill_val)
+                known = known | use
+        scale = leaf.scale if leaf is not None else (2 if s.type.kind == "money" else 0)
+        val = np.where(known & ~null, val, _fill_scalar(kind)) if kind != "dec" else val
+        cols[path] = Col(kind, val, known, null, scale)
+    out_lists: dict[str, ListCol] = {}
+    for path, lst in lists.items():
+        parent = _parent(path)
+        p_given = np.ones(n, bool) if not parent else state[parent][0]
+        lst.known = lst.known & p_given
+        out_lists[path] = lst
+    table = Table(n, np.arange(1, n + 1), np.empty(n, dtype=object), np.empty(n, dtype=object), cols, out_lists,
+                  presumed)
+    return table
+
+
+def ops_const_array(kind: str, value: Any, n: int) -> tuple[str, Any, int]:
+    if isinstance(value, bool):
+        return "bool", value, 0
+    if isinstance(value, Decimal | int):
+        return "int", int(Decimal(value).scaleb(2)), 2
+    if isinstance(value, date):
+        return "date", value.toordinal() - EPOCH_ORDINAL, 0
+    return "str", value, 0
+
+
+def _default_kind(s: FieldSpec) -> str:
+    k = s.type.kind
+    return {"money": "int", "number": "int", "date": "date", "bool": "bool"}.get(k, "str")
+
+
+def _filler(kind: str, n: int) -> np.ndarray:
+    if kind == "str":
+        out = np.empty(n, dtype=object)
+        out[:] = ""
+        return out
+    if kind == "dec":
+        out = np.empty(n, dtype=object)
+        out[:] = Decimal(0)
+        return out
+    return np.zeros(n, dtype=bool if kind == "bool" else np.int64)
+
+
+def _fill_scalar(kind: str) -> Any:
+    return {"str": "", "bool": False}.get(kind, 0)
+
+
+def table_from_profiles(profiles: list[Profile]) -> Table:
+    """A table straight from validated profiles (through their flat facts)."""
+    from .fromfacts import table_from_facts
+
+    return table_from_facts([p.facts() for p in profiles])
+
+
+__all__ = ["table_from_frame", "table_from_profiles", "validate_value", "convert_leaf", "flatten", "datetime",
+           "MoneyValueError", "parse_money"]
