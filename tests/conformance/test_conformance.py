@@ -14,10 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
 import eligibility as el
+from eligibility.facts.frame import to_frame
 from eligibility.io.rules import parse_amount_text
 
 HERE = Path(__file__).parent
@@ -32,9 +34,18 @@ def _compiled(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outcom
     return {d.rule_id: (d.status.value, d.amount, d.superseded_by) for d in engine.decide(profile, as_of)}
 
 
+def _vectorized(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outcome:
+    scored = engine.score(to_frame([profile]), as_of)
+    assert not (scored["status"] == "error").any(), scored["reason"].tolist()
+    return {rec.rule_id: (rec.status, None if rec.amount is pd.NA else rec.amount,
+                          rec.superseded_by if isinstance(rec.superseded_by, str) else None)
+            for rec in scored.itertuples()}
+
+
 BACKENDS: dict[str, Callable[[el.Engine, dict[str, Any], date], Outcome]] = {
     "interpreter": _interpreter,
     "compiled": _compiled,
+    "vectorized": _vectorized,
 }
 EXPECTED_GAPS: dict[tuple[str, str], str] = {}  # (backend, case name) → why it cannot run
 

@@ -24,5 +24,16 @@ def score_frame(compiled: VectorizedRules, df: pd.DataFrame, as_of: date, wide: 
     return out
 
 
-__all__ = ["Col", "Decisions", "LONG_COLUMNS", "ListCol", "RuleSet", "Table", "VectorizedRules", "long_table",
-           "score_frame", "table_from_frame", "wide_table"]
+__all__ = [
+    "LONG_COLUMNS",
+    "Col",
+    "Decisions",
+    "ListCol",
+    "RuleSet",
+    "Table",
+    "VectorizedRules",
+    "long_table",
+    "score_frame",
+    "table_from_frame",
+    "wide_table",
+]

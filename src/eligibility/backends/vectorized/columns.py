@@ -122,4 +122,4 @@ class Table:
 
     def valid(self) -> np.ndarray:
         """Rows that can be scored."""
-        return np.array([e is None for e in self.error], dtype=bool) if self.n else np.zeros(0, bool)
+        return np.equal(self.error, None) if self.n else np.zeros(0, bool)

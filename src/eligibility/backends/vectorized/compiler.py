@@ -322,6 +322,12 @@ class _Evaluator:
             return _merge(out)
         if isinstance(node, x.Param | x.Literal | x.AsOf):
             return []
+        if isinstance(node, x.IfElse):  # only the branch taken is read
+            c = self.ev(node.cond, ctx)
+            ck = _arr(c.known, len(rows))
+            pick = ck & ~_arr(c.null, len(rows)) & _arr(c.val, len(rows)).astype(bool)
+            return _merge(self.missing(node.cond, unknown & ~ck, ctx) + self.missing(node.then, unknown & pick, ctx)
+                          + self.missing(node.otherwise, unknown & ck & ~pick, ctx))
         out = []
         for kid in x.children(node):
             out.extend(self.missing(kid, unknown, ctx))
@@ -383,8 +389,7 @@ def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = Fa
 # -- derived facts --------------------------------------------------------------------------
 def derived_missing(name: str, table: Table, as_of: date, rows: np.ndarray, ctx: _Ctx) -> Missing:
     """The facts a derived fact lacks, per row (from its own decision, once per distinct input)."""
-    from .derived import derived_missing as find
-
+    find = _derived_missing_rows
     if ctx.lst is not None:  # a derived fact inside a list: the parent's facts
         parent_rows = np.bincount(ctx.lst.parent[rows], minlength=table.n) > 0
         return [(p, m[ctx.lst.parent] & rows) for p, m in find(name, table, as_of, parent_rows)]
@@ -508,8 +513,9 @@ class VectorizedRules:
                 status[refused] = INELIGIBLE
                 for (yr, idx) in _distinct_pairs(years[refused], index[refused]):
                     rows = refused & (years == yr) & (index == idx)
-                    outcome.reason.append((rows, f"paid over {count} years from {yr}; {as_of.year} is "
-                                                 f"{'before' if idx < 1 else 'after'} the schedule"))
+                    text = (f"paid over {count} years from {yr}; {as_of.year} is "
+                            f"{'before' if idx < 1 else 'after'} the schedule")
+                    outcome.reason.append((rows, text))
                 open_rows = open_rows & ~refused
             outcome.amount = np.where(given & known, amount, 0)
             outcome.has_amount = given & known & open_rows
@@ -618,3 +624,35 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
                 sb = np.full(n, -1, np.int32) if o.superseded_by is None else o.superseded_by
                 sb[lose] = winner[lose]
                 o.superseded_by = sb
+
+
+def _derived_missing_rows(name: str, table: Table, as_of: date, rows: np.ndarray) -> Missing:
+    """``DerivedValue.missing`` for the given rows, computed once per distinct combination of the
+    fact's inputs among them (the explaining interpreter's own answer, so it agrees by construction)."""
+    from ...facts.derived import evaluate_derived
+    from .derived import _facts_at
+
+    idx = np.flatnonzero(rows)
+    if not len(idx):
+        return []
+    paths = [p for p in DERIVED[name].reads if p not in table.lists]
+    cols = [table.col(p) for p in paths]
+    keys = []
+    for c in cols:
+        known = _arr(c.known, table.n)[idx]
+        null = _arr(c.null, table.n)[idx]
+        val = _arr(c.val, table.n)[idx]
+        codes = pd.factorize(val)[0] if val.dtype == object else val.astype(np.int64)
+        keys += [known.astype(np.int64), null.astype(np.int64), np.where(known & ~null, codes, 0)]
+    stacked = np.stack(keys, axis=1) if keys else np.zeros((len(idx), 0), np.int64)
+    uniq, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    out: dict[str, np.ndarray] = {}
+    for u in range(len(uniq)):
+        row = int(idx[first[u]])
+        missing = evaluate_derived(name, _facts_at(table, row, paths, cols), as_of).missing
+        if missing:
+            sel = idx[inverse.reshape(-1) == u]
+            for path in missing:
+                mask = out.setdefault(path, np.zeros(table.n, bool))
+                mask[sel] = True
+    return list(out.items())

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ValidationError
 
 from ...errors import ProfileError
@@ -33,7 +34,7 @@ from ...facts.fields import FieldSpec, registry
 from ...facts.flatten import flatten
 from ...facts.frame import _truth
 from ...facts.money import MoneyValueError, parse_money
-from ...facts.profile import Profile, profile_error
+from ...facts.profile import Profile
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
 
 
@@ -133,40 +134,51 @@ def _coerce_item(model: type[BaseModel], name: str, value: Any, data: Any) -> An
     return getattr(model.model_validate(dummy), name)
 
 
-def _by_unique(path: str, values: np.ndarray, present: np.ndarray, errors: _Errors,
+def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes (−1: missing or blank) and distinct values of a column, in C for Arrow and object columns."""
+    chunked = _arrow(s)
+    if chunked is not None:
+        arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0) if chunked.num_chunks else \
+            pa.array([], chunked.type)
+        encoded = pc.dictionary_encode(arr)
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        uniques = encoded.dictionary.to_pylist()
+    else:
+        try:
+            codes, found = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+        except TypeError:  # unhashable values (lists): one by one
+            values = s.to_numpy(dtype=object)
+            miss = s.isna().to_numpy(dtype=bool) if len(values) else np.zeros(0, bool)
+            return np.where(miss, -1, np.arange(len(values))).astype(np.int64), list(values)
+        codes, uniques = codes.astype(np.int64), list(found)
+    blank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True], dtype=bool)
+    if blank[:-1].any():
+        codes = np.where(blank[codes], -1, codes)
+    return codes, uniques
+
+
+def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.ndarray, errors: _Errors,
                convert: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Validate each distinct present value once; returns (converted values as object array, valid mask)."""
-    n = len(values)
-    out = np.empty(n, dtype=object)
-    ok = np.zeros(n, bool)
-    idx = np.flatnonzero(present)
-    if not len(idx):
-        return out, ok
-    sub = values[idx]
-    try:
-        codes, uniques = pd.factorize(sub, use_na_sentinel=False)
-    except TypeError:  # unhashable values (lists): one by one
-        codes, uniques = np.arange(len(sub)), list(sub)
-    results = []
-    messages = []
-    for u in uniques:
-        value, reason = validate_value(path, u)
-        results.append(convert(value) if reason is None else None)
-        messages.append(reason)
-    bad = np.array([m is not None for m in messages], dtype=bool)
-    res = np.empty(len(results), dtype=object)
-    res[:] = results
-    out[idx] = res[codes]
-    ok[idx] = ~bad[codes]
-    if bad.any():
-        msg = np.empty(len(messages), dtype=object)
-        msg[:] = messages
-        rows_bad = idx[bad[codes]]
-        texts = np.empty(n, dtype=object)
-        texts[rows_bad] = msg[codes[bad[codes]]]
-        mask = np.zeros(n, bool)
-        mask[rows_bad] = True
-        errors.add(mask, texts)
+    """Validate each distinct value used by ``present`` rows once; (converted values, valid mask)."""
+    n = len(codes)
+    k = len(uniques)
+    res = np.empty(k + 1, dtype=object)
+    bad = np.zeros(k + 1, dtype=bool)
+    msg = np.empty(k + 1, dtype=object)
+    used = np.unique(codes[present]) if present.any() else np.zeros(0, np.int64)
+    for u in used.tolist():
+        if u < 0:
+            continue
+        value, reason = validate_value(path, uniques[u])
+        if reason is None:
+            res[u] = convert(value)
+        else:
+            bad[u], msg[u] = True, reason
+    out = res[codes]
+    ok = present & ~bad[codes]
+    wrong = present & bad[codes]
+    if wrong.any():
+        errors.add(wrong, msg[codes])
     return out, ok
 
 
@@ -178,12 +190,9 @@ def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
 
 
 def _missing(series: pd.Series) -> np.ndarray:
-    miss = series.isna().to_numpy(dtype=bool)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        vals = series.to_numpy(dtype=object)
-        texts = np.array([isinstance(v, str) and not v.strip() for v in vals], dtype=bool) if len(vals) else miss
-        miss = miss | texts
-    return miss
+        return factor(series)[0] < 0
+    return series.isna().to_numpy(dtype=bool)
 
 
 def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -209,7 +218,6 @@ def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | No
 
 
 def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
-    n = len(s)
     chunked = _arrow(s)
     if chunked is not None and pa.types.is_decimal(chunked.type):
         got = _decimal_fen(chunked)
@@ -234,11 +242,11 @@ def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Le
         fen = np.where(exact, f, 0).astype(np.int64)
         rest = present & ~exact
         if rest.any():  # odd floats: the schema decides (and words the error)
-            obj, ok = _by_unique(path, s.to_numpy(dtype=object), rest, errors, _to_fen)
+            obj, ok = _by_unique(path, *factor(s), rest, errors, _to_fen)
             fen = np.where(rest & ok, _obj_int(obj, rest & ok), fen)
             exact = exact | (rest & ok)
         return _Leaf("int", fen, present & exact, 2)
-    obj, ok = _by_unique(path, s.to_numpy(dtype=object), present, errors, _to_fen)
+    obj, ok = _by_unique(path, *factor(s), present, errors, _to_fen)
     return _Leaf("int", _obj_int(obj, ok), ok, 2)
 
 
@@ -261,7 +269,7 @@ def _date(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Lea
         days = np.where(present, np.nan_to_num(days.astype(np.float64)), 0).astype(np.int64) \
             if days.dtype.kind == "f" else days.astype(np.int64)
         return _Leaf("date", np.where(present, days, 0), present)
-    obj, ok = _by_unique(path, s.to_numpy(dtype=object), present, errors,
+    obj, ok = _by_unique(path, *factor(s), present, errors,
                          lambda d: None if d is None else d.toordinal() - EPOCH_ORDINAL)
     return _Leaf("date", _obj_int(obj, ok), ok)
 
@@ -270,7 +278,7 @@ def _bool_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) ->
     if s.dtype == bool or str(s.dtype) in ("boolean", "bool[pyarrow]"):
         v = s.to_numpy(dtype=bool, na_value=False)
         return _Leaf("bool", v & present, present)
-    obj, ok = _by_unique(path, s.to_numpy(dtype=object), present, errors, bool)
+    obj, ok = _by_unique(path, *factor(s), present, errors, bool)
     val = np.zeros(len(s), bool)
     idx = np.flatnonzero(ok)
     val[idx] = obj[idx].astype(bool)
@@ -284,7 +292,7 @@ def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> 
     if ints and getattr(dtype, "kind", "O") in "iu":
         v = s.to_numpy(dtype=np.int64, na_value=0)
         return _Leaf("int", np.where(present, v, 0), present, 0)
-    obj, ok = _by_unique(path, s.to_numpy(dtype=object), present, errors, lambda v: v)
+    obj, ok = _by_unique(path, *factor(s), present, errors, lambda v: v)
     values = obj[ok]
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values.tolist()):
         return _Leaf("int", _obj_int(obj, ok), ok, 0)
@@ -349,21 +357,22 @@ def _uscc_fast(values: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 
 def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, spec: FieldSpec) -> _Leaf:
-    values = s.to_numpy(dtype=object)
+    codes_uniques = factor(s)
     if path == "uscc":
+        values = s.to_numpy(dtype=object)
         fast = _uscc_fast(values, present)
         val = np.where(fast, values, "")
         rest = present & ~fast  # lower case, spaces, wrong check character: the schema normalises or refuses
         if rest.any():
-            obj, ok = _by_unique(path, values, rest, errors, lambda v: v)
+            obj, ok = _by_unique(path, *codes_uniques, rest, errors, lambda v: v)
             val = np.where(rest & ok, obj, val)
             fast = fast | (rest & ok)
         return _Leaf("str", val.astype(object), fast)
     if spec.type.kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values):
         return _int_leaf(path, s, present, errors)
-    obj, ok = _by_unique(path, values, present, errors, lambda v: v)
-    val = np.where(ok, obj, "")
-    return _Leaf("str", val.astype(object), ok)
+    obj, ok = _by_unique(path, *codes_uniques, present, errors, lambda v: v)
+    obj[~ok] = ""
+    return _Leaf("str", obj, ok)
 
 
 def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
@@ -456,7 +465,7 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
     parent = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
     item_errors = _Errors(m)
     cols: dict[str, Col] = {}
-    for p, spec in registry().items():
+    for p in registry():
         if not p.startswith(path + "[]."):
             continue
         name = p.split("[].", 1)[1]
@@ -557,9 +566,9 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         for path, leaf in leaves.items():
             if _parent(path) == r:
                 g |= leaf.present
-        for path in lists:
+        for path, lst in lists.items():
             if _parent(path) == r:
-                g |= lists[path].known
+                g |= lst.known
         parent = _parent(r)
         if parent:
             given[parent] |= g | (flags[r] == 0 if r in flags else False)
@@ -575,7 +584,7 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
     cols: dict[str, Col] = {}
     presumed: dict[str, np.ndarray] = {}
     for r, (g, null) in state.items():
-        cols[r] = Col("bool", g, g | null, null)
+        cols[r] = Col("bool", _compact(g), _compact(g | null), _compact(null))
     for path, s in spec.items():
         if "[]" in path or s.type.kind in ("record", "list"):
             continue
@@ -583,6 +592,11 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         p_given = np.ones(n, bool) if not parent else state[parent][0]
         p_null = np.zeros(n, bool) if not parent else state[parent][1]
         leaf = leaves.get(path)
+        if leaf is None and (s.presume is None or not p_given.any()):
+            kind = _default_kind(s)
+            nulls = _compact(p_null)
+            cols[path] = Col(kind, _typed_fill(kind), nulls, nulls, 2 if s.type.kind == "money" else 0)
+            continue
         present = (leaf.present if leaf is not None else np.zeros(n, bool)) & p_given
         kind = leaf.kind if leaf is not None else _default_kind(s)
         val = leaf.val if leaf is not None else _filler(kind, n)
@@ -624,6 +638,15 @@ def ops_const_array(kind: str, value: Any, n: int) -> tuple[str, Any, int]:
     return "str", value, 0
 
 
+def _compact(mask: np.ndarray) -> Any:
+    """An all-false mask as a scalar (absent columns cost nothing per row)."""
+    return mask if mask.any() else np.False_
+
+
+def _typed_fill(kind: str) -> Any:
+    return {"str": "", "bool": np.False_, "dec": Decimal(0)}.get(kind, np.int64(0))
+
+
 def _default_kind(s: FieldSpec) -> str:
     k = s.type.kind
     return {"money": "int", "number": "int", "date": "date", "bool": "bool"}.get(k, "str")
@@ -652,5 +675,13 @@ def table_from_profiles(profiles: list[Profile]) -> Table:
     return table_from_facts([p.facts() for p in profiles])
 
 
-__all__ = ["table_from_frame", "table_from_profiles", "validate_value", "convert_leaf", "flatten", "datetime",
-           "MoneyValueError", "parse_money"]
+__all__ = [
+    "MoneyValueError",
+    "convert_leaf",
+    "datetime",
+    "flatten",
+    "parse_money",
+    "table_from_frame",
+    "table_from_profiles",
+    "validate_value",
+]

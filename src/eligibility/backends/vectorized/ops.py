@@ -17,7 +17,6 @@ import numpy as np
 
 from ...facts.money import FEN
 from ...model.expr import Duration
-from ..interpreter.ops import shift
 from .columns import EPOCH_ORDINAL, Col
 
 _LIMIT = 2**62  # a scaled integer beyond this moves to Decimal objects (no overflow, ever)

@@ -1,0 +1,549 @@
+"""Derived facts (scale, 小型微利, register membership, ...) over every row of a Table at once.
+
+The scalar compute functions of :mod:`eligibility.facts.derived` compare their numeric and date
+inputs only with a finite set of critical points (the 划型 bounds in force, the 小型微利 limits,
+``as_of``) and read little of their text inputs (an industry code's 划型 groups or section, the
+first two characters of a USCC). So the rows fall into few *regions*: each read is mapped per row
+to a small integer code (numbers and dates: the interval between critical points or the point
+itself; text: a class of equivalent values; unknown and known-empty get codes of their own), the
+codes are combined into one key, the scalar function runs **once per distinct key** on flat facts
+built from a representative row, and the results are taken back to the rows. This is exact by
+construction and generic: the value is whatever :func:`~eligibility.facts.derived.evaluate_derived`
+gives, and a derived fact without a declaration in :data:`CRITICAL` falls back to every distinct
+value of every read as its own code (exact, slower).
+
+Codes of a read: 0 unknown, 1 known-empty, 2… known. For a number or date with sorted distinct
+critical points ``p``, the known code is ``2 + 2*i + e``, ``i`` the number of points below the
+value and ``e`` whether it equals ``p[i]`` (even: strictly between points, odd: at a point). With
+integer columns this is one ``searchsorted`` over the boundaries ``p[i], p[i] + 1``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...errors import EligibilityError
+from ...facts.codes import industry_section
+from ...facts.derived import DERIVED, evaluate_derived
+from ...facts.fields import registry
+from ...facts.flatten import UNKNOWN, Facts
+from ...facts.money import FEN
+from ...facts.scale import FIGURES, scale_groups, scale_standard, threshold
+from ...facts.tax_classes import small_low_profit_limits
+from .columns import EPOCH_ORDINAL, Col, Table
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+DENSE_LIMIT = 1 << 22
+"""Largest product of code counts for which keys index a dense array (else they are sorted)."""
+LOOKUP_LIMIT = 1 << 20
+"""Widest range of integer values coded through a lookup table instead of a binary search."""
+
+
+# -- declarations -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Points:
+    """A number or date read that the compute function only compares with ``points`` (in the
+    profile's units: yuan as Decimal, persons as int, dates). With ``given`` (another read, declared
+    as :class:`Classes`), ``within(class)`` names the subset of ``points`` that matters when that
+    read is in ``class``; regions that differ only by the other points are then merged."""
+
+    points: tuple[Any, ...]
+    given: str | None = None
+    within: Callable[[Hashable], Iterable[Any]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Classes:
+    """A read whose value matters only through ``key(value)`` (None: every value its own class).
+    ``prefix``: only the first ``prefix`` characters of a text value matter, and ``key`` is given
+    them (the representative passed to the compute function is still a whole value of a row)."""
+
+    key: Callable[[Any], Hashable] | None = None
+    prefix: int | None = None
+
+
+Read = Points | Classes
+DISTINCT = Classes()
+
+
+def _scale_reads(as_of: date) -> dict[str, Read]:
+    """scale, is_sme, is_small_or_micro: the industry code through its 划型 groups, and each figure
+    through the bounds of those groups in the standard in force (all groups when the code is unknown)."""
+    standard = scale_standard(as_of)
+    if standard is None:
+        return {}  # no standard held: UNKNOWN whatever the inputs
+
+    def bounds(figure: str, groups: Iterable[str] | None = None) -> list[Any]:
+        rows = standard.rows.values() if groups is None else [r for r in standard.rows.values() if r.group in groups]
+        return sorted({threshold(f, b) for row in rows for _, bs in row.ranked() for f, b in bs if f == figure})
+
+    reads: dict[str, Read] = {"industry_code": Classes(scale_groups)}
+    for figure in FIGURES:
+        reads[figure] = Points(tuple(bounds(figure)), "industry_code",
+                               lambda groups, figure=figure: bounds(figure, groups))  # type: ignore[misc]
+    return reads
+
+
+def _small_low_profit_reads(as_of: date) -> dict[str, Read]:
+    limits = small_low_profit_limits(as_of)
+    if limits is None:
+        return {}  # no table held covers as_of: UNKNOWN whatever the inputs
+    return {
+        "restricted_industry": DISTINCT,
+        "taxable_income": Points((limits.max_taxable_income,)),
+        "employees": Points((limits.max_employees,)),
+        "total_assets": Points((limits.max_total_assets,)),
+    }
+
+
+def _register_reads(register: str) -> Callable[[date], dict[str, Read]]:
+    """Register membership: the record, and its dates against as_of (revenue and the industry code
+    are read only for the explanation)."""
+    base = f"registers.{register}"
+
+    def reads(as_of: date) -> dict[str, Read]:
+        return {base: DISTINCT, f"{base}.entered_on": Points((as_of,)), f"{base}.left_on": Points((as_of,))}
+
+    return reads
+
+
+def _industrial_reads(as_of: date) -> dict[str, Read]:
+    return {"industry_code": Classes(industry_section)}
+
+
+def _individual_business_reads(as_of: date) -> dict[str, Read]:
+    return {"uscc": Classes(lambda head: head == "92", prefix=2)}
+
+
+CRITICAL: dict[str, Callable[[date], dict[str, Read]]] = {
+    "scale": _scale_reads,
+    "is_sme": _scale_reads,
+    "is_small_or_micro": _scale_reads,
+    "is_small_low_profit": _small_low_profit_reads,
+    "is_above_scale_industrial": _register_reads("above_scale_industrial"),
+    "is_above_quota_trade": _register_reads("above_quota_trade"),
+    "is_industrial": _industrial_reads,
+    "is_individual_business": _individual_business_reads,
+}
+"""Derived fact → (as_of → the reads its value depends on, each with how it matters). Facts that
+share a function here (scale, is_sme, is_small_or_micro) are computed together."""
+
+
+# -- public API ---------------------------------------------------------------------------------
+def derived_column(name: str, table: Table, as_of: date) -> Col:
+    """The derived fact ``name`` for every row of ``table`` on ``as_of``: per row exactly
+    ``evaluate_derived(name, facts, as_of).value`` (UNKNOWN → known False; kind ``bool`` for a
+    boolean fact, ``str`` for a class such as scale; ``null`` never set). Rows with an error get
+    an arbitrary value."""
+    return derived_columns((name,), table, as_of)[name]
+
+
+def derived_columns(names: Iterable[str], table: Table, as_of: date) -> dict[str, Col]:
+    """Several derived facts at once (as :func:`derived_column`), sharing the reading of their
+    inputs; facts declared with the same reads are computed in one pass."""
+    wanted = list(dict.fromkeys(names))
+    for name in wanted:
+        if name not in DERIVED:
+            raise EligibilityError(f"未知的派生事实 '{name}'", f"unknown derived fact '{name}'", name=name)
+    families: dict[Any, list[str]] = {}
+    for name in wanted:
+        declared = CRITICAL.get(name)
+        families.setdefault(declared if declared is not None else ("undeclared", name), []).append(name)
+    encoder = _Encoder(table)
+    out: dict[str, Col] = {}
+    for family, members in families.items():
+        reads = family(as_of) if callable(family) else {path: DISTINCT for path in DERIVED[members[0]].reads}
+        out.update(_family(members, reads, table, as_of, encoder))
+    return {name: out[name] for name in wanted}
+
+
+# -- encoding reads -----------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Code:
+    """One read over the rows: ``codes`` in [0, radix); ``classes``: the class key of each known
+    code (Classes); ``points``: the sorted distinct critical points (Points)."""
+
+    codes: np.ndarray
+    radix: int
+    classes: list[Hashable] | None = None
+    points: list[Any] | None = None
+
+
+def _full(a: Any, n: int, dtype: Any = None) -> np.ndarray:
+    """``a`` as an array of ``n`` rows (a constant broadcast)."""
+    return np.full(n, a, dtype=dtype) if np.ndim(a) == 0 else np.asarray(a, dtype=dtype)
+
+
+class _Encoder:
+    """Encodes the reads of one table, sharing work between derived facts within one call."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.n = table.n
+        self._factorized: dict[tuple[str, int | None], tuple[np.ndarray, Sequence[Any]]] = {}
+        self._cache: dict[tuple[str, Any], _Code] = {}
+        self._valid: np.ndarray | None = None
+
+    def valid(self) -> np.ndarray:
+        if self._valid is None:
+            self._valid = np.equal(self.table.error, None) if self.n else np.zeros(0, bool)
+        return self._valid
+
+    def col(self, path: str) -> Col:
+        if path in self.table.lists:
+            return _list_as_col(self.table, path)
+        return self.table.col(path)
+
+    def masks(self, col: Col) -> tuple[np.ndarray, np.ndarray]:
+        return _full(col.known, self.n, bool), _full(col.null, self.n, bool)
+
+    def _finish(self, codes: np.ndarray, col: Col) -> np.ndarray:
+        """Unknown rows → 0, known-empty rows → 1 (``codes`` already shifted by 2)."""
+        if np.ndim(col.null) or col.null:
+            codes[_full(col.null, self.n, bool)] = 1
+        if np.ndim(col.known) or not col.known:
+            codes[~_full(col.known, self.n, bool)] = 0
+        return codes
+
+    # Points ----------------------------------------------------------------------------------
+    def points(self, path: str, read: Points) -> _Code:
+        pts = sorted(set(read.points))
+        cache_key = (path, ("points", tuple(pts)))
+        found = self._cache.get(cache_key)
+        if found is not None:
+            return found
+        col = self.col(path)
+        n = self.n
+        if col.kind in ("int", "date"):
+            bounds = _boundaries(col, pts, path)
+            if bounds is not None:
+                codes = _search(bounds, _full(col.val, n, np.int64))
+            else:
+                codes = self._points_slow(col, pts)
+        elif col.kind == "dec":
+            codes = self._points_slow(col, pts)
+        else:
+            known, null = self.masks(col)
+            given = known & ~null
+            if given.any() and (given & self.valid()).any():
+                raise EligibilityError(
+                    f"字段 {path} 应为数值或日期，实际为 {col.kind} 类型的列",
+                    f"field {path} should be a number or a date, got a column of kind {col.kind}", field=path)
+            codes = np.full(n, 2, dtype=np.int64)
+        found = self._cache[cache_key] = _Code(self._finish(codes, col), 2 * len(pts) + 3, points=pts)
+        return found
+
+    def _points_slow(self, col: Col, pts: list[Any]) -> np.ndarray:
+        """Exact codes through Python comparisons, once per distinct value (decimals, huge bounds)."""
+        fcodes, uniques = pd.factorize(_full(col.val, self.n))
+        lut = np.zeros(len(uniques) + 1, dtype=np.int64)
+        for i, u in enumerate(uniques):
+            try:
+                value = _native(col, u)
+                j = bisect.bisect_left(pts, value)
+                lut[i] = 2 + 2 * j + (j < len(pts) and pts[j] == value)
+            except (TypeError, ValueError, OverflowError, ArithmeticError):
+                lut[i] = 0  # a filler or a broken value: only on unknown or error rows
+        return lut[fcodes]  # fcodes -1 (NA) → the last entry, 0
+
+    # Classes ---------------------------------------------------------------------------------
+    def factorized(self, path: str, col: Col, prefix: int | None) -> tuple[np.ndarray, Sequence[Any]]:
+        cache_key = (path, prefix)
+        found = self._factorized.get(cache_key)
+        if found is None:
+            try:
+                found = _factorize(col, self.n, prefix)
+            except TypeError:  # something unhashable: allowed on error rows only, which never matter
+                val = _full(col.val, self.n).copy()
+                val[~self.valid()] = None
+                found = _factorize(Col(col.kind, val, col.known, col.null, col.scale), self.n, prefix)
+            self._factorized[cache_key] = found
+        return found
+
+    def classes(self, path: str, read: Classes) -> _Code:
+        cache_key = (path, ("classes", read.key, read.prefix))
+        found = self._cache.get(cache_key)
+        if found is not None:
+            return found
+        col = self.col(path)
+        fcodes, uniques = self.factorized(path, col, read.prefix if col.kind == "str" else None)
+        index: dict[Hashable, int] = {}
+        lut = np.zeros(len(uniques) + 1, dtype=np.int64)
+        failed: dict[int, Exception] = {}
+        for i, u in enumerate(uniques):
+            try:
+                k = u if read.key is None else read.key(u)
+            except Exception as exc:  # noqa: BLE001 — re-raised below unless only unknown or error rows hold it
+                failed[i] = exc
+                continue
+            lut[i] = 2 + index.setdefault(k, len(index))
+        if failed:
+            self._check_failed(col, fcodes, failed)
+        codes = self._finish(lut[fcodes], col)
+        found = self._cache[cache_key] = _Code(codes, len(index) + 2, classes=list(index))
+        return found
+
+    def _check_failed(self, col: Col, fcodes: np.ndarray, failed: dict[int, Exception]) -> None:
+        """A value the class function rejects is fine on unknown, known-empty and error rows only."""
+        bad = np.zeros(int(fcodes.max(initial=-1)) + 2, dtype=bool)
+        bad[list(failed)] = True
+        known, null = self.masks(col)
+        rows = np.flatnonzero(bad[fcodes] & known & ~null)
+        if len(rows):
+            rows = rows[np.equal(self.table.error[rows], None)]
+        if len(rows):
+            raise failed[int(fcodes[rows[0]])]
+
+
+def _search(bounds: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``searchsorted(bounds, values, 'right') + 2``; through a table of every value in range when
+    the values span a small range (head counts, dates), which is faster than a binary search."""
+    if len(values) > LOOKUP_LIMIT // 4:
+        low, high = int(values.min()), int(values.max())
+        if high - low < LOOKUP_LIMIT:
+            table = np.searchsorted(bounds, np.arange(low, high + 1, dtype=np.int64), "right") + 2
+            return table[values - low]
+    codes = np.searchsorted(bounds, values, "right")
+    codes += 2
+    return codes
+
+
+def _boundaries(col: Col, pts: list[Any], path: str) -> np.ndarray | None:
+    """Sorted int64 boundaries whose ``searchsorted(..., 'right')`` is ``2*i + at_point``; None when
+    a bound does not fit int64."""
+    out: list[int] = []
+    for p in pts:
+        if col.kind == "date":
+            if not isinstance(p, date):
+                raise EligibilityError(f"字段 {path} 为日期，临界点 {p!r} 不是日期",
+                                       f"field {path} is a date but critical point {p!r} is not", field=path)
+            q = Fraction(p.toordinal() - EPOCH_ORDINAL)
+        else:
+            if isinstance(p, (date, bool)) or not isinstance(p, (int, Decimal, Fraction)):
+                raise EligibilityError(f"字段 {path} 为数值，临界点 {p!r} 不是数值",
+                                       f"field {path} is a number but critical point {p!r} is not", field=path)
+            q = Fraction(p) * 10**col.scale
+        if q.denominator == 1:
+            out += [q.numerator, q.numerator + 1]
+        else:
+            out += [math.ceil(q)] * 2  # no integer equals it: the "at" region stays empty
+    if any(b < INT64_MIN or b > INT64_MAX for b in out):
+        return None
+    return np.array(out, dtype=np.int64)
+
+
+def _factorize(col: Col, n: int, prefix: int | None) -> tuple[np.ndarray, Sequence[Any]]:
+    """Codes (−1 for none) and distinct values of a column; with ``prefix``, of its text prefixes."""
+    val = _full(col.val, n)
+    if col.kind == "bool":
+        return val.astype(np.int64), [False, True]
+    if prefix is None:
+        return pd.factorize(val)
+    if 0 < prefix <= 3:
+        try:
+            text = val.astype(f"U{prefix}")
+        except Exception:  # noqa: BLE001 — a value without a text form: cut one by one below
+            text = None
+        if text is not None:
+            chars = text.view(np.uint32).reshape(n, prefix).astype(np.int64)
+            packed = np.zeros(n, dtype=np.int64)
+            for k in range(prefix):
+                packed = (packed << 21) | chars[:, k]
+            fcodes, uniq = pd.factorize(packed)
+            return fcodes, [_unpack(int(u), prefix) for u in uniq]
+    cut = np.empty(n, dtype=object)
+    cut[:] = [v[:prefix] if isinstance(v, str) else None for v in val]
+    return pd.factorize(cut)
+
+
+def _unpack(packed: int, prefix: int) -> str:
+    chars = [(packed >> (21 * (prefix - 1 - k))) & 0x1FFFFF for k in range(prefix)]
+    return "".join(chr(c) for c in chars if c)
+
+
+def _list_as_col(table: Table, path: str) -> Col:
+    """A list read as one value per row (a tuple of item dicts): for undeclared derived facts only."""
+    lc = table.lists[path]
+    specs = registry()
+    fields = {k: [_native(c, v, _is_money(specs, f"{path}[].{k}")) if known and not null else None
+                  for v, known, null in zip(_full(c.val, lc.size), _full(c.known, lc.size, bool),
+                                            _full(c.null, lc.size, bool), strict=True)]
+              for k, c in lc.items.items()}
+    knowns = {k: _full(c.known, lc.size, bool) for k, c in lc.items.items()}
+    items = [{k: fields[k][j] for k in fields if knowns[k][j]} for j in range(lc.size)]
+    val = np.empty(table.n, dtype=object)
+    val[:] = [_Items(items[lc.offsets[i]:lc.offsets[i + 1]]) for i in range(table.n)]
+    return Col("list", val, lc.known, np.False_)
+
+
+class _Items(tuple):  # type: ignore[type-arg]
+    """A list value (a tuple of item dicts) that can be hashed, so equal lists share a code."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return hash(tuple(tuple(sorted(item.items())) for item in self))
+
+
+# -- representatives ----------------------------------------------------------------------------
+def _native(col: Col, v: Any, money: bool = False) -> Any:
+    """A column value in the form flat facts hold it (yuan Decimal, int, date, bool, str)."""
+    if col.kind == "bool":
+        return bool(v)
+    if col.kind == "int":
+        v = int(v)
+        if not col.scale and not money:
+            return v
+        amount = Decimal(v).scaleb(-col.scale)
+        if money:
+            return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.quantize(FEN)
+        return amount
+    if col.kind == "date":
+        return date.fromordinal(int(v) + EPOCH_ORDINAL)
+    if col.kind == "list":
+        return tuple(v)
+    return v
+
+
+def _is_money(specs: dict[str, Any], path: str) -> bool:
+    spec = specs.get(path)
+    return spec is not None and spec.type.kind == "money"
+
+
+def _facts_at(table: Table, row: int, paths: Sequence[str], cols: Sequence[Col]) -> Facts:
+    """Flat facts holding the reads of one row (other paths unknown)."""
+    values: dict[str, Any] = {}
+    presumed = {}
+    specs = registry()
+    for path, col in zip(paths, cols, strict=True):
+        if not (col.known[row] if np.ndim(col.known) else col.known):
+            continue
+        if col.null[row] if np.ndim(col.null) else col.null:
+            values[path] = None
+        else:
+            v = col.val[row] if np.ndim(col.val) else col.val
+            values[path] = _native(col, v, _is_money(specs, path))
+        mask = table.presumed.get(path)
+        if mask is not None and mask[row] and path in specs and specs[path].presume is not None:
+            presumed[path] = specs[path].presume
+    return Facts(values, presumed)
+
+
+# -- one family ---------------------------------------------------------------------------------
+def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
+            encoder: _Encoder) -> dict[str, Col]:
+    """Derived facts sharing ``reads``: group the rows by their codes, compute once per group."""
+    n = table.n
+    paths = list(reads)
+    codes: list[_Code] = [
+        encoder.points(p, r) if isinstance(r, Points) else encoder.classes(p, r) for p, r in reads.items()
+    ]
+    cols = [encoder.col(p) for p in paths]
+    radices = [c.radix for c in codes]
+
+    # row → slot (a distinct combination of codes), and the codes and a row of each slot present
+    total = math.prod(radices)
+    if total <= DENSE_LIMIT:
+        if len(codes) == 1:
+            key = codes[0].codes  # read only from here on
+        else:
+            key = codes[0].codes.copy() if codes else np.zeros(n, dtype=np.int64)
+            for c, r in zip(codes[1:], radices[1:], strict=True):
+                key *= r
+                key += c.codes
+        rep = np.full(total, -1, dtype=np.int64)
+        rep[key] = np.arange(n, dtype=np.int64)
+        present = np.flatnonzero(rep >= 0)
+        row_slot, nslots = key, total
+        slot_codes = np.empty((len(present), len(codes)), dtype=np.int64)
+        rest = present.copy()
+        for j in range(len(codes) - 1, -1, -1):
+            rest, slot_codes[:, j] = np.divmod(rest, radices[j])
+    else:
+        stacked = np.stack([c.codes for c in codes], axis=1) if codes else np.zeros((n, 0), dtype=np.int64)
+        slot_codes, row_slot = np.unique(stacked, axis=0, return_inverse=True)
+        row_slot = row_slot.reshape(-1)
+        nslots = len(slot_codes)
+        present = np.arange(nslots)
+        rep = np.empty(nslots, dtype=np.int64)
+        rep[row_slot] = np.arange(n, dtype=np.int64)
+    slot_rep = rep[present]
+    if len(slot_rep) and not np.equal(table.error[slot_rep], None).all():
+        # a representative must be a row without error: pick again among those
+        valid = encoder.valid()
+        rep = np.full(nslots, -1, dtype=np.int64)
+        rep[row_slot[valid]] = np.flatnonzero(valid)
+        slot_rep = rep[present]
+
+    # merge slots whose codes differ only where a conditional read does not matter
+    canon = slot_codes.copy()
+    for j, (path, read) in enumerate(reads.items()):
+        if isinstance(read, Points) and read.given is not None and read.within is not None:
+            g = paths.index(read.given)
+            canon[:, j] = _conditional(codes[j], codes[g], read)[canon[:, g], canon[:, j]]
+    if len(canon):
+        groups, group_of = np.unique(canon, axis=0, return_inverse=True)
+        group_of = group_of.reshape(-1)
+    else:
+        groups, group_of = canon, np.zeros(0, dtype=np.int64)
+    group_rep = np.full(len(groups), -1, dtype=np.int64)
+    has_rep = slot_rep >= 0
+    group_rep[group_of[has_rep]] = slot_rep[has_rep]
+
+    out: dict[str, Col] = {}
+    boolean = {name: DERIVED[name].type.kind == "bool" for name in names}
+    results = {name: [UNKNOWN] * len(groups) for name in names}
+    for gi, r in enumerate(group_rep):
+        if r < 0:
+            continue  # only error rows have these codes
+        facts = _facts_at(table, int(r), paths, cols)
+        for name in names:
+            results[name][gi] = evaluate_derived(name, facts, as_of).value
+    for name in names:
+        values = results[name]
+        known_g = np.array([v is not UNKNOWN for v in values], dtype=bool)
+        if boolean[name]:
+            val_g = np.array([v is True for v in values], dtype=bool)
+        else:
+            val_g = np.empty(len(values), dtype=object)
+            val_g[:] = [v if v is not UNKNOWN else "" for v in values]
+        slot_known = np.zeros(nslots, dtype=bool)
+        slot_known[present] = known_g[group_of]
+        slot_val = np.zeros(nslots, dtype=bool) if boolean[name] else np.full(nslots, "", dtype=object)
+        slot_val[present] = val_g[group_of]
+        out[name] = Col("bool" if boolean[name] else "str", slot_val[row_slot], slot_known[row_slot], np.False_)
+    return out
+
+
+def _conditional(own: _Code, given: _Code, read: Points) -> np.ndarray:
+    """Table [given code, own code] → own code in terms of the points that matter for the given
+    read's class (unknown and known-empty given: all points)."""
+    union = own.points or []
+    classes = given.classes or []
+    lut = np.tile(np.arange(own.radix, dtype=np.int64), (given.radix, 1))
+    assert read.within is not None
+    for k, cls in enumerate(classes):
+        subset = sorted(set(read.within(cls)))
+        if not set(subset) <= set(union):
+            raise EligibilityError("派生事实声明有误：条件临界点不在全部临界点之中",
+                                   "bad derived-fact declaration: conditional points are not among all points")
+        for code in range(2, own.radix):
+            u = code - 2
+            i = u // 2
+            if u % 2:
+                j = bisect.bisect_left(subset, union[i])
+                lut[k + 2, code] = 2 + 2 * j + (j < len(subset) and subset[j] == union[i])
+            else:
+                j = bisect.bisect_right(subset, union[i - 1]) if i > 0 else 0
+                lut[k + 2, code] = 2 + 2 * j
+    return lut
