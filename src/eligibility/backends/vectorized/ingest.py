@@ -160,7 +160,6 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
 def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.ndarray, errors: _Errors,
                convert: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
     """Validate each distinct value used by ``present`` rows once; (converted values, valid mask)."""
-    n = len(codes)
     k = len(uniques)
     res = np.empty(k + 1, dtype=object)
     bad = np.zeros(k + 1, dtype=bool)
