@@ -14,7 +14,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from .errors import EligibilityError, RuleSetError
@@ -36,7 +43,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 RulesOpt = Annotated[
     list[str] | None,
-    typer.Option("--rules", "-r", help="规则文件、文件夹或内置规则包名（可多次给出；默认全部内置规则包）。"
+    typer.Option("--rules", "-r", help="规则文件、文件夹或内置规则包名（可多次给出； 默认全部内置规则包）。"
                  " Rule file, folder or bundled pack name (repeatable; default: all bundled packs)."),
 ]
 AsOfOpt = Annotated[
@@ -128,55 +135,119 @@ def match(
 
 @app.command()
 def score(
-    input: Annotated[Path, typer.Argument(help="企业名录（CSV，每行一家企业，列名为画像字段，嵌套字段用点号）。"
-                                          " Register file (CSV; one firm per row, dotted column names).",
-                                          exists=True, dir_okay=False)],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="结果文件 .csv 或 .parquet（默认 <输入名>.scored.csv）。"
-                                                   " Output file (default: <input>.scored.csv).")] = None,
+    input: Annotated[Path, typer.Argument(
+        help="企业名录：CSV、Parquet 或 Excel（.xlsx：第一个工作表，首行为表头）。 每行一家企业，"
+             " 列名为画像字段（嵌套字段用点号）， 或用 --columns 映射。"
+             " Register: CSV, Parquet or Excel (.xlsx: first sheet, first row = headers); one firm per row,"
+             " columns named after profile fields (dotted for nested ones), or mapped with --columns.",
+        exists=True, dir_okay=False)],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o",
+        help="结果文件 .csv、.parquet 或 .xlsx（默认：当前目录下的 <输入名>.scored.csv）。 按政策汇总写在旁边："
+             " <输出名>.summary.csv（输出为 .xlsx 时另有 .summary.xlsx）。"
+             " Output file .csv, .parquet or .xlsx (default: <input stem>.scored.csv in the current folder); the"
+             " per-rule summary goes beside it as <output stem>.summary.csv (and .summary.xlsx for .xlsx output).")
+    ] = None,
     rules: RulesOpt = None,
     as_of: AsOfOpt = None,
+    chunk_size: Annotated[int, typer.Option(
+        "--chunk-size", min=1,
+        help="每批读入并打分的行数（默认 100,000； 越大越快，也越占内存）。"
+             " Rows read and scored per chunk (default 100,000; larger is faster and uses more memory).")
+    ] = 100_000,
+    columns: Annotated[Path | None, typer.Option(
+        "--columns", exists=True, dir_okay=False,
+        help="列映射 YAML： 表头 → 画像字段、 金额单位（元/万元/亿元， 精确换算为元） 与要忽略的列。"
+             " Column mapping YAML: headers → profile fields, money units (converted to yuan exactly) and"
+             " columns to ignore.")
+    ] = None,
+    wide: Annotated[bool, typer.Option(
+        "--wide",
+        help="输出宽表：每个输入行一行， 每条政策一列状态（<规则id>.status） 与一列金额（<规则id>.amount）。"
+             " Write the wide table: one row per input row, a status (<rule_id>.status) and an amount"
+             " (<rule_id>.amount) column per rule.")
+    ] = False,
     lang: LangOpt = "zh",
 ) -> None:
-    """为整个企业名录打分，输出长表与按政策汇总。Score a register: long table plus a per-rule summary.
+    """为整个企业名录打分（分批流式处理），输出长表与按政策汇总。Score a register, streamed in chunks:
+    long table plus a per-rule summary.
 
-    每一输入行都有交代：无效行输出 status=error 及原因与行号。Every input row is accounted for:
-    a bad row yields status=error with the reason and its row number.
+    每一输入行都有交代：无效行输出 status=error 及原因与行号； 重复的统一社会信用代码在 duplicate_of 列
+    标出首次出现的行号。 Every input row is accounted for: a bad row yields status=error with the reason
+    and its row number; a repeated USCC gets the row of its first occurrence in duplicate_of.
     """
     _check_lang(lang)
-    import pandas as pd
+    import warnings
 
-    from .engine import SCORE_COLUMNS, Engine, summarize
+    from .engine import Engine
+    from .io.registers import (
+        RegisterWarning,
+        count_rows,
+        input_format,
+        load_column_mapping,
+        output_format,
+        partial_path,
+        read_register,
+        score_file,
+        write_summary,
+    )
 
+    en = lang == "en"
+    target = output or Path(input.stem + ".scored.csv")
+    try:
+        input_format(input)
+        output_format(target)
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    if target.resolve() == input.resolve():
+        err.print("输出文件不能与输入文件相同 / the output must not be the input file", markup=False)
+        raise typer.Exit(2)
     ruleset = _load(rules, lang)
     day = _as_of(as_of, lang)
-    if input.suffix.lower() != ".csv":
-        err.print("目前支持 CSV 输入 / only CSV input is supported so far", style="red")
-        raise typer.Exit(2)
-    frame = pd.read_csv(input, dtype=str, keep_default_na=False)
+    try:
+        mapping = load_column_mapping(columns) if columns is not None else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RegisterWarning)
+            reader = read_register(input, chunk_size, mapping)
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    for zh, en_text in reader.warnings:
+        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
     engine = Engine(ruleset)
-    rows: list[dict[str, Any]] = []
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=err, transient=False) as progress:
-        task = progress.add_task("scoring" if lang == "en" else "打分中", total=len(frame), rate="")
-        last = 0
-        for row in engine.iter_score(frame, day, start_row=1):
-            rows.append(row)
-            if row["row"] != last:
-                last = row["row"]
-                elapsed = progress.tasks[0].elapsed or 0
-                rate = f"{last / elapsed:,.0f} rows/s" if elapsed > 0 else ""
-                progress.update(task, completed=last, rate=rate)
-        progress.update(task, completed=len(frame))
-    scored = pd.DataFrame(rows, columns=SCORE_COLUMNS)
-    scored.attrs["rows_read"] = len(frame)
-    target = output or Path(input.name).with_suffix(".scored.csv")
-    summary = summarize(scored, ruleset)
-    _write(scored, target)
-    summary_path = target.with_name(target.stem + ".summary.csv")
-    summary.to_csv(summary_path, index=False)
+    total_rows = reader.rows_total if reader.rows_total is not None else count_rows(input)
+    by_bytes = reader.format == "csv"  # a CSV's rows are not known before reading it: follow its bytes
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[done]}"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err, transient=False) as progress:
+        unit = "rows" if en else "行"
+        task = progress.add_task("scoring" if en else "打分中", total=reader.bytes_total if by_bytes else total_rows,
+                                 done="", rate="")
+        of_total = f"/{total_rows:,}" if total_rows is not None else ""
+
+        def update(rows_done: int, scored: Any) -> None:
+            elapsed = progress.tasks[0].elapsed or 0
+            rate = f"{rows_done / elapsed:,.0f} {unit}/s" if elapsed > 0 else ""
+            done = f"{rows_done:,}{'' if by_bytes else of_total} {unit}"
+            progress.update(task, completed=reader.bytes_read if by_bytes else rows_done, done=done, rate=rate)
+
+        try:
+            summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update)
+        except EligibilityError as exc:
+            progress.stop()
+            _fail(exc, lang)
+        except OSError as exc:
+            progress.stop()
+            partial_path(target).unlink(missing_ok=True)
+            err.print(f"无法写出 {target}：{exc} / cannot write {target}: {exc}", markup=False)
+            raise typer.Exit(2) from None
+        final = reader.bytes_total if by_bytes else max(total_rows or 0, int(progress.tasks[0].completed))
+        progress.update(task, completed=final, total=final)
+    summary_paths = [target.with_name(target.stem + ".summary.csv")]
+    if target.suffix.lower() == ".xlsx":
+        summary_paths.append(target.with_name(target.stem + ".summary.xlsx"))
+    for path in summary_paths:
+        write_summary(summary, path)
     _print_summary(summary, lang, engine.provenance(day))
-    en = lang == "en"
     a = summary.attrs
     out.print(
         (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
@@ -184,17 +255,14 @@ def score(
         (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
         markup=False,
     )
-    out.print((f"written: {target}, {summary_path}") if en else f"已写出：{target}、{summary_path}", markup=False)
-
-
-def _write(scored: Any, target: Path) -> None:
-    frame = scored.copy()
-    frame["amount"] = frame["amount"].map(lambda a: None if a is None or a != a else f"{a:.2f}")
-    if target.suffix.lower() == ".parquet":
-        frame.to_parquet(target, index=False)
-    else:
-        frame["missing"] = frame["missing"].map(lambda m: ";".join(m) if isinstance(m, list) else m)
-        frame.to_csv(target, index=False)
+    if a.get("blank_rows"):
+        out.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
+    if a.get("rows_duplicate"):
+        n = a["rows_duplicate"]
+        out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
+                  f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
+    written = [str(p) for p in [target, *summary_paths]]
+    out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
 
 
 def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
