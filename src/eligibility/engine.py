@@ -155,11 +155,12 @@ def _score_row(row_no: int, entity: str | None, r: RuleResult) -> dict[str, Any]
 def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Per-rule counts and budget impact (sum of eligible amounts, exact)."""
     rows = []
-    by_rule = scored[scored["rule_id"].notna()].groupby("rule_id", sort=True)
+    ruled = scored[scored["rule_id"].notna()]
+    by_rule = ruled.assign(rule_id=ruled["rule_id"].astype(object)).groupby("rule_id", sort=True)
     for rule_id, part in by_rule:
         status = part["status"]
         eligible_amounts = part.loc[status == "eligible", "amount"]
-        total = sum((Decimal(str(a)) for a in eligible_amounts if a is not None and a == a), Decimal(0))
+        total = sum((Decimal(str(a)) for a in eligible_amounts if not pd.isna(a)), Decimal(0))
         rule = rules.get(str(rule_id))
         rows.append({
             "rule_id": rule_id,
