@@ -181,12 +181,16 @@ def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence
               hint_zh="示例：columns: {统一社会信用代码: uscc, 营业收入(万元): {field: revenue, unit: 万元}}",
               hint_en="e.g. columns: {统一社会信用代码: uscc, 营业收入(万元): {field: revenue, unit: 万元}}")
         raise RuleSetError(errors)
-    for key in data:
-        if key not in ("columns", "ignore"):
-            near = suggest(key, ["columns", "ignore"])
-            error(f"未知的键 '{key}'" + (f"，是否想写 '{near}'？" if near else ""),
-                  f"unknown key '{key}'" + (f"; did you mean '{near}'?" if near else ""), data.key_marks[key],
-                  hint_zh="列映射文件只有 columns: 与 ignore: 两项", hint_en="a mapping file has columns: and ignore: only")
+    def unknown_keys(node: Located, allowed: list[str], hint_zh: str, hint_en: str) -> None:
+        for key in node:
+            if key not in allowed:
+                near = suggest(key, allowed)
+                error(f"未知的键 '{key}'" + (f"，是否想写 '{near}'？" if near else ""),
+                      f"unknown key '{key}'" + (f"; did you mean '{near}'?" if near else ""), node.key_marks[key],
+                      hint_zh=hint_zh, hint_en=hint_en)
+
+    unknown_keys(data, ["columns", "ignore"], "列映射文件只有 columns: 与 ignore: 两项",
+                 "a mapping file has columns: and ignore: only")
     fields = field_names()
     spec = registry()
     columns: dict[str, str] = {}
@@ -205,12 +209,7 @@ def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence
             unit: Any = None
             unit_mark: Mark | None = None
             if isinstance(value, Located):
-                for k in value:
-                    if k not in ("field", "unit"):
-                        near = suggest(k, ["field", "unit"])
-                        error(f"未知的键 '{k}'" + (f"，是否想写 '{near}'？" if near else ""),
-                              f"unknown key '{k}'" + (f"; did you mean '{near}'?" if near else ""), value.key_marks[k],
-                              hint_zh="写法：{field: 字段, unit: 万元}", hint_en="write {field: <field>, unit: 万元}")
+                unknown_keys(value, ["field", "unit"], "写法：{field: 字段, unit: 万元}", "write {field: <field>, unit: 万元}")
                 target = value.get("field")
                 if "field" not in value:
                     error(f"表头 '{header}' 缺少 field:", f"header '{header}' has no field:", value_mark)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...errors import EligibilityError
 from ...facts.derived import DERIVED
 from ...facts.fields import registry
 from ...model import expr as x
@@ -219,7 +220,7 @@ class _Evaluator:
             return ops.round_fen(cols[0])
         if f in ("min", "max"):
             return ops.minmax(f, cols)
-        raise NotImplementedError(f"function {f} has no vectorized form")
+        raise EligibilityError(f"函数 {f} 没有列式实现", f"function {f} has no column-wise form")  # the checker admits no other
 
     def _tiered(self, node: x.Call, ctx: _Ctx) -> Col:
         base = self.ev(node.args[0], ctx)
@@ -412,9 +413,7 @@ class VectorizedRules:
 
         def derived(name: str) -> Col:
             hit = cache.get(name)
-            if hit is None:
-                if name not in DERIVED:
-                    raise NotImplementedError(f"derived fact {name} is not registered")
+            if hit is None:  # derived_column refuses an unregistered name with a bilingual error
                 hit = cache[name] = derived_column(name, table, as_of)
             return hit
 

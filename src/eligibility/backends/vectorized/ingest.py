@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -31,9 +31,7 @@ from pydantic import BaseModel, ValidationError
 from ...errors import ProfileError
 from ...facts.codes.uscc import check_character
 from ...facts.fields import FieldSpec, registry
-from ...facts.flatten import flatten
 from ...facts.frame import _truth
-from ...facts.money import MoneyValueError, parse_money
 from ...facts.profile import Profile
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
 
@@ -673,14 +671,3 @@ def table_from_profiles(profiles: list[Profile]) -> Table:
 
     return table_from_facts([p.facts() for p in profiles])
 
-
-__all__ = [
-    "MoneyValueError",
-    "convert_leaf",
-    "datetime",
-    "flatten",
-    "parse_money",
-    "table_from_frame",
-    "table_from_profiles",
-    "validate_value",
-]
