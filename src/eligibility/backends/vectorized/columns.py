@@ -115,6 +115,7 @@ class Table:
     lists: dict[str, ListCol]
     presumed: dict[str, np.ndarray] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    derived_missing: dict[Any, Any] = field(default_factory=dict)  # memo of the compiler's missing inputs
 
     def col(self, path: str) -> Col:
         found = self.cols.get(path)

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from ...errors import EligibilityError
-from ...facts.derived import DERIVED
 from ...facts.fields import registry
 from ...model import expr as x
 from ...model.rule import Rule, RuleSet
@@ -364,6 +363,9 @@ def _merge(items: Missing) -> Missing:
     return list(out.items())
 
 
+_FACTORIZED: dict[int, tuple[np.ndarray, tuple[np.ndarray, Any]]] = {}  # live during one decide() only
+
+
 def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False) -> Col:
     """Code-hierarchy membership, decided once per distinct code (a column holds few)."""
     vals = c.val
@@ -372,7 +374,10 @@ def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = Fa
         uniques, inverse = [vals], None
         results = [r]
     else:
-        inverse, uniques = pd.factorize(vals, use_na_sentinel=False)
+        hit = _FACTORIZED.get(id(vals))
+        if hit is None or hit[0] is not vals:  # one column is tested by many rules: factorize it once
+            hit = _FACTORIZED[id(vals)] = (vals, pd.factorize(vals, use_na_sentinel=False))
+        inverse, uniques = hit[1]
         results = [scalar_ops.under(u, codes, system) if isinstance(u, str) else False for u in uniques]
     true = np.array([r is True for r in results], dtype=bool)
     unknown = np.array([r is scalar_ops.U for r in results], dtype=bool)
@@ -390,11 +395,21 @@ def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = Fa
 # -- derived facts --------------------------------------------------------------------------
 def derived_missing(name: str, table: Table, as_of: date, rows: np.ndarray, ctx: _Ctx) -> Missing:
     """The facts a derived fact lacks, per row (from its own decision, once per distinct input)."""
-    find = _derived_missing_rows
+    found = table_missing(name, table, as_of)
     if ctx.lst is not None:  # a derived fact inside a list: the parent's facts
-        parent_rows = np.bincount(ctx.lst.parent[rows], minlength=table.n) > 0
-        return [(p, m[ctx.lst.parent] & rows) for p, m in find(name, table, as_of, parent_rows)]
-    return find(name, table, as_of, rows)
+        return [(p, m[ctx.lst.parent] & rows) for p, m in found]
+    return [(p, m & rows) for p, m in found]
+
+
+def table_missing(name: str, table: Table, as_of: date) -> Missing:
+    """A derived fact's missing inputs over the whole table, computed once per table and date."""
+    from .derived import derived_missing as find
+
+    key = (name, as_of)
+    hit = table.derived_missing.get(key)
+    if hit is None:
+        hit = table.derived_missing[key] = find(name, table, as_of)
+    return hit
 
 
 # -- rules ----------------------------------------------------------------------------------
@@ -418,7 +433,10 @@ class VectorizedRules:
             return hit
 
         valid = table.valid()
-        outcomes = [self._rule(r, table, as_of, valid, derived, explain_missing) for r in active]
+        try:
+            outcomes = [self._rule(r, table, as_of, valid, derived, explain_missing) for r in active]
+        finally:
+            _FACTORIZED.clear()
         resolve_groups(active, outcomes)
         return Decisions(table, as_of, active, outcomes)
 
@@ -624,34 +642,3 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
                 sb[lose] = winner[lose]
                 o.superseded_by = sb
 
-
-def _derived_missing_rows(name: str, table: Table, as_of: date, rows: np.ndarray) -> Missing:
-    """``DerivedValue.missing`` for the given rows, computed once per distinct combination of the
-    fact's inputs among them (the explaining interpreter's own answer, so it agrees by construction)."""
-    from ...facts.derived import evaluate_derived
-    from .derived import _facts_at
-
-    idx = np.flatnonzero(rows)
-    if not len(idx):
-        return []
-    paths = [p for p in DERIVED[name].reads if p not in table.lists]
-    cols = [table.col(p) for p in paths]
-    keys = []
-    for c in cols:
-        known = _arr(c.known, table.n)[idx]
-        null = _arr(c.null, table.n)[idx]
-        val = _arr(c.val, table.n)[idx]
-        codes = pd.factorize(val)[0] if val.dtype == object else val.astype(np.int64)
-        keys += [known.astype(np.int64), null.astype(np.int64), np.where(known & ~null, codes, 0)]
-    stacked = np.stack(keys, axis=1) if keys else np.zeros((len(idx), 0), np.int64)
-    uniq, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
-    out: dict[str, np.ndarray] = {}
-    for u in range(len(uniq)):
-        row = int(idx[first[u]])
-        missing = evaluate_derived(name, _facts_at(table, row, paths, cols), as_of).missing
-        if missing:
-            sel = idx[inverse.reshape(-1) == u]
-            for path in missing:
-                mask = out.setdefault(path, np.zeros(table.n, bool))
-                mask[sel] = True
-    return list(out.items())

@@ -167,6 +167,18 @@ def derived_columns(names: Iterable[str], table: Table, as_of: date) -> dict[str
     return {name: out[name] for name in wanted}
 
 
+def derived_missing(name: str, table: Table, as_of: date) -> list[tuple[str, np.ndarray]]:
+    """For the derived fact ``name``: (fact, rows) pairs naming, on each row where it is unknown,
+    exactly the inputs ``evaluate_derived(...).missing`` gives (decided once per group of rows)."""
+    if name not in DERIVED:
+        raise EligibilityError(f"未知的派生事实 '{name}'", f"unknown derived fact '{name}'", name=name)
+    declared = CRITICAL.get(name)
+    reads = declared(as_of) if declared is not None else {path: DISTINCT for path in DERIVED[name].reads}
+    found: dict[str, list[tuple[str, np.ndarray]]] = {}
+    _family([name], reads, table, as_of, _Encoder(table), found)
+    return found[name]
+
+
 # -- encoding reads -----------------------------------------------------------------------------
 @dataclass(slots=True)
 class _Code:
@@ -441,7 +453,7 @@ def _facts_at(table: Table, row: int, paths: Sequence[str], cols: Sequence[Col])
 
 # -- one family ---------------------------------------------------------------------------------
 def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
-            encoder: _Encoder) -> dict[str, Col]:
+            encoder: _Encoder, missing_out: dict[str, list[tuple[str, np.ndarray]]] | None = None) -> dict[str, Col]:
     """Derived facts sharing ``reads``: group the rows by their codes, compute once per group."""
     n = table.n
     paths = list(reads)
@@ -503,12 +515,28 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     out: dict[str, Col] = {}
     boolean = {name: DERIVED[name].type.kind == "bool" for name in names}
     results = {name: [UNKNOWN] * len(groups) for name in names}
+    lacking: dict[str, list[tuple[str, ...]]] = {name: [()] * len(groups) for name in names}
     for gi, r in enumerate(group_rep):
         if r < 0:
             continue  # only error rows have these codes
         facts = _facts_at(table, int(r), paths, cols)
         for name in names:
-            results[name][gi] = evaluate_derived(name, facts, as_of).value
+            dv = evaluate_derived(name, facts, as_of)
+            results[name][gi] = dv.value
+            if dv.value is UNKNOWN:
+                lacking[name][gi] = dv.missing
+    if missing_out is not None:  # the facts each unknown row lacks, decided once per group too
+        for name in names:
+            by_path: dict[str, np.ndarray] = {}
+            for gi, found in enumerate(lacking[name]):
+                for path in found:
+                    by_path.setdefault(path, np.zeros(len(groups), dtype=bool))[gi] = True
+            pairs = []
+            for path, in_group in by_path.items():
+                slot_has = np.zeros(nslots, dtype=bool)
+                slot_has[present] = in_group[group_of]
+                pairs.append((path, slot_has[row_slot]))
+            missing_out[name] = pairs
     for name in names:
         values = results[name]
         known_g = np.array([v is not UNKNOWN for v in values], dtype=bool)

@@ -132,15 +132,27 @@ def _coerce_item(model: type[BaseModel], name: str, value: Any, data: Any) -> An
     return getattr(model.model_validate(dummy), name)
 
 
+_FACTORS: dict[int, tuple[pd.Series, tuple[np.ndarray, list[Any]]]] = {}
+
+
 def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    """Codes (−1: missing or blank) and distinct values of a column, in C for Arrow and object columns."""
+    """Codes (−1: missing or blank) and distinct values of a column, in C for Arrow and object columns
+    (computed once per column within one :func:`table_from_frame`)."""
+    hit = _FACTORS.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1]
     chunked = _arrow(s)
     if chunked is not None:
         arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0) if chunked.num_chunks else \
             pa.array([], chunked.type)
         encoded = pc.dictionary_encode(arr)
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        uniques = encoded.dictionary.to_pylist()
+        dictionary = encoded.dictionary
+        uniques = dictionary.to_pylist()
+        if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+            blank_u = pc.equal(pc.utf8_trim_whitespace(dictionary), "").to_numpy(zero_copy_only=False)
+        else:
+            blank_u = np.zeros(len(uniques), bool)
     else:
         try:
             codes, found = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
@@ -149,10 +161,13 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
             miss = s.isna().to_numpy(dtype=bool) if len(values) else np.zeros(0, bool)
             return np.where(miss, -1, np.arange(len(values))).astype(np.int64), list(values)
         codes, uniques = codes.astype(np.int64), list(found)
-    blank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True], dtype=bool)
+        blank_u = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
+    blank = np.append(blank_u.astype(bool), True)
     if blank[:-1].any():
         codes = np.where(blank[codes], -1, codes)
-    return codes, uniques
+    result = (codes, uniques)
+    _FACTORS[id(s)] = (s, result)
+    return result
 
 
 def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.ndarray, errors: _Errors,
@@ -367,6 +382,16 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
         return _Leaf("str", val.astype(object), fast)
     if spec.type.kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values):
         return _int_leaf(path, s, present, errors)
+    codes, uniques = codes_uniques
+    if spec.type.kind == "str":  # free text: a string is taken as given; anything else goes to the schema
+        text = np.array([isinstance(u, str) for u in uniques] + [True], dtype=bool)
+        if text.all():
+            table = np.empty(len(uniques) + 1, dtype=object)
+            table[:-1] = uniques
+            table[-1] = ""
+            obj = table[codes]
+            obj[~present] = ""
+            return _Leaf("str", obj, present.copy())
     obj, ok = _by_unique(path, *codes_uniques, present, errors, lambda v: v)
     obj[~ok] = ""
     return _Leaf("str", obj, ok)
@@ -505,29 +530,37 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     lists: dict[str, ListCol] = {}
     record_flag: dict[str, np.ndarray] = {}  # 1 true, 0 false, -1 not given
     ignored = []
-    for column in df.columns:
-        path = str(column)
-        s = spec.get(path)
-        if s is None or "[]" in path:
-            ignored.append(path)
-            continue
-        if s.type.kind == "list":
-            lists[path] = _list_col(path, df[column], errors)
-        elif s.type.kind == "record":
-            record_flag[path] = _record_flags(path, df[column], errors)
-        else:
-            leaves[path] = convert_leaf(path, df[column], errors)
-    table = _assemble(n, leaves, lists, record_flag)
+    series = {str(c): df[c] for c in df.columns}
+    _FACTORS.clear()
+    try:
+        for path, column in series.items():
+            s = spec.get(path)
+            if s is None or "[]" in path:
+                ignored.append(path)
+                continue
+            if s.type.kind == "list":
+                lists[path] = _list_col(path, column, errors)
+            elif s.type.kind == "record":
+                record_flag[path] = _record_flags(path, column, errors)
+            else:
+                leaves[path] = convert_leaf(path, column, errors)
+        table = _assemble(n, leaves, lists, record_flag)
+        table.entity = _entity(series["uscc"]) if "uscc" in series else np.full(n, None, dtype=object)
+    finally:
+        _FACTORS.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
-    entity = np.empty(n, dtype=object)
-    if "uscc" in df.columns:
-        raw = df["uscc"].to_numpy(dtype=object)
-        miss = _missing(df["uscc"])
-        entity[~miss] = [str(v).strip() for v in raw[~miss].tolist()]
-    table.entity = entity
     table.error = errors.array()
     table.ignored = ignored
     return table
+
+
+def _entity(s: pd.Series) -> np.ndarray:
+    """The USCC as given (trimmed), None where absent: the long table's ``entity_id``."""
+    codes, uniques = factor(s)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [str(u).strip() for u in uniques]
+    table[-1] = None
+    return table[codes]
 
 
 def _record_flags(path: str, s: pd.Series, errors: _Errors) -> np.ndarray:

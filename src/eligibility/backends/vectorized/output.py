@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .compiler import STATUS_NAMES, Decisions
 
@@ -30,34 +31,40 @@ def fen_to_decimal(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
                                  null_count=int(n - valid.sum()))
 
 
-def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int32), categories=pd.Index(categories, dtype=object)) \
-        if len(set(categories)) == len(categories) else pd.Categorical([None if c < 0 else categories[c] for c in codes])
-
-
 def duplicates(entity: np.ndarray, row: np.ndarray) -> np.ndarray:
     """For each row, the row number of the first row with the same USCC (0 when it is the first or has none)."""
     out = np.zeros(len(entity), np.int64)
-    present = np.array([e is not None for e in entity], dtype=bool) if len(entity) else np.zeros(0, bool)
+    if not len(entity):
+        return out
+    keys = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(entity, pa.string())))
+    encoded = pc.dictionary_encode(keys)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    present = codes >= 0
     idx = np.flatnonzero(present)
     if not len(idx):
         return out
-    keys = pd.Series(entity[idx], dtype=object).str.strip().str.upper()
-    codes, uniques = pd.factorize(keys)
-    first = np.full(len(uniques), -1, np.int64)
-    order = np.arange(len(idx))[::-1]
-    first[codes[order]] = idx[order]
-    firsts = first[codes]
+    _, first = np.unique(codes[idx], return_index=True)
+    first_row_of = np.empty(len(encoded.dictionary), np.int64)
+    first_row_of[codes[idx[first]]] = idx[first]
+    firsts = first_row_of[codes[idx]]
     later = firsts != idx
     out[idx[later]] = row[firsts[later]]
     return out
+
+
+def _strings(values: np.ndarray, index: np.ndarray | None = None) -> pd.api.extensions.ExtensionArray:
+    """An object array of str/None as an Arrow-backed string column (optionally taken at ``index``)."""
+    arr = pa.array(values, pa.string(), from_pandas=True)
+    if index is not None:
+        arr = arr.take(pa.array(index))
+    return pd.array(arr, dtype=pd.ArrowDtype(pa.string()))
 
 
 def long_table(d: Decisions) -> pd.DataFrame:
     t = d.table
     n, k = t.n, len(d.rules)
     status = np.stack([o.status for o in d.outcomes], axis=1) if k else np.full((n, 0), -1, np.int8)
-    err = np.array([e is not None for e in t.error], dtype=bool) if n else np.zeros(0, bool)
+    err = np.not_equal(t.error, None)
     # error rows take one line each, placed at their input position (rule index -1 sorts first)
     in_scope = status >= 0
     rows_i, rules_j = np.nonzero(in_scope)
@@ -88,11 +95,13 @@ def long_table(d: Decisions) -> pd.DataFrame:
     sup_code = per_rule(sup, -1).astype(np.int32)
     # failed clause texts: one category table over all rules
     texts: list[str] = []
-    base = []
-    for o in d.outcomes:
-        base.append(len(texts))
-        texts.extend(o.clause_texts)
-    failed_m = np.stack([np.where(o.failed >= 0, o.failed + b, -1) for o, b in zip(d.outcomes, base)], axis=1) \
+    position: dict[str, int] = {}
+    lookups = []
+    for o in d.outcomes:  # one category per distinct condition text (rules may share one)
+        lut = np.array([position.setdefault(t_, len(position)) for t_ in o.clause_texts] + [-1], dtype=np.int32)
+        lookups.append(lut)
+    texts = list(position)
+    failed_m = np.stack([lut[o.failed] for o, lut in zip(d.outcomes, lookups)], axis=1) \
         if k else np.zeros((n, 0), np.int32)
     failed = per_rule(failed_m, -1).astype(np.int32)
     reason = np.empty(m, dtype=object)
@@ -106,7 +115,7 @@ def long_table(d: Decisions) -> pd.DataFrame:
     dup = duplicates(t.entity, t.row)
     out = pd.DataFrame({
         "row": t.row[all_i],
-        "entity_id": pd.array(t.entity[all_i], dtype=pd.ArrowDtype(pa.string())),
+        "entity_id": _strings(t.entity, all_i),
         "rule_id": pd.Categorical.from_codes(np.where(is_rule, all_j, -1).astype(np.int32), categories=rule_ids)
         if rule_ids else pd.Categorical([None] * m),
         "status": pd.Categorical.from_codes(st, categories=status_names),
@@ -116,9 +125,8 @@ def long_table(d: Decisions) -> pd.DataFrame:
         "superseded_by": pd.Categorical.from_codes(sup_code, categories=rule_ids) if rule_ids
         else pd.Categorical([None] * m),
         "missing": missing,
-        "failed": pd.Categorical.from_codes(failed, categories=pd.Index(texts).unique()) if len(set(texts)) == len(texts)
-        else pd.Categorical([texts[f] if f >= 0 else None for f in failed.tolist()]),
-        "reason": pd.array(reason, dtype=pd.ArrowDtype(pa.string())),
+        "failed": pd.Categorical.from_codes(failed, categories=pd.Index(texts, dtype=object)),
+        "reason": _strings(reason),
         "duplicate_of": pd.array(np.where(dup[all_i] > 0, dup[all_i], 0), dtype="Int64"),
     }, columns=LONG_COLUMNS)
     out.loc[out["duplicate_of"] == 0, "duplicate_of"] = pd.NA
@@ -148,27 +156,29 @@ def _missing_lists(d: Decisions, all_i: np.ndarray, all_j: np.ndarray, m: int) -
                 lengths[pos] += 1
                 pieces.append((pos, path))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-    values = np.empty(int(offsets[-1]), dtype=object)
+    codes = np.empty(int(offsets[-1]), dtype=np.int32)
+    paths: dict[str, int] = {}
     fill = offsets[:-1].copy()
     for pos, path in pieces:
-        values[fill[pos]] = path
+        codes[fill[pos]] = paths.setdefault(path, len(paths))
         fill[pos] += 1
-    arr = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values, pa.string()))
+    values = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(paths), pa.string())).cast(pa.string())
+    arr = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
     return pd.Series(pd.array(arr, dtype=pd.ArrowDtype(pa.list_(pa.string()))))
 
 
 def wide_table(d: Decisions, long: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per input row: ``<rule_id>.status`` and ``<rule_id>.amount`` per rule, and ``reason`` for errors."""
     t = d.table
-    data: dict[str, object] = {"row": t.row, "entity_id": pd.array(t.entity, dtype=pd.ArrowDtype(pa.string()))}
+    data: dict[str, object] = {"row": t.row, "entity_id": _strings(t.entity)}
     names = [*STATUS_NAMES, "error"]
-    err = np.array([e is not None for e in t.error], dtype=bool) if t.n else np.zeros(0, bool)
+    err = np.not_equal(t.error, None)
     for r, o in zip(d.rules, d.outcomes):
         codes = np.where(err, 4, o.status).astype(np.int8)
         data[f"{r.id}.status"] = pd.Categorical.from_codes(codes, categories=names)
         data[f"{r.id}.amount"] = pd.array(fen_to_decimal(o.amount, o.has_amount & (o.status >= 0)),
                                           dtype=pd.ArrowDtype(AMOUNT_TYPE))
-    data["reason"] = pd.array(t.error, dtype=pd.ArrowDtype(pa.string()))
+    data["reason"] = _strings(t.error)
     dup = duplicates(t.entity, t.row)
     data["duplicate_of"] = pd.array(np.where(dup > 0, dup, 0), dtype="Int64")
     out = pd.DataFrame(data)
