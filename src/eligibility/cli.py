@@ -167,6 +167,11 @@ def score(
              " Write the wide table: one row per input row, a status (<rule_id>.status) and an amount"
              " (<rule_id>.amount) column per rule.")
     ] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=0,
+        help="并行打分的进程数（默认 0 = 每个 CPU 核一个，最多 4；1 = 不并行）。"
+             " Processes scoring chunks side by side (default 0 = one per core, at most 4; 1 = none).")
+    ] = 0,
     lang: LangOpt = "zh",
 ) -> None:
     """为整个企业名录打分（分批流式处理），输出长表与按政策汇总。Score a register, streamed in chunks:
@@ -183,6 +188,7 @@ def score(
     from .io.registers import (
         RegisterWarning,
         count_rows,
+        default_workers,
         input_format,
         load_column_mapping,
         output_format,
@@ -231,7 +237,10 @@ def score(
             progress.update(task, completed=reader.bytes_read if by_bytes else rows_done, done=done, rate=rate)
 
         try:
-            summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update)
+            parallel = workers or default_workers()
+            if total_rows is not None and total_rows <= chunk_size:
+                parallel = 1  # one chunk: nothing to overlap, no process start-up
+            summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update, workers=parallel)
         except EligibilityError as exc:
             progress.stop()
             _fail(exc, lang)

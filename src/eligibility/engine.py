@@ -7,7 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ._version import __version__
 from .backends.interpreter.compiled import CompiledRules, Decision
@@ -152,24 +154,52 @@ def _score_row(row_no: int, entity: str | None, r: RuleResult) -> dict[str, Any]
     }
 
 
+def _counts(rule_ids: pd.Series, status: pd.Series) -> dict[str, dict[str, int]]:
+    """rule id → status → rows, by category codes when both columns are categorical."""
+    if isinstance(rule_ids.dtype, pd.CategoricalDtype) and isinstance(status.dtype, pd.CategoricalDtype):
+        r, s = rule_ids.cat.codes.to_numpy(np.int64), status.cat.codes.to_numpy(np.int64)
+        k = len(status.cat.categories)
+        table = np.bincount(r * k + s, minlength=len(rule_ids.cat.categories) * k).reshape(-1, k)
+        return {str(rid): dict(zip(map(str, status.cat.categories), table[i].tolist()))
+                for i, rid in enumerate(rule_ids.cat.categories) if table[i].any()}
+    out: dict[str, dict[str, int]] = {}
+    for rid, st in zip(rule_ids.astype(object).tolist(), status.astype(object).tolist()):
+        per = out.setdefault(rid, {})
+        per[st] = per.get(st, 0) + 1
+    return out
+
+
+def _exact_sums(keys: pd.Series, amounts: pd.Series) -> dict[str, Decimal]:
+    """Sum of amounts per key, exactly: in Arrow for decimal columns, else Decimal by Decimal."""
+    if isinstance(amounts.dtype, pd.ArrowDtype) and pa.types.is_decimal(amounts.dtype.pyarrow_dtype):
+        table = pa.table({"k": pa.array(keys.to_numpy(dtype=object), pa.string()),
+                          "a": amounts.array.__arrow_array__()})  # type: ignore[attr-defined]
+        grouped = table.group_by("k").aggregate([("a", "sum")]).to_pydict()
+        return {k: (Decimal(v) if v is not None else Decimal(0)) for k, v in zip(grouped["k"], grouped["a_sum"])}
+    out: dict[str, Decimal] = {}
+    for k, a in zip(keys.tolist(), amounts.tolist()):
+        if not pd.isna(a):
+            out[k] = out.get(k, Decimal(0)) + Decimal(str(a))
+    return out
+
+
 def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Per-rule counts and budget impact (sum of eligible amounts, exact)."""
     rows = []
     ruled = scored[scored["rule_id"].notna()]
-    by_rule = ruled.assign(rule_id=ruled["rule_id"].astype(object)).groupby("rule_id", sort=True)
-    for rule_id, part in by_rule:
-        status = part["status"]
-        eligible_amounts = part.loc[status == "eligible", "amount"]
-        total = sum((Decimal(str(a)) for a in eligible_amounts if not pd.isna(a)), Decimal(0))
+    rule_ids = ruled["rule_id"].astype(object)
+    status = ruled["status"].astype(object)
+    counts = _counts(ruled["rule_id"], ruled["status"])
+    eligible = status == "eligible"
+    totals = _exact_sums(rule_ids[eligible], ruled.loc[eligible, "amount"])
+    for rule_id in sorted(set(rule_ids)):
         rule = rules.get(str(rule_id))
+        row = counts.get(rule_id, {})
         rows.append({
             "rule_id": rule_id,
             "title": rule.title.zh if rule else "",
-            "eligible": int((status == "eligible").sum()),
-            "undetermined": int((status == "undetermined").sum()),
-            "superseded": int((status == "superseded").sum()),
-            "ineligible": int((status == "ineligible").sum()),
-            "amount_total": total,
+            **{name: int(row.get(name, 0)) for name in ("eligible", "undetermined", "superseded", "ineligible")},
+            "amount_total": totals.get(rule_id, Decimal(0)),
         })
     summary = pd.DataFrame(rows, columns=["rule_id", "title", "eligible", "undetermined", "superseded", "ineligible",
                                           "amount_total"])

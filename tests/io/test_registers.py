@@ -330,6 +330,22 @@ def test_duplicates_flagged_across_chunk_boundaries(engine: el.Engine, tmp_path:
     assert set(flagged["row"]) <= {5, 21} and set(flagged["duplicate_of"].astype(int)) <= {3, 4}
 
 
+def test_worker_processes_give_the_same_output_and_summary(engine: el.Engine, tmp_path: Path) -> None:
+    """Chunks scored by two processes: the same file, in input order, and the same summary."""
+    header, rows = register_rows()
+    rows = [list(r) for r in rows[:300]]
+    u = header.index("uscc")
+    rows[250][u] = rows[10][u]  # a duplicate across chunks, seen by different workers
+    rows[40][header.index("revenue")] = "12x3"
+    path = write_csv(tmp_path / "r.csv", header, rows)
+    one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
+    s1 = score_file(engine, path, one, AS_OF, chunk_size=50)
+    s2 = score_file(engine, path, two, AS_OF, chunk_size=50, workers=2)
+    pd.testing.assert_frame_equal(pq.read_table(one).to_pandas(), pq.read_table(two).to_pandas())
+    pd.testing.assert_frame_equal(s1, s2)
+    assert s2.attrs["rows_read"] == 300 and s2.attrs["rows_error"] == 1 and s2.attrs["rows_duplicate"] == 1
+
+
 # -- summaries ----------------------------------------------------------------------------------
 
 def test_summary_merged_over_chunks_equals_the_one_shot_summary(engine: el.Engine) -> None:

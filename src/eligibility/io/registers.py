@@ -58,6 +58,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import (
     EligibilityError,
@@ -813,7 +814,7 @@ class DuplicateTracker:
         """For each row (ascending row numbers), the row of the first occurrence of its USCC when
         that is an earlier row, else -1. Missing or empty USCCs are never duplicates."""
         rows_arr = np.asarray(rows, dtype=np.int64)
-        keys = np.array([_norm_uscc(v) for v in usccs], dtype=object)
+        keys = _norm_usccs(usccs)
         result = np.full(len(rows_arr), -1, dtype=np.int64)
         present = np.flatnonzero(keys != "")
         if present.size == 0:
@@ -871,6 +872,20 @@ def _missing(value: Any) -> bool:
     """None, NA or NaN (not an empty string)."""
     return value is None or value is pd.NA or value is pd.NaT or (
         isinstance(value, (float, np.floating, Decimal)) and math.isnan(value))
+
+
+def _norm_usccs(usccs: Iterable[Any]) -> np.ndarray:
+    """Stripped, upper-case USCCs ("" where missing), in Arrow when the values are text."""
+    values = list(usccs)
+    try:
+        arr = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = None
+    if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_null(arr.type)):
+        text = arr.cast(pa.string())
+        normal = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(text)), "")
+        return normal.to_numpy(zero_copy_only=False).astype(object)
+    return np.array([_norm_uscc(v) for v in values], dtype=object)
 
 
 def _norm_uscc(value: Any) -> str:
@@ -1375,19 +1390,54 @@ def _score_chunk_rows(engine: Any, chunk: pd.DataFrame, as_of: date, tracker: Du
     return scored, dup
 
 
+_WORKER_ENGINE: Any = None
+
+
+def _start_worker(rules: Any) -> None:
+    """A worker process holds its own Engine (compiled code is not sent between processes)."""
+    global _WORKER_ENGINE
+    from ..engine import Engine
+
+    _WORKER_ENGINE = Engine(rules)
+
+
+def _score_in_worker(chunk: pd.DataFrame, invalid: list[Any], as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    chunk.attrs["invalid_rows"] = invalid
+    return _score_and_summarize(_WORKER_ENGINE, chunk, as_of)
+
+
+def _score_and_summarize(engine: Any, chunk: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    scored, _ = _score_chunk_rows(engine, chunk, as_of, None)
+    summary = engine.summarize(scored)
+    summary.attrs["rows_read"] = scored.attrs["rows_read"]
+    return scored, summary
+
+
+def default_workers() -> int:
+    """Processes scoring chunks side by side: one per core, at most 4 (1 where there is one core)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer: TableWriter, as_of: date, *,
                  wide: bool = False, rule_ids: Sequence[str] | None = None,
-                 on_chunk: Callable[[int, pd.DataFrame], None] | None = None) -> pd.DataFrame:
+                 on_chunk: Callable[[int, pd.DataFrame], None] | None = None, workers: int = 1) -> pd.DataFrame:
     """Score a stream of chunks into ``writer``; returns the merged per-rule summary (with the
     reconciliation in ``attrs``, and ``rows_duplicate``: rows whose USCC appeared in an earlier
-    row). ``on_chunk(rows_done, scored)`` is called after each chunk."""
+    row). ``on_chunk(rows_done, scored)`` is called after each chunk. With ``workers`` > 1, chunks
+    are scored by that many processes side by side (the engine's rules are sent to each); reading,
+    duplicate tracking and writing stay in this process and keep the input order."""
     tracker = DuplicateTracker()
     acc = SummaryAccumulator([r.id for r in engine.rules.rules] if hasattr(engine, "rules") else None)
     ids = list(rule_ids) if rule_ids is not None else wide_rule_ids(engine.rules, as_of)
     done = repeated = 0
-    for _start, chunk in reader:
-        scored, dup = _score_chunk_rows(engine, chunk, as_of, tracker)
+
+    def consume(chunk: pd.DataFrame, scored: pd.DataFrame, summary: pd.DataFrame) -> None:
+        nonlocal done, repeated
         rows_read = scored.attrs["rows_read"]
+        dup = None
+        if "uscc" in chunk.columns:
+            scored, dup = tracker.flag(scored, chunk.index.to_numpy(dtype=np.int64),
+                                       chunk["uscc"].astype(object).tolist())
         repeated += int((dup >= 0).sum()) if dup is not None else 0
         if wide:
             invalid = chunk.attrs.get("invalid_rows", ())
@@ -1405,12 +1455,32 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
             writer.write(table)
         else:
             writer.write(scored)
-        summary = engine.summarize(scored)
-        summary.attrs["rows_read"] = rows_read
         acc.add(summary)
         done += rows_read
         if on_chunk is not None:
             on_chunk(done, scored)
+
+    if workers > 1 and hasattr(engine, "rules"):
+        import multiprocessing
+        from collections import deque
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding Arrow threads
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(engine.rules,)) as pool:
+            pending: deque[Any] = deque()
+            for _start, chunk in reader:
+                invalid = list(chunk.attrs.get("invalid_rows", ()))
+                pending.append((chunk, pool.submit(_score_in_worker, chunk, invalid, as_of)))
+                if len(pending) > workers:  # bounded: at most workers + 1 chunks in flight
+                    first, future = pending.popleft()
+                    consume(first, *future.result())
+            while pending:
+                first, future = pending.popleft()
+                consume(first, *future.result())
+    else:
+        for _start, chunk in reader:
+            consume(chunk, *_score_and_summarize(engine, chunk, as_of))
     if wide and writer.schema is None:  # nothing read: still write the header with every rule
         empty = pd.DataFrame({c: pd.Series([], dtype="int64" if c == "row" else object) for c in LONG_COLUMNS})
         writer.write(to_wide(empty, np.zeros(0, np.int64), [], ids))
@@ -1429,7 +1499,7 @@ def partial_path(target: Path) -> Path:
 
 def score_file(engine: Any, source: str | Path | RegisterReader, target: str | Path, as_of: date, *,
                chunk_size: int = 100_000, mapping: ColumnMapping | str | Path | None = None, wide: bool = False,
-               on_chunk: Callable[[int, pd.DataFrame], None] | None = None) -> pd.DataFrame:
+               on_chunk: Callable[[int, pd.DataFrame], None] | None = None, workers: int = 1) -> pd.DataFrame:
     """Stream ``source`` (a path, or a reader from :func:`read_register`) through ``engine`` into
     ``target``; returns the merged summary (reconciliation and provenance in ``attrs``, plus
     ``blank_rows``). The output is written under a temporary name and renamed when complete, so a
@@ -1443,7 +1513,7 @@ def score_file(engine: Any, source: str | Path | RegisterReader, target: str | P
     known = reader.rows_total if wide and reader.format == "parquet" else None
     try:
         with reader, open_writer(tmp, wide, expected_rows=known, metadata=provenance) as writer:
-            summary = score_chunks(engine, reader, writer, as_of, wide=wide, on_chunk=on_chunk)
+            summary = score_chunks(engine, reader, writer, as_of, wide=wide, on_chunk=on_chunk, workers=workers)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

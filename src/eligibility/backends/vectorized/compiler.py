@@ -421,10 +421,12 @@ class VectorizedRules:
 
     def decide(self, table: Table, as_of: date, explain_missing: bool = True) -> Decisions:
         """Decide every rule in force on ``as_of`` for every row (error rows are out of scope)."""
-        from .derived import derived_column
+        from .derived import derived_column, derived_columns
 
         active = [r for r in self.rules.rules if in_force(r, as_of) is None]
-        cache: dict[str, Col] = {}
+        used = sorted({n.name for r in active for root in (r.when, r.benefit.amount, r.benefit.cap)
+                       if root is not None for n in x.walk(root) if isinstance(n, x.Derived)})
+        cache: dict[str, Col] = derived_columns(used, table, as_of) if used else {}  # shared reads, one pass
 
         def derived(name: str) -> Col:
             hit = cache.get(name)
