@@ -1012,25 +1012,48 @@ def write_register(path: Path, rows: int, seed: int, chunk: int, check: int) -> 
 LAUNCHER = """
 import json, os, resource, subprocess, sys, time
 args, log, timeout = json.loads(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+
+
+def tree_rss_kib(pid):
+    # resident memory of a process and all its descendants (worker processes included), from /proc
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            pass
+    return total
+
+
 timed_out = False
+tree_peak = 0
 with open(log, "wb") as out:
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        proc.kill()
-        proc.wait()
+    while proc.poll() is None:
+        tree_peak = max(tree_peak, tree_rss_kib(proc.pid))
+        if time.perf_counter() - t0 > timeout:
+            timed_out = True
+            proc.kill()
+            proc.wait()
+            break
+        time.sleep(0.05)
     wall = time.perf_counter() - t0
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"code": proc.returncode, "wall": wall, "maxrss_kib": usage.ru_maxrss, "timed_out": timed_out}))
+print(json.dumps({"code": proc.returncode, "wall": wall, "maxrss_kib": max(usage.ru_maxrss, tree_peak),
+                  "largest_kib": usage.ru_maxrss, "timed_out": timed_out}))
 """
 TIMEOUT = 3600.0  # seconds per child; set by --timeout
 
 
 def run_child(args: list[str], log: Path) -> tuple[int, float, float]:
-    """Run ``python args`` in a child process: (exit code, wall seconds, the child's peak RSS in MiB)."""
+    """Run ``python args`` in a child process: (exit code, wall seconds, peak RSS in MiB of the child and
+    all its worker processes together, sampled every 50 ms, or the largest single process if higher)."""
     done = subprocess.run([sys.executable, "-c", LAUNCHER, json.dumps([sys.executable, *args]), str(log), str(TIMEOUT)],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"}, check=False)
     if done.returncode != 0:

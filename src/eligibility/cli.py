@@ -169,9 +169,11 @@ def score(
     ] = False,
     workers: Annotated[int, typer.Option(
         "--workers", min=0,
-        help="并行打分的进程数（默认 0 = 每个 CPU 核一个，最多 4；1 = 不并行）。"
-             " Processes scoring chunks side by side (default 0 = one per core, at most 4; 1 = none).")
-    ] = 0,
+        help="并行打分的进程数（默认 1 = 在本进程内；0 = 每个 CPU 核一个，最多 4）。 每个进程各占一份内存；"
+             " 在 2 核机器上实测只快约 8%。"
+             " Processes scoring chunks side by side (default 1 = in this process; 0 = one per core, at most 4)."
+             " Each process holds its own memory; on 2 cores it measured only ~8% faster.")
+    ] = 1,
     lang: LangOpt = "zh",
 ) -> None:
     """为整个企业名录打分（分批流式处理），输出长表与按政策汇总。Score a register, streamed in chunks:

@@ -177,10 +177,8 @@ def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.nda
     res = np.empty(k + 1, dtype=object)
     bad = np.zeros(k + 1, dtype=bool)
     msg = np.empty(k + 1, dtype=object)
-    used = np.unique(codes[present]) if present.any() else np.zeros(0, np.int64)
-    for u in used.tolist():
-        if u < 0:
-            continue
+    used = np.flatnonzero(np.bincount(codes[present] + 1, minlength=k + 1)[1:]) if present.any() else []
+    for u in list(used):
         value, reason = validate_value(path, uniques[u])
         if reason is None:
             res[u] = convert(value)
@@ -584,81 +582,67 @@ def _record_flags(path: str, s: pd.Series, errors: _Errors) -> np.ndarray:
 
 
 def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags: dict[str, np.ndarray]) -> Table:
+    """Records, presumptions and leaves → Cols. Masks stay numpy scalars (np.False_, np.True_) where
+    they are the same on every row, so fields no column gives cost nothing per row."""
     spec = registry()
     records = _records()
-    given: dict[str, np.ndarray] = {r: np.zeros(n, bool) for r in records}
-    dropped: dict[str, np.ndarray] = {r: flags[r] == 0 if r in flags else np.zeros(n, bool) for r in records}
+    no, yes = np.False_, np.True_
+    given: dict[str, Any] = dict.fromkeys(records, no)
+    for path, leaf in leaves.items():
+        if _parent(path):
+            given[_parent(path)] = given[_parent(path)] | leaf.present
+    for path, lst in lists.items():
+        if _parent(path):
+            given[_parent(path)] = given[_parent(path)] | lst.known
     # bottom-up: a record is given by its own flag, a value below it, or a child record's flag
     for r in sorted(records, key=lambda p: -p.count(".")):
-        g = given[r]
         if r in flags:
-            g |= flags[r] >= 0  # true ensures it; false ensures its parent (the record itself is dropped below)
-        for path, leaf in leaves.items():
-            if _parent(path) == r:
-                g |= leaf.present
-        for path, lst in lists.items():
-            if _parent(path) == r:
-                g |= lst.known
+            given[r] = given[r] | (flags[r] >= 0)  # true ensures it; false ensures its parent
         parent = _parent(r)
         if parent:
-            given[parent] |= g | (flags[r] == 0 if r in flags else False)
-    state: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # record → (given, null)
+            given[parent] = given[parent] | given[r] | (flags[r] == 0 if r in flags else no)
+    state: dict[str, tuple[Any, Any]] = {}  # record → (given, null)
     for r in sorted(records, key=lambda p: p.count(".")):
         parent = _parent(r)
-        gone = dropped[r].copy()
-        p_given = np.ones(n, bool) if not parent else state[parent][0]
-        p_null = np.zeros(n, bool) if not parent else state[parent][1]
-        g = given[r] & ~gone & p_given
-        null = p_null | (p_given & ~g & bool(spec[r].absent_is_none and parent))
-        state[r] = (g, null)
-    cols: dict[str, Col] = {}
+        p_given, p_null = state[parent] if parent else (yes, no)
+        g = given[r] & ~(flags[r] == 0 if r in flags else no) & p_given
+        null = p_null | (p_given & ~g) if spec[r].absent_is_none and parent else p_null
+        state[r] = (_compact(g), _compact(null))
+    cols: dict[str, Col] = {r: Col("bool", g, _compact(g | null), null) for r, (g, null) in state.items()}
     presumed: dict[str, np.ndarray] = {}
-    for r, (g, null) in state.items():
-        cols[r] = Col("bool", _compact(g), _compact(g | null), _compact(null))
     for path, s in spec.items():
         if "[]" in path or s.type.kind in ("record", "list"):
             continue
         parent = _parent(path)
-        p_given = np.ones(n, bool) if not parent else state[parent][0]
-        p_null = np.zeros(n, bool) if not parent else state[parent][1]
+        p_given, p_null = state[parent] if parent else (yes, no)
         leaf = leaves.get(path)
-        if leaf is None and (s.presume is None or not p_given.any()):
-            kind = _default_kind(s)
-            nulls = _compact(p_null)
-            cols[path] = Col(kind, _typed_fill(kind), nulls, nulls, 2 if s.type.kind == "money" else 0)
-            continue
-        present = (leaf.present if leaf is not None else np.zeros(n, bool)) & p_given
         kind = leaf.kind if leaf is not None else _default_kind(s)
-        val = leaf.val if leaf is not None else _filler(kind, n)
-        known = present | p_null
-        null = p_null.copy()
+        scale = leaf.scale if leaf is not None else (2 if s.type.kind == "money" else 0)
+        val = leaf.val if leaf is not None else _typed_fill(kind)
+        present = leaf.present & p_given if leaf is not None else no
+        known, null = present | p_null, p_null
         if s.presume is not None:
-            use = p_given & ~present
+            use = _compact(p_given & ~present)
             if use.any():
-                presumed[path] = use
-                pv = s.presume.value
-                if pv is None:
+                presumed[path] = np.broadcast_to(use, (n,))
+                if s.presume.value is None:
                     null = null | use
                 else:
-                    filled = ops_const_array(kind, pv, n)
-                    kind, fill_val, scale = filled
-                    val = np.where(use, fill_val, val if leaf is not None else fill_val)
+                    kind, fill_val, scale = _presumed_value(s.presume.value)
+                    val = np.where(use, fill_val, val)
                 known = known | use
-        scale = leaf.scale if leaf is not None else (2 if s.type.kind == "money" else 0)
-        val = np.where(known & ~null, val, _fill_scalar(kind)) if kind != "dec" else val
-        cols[path] = Col(kind, val, known, null, scale)
-    out_lists: dict[str, ListCol] = {}
+        if np.ndim(val) and kind != "dec":
+            val = np.where(known & ~null, val, _fill_scalar(kind))
+        cols[path] = Col(kind, val, _compact(known), _compact(null), scale)
     for path, lst in lists.items():
         parent = _parent(path)
-        p_given = np.ones(n, bool) if not parent else state[parent][0]
-        lst.known = lst.known & p_given
-        out_lists[path] = lst
-    table = Table(n, np.arange(1, n + 1), np.empty(n, dtype=object), np.empty(n, dtype=object), cols, out_lists,
-                  presumed)
-    return table
+        if parent:
+            lst.known = lst.known & state[parent][0]
+    return Table(n, np.arange(1, n + 1), np.empty(n, dtype=object), np.empty(n, dtype=object), cols, lists, presumed)
 
 
-def ops_const_array(kind: str, value: Any, n: int) -> tuple[str, Any, int]:
+def _presumed_value(value: Any) -> tuple[str, Any, int]:
+    """A presumption as (kind, value in column form, scale): money presumptions are fen."""
     if isinstance(value, bool):
         return "bool", value, 0
     if isinstance(value, Decimal | int):
@@ -668,9 +652,13 @@ def ops_const_array(kind: str, value: Any, n: int) -> tuple[str, Any, int]:
     return "str", value, 0
 
 
-def _compact(mask: np.ndarray) -> Any:
-    """An all-false mask as a scalar (absent columns cost nothing per row)."""
-    return mask if mask.any() else np.False_
+def _compact(mask: Any) -> Any:
+    """A mask as a numpy scalar when it is the same on every row (absent columns cost nothing per row)."""
+    if np.ndim(mask) == 0:
+        return np.bool_(mask)
+    if not mask.any():
+        return np.False_
+    return np.True_ if mask.all() else mask
 
 
 def _typed_fill(kind: str) -> Any:
@@ -680,18 +668,6 @@ def _typed_fill(kind: str) -> Any:
 def _default_kind(s: FieldSpec) -> str:
     k = s.type.kind
     return {"money": "int", "number": "int", "date": "date", "bool": "bool"}.get(k, "str")
-
-
-def _filler(kind: str, n: int) -> np.ndarray:
-    if kind == "str":
-        out = np.empty(n, dtype=object)
-        out[:] = ""
-        return out
-    if kind == "dec":
-        out = np.empty(n, dtype=object)
-        out[:] = Decimal(0)
-        return out
-    return np.zeros(n, dtype=bool if kind == "bool" else np.int64)
 
 
 def _fill_scalar(kind: str) -> Any:
