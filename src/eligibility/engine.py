@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
@@ -97,7 +98,7 @@ class Engine:
         for offset, record in enumerate(df.to_dict("records")):
             row_no = start_row + offset
             raw_id = record.get("uscc")
-            entity = None if raw_id is None or (isinstance(raw_id, float) and raw_id != raw_id) else str(raw_id)
+            entity = None if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) else str(raw_id)
             try:
                 profile = Profile.from_data(row_to_profile(record))
             except ProfileError as exc:
@@ -155,29 +156,38 @@ def _score_row(row_no: int, entity: str | None, r: RuleResult) -> dict[str, Any]
 
 
 def _counts(rule_ids: pd.Series, status: pd.Series) -> dict[str, dict[str, int]]:
-    """rule id → status → rows, by category codes when both columns are categorical."""
+    """rule id → status → rows (rows without a rule id left out), by category codes when both
+    columns are categorical."""
     if isinstance(rule_ids.dtype, pd.CategoricalDtype) and isinstance(status.dtype, pd.CategoricalDtype):
         r, s = rule_ids.cat.codes.to_numpy(np.int64), status.cat.codes.to_numpy(np.int64)
+        keep = (r >= 0) & (s >= 0)
         k = len(status.cat.categories)
-        table = np.bincount(r * k + s, minlength=len(rule_ids.cat.categories) * k).reshape(-1, k)
+        table = np.bincount(r[keep] * k + s[keep], minlength=len(rule_ids.cat.categories) * k).reshape(-1, k)
         return {str(rid): dict(zip(map(str, status.cat.categories), table[i].tolist()))
                 for i, rid in enumerate(rule_ids.cat.categories) if table[i].any()}
     out: dict[str, dict[str, int]] = {}
     for rid, st in zip(rule_ids.astype(object).tolist(), status.astype(object).tolist()):
-        per = out.setdefault(rid, {})
-        per[st] = per.get(st, 0) + 1
+        if isinstance(rid, str):
+            per = out.setdefault(rid, {})
+            per[st] = per.get(st, 0) + 1
     return out
 
 
 def _exact_sums(keys: pd.Series, amounts: pd.Series) -> dict[str, Decimal]:
     """Sum of amounts per key, exactly: in Arrow for decimal columns, else Decimal by Decimal."""
     if isinstance(amounts.dtype, pd.ArrowDtype) and pa.types.is_decimal(amounts.dtype.pyarrow_dtype):
-        table = pa.table({"k": pa.array(keys.to_numpy(dtype=object), pa.string()),
-                          "a": amounts.array.__arrow_array__()})  # type: ignore[attr-defined]
+        if isinstance(keys.dtype, pd.CategoricalDtype):
+            names = list(map(str, keys.cat.categories))
+            key_array = pa.array(keys.cat.codes.to_numpy(np.int32))
+        else:
+            names = None
+            key_array = pa.array(keys.to_numpy(dtype=object), pa.string())
+        table = pa.table({"k": key_array, "a": amounts.array.__arrow_array__()})  # type: ignore[attr-defined]
         grouped = table.group_by("k").aggregate([("a", "sum")]).to_pydict()
-        return {k: (Decimal(v) if v is not None else Decimal(0)) for k, v in zip(grouped["k"], grouped["a_sum"])}
+        return {(names[k] if names is not None else k): (Decimal(v) if v is not None else Decimal(0))
+                for k, v in zip(grouped["k"], grouped["a_sum"])}
     out: dict[str, Decimal] = {}
-    for k, a in zip(keys.tolist(), amounts.tolist()):
+    for k, a in zip(keys.astype(object).tolist(), amounts.tolist()):
         if not pd.isna(a):
             out[k] = out.get(k, Decimal(0)) + Decimal(str(a))
     return out
@@ -185,16 +195,14 @@ def _exact_sums(keys: pd.Series, amounts: pd.Series) -> dict[str, Decimal]:
 
 def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     """Per-rule counts and budget impact (sum of eligible amounts, exact)."""
+    rule_col, status_col = scored["rule_id"], scored["status"]
+    counts = _counts(rule_col, status_col)
+    eligible = ((status_col == "eligible") & rule_col.notna()).to_numpy(dtype=bool)
+    totals = _exact_sums(rule_col[eligible], scored["amount"][eligible])
     rows = []
-    ruled = scored[scored["rule_id"].notna()]
-    rule_ids = ruled["rule_id"].astype(object)
-    status = ruled["status"].astype(object)
-    counts = _counts(ruled["rule_id"], ruled["status"])
-    eligible = status == "eligible"
-    totals = _exact_sums(rule_ids[eligible], ruled.loc[eligible, "amount"])
-    for rule_id in sorted(set(rule_ids)):
-        rule = rules.get(str(rule_id))
-        row = counts.get(rule_id, {})
+    for rule_id in sorted(counts):
+        rule = rules.get(rule_id)
+        row = counts[rule_id]
         rows.append({
             "rule_id": rule_id,
             "title": rule.title.zh if rule else "",
@@ -204,8 +212,10 @@ def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     summary = pd.DataFrame(rows, columns=["rule_id", "title", "eligible", "undetermined", "superseded", "ineligible",
                                           "amount_total"])
     rows_read = scored.attrs.get("rows_read")
-    errors = int(scored.loc[scored["status"] == "error", "row"].nunique())
-    scored_rows = int(scored.loc[scored["status"] != "error", "row"].nunique())
+    row_numbers = scored["row"].to_numpy()
+    in_error = (status_col == "error").to_numpy(dtype=bool)
+    errors = len(np.unique(row_numbers[in_error]))
+    scored_rows = len(np.unique(row_numbers[~in_error]))
     summary.attrs.update({"rows_read": rows_read, "rows_error": errors, "rows_scored": scored_rows,
                           "rows_no_rule": (rows_read - errors - scored_rows) if rows_read is not None else None})
     return summary

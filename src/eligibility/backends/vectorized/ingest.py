@@ -631,9 +631,10 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
                     kind, fill_val, scale = _presumed_value(s.presume.value)
                     val = np.where(use, fill_val, val)
                 known = known | use
-        if np.ndim(val) and kind != "dec":
+        known, null = _compact(known), _compact(null)
+        if np.ndim(val) and kind != "dec" and not (known is yes and null is no):
             val = np.where(known & ~null, val, _fill_scalar(kind))
-        cols[path] = Col(kind, val, _compact(known), _compact(null), scale)
+        cols[path] = Col(kind, val, known, null, scale)
     for path, lst in lists.items():
         parent = _parent(path)
         if parent:
