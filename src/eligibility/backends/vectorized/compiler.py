@@ -426,7 +426,11 @@ class VectorizedRules:
         active = [r for r in self.rules.rules if in_force(r, as_of) is None]
         used = sorted({n.name for r in active for root in (r.when, r.benefit.amount, r.benefit.cap)
                        if root is not None for n in x.walk(root) if isinstance(n, x.Derived)})
-        cache: dict[str, Col] = derived_columns(used, table, as_of) if used else {}  # shared reads, one pass
+        missing: dict[str, Missing] = {}
+        cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain_missing else None) \
+            if used else {}  # shared reads, one pass, with the inputs each unknown row lacks
+        for name, found in missing.items():
+            table.derived_missing[(name, as_of)] = found
 
         def derived(name: str) -> Col:
             hit = cache.get(name)

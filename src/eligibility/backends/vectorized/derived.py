@@ -148,9 +148,11 @@ def derived_column(name: str, table: Table, as_of: date) -> Col:
     return derived_columns((name,), table, as_of)[name]
 
 
-def derived_columns(names: Iterable[str], table: Table, as_of: date) -> dict[str, Col]:
+def derived_columns(names: Iterable[str], table: Table, as_of: date,
+                    missing_out: dict[str, list[tuple[str, np.ndarray]]] | None = None) -> dict[str, Col]:
     """Several derived facts at once (as :func:`derived_column`), sharing the reading of their
-    inputs; facts declared with the same reads are computed in one pass."""
+    inputs; facts declared with the same reads are computed in one pass. With ``missing_out``, also
+    fills it as :func:`derived_missing` would, from the same pass."""
     wanted = list(dict.fromkeys(names))
     for name in wanted:
         if name not in DERIVED:
@@ -163,19 +165,15 @@ def derived_columns(names: Iterable[str], table: Table, as_of: date) -> dict[str
     out: dict[str, Col] = {}
     for family, members in families.items():
         reads = family(as_of) if callable(family) else {path: DISTINCT for path in DERIVED[members[0]].reads}
-        out.update(_family(members, reads, table, as_of, encoder))
+        out.update(_family(members, reads, table, as_of, encoder, missing_out))
     return {name: out[name] for name in wanted}
 
 
 def derived_missing(name: str, table: Table, as_of: date) -> list[tuple[str, np.ndarray]]:
     """For the derived fact ``name``: (fact, rows) pairs naming, on each row where it is unknown,
     exactly the inputs ``evaluate_derived(...).missing`` gives (decided once per group of rows)."""
-    if name not in DERIVED:
-        raise EligibilityError(f"未知的派生事实 '{name}'", f"unknown derived fact '{name}'", name=name)
-    declared = CRITICAL.get(name)
-    reads = declared(as_of) if declared is not None else {path: DISTINCT for path in DERIVED[name].reads}
     found: dict[str, list[tuple[str, np.ndarray]]] = {}
-    _family([name], reads, table, as_of, _Encoder(table), found)
+    derived_columns((name,), table, as_of, found)
     return found[name]
 
 
