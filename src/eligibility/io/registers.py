@@ -182,6 +182,7 @@ def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence
               hint_zh="示例：columns: {统一社会信用代码: uscc, 营业收入(万元): {field: revenue, unit: 万元}}",
               hint_en="e.g. columns: {统一社会信用代码: uscc, 营业收入(万元): {field: revenue, unit: 万元}}")
         raise RuleSetError(errors)
+
     def unknown_keys(node: Located, allowed: list[str], hint_zh: str, hint_en: str) -> None:
         for key in node:
             if key not in allowed:
@@ -1413,6 +1414,47 @@ def _score_and_summarize(engine: Any, chunk: pd.DataFrame, as_of: date) -> tuple
     return scored, summary
 
 
+class _BackgroundWriter:
+    """Writes chunks on one background thread, in order, while the next chunk is scored (Parquet and
+    CSV writing release the GIL); at most one chunk waits. An error in writing surfaces at the next
+    write or at :meth:`close`."""
+
+    def __init__(self, writer: TableWriter) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.writer = writer
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="eligibility-writer")
+        self.pending: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.pool.submit(self.writer.write, frame)
+
+    def close(self) -> None:
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+def _read_ahead(reader: Iterable[tuple[int, pd.DataFrame]]) -> Iterator[tuple[int, pd.DataFrame]]:
+    """The reader's chunks, the next one read on a background thread while this one is scored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = iter(reader)
+    done = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="eligibility-reader") as pool:
+        future = pool.submit(next, chunks, done)
+        while True:
+            item = future.result()
+            if item is done:
+                return
+            future = pool.submit(next, chunks, done)
+            yield item  # type: ignore[misc]
+
+
 def default_workers() -> int:
     """Processes scoring chunks side by side: one per core, at most 4 (1 where there is one core)."""
     return max(1, min(4, os.cpu_count() or 1))
@@ -1427,6 +1469,7 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
     are scored by that many processes side by side (the engine's rules are sent to each); reading,
     duplicate tracking and writing stay in this process and keep the input order."""
     tracker = DuplicateTracker()
+    background = _BackgroundWriter(writer)
     acc = SummaryAccumulator([r.id for r in engine.rules.rules] if hasattr(engine, "rules") else None)
     ids = list(rule_ids) if rule_ids is not None else wide_rule_ids(engine.rules, as_of)
     done = repeated = 0
@@ -1452,35 +1495,40 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
             flagged = dups[order]
             table["duplicate_of"] = pd.array(np.where(flagged >= 0, flagged, 0), dtype="Int64")
             table.loc[flagged < 0, "duplicate_of"] = pd.NA
-            writer.write(table)
+            background.write(table)
         else:
-            writer.write(scored)
+            background.write(scored)
         acc.add(summary)
         done += rows_read
         if on_chunk is not None:
             on_chunk(done, scored)
 
-    if workers > 1 and hasattr(engine, "rules"):
-        import multiprocessing
-        from collections import deque
-        from concurrent.futures import ProcessPoolExecutor
+    try:
+        if workers > 1 and hasattr(engine, "rules"):
+            import multiprocessing
+            from collections import deque
+            from concurrent.futures import ProcessPoolExecutor
 
-        context = multiprocessing.get_context("spawn")  # no fork of a process holding Arrow threads
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(engine.rules,)) as pool:
-            pending: deque[Any] = deque()
-            for _start, chunk in reader:
-                invalid = list(chunk.attrs.get("invalid_rows", ()))
-                pending.append((chunk, pool.submit(_score_in_worker, chunk, invalid, as_of)))
-                if len(pending) > workers:  # bounded: at most workers + 1 chunks in flight
+            context = multiprocessing.get_context("spawn")  # no fork of a process holding Arrow threads
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                     initargs=(engine.rules,)) as pool:
+                pending: deque[Any] = deque()
+                for _start, chunk in reader:
+                    invalid = list(chunk.attrs.get("invalid_rows", ()))
+                    pending.append((chunk, pool.submit(_score_in_worker, chunk, invalid, as_of)))
+                    if len(pending) > workers:  # bounded: at most workers + 1 chunks in flight
+                        first, future = pending.popleft()
+                        consume(first, *future.result())
+                while pending:
                     first, future = pending.popleft()
                     consume(first, *future.result())
-            while pending:
-                first, future = pending.popleft()
-                consume(first, *future.result())
-    else:
-        for _start, chunk in reader:
-            consume(chunk, *_score_and_summarize(engine, chunk, as_of))
+        else:
+            for _start, chunk in _read_ahead(reader):
+                consume(chunk, *_score_and_summarize(engine, chunk, as_of))
+    except BaseException:
+        background.pool.shutdown(wait=True)  # no write left running when the run fails
+        raise
+    background.close()
     if wide and writer.schema is None:  # nothing read: still write the header with every rule
         empty = pd.DataFrame({c: pd.Series([], dtype="int64" if c == "row" else object) for c in LONG_COLUMNS})
         writer.write(to_wide(empty, np.zeros(0, np.int64), [], ids))

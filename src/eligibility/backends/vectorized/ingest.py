@@ -382,8 +382,8 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
         return _int_leaf(path, s, present, errors)
     codes, uniques = codes_uniques
     if spec.type.kind == "str":  # free text: a string is taken as given; anything else goes to the schema
-        text = np.array([isinstance(u, str) for u in uniques] + [True], dtype=bool)
-        if text.all():
+        chunked = _arrow(s)
+        if (chunked is not None and _is_text(chunked.type)) or all(isinstance(u, str) for u in uniques):
             table = np.empty(len(uniques) + 1, dtype=object)
             table[:-1] = uniques
             table[-1] = ""
@@ -556,9 +556,17 @@ def _entity(s: pd.Series) -> np.ndarray:
     """The USCC as given (trimmed), None where absent: the long table's ``entity_id``."""
     codes, uniques = factor(s)
     table = np.empty(len(uniques) + 1, dtype=object)
-    table[:-1] = [str(u).strip() for u in uniques]
+    chunked = _arrow(s)
+    if chunked is not None and _is_text(chunked.type):
+        table[:-1] = pc.utf8_trim_whitespace(pa.array(uniques, pa.string())).to_numpy(zero_copy_only=False)
+    else:
+        table[:-1] = [str(u).strip() for u in uniques]
     table[-1] = None
     return table[codes]
+
+
+def _is_text(typ: pa.DataType) -> bool:
+    return pa.types.is_string(typ) or pa.types.is_large_string(typ)
 
 
 def _record_flags(path: str, s: pd.Series, errors: _Errors) -> np.ndarray:
