@@ -43,6 +43,7 @@ class Col:
     known: Any = True
     null: Any = False
     scale: int = 0
+    cats: tuple[np.ndarray, np.ndarray] | None = None  # str columns: (codes, categories), -1 = no category
 
     @staticmethod
     def const(kind: str, value: Any, scale: int = 0) -> Col:
@@ -66,7 +67,9 @@ class Col:
 
     def take(self, index: np.ndarray) -> Col:
         """The rows at ``index`` (a constant stays a constant)."""
-        return Col(self.kind, _take(self.val, index), _take(self.known, index), _take(self.null, index), self.scale)
+        cats = (self.cats[0][index], self.cats[1]) if self.cats is not None else None
+        return Col(self.kind, _take(self.val, index), _take(self.known, index), _take(self.null, index), self.scale,
+                   cats)
 
 
 _FILL: dict[str, Any] = {"bool": np.False_, "int": np.int64(0), "dec": Decimal(0), "date": np.int64(0), "str": ""}
@@ -116,11 +119,15 @@ class Table:
     presumed: dict[str, np.ndarray] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     derived_missing: dict[Any, Any] = field(default_factory=dict)  # memo of the compiler's missing inputs
+    has_entity: bool = True  # False when the input had no uscc column (entity all None)
+    _valid: np.ndarray | None = None
 
     def col(self, path: str) -> Col:
         found = self.cols.get(path)
         return found if found is not None else Col("bool", np.False_, np.zeros(self.n, bool), np.False_)
 
     def valid(self) -> np.ndarray:
-        """Rows that can be scored."""
-        return np.equal(self.error, None) if self.n else np.zeros(0, bool)
+        """Rows that can be scored (computed once)."""
+        if self._valid is None:
+            self._valid = np.equal(self.error, None) if self.n else np.zeros(0, bool)
+        return self._valid

@@ -373,6 +373,10 @@ def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = Fa
         r = scalar_ops.under(vals, codes, system)
         uniques, inverse = [vals], None
         results = [r]
+    elif c.cats is not None:  # the column's own codes: one test per category, -1 (no value) last
+        inverse = c.cats[0]
+        uniques = [*c.cats[1].tolist(), None]
+        results = [scalar_ops.under(u, codes, system) if isinstance(u, str) else False for u in uniques]
     else:
         hit = _FACTORIZED.get(id(vals))
         if hit is None or hit[0] is not vals:  # one column is tested by many rules: factorize it once

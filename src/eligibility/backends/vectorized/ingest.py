@@ -44,6 +44,7 @@ class _Leaf:
     val: np.ndarray
     present: np.ndarray
     scale: int = 0
+    cats: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class _Errors:
@@ -171,8 +172,10 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
 
 
 def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.ndarray, errors: _Errors,
-               convert: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Validate each distinct value used by ``present`` rows once; (converted values, valid mask)."""
+               convert: Callable[[Any], Any], table_out: list[np.ndarray] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Validate each distinct value used by ``present`` rows once; (converted values, valid mask).
+    ``table_out`` receives the converted value per code (None where unused or refused)."""
     k = len(uniques)
     res = np.empty(k + 1, dtype=object)
     bad = np.zeros(k + 1, dtype=bool)
@@ -184,6 +187,8 @@ def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.nda
             res[u] = convert(value)
         else:
             bad[u], msg[u] = True, reason
+    if table_out is not None:
+        table_out.append(res)
     out = res[codes]
     ok = present & ~bad[codes]
     wrong = present & bad[codes]
@@ -384,15 +389,17 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
     if spec.type.kind == "str":  # free text: a string is taken as given; anything else goes to the schema
         chunked = _arrow(s)
         if (chunked is not None and _is_text(chunked.type)) or all(isinstance(u, str) for u in uniques):
-            table = np.empty(len(uniques) + 1, dtype=object)
-            table[:-1] = uniques
-            table[-1] = ""
-            obj = table[codes]
+            texts = np.empty(len(uniques) + 1, dtype=object)
+            texts[:-1] = uniques
+            texts[-1] = ""
+            obj = texts[codes]
             obj[~present] = ""
-            return _Leaf("str", obj, present.copy())
-    obj, ok = _by_unique(path, *codes_uniques, present, errors, lambda v: v)
+            return _Leaf("str", obj, present.copy(), cats=(np.where(present, codes, -1), texts[:-1]))
+    lut: list[np.ndarray] = []
+    obj, ok = _by_unique(path, *codes_uniques, present, errors, lambda v: v, lut)
     obj[~ok] = ""
-    return _Leaf("str", obj, ok)
+    # codes and validated categories: code tests (under, ==) then run once per category
+    return _Leaf("str", obj, ok, cats=(np.where(ok, codes, -1), lut[0][:-1]))
 
 
 def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
@@ -492,7 +499,7 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
         if name not in frame.columns:
             continue
         leaf = convert_leaf(p, frame[name].reset_index(drop=True), item_errors)
-        cols[name] = Col(leaf.kind, leaf.val, leaf.present, np.zeros(m, bool), leaf.scale)
+        cols[name] = Col(leaf.kind, leaf.val, leaf.present, np.zeros(m, bool), leaf.scale, leaf.cats)
     required = [name for name, f in _item_model(path).model_fields.items() if f.is_required()]
     for name in required:
         have = cols[name].known if name in cols else np.zeros(m, bool)
@@ -544,6 +551,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
                 leaves[path] = convert_leaf(path, column, errors)
         table = _assemble(n, leaves, lists, record_flag)
         table.entity = _entity(series["uscc"]) if "uscc" in series else np.full(n, None, dtype=object)
+        table.has_entity = "uscc" in series
     finally:
         _FACTORS.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
@@ -642,7 +650,8 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         known, null = _compact(known), _compact(null)
         if np.ndim(val) and kind != "dec" and not (known is yes and null is no):
             val = np.where(known & ~null, val, _fill_scalar(kind))
-        cols[path] = Col(kind, val, known, null, scale)
+        cats = leaf.cats if leaf is not None and path not in presumed else None  # codes still describe val
+        cols[path] = Col(kind, val, known, null, scale, cats)
     for path, lst in lists.items():
         parent = _parent(path)
         if parent:

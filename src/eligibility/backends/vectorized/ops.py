@@ -105,7 +105,11 @@ def compare(op: str, a: Col, b: Col) -> Col:
     known = a.known & b.known
     if a.kind in ("int", "dec") and b.kind in ("int", "dec"):
         a, b = align(a, b)
-    if a.kind == "str" or b.kind == "str":
+    if a.cats is not None and b.is_const and op in ("==", "!="):  # once per category
+        categories = np.append(a.cats[1], None)
+        lut = np.array([_CMP[op](v, b.val) if v is not None else False for v in categories.tolist()], dtype=bool)
+        raw = lut[a.cats[0]]
+    elif a.kind == "str" or b.kind == "str":
         raw = _str_compare(op, a.val, b.val)
     else:
         raw = _CMP[op](a.val, b.val)

@@ -27,7 +27,7 @@ def fen_to_decimal(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
     words[:, 0] = fen
     words[:, 1] = fen >> 63
     validity = pa.array(valid, pa.bool_()).buffers()[1] if not valid.all() else None
-    return pa.Array.from_buffers(AMOUNT_TYPE, n, [validity, pa.py_buffer(words.tobytes())],
+    return pa.Array.from_buffers(AMOUNT_TYPE, n, [validity, pa.py_buffer(words)],
                                  null_count=int(n - valid.sum()))
 
 
@@ -52,8 +52,12 @@ def duplicates(entity: np.ndarray, row: np.ndarray) -> np.ndarray:
     return out
 
 
-def _strings(values: np.ndarray, index: np.ndarray | None = None) -> pd.api.extensions.ExtensionArray:
-    """An object array of str/None as an Arrow-backed string column (optionally taken at ``index``)."""
+def _strings(values: np.ndarray | None, index: np.ndarray | None = None, n: int = 0
+             ) -> pd.api.extensions.ExtensionArray:
+    """An object array of str/None as an Arrow-backed string column (optionally taken at ``index``);
+    ``None`` for a column known to be empty (``n`` nulls)."""
+    if values is None:
+        return pd.array(pa.nulls(len(index) if index is not None else n, pa.string()), dtype=pd.ArrowDtype(pa.string()))
     arr = pa.array(values, pa.string(), from_pandas=True)
     if index is not None:
         arr = arr.take(pa.array(index))
@@ -64,7 +68,7 @@ def long_table(d: Decisions) -> pd.DataFrame:
     t = d.table
     n, k = t.n, len(d.rules)
     status = np.stack([o.status for o in d.outcomes], axis=1) if k else np.full((n, 0), -1, np.int8)
-    err = np.not_equal(t.error, None)
+    err = ~t.valid()
     # error rows take one line each, placed at their input position (rule index -1 sorts first)
     in_scope = status >= 0
     rows_i, rules_j = np.nonzero(in_scope)
@@ -112,10 +116,10 @@ def long_table(d: Decisions) -> pd.DataFrame:
             pos = _positions(all_i, all_j, rows, j)
             reason[pos] = text
     missing = _missing_lists(d, all_i, all_j, m)
-    dup = duplicates(t.entity, t.row)
+    dup = duplicates(t.entity, t.row) if t.has_entity else np.zeros(t.n, np.int64)
     out = pd.DataFrame({
         "row": t.row[all_i],
-        "entity_id": _strings(t.entity, all_i),
+        "entity_id": _strings(t.entity if t.has_entity else None, all_i),
         "rule_id": pd.Categorical.from_codes(np.where(is_rule, all_j, -1).astype(np.int32), categories=rule_ids)
         if rule_ids else pd.Categorical([None] * m),
         "status": pd.Categorical.from_codes(st, categories=status_names),
@@ -170,16 +174,16 @@ def _missing_lists(d: Decisions, all_i: np.ndarray, all_j: np.ndarray, m: int) -
 def wide_table(d: Decisions, long: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per input row: ``<rule_id>.status`` and ``<rule_id>.amount`` per rule, and ``reason`` for errors."""
     t = d.table
-    data: dict[str, object] = {"row": t.row, "entity_id": _strings(t.entity)}
+    data: dict[str, object] = {"row": t.row, "entity_id": _strings(t.entity if t.has_entity else None, n=t.n)}
     names = [*STATUS_NAMES, "error"]
-    err = np.not_equal(t.error, None)
+    err = ~t.valid()
     for r, o in zip(d.rules, d.outcomes):
         codes = np.where(err, 4, o.status).astype(np.int8)
         data[f"{r.id}.status"] = pd.Categorical.from_codes(codes, categories=names)
         data[f"{r.id}.amount"] = pd.array(fen_to_decimal(o.amount, o.has_amount & (o.status >= 0)),
                                           dtype=pd.ArrowDtype(AMOUNT_TYPE))
-    data["reason"] = _strings(t.error)
-    dup = duplicates(t.entity, t.row)
+    data["reason"] = _strings(t.error if err.any() else None, n=t.n)
+    dup = duplicates(t.entity, t.row) if t.has_entity else np.zeros(t.n, np.int64)
     data["duplicate_of"] = pd.array(np.where(dup > 0, dup, 0), dtype="Int64")
     out = pd.DataFrame(data)
     out.loc[out["duplicate_of"] == 0, "duplicate_of"] = pd.NA
