@@ -485,14 +485,15 @@ class VectorizedRules:
         c = ev.ev(rule.when)
         c_false = _arr(c.known & ~c.null & ~_arr(c.val, n).astype(bool), n)
         c_unknown = (~_arr(c.known, n) | scope_unknown) & ~c_false
-        status = np.where(in_scope, np.where(c_false, INELIGIBLE, np.where(c_unknown, UNDETERMINED, ELIGIBLE)),
-                          OUT).astype(np.int8)
+        # ELIGIBLE (1), UNDETERMINED (2) where unknown, INELIGIBLE (0) where false, OUT (-1) out of scope
+        decided = (np.int8(ELIGIBLE) + c_unknown.view(np.int8)) * (~c_false).view(np.int8)
+        status = np.where(in_scope, decided, np.int8(OUT)).astype(np.int8, copy=False)
         clause_nodes = _clauses(rule.when)
         failed = np.full(n, -1, np.int16)
-        for i in reversed(range(len(clause_nodes))):
+        for i in reversed(range(len(clause_nodes))):  # the first false clause wins
             cv = ev.ev(clause_nodes[i])
-            is_false = _arr(cv.known & ~cv.null & ~_arr(cv.val, n).astype(bool), n)
-            failed[is_false] = i
+            is_false = cv.known & ~cv.null & ~_arr(cv.val, n).astype(bool, copy=False)
+            failed = np.where(is_false, np.int16(i), failed)
         outcome = RuleOutcome(rule, status, np.zeros(n, np.int64), np.zeros(n, bool), failed,
                               [cl.text for cl in clause_nodes], [])
         open_rows = in_scope & ~c_false

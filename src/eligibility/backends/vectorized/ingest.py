@@ -489,7 +489,8 @@ def _one(n: int, i: int) -> np.ndarray:
 def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarray, errors: _Errors,
            validated: bool = False) -> ListCol:
     m = int(offsets[-1])
-    parent = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    lst = ListCol(offsets, known, {})
+    parent = lst.parent
     item_errors = _Errors(m)
     cols: dict[str, Col] = {}
     for p in registry():
@@ -513,7 +514,8 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
             per_row.setdefault(int(parent[j]), []).extend(texts)
         for i, texts in per_row.items():
             errors.add(_one(errors.n, i), "; ".join(dict.fromkeys(texts)))
-    return ListCol(offsets, known, cols)
+    lst.items = cols
+    return lst
 
 
 # -- the table -----------------------------------------------------------------------------------
@@ -648,7 +650,9 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
                     val = np.where(use, fill_val, val)
                 known = known | use
         known, null = _compact(known), _compact(null)
-        if np.ndim(val) and kind != "dec" and not (known is yes and null is no):
+        # converters leave the filler where a value is absent; only a nested field (its record
+        # dropped or known-empty) or a presumption can make other rows unknown or empty
+        if np.ndim(val) and kind != "dec" and (parent or path in presumed) and not (known is yes and null is no):
             val = np.where(known & ~null, val, _fill_scalar(kind))
         cats = leaf.cats if leaf is not None and path not in presumed else None  # codes still describe val
         cols[path] = Col(kind, val, known, null, scale, cats)
