@@ -29,7 +29,6 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ValidationError
 
 from ...errors import ProfileError
-from ...facts.codes.uscc import check_character
 from ...facts.fields import FieldSpec, registry
 from ...facts.frame import _truth
 from ...facts.profile import Profile
@@ -348,26 +347,33 @@ for _i, _c in enumerate(_USCC_CHARS):
     _USCC_VALUE[ord(_c)] = _i
 
 
-def _uscc_fast(values: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Rows whose USCC passes the GB 32100 check character (already normalised: 18 upper-case characters)."""
-    ok = np.zeros(len(values), bool)
-    idx = np.flatnonzero(present)
+def _uscc_fast(s: pd.Series, present: np.ndarray) -> np.ndarray:
+    """Rows whose USCC is exactly 18 upper-case code characters passing the GB 32100 check character
+    (read from the Arrow bytes; anything else goes to the schema, which normalises or refuses)."""
+    ok = np.zeros(len(present), bool)
+    if not present.any():
+        return ok
+    chunked = _arrow(s)
+    try:
+        arr = (chunked.combine_chunks() if chunked is not None else pa.array(s.to_numpy(dtype=object), pa.string(),
+                                                                              from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return ok
+    if not _is_text(arr.type):
+        return ok
+    arr = arr.cast(pa.string())
+    length18 = pc.fill_null(pc.equal(pc.binary_length(arr), 18), False).to_numpy(zero_copy_only=False) & present
+    idx = np.flatnonzero(length18)
     if not len(idx):
         return ok
-    texts = values[idx]
-    try:
-        raw = np.array(texts.tolist(), dtype="S18")
-    except (UnicodeEncodeError, TypeError):
-        return ok
-    lengths = np.char.str_len(raw)
-    mat = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 18)
-    vals = _USCC_VALUE[mat]
-    good = (lengths == 18) & (vals >= 0).all(axis=1) & (vals[:, :2] >= 0).all(axis=1)
+    picked = arr.take(pa.array(idx))
+    offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset:picked.offset + len(picked) + 1]
+    data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[0] + 18 * len(idx)]
+    vals = _USCC_VALUE[data.reshape(-1, 18)]
+    good = (vals >= 0).all(axis=1)
     total = (np.where(vals[:, :17] >= 0, vals[:, :17], 0) * _USCC_WEIGHTS).sum(axis=1)
-    check = (31 - total % 31) % 31
-    good &= check == vals[:, 17]
+    good &= (31 - total % 31) % 31 == vals[:, 17]
     ok[idx] = good
-    assert check_character  # the scalar rule this mirrors (tested against it)
     return ok
 
 
@@ -375,7 +381,7 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
     codes_uniques = factor(s)
     if path == "uscc":
         values = s.to_numpy(dtype=object)
-        fast = _uscc_fast(values, present)
+        fast = _uscc_fast(s, present)
         val = np.where(fast, values, "")
         rest = present & ~fast  # lower case, spaces, wrong check character: the schema normalises or refuses
         if rest.any():
@@ -523,6 +529,11 @@ def _records() -> list[str]:
     return [p for p, s in registry().items() if s.type.kind == "record"]
 
 
+def _ancestors(path: str) -> list[str]:
+    parts = path.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
 def _parent(path: str) -> str:
     return path.rsplit(".", 1)[0] if "." in path else ""
 
@@ -627,6 +638,8 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         null = p_null | (p_given & ~g) if spec[r].absent_is_none and parent else p_null
         state[r] = (_compact(g), _compact(null))
     cols: dict[str, Col] = {r: Col("bool", g, _compact(g | null), null) for r, (g, null) in state.items()}
+    # a value can stand on a row where its field is not known only under a record removed by its flag
+    dropped_below = {r for r in records if any(a in flags and (flags[a] == 0).any() for a in (*_ancestors(r), r))}
     presumed: dict[str, np.ndarray] = {}
     for path, s in spec.items():
         if "[]" in path or s.type.kind in ("record", "list"):
@@ -650,9 +663,10 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
                     val = np.where(use, fill_val, val)
                 known = known | use
         known, null = _compact(known), _compact(null)
-        # converters leave the filler where a value is absent; only a nested field (its record
-        # dropped or known-empty) or a presumption can make other rows unknown or empty
-        if np.ndim(val) and kind != "dec" and (parent or path in presumed) and not (known is yes and null is no):
+        # converters leave the filler where a value is absent; only a record removed by its flag
+        # (a value under it is then unknown) or a presumption can make other rows unknown or empty
+        if np.ndim(val) and kind != "dec" and (parent in dropped_below or path in presumed) \
+                and not (known is yes and null is no):
             val = np.where(known & ~null, val, _fill_scalar(kind))
         cats = leaf.cats if leaf is not None and path not in presumed else None  # codes still describe val
         cols[path] = Col(kind, val, known, null, scale, cats)
