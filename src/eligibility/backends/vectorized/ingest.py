@@ -341,8 +341,8 @@ def _model_of(annotation: Any) -> Any:
 
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
-_USCC_VALUE = np.full(256, -1, np.int64)
+_USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int32)
+_USCC_VALUE = np.full(256, -1, np.int8)
 for _i, _c in enumerate(_USCC_CHARS):
     _USCC_VALUE[ord(_c)] = _i
 
@@ -366,12 +366,12 @@ def _uscc_fast(s: pd.Series, present: np.ndarray) -> np.ndarray:
     idx = np.flatnonzero(length18)
     if not len(idx):
         return ok
-    picked = arr.take(pa.array(idx))
+    picked = arr if len(idx) == len(arr) else arr.take(pa.array(idx))
     offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset:picked.offset + len(picked) + 1]
     data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[0] + 18 * len(idx)]
     vals = _USCC_VALUE[data.reshape(-1, 18)]
-    good = (vals >= 0).all(axis=1)
-    total = (np.where(vals[:, :17] >= 0, vals[:, :17], 0) * _USCC_WEIGHTS).sum(axis=1)
+    good = vals.min(axis=1) >= 0  # every character a code character
+    total = vals[:, :17].astype(np.int32) @ _USCC_WEIGHTS  # (a bad row's total is never used)
     good &= (31 - total % 31) % 31 == vals[:, 17]
     ok[idx] = good
     return ok
