@@ -514,15 +514,24 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     boolean = {name: DERIVED[name].type.kind == "bool" for name in names}
     results = {name: [UNKNOWN] * len(groups) for name in names}
     lacking: dict[str, list[tuple[str, ...]]] = {name: [()] * len(groups) for name in names}
+    # a group's answer depends only on its codes and as_of: remembered across tables (chunks)
+    decoded = [_decode(code, groups[:, j]) for j, code in enumerate(codes)]
+    prefix = (tuple(names), as_of, tuple(reads.items()))  # the declarations (frozen, hashable) too
     for gi, r in enumerate(group_rep):
-        if r < 0:
-            continue  # only error rows have these codes
-        facts = _facts_at(table, int(r), paths, cols)
-        for name in names:
-            dv = evaluate_derived(name, facts, as_of)
-            results[name][gi] = dv.value
-            if dv.value is UNKNOWN:
-                lacking[name][gi] = dv.missing
+        key = prefix + tuple(d[gi] for d in decoded)
+        hit = _GROUPS.get(key)
+        if hit is None:
+            if r < 0:
+                continue  # only error rows have these codes
+            facts = _facts_at(table, int(r), paths, cols)
+            found = [evaluate_derived(name, facts, as_of) for name in names]
+            hit = tuple((dv.value, dv.missing if dv.value is UNKNOWN else ()) for dv in found)
+            if len(_GROUPS) >= _GROUPS_MAX:
+                _GROUPS.clear()
+            _GROUPS[key] = hit
+        for name, (value, missing) in zip(names, hit):
+            results[name][gi] = value
+            lacking[name][gi] = missing
     if missing_out is not None:  # the facts each unknown row lacks, decided once per group too
         for name in names:
             by_path: dict[str, np.ndarray] = {}
@@ -549,6 +558,19 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
         slot_val[present] = val_g[group_of]
         out[name] = Col("bool" if boolean[name] else "str", slot_val[row_slot], slot_known[row_slot], np.False_)
     return out
+
+
+_GROUPS: dict[tuple[Any, ...], tuple[tuple[Any, tuple[str, ...]], ...]] = {}
+_GROUPS_MAX = 200_000
+
+
+def _decode(code: _Code, column: np.ndarray) -> list[Hashable]:
+    """Codes of one read as values that mean the same in every table: a point code is stable for a
+    given as_of; a class code is replaced by its class key (0 unknown, 1 known-empty)."""
+    if code.classes is None:
+        return column.tolist()
+    names: list[Hashable] = [("unknown",), ("empty",), *[("class", k) for k in code.classes]]
+    return [names[c] for c in column.tolist()]
 
 
 def _conditional(own: _Code, given: _Code, read: Points) -> np.ndarray:
