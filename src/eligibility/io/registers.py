@@ -820,7 +820,7 @@ class DuplicateTracker:
         present = np.flatnonzero(keys != "")
         if present.size == 0:
             return result
-        h = pd.util.hash_array(keys[present]).astype(np.uint64)
+        h = _hash_keys(keys[present])
         r = rows_arr[present]
         order = np.lexsort((r, h))
         hs, rs = h[order], r[order]
@@ -873,6 +873,31 @@ def _missing(value: Any) -> bool:
     """None, NA or NaN (not an empty string)."""
     return value is None or value is pd.NA or value is pd.NaT or (
         isinstance(value, (float, np.floating, Decimal)) and math.isnan(value))
+
+
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def _hash_keys(keys: np.ndarray) -> np.ndarray:
+    """64-bit hashes of the keys: 18-byte ASCII keys (every valid USCC) straight from their bytes with a
+    splitmix-style mix in numpy, anything else through pandas' hash_array."""
+    try:
+        raw = np.array(keys.tolist(), dtype="S24")
+    except (UnicodeEncodeError, TypeError):
+        return pd.util.hash_array(keys).astype(np.uint64)
+    if len(raw) == 0 or not (np.char.str_len(raw) == 18).all():  # ASCII (else encoding failed), 18 bytes
+        return pd.util.hash_array(keys).astype(np.uint64)
+    words = raw.view(np.uint64).reshape(-1, 3)
+    with np.errstate(over="ignore"):
+        h = words[:, 0] * _MIX[0]
+        for j in (1, 2):
+            h = (h ^ (h >> np.uint64(31))) * _MIX[1] + words[:, j] * _MIX[2]
+        h ^= h >> np.uint64(30)
+        h *= _MIX[1]
+        h ^= h >> np.uint64(27)
+        h *= _MIX[2]
+        h ^= h >> np.uint64(31)
+    return h
 
 
 def _norm_usccs(usccs: Iterable[Any]) -> np.ndarray:
