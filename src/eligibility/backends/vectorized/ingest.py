@@ -204,9 +204,25 @@ def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
 
 
 def _missing(series: pd.Series) -> np.ndarray:
+    """No value: NA, or blank text."""
+    text = _arrow_text(series)
+    if text is not None:
+        return _blank(text)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         return factor(series)[0] < 0
     return series.isna().to_numpy(dtype=bool)
+
+
+def _arrow_text(series: pd.Series) -> pa.Array | None:
+    """An Arrow text column as one array (None for any other column)."""
+    chunked = _arrow(series)
+    if chunked is None or not _is_text(chunked.type):
+        return None
+    return chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+
+
+def _blank(text: pa.Array) -> np.ndarray:
+    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True).to_numpy(zero_copy_only=False)
 
 
 def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -378,29 +394,32 @@ def _uscc_fast(s: pd.Series, present: np.ndarray) -> np.ndarray:
 
 
 def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, spec: FieldSpec) -> _Leaf:
-    codes_uniques = factor(s)
+    text = _arrow_text(s)
     if path == "uscc":
-        values = s.to_numpy(dtype=object)
+        values = text.to_numpy(zero_copy_only=False).astype(object) if text is not None else s.to_numpy(dtype=object)
         fast = _uscc_fast(s, present)
         val = np.where(fast, values, "")
         rest = present & ~fast  # lower case, spaces, wrong check character: the schema normalises or refuses
         if rest.any():
-            obj, ok = _by_unique(path, *codes_uniques, rest, errors, lambda v: v)
+            obj, ok = _by_unique(path, *factor(s), rest, errors, lambda v: v)
             val = np.where(rest & ok, obj, val)
             fast = fast | (rest & ok)
         return _Leaf("str", val.astype(object), fast)
     if spec.type.kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values):
         return _int_leaf(path, s, present, errors)
+    if spec.type.kind == "str" and text is not None:  # free text in Arrow: taken as given
+        obj = text.to_numpy(zero_copy_only=False).astype(object)
+        obj[~present] = ""
+        return _Leaf("str", obj, present.copy())
+    codes_uniques = factor(s)
     codes, uniques = codes_uniques
-    if spec.type.kind == "str":  # free text: a string is taken as given; anything else goes to the schema
-        chunked = _arrow(s)
-        if (chunked is not None and _is_text(chunked.type)) or all(isinstance(u, str) for u in uniques):
-            texts = np.empty(len(uniques) + 1, dtype=object)
-            texts[:-1] = uniques
-            texts[-1] = ""
-            obj = texts[codes]
-            obj[~present] = ""
-            return _Leaf("str", obj, present.copy(), cats=(np.where(present, codes, -1), texts[:-1]))
+    if spec.type.kind == "str" and all(isinstance(u, str) for u in uniques):  # free text: taken as given
+        texts = np.empty(len(uniques) + 1, dtype=object)
+        texts[:-1] = uniques
+        texts[-1] = ""
+        obj = texts[codes]
+        obj[~present] = ""
+        return _Leaf("str", obj, present.copy(), cats=(np.where(present, codes, -1), texts[:-1]))
     lut: list[np.ndarray] = []
     obj, ok = _by_unique(path, *codes_uniques, present, errors, lambda v: v, lut)
     obj[~ok] = ""
@@ -575,13 +594,14 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
 
 def _entity(s: pd.Series) -> np.ndarray:
     """The USCC as given (trimmed), None where absent: the long table's ``entity_id``."""
+    text = _arrow_text(s)
+    if text is not None:  # trimmed in Arrow, blanks as None
+        out = pc.utf8_trim_whitespace(text).to_numpy(zero_copy_only=False).astype(object)
+        out[_blank(text)] = None
+        return out
     codes, uniques = factor(s)
     table = np.empty(len(uniques) + 1, dtype=object)
-    chunked = _arrow(s)
-    if chunked is not None and _is_text(chunked.type):
-        table[:-1] = pc.utf8_trim_whitespace(pa.array(uniques, pa.string())).to_numpy(zero_copy_only=False)
-    else:
-        table[:-1] = [str(u).strip() for u in uniques]
+    table[:-1] = [str(u).strip() for u in uniques]
     table[-1] = None
     return table[codes]
 
