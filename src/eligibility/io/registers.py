@@ -817,10 +817,10 @@ class DuplicateTracker:
         rows_arr = np.asarray(rows, dtype=np.int64)
         keys = _norm_usccs(usccs)
         result = np.full(len(rows_arr), -1, dtype=np.int64)
-        present = np.flatnonzero(keys != "")
+        present = np.flatnonzero(pc.not_equal(keys, "").to_numpy(zero_copy_only=False))
         if present.size == 0:
             return result
-        h = _hash_keys(keys[present])
+        h = _hash_keys(keys.take(pa.array(present)) if len(present) < len(keys) else keys)
         r = rows_arr[present]
         order = np.lexsort((r, h))
         hs, rs = h[order], r[order]
@@ -878,16 +878,18 @@ def _missing(value: Any) -> bool:
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
 
-def _hash_keys(keys: np.ndarray) -> np.ndarray:
-    """64-bit hashes of the keys: 18-byte ASCII keys (every valid USCC) straight from their bytes with a
-    splitmix-style mix in numpy, anything else through pandas' hash_array."""
-    try:
-        raw = np.array(keys.tolist(), dtype="S24")
-    except (UnicodeEncodeError, TypeError):
-        return pd.util.hash_array(keys).astype(np.uint64)
-    if len(raw) == 0 or not (np.char.str_len(raw) == 18).all():  # ASCII (else encoding failed), 18 bytes
-        return pd.util.hash_array(keys).astype(np.uint64)
-    words = raw.view(np.uint64).reshape(-1, 3)
+def _hash_keys(keys: pa.Array) -> np.ndarray:
+    """64-bit hashes of non-empty text keys: keys of 18 bytes each (every valid USCC) straight from the
+    Arrow bytes with a splitmix-style mix in numpy, anything else through pandas' hash_array."""
+    n = len(keys)
+    lengths = pc.binary_length(keys).to_numpy(zero_copy_only=False)
+    if n == 0 or not (lengths == 18).all():
+        return pd.util.hash_array(keys.to_numpy(zero_copy_only=False).astype(object)).astype(np.uint64)
+    offsets = np.frombuffer(keys.buffers()[1], dtype=np.int32)[keys.offset:keys.offset + n + 1]
+    data = np.frombuffer(keys.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[0] + 18 * n].reshape(n, 18)
+    padded = np.zeros((n, 24), dtype=np.uint8)
+    padded[:, :18] = data
+    words = padded.view(np.uint64)
     with np.errstate(over="ignore"):
         h = words[:, 0] * _MIX[0]
         for j in (1, 2):
@@ -900,18 +902,20 @@ def _hash_keys(keys: np.ndarray) -> np.ndarray:
     return h
 
 
-def _norm_usccs(usccs: Iterable[Any]) -> np.ndarray:
-    """Stripped, upper-case USCCs ("" where missing), in Arrow when the values are text."""
-    values = list(usccs)
-    try:
-        arr = pa.array(values, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        arr = None
-    if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_null(arr.type)):
-        text = arr.cast(pa.string())
-        normal = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(text)), "")
-        return normal.to_numpy(zero_copy_only=False).astype(object)
-    return np.array([_norm_uscc(v) for v in values], dtype=object)
+def _norm_usccs(usccs: Iterable[Any]) -> pa.Array:
+    """Stripped, upper-case USCCs ("" where missing) as an Arrow string array."""
+    if isinstance(usccs, pd.Series) and isinstance(usccs.dtype, pd.ArrowDtype):
+        arr: Any = usccs.array.__arrow_array__()  # type: ignore[attr-defined]
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    else:
+        values = usccs.tolist() if isinstance(usccs, pd.Series) else list(usccs)
+        try:
+            arr = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = pa.array([_norm_uscc(v) for v in values], pa.string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
+        arr = pa.array([_norm_uscc(v) for v in arr.to_pylist()], pa.string())
+    return pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(arr.cast(pa.string()))), "")
 
 
 def _norm_uscc(value: Any) -> str:
@@ -1409,7 +1413,7 @@ def _score_chunk_rows(engine: Any, chunk: pd.DataFrame, as_of: date, tracker: Du
         scored = scored.sort_values("row", kind="stable").reset_index(drop=True)
     dup = None
     if tracker is not None and "uscc" in frame.columns:
-        scored, dup = tracker.flag(scored, rows, frame["uscc"].astype(object).tolist())
+        scored, dup = tracker.flag(scored, rows, frame["uscc"])
     elif "duplicate_of" not in scored.columns:
         scored["duplicate_of"] = pd.Series(pd.array([pd.NA] * len(scored), dtype="Int64"), index=scored.index)
     scored.attrs["rows_read"] = len(frame) + len(invalid)
@@ -1504,8 +1508,7 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
         rows_read = scored.attrs["rows_read"]
         dup = None
         if "uscc" in chunk.columns:
-            scored, dup = tracker.flag(scored, chunk.index.to_numpy(dtype=np.int64),
-                                       chunk["uscc"].astype(object).tolist())
+            scored, dup = tracker.flag(scored, chunk.index.to_numpy(dtype=np.int64), chunk["uscc"])
         repeated += int((dup >= 0).sum()) if dup is not None else 0
         if wide:
             invalid = chunk.attrs.get("invalid_rows", ())

@@ -396,15 +396,15 @@ def _uscc_fast(s: pd.Series, present: np.ndarray) -> np.ndarray:
 def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, spec: FieldSpec) -> _Leaf:
     text = _arrow_text(s)
     if path == "uscc":
-        values = text.to_numpy(zero_copy_only=False).astype(object) if text is not None else s.to_numpy(dtype=object)
+        val = text.to_numpy(zero_copy_only=False) if text is not None else s.to_numpy(dtype=object, copy=True)
         fast = _uscc_fast(s, present)
-        val = np.where(fast, values, "")
+        val[~fast] = ""
         rest = present & ~fast  # lower case, spaces, wrong check character: the schema normalises or refuses
         if rest.any():
             obj, ok = _by_unique(path, *factor(s), rest, errors, lambda v: v)
             val = np.where(rest & ok, obj, val)
             fast = fast | (rest & ok)
-        return _Leaf("str", val.astype(object), fast)
+        return _Leaf("str", val, fast)
     if spec.type.kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values):
         return _int_leaf(path, s, present, errors)
     if spec.type.kind == "str" and text is not None:  # free text in Arrow: taken as given
