@@ -165,7 +165,7 @@ def derived_columns(names: Iterable[str], table: Table, as_of: date,
     out: dict[str, Col] = {}
     for family, members in families.items():
         reads = family(as_of) if callable(family) else {path: DISTINCT for path in DERIVED[members[0]].reads}
-        out.update(_family(members, reads, table, as_of, encoder, missing_out))
+        out.update(_family(members, reads, table, as_of, encoder, missing_out, family))
     return {name: out[name] for name in wanted}
 
 
@@ -451,8 +451,10 @@ def _facts_at(table: Table, row: int, paths: Sequence[str], cols: Sequence[Col])
 
 # -- one family ---------------------------------------------------------------------------------
 def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
-            encoder: _Encoder, missing_out: dict[str, list[tuple[str, np.ndarray]]] | None = None) -> dict[str, Col]:
-    """Derived facts sharing ``reads``: group the rows by their codes, compute once per group."""
+            encoder: _Encoder, missing_out: dict[str, list[tuple[str, np.ndarray]]] | None = None,
+            declared_by: Hashable = None) -> dict[str, Col]:
+    """Derived facts sharing ``reads``: group the rows by their codes, compute once per group.
+    ``declared_by`` (the declaration the reads came from) keys the memory of groups across tables."""
     n = table.n
     paths = list(reads)
     codes: list[_Code] = [
@@ -516,7 +518,8 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     lacking: dict[str, list[tuple[str, ...]]] = {name: [()] * len(groups) for name in names}
     # a group's answer depends only on its codes and as_of: remembered across tables (chunks)
     decoded = [_decode(code, groups[:, j]) for j, code in enumerate(codes)]
-    prefix = (tuple(names), as_of, tuple(reads.items()))  # the declarations (frozen, hashable) too
+    # the declaration and as_of fix the meaning of every code (the reads themselves hold fresh closures)
+    prefix = (tuple(names), as_of, declared_by, tuple(reads))
     for gi, r in enumerate(group_rep):
         key = prefix + tuple(d[gi] for d in decoded)
         hit = _GROUPS.get(key)
