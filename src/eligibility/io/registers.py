@@ -857,7 +857,9 @@ class DuplicateTracker:
         values = np.full(len(scored), -1, dtype=np.int64)
         if len(rows) and len(scored):
             at = scored["row"].to_numpy(dtype=np.int64)
-            pos = np.searchsorted(rows, at)
+            contiguous = int(rows[-1]) - int(rows[0]) == len(rows) - 1
+            pos = at - rows[0] if contiguous else np.searchsorted(rows, at)
+            pos = np.clip(pos, 0, len(rows))  # rows outside the chunk's (malformed lines) find no match
             inside = (pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == at)
             values[inside] = dup[pos[inside]]
         ours = pd.array(np.where(values >= 0, values, 0), dtype="Int64")

@@ -222,7 +222,9 @@ def _arrow_text(series: pd.Series) -> pa.Array | None:
 
 
 def _blank(text: pa.Array) -> np.ndarray:
-    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True).to_numpy(zero_copy_only=False)
+    """Null, empty or only whitespace."""
+    empty = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
+    return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
 
 
 def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
