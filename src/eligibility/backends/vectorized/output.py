@@ -65,107 +65,86 @@ def _strings(values: np.ndarray | None, index: np.ndarray | None = None, n: int 
 
 
 def long_table(d: Decisions) -> pd.DataFrame:
+    """The long table, scattered rule by rule: each input row owns a run of lines (its rules in
+    scope in rule order, or its one ``error`` line), so every line's position is known up front."""
     t = d.table
-    n, k = t.n, len(d.rules)
-    status = np.stack([o.status for o in d.outcomes], axis=1) if k else np.full((n, 0), -1, np.int8)
-    err = ~t.valid()
-    # error rows take one line each, placed at their input position (rule index -1 sorts first)
-    in_scope = status >= 0
-    rows_i, rules_j = np.nonzero(in_scope)
-    err_i = np.flatnonzero(err)
-    all_i = np.concatenate([rows_i, err_i])
-    all_j = np.concatenate([rules_j, np.full(len(err_i), -1)])
-    order = np.lexsort((all_j, all_i)) if len(err_i) else np.arange(len(all_i))
-    all_i, all_j = all_i[order], all_j[order]
-    is_rule = all_j >= 0
-    jj = np.where(is_rule, all_j, 0)
-    m = len(all_i)
-
-    def per_rule(matrix: np.ndarray, fill: object) -> np.ndarray:
-        return np.where(is_rule, matrix[all_i, jj], fill) if k else np.full(m, fill)
-
-    st = per_rule(status, 4).astype(np.int8)
-    status_names = [*STATUS_NAMES, "error"]
-    amounts = np.stack([o.amount for o in d.outcomes], axis=1) if k else np.zeros((n, 0), np.int64)
-    has = np.stack([o.has_amount for o in d.outcomes], axis=1) if k else np.zeros((n, 0), bool)
-    amount = per_rule(amounts, 0).astype(np.int64)
-    amount_valid = per_rule(has, False).astype(bool)
+    n = t.n
+    err_rows = np.flatnonzero(~t.valid())
+    scoped = [np.flatnonzero(o.status >= 0) for o in d.outcomes]  # rows in scope, per rule (sorted)
+    lines = np.zeros(n, np.int64)
+    for rows in scoped:
+        lines += np.bincount(rows, minlength=n)
+    lines[err_rows] += 1
+    start = np.concatenate([[0], np.cumsum(lines)[:-1]]) if n else np.zeros(0, np.int64)
+    m = int(lines.sum())
+    fill = start.copy()
+    where: list[np.ndarray] = []  # line positions of rule j's rows
+    for rows in scoped:
+        where.append(fill[rows])
+        fill[rows] += 1
     rule_ids = [r.id for r in d.rules]
     kinds = [r.benefit.kind if r.benefit.amount is not None else None for r in d.rules]
     kind_names = sorted({kd for kd in kinds if kd})
-    kind_code = np.array([kind_names.index(kd) if kd else -1 for kd in kinds] or [0], dtype=np.int32)
-    sup = np.stack([o.superseded_by if o.superseded_by is not None else np.full(n, -1, np.int32)
-                    for o in d.outcomes], axis=1) if k else np.zeros((n, 0), np.int32)
-    sup_code = per_rule(sup, -1).astype(np.int32)
-    # failed clause texts: one category table over all rules
-    texts: list[str] = []
-    position: dict[str, int] = {}
-    lookups = []
-    for o in d.outcomes:  # one category per distinct condition text (rules may share one)
-        lut = np.array([position.setdefault(t_, len(position)) for t_ in o.clause_texts] + [-1], dtype=np.int32)
-        lookups.append(lut)
-    texts = list(position)
-    failed_m = np.stack([lut[o.failed] for o, lut in zip(d.outcomes, lookups)], axis=1) \
-        if k else np.zeros((n, 0), np.int32)
-    failed = per_rule(failed_m, -1).astype(np.int32)
+    position: dict[str, int] = {}  # one category per distinct condition text (rules may share one)
+    rule_code = np.full(m, -1, np.int32)
+    status = np.full(m, 4, np.int8)  # 4: error
+    amount = np.zeros(m, np.int64)
+    has_amount = np.zeros(m, bool)
+    kind_code = np.full(m, -1, np.int32)
+    superseded = np.full(m, -1, np.int32)
+    failed = np.full(m, -1, np.int32)
     reason = np.empty(m, dtype=object)
-    reason[~is_rule] = t.error[all_i[~is_rule]]
-    for j, o in enumerate(d.outcomes):
+    reason[start[err_rows]] = t.error[err_rows]
+    for j, (o, rows, pos) in enumerate(zip(d.outcomes, scoped, where)):
+        rule_code[pos] = j
+        status[pos] = o.status[rows]
+        amount[pos] = o.amount[rows]
+        has_amount[pos] = o.has_amount[rows]
+        kind_code[pos] = kind_names.index(kinds[j]) if kinds[j] else -1
+        if o.superseded_by is not None:
+            superseded[pos] = o.superseded_by[rows]
+        lut = np.array([position.setdefault(text, len(position)) for text in o.clause_texts] + [-1], dtype=np.int32)
+        failed[pos] = lut[o.failed[rows]]
         for mask, text in o.reason:
-            rows = np.flatnonzero(mask)
-            pos = _positions(all_i, all_j, rows, j)
-            reason[pos] = text
-    missing = _missing_lists(d, all_i, all_j, m)
-    dup = duplicates(t.entity, t.row) if t.has_entity else np.zeros(t.n, np.int64)
+            reason[pos[mask[rows]]] = text
+    owner = np.repeat(np.arange(n), lines)  # the input row of each line
+    dup = duplicates(t.entity, t.row) if t.has_entity else np.zeros(n, np.int64)
     out = pd.DataFrame({
-        "row": t.row[all_i],
-        "entity_id": _strings(t.entity if t.has_entity else None, all_i),
-        "rule_id": pd.Categorical.from_codes(np.where(is_rule, all_j, -1).astype(np.int32), categories=rule_ids)
-        if rule_ids else pd.Categorical([None] * m),
-        "status": pd.Categorical.from_codes(st, categories=status_names),
-        "amount": pd.array(fen_to_decimal(amount, amount_valid), dtype=pd.ArrowDtype(AMOUNT_TYPE)),
-        "amount_kind": pd.Categorical.from_codes(np.where(is_rule, kind_code[jj], -1).astype(np.int32),
-                                                 categories=kind_names),
-        "superseded_by": pd.Categorical.from_codes(sup_code, categories=rule_ids) if rule_ids
+        "row": t.row[owner],
+        "entity_id": _strings(t.entity if t.has_entity else None, owner),
+        "rule_id": pd.Categorical.from_codes(rule_code, categories=rule_ids) if rule_ids
         else pd.Categorical([None] * m),
-        "missing": missing,
-        "failed": pd.Categorical.from_codes(failed, categories=pd.Index(texts, dtype=object)),
-        "reason": _strings(reason),
-        "duplicate_of": pd.array(np.where(dup[all_i] > 0, dup[all_i], 0), dtype="Int64"),
+        "status": pd.Categorical.from_codes(status, categories=[*STATUS_NAMES, "error"]),
+        "amount": pd.array(fen_to_decimal(amount, has_amount), dtype=pd.ArrowDtype(AMOUNT_TYPE)),
+        "amount_kind": pd.Categorical.from_codes(kind_code, categories=kind_names),
+        "superseded_by": pd.Categorical.from_codes(superseded, categories=rule_ids) if rule_ids
+        else pd.Categorical([None] * m),
+        "missing": _missing_lists(d, scoped, where, m),
+        "failed": pd.Categorical.from_codes(failed, categories=pd.Index(list(position), dtype=object)),
+        "reason": _strings(reason if np.not_equal(reason, None).any() else None, n=m),
+        "duplicate_of": pd.array(dup[owner], dtype="Int64"),
     }, columns=LONG_COLUMNS)
     out.loc[out["duplicate_of"] == 0, "duplicate_of"] = pd.NA
     return out
 
 
-def _positions(all_i: np.ndarray, all_j: np.ndarray, rows: np.ndarray, j: int) -> np.ndarray:
-    """Long-table positions of (row in ``rows``, rule ``j``)."""
-    sel = np.isin(all_i, rows) & (all_j == j)
-    return np.flatnonzero(sel)
-
-
-def _missing_lists(d: Decisions, all_i: np.ndarray, all_j: np.ndarray, m: int) -> pd.Series:
+def _missing_lists(d: Decisions, scoped: list[np.ndarray], where: list[np.ndarray], m: int) -> pd.Series:
     """The ``missing`` column as Arrow list<string>, built from per-rule (fact, rows) masks."""
-    n = d.table.n
     lengths = np.zeros(m, np.int64)
     pieces: list[tuple[np.ndarray, str]] = []
-    # position of (row, rule) in the long table
-    lookup = np.full((n, max(len(d.outcomes), 1)), -1, np.int64)
-    rule_rows = all_j >= 0
-    lookup[all_i[rule_rows], all_j[rule_rows]] = np.flatnonzero(rule_rows)
-    for j, o in enumerate(d.outcomes):
+    for o, rows, pos in zip(d.outcomes, scoped, where):
         for path, mask in o.missing:
-            pos = lookup[np.flatnonzero(mask), j]
-            pos = pos[pos >= 0]
-            if len(pos):
-                lengths[pos] += 1
-                pieces.append((pos, path))
+            at = pos[mask[rows]]
+            if len(at):
+                lengths[at] += 1
+                pieces.append((at, path))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     codes = np.empty(int(offsets[-1]), dtype=np.int32)
     paths: dict[str, int] = {}
     fill = offsets[:-1].copy()
-    for pos, path in pieces:
-        codes[fill[pos]] = paths.setdefault(path, len(paths))
-        fill[pos] += 1
+    for at, path in pieces:
+        codes[fill[at]] = paths.setdefault(path, len(paths))
+        fill[at] += 1
     values = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(list(paths), pa.string())).cast(pa.string())
     arr = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
     return pd.Series(pd.array(arr, dtype=pd.ArrowDtype(pa.list_(pa.string()))))
