@@ -1445,22 +1445,21 @@ def _score_and_summarize(engine: Any, chunk: pd.DataFrame, as_of: date) -> tuple
     return scored, summary
 
 
-class _BackgroundWriter:
-    """Writes chunks on one background thread, in order, while the next chunk is scored (Parquet and
-    CSV writing release the GIL); at most one chunk waits. An error in writing surfaces at the next
-    write or at :meth:`close`."""
+class _Background:
+    """Runs tasks on one background thread, one at a time and in order, while the next chunk is
+    scored: duplicates, summary and writing (Parquet and CSV writing release the GIL). At most one
+    task waits; an error surfaces at the next :meth:`submit` or at :meth:`close`."""
 
-    def __init__(self, writer: TableWriter) -> None:
+    def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self.writer = writer
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="eligibility-writer")
         self.pending: Any = None
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         if self.pending is not None:
             self.pending.result()
-        self.pending = self.pool.submit(self.writer.write, frame)
+        self.pending = self.pool.submit(fn, *args)
 
     def close(self) -> None:
         try:
@@ -1500,13 +1499,17 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
     are scored by that many processes side by side (the engine's rules are sent to each); reading,
     duplicate tracking and writing stay in this process and keep the input order."""
     tracker = DuplicateTracker()
-    background = _BackgroundWriter(writer)
+    background = _Background()
     acc = SummaryAccumulator([r.id for r in engine.rules.rules] if hasattr(engine, "rules") else None)
     ids = list(rule_ids) if rule_ids is not None else wide_rule_ids(engine.rules, as_of)
     done = repeated = 0
 
-    def consume(chunk: pd.DataFrame, scored: pd.DataFrame, summary: pd.DataFrame) -> None:
+    def consume(chunk: pd.DataFrame, scored: pd.DataFrame, summary: pd.DataFrame | None = None) -> None:
+        """Duplicates, summary, writing and progress for one scored chunk (on the background thread)."""
         nonlocal done, repeated
+        if summary is None:
+            summary = engine.summarize(scored)
+            summary.attrs["rows_read"] = scored.attrs["rows_read"]
         rows_read = scored.attrs["rows_read"]
         dup = None
         if "uscc" in chunk.columns:
@@ -1525,9 +1528,9 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
             flagged = dups[order]
             table["duplicate_of"] = pd.array(np.where(flagged >= 0, flagged, 0), dtype="Int64")
             table.loc[flagged < 0, "duplicate_of"] = pd.NA
-            background.write(table)
+            writer.write(table)
         else:
-            background.write(scored)
+            writer.write(scored)
         acc.add(summary)
         done += rows_read
         if on_chunk is not None:
@@ -1548,13 +1551,13 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
                     pending.append((chunk, pool.submit(_score_in_worker, chunk, invalid, as_of)))
                     if len(pending) > workers:  # bounded: at most workers + 1 chunks in flight
                         first, future = pending.popleft()
-                        consume(first, *future.result())
+                        background.submit(consume, first, *future.result())
                 while pending:
                     first, future = pending.popleft()
-                    consume(first, *future.result())
+                    background.submit(consume, first, *future.result())
         else:
             for _start, chunk in _read_ahead(reader):
-                consume(chunk, *_score_and_summarize(engine, chunk, as_of))
+                background.submit(consume, chunk, _score_chunk_rows(engine, chunk, as_of, None)[0])
     except BaseException:
         background.pool.shutdown(wait=True)  # no write left running when the run fails
         raise
