@@ -364,6 +364,7 @@ def _merge(items: Missing) -> Missing:
 
 
 _FACTORIZED: dict[int, tuple[np.ndarray, tuple[np.ndarray, Any]]] = {}  # live during one decide() only
+_ZONES: dict[tuple[int, str], tuple[Any, np.ndarray]] = {}  # likewise: development-zone tests
 
 
 def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False) -> Col:
@@ -447,6 +448,7 @@ class VectorizedRules:
             outcomes = [self._rule(r, table, as_of, valid, derived, explain_missing) for r in active]
         finally:
             _FACTORIZED.clear()
+            _ZONES.clear()
         resolve_groups(active, outcomes)
         return Decisions(table, as_of, active, outcomes)
 
@@ -478,7 +480,10 @@ class VectorizedRules:
         if j.development_zone:
             z = table.col("development_zone")
             zk = _arr(z.known, n)
-            in_scope &= ~(zk & (_arr(z.null, n) | (_arr(z.val, n) != j.development_zone)))
+            other = _ZONES.get((id(z.val), j.development_zone))
+            if other is None or other[0] is not z.val:  # one test per zone, shared by its rules
+                other = _ZONES[(id(z.val), j.development_zone)] = (z.val, _arr(z.val, n) != j.development_zone)
+            in_scope &= ~(zk & (_arr(z.null, n) | other[1]))
             scope_unknown |= ~zk
             if explain_missing:
                 scope_missing += ev._field_missing("development_zone", ~zk)
