@@ -324,14 +324,26 @@ def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> 
     if ints and getattr(dtype, "kind", "O") in "iu":
         v = s.to_numpy(dtype=np.int64, na_value=0)
         return _Leaf("int", np.where(present, v, 0), present, 0)
-    obj, ok = _by_unique(path, *factor(s), present, errors, lambda v: v)
-    values = obj[ok]
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values.tolist()):
-        return _Leaf("int", _obj_int(obj, ok), ok, 0)
-    dec = np.empty(len(s), dtype=object)
-    dec[:] = Decimal(0)
-    dec[ok] = [Decimal(v) for v in values.tolist()]
-    return _Leaf("dec", dec, ok)
+    codes, uniques = factor(s)
+    lut: list[np.ndarray] = []
+    _, ok = _by_unique(path, codes, uniques, present, errors, lambda v: v, lut)
+    table = lut[0]  # the validated value per distinct input (None: unused or refused), then one for "none"
+    values = [v for v in table[:-1].tolist() if v is not None]
+    at = np.where(ok, codes, len(table) - 1)
+    if all(_whole(v) for v in values):  # whole numbers (an integral Decimal too): exact int64
+        ints = np.array([int(v) if v is not None else 0 for v in table.tolist()], dtype=np.int64)
+        return _Leaf("int", ints[at], ok, 0)
+    decimals = np.array([Decimal(v) if v is not None else Decimal(0) for v in table.tolist()], dtype=object)
+    return _Leaf("dec", decimals[at], ok)
+
+
+def _whole(v: Any) -> bool:
+    """An int, or a finite integral Decimal, that fits int64 comfortably."""
+    if isinstance(v, bool) or not isinstance(v, int | Decimal):
+        return False
+    if isinstance(v, Decimal) and (not v.is_finite() or v != v.to_integral_value()):
+        return False
+    return abs(int(v)) < 2**62
 
 
 @cache
