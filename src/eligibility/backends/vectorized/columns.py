@@ -120,6 +120,15 @@ class Table:
     ignored: list[str] = field(default_factory=list)
     derived_missing: dict[Any, Any] = field(default_factory=dict)  # memo of the compiler's missing inputs
     has_entity: bool = True  # False when the input had no uscc column (entity all None)
+    entity_arrow: Any = None  # the same ids as an Arrow string array, when ingest has one
+
+    def entity_ids(self) -> Any:
+        """The entity ids as an Arrow string array (built once)."""
+        if self.entity_arrow is None:
+            import pyarrow as pa
+
+            self.entity_arrow = pa.array(self.entity, pa.string(), from_pandas=True)
+        return self.entity_arrow
     _valid: np.ndarray | None = None
 
     def col(self, path: str) -> Col:

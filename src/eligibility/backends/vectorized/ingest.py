@@ -596,8 +596,12 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
             else:
                 leaves[path] = convert_leaf(path, column, errors)
         table = _assemble(n, leaves, lists, record_flag)
-        table.entity = _entity(series["uscc"]) if "uscc" in series else np.full(n, None, dtype=object)
         table.has_entity = "uscc" in series
+        entity = _entity(series["uscc"]) if table.has_entity else None
+        if isinstance(entity, pa.Array):
+            table.entity_arrow = entity
+            entity = entity.to_numpy(zero_copy_only=False)
+        table.entity = entity if entity is not None else np.full(n, None, dtype=object)
     finally:
         _FACTORS.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
@@ -606,13 +610,13 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     return table
 
 
-def _entity(s: pd.Series) -> np.ndarray:
+def _entity(s: pd.Series) -> np.ndarray | pa.Array:
     """The USCC as given (trimmed), None where absent: the long table's ``entity_id``."""
     text = _arrow_text(s)
     if text is not None:  # trimmed in Arrow, blanks as None
-        out = pc.utf8_trim_whitespace(text).to_numpy(zero_copy_only=False).astype(object)
-        out[_blank(text)] = None
-        return out
+        trimmed = pc.utf8_trim_whitespace(text)
+        trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+        return trimmed  # type: ignore[no-any-return]
     codes, uniques = factor(s)
     table = np.empty(len(uniques) + 1, dtype=object)
     table[:-1] = [str(u).strip() for u in uniques]

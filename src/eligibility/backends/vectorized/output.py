@@ -31,12 +31,13 @@ def fen_to_decimal(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
                                  null_count=int(n - valid.sum()))
 
 
-def duplicates(entity: np.ndarray, row: np.ndarray) -> np.ndarray:
+def duplicates(entity: np.ndarray | pa.Array, row: np.ndarray) -> np.ndarray:
     """For each row, the row number of the first row with the same USCC (0 when it is the first or has none)."""
     out = np.zeros(len(entity), np.int64)
     if not len(entity):
         return out
-    keys = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(entity, pa.string())))
+    ids = entity if isinstance(entity, pa.Array) else pa.array(entity, pa.string(), from_pandas=True)
+    keys = pc.utf8_upper(pc.utf8_trim_whitespace(ids))
     encoded = pc.dictionary_encode(keys)
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     present = codes >= 0
@@ -52,13 +53,13 @@ def duplicates(entity: np.ndarray, row: np.ndarray) -> np.ndarray:
     return out
 
 
-def _strings(values: np.ndarray | None, index: np.ndarray | None = None, n: int = 0
+def _strings(values: np.ndarray | pa.Array | None, index: np.ndarray | None = None, n: int = 0
              ) -> pd.api.extensions.ExtensionArray:
-    """An object array of str/None as an Arrow-backed string column (optionally taken at ``index``);
-    ``None`` for a column known to be empty (``n`` nulls)."""
+    """An object array (or Arrow array) of str/None as an Arrow-backed string column (optionally taken
+    at ``index``); ``None`` for a column known to be empty (``n`` nulls)."""
     if values is None:
         return pd.array(pa.nulls(len(index) if index is not None else n, pa.string()), dtype=pd.ArrowDtype(pa.string()))
-    arr = pa.array(values, pa.string(), from_pandas=True)
+    arr = values if isinstance(values, pa.Array) else pa.array(values, pa.string(), from_pandas=True)
     if index is not None:
         arr = arr.take(pa.array(index))
     return pd.array(arr, dtype=pd.ArrowDtype(pa.string()))
@@ -108,10 +109,10 @@ def long_table(d: Decisions) -> pd.DataFrame:
         for mask, text in o.reason:
             reason[pos[mask[rows]]] = text
     owner = np.repeat(np.arange(n), lines)  # the input row of each line
-    dup = duplicates(t.entity, t.row) if t.has_entity else np.zeros(n, np.int64)
+    dup = duplicates(t.entity_ids(), t.row) if t.has_entity else np.zeros(n, np.int64)
     out = pd.DataFrame({
         "row": t.row[owner],
-        "entity_id": _strings(t.entity if t.has_entity else None, owner),
+        "entity_id": _strings(t.entity_ids() if t.has_entity else None, owner),
         "rule_id": pd.Categorical.from_codes(rule_code, categories=rule_ids) if rule_ids
         else pd.Categorical([None] * m),
         "status": pd.Categorical.from_codes(status, categories=[*STATUS_NAMES, "error"]),
@@ -153,7 +154,7 @@ def _missing_lists(d: Decisions, scoped: list[np.ndarray], where: list[np.ndarra
 def wide_table(d: Decisions, long: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per input row: ``<rule_id>.status`` and ``<rule_id>.amount`` per rule, and ``reason`` for errors."""
     t = d.table
-    data: dict[str, object] = {"row": t.row, "entity_id": _strings(t.entity if t.has_entity else None, n=t.n)}
+    data: dict[str, object] = {"row": t.row, "entity_id": _strings(t.entity_ids() if t.has_entity else None, n=t.n)}
     names = [*STATUS_NAMES, "error"]
     err = ~t.valid()
     for r, o in zip(d.rules, d.outcomes):
@@ -162,7 +163,7 @@ def wide_table(d: Decisions, long: pd.DataFrame | None = None) -> pd.DataFrame:
         data[f"{r.id}.amount"] = pd.array(fen_to_decimal(o.amount, o.has_amount & (o.status >= 0)),
                                           dtype=pd.ArrowDtype(AMOUNT_TYPE))
     data["reason"] = _strings(t.error if err.any() else None, n=t.n)
-    dup = duplicates(t.entity, t.row) if t.has_entity else np.zeros(t.n, np.int64)
+    dup = duplicates(t.entity_ids(), t.row) if t.has_entity else np.zeros(t.n, np.int64)
     data["duplicate_of"] = pd.array(np.where(dup > 0, dup, 0), dtype="Int64")
     out = pd.DataFrame(data)
     out.loc[out["duplicate_of"] == 0, "duplicate_of"] = pd.NA
