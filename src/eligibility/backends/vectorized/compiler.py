@@ -251,7 +251,7 @@ class _Evaluator:
             return np.bincount(parent[mask], minlength=n) > 0
 
         if node.func in ("any", "all", "count"):
-            bval = _arr(body.val, m).astype(bool)
+            bval = _arr(body.val, m).astype(bool, copy=False)
             unknown = rows_with(~_arr(body.known, m))
             if node.func == "all":
                 decided = rows_with(_arr(body.known, m) & ~_arr(body.null, m) & ~bval)
@@ -267,7 +267,7 @@ class _Evaluator:
         unknown_items = np.zeros(m, bool)
         if node.where is not None:
             w = self.ev(node.where, ictx)
-            take = _arr(w.known & ~w.null & _arr(w.val, m).astype(bool), m)
+            take = _arr(w.known & ~w.null & _arr(w.val, m).astype(bool, copy=False), m)
             unknown_items |= ~_arr(w.known, m)
         unknown_items |= take & ~_arr(body.known, m)
         use = take & _arr(body.known, m) & ~_arr(body.null, m)
@@ -315,7 +315,7 @@ class _Evaluator:
             if node.where is not None:
                 w = self.ev(node.where, ictx)
                 found += self.missing(node.where, item_rows, ictx)
-                item_rows = item_rows & _arr(w.known & ~w.null & _arr(w.val, lst.size).astype(bool), lst.size)
+                item_rows = item_rows & _arr(w.known & ~w.null & _arr(w.val, lst.size).astype(bool, copy=False), lst.size)
             found += self.missing(node.body, item_rows, ictx)
             for path, mask in found:
                 out.append((path, np.bincount(lst.parent[mask], minlength=self.table.n) > 0))
@@ -325,7 +325,7 @@ class _Evaluator:
         if isinstance(node, x.IfElse):  # only the branch taken is read
             c = self.ev(node.cond, ctx)
             ck = _arr(c.known, len(rows))
-            pick = ck & ~_arr(c.null, len(rows)) & _arr(c.val, len(rows)).astype(bool)
+            pick = ck & ~_arr(c.null, len(rows)) & _arr(c.val, len(rows)).astype(bool, copy=False)
             return _merge(self.missing(node.cond, unknown & ~ck, ctx) + self.missing(node.then, unknown & pick, ctx)
                           + self.missing(node.otherwise, unknown & ck & ~pick, ctx))
         out = []
@@ -461,7 +461,7 @@ class VectorizedRules:
         scope_missing: Missing = []
         for name in sorted(rule.scenarios):
             s = table.col(f"scenario.{name}")
-            in_scope &= _arr(s.known & ~s.null & s.val, n).astype(bool)
+            in_scope &= _arr(s.known & ~s.null & s.val, n).astype(bool, copy=False)
         j = rule.jurisdiction
         if j.prefix:
             region_path = "region_code"
@@ -488,7 +488,7 @@ class VectorizedRules:
             if explain_missing:
                 scope_missing += ev._field_missing("development_zone", ~zk)
         c = ev.ev(rule.when)
-        c_false = _arr(c.known & ~c.null & ~_arr(c.val, n).astype(bool), n)
+        c_false = _arr(c.known & ~c.null & ~_arr(c.val, n).astype(bool, copy=False), n)
         c_unknown = (~_arr(c.known, n) | scope_unknown) & ~c_false
         # ELIGIBLE (1), UNDETERMINED (2) where unknown, INELIGIBLE (0) where false, OUT (-1) out of scope
         decided = (np.int8(ELIGIBLE) + c_unknown.view(np.int8)) * (~c_false).view(np.int8)

@@ -26,7 +26,7 @@ _CMP: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _bool(a: Any) -> Any:
-    return a.astype(bool) if isinstance(a, np.ndarray) and a.dtype != bool else a
+    return a.astype(bool, copy=False) if isinstance(a, np.ndarray) and a.dtype != bool else a
 
 
 def const(value: Any) -> Col:
@@ -129,8 +129,8 @@ def _str_compare(op: str, a: Any, b: Any) -> Any:
         if np.ndim(a) == 0 and np.ndim(b) == 0:
             return _CMP[op](a, b)
         res = np.asarray(a == b if op == "==" else a != b)
-        return res.astype(bool)
-    return np.asarray(_CMP[op](a, b)).astype(bool)
+        return res.astype(bool, copy=False)
+    return np.asarray(_CMP[op](a, b)).astype(bool, copy=False)
 
 
 def chain(ops_: Sequence[str], operands: Sequence[Col]) -> Col:
