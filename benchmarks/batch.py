@@ -1115,7 +1115,7 @@ def tail_of(log: str) -> str:
     return " ".join(meaningful[-2:])[:400]
 
 
-def part_b(rows: int, seed: int, label: str, chunk: int, check: int, fallback_rows: int) -> None:
+def part_b(rows: int, seed: int, label: str, chunk: int, check: int, fallback_rows: int, runs: int = 1) -> None:
     say()
     say(f"Part B — {label}: all bundled packs, {rows:,}-row register, Parquet in → CLI → Parquet out "
         "(child processes)")
@@ -1140,12 +1140,21 @@ def part_b(rows: int, seed: int, label: str, chunk: int, check: int, fallback_ro
         say(f"  register sanity: {valid:,} of the first {checked:,} rows pass Profile validation "
             "(row_to_profile + Profile.from_data)")
         cmd = ["-m", "eligibility.cli", "score", str(src), "-o", str(dst), "--as-of", AS_OF]
-        code, wall, rss = run_child(cmd, Path(tmp) / "score.log")
+        walls, rsss = [], []
+        for _ in range(max(1, runs)):  # best of N: the machine is shared and noisy
+            code, wall, rss = run_child(cmd, Path(tmp) / "score.log")
+            if code != 0:
+                break
+            walls.append(wall)
+            rsss.append(rss)
         log = (Path(tmp) / "score.log").read_text(errors="replace")
         if code == 0 and dst.exists():
             out_rows = pq.ParquetFile(dst).metadata.num_rows
+            wall, rss = min(walls), max(rsss)
             rate = rows / wall
-            say(f"  eligibility score in.parquet -o out.parquet: {wall:,.2f} s wall, {fmt_rate(rate).strip()} "
+            runs_note = (f" (best of {len(walls)}; all: {', '.join(f'{w:.2f}' for w in walls)} s; RSS is the highest)"
+                         if len(walls) > 1 else "")
+            say(f"  eligibility score in.parquet -o out.parquet{runs_note}: {wall:,.2f} s wall, {fmt_rate(rate).strip()} "
                 f"(goal ≥ {GOAL_ROWS_PER_S:,}: {'✔' if rate >= GOAL_ROWS_PER_S else '✘'}), peak RSS {rss:,.0f} MiB "
                 f"(goal < {GOAL_RSS_MIB:,}: {'✔' if rss < GOAL_RSS_MIB else '✘'}); {out_rows:,} output rows, "
                 f"{dst.stat().st_size / 2**20:,.1f} MiB")
@@ -1210,7 +1219,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_memory:
         part_a(args.rows, args.repeat, args.seed, args.sample, args.missing_kind)
     if args.parquet:
-        part_b(args.rows, args.seed, "Parquet", args.chunk, args.check_uscc, args.fallback_rows)
+        part_b(args.rows, args.seed, "Parquet", args.chunk, args.check_uscc, args.fallback_rows, min(args.repeat, 3))
     if args.stream_rows:
         part_b(args.stream_rows, args.seed + 1, "streaming", args.chunk, args.check_uscc, args.fallback_rows)
 
