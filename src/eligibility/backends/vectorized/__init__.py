@@ -6,7 +6,6 @@ from datetime import date
 
 import pandas as pd
 
-from ...model.rule import RuleSet
 from .columns import Col, ListCol, Table
 from .compiler import Decisions, VectorizedRules
 from .ingest import table_from_frame

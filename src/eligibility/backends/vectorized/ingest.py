@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ...errors import ProfileError
 from ...facts.fields import FieldSpec, registry
@@ -107,8 +107,7 @@ def validate_value(path: str, value: Any) -> tuple[Any, str | None]:
         except ValidationError as exc:
             errors = [e for e in exc.errors() if e["loc"] and e["loc"][0] == name]
             if not errors:  # only the item's other required fields are missing: the value itself is fine
-                data = model.model_construct(**{name: value})
-                return _coerce_item(model, name, value, data), None
+                return _item_field(list_path, name).validate_python(value), None
             try:
                 Profile.from_data({list_path: [{name: value}]})
             except ProfileError as perr:
@@ -121,15 +120,13 @@ def validate_value(path: str, value: Any) -> tuple[Any, str | None]:
     return _read_back(profile, path), None
 
 
-def _coerce_item(model: type[BaseModel], name: str, value: Any, data: Any) -> Any:
-    """The validated value of one item field when the item's other required fields are absent."""
-    fields = {k: f for k, f in model.model_fields.items()}
-    dummy: dict[str, Any] = {}
-    for k, f in fields.items():
-        if f.is_required() and k != name:
-            dummy[k] = {"rule_id": "x", "year": 2000, "kind": "high_tech"}.get(k)
-    dummy[name] = value
-    return getattr(model.model_validate(dummy), name)
+@cache
+def _item_field(list_path: str, name: str) -> TypeAdapter[Any]:
+    """The validator of one field of a list item (its type with the field's own constraints)."""
+    field = _item_model(list_path).model_fields[name]
+    if not field.metadata:
+        return TypeAdapter(field.annotation)
+    return TypeAdapter(Annotated[(field.annotation, *field.metadata)])  # type: ignore[valid-type]
 
 
 _FACTORS: dict[int, tuple[pd.Series, tuple[np.ndarray, list[Any]]]] = {}
@@ -746,11 +743,3 @@ def _default_kind(s: FieldSpec) -> str:
 
 def _fill_scalar(kind: str) -> Any:
     return {"str": "", "bool": False}.get(kind, 0)
-
-
-def table_from_profiles(profiles: list[Profile]) -> Table:
-    """A table straight from validated profiles (through their flat facts)."""
-    from .fromfacts import table_from_facts
-
-    return table_from_facts([p.facts() for p in profiles])
-
