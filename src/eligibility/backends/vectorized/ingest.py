@@ -441,8 +441,9 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
 def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
     """One input column of field ``path``, converted and validated."""
     spec = registry()[path]
-    present = ~_missing(s)
     kind = spec.type.kind
+    coded = kind in ("code", "enum") and path != "uscc"  # validated per distinct value: codes say what is there
+    present = factor(s)[0] >= 0 if coded else ~_missing(s)
     if kind == "money":
         return _money(path, s, present, errors)
     if kind == "date":
@@ -598,7 +599,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
         if isinstance(entity, pa.Array):
             table.entity_arrow = entity
             entity = entity.to_numpy(zero_copy_only=False)
-        table.entity = entity if entity is not None else np.full(n, None, dtype=object)
+        table.entity = entity if entity is not None else np.empty(n, dtype=object)  # all None
     finally:
         _FACTORS.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
