@@ -139,8 +139,10 @@ def score(
         help="企业名录：CSV、Parquet 或 Excel（.xlsx：第一个工作表，首行为表头）。 每行一家企业，"
              " 列名为画像字段（嵌套字段用点号）， 或用 --columns 映射。"
              " Register: CSV, Parquet or Excel (.xlsx: first sheet, first row = headers); one firm per row,"
-             " columns named after profile fields (dotted for nested ones), or mapped with --columns.",
-        exists=True, dir_okay=False)],
+             " columns named after profile fields (dotted for nested ones), or mapped with --columns."
+             " 用 --dask 时：Parquet 文件或 Parquet 分片目录。 With --dask: a Parquet file or a directory of"
+             " Parquet part files.",
+        exists=True, dir_okay=True)],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o",
         help="结果文件 .csv、.parquet 或 .xlsx（默认：当前目录下的 <输入名>.scored.csv）。 按政策汇总写在旁边："
@@ -174,6 +176,17 @@ def score(
              " Processes scoring chunks side by side (default 1 = in this process; 0 = one per core, at most 4)."
              " Each process holds its own memory; on 2 cores it measured only ~8% faster.")
     ] = 1,
+    dask_cluster: Annotated[str | None, typer.Option(
+        "--dask", metavar="local[:N]|tcp://HOST:PORT",
+        help="在 Dask 集群上分区打分：local[:N] = 本机启动 N 个工作进程（默认每核一个），tcp://主机:端口 = 连接已有调度器。"
+             " 输入须为 Parquet 文件或目录， -o 为输出目录（分区 Parquet， 汇总写在旁边：<输出目录>.summary.csv）；"
+             " 行号与 duplicate_of 跨分区全局计算。 不支持 --columns； --chunk-size 与 --workers 不起作用。"
+             " Score partition by partition on a Dask cluster: local[:N] = start N worker processes here (default:"
+             " one per core), tcp://HOST:PORT = connect to a running scheduler. INPUT must be a Parquet file or"
+             " directory; -o is an output directory (partitioned Parquet; the summary beside it as <OUTPUT_DIR>.summary.csv); row numbers and"
+             " duplicate_of are global across partitions. --columns is not supported; --chunk-size and"
+             " --workers do not apply.")
+    ] = None,
     lang: LangOpt = "zh",
 ) -> None:
     """为整个企业名录打分（分批流式处理），输出长表与按政策汇总。Score a register, streamed in chunks:
@@ -201,6 +214,13 @@ def score(
     )
 
     en = lang == "en"
+    if dask_cluster is not None:
+        _score_on_dask(input, output, rules, as_of, columns, wide, dask_cluster, lang)
+        return
+    if input.is_dir():
+        err.print(f"{input}：输入是目录；目录只能配合 --dask 读入 / {input}: the input is a directory; a directory"
+                  " is read only with --dask", markup=False)
+        raise typer.Exit(2)
     target = output or Path(input.stem + ".scored.csv")
     try:
         input_format(input)
@@ -274,6 +294,82 @@ def score(
                   f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
     written = [str(p) for p in [target, *summary_paths]]
     out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
+
+
+def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as_of: str | None,
+                   columns: Path | None, wide: bool, cluster_spec: str, lang: str) -> None:
+    """``eligibility score --dask``: partitioned Parquet in, partitioned Parquet out (see ``score``)."""
+    en = lang == "en"
+    try:
+        import eligibility.dask as eld
+    except ImportError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    from .engine import Engine
+    from .io.registers import write_summary
+
+    if columns is not None:
+        err.print("--columns 暂不能与 --dask 同用 / --columns cannot be used with --dask yet", markup=False)
+        raise typer.Exit(2)
+    target = output or Path(input.name.removesuffix(input.suffix) + ".scored")
+    try:
+        eld.parse_cluster(cluster_spec)
+        ddf = eld.read_register(input)
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        err.print(f"输出目录 {target} 已存在且不为空 / the output directory {target} exists and is not empty",
+                  markup=False)
+        raise typer.Exit(2)
+    if target.resolve() == input.resolve():
+        err.print("输出目录不能与输入相同 / the output must not be the input", markup=False)
+        raise typer.Exit(2)
+    ruleset = _load(rules, lang)
+    day = _as_of(as_of, lang)
+    engine = Engine(ruleset)
+    try:
+        client, cluster = eld.open_client(cluster_spec)
+    except (OSError, TimeoutError) as exc:
+        err.print(f"无法连接 Dask 集群 {cluster_spec}：{exc} / cannot connect to the Dask cluster {cluster_spec}: "
+                  f"{exc}", markup=False)
+        raise typer.Exit(2) from None
+    try:
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("tasks" if en else "任务"), TimeElapsedColumn(), console=err,
+                      transient=False) as progress:
+            task = progress.add_task(f"scoring on {cluster_spec}" if en else f"在 {cluster_spec} 上打分", total=None)
+
+            def update(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            try:
+                summary = eld.score_to_parquet(ddf, engine, day, target, client, wide=wide, on_progress=update)
+            except EligibilityError as exc:
+                progress.stop()
+                _fail(exc, lang)
+            except OSError as exc:
+                progress.stop()
+                err.print(f"无法写出 {target}：{exc} / cannot write {target}: {exc}", markup=False)
+                raise typer.Exit(2) from None
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    summary_path = target.with_name(target.name + ".summary.csv")  # beside the dataset, not inside it
+    write_summary(summary, summary_path)
+    _print_summary(summary, lang, engine.provenance(day))
+    a = summary.attrs
+    out.print(
+        (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
+         f"{a['rows_no_rule']}") if en else
+        (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
+        markup=False,
+    )
+    if a.get("rows_duplicate"):
+        n = a["rows_duplicate"]
+        out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
+                  f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
+    out.print(f"written: {target}, {summary_path}" if en else f"已写出：{target}、{summary_path}", markup=False)
 
 
 def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:

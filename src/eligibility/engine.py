@@ -118,8 +118,14 @@ class Engine:
         ``error`` row per bad input row, with ``duplicate_of`` set on a row whose USCC appeared
         earlier. ``wide=True``: one row per input row, a status and amount column per rule.
         ``start_row`` numbers the first row (for chunks of a larger file). Same decisions as
-        :meth:`evaluate`; explain any row with :meth:`explain_row`.
+        :meth:`evaluate`; explain any row with :meth:`explain_row`. A Dask DataFrame is scored
+        lazily by :func:`eligibility.dask.score` (rows numbered from 1 across partitions; ``start_row``
+        does not apply).
         """
+        if type(df).__module__.startswith("dask"):  # a Dask DataFrame: scored partition by partition
+            from . import dask as eld
+
+            return eld.score(df, self, as_of, wide=wide)  # type: ignore[return-value]
         from .backends.vectorized import VectorizedRules, score_frame
 
         if self._vectorized is None:

@@ -556,7 +556,8 @@ class VectorizedRules:
             und = open_rows & (status == UNDETERMINED)
             cond_missing = _merge(scope_missing + ev.missing(rule.when, und)) if und.any() else []
             cond_missing = [(p, mk & und) for p, mk in cond_missing]
-            outcome.missing = _merge(cond_missing + [(p, mk & open_rows) for p, mk in amount_missing])
+            # facts in name order: a row's list must not depend on which other rows share its frame
+            outcome.missing = sorted(_merge(cond_missing + [(p, mk & open_rows) for p, mk in amount_missing]))
         return outcome
 
     def _received(self, rule: Rule, table: Table, as_of: date, rows: np.ndarray, outcome: RuleOutcome) -> None:
