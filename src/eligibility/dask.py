@@ -240,6 +240,9 @@ def read_register(path: str | Path, **kwargs: Any) -> dd.DataFrame:
     """A Parquet register (one file, or a directory of part files, possibly Hive-partitioned) as a
     Dask DataFrame with Arrow dtypes; ``uscc`` and code columns (``*_code``) read as strings, column
     names trimmed. ``kwargs`` go to :func:`dask.dataframe.read_parquet`."""
+    if "://" in str(path):  # an object store or remote file system (s3://, gs://, hdfs://…): dask reads it
+        kwargs.setdefault("dtype_backend", "pyarrow")
+        return _string_codes(dd.read_parquet(str(path), **kwargs))
     p = Path(path)
     if not p.exists():
         raise RegisterError(f"找不到输入：{p}", f"input not found: {p}", file=str(p))
@@ -252,7 +255,11 @@ def read_register(path: str | Path, **kwargs: Any) -> dd.DataFrame:
                             f"{p}: with Dask only a Parquet file or directory can be read (got "
                             f"{p.suffix or 'no suffix'})", file=str(p))
     kwargs.setdefault("dtype_backend", "pyarrow")
-    ddf = dd.read_parquet(str(p), **kwargs)
+    return _string_codes(dd.read_parquet(str(p), **kwargs))
+
+
+def _string_codes(ddf: dd.DataFrame) -> dd.DataFrame:
+    """Column names trimmed; ``uscc`` and code columns as strings."""
     renamed = {c: str(c).strip() for c in ddf.columns if str(c).strip() != c}
     if renamed:
         ddf = ddf.rename(columns=renamed)
