@@ -530,20 +530,22 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
     parent = lst.parent
     item_errors = _Errors(m)
     cols: dict[str, Col] = {}
+    series: dict[str, pd.Series] = {}
     for p in registry():
         if not p.startswith(path + "[]."):
             continue
         name = p.split("[].", 1)[1]
         if name not in frame.columns:
             continue
-        leaf = convert_leaf(p, frame[name].reset_index(drop=True), item_errors)
-        cols[name] = Col(leaf.kind, leaf.val, leaf.present, np.zeros(m, bool), leaf.scale, leaf.cats)
+        series[name] = frame[name].reset_index(drop=True)
+        leaf = convert_leaf(p, series[name], item_errors)
+        cols[name] = Col(leaf.kind, leaf.val, leaf.present, np.False_, leaf.scale, leaf.cats)
     required = [name for name, f in _item_model(path).model_fields.items() if f.is_required()]
     for name in required:
         have = cols[name].known if name in cols else np.zeros(m, bool)
         bad = ~have
-        if name in frame.columns:
-            bad &= _missing(frame[name].reset_index(drop=True))
+        if name in series:  # absent, not refused (a refused value already has its error)
+            bad &= _missing(series[name])
         item_errors.add(bad, f"{path}[].{name}: required | {path}[].{name}：必填")
     if item_errors.rows:
         per_row: dict[int, list[str]] = {}
