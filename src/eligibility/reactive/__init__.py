@@ -1,0 +1,1 @@
+"""Reactive mode: profile updates in, newly-eligible / no-longer-eligible events out (政策找企业)."""
