@@ -16,7 +16,7 @@ def score_frame(compiled: VectorizedRules, df: pd.DataFrame, as_of: date, wide: 
                 start_row: int = 1) -> pd.DataFrame:
     """Validate ``df`` column-wise, decide every rule and return the long (or wide) table."""
     table = table_from_frame(df, start_row)
-    decisions = compiled.decide(table, as_of)
+    decisions = compiled.decide(table, as_of, explain=not wide)  # the wide table shows no explanations
     out = wide_table(decisions) if wide else long_table(decisions)
     out.attrs["rows_read"] = len(df)
     out.attrs["ignored_columns"] = list(table.ignored)

@@ -424,15 +424,19 @@ class VectorizedRules:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
 
-    def decide(self, table: Table, as_of: date, explain_missing: bool = True) -> Decisions:
-        """Decide every rule in force on ``as_of`` for every row (error rows are out of scope)."""
+    def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
+        """Decide every rule in force on ``as_of`` for every row (error rows are out of scope).
+
+        ``explain=False`` leaves out what only the long table shows (missing facts, the first failed
+        condition): statuses, amounts and groups are the same.
+        """
         from .derived import derived_column, derived_columns
 
         active = [r for r in self.rules.rules if in_force(r, as_of) is None]
         used = sorted({n.name for r in active for root in (r.when, r.benefit.amount, r.benefit.cap)
                        if root is not None for n in x.walk(root) if isinstance(n, x.Derived)})
         missing: dict[str, Missing] = {}
-        cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain_missing else None) \
+        cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain else None) \
             if used else {}  # shared reads, one pass, with the inputs each unknown row lacks
         for name, found in missing.items():
             table.derived_missing[(name, as_of)] = found
@@ -445,7 +449,7 @@ class VectorizedRules:
 
         valid = table.valid()
         try:
-            outcomes = [self._rule(r, table, as_of, valid, derived, explain_missing) for r in active]
+            outcomes = [self._rule(r, table, as_of, valid, derived, explain) for r in active]
         finally:
             _FACTORIZED.clear()
             _ZONES.clear()
@@ -453,7 +457,7 @@ class VectorizedRules:
         return Decisions(table, as_of, active, outcomes)
 
     def _rule(self, rule: Rule, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
-              explain_missing: bool) -> RuleOutcome:
+              explain: bool) -> RuleOutcome:
         n = table.n
         ev = _Evaluator(table, as_of, param_values(rule, as_of) or {}, derived)
         in_scope = valid.copy()
@@ -475,7 +479,7 @@ class VectorizedRules:
             known = _arr(inside.known, n)
             in_scope &= ~(known & ~_arr(inside.val, n))
             scope_unknown |= ~known
-            if explain_missing:
+            if explain:
                 scope_missing += ev._field_missing(region_path, ~known)
         if j.development_zone:
             z = table.col("development_zone")
@@ -485,7 +489,7 @@ class VectorizedRules:
                 other = _ZONES[(id(z.val), j.development_zone)] = (z.val, _arr(z.val, n) != j.development_zone)
             in_scope &= ~(zk & (_arr(z.null, n) | other[1]))
             scope_unknown |= ~zk
-            if explain_missing:
+            if explain:
                 scope_missing += ev._field_missing("development_zone", ~zk)
         c = ev.ev(rule.when)
         c_false = _arr(c.known & ~c.null & ~_arr(c.val, n).astype(bool, copy=False), n)
@@ -495,7 +499,7 @@ class VectorizedRules:
         status = np.where(in_scope, decided, np.int8(OUT)).astype(np.int8, copy=False)
         clause_nodes = _clauses(rule.when)
         failed = np.full(n, -1, np.int16)
-        for i in reversed(range(len(clause_nodes))):  # the first false clause wins
+        for i in reversed(range(len(clause_nodes)) if explain else ()):  # the first false clause wins
             cv = ev.ev(clause_nodes[i])
             is_false = cv.known & ~cv.null & ~_arr(cv.val, n).astype(bool, copy=False)
             failed = np.where(is_false, np.int16(i), failed)
@@ -516,9 +520,9 @@ class VectorizedRules:
                 amount_given = _arr(m.known & ~m.null, n)
                 m = Col(capped.kind, capped.val, np.where(amount_given, capped.known, m.known),
                         np.where(amount_given, capped.null, m.null), capped.scale)
-                if explain_missing:
+                if explain:
                     amount_missing += ev.missing(b.cap, open_rows & amount_given & ~_arr(cap.known, n))
-            if explain_missing:
+            if explain:
                 amount_missing += ev.missing(b.amount, open_rows)
             m = ops.to_fen(ops.round_fen(m)) if m.kind in ("int", "dec") else ops.to_fen(m)
             known, given = _arr(m.known, n), _arr(m.known & ~m.null, n)
@@ -527,7 +531,7 @@ class VectorizedRules:
                 start = ev.ev(b.schedule.start)
                 sk = _arr(start.known & ~start.null, n)
                 pending = given & ~sk
-                if explain_missing:
+                if explain:
                     sm = ev.missing(b.schedule.start, open_rows & given & ~_arr(start.known, n))
                     amount_missing += sm or ([(b.schedule.start_text, open_rows & pending)] if pending.any() else [])
                     no_start = open_rows & given & _arr(start.known & start.null, n)
@@ -552,7 +556,7 @@ class VectorizedRules:
                 open_rows = open_rows & ~refused
             outcome.amount = np.where(given & known, amount, 0)
             outcome.has_amount = given & known & open_rows
-        if explain_missing:
+        if explain:
             und = open_rows & (status == UNDETERMINED)
             cond_missing = _merge(scope_missing + ev.missing(rule.when, und)) if und.any() else []
             cond_missing = [(p, mk & und) for p, mk in cond_missing]

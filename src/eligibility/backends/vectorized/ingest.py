@@ -186,8 +186,9 @@ def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.nda
     if table_out is not None:
         table_out.append(res)
     out = res[codes]
-    ok = present & ~bad[codes]
-    wrong = present & bad[codes]
+    refused = bad[codes]
+    ok = present & ~refused
+    wrong = present & refused
     if wrong.any():
         errors.add(wrong, msg[codes])
     return out, ok
@@ -438,12 +439,20 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
     return _Leaf("str", obj, ok, cats=(np.where(ok, codes, -1), lut[0][:-1]))
 
 
+def _absent(path: str, s: pd.Series) -> np.ndarray:
+    """Rows where field ``path`` has no value; coded fields (validated per distinct value) take it
+    from their factor codes, which say what is there at no extra pass."""
+    kind = registry()[path].type.kind
+    if kind in ("code", "enum") and path != "uscc":
+        return factor(s)[0] < 0
+    return _missing(s)
+
+
 def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
     """One input column of field ``path``, converted and validated."""
     spec = registry()[path]
     kind = spec.type.kind
-    coded = kind in ("code", "enum") and path != "uscc"  # validated per distinct value: codes say what is there
-    present = factor(s)[0] >= 0 if coded else ~_missing(s)
+    present = ~_absent(path, s)
     if kind == "money":
         return _money(path, s, present, errors)
     if kind == "date":
@@ -531,12 +540,14 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
     item_errors = _Errors(m)
     cols: dict[str, Col] = {}
     series: dict[str, pd.Series] = {}
+    p_of: dict[str, str] = {}
     for p in registry():
         if not p.startswith(path + "[]."):
             continue
         name = p.split("[].", 1)[1]
         if name not in frame.columns:
             continue
+        p_of[name] = p
         series[name] = frame[name].reset_index(drop=True)
         leaf = convert_leaf(p, series[name], item_errors)
         cols[name] = Col(leaf.kind, leaf.val, leaf.present, np.False_, leaf.scale, leaf.cats)
@@ -545,7 +556,7 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
         have = cols[name].known if name in cols else np.zeros(m, bool)
         bad = ~have
         if name in series:  # absent, not refused (a refused value already has its error)
-            bad &= _missing(series[name])
+            bad &= _absent(p_of[name], series[name])
         item_errors.add(bad, f"{path}[].{name}: required | {path}[].{name}：必填")
     if item_errors.rows:
         per_row: dict[int, list[str]] = {}

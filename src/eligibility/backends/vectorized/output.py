@@ -26,7 +26,7 @@ def fen_to_decimal(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
     words = np.empty((n, 2), dtype="<i8")
     words[:, 0] = fen
     words[:, 1] = fen >> 63
-    validity = pa.array(valid, pa.bool_()).buffers()[1] if not valid.all() else None
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little")) if not valid.all() else None
     return pa.Array.from_buffers(AMOUNT_TYPE, n, [validity, pa.py_buffer(words)],
                                  null_count=int(n - valid.sum()))
 
@@ -164,7 +164,5 @@ def wide_table(d: Decisions, long: pd.DataFrame | None = None) -> pd.DataFrame:
                                           dtype=pd.ArrowDtype(AMOUNT_TYPE))
     data["reason"] = _strings(t.error if err.any() else None, n=t.n)
     dup = duplicates(t.entity_ids(), t.row) if t.has_entity else np.zeros(t.n, np.int64)
-    data["duplicate_of"] = pd.array(np.where(dup > 0, dup, 0), dtype="Int64")
-    out = pd.DataFrame(data)
-    out.loc[out["duplicate_of"] == 0, "duplicate_of"] = pd.NA
-    return out
+    data["duplicate_of"] = pd.arrays.IntegerArray(dup, dup <= 0)  # NA where the row is the first (or has no USCC)
+    return pd.DataFrame(data)
