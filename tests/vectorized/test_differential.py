@@ -58,13 +58,27 @@ def got_rows(scored: pd.DataFrame, row: int) -> dict[str, Row]:
     return out
 
 
+def wide_rows(wide: pd.DataFrame, i: int) -> dict[str, tuple[str, Decimal | None]]:
+    """(status, amount) per rule in scope on row ``i`` of a wide table (out of scope: no status)."""
+    out = {}
+    for col in wide.columns:
+        if col.endswith(".status") and isinstance(wide[col].iloc[i], str):
+            rule_id = col.removesuffix(".status")
+            amount = wide[f"{rule_id}.amount"].iloc[i]
+            out[rule_id] = (wide[col].iloc[i], None if amount is pd.NA else amount)
+    return out
+
+
 def check_agree(e: el.Engine, ps: list[Profile], day: date) -> None:
-    scored = e.score(to_frame(ps), day)
+    frame = to_frame(ps)
+    scored = e.score(frame, day)
+    wide = e.score(frame, day, wide=True)  # decided without explanations: same statuses and amounts
     assert not (scored["status"] == "error").any(), scored.loc[scored["status"] == "error", "reason"].tolist()
     assert sorted(set(scored["row"])) == [i + 1 for i in range(len(ps)) if expected(e, ps[i], day)]
     for i, p in enumerate(ps):
         want, got = expected(e, p, day), got_rows(scored, i + 1)
         assert got == want, {k: (got.get(k), want.get(k)) for k in set(got) | set(want) if got.get(k) != want.get(k)}
+        assert wide_rows(wide, i) == {k: v[:2] for k, v in want.items()}
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
