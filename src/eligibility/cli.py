@@ -110,10 +110,21 @@ def match(
     lang: LangOpt = "zh",
     only_eligible: Annotated[bool, typer.Option("--only-eligible", help="只显示符合、待定和被取代的政策。"
                                                 " Hide rules the firm does not qualify for.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="另写一份政策体检报告：.html（可打印的独立网页）、.md 或 .json，语言随 --lang。"
+                         " Also write the policy check-up report: .html (a self-contained printable page), .md"
+                         " or .json, in the --lang language.")] = None,
 ) -> None:
     """为一家企业匹配政策并解释每项判断。Match one firm against the rules and explain every decision."""
     _check_lang(lang)
     from .engine import Engine
+    from .report import format_from_suffix, render_checkup
+
+    try:
+        report_fmt = format_from_suffix(report) if report is not None else None
+    except ValueError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
 
     ruleset = _load(rules, lang)
     try:
@@ -131,6 +142,14 @@ def match(
     else:
         err.print(f"--format 只能是 text 或 json / --format must be text or json, got {fmt!r}")
         raise typer.Exit(2)
+    if report is not None and report_fmt is not None:
+        try:
+            report.write_text(render_checkup(ev, report_fmt, lang), encoding="utf-8")
+        except OSError as exc:
+            err.print(f"无法写入报告 {report}：{exc.strerror} / cannot write the report {report}: {exc.strerror}",
+                      markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        err.print(f"政策体检报告已写入 {report} / check-up report written to {report}", markup=False, highlight=False)
 
 
 @app.command()

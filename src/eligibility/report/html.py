@@ -153,7 +153,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 padding:0 .25em;border-radius:4px}
 .lead{color:var(--muted);margin:0 0 1rem}
 .badge{display:inline-block;padding:0 .55em;border-radius:999px;font-size:.8rem;font-weight:600;line-height:1.7;
-white-space:nowrap;border:1px solid transparent;vertical-align:middle}
+border:1px solid transparent;vertical-align:middle;max-width:100%}
 .badge.ok{color:var(--ok);background:var(--ok-bg);border-color:var(--ok)}
 .badge.no{color:var(--no);background:var(--no-bg);border-color:var(--no)}
 .badge.warn{color:var(--warn);background:var(--warn-bg);border-color:var(--warn)}
@@ -162,15 +162,15 @@ white-space:nowrap;border:1px solid transparent;vertical-align:middle}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}
 dl.facts dt{color:var(--muted)}
 dl.facts dd{margin:0}
-.cards{display:grid;gap:12px}
-.card{border:1px solid var(--line);border-radius:8px;padding:14px 16px;background:var(--bg);break-inside:avoid}
+.cards{display:grid;grid-template-columns:minmax(0,1fr);gap:12px}
+.card{min-width:0;border:1px solid var(--line);border-radius:8px;padding:14px 16px;background:var(--bg);break-inside:avoid}
 .card.ok{border-left:5px solid var(--ok)}
 .card.no{border-left:5px solid var(--no)}
 .card.warn{border-left:5px solid var(--warn)}
 .card.info{border-left:5px solid var(--info)}
 .card.muted{border-left:5px solid var(--line)}
 .card-head{display:flex;flex-wrap:wrap;align-items:baseline;justify-content:space-between;gap:.25rem .75rem}
-.amount{font-size:1.15rem;font-weight:700;white-space:nowrap}
+.amount{font-size:1.15rem;font-weight:700}
 .rule-id{color:var(--muted);font-size:.85rem}
 ul.conds{list-style:none;padding:0;margin:.5rem 0}
 ul.conds li{padding:.15rem 0 .15rem 1.6em;text-indent:-1.6em}
@@ -204,10 +204,15 @@ svg.bar .fill.warn{fill:#d4a72c}
 svg.bar .fill.info{fill:var(--info)}
 svg.bar .fill.muted{fill:#8c959f}
 .chart-note{color:var(--muted);font-size:.85rem}
-.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:10px;margin:1rem 0}
+.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(6.5rem,1fr));gap:10px;margin:1rem 0}
 .stat{border:1px solid var(--line);border-radius:8px;padding:10px 12px;break-inside:avoid}
 .stat .n{display:block;font-size:1.4rem;font-weight:700;line-height:1.2}
 .stat .l{display:block;color:var(--muted);font-size:.85rem}
+.stat.ok .n{color:var(--ok)}
+.stat.warn .n{color:var(--warn)}
+.stat.info .n{color:var(--info)}
+.sub{margin:.6rem 0 0;font-size:.95rem}
+ul.conds li.heading{font-weight:600}
 .empty{color:var(--muted)}
 footer{margin-top:2.5rem;padding-top:.75rem;border-top:1px solid var(--line);color:var(--muted);font-size:.85rem}
 @media (max-width:600px){

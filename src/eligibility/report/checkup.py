@@ -1,0 +1,511 @@
+"""The policy check-up of one firm (政策体检报告): what it gets, what it lost to a better measure,
+what data would decide the rest, and where it only just misses — as HTML, Markdown or JSON.
+
+Built from an :class:`~eligibility.results.Evaluation` and the explanation machinery
+(:func:`eligibility.explain.result_dict`): condition texts, gaps to thresholds ("还差 200万元") and
+missing facts are the ones the explanation computes, never worked out again here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from ..explain import clauses, describe, result_dict
+from ..facts.fields import registry
+from ..facts.flatten import UNKNOWN
+from ..facts.money import format_money
+from ..model import expr as x
+from ..model.rule import Rule
+from ..results import PAYOUT_KINDS, Evaluation, RuleResult, Status
+from .html import Html, badge, definition_list, escape, join, page, section, tag
+
+FORMATS = ("html", "md", "json")
+"""Output formats of :func:`render_checkup` (also the file suffixes the CLI accepts)."""
+
+KIND = {"grant": ("资金补助", "grant"), "tax": ("税收优惠", "tax relief"), "price": ("价格扣除", "price deduction"),
+        "fee": ("收费减免", "fee relief"), "loan": ("贷款支持", "loan support"),
+        "access": ("准入便利", "access"), "service": ("优先服务", "priority service")}
+MODE = {"auto": ("免申即享", "granted without applying"), "apply": ("需申请", "on application")}
+AMOUNT_KIND = {"exact": ("确定金额", "exact amount"), "up_to": ("上限（不超过）", "cap (up to)"),
+               "instalment": ("分期（本年度应付部分）", "instalment (the part due this year)")}
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+# -- the check-up as data ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of "how it was decided": a written condition (or an all/any/not heading) with its outcome."""
+
+    depth: int
+    outcome: bool | None
+    text: str
+    label: str | None = None
+    gaps: tuple[str, ...] = ()
+    presumed: tuple[str, ...] = ()
+    heading: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One measure in the check-up, with its citation and the lines that decided it."""
+
+    rule_id: str
+    title: str
+    status: Status
+    kind: str
+    mode: str
+    amount: Decimal | None
+    amount_kind: str | None
+    benefit: str | None
+    document: str
+    number: str | None
+    clause: str
+    quote: str
+    lines: tuple[Line, ...]
+    missing: tuple[tuple[str, str], ...] = ()
+    superseded_by: str | None = None
+    superseded_by_title: str | None = None
+    group: str | None = None
+    gaps: tuple[str, ...] = ()
+    reason: str | None = None
+
+    @property
+    def payout(self) -> bool:
+        """Money paid or tax not paid (added into the firm's total), as opposed to a price or fee amount."""
+        return self.kind in PAYOUT_KINDS and self.amount is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkup:
+    """A firm's check-up in one language: the four lists, each sorted by value, and provenance."""
+
+    lang: str
+    name: str | None
+    entity_id: str | None
+    as_of: str
+    provenance: dict[str, str]
+    total: Decimal
+    benefits: tuple[Item, ...]
+    superseded: tuple[Item, ...]
+    undetermined: tuple[Item, ...]
+    near_misses: tuple[Item, ...]
+    not_eligible: int
+    out_of_scope: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def checkup(ev: Evaluation, lang: str = "zh") -> Checkup:
+    """The check-up of one evaluation (``Engine.evaluate``) in ``lang`` (``zh`` or ``en``)."""
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang 只能是 zh 或 en，实际为 {lang!r} / lang must be zh or en, got {lang!r}")
+    titles = {r.rule_id: r.rule.title.get(lang) for r in ev.results}
+    benefits, superseded, undetermined, near = [], [], [], []
+    not_eligible = 0
+    for res in ev.results:
+        if res.status == Status.ELIGIBLE:
+            benefits.append(_item(res, ev, lang))
+        elif res.status == Status.SUPERSEDED:
+            item = _item(res, ev, lang)
+            superseded.append(_replace(item, superseded_by_title=titles.get(item.superseded_by or "")))
+        elif res.status == Status.UNDETERMINED:
+            undetermined.append(_item(res, ev, lang))
+        elif res.status == Status.INELIGIBLE:
+            item = _item(res, ev, lang)
+            if item.gaps:
+                near.append(item)
+            else:
+                not_eligible += 1
+    return Checkup(
+        lang=lang, name=ev.name, entity_id=ev.entity_id, as_of=ev.as_of.isoformat(),
+        provenance=dict(ev.provenance), total=ev.total(),
+        benefits=tuple(sorted(benefits, key=_by_value)), superseded=tuple(sorted(superseded, key=_by_value)),
+        undetermined=tuple(sorted(undetermined, key=_by_value)), near_misses=tuple(sorted(near, key=_by_value)),
+        not_eligible=not_eligible, out_of_scope=len(ev.out_of_scope),
+        counts={"eligible": len(benefits), "superseded": len(superseded), "undetermined": len(undetermined),
+                "near_miss": len(near), "ineligible": not_eligible + len(near)},
+    )
+
+
+def _replace(item: Item, **changes: Any) -> Item:
+    from dataclasses import replace
+
+    return replace(item, **changes)
+
+
+def _by_value(item: Item) -> tuple[int, Decimal, str]:
+    """Money the firm gets first, largest first; then other amounts; then measures without an amount."""
+    rank = 0 if item.payout else 1 if item.amount is not None else 2
+    return rank, -(item.amount or Decimal(0)), item.rule_id
+
+
+def _item(res: RuleResult, ev: Evaluation, lang: str) -> Item:
+    d = result_dict(res, lang, ev.as_of)
+    by_trace = dict(zip((id(t) for t in clauses(res.trace)), d["conditions"], strict=True))
+    lines = [Line(0, _outcome(s.value), _t(lang, "适用地区：", "jurisdiction: ") + describe(s.node, res.rule, lang))
+             for s in res.scope_traces]
+    if res.trace is not None:
+        lines.extend(_lines(res.trace, by_trace, res.rule, lang, 0))
+    amount = res.amount
+    benefit = d["benefit"]
+    if res.status == Status.INELIGIBLE:
+        amount = _stated_amount(res.rule, ev)
+        benefit = _stated_benefit(res.rule, amount, lang)
+    elif amount is None and res.status == Status.UNDETERMINED:
+        amount = _stated_amount(res.rule, ev)
+        benefit = _stated_benefit(res.rule, amount, lang) or benefit
+    gaps: tuple[str, ...] = ()
+    if res.status == Status.INELIGIBLE and res.reason is None and res.trace is not None:
+        gaps = tuple(_near(res.trace, by_trace) or ())
+    cite = d["citation"]
+    return Item(
+        rule_id=res.rule_id, title=d["title"], status=res.status, kind=res.rule.kind, mode=res.rule.mode,
+        amount=amount, amount_kind=d["amount_kind"], benefit=benefit,
+        document=cite["document"], number=cite["number"], clause=cite["clause"], quote=cite["quote"],
+        lines=tuple(lines), missing=tuple((m, _field_label(m, lang)) for m in res.missing),
+        superseded_by=res.superseded_by, group=res.rule.group, gaps=gaps, reason=d["reason"],
+    )
+
+
+def _outcome(value: Any) -> bool | None:
+    return None if value is UNKNOWN else bool(value)
+
+
+def _lines(trace: Any, by_trace: dict[int, dict[str, Any]], rule: Rule, lang: str, depth: int) -> list[Line]:
+    """Conditions with their all/any/not structure (the written conditions of a top-level ``all`` flat)."""
+    c = by_trace.get(id(trace))
+    if c is not None:
+        presumed = tuple(_presumption(p, lang) for p in c["presumed"])
+        return [Line(depth, c["outcome"], c["text"], c["label"], tuple(g["text"] for g in c["distance"]), presumed)]
+    node = trace.node
+    if isinstance(node, x.And) and depth == 0:
+        return [line for kid in trace.children for line in _lines(kid, by_trace, rule, lang, 0)]
+    if isinstance(node, (x.And, x.Or, x.Not)):
+        head = (_t(lang, "以下全部满足：", "all of:") if isinstance(node, x.And) else
+                _t(lang, "以下任一满足：", "any of:") if isinstance(node, x.Or) else _t(lang, "不得满足：", "must not hold:"))
+        out = [Line(depth, _outcome(trace.value), head, heading=True)]
+        for kid in trace.children:
+            out.extend(_lines(kid, by_trace, rule, lang, depth + 1))
+        return out
+    return [Line(depth, _outcome(trace.value), describe(node, rule, lang))]
+
+
+def _near(trace: Any, by_trace: dict[int, dict[str, Any]]) -> list[str] | None:
+    """The gaps that alone keep a failed rule from passing, or None when it is not a near miss: some
+    failing condition has no numeric gap (a wrong industry, a date out of range), or another condition
+    is unknown (closing the gap would still not decide the rule)."""
+    if trace.value is True:
+        return []
+    if trace.value is not False:
+        return None
+    c = by_trace.get(id(trace))
+    if c is not None:
+        gaps = [g["text"] for g in c["distance"]]
+        return gaps or None
+    if isinstance(trace.node, x.And):
+        out: list[str] = []
+        for kid in trace.children:
+            gaps = _near(kid, by_trace)
+            if gaps is None:
+                return None
+            out.extend(gaps)
+        return out
+    if isinstance(trace.node, x.Or):
+        return next((g for g in (_near(k, by_trace) for k in trace.children) if g), None)
+    return None
+
+
+def _presumption(path: str, lang: str) -> str:
+    spec = registry().get(path)
+    if spec is None or spec.presume is None:
+        return path
+    return _t(lang, f"假设：{spec.presume.zh}", f"assumed: {spec.presume.en}")
+
+
+def _field_label(path: str, lang: str) -> str:
+    spec = registry().get(path)
+    return spec.label(lang) if spec is not None else path
+
+
+def _stated_amount(rule: Rule, ev: Evaluation) -> Decimal | None:
+    """The amount a rule states outright (a money literal, or a dated parameter at as_of), else None."""
+    node = rule.benefit.amount
+    if isinstance(node, x.Param):
+        pv = rule.params[node.name].at(ev.as_of)
+        node = pv.value if pv is not None else None
+    if isinstance(node, x.Literal) and node.unit == "money" and isinstance(node.value, Decimal):
+        return node.value
+    return None
+
+
+def _stated_benefit(rule: Rule, amount: Decimal | None, lang: str) -> str | None:
+    b = rule.benefit
+    if amount is None:
+        return b.description.get(lang) if b.description else None
+    money = format_money(amount, lang)
+    return _t(lang, f"最高 {money}", f"up to {money}") if b.kind == "up_to" else money
+
+
+# -- rendering -----------------------------------------------------------------------------------
+SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
+"""Report file suffixes and the format each one means."""
+
+
+def format_from_suffix(path: str | PurePath) -> str:
+    """The report format a file name asks for (``out.html`` → ``html``); a bilingual ValueError otherwise."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        known = ", ".join(SUFFIXES)
+        raise ValueError(f"报告文件 {str(path)!r} 的后缀 {suffix or '（无）'} 无法识别，应为 {known} 之一 / "
+                         f"report file {str(path)!r}: unknown suffix {suffix or '(none)'}, expected one of {known}")
+    return SUFFIXES[suffix]
+
+
+def render_checkup(ev: Evaluation, fmt: str = "html", lang: str = "zh") -> str:
+    """The check-up of ``ev`` as ``html`` (a self-contained printable page), ``md`` or ``json``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"报告格式只能是 {'、'.join(FORMATS)}，实际为 {fmt!r} / "
+                         f"report format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    c = checkup(ev, lang)
+    if fmt == "json":
+        return json.dumps(checkup_dict(c), ensure_ascii=False, indent=2) + "\n"
+    return _markdown(c) if fmt == "md" else _html(c)
+
+
+def checkup_dict(c: Checkup) -> dict[str, Any]:
+    """The check-up as JSON-ready data (amounts as decimal strings with 2 places)."""
+
+    def money(v: Decimal | None) -> str | None:
+        return None if v is None else f"{v:.2f}"
+
+    def item(i: Item) -> dict[str, Any]:
+        return {
+            "rule_id": i.rule_id, "title": i.title, "status": i.status.value, "kind": i.kind, "mode": i.mode,
+            "amount": money(i.amount), "amount_kind": i.amount_kind, "benefit": i.benefit,
+            "citation": {"document": i.document, "number": i.number, "clause": i.clause, "quote": i.quote},
+            "conditions": [{"depth": ln.depth, "outcome": ln.outcome, "label": ln.label, "text": ln.text,
+                            "gaps": list(ln.gaps), "presumed": list(ln.presumed), "heading": ln.heading}
+                           for ln in i.lines],
+            "missing": [{"field": f, "label": label} for f, label in i.missing],
+            "superseded_by": i.superseded_by, "superseded_by_title": i.superseded_by_title, "group": i.group,
+            "gaps": list(i.gaps), "reason": i.reason,
+        }
+
+    return {
+        "report": "checkup", "lang": c.lang, "name": c.name, "entity_id": c.entity_id, "as_of": c.as_of,
+        "total": money(c.total), "counts": dict(c.counts), "out_of_scope": c.out_of_scope,
+        "benefits": [item(i) for i in c.benefits], "superseded": [item(i) for i in c.superseded],
+        "undetermined": [item(i) for i in c.undetermined], "near_misses": [item(i) for i in c.near_misses],
+        "provenance": dict(c.provenance),
+    }
+
+
+class _Words:
+    """The report's fixed wording in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, zh: str, en: str) -> str:
+        return _t(self.lang, zh, en)
+
+    def title(self, c: Checkup) -> str:
+        who = c.name or c.entity_id or self("该企业", "the enterprise")
+        return self(f"{who} 政策体检报告", f"Policy check-up: {who}")
+
+    def headline(self, c: Checkup) -> str:
+        money = format_money(c.total, self.lang)
+        return self(f"可享受 {c.counts['eligible']} 项政策，资金、税收与贷款支持合计 {money}。",
+                    f"{c.counts['eligible']} measure(s) apply: {money} of grants, tax relief and loan support.")
+
+    def sections(self) -> dict[str, tuple[str, str]]:
+        """Section id → (heading, what it lists)."""
+        return {
+            "benefits": (self("可享受的政策", "Benefits the firm gets"),
+                         self("按金额从高到低排列；金额为上限的按上限计。", "Largest amount first; caps counted at the cap.")),
+            "superseded": (self("被更优政策取代的政策（就高不重复）", "Superseded: a better measure of the same group applies"),
+                           self("符合条件，但同一互斥组内只享受金额最高的一项。",
+                                "Qualifies, but within an exclusive group only the highest amount is granted.")),
+            "undetermined": (self("待定：补齐数据后可判断", "Undetermined: data needed to decide"),
+                             self("缺少下列数据，无法判断；补齐后重新体检。",
+                                  "These facts are missing; supply them and run the check-up again.")),
+            "near_misses": (self("差一点即可享受", "Near misses"),
+                            self("仅因数值门槛未达到而不符合，列出差距。",
+                                 "Not eligible only because of numeric thresholds; the gap is shown.")),
+        }
+
+    def empty(self, key: str) -> str:
+        return {
+            "benefits": self("暂无可享受的政策。", "No measure applies at present."),
+            "superseded": self("无。", "None."),
+            "undetermined": self("无：所有政策均可依现有数据判断。", "None: every measure could be decided from the data."),
+            "near_misses": self("无。", "None."),
+        }[key]
+
+    def near(self, item: Item) -> str:
+        gaps = self("，", "; ").join(item.gaps)
+        return self(f"{gaps}，即可享受{item.title}", f"{gaps}; close that gap and {item.title} applies")
+
+    def status(self, item: Item) -> tuple[str, str]:
+        """The short badge text and tone of an item's status."""
+        return {Status.ELIGIBLE: (self("符合", "eligible"), "ok"),
+                Status.SUPERSEDED: (self("被取代", "superseded"), "info"),
+                Status.UNDETERMINED: (self("待定", "undetermined"), "warn"),
+                Status.INELIGIBLE: (self("差一点", "near miss"), "warn")}.get(item.status, (item.status.value, "no"))
+
+    def superseded(self, item: Item) -> str:
+        winner = item.superseded_by_title or item.superseded_by or ""
+        return self(f"被 {winner}（{item.superseded_by}）取代：同一互斥组（{item.group}）就高不重复，只享受金额最高的一项。",
+                    f"Superseded by {winner} ({item.superseded_by}): exclusive group {item.group} grants only "
+                    "the highest amount (no stacking).")
+
+    def provenance(self, c: Checkup) -> list[tuple[str, str]]:
+        p = c.provenance
+        return [(self("评估日期", "As of"), p.get("as_of", c.as_of)),
+                (self("规则集哈希", "Rule-set hash"), p.get("ruleset_hash", "")),
+                (self("程序版本", "Library version"), f"eligibility {p.get('version', '')}")]
+
+    def counts(self, c: Checkup) -> list[tuple[str, str, str]]:
+        n = c.counts
+        return [(str(n["eligible"]), self("可享受", "apply"), "ok"),
+                (format_money(c.total, self.lang), self("合计金额", "total"), "ok"),
+                (str(n["superseded"]), self("被取代", "superseded"), "info"),
+                (str(n["undetermined"]), self("待定", "undetermined"), "warn"),
+                (str(n["near_miss"]), self("差一点", "near misses"), "warn"),
+                (str(c.not_eligible), self("其他不符合", "other not eligible"), "muted")]
+
+
+MARKS = {True: ("✓", "ok"), False: ("✗", "no"), None: ("？", "warn")}
+
+
+def _items(c: Checkup) -> dict[str, tuple[Item, ...]]:
+    return {"benefits": c.benefits, "superseded": c.superseded, "undetermined": c.undetermined,
+            "near_misses": c.near_misses}
+
+
+# -- HTML ----------------------------------------------------------------------------------------
+def _html(c: Checkup) -> str:
+    w = _Words(c.lang)
+    who = [(w("企业名称", "Enterprise"), c.name or "—"), (w("统一社会信用代码", "USCC"), c.entity_id or "—"),
+           (w("评估日期", "As of"), c.as_of)]
+    stats = join(tag("div", join([tag("span", n, class_="n"), tag("span", label, class_="l")]), class_=f"stat {tone}")
+                 for n, label, tone in w.counts(c))
+    parts = [tag("h1", w.title(c)), tag("p", w.headline(c), class_="lead"), definition_list(who),
+             tag("div", stats, class_="summary")]
+    for key, (heading, note) in w.sections().items():
+        items = _items(c)[key]
+        body = join([tag("p", note, class_="note"),
+                     tag("div", join(_card(i, w) for i in items), class_="cards") if items
+                     else tag("p", w.empty(key), class_="empty")])
+        parts.append(section(heading, body, id=key))
+    parts.append(tag("footer", join([
+        tag("p", w("本报告由规则自动生成，依据为所引政策原文；最终以主管部门认定为准。",
+                   "Generated from the rules and the quoted policy texts; the competent department decides.")),
+        definition_list(w.provenance(c))])))
+    return page(w.title(c), join(parts), c.lang)
+
+
+def _card(item: Item, w: _Words) -> Html:
+    label, tone = w.status(item)
+    head = join([tag("h3", join([item.title, " ", tag("span", item.rule_id, class_="rule-id")])),
+                 tag("span", item.benefit or "", class_="amount") if item.benefit else Html("")])
+    meta = join([badge(label, tone), " ", badge(KIND.get(item.kind, (item.kind, item.kind))[w.lang == "en"], "muted"),
+                 " ", badge(MODE.get(item.mode, (item.mode, item.mode))[w.lang == "en"], "muted")])
+    parts = [tag("div", head, class_="card-head"), tag("p", meta)]
+    if item.status == Status.SUPERSEDED:
+        parts.append(tag("p", w.superseded(item)))
+    if item.gaps:
+        parts.append(tag("p", tag("strong", w.near(item)), class_="gap-line"))
+    if item.missing:
+        fields = join((join([tag("strong", label), " ", tag("code", path)]) for path, label in item.missing), "、"
+                      if w.lang != "en" else ", ")
+        parts.append(tag("p", join([w("所需数据：", "Data needed: "), fields])))
+    if item.reason:
+        parts.append(tag("p", item.reason, class_="note"))
+    parts.append(tag("p", tag("strong", w("判定过程", "How it was decided")), class_="sub"))
+    parts.append(_conditions(item.lines))
+    cite = join([f"《{item.document}》" if w.lang != "en" else item.document, " ", _where(item)])
+    parts.append(tag("blockquote", join([tag("cite", join([w("依据：", "Source: "), cite])), item.quote])))
+    return tag("article", join(parts), class_=f"card {tone}", id=item.rule_id)
+
+
+def _conditions(lines: tuple[Line, ...]) -> Html:
+    out = []
+    for ln in lines:
+        mark, tone = MARKS[ln.outcome]
+        text = join([tag("strong", ln.label), tag("span", ln.text, class_="note")]) if ln.label else escape(ln.text)
+        extra = join([tag("span", f"→ {g}", class_="gap") for g in ln.gaps] +
+                     [tag("span", f"（{p}）", class_="note") for p in ln.presumed])
+        style = f"margin-left:{ln.depth * 1.2}em" if ln.depth else None
+        out.append(tag("li", join([tag("span", mark, class_=f"mark {tone}", aria_hidden="true"), text, extra]),
+                       style=style, class_="heading" if ln.heading else None))
+    return tag("ul", join(out), class_="conds")
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+def _markdown(c: Checkup) -> str:
+    w = _Words(c.lang)
+    out = [f"# {w.title(c)}", "", w.headline(c), "",
+           f"- {w('企业名称', 'Enterprise')}：{c.name or '—'}" if c.lang != "en" else f"- Enterprise: {c.name or '—'}",
+           f"- {w('统一社会信用代码', 'USCC')}{w('：', ': ')}{c.entity_id or '—'}",
+           f"- {w('评估日期', 'As of')}{w('：', ': ')}{c.as_of}", ""]
+    out.append("| " + " | ".join(label for _, label, _ in w.counts(c)) + " |")
+    out.append("|" + "---:|" * len(w.counts(c)))
+    out.append("| " + " | ".join(n for n, _, _ in w.counts(c)) + " |")
+    for key, (heading, note) in w.sections().items():
+        out += ["", f"## {heading}", "", f"_{note}_", ""]
+        items = _items(c)[key]
+        if not items:
+            out.append(w.empty(key))
+        for item in items:
+            out += _md_item(item, w)
+    out += ["", "---", "", w("本报告由规则自动生成，依据为所引政策原文；最终以主管部门认定为准。",
+                          "Generated from the rules and the quoted policy texts; the competent department decides."), ""]
+    out += [f"- {k}{w('：', ': ')}`{v}`" for k, v in w.provenance(c)]
+    return "\n".join(out) + "\n"
+
+
+def _md_item(item: Item, w: _Words) -> list[str]:
+    label, _ = w.status(item)
+    kind = KIND.get(item.kind, (item.kind, item.kind))[w.lang == "en"]
+    mode = MODE.get(item.mode, (item.mode, item.mode))[w.lang == "en"]
+    out = [f"### {_md(item.title)}（`{item.rule_id}`）" if w.lang != "en" else f"### {_md(item.title)} (`{item.rule_id}`)", ""]
+    out.append(f"**{label}** · {kind} · {mode}" + (f" · **{_md(item.benefit)}**" if item.benefit else ""))
+    out.append("")
+    if item.status == Status.SUPERSEDED:
+        out += [_md(w.superseded(item)), ""]
+    if item.gaps:
+        out += [f"**{_md(w.near(item))}**", ""]
+    if item.missing:
+        sep = "、" if w.lang != "en" else ", "
+        out += [w("所需数据：", "Data needed: ") + sep.join(f"{_md(lab)} `{path}`" for path, lab in item.missing), ""]
+    if item.reason:
+        out += [_md(item.reason), ""]
+    out += [f"{w('判定过程', 'How it was decided')}{w('：', ':')}", ""]
+    for ln in item.lines:
+        mark = MARKS[ln.outcome][0]
+        text = f"{ln.label}（{ln.text}）" if ln.label and w.lang != "en" else f"{ln.label} ({ln.text})" if ln.label else ln.text
+        out.append(f"{'  ' * ln.depth}- {mark} {_md(text)}")
+        out += [f"{'  ' * (ln.depth + 1)}- → {_md(g)}" for g in ln.gaps]
+        out += [f"{'  ' * (ln.depth + 1)}- （{_md(p)}）" for p in ln.presumed]
+    cite = (f"《{item.document}》" if w.lang != "en" else item.document) + f" {_where(item)}"
+    out += ["", f"> {w('依据：', 'Source: ')}{_md(cite)}", ">", f"> “{_md(item.quote)}”", ""]
+    return out
+
+
+def _where(item: Item) -> str:
+    """Document number and clause, the number left out when the clause already names it."""
+    if item.number and item.number not in item.clause and item.number not in item.document:
+        return f"{item.number} {item.clause}"
+    return item.clause
+
+
+def _md(text: str) -> str:
+    """Text safe inside Markdown: characters that would start markup are escaped."""
+    return "".join("\\" + ch if ch in "\\`*_[]<|" else ch for ch in text)
