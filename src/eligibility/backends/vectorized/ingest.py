@@ -225,26 +225,29 @@ def _blank(text: pa.Array) -> np.ndarray:
     return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
 
 
-def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
-    """decimal128 → (int64 fen, exact mask) without Python objects; None if a value does not fit int64."""
+def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """decimal128 → (int64 fen, mask of values finer than a fen or None when there are none) without
+    Python objects; None if a value does not fit int64 fen with headroom (|fen| < 2**62)."""
     typ = chunked.type
     scale = typ.scale
+    factor = 10 ** max(0, 2 - scale)
+    limit = 2**62 // factor
     parts = []
     for chunk in chunked.chunks:
         buf = chunk.buffers()[1]
         words = np.frombuffer(buf, dtype="<i8").reshape(-1, 2)[chunk.offset:chunk.offset + len(chunk)]
-        low, high = words[:, 0], words[:, 1]
-        if not np.array_equal(high, low >> 63):
+        low = words[:, 0]
+        # up to 18 digits a value lives in the low word; the bounds also catch filler under nulls
+        if len(low) and (typ.precision > 18 and not np.array_equal(words[:, 1], low >> 63)
+                         or low.max() >= limit or low.min() <= -limit):
             return None
         parts.append(low)
     unscaled = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if scale <= 2:
-        factor = 10 ** (2 - scale)
-        if len(unscaled) and np.abs(unscaled).max() >= 2**62 // factor:
-            return None
-        return unscaled * factor, np.ones(len(unscaled), bool)
+        return (unscaled * factor if factor != 1 else unscaled), None
     q = 10 ** (scale - 2)
-    return unscaled // q, unscaled % q == 0
+    finer = unscaled % q != 0
+    return unscaled // q, finer if finer.any() else None
 
 
 def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
@@ -252,10 +255,12 @@ def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Le
     if chunked is not None and pa.types.is_decimal(chunked.type):
         got = _decimal_fen(chunked)
         if got is not None:
-            fen, exact = got
-            bad = present & ~exact
-            errors.add(bad, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
-            return _Leaf("int", np.where(present & exact, fen, 0), present & exact, 2)
+            fen, finer = got
+            ok = present
+            if finer is not None:
+                errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
+                ok = present & ~finer
+            return _Leaf("int", np.where(ok, fen, 0), ok, 2)
     if chunked is not None and (pa.types.is_integer(chunked.type) or pa.types.is_floating(chunked.type)):
         s = pd.Series(chunked.to_numpy(zero_copy_only=False), index=s.index)
     kind = s.dtype.kind if not isinstance(s.dtype, pd.ArrowDtype) else "O"

@@ -25,7 +25,7 @@ def fen_to_decimal(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
     n = len(fen)
     words = np.empty((n, 2), dtype="<i8")
     words[:, 0] = fen
-    words[:, 1] = fen >> 63
+    np.right_shift(fen, 63, out=words[:, 1])  # the sign word
     validity = pa.py_buffer(np.packbits(valid, bitorder="little")) if not valid.all() else None
     return pa.Array.from_buffers(AMOUNT_TYPE, n, [validity, pa.py_buffer(words)],
                                  null_count=int(n - valid.sum()))
