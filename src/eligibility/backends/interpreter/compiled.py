@@ -405,6 +405,21 @@ class CompiledRules:
         return lambda profile: fn(profile.facts().values.get, None, as_of)  # type: ignore[no-any-return]
 
 
+def rule_deciders(rules: Sequence[Rule], as_of: date) -> list[Callable[..., Decision | None]]:
+    """One generated function ``(g, d, a)`` per rule (each in force at ``as_of``), deciding that rule
+    alone before groups, or None when the firm is out of its scope: the entry point of incremental
+    (reactive) evaluation, built from the same statements as the whole decision function."""
+    consts: list[Any] = []
+    gen = _Gen(consts)
+    src: list[str] = []
+    for i, rule in enumerate(rules):
+        src += [f"def r{i}(g, d, a):", "    out = []", *_rule_source(i, rule, param_values(rule, as_of) or {}, gen),
+                "    return out[0] if out else None"]
+    namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(consts)})
+    exec(compile("\n".join(src), f"<eligibility rules as of {as_of}, one function each>", "exec"), namespace)  # noqa: S102 - generated from the validated model
+    return [namespace[f"r{i}"] for i in range(len(rules))]
+
+
 def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool) -> list[Decision]:
     """Decisions with 就高不重复 applied (same ranking as the interpreter: :mod:`eligibility.groups`)."""
     if not grouped:

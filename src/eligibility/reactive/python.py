@@ -1,0 +1,297 @@
+"""The pure-Python reactive backend: firms indexed by the facts their rules read.
+
+Each rule in force is compiled to its own function (the compiled decision path's statements, see
+:func:`~eligibility.backends.interpreter.compiled.rule_deciders`). A firm meets only the rules
+whose jurisdiction can cover its region and zone; an update re-decides only the rules that read
+a fact whose value changed (a derived fact counts as the raw fields it reads), then re-resolves
+the exclusive groups of the rules whose decision changed. The state kept per firm is one small
+record: its profile (with its flat facts) and its decisions.
+
+Moving as_of re-decides, for every firm, the rules whose decision can depend on the date: rules
+entering or leaving force, rules whose dated parameters differ, and rules that read as_of
+(``within``, ``in_year``, instalments, already-received benefits, derived facts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ..backends.interpreter import ops
+from ..backends.interpreter.compiled import Decision, resolve, rule_deciders
+from ..backends.interpreter.evaluator import in_force, param_values
+from ..engine import Engine
+from ..facts.derived import DERIVED, evaluate_derived
+from ..facts.flatten import UNKNOWN, Facts
+from ..facts.profile import Profile
+from ..model import expr as x
+from ..model.rule import Rule
+from ..results import Status
+
+U = UNKNOWN
+_ABSENT = object()
+ELIGIBLE, SUPERSEDED = Status.ELIGIBLE, Status.SUPERSEDED
+RuleFn = Callable[..., Decision | None]
+
+
+def rule_reads(rule: Rule) -> frozenset[str]:
+    """Every flat-fact path whose value can change the rule's decision, with the records above them.
+
+    Fields and lists read by its conditions, amount, cap and schedule; the raw fields of its
+    derived facts; where it applies (region, zone, its matters); benefits received for one-offs
+    and instalments. A record's own path is included, since a record given or taken away changes
+    what lies below it.
+    """
+    paths = {f"scenario.{name}" for name in rule.scenarios}
+    j = rule.jurisdiction
+    if j.prefix:
+        paths.add("region_code")
+        if j.by:
+            paths.add(f"scenario.{j.by}.region_code")
+    if j.development_zone:
+        paths.add("development_zone")
+    b = rule.benefit
+    if b.once or b.schedule:
+        paths.add("benefits_received")
+    roots = [rule.when, b.amount, b.cap, b.schedule.start if b.schedule else None]
+    for root in roots:
+        if root is None:
+            continue
+        for node in x.walk(root):
+            if isinstance(node, x.Field):
+                paths.add(node.path)
+            elif isinstance(node, x.Quantifier | x.ItemField):
+                paths.add(node.list_path)
+            elif isinstance(node, x.Derived):
+                paths.update(DERIVED[node.name].reads)
+    out = set()
+    for path in paths:
+        parts = path.split("[]")[0].split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return frozenset(out)
+
+
+def reads_as_of(rule: Rule) -> bool:
+    """Can the rule's decision change with as_of alone (its facts and parameters unchanged)?"""
+    b = rule.benefit
+    if b.once or b.schedule:
+        return True  # what was received counts by as_of's year; instalments are due by year
+    for root in (rule.when, b.amount, b.cap):
+        if root is None:
+            continue
+        for node in x.walk(root):
+            if isinstance(node, x.AsOf | x.Derived) or (isinstance(node, x.Call) and node.func in ("within", "in_year")):
+                return True
+    return False
+
+
+def _raw(dec: Decision | None) -> Decision | None:
+    """A decision as it was before groups were applied (superseded members were eligible)."""
+    if dec is not None and dec.status is SUPERSEDED:
+        return dec._replace(status=ELIGIBLE, superseded_by=None)
+    return dec
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """The rules a firm in one (region, zone) can meet, and where each one's decision is kept."""
+
+    key: tuple[Any, Any]
+    rules: tuple[int, ...]
+    fns: tuple[RuleFn, ...]
+    pos: dict[int, int]
+    groups: dict[str, tuple[int, ...]]  # group → slot positions of its members
+
+
+class _Program:
+    """The rules in force on one date, one function each, with the indexes an update needs."""
+
+    def __init__(self, engine: Engine, as_of: date) -> None:
+        self.as_of = as_of
+        self.rules = [r for r in engine.rules.rules if in_force(r, as_of) is None]
+        self.fns = rule_deciders(self.rules, as_of)
+        self.by_id = {r.id: r for r in self.rules}
+        self.index = {r.id: i for i, r in enumerate(self.rules)}
+        self.grouped = any(r.group for r in self.rules)
+        readers: dict[str, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            for path in rule_reads(rule):
+                readers.setdefault(path, []).append(i)
+        self.readers = {path: tuple(ids) for path, ids in readers.items()}
+        self.params = [param_values(r, as_of) for r in self.rules]
+        self.dated = frozenset(i for i, r in enumerate(self.rules) if reads_as_of(r))
+        self._scopes: dict[tuple[Any, Any], _Scope] = {}
+
+    def scope(self, region: Any, zone: Any) -> _Scope:
+        """The scope of firms with this region code and development zone (each may be UNKNOWN)."""
+        key = (region, zone)
+        found = self._scopes.get(key)
+        if found is None:
+            ids = tuple(i for i, r in enumerate(self.rules) if _may_apply(r, region, zone))
+            pos = {i: p for p, i in enumerate(ids)}
+            groups: dict[str, list[int]] = {}
+            for i in ids:
+                if self.rules[i].group:
+                    groups.setdefault(self.rules[i].group, []).append(pos[i])  # type: ignore[arg-type]
+            found = self._scopes[key] = _Scope(key, ids, tuple(self.fns[i] for i in ids), pos,
+                                               {g: tuple(m) for g, m in groups.items()})
+        return found
+
+
+def _may_apply(rule: Rule, region: Any, zone: Any) -> bool:
+    """Can the rule be in scope for a firm in ``region`` and ``zone``? (Its function decides exactly.)"""
+    j = rule.jurisdiction
+    if j.prefix and not j.by and ops.under(region, (j.prefix,), "region") is False:
+        return False
+    return not (j.development_zone and zone is not U and zone != j.development_zone)
+
+
+class _Firm:
+    """What is kept per firm: its profile, its scope, and its decisions (with and without the
+    rules out of scope: ``slots`` is aligned with the scope's rules)."""
+
+    __slots__ = ("profile", "scope", "slots", "decisions")
+
+    def __init__(self, profile: Profile, scope: _Scope, slots: list[Decision | None], decisions: list[Decision]) -> None:
+        self.profile, self.scope, self.slots, self.decisions = profile, scope, slots, decisions
+
+
+class PythonBackend:
+    """Firms' decisions kept up to date incrementally, in this process (the default backend)."""
+
+    def __init__(self, engine: Engine, as_of: date) -> None:
+        self.engine = engine
+        self._program = _Program(engine, as_of)
+        self._firms: dict[str, _Firm] = {}
+
+    @property
+    def as_of(self) -> date:
+        return self._program.as_of
+
+    def __len__(self) -> int:
+        return len(self._firms)
+
+    def put(self, entity_id: str, profile: Profile) -> list[Decision]:
+        """Store or replace the firm; its decisions now (what ``Engine.decide`` returns)."""
+        facts = profile.facts()
+        values = facts.values
+        prog = self._program
+        region, zone = values.get("region_code", U), values.get("development_zone", U)
+        firm = self._firms.get(entity_id)
+        if firm is None or firm.scope.key != (region, zone):
+            firm = self._firms[entity_id] = self._decide_all(profile, facts, prog.scope(region, zone))
+            return firm.decisions
+        old = firm.profile.facts().values
+        firm.profile = profile
+        if old == values:
+            return firm.decisions
+        was = old.get
+        changed = [path for path, value in values.items() if was(path, _ABSENT) != value]
+        if len(old) != len(values) - sum(1 for path in changed if path not in old):
+            changed += old.keys() - values.keys()
+        readers, touched = prog.readers, set()
+        for path in changed:
+            if path in readers:
+                touched.update(readers[path])
+        if not touched:
+            return firm.decisions
+        scope, slots, a = firm.scope, None, prog.as_of
+        fns, groups_of, dirty = prog.fns, prog.rules, set()
+        derived = _derived(facts, a)
+        get = values.get
+        for i in touched:
+            p = scope.pos.get(i)
+            if p is None:
+                continue
+            new = fns[i](get, derived, a)
+            before = firm.slots[p]
+            if new == before or new == _raw(before):
+                continue
+            if slots is None:
+                slots = firm.slots.copy()
+            slots[p] = new
+            if groups_of[i].group:
+                dirty.add(groups_of[i].group)
+        if slots is None:
+            return firm.decisions
+        for group in dirty:
+            self._resolve_group(slots, scope.groups[group])
+        firm.slots = slots
+        firm.decisions = [d for d in slots if d is not None]
+        return firm.decisions
+
+    def _decide_all(self, profile: Profile, facts: Facts, scope: _Scope) -> _Firm:
+        a = self._program.as_of
+        get, derived = facts.values.get, _derived(facts, a)
+        slots = [fn(get, derived, a) for fn in scope.fns]
+        return self._finish(profile, scope, slots)
+
+    def _finish(self, profile: Profile, scope: _Scope, raw: list[Decision | None]) -> _Firm:
+        """The firm's record from its raw decisions, with every group of its scope resolved."""
+        present = [d for d in raw if d is not None]
+        resolved = resolve(present, self._program.by_id, self._program.grouped)
+        if resolved is not present:
+            it = iter(resolved)
+            raw = [None if d is None else next(it) for d in raw]
+        return _Firm(profile, scope, raw, resolved)
+
+    def _resolve_group(self, slots: list[Decision | None], members: tuple[int, ...]) -> None:
+        """Apply 就高不重复 again to one group's members, in place."""
+        at = [p for p in members if slots[p] is not None]
+        raw = [_raw(slots[p]) for p in at]
+        for p, dec in zip(at, resolve(raw, self._program.by_id, True)):  # type: ignore[arg-type]
+            slots[p] = dec
+
+    def remove(self, entity_id: str) -> None:
+        """Forget the firm (nothing happens when it is not stored)."""
+        self._firms.pop(entity_id, None)
+
+    def advance_to(self, day: date) -> Iterator[tuple[str, list[Decision]]]:
+        """Move as_of to ``day``; yield the firms whose decisions changed, with their decisions."""
+        old = self._program
+        if day == old.as_of:
+            return
+        new = _Program(self.engine, day)
+        redo = {r.id for i, r in enumerate(new.rules)
+                if i in new.dated or r.id not in old.index or old.params[old.index[r.id]] != new.params[i]}
+        self._program = new
+        plans: dict[int, list[tuple[int, RuleFn | None, int]]] = {}
+        for entity_id, firm in self._firms.items():
+            facts = firm.profile.facts()
+            facts.derived_cache.clear()  # kept per date: the old date's values are stale now
+            scope = new.scope(*firm.scope.key)
+            plan = plans.get(id(firm.scope))
+            if plan is None:
+                plan = plans[id(firm.scope)] = _carry_plan(old, firm.scope, new, scope, redo)
+            get, derived = facts.values.get, _derived(facts, day)
+            raw: list[Decision | None] = [
+                fn(get, derived, day) if fn is not None else (None if p < 0 else _raw(firm.slots[p]))
+                for _, fn, p in plan]
+            before = firm.decisions
+            firm = self._firms[entity_id] = self._finish(firm.profile, scope, raw)
+            if firm.decisions != before:
+                yield entity_id, firm.decisions
+
+    def close(self) -> None:
+        """Forget every firm."""
+        self._firms.clear()
+
+
+def _carry_plan(old: _Program, old_scope: _Scope, new: _Program, scope: _Scope,
+                redo: set[str]) -> list[tuple[int, RuleFn | None, int]]:
+    """For each rule of the new scope: decide it again (its function) or carry its old slot (a position, -1: none)."""
+    plan = []
+    for i in scope.rules:
+        rule_id = new.rules[i].id
+        if rule_id in redo:
+            plan.append((i, new.fns[i], -1))
+        else:
+            plan.append((i, None, old_scope.pos.get(old.index[rule_id], -1)))
+    return plan
+
+
+def _derived(facts: Facts, as_of: date) -> Callable[[str], Any]:
+    """The derived-fact reader the generated functions call (values cached on the facts)."""
+    return lambda name: evaluate_derived(name, facts, as_of).value
