@@ -21,6 +21,7 @@ import yaml
 import eligibility as el
 from eligibility.facts.frame import to_frame
 from eligibility.io.rules import parse_amount_text
+from eligibility.reactive import Watcher
 
 HERE = Path(__file__).parent
 Outcome = dict[str, tuple[str, Decimal | None, str | None]]
@@ -42,10 +43,25 @@ def _vectorized(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outc
             for rec in scored.itertuples()}
 
 
+def _reactive(backend: str) -> Callable[[el.Engine, dict[str, Any], date], Outcome]:
+    """A fresh Watcher per case: upsert the profile, read the firm's decisions. The Watcher keys firms
+    by USCC, so a case without one gets an ordinary enterprise's (91…), which no expected outcome depends on."""
+
+    def run(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outcome:
+        profile = {"uscc": "91330106MA2H4K7P16", **profile}
+        with Watcher(engine, as_of=as_of, backend=backend) as watcher:
+            watcher.upsert(profile)
+            return {d.rule_id: (d.status.value, d.amount, d.superseded_by) for d in watcher.decisions(profile["uscc"])}
+
+    return run
+
+
 BACKENDS: dict[str, Callable[[el.Engine, dict[str, Any], date], Outcome]] = {
     "interpreter": _interpreter,
     "compiled": _compiled,
     "vectorized": _vectorized,
+    "reactive-python": _reactive("python"),
+    "reactive-durable": _reactive("durable"),
 }
 EXPECTED_GAPS: dict[tuple[str, str], str] = {}  # (backend, case name) → why it cannot run
 
