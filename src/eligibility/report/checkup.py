@@ -74,6 +74,7 @@ class Item:
     superseded_by_title: str | None = None
     group: str | None = None
     gaps: tuple[str, ...] = ()
+    near: str | None = None
     reason: str | None = None
 
     @property
@@ -160,16 +161,15 @@ def _item(res: RuleResult, ev: Evaluation, lang: str) -> Item:
     elif amount is None and res.status == Status.UNDETERMINED:
         amount = _stated_amount(res.rule, ev)
         benefit = _stated_benefit(res.rule, amount, lang) or benefit
-    gaps: tuple[str, ...] = ()
-    if res.status == Status.INELIGIBLE and res.reason is None and res.trace is not None:
-        gaps = tuple(_near(res.trace, by_trace) or ())
+    near = _near(res.trace, by_trace) if res.status == Status.INELIGIBLE and res.reason is None else None
     cite = d["citation"]
     return Item(
         rule_id=res.rule_id, title=d["title"], status=res.status, kind=res.rule.kind, mode=res.rule.mode,
         amount=amount, amount_kind=d["amount_kind"], benefit=benefit,
         document=cite["document"], number=cite["number"], clause=cite["clause"], quote=cite["quote"],
         lines=tuple(lines), missing=tuple((m, _field_label(m, lang)) for m in res.missing),
-        superseded_by=res.superseded_by, group=res.rule.group, gaps=gaps, reason=d["reason"],
+        superseded_by=res.superseded_by, group=res.rule.group, reason=d["reason"],
+        gaps=tuple(g["text"] for g in near or ()), near=_near_text(near, d["title"], lang) if near else None,
     )
 
 
@@ -196,7 +196,7 @@ def _lines(trace: Any, by_trace: dict[int, dict[str, Any]], rule: Rule, lang: st
     return [Line(depth, _outcome(trace.value), describe(node, rule, lang))]
 
 
-def _near(trace: Any, by_trace: dict[int, dict[str, Any]]) -> list[str] | None:
+def _near(trace: Any, by_trace: dict[int, dict[str, Any]]) -> list[dict[str, Any]] | None:
     """The gaps that alone keep a failed rule from passing, or None when it is not a near miss: some
     failing condition has no numeric gap (a wrong industry, a date out of range), or another condition
     is unknown (closing the gap would still not decide the rule)."""
@@ -206,10 +206,9 @@ def _near(trace: Any, by_trace: dict[int, dict[str, Any]]) -> list[str] | None:
         return None
     c = by_trace.get(id(trace))
     if c is not None:
-        gaps = [g["text"] for g in c["distance"]]
-        return gaps or None
+        return list(c["distance"]) or None
     if isinstance(trace.node, x.And):
-        out: list[str] = []
+        out: list[dict[str, Any]] = []
         for kid in trace.children:
             gaps = _near(kid, by_trace)
             if gaps is None:
@@ -219,6 +218,17 @@ def _near(trace: Any, by_trace: dict[int, dict[str, Any]]) -> list[str] | None:
     if isinstance(trace.node, x.Or):
         return next((g for g in (_near(k, by_trace) for k in trace.children) if g), None)
     return None
+
+
+def _near_text(gaps: list[dict[str, Any]], title: str, lang: str) -> str:
+    """"营业收入还差 200万元，即可享受…": the gaps, then what closing them would bring."""
+    texts = _t(lang, "，", "; ").join(g["text"] for g in gaps)
+    if all(g["op"] in (">=", ">") for g in gaps):
+        return _t(lang, f"{texts}，即可享受{title}", f"{texts}; close that gap and {title} applies")
+    if all(g["op"] in ("<=", "<") for g in gaps):
+        return _t(lang, f"{texts}，降至门槛以内即可享受{title}",
+                  f"{texts}; bring it within the threshold and {title} applies")
+    return _t(lang, f"{texts}，达到上述门槛即可享受{title}", f"{texts}; meet these thresholds and {title} applies")
 
 
 def _presumption(path: str, lang: str) -> str:
@@ -294,7 +304,7 @@ def checkup_dict(c: Checkup) -> dict[str, Any]:
                            for ln in i.lines],
             "missing": [{"field": f, "label": label} for f, label in i.missing],
             "superseded_by": i.superseded_by, "superseded_by_title": i.superseded_by_title, "group": i.group,
-            "gaps": list(i.gaps), "reason": i.reason,
+            "gaps": list(i.gaps), "near": i.near, "reason": i.reason,
         }
 
     return {
@@ -347,10 +357,6 @@ class _Words:
             "undetermined": self("无：所有政策均可依现有数据判断。", "None: every measure could be decided from the data."),
             "near_misses": self("无。", "None."),
         }[key]
-
-    def near(self, item: Item) -> str:
-        gaps = self("，", "; ").join(item.gaps)
-        return self(f"{gaps}，即可享受{item.title}", f"{gaps}; close that gap and {item.title} applies")
 
     def status(self, item: Item) -> tuple[str, str]:
         """The short badge text and tone of an item's status."""
@@ -420,8 +426,8 @@ def _card(item: Item, w: _Words) -> Html:
     parts = [tag("div", head, class_="card-head"), tag("p", meta)]
     if item.status == Status.SUPERSEDED:
         parts.append(tag("p", w.superseded(item)))
-    if item.gaps:
-        parts.append(tag("p", tag("strong", w.near(item)), class_="gap-line"))
+    if item.near:
+        parts.append(tag("p", tag("strong", item.near), class_="gap-line"))
     if item.missing:
         fields = join((join([tag("strong", label), " ", tag("code", path)]) for path, label in item.missing), "、"
                       if w.lang != "en" else ", ")
@@ -480,8 +486,8 @@ def _md_item(item: Item, w: _Words) -> list[str]:
     out.append("")
     if item.status == Status.SUPERSEDED:
         out += [_md(w.superseded(item)), ""]
-    if item.gaps:
-        out += [f"**{_md(w.near(item))}**", ""]
+    if item.near:
+        out += [f"**{_md(item.near)}**", ""]
     if item.missing:
         sep = "、" if w.lang != "en" else ", "
         out += [w("所需数据：", "Data needed: ") + sep.join(f"{_md(lab)} `{path}`" for path, lab in item.missing), ""]
