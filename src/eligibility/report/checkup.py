@@ -367,7 +367,7 @@ class _Words:
 
     def superseded(self, item: Item) -> str:
         winner = item.superseded_by_title or item.superseded_by or ""
-        return self(f"被 {winner}（{item.superseded_by}）取代：同一互斥组（{item.group}）就高不重复，只享受金额最高的一项。",
+        return self(f"被{winner}（{item.superseded_by}）取代：同一互斥组（{item.group}）就高不重复，只享受金额最高的一项。",
                     f"Superseded by {winner} ({item.superseded_by}): exclusive group {item.group} grants only "
                     "the highest amount (no stacking).")
 
@@ -379,8 +379,8 @@ class _Words:
 
     def counts(self, c: Checkup) -> list[tuple[str, str, str]]:
         n = c.counts
-        return [(str(n["eligible"]), self("可享受", "apply"), "ok"),
-                (format_money(c.total, self.lang), self("合计金额", "total"), "ok"),
+        return [(format_money(c.total, self.lang), self("合计金额", "total"), "ok"),
+                (str(n["eligible"]), self("可享受", "apply"), "ok"),
                 (str(n["superseded"]), self("被取代", "superseded"), "info"),
                 (str(n["undetermined"]), self("待定", "undetermined"), "warn"),
                 (str(n["near_miss"]), self("差一点", "near misses"), "warn"),
@@ -400,8 +400,8 @@ def _html(c: Checkup) -> str:
     w = _Words(c.lang)
     who = [(w("企业名称", "Enterprise"), c.name or "—"), (w("统一社会信用代码", "USCC"), c.entity_id or "—"),
            (w("评估日期", "As of"), c.as_of)]
-    stats = join(tag("div", join([tag("span", n, class_="n"), tag("span", label, class_="l")]), class_=f"stat {tone}")
-                 for n, label, tone in w.counts(c))
+    stats = join(tag("div", join([tag("span", n, class_="n"), tag("span", label, class_="l")]),
+                     class_=f"stat {tone}" + (" wide" if i == 0 else "")) for i, (n, label, tone) in enumerate(w.counts(c)))
     parts = [tag("h1", w.title(c)), tag("p", w.headline(c), class_="lead"), definition_list(who),
              tag("div", stats, class_="summary")]
     for key, (heading, note) in w.sections().items():
@@ -419,15 +419,18 @@ def _html(c: Checkup) -> str:
 
 def _card(item: Item, w: _Words) -> Html:
     label, tone = w.status(item)
+    money = item.benefit if item.benefit and item.amount is not None else None
     head = join([tag("h3", join([item.title, " ", tag("span", item.rule_id, class_="rule-id")])),
-                 tag("span", item.benefit or "", class_="amount") if item.benefit else Html("")])
+                 tag("span", money, class_="amount") if money else Html("")])
     meta = join([badge(label, tone), " ", badge(KIND.get(item.kind, (item.kind, item.kind))[w.lang == "en"], "muted"),
                  " ", badge(MODE.get(item.mode, (item.mode, item.mode))[w.lang == "en"], "muted")])
     parts = [tag("div", head, class_="card-head"), tag("p", meta)]
+    if item.benefit and money is None:
+        parts.append(tag("p", join([tag("strong", w("待遇：", "Benefit: ")), item.benefit])))
     if item.status == Status.SUPERSEDED:
         parts.append(tag("p", w.superseded(item)))
     if item.near:
-        parts.append(tag("p", tag("strong", item.near), class_="gap-line"))
+        parts.append(tag("p", item.near, class_="callout"))
     if item.missing:
         fields = join((join([tag("strong", label), " ", tag("code", path)]) for path, label in item.missing), "、"
                       if w.lang != "en" else ", ")

@@ -179,6 +179,7 @@ ul.conds ul.conds{margin:0 0 0 1.2em}
 .mark.ok{color:var(--ok)}
 .mark.no{color:var(--no)}
 .mark.warn{color:var(--warn)}
+.callout{margin:.5rem 0;padding:.45rem .75rem;border-radius:6px;background:var(--warn-bg);color:#6b4a00;font-weight:600}
 .gap{display:block;text-indent:0;color:var(--warn);font-weight:600}
 .note{display:block;text-indent:0;color:var(--muted);font-size:.9rem}
 blockquote{margin:.5rem 0 0;padding:.4rem .8rem;border-left:4px solid var(--line);background:var(--soft);
@@ -204,10 +205,11 @@ svg.bar .fill.warn{fill:#d4a72c}
 svg.bar .fill.info{fill:var(--info)}
 svg.bar .fill.muted{fill:#8c959f}
 .chart-note{color:var(--muted);font-size:.85rem}
-.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(6.5rem,1fr));gap:10px;margin:1rem 0}
+.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(7.5rem,1fr));gap:10px;margin:1rem 0}
 .stat{border:1px solid var(--line);border-radius:8px;padding:10px 12px;break-inside:avoid}
+.stat.wide{grid-column:span 2}
 .stat .n{display:block;font-size:1.4rem;font-weight:700;line-height:1.2}
-.stat .l{display:block;color:var(--muted);font-size:.85rem}
+.stat .l{display:block;color:var(--muted);font-size:.85rem;overflow-wrap:normal}
 .stat.ok .n{color:var(--ok)}
 .stat.warn .n{color:var(--warn)}
 .stat.info .n{color:var(--info)}
