@@ -207,6 +207,14 @@ def score(
              " --workers do not apply.")
     ] = None,
     lang: LangOpt = "zh",
+    report: Annotated[list[Path] | None, typer.Option(
+        "--report",
+        help="另写汇总报告：.html（带图表的独立网页）或 .xlsx（汇总表 + 每条政策一个工作表）；可给两次，各写一份。"
+             " 语言随 --lang；有报告时在本进程内打分（--workers 不起作用）；不能与 --dask 同用。"
+             " Also write the summary report: .html (a self-contained page with charts) or .xlsx (a summary sheet and a"
+             " sheet per rule); give it twice for both. In the --lang language; with a report, chunks are scored in this"
+             " process (--workers does not apply); not with --dask.")
+    ] = None,
 ) -> None:
     """为整个企业名录打分（分批流式处理），输出长表与按政策汇总。Score a register, streamed in chunks:
     long table plus a per-rule summary.
@@ -233,7 +241,17 @@ def score(
     )
 
     en = lang == "en"
+    from .report.batch import BatchReport, check_report_path
+
+    try:
+        for path in report or []:
+            check_report_path(path)
+    except EligibilityError as exc:
+        _fail(exc, lang)
     if dask_cluster is not None:
+        if report:
+            err.print("--report 暂不能与 --dask 同用 / --report cannot be used with --dask yet", markup=False)
+            raise typer.Exit(2)
         _score_on_dask(input, output, rules, as_of, columns, wide, dask_cluster, lang)
         return
     if input.is_dir():
@@ -261,6 +279,7 @@ def score(
     for zh, en_text in reader.warnings:
         err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
     engine = Engine(ruleset)
+    reporter = BatchReport(engine, day) if report else None
     total_rows = reader.rows_total if reader.rows_total is not None else count_rows(input)
     by_bytes = reader.format == "csv"  # a CSV's rows are not known before reading it: follow its bytes
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -276,12 +295,16 @@ def score(
             rate = f"{rows_done / elapsed:,.0f} {unit}/s" if elapsed > 0 else ""
             done = f"{rows_done:,}{'' if by_bytes else of_total} {unit}"
             progress.update(task, completed=reader.bytes_read if by_bytes else rows_done, done=done, rate=rate)
+            if reporter is not None:
+                reporter.add_scored(scored)
 
         try:
             parallel = workers or default_workers()
             if total_rows is not None and total_rows <= chunk_size:
                 parallel = 1  # one chunk: nothing to overlap, no process start-up
-            summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update, workers=parallel)
+            scorer = engine if reporter is None else reporter.observing_engine()  # the report sees every chunk
+            summary = score_file(scorer, reader, target, day, wide=wide, on_chunk=update,
+                                 workers=parallel if reporter is None else 1)
         except EligibilityError as exc:
             progress.stop()
             _fail(exc, lang)
@@ -297,6 +320,13 @@ def score(
         summary_paths.append(target.with_name(target.stem + ".summary.xlsx"))
     for path in summary_paths:
         write_summary(summary, path)
+    for path in report or []:
+        try:
+            reporter.finish(summary).write(path, lang)  # type: ignore[union-attr]
+        except OSError as exc:
+            err.print(f"无法写入报告 {path}：{exc.strerror} / cannot write the report {path}: {exc.strerror}",
+                      markup=False)
+            raise typer.Exit(2) from None
     _print_summary(summary, lang, engine.provenance(day))
     a = summary.attrs
     out.print(
@@ -311,7 +341,7 @@ def score(
         n = a["rows_duplicate"]
         out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
                   f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
-    written = [str(p) for p in [target, *summary_paths]]
+    written = [str(p) for p in [target, *summary_paths, *(report or [])]]
     out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
 
 
