@@ -146,6 +146,9 @@ def test_bundled_example_lists_match_the_engine() -> None:
     assert [i.superseded_by for i in c.superseded] == ["puer.little-giant-national"]
     new_build = c.benefits[1]
     assert new_build.clause == "二(五)" and new_build.quote.startswith("对新建投产纳规的工业企业")
+    assert (new_build.amount, new_build.amount_kind, new_build.benefit) == (Decimal("500000"), "up_to", "up to CNY 500,000")
+    assert "**eligible** · grant · granted without applying · cap (up to) · **up to CNY 500,000**" in \
+        render_checkup(ev, "md", "en")
     assert any(ln.outcome is True and "registered region" in ln.text for ln in new_build.lines)
 
 
@@ -181,7 +184,7 @@ def test_html_is_self_contained_and_escaped(evaluation: el.Evaluation) -> None:
 def test_english_report_reads_in_english(evaluation: el.Evaluation) -> None:
     page = render_checkup(evaluation, "html", "en")
     assert '<html lang="en">' in page and "Benefits the firm gets" in page and "Near misses" in page
-    assert "可享受的政策" not in page and "Data needed: " in page
+    assert "可享受的政策" not in page and "Data needed:</strong></p><ul class=\"needs\"><li><strong>total assets</strong> <code>total_assets</code></li>" in page
 
 
 def test_unknown_format_and_suffix_are_bilingual_errors(evaluation: el.Evaluation) -> None:

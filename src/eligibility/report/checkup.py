@@ -9,7 +9,7 @@ missing facts are the ones the explanation computes, never worked out again here
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -24,7 +24,7 @@ from ..results import PAYOUT_KINDS, Evaluation, RuleResult, Status
 from .html import Html, badge, definition_list, escape, join, page, section, tag
 
 FORMATS = ("html", "md", "json")
-"""Output formats of :func:`render_checkup` (also the file suffixes the CLI accepts)."""
+"""Output formats of :func:`render_checkup`."""
 
 KIND = {"grant": ("资金补助", "grant"), "tax": ("税收优惠", "tax relief"), "price": ("价格扣除", "price deduction"),
         "fee": ("收费减免", "fee relief"), "loan": ("贷款支持", "loan support"),
@@ -114,7 +114,7 @@ def checkup(ev: Evaluation, lang: str = "zh") -> Checkup:
             benefits.append(_item(res, ev, lang))
         elif res.status == Status.SUPERSEDED:
             item = _item(res, ev, lang)
-            superseded.append(_replace(item, superseded_by_title=titles.get(item.superseded_by or "")))
+            superseded.append(replace(item, superseded_by_title=titles.get(item.superseded_by or "")))
         elif res.status == Status.UNDETERMINED:
             undetermined.append(_item(res, ev, lang))
         elif res.status == Status.INELIGIBLE:
@@ -132,12 +132,6 @@ def checkup(ev: Evaluation, lang: str = "zh") -> Checkup:
         counts={"eligible": len(benefits), "superseded": len(superseded), "undetermined": len(undetermined),
                 "near_miss": len(near), "ineligible": not_eligible + len(near)},
     )
-
-
-def _replace(item: Item, **changes: Any) -> Item:
-    from dataclasses import replace
-
-    return replace(item, **changes)
 
 
 def _by_value(item: Item) -> tuple[int, Decimal, str]:
@@ -365,6 +359,14 @@ class _Words:
                 Status.UNDETERMINED: (self("待定", "undetermined"), "warn"),
                 Status.INELIGIBLE: (self("差一点", "near miss"), "warn")}.get(item.status, (item.status.value, "no"))
 
+    def kinds(self, item: Item) -> list[str]:
+        """What kind of measure it is, how it is granted and, with an amount, what kind of amount."""
+        en = self.lang == "en"
+        out = [KIND.get(item.kind, (item.kind, item.kind))[en], MODE.get(item.mode, (item.mode, item.mode))[en]]
+        if item.amount is not None and item.amount_kind in AMOUNT_KIND:
+            out.append(AMOUNT_KIND[item.amount_kind][en])
+        return out
+
     def superseded(self, item: Item) -> str:
         winner = item.superseded_by_title or item.superseded_by or ""
         return self(f"被{winner}（{item.superseded_by}）取代：同一互斥组（{item.group}）就高不重复，只享受金额最高的一项。",
@@ -422,8 +424,7 @@ def _card(item: Item, w: _Words) -> Html:
     money = item.benefit if item.benefit and item.amount is not None else None
     head = join([tag("h3", join([item.title, " ", tag("span", item.rule_id, class_="rule-id")])),
                  tag("span", money, class_="amount") if money else Html("")])
-    meta = join([badge(label, tone), " ", badge(KIND.get(item.kind, (item.kind, item.kind))[w.lang == "en"], "muted"),
-                 " ", badge(MODE.get(item.mode, (item.mode, item.mode))[w.lang == "en"], "muted")])
+    meta = join([badge(text, tone if i == 0 else "muted") for i, text in enumerate([label, *w.kinds(item)])], " ")
     parts = [tag("div", head, class_="card-head"), tag("p", meta)]
     if item.benefit and money is None:
         parts.append(tag("p", join([tag("strong", w("待遇：", "Benefit: ")), item.benefit])))
@@ -432,9 +433,8 @@ def _card(item: Item, w: _Words) -> Html:
     if item.near:
         parts.append(tag("p", item.near, class_="callout"))
     if item.missing:
-        fields = join((join([tag("strong", label), " ", tag("code", path)]) for path, label in item.missing), "、"
-                      if w.lang != "en" else ", ")
-        parts.append(tag("p", join([w("所需数据：", "Data needed: "), fields])))
+        fields = join(tag("li", join([tag("strong", label), " ", tag("code", path)])) for path, label in item.missing)
+        parts.append(join([tag("p", tag("strong", w("所需数据：", "Data needed:")), class_="sub"), tag("ul", fields, class_="needs")]))
     if item.reason:
         parts.append(tag("p", item.reason, class_="note"))
     parts.append(tag("p", tag("strong", w("判定过程", "How it was decided")), class_="sub"))
@@ -482,10 +482,8 @@ def _markdown(c: Checkup) -> str:
 
 def _md_item(item: Item, w: _Words) -> list[str]:
     label, _ = w.status(item)
-    kind = KIND.get(item.kind, (item.kind, item.kind))[w.lang == "en"]
-    mode = MODE.get(item.mode, (item.mode, item.mode))[w.lang == "en"]
     out = [f"### {_md(item.title)}（`{item.rule_id}`）" if w.lang != "en" else f"### {_md(item.title)} (`{item.rule_id}`)", ""]
-    out.append(f"**{label}** · {kind} · {mode}" + (f" · **{_md(item.benefit)}**" if item.benefit else ""))
+    out.append(" · ".join([f"**{label}**", *w.kinds(item)]) + (f" · **{_md(item.benefit)}**" if item.benefit else ""))
     out.append("")
     if item.status == Status.SUPERSEDED:
         out += [_md(w.superseded(item)), ""]

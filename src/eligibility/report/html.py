@@ -172,6 +172,7 @@ dl.facts dd{margin:0}
 .card-head{display:flex;flex-wrap:wrap;align-items:baseline;justify-content:space-between;gap:.25rem .75rem}
 .amount{font-size:1.15rem;font-weight:700}
 .rule-id{color:var(--muted);font-size:.85rem}
+ul.needs{margin:.25rem 0 .5rem;padding-left:1.4em}
 ul.conds{list-style:none;padding:0;margin:.5rem 0}
 ul.conds li{padding:.15rem 0 .15rem 1.6em;text-indent:-1.6em}
 ul.conds ul.conds{margin:0 0 0 1.2em}
