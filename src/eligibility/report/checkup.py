@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..explain import clauses, describe, result_dict
 from ..facts.fields import registry
@@ -22,6 +22,9 @@ from ..model import expr as x
 from ..model.rule import Rule
 from ..results import PAYOUT_KINDS, Evaluation, RuleResult, Status
 from .html import Html, badge, definition_list, escape, join, page, section, tag
+
+if TYPE_CHECKING:
+    from ..backends.interpreter.trace import Trace
 
 FORMATS = ("html", "md", "json")
 """Output formats of :func:`render_checkup`."""
@@ -155,7 +158,8 @@ def _item(res: RuleResult, ev: Evaluation, lang: str) -> Item:
     elif amount is None and res.status == Status.UNDETERMINED:
         amount = _stated_amount(res.rule, ev)
         benefit = _stated_benefit(res.rule, amount, lang) or benefit
-    near = _near(res.trace, by_trace) if res.status == Status.INELIGIBLE and res.reason is None else None
+    near = (_near(res.trace, by_trace) if res.status == Status.INELIGIBLE and res.reason is None
+            and res.trace is not None else None)
     cite = d["citation"]
     return Item(
         rule_id=res.rule_id, title=d["title"], status=res.status, kind=res.rule.kind, mode=res.rule.mode,
@@ -171,7 +175,7 @@ def _outcome(value: Any) -> bool | None:
     return None if value is UNKNOWN else bool(value)
 
 
-def _lines(trace: Any, by_trace: dict[int, dict[str, Any]], rule: Rule, lang: str, depth: int) -> list[Line]:
+def _lines(trace: Trace, by_trace: dict[int, dict[str, Any]], rule: Rule, lang: str, depth: int) -> list[Line]:
     """Conditions with their all/any/not structure (the written conditions of a top-level ``all`` flat)."""
     c = by_trace.get(id(trace))
     if c is not None:
@@ -190,7 +194,7 @@ def _lines(trace: Any, by_trace: dict[int, dict[str, Any]], rule: Rule, lang: st
     return [Line(depth, _outcome(trace.value), describe(node, rule, lang))]
 
 
-def _near(trace: Any, by_trace: dict[int, dict[str, Any]]) -> list[dict[str, Any]] | None:
+def _near(trace: Trace, by_trace: dict[int, dict[str, Any]]) -> list[dict[str, Any]] | None:
     """The gaps that alone keep a failed rule from passing, or None when it is not a near miss: some
     failing condition has no numeric gap (a wrong industry, a date out of range), or another condition
     is unknown (closing the gap would still not decide the rule)."""
