@@ -46,6 +46,7 @@ MAX_PROPERTIES = 255  # flattened properties per fact, ``id`` and ``sid`` includ
 DEFAULT_SIDS = 512
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
 _COUNTER = itertools.count()  # ruleset names unique in the process
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per fact
 
 
 def fnv1a32(text: str) -> int:
@@ -707,7 +708,7 @@ class DurableBackend:
         """Assert one fact and drain what fired (rule names, one per matching disjunct); None when it
         matched no rule (durable_rules then raises MessageNotHandledException and stores nothing)."""
         core = self._core
-        code = core.assert_fact(handle, json.dumps(fact, ensure_ascii=False))
+        code = core.assert_fact(handle, _DUMPS(fact))
         if code[0] == 1:
             return None
         if code[0] == 2:  # cannot happen: sids are chosen so that no two ids in one sid collide
@@ -733,7 +734,7 @@ class DurableBackend:
 
     def _retract(self, firm: _Firm) -> None:
         """Retract the firm's stored facts by id (no modify in durable_rules: retract, then assert)."""
-        key = json.dumps({"sid": firm.sid, "id": firm.asserted[0]["id"]}) if firm.asserted else None
+        key = _DUMPS({"sid": firm.sid, "id": firm.asserted[0]["id"]}) if firm.asserted else None
         for handle, stored in zip(self._version.handles, firm.stored):
             if stored:
                 self._core.retract_fact(handle, key)
