@@ -436,6 +436,111 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
     out.print(table)
 
 
+@app.command("whatif")
+def whatif_cmd(
+    register: Annotated[Path, typer.Argument(
+        help="企业名录：CSV、Parquet 或 Excel（同 score）。 Register: CSV, Parquet or Excel (as for score).",
+        exists=True, dir_okay=False)],
+    rules: RulesOpt = None,
+    against: Annotated[list[str] | None, typer.Option(
+        "--against", help="调整后的规则（文件、文件夹或规则包，可多次给出；默认与 --rules 相同，再加 --set）。"
+                          " The changed rules (file, folder or pack, repeatable; default: the --rules, plus --set).")
+    ] = None,
+    settings: Annotated[list[str] | None, typer.Option(
+        "--set", help="覆盖一项设置（可多次给出）：规则id.amount=金额（如 puer.new-industrial-above-scale.amount=60万），"
+                      "或 规则id.params.参数名=取值（评估日施行的那一期）。 Override a setting (repeatable): RULE.amount=VALUE,"
+                      " or RULE.params.NAME=VALUE (the value in force on --as-of).")
+    ] = None,
+    as_of: AsOfOpt = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="结果变化的企业清单 .csv 或 .parquet。 The firms whose outcome changes, as .csv or .parquet.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="另写 HTML 报告（独立网页，带图表）。 Also write an HTML report (self-contained, with charts).")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="每批行数 / rows per chunk")] = 100_000,
+    columns: Annotated[Path | None, typer.Option(
+        "--columns", exists=True, dir_okay=False, help="列映射 YAML（同 score）。 Column mapping YAML (as for score).")
+    ] = None,
+    shown: Annotated[int, typer.Option("--show", min=0, help="终端列出的变化条数 / changes listed on the terminal")] = 20,
+    lang: LangOpt = "zh",
+) -> None:
+    """测算规则调整的影响：每条政策符合企业数与预算的变化，及结果变化的企业。
+    What-if: per rule, the change in eligible firms and budget, and the firms whose outcome changes.
+
+    基准为 --rules；调整后为 --against（若给出）再加各 --set。 The base is --rules; the changed set is --against
+    (when given) with every --set applied.
+    """
+    _check_lang(lang)
+    from .io.registers import load_column_mapping
+    from .report.whatif import render_whatif
+    from .whatif import apply_overrides, what_if, write_changes
+
+    if against is None and not settings:
+        err.print("请给出 --against 或至少一个 --set / give --against or at least one --set", markup=False)
+        raise typer.Exit(2)
+    for path, allowed in ((output, (".csv", ".parquet")), (report, (".html", ".htm"))):
+        if path is not None and path.suffix.lower() not in allowed:
+            err.print(f"{path}：文件类型应为 {' 或 '.join(allowed)} / {path}: expected {' or '.join(allowed)}", markup=False)
+            raise typer.Exit(2)
+    day = _as_of(as_of, lang)
+    base = _load(rules, lang)
+    changed = _load(against, lang) if against is not None else base
+    try:
+        changed = apply_overrides(changed, settings or [], day)
+        mapping = load_column_mapping(columns) if columns is not None else None
+        with err.status("测算中 / comparing…"):
+            result = what_if(register, base, changed, day, chunk_size=chunk_size, mapping=mapping,
+                             settings=settings or [], against=", ".join(against) if against else None)
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    _print_whatif(result, lang, shown)
+    written = []
+    try:
+        if output is not None:
+            written.append(str(write_changes(result, output)))
+        if report is not None:
+            report.write_text(render_whatif(result, lang), encoding="utf-8")
+            written.append(str(report))
+    except OSError as exc:
+        err.print(f"无法写出：{exc} / cannot write: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if written:
+        out.print(f"written: {', '.join(written)}" if lang == "en" else f"已写出：{'、'.join(written)}", markup=False)
+
+
+def _print_whatif(result: Any, lang: str, shown: int) -> None:
+    en = lang == "en"
+    prov = result.provenance()
+    table = Table(title="what-if: per-rule change" if en else "调整影响：按政策",
+                  caption=f"eligibility {prov['version']} · rules {prov['ruleset_hash_before'][:12]} → "
+                          f"{prov['ruleset_hash_after'][:12]} · as of {prov['as_of']} · rows {result.rows_read}")
+    for i, name in enumerate(("rule", "eligible firms", "budget, yuan", "firms changed") if en else
+                             ("政策", "符合企业", "预算（元）", "变化企业")):
+        table.add_column(name, justify="left" if i == 0 else "right", overflow="fold")
+    moved = result.changed_impacts()
+    for imp in moved:
+        table.add_row(imp.rule_id, f"{imp.eligible_before} → {imp.eligible_after} ({imp.eligible_delta:+d})",
+                      f"{imp.budget_before:,.2f} → {imp.budget_after:,.2f} ({imp.budget_delta:+,.2f})", str(imp.changed))
+    out.print(table)
+    rest = len(result.impacts) - len(moved)
+    out.print((f"{rest} other rules unchanged; budget change in all: {result.budget_delta:+,.2f} yuan" if en else
+               f"其余 {rest} 条政策不变；预算合计变化 {result.budget_delta:+,.2f} 元"), markup=False)
+    changes = result.changes
+    if len(changes) and shown:
+        firms = Table(title="firms whose outcome changes" if en else "结果变化的企业")
+        for name in (("row", "entity_id", "rule", "status", "amount") if en else
+                     ("行号", "信用代码", "政策", "状态", "金额")):
+            firms.add_column(name, overflow="fold")
+        for c in result.listed(shown):
+            amounts = " → ".join("—" if a is None else f"{a:,.2f}" for a in (c.amount_before, c.amount_after))
+            firms.add_row(str(c.row), c.entity_id or "—", c.rule_id, f"{c.status_before} → {c.status_after}", amounts)
+        out.print(firms)
+        if len(changes) > shown:
+            out.print(f"{len(changes) - shown} more changes (-o writes them all)" if en else
+                      f"另有 {len(changes) - shown} 条变化（-o 写出全部）", markup=False)
+
+
 @app.command()
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
