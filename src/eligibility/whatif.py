@@ -138,13 +138,14 @@ def parse_override(setting: str, rules: RuleSet) -> Override:
     return Override(rule_id, param, node, text.strip(), setting)
 
 
-def apply_overrides(rules: RuleSet, settings: Iterable[str], as_of: date) -> RuleSet:
+def apply_overrides(rules: RuleSet, settings: Iterable[str], as_of: date | str) -> RuleSet:
     """A new rule set: ``rules`` with each override applied (a parameter at its value in force on ``as_of``).
 
     The new set's hash is derived from the base hash and the overrides, so a what-if run is
     reproducible and never mistaken for the base.
     """
     settings = list(settings)
+    day = as_of if isinstance(as_of, date) else date.fromisoformat(as_of)
     changed = {r.id: r for r in rules.rules}
     for setting in settings:
         o = parse_override(setting, rules)
@@ -153,10 +154,10 @@ def apply_overrides(rules: RuleSet, settings: Iterable[str], as_of: date) -> Rul
             changed[o.rule_id] = replace(rule, benefit=replace(rule.benefit, amount=o.value, amount_text=o.text))
             continue
         parameter = rule.params[o.param]
-        current = parameter.at(as_of)
+        current = parameter.at(day)
         if current is None:
-            raise OverrideError(f"参数 '{o.param}' 在 {as_of} 没有施行中的取值", f"parameter '{o.param}' has no value in force"
-                                f" on {as_of}", setting=setting)
+            raise OverrideError(f"参数 '{o.param}' 在 {day} 没有施行中的取值", f"parameter '{o.param}' has no value in force"
+                                f" on {day}", setting=setting)
         values = tuple(ParamValue(v.start, o.value, f"what-if: {o.text}") if v is current else v
                        for v in parameter.values)
         params = {**rule.params, o.param: replace(parameter, values=values)}
