@@ -61,8 +61,8 @@ def fnv1a32(text: str) -> int:
 def _durable() -> tuple[Any, Any, type]:
     """durable_rules' engine modules and the private Host subclass, imported on first use."""
     try:
-        import durable.engine as engine
-        import durable_rules_engine as core
+        import durable.engine as engine  # type: ignore[import-untyped]
+        import durable_rules_engine as core  # type: ignore[import-not-found]
     except ImportError as exc:
         version = ".".join(map(str, sys.version_info[:3]))
         raise EligibilityError(
@@ -90,7 +90,7 @@ Test = tuple[Any, ...]  # TRUE | FALSE | ("leaf", json) | ("and", parts) | ("or"
 
 
 def _and(parts: list[Test]) -> Test:
-    kept = []
+    kept: list[Test] = []
     for p in parts:
         if p is FALSE:
             return FALSE
@@ -100,7 +100,7 @@ def _and(parts: list[Test]) -> Test:
 
 
 def _or(parts: list[Test], exclusive: bool = False) -> Test:
-    kept = []
+    kept: list[Test] = []
     for p in parts:
         if p is TRUE:
             return TRUE
@@ -543,7 +543,7 @@ class _Firm:
 
     profile: Profile
     sid: str
-    asserted: list[dict[str, Any]]
+    asserted: list[str]  # the JSON messages (kept to see whether a new as_of changes them)
     stored: list[bool]
     fired: frozenset[str]
 
@@ -611,8 +611,8 @@ class DurableBackend:
         sid = firm.sid if firm is not None else self._allocate(entity_id)
         facts = self._facts(entity_id, sid, profile)
         if firm is not None:
-            self._retract(firm)
-        stored, fired = self._store(facts)
+            self._retract(entity_id, firm)
+        stored, fired = self._store(entity_id, facts)
         self._firms[entity_id] = _Firm(profile, sid, facts, stored, fired)
         return self._decide(profile, fired)
 
@@ -621,7 +621,7 @@ class DurableBackend:
         firm = self._firms.pop(entity_id, None)
         if firm is None:
             return
-        self._retract(firm)
+        self._retract(entity_id, firm)
         self._slots[int(firm.sid)].pop(fnv1a32(entity_id), None)
 
     def advance_to(self, day: date) -> Iterator[tuple[str, list[Decision]]]:
@@ -631,16 +631,16 @@ class DurableBackend:
         program = _Program(self._engine, day)
         moved = program.digest != self._program.digest
         if moved:
-            for firm in self._firms.values():
-                self._retract(firm)
+            for entity_id, firm in self._firms.items():
+                self._retract(entity_id, firm)
                 firm.stored = [False] * len(firm.stored)
             self._version = self._register(program)
         self._program = program
         for entity_id, firm in self._firms.items():
             facts = self._facts(entity_id, firm.sid, firm.profile)
             if moved or facts != firm.asserted:
-                self._retract(firm)
-                firm.stored, firm.fired = self._store(facts)
+                self._retract(entity_id, firm)
+                firm.stored, firm.fired = self._store(entity_id, facts)
                 firm.asserted = facts
             yield entity_id, self._decide(firm.profile, firm.fired)
 
@@ -648,8 +648,8 @@ class DurableBackend:
         """Retract every fact (the rulesets themselves cannot be freed by durable_rules)."""
         if self._closed:
             return
-        for firm in self._firms.values():
-            self._retract(firm)
+        for entity_id, firm in self._firms.items():
+            self._retract(entity_id, firm)
         self._firms.clear()
         self._closed = True
 
@@ -678,8 +678,8 @@ class DurableBackend:
         raise EligibilityError(f"{entity_id} 的事实编号哈希与每个会话中已存的企业冲突",
                                f"the fact id hash of {entity_id} collides with a stored firm in every sid")
 
-    def _facts(self, entity_id: str, sid: str, profile: Profile) -> list[dict[str, Any]]:
-        """The fact to assert in each shard: the properties its rules read, nothing for unknown."""
+    def _facts(self, entity_id: str, sid: str, profile: Profile) -> list[str]:
+        """The fact to assert in each shard, as JSON: the properties its rules read, nothing for unknown."""
         program = self._program
         facts = profile.facts()
         get = facts.values.get
@@ -701,19 +701,19 @@ class DurableBackend:
             for name in names:
                 if name in values:
                     fact[name] = values[name]
-            out.append(fact)
+            out.append(_DUMPS(fact))
         return out
 
-    def _assert(self, handle: Any, fact: dict[str, Any]) -> list[str] | None:
+    def _assert(self, handle: Any, entity_id: str, fact: str) -> list[str] | None:
         """Assert one fact and drain what fired (rule names, one per matching disjunct); None when it
         matched no rule (durable_rules then raises MessageNotHandledException and stores nothing)."""
         core = self._core
-        code = core.assert_fact(handle, _DUMPS(fact))
+        code = core.assert_fact(handle, fact)
         if code[0] == 1:
             return None
         if code[0] == 2:  # cannot happen: sids are chosen so that no two ids in one sid collide
-            raise EligibilityError(f"durable_rules 认为 {fact['id']} 已存在（事实编号哈希冲突）",
-                                   f"durable_rules refused {fact['id']} as already stored (fact id hash collision)")
+            raise EligibilityError(f"durable_rules 认为 {entity_id} 已存在（事实编号哈希冲突）",
+                                   f"durable_rules refused {entity_id} as already stored (fact id hash collision)")
         names = []
         result = core.start_action_for_state(handle, code[1])
         if result:
@@ -723,18 +723,19 @@ class DurableBackend:
                 msg = core.complete_and_start_action(handle, code[1])
         return names
 
-    def _store(self, facts: list[dict[str, Any]]) -> tuple[list[bool], frozenset[str]]:
+    def _store(self, entity_id: str, facts: list[str]) -> tuple[list[bool], frozenset[str]]:
         """Assert the firm's fact in every shard: which were stored, and the rules that fired."""
-        stored, fired = [], set()
+        stored: list[bool] = []
+        fired: set[str] = set()
         for handle, fact in zip(self._version.handles, facts):
-            names = self._assert(handle, fact)
+            names = self._assert(handle, entity_id, fact)
             stored.append(names is not None)
             fired.update(names or ())
         return stored, frozenset(fired)
 
-    def _retract(self, firm: _Firm) -> None:
+    def _retract(self, entity_id: str, firm: _Firm) -> None:
         """Retract the firm's stored facts by id (no modify in durable_rules: retract, then assert)."""
-        key = _DUMPS({"sid": firm.sid, "id": firm.asserted[0]["id"]}) if firm.asserted else None
+        key = _DUMPS({"sid": firm.sid, "id": entity_id})
         for handle, stored in zip(self._version.handles, firm.stored):
             if stored:
                 self._core.retract_fact(handle, key)
