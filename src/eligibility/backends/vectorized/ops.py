@@ -26,7 +26,10 @@ _CMP: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _bool(a: Any) -> Any:
-    return a.astype(bool, copy=False) if isinstance(a, np.ndarray) and a.dtype != bool else a
+    """A mask as numpy booleans; a scalar too, since ``~`` on a Python bool is integer negation."""
+    if isinstance(a, np.ndarray):
+        return a.astype(bool, copy=False) if a.dtype != bool else a
+    return np.bool_(a)
 
 
 def const(value: Any) -> Col:
