@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..backends.vectorized import LONG_COLUMNS, VectorizedRules, long_table, table_from_frame
+from ..backends.vectorized import VectorizedRules, long_table, table_from_frame
 from ..backends.vectorized.columns import Col, Table
 from ..backends.vectorized.derived import derived_columns
 from ..backends.vectorized.funnel import FunnelCounts, derived_needed, funnels
@@ -267,7 +267,7 @@ class ObservingEngine:
         out.attrs["ignored_columns"] = list(table.ignored)
         out.attrs.update(self.engine.provenance(as_of))
         self.report.observe(table, out)
-        return out[LONG_COLUMNS]
+        return out
 
 
 def batch_report(scored: pd.DataFrame, df: pd.DataFrame, engine: Any, as_of: date | str,
