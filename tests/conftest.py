@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 import eligibility as el
+from ruletext import DOCUMENT
 
 # CI: bounded examples, no deadline, and no shrinking — a failure is reported as found, and can never
 # run past the CI time budget while hypothesis minimises it
@@ -20,14 +21,6 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-DOCUMENT = """\
-document:
-  title: 测试文件
-  issuer: 测试
-  jurisdiction: {jurisdiction}
-  effective: {{from: 2019-01-01}}
-rules:
-"""
 
 
 @pytest.fixture
@@ -42,15 +35,3 @@ def make_rules(tmp_path: Path) -> Callable[..., el.RuleSet]:
         return el.load_rules(path)
 
     return make
-
-
-def rule_yaml(rule_id: str, when: str, amount: str | None = None, extra: str = "") -> str:
-    """One rule with the boilerplate filled in; ``when`` is a YAML value (a quoted expression or a list)."""
-    benefit = f"\n  benefit: {{amount: {amount}}}" if amount else ""
-    return (
-        f"- id: {rule_id}\n"
-        f"  title: {{zh: 测试规则, en: test rule}}\n"
-        f"  source: {{clause: 一, quote: 测试}}\n"
-        f"  kind: grant\n  mode: auto\n  basis: threshold\n"
-        f"  when: {when}{benefit}\n" + textwrap.indent(textwrap.dedent(extra), "  ")
-    )

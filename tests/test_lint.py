@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import rule_yaml
+from ruletext import rule_yaml
 from eligibility.cli import app
 from eligibility.lint import lint, lint_rules
 

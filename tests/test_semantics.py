@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import eligibility as el
-from conftest import rule_yaml
+from ruletext import rule_yaml
 
 AS_OF = date(2024, 6, 30)
 

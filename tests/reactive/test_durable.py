@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import eligibility as el
-from conftest import rule_yaml
+from ruletext import rule_yaml
 from eligibility.facts.profile import Profile
 from eligibility.model import expr as x
 from eligibility.model.rule import RuleSet

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import eligibility as el
-from conftest import rule_yaml
+from ruletext import rule_yaml
 from eligibility.testing.boundaries import BoundaryCase, boundary_cases, boundary_report, format_boundary_report
 
 EXAMPLES = el.load_rules("examples")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from conftest import rule_yaml
+from ruletext import rule_yaml
 from eligibility.cli import app
 from eligibility.testing.coverage import coverage, total_percent
 from eligibility.testing.mutation import mutants, run_mutation, score

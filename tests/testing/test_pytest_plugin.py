@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOCUMENT, rule_yaml
+from ruletext import DOCUMENT, rule_yaml
 
 pytest_plugins = ["pytester"]
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eligibility as el
-from conftest import rule_yaml
+from ruletext import rule_yaml
 from eligibility.errors import EligibilityError
 from eligibility.facts.codes import is_valid_region, parse_uscc
 from eligibility.facts.fields import registry
