@@ -167,3 +167,26 @@ def test_decisions_follow_updates_and_dates(engine: el.Engine) -> None:
                 assert (code in changed) == (now != before[code]), code
     assert changed and len(b) == len(stored)
     assert list(b.advance_to(day)) == []
+
+
+def test_an_update_carries_over_only_the_derived_values_it_cannot_change(engine: el.Engine) -> None:
+    """Derived values cached on the firm's old facts are reused when none of their inputs changed,
+    recomputed when one did — and the decisions are the interpreter's either way."""
+    day = date(2024, 6, 30)
+    b = PythonBackend(engine, day)
+    old = Profile.from_data(PUER_FIRM)
+    b.put(PUER_FIRM["uscc"], old)
+    cached = old.facts().derived_cache
+    slp, industrial, above = (("is_small_low_profit", day), ("is_industrial", day), ("is_above_scale_industrial", day))
+    assert {slp, industrial, above} <= cached.keys()
+    new = Profile.from_data(dict(PUER_FIRM, taxable_income="350万"))  # read by 小型微利 only
+    assert b.put(PUER_FIRM["uscc"], new) == engine.decide(new, day)
+    carried = new.facts().derived_cache
+    assert carried[industrial] is cached[industrial] and carried[above] is cached[above]
+    assert carried[slp] is not cached[slp]
+    assert (cached[slp].value, carried[slp].value) == (True, False)  # 350万 > 300万 (2023 No.12 limit)
+    moved = Profile.from_data(dict(PUER_FIRM, taxable_income="350万", revenue="1500万"))
+    assert b.put(PUER_FIRM["uscc"], moved) == engine.decide(moved, day)
+    again = moved.facts().derived_cache
+    assert again[industrial] is cached[industrial] and again[slp] is carried[slp]
+    assert again[above] is not cached[above]

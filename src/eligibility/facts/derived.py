@@ -68,12 +68,18 @@ class DerivedFact:
 
 DERIVED: dict[str, DerivedFact] = {}
 
+CACHE_READS: dict[str, tuple[str, ...]] = {}
+"""Name of each entry kept in ``Facts.derived_cache`` (a derived fact, or a value several of them
+share) → the flat facts it is computed from: a cached value stays right for another profile whose
+values at these paths are the same (the reactive backend carries such values over an update)."""
+
 
 def derived_fact(name: str, type_: Type, label_zh: str, label_en: str, reads: tuple[str, ...]):  # type: ignore[no-untyped-def]
     """Register a derived fact under ``name`` (decorator)."""
 
     def register(fn: Callable[[Facts, date], DerivedValue]) -> Callable[[Facts, date], DerivedValue]:
         DERIVED[name] = DerivedFact(name, type_, label_zh, label_en, reads, fn)
+        CACHE_READS[name] = reads
         return fn
 
     return register

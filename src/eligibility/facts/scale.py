@@ -38,7 +38,7 @@ from typing import Any
 
 from ..lang.types import BOOL, Type
 from .codes import normalize_industry_code
-from .derived import DerivedValue, derived_fact
+from .derived import CACHE_READS, DerivedValue, derived_fact
 from .flatten import UNKNOWN, Facts
 from .money import format_money, format_number
 
@@ -414,11 +414,13 @@ def classify_scale(industry_code: Any, employees: Any, revenue: Any, total_asset
 
 # -- derived facts -----------------------------------------------------------------------------
 _READS = ("industry_code", *FIGURES)
+_CLASSIFICATION = "__scale_classification__"
+CACHE_READS[_CLASSIFICATION] = _READS
 
 
 def _classify(facts: Facts, as_of: date) -> ScaleClassification:
     """The firm's classification, computed once per facts and date (scale, is_sme and is_small_or_micro share it)."""
-    key = ("__scale_classification__", as_of)
+    key = (_CLASSIFICATION, as_of)
     found = facts.derived_cache.get(key)
     if found is None:
         found = facts.derived_cache[key] = classify_scale(*(facts.get(name) for name in _READS), as_of)

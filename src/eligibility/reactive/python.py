@@ -23,7 +23,7 @@ from ..backends.interpreter import ops
 from ..backends.interpreter.compiled import Decision, resolve, rule_deciders
 from ..backends.interpreter.evaluator import in_force, param_values
 from ..engine import Engine
-from ..facts.derived import DERIVED, evaluate_derived
+from ..facts.derived import CACHE_READS, DERIVED, evaluate_derived
 from ..facts.flatten import UNKNOWN, Facts
 from ..facts.profile import Profile
 from ..model import expr as x
@@ -66,11 +66,25 @@ def rule_reads(rule: Rule) -> frozenset[str]:
                 paths.add(node.list_path)
             elif isinstance(node, x.Derived):
                 paths.update(DERIVED[node.name].reads)
+    return _with_records(paths)
+
+
+def _with_records(paths: set[str] | tuple[str, ...]) -> frozenset[str]:
+    """The paths with every record above them (``a.b.c`` → ``a``, ``a.b``, ``a.b.c``)."""
     out = set()
     for path in paths:
         parts = path.split("[]")[0].split(".")
         out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     return frozenset(out)
+
+
+def _cache_readers() -> dict[str, frozenset[str]]:
+    """Flat-fact path → the derived-fact cache entries computed from it (or from a record above it)."""
+    readers: dict[str, set[str]] = {}
+    for name, reads in CACHE_READS.items():
+        for path in _with_records(reads):
+            readers.setdefault(path, set()).add(name)
+    return {path: frozenset(names) for path, names in readers.items()}
 
 
 def reads_as_of(rule: Rule) -> bool:
@@ -120,6 +134,7 @@ class _Program:
             for path in rule_reads(rule):
                 readers.setdefault(path, []).append(i)
         self.readers = {path: tuple(ids) for path, ids in readers.items()}
+        self.cache_readers = _cache_readers()
         self.params = [param_values(r, as_of) for r in self.rules]
         self.dated = frozenset(i for i, r in enumerate(self.rules) if reads_as_of(r))
         self._scopes: dict[tuple[Any, Any], _Scope] = {}
@@ -183,7 +198,8 @@ class PythonBackend:
         if firm is None or firm.scope.key != (region, zone):
             firm = self._firms[entity_id] = self._decide_all(profile, facts, prog.scope(region, zone))
             return firm.decisions
-        old = firm.profile.facts().values
+        old_facts = firm.profile.facts()
+        old = old_facts.values
         firm.profile = profile
         if old == values:
             return firm.decisions
@@ -197,8 +213,11 @@ class PythonBackend:
                 touched.update(readers[path])
         if not touched:
             return firm.decisions
-        scope, slots, a = firm.scope, None, prog.as_of
-        fns, groups_of, dirty = prog.fns, prog.rules, set()
+        a = prog.as_of
+        if old_facts.derived_cache:
+            _carry_derived(old_facts, facts, changed, prog.cache_readers, a)
+        scope, slots = firm.scope, None
+        fns, rules, dirty = prog.fns, prog.rules, set()
         derived = _derived(facts, a)
         get = values.get
         for i in touched:
@@ -207,13 +226,14 @@ class PythonBackend:
                 continue
             new = fns[i](get, derived, a)
             before = firm.slots[p]
-            if new == before or new == _raw(before):
+            raw = _raw(before)
+            if new == before or new == raw:
                 continue
             if slots is None:
                 slots = firm.slots.copy()
             slots[p] = new
-            if groups_of[i].group:
-                dirty.add(groups_of[i].group)
+            if rules[i].group and _may_regroup(raw, new):
+                dirty.add(rules[i].group)
         if slots is None:
             return firm.decisions
         for group in dirty:
@@ -290,6 +310,29 @@ def _carry_plan(old: _Program, old_scope: _Scope, new: _Program, scope: _Scope,
         else:
             plan.append((i, None, old_scope.pos.get(old.index[rule_id], -1)))
     return plan
+
+
+def _may_regroup(before: Decision | None, after: Decision | None) -> bool:
+    """Can a member's change (``before`` as it was before groups) alter its group's outcome? Only
+    eligible members and what members already received take part in 就高不重复."""
+    return ((before is not None and before.status is ELIGIBLE) or (after is not None and after.status is ELIGIBLE)
+            or (before.received if before is not None else None) != (after.received if after is not None else None))
+
+
+def _carry_derived(old: Facts, new: Facts, changed: list[str], readers: dict[str, frozenset[str]],
+                   as_of: date) -> None:
+    """Give ``new`` the derived values cached on ``old`` (same firm, same date) that none of the
+    changed paths can alter, so an update recomputes only the derived facts it touches."""
+    stale: set[str] = set()
+    for path in changed:
+        names = readers.get(path)
+        if names is not None:
+            stale.update(names)
+    cache = new.derived_cache
+    for key, value in old.derived_cache.items():
+        name, day = key
+        if day == as_of and name not in stale and name in CACHE_READS and key not in cache:
+            cache[key] = value
 
 
 def _derived(facts: Facts, as_of: date) -> Callable[[str], Any]:
