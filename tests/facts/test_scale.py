@@ -19,6 +19,7 @@ from eligibility.facts.scale import (
     SCALE,
     STANDARD_2011,
     ScaleRow,
+    class_of,
     classify_scale,
     scale_groups,
     scale_standard,
@@ -429,3 +430,23 @@ def test_an_unknown_figure_is_needed_exactly_when_it_could_change_the_class(
         assert (found.value, found.missing) == (full, ())
     else:
         assert (found.value, found.missing) == (UNKNOWN, (hidden,))
+
+
+near_a_bound = st.sampled_from(sorted({threshold(f, b) for row in STANDARD_2011.rows.values()
+                                         for _, bounds in row.ranked() for f, b in bounds}))
+
+
+@settings(max_examples=300)
+@given(group=st.sampled_from(sorted(set(CODE_OF_GROUP) - {"other"}) + ["other"]), data=st.data())
+def test_grids_shared_between_firms_give_each_firm_its_own_class(group: str, data: st.DataObject) -> None:
+    """Classification is remembered per interval between bounds: a firm whose figures lie at, just
+    below or just above a bound must still get exactly the class the table gives its own figures."""
+    row = STANDARD_2011.rows[group]
+
+    def figure(name: str) -> int | Decimal:
+        base = data.draw(near_a_bound) + data.draw(st.sampled_from((-1, 0, 1)))
+        return max(int(base), 0) if name == "employees" else max(Decimal(base), Decimal(0))
+
+    for _ in range(3):  # several firms in a row, so later ones meet grids built for earlier ones
+        figures = {name: figure(name) for name in FIGURES}
+        assert scale(CODE_OF_GROUP[group], *figures.values()) == class_of(row, figures)

@@ -32,6 +32,8 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from bisect import bisect_right
+from functools import cache, lru_cache
 from itertools import product
 from types import MappingProxyType
 from typing import Any
@@ -189,6 +191,7 @@ def scale_standard(as_of: date) -> ScaleStandard | None:
     return next((s for s in reversed(SCALE_STANDARDS) if s.covers(as_of)), None)
 
 
+@lru_cache(maxsize=8192)
 def scale_groups(industry_code: str) -> frozenset[str]:
     """The groups an industry code may stand for: one when it decides the group, several when too coarse.
 
@@ -203,6 +206,7 @@ def scale_groups(industry_code: str) -> frozenset[str]:
     return below or frozenset({OTHER})
 
 
+@cache
 def threshold(figure: str, bound: int) -> int | Decimal:
     """A table bound in the profile's units: persons as they are, 万元 as exact yuan."""
     return bound if figure == "employees" else Decimal(bound) * 10_000
@@ -223,8 +227,23 @@ class _Grid:
 
     axes: tuple[str, ...]
     outcomes: Mapping[tuple[Any, ...], str]
+    memo: dict[frozenset[str] | None, tuple[Any, tuple[str, ...]]] = field(default_factory=dict, compare=False)
 
-    def decide(self, key: Callable[[str], Hashable]) -> tuple[Any, tuple[str, ...]]:
+    @property
+    def possible(self) -> frozenset[str]:
+        return frozenset(self.outcomes.values())
+
+    def decide(self, classes: frozenset[str] | None = None) -> tuple[Any, tuple[str, ...]]:
+        """The class (``classes`` None) or whether it is one of ``classes``, or UNKNOWN with the
+        axes that would decide it (remembered per question: grids are shared by many firms)."""
+        found = self.memo.get(classes)
+        if found is None:
+            def key(cls: str) -> Hashable:
+                return cls if classes is None else cls in classes
+            found = self.memo[classes] = self._decide(key)
+        return found
+
+    def _decide(self, key: Callable[[str], Hashable]) -> tuple[Any, tuple[str, ...]]:
         keys = {key(cls) for cls in self.outcomes.values()}
         if len(keys) == 1:
             return keys.pop(), ()
@@ -238,19 +257,58 @@ class _Grid:
         return UNKNOWN, tuple(needed)
 
 
-def _grid(rows: list[ScaleRow], figures: Mapping[str, Any]) -> _Grid:
-    by_group = {row.group: row for row in rows}
-    used = [f for f in FIGURES if any(f in row.figures() for row in rows)]
-    values: list[tuple[Any, ...]] = [tuple(by_group)]
-    for f in used:
-        if figures[f] is UNKNOWN:
-            bounds = {threshold(f, b) for row in rows for _, bs in row.ranked() for g, b in bs if g == f}
-            values.append((0, *sorted(bounds)))
-        else:
-            values.append((figures[f],))
-    outcomes = {
-        point: class_of(by_group[point[0]], dict(zip(used, point[1:], strict=True))) for point in product(*values)
-    }
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What classifying a firm in some groups of one standard needs, worked out once: the rows, the
+    figures they read, each row's bounds in the profile's units, and the values an unknown figure is
+    tried at (0 and every bound)."""
+
+    rows: tuple[ScaleRow, ...]
+    used: tuple[str, ...]
+    ranked: Mapping[str, tuple[tuple[str, tuple[tuple[str, int | Decimal], ...]], ...]]
+    cuts: Mapping[str, tuple[int | Decimal, ...]]
+    memo: dict[tuple[int, ...], _Grid] = field(default_factory=dict, compare=False)
+
+    def grid(self, figures: Mapping[str, Any]) -> _Grid:
+        """The grid of these figures. A bound is met by a figure exactly when it is ≤ the figure, so
+        figures between the same bounds give the same grid: it is built once per such interval."""
+        marks = tuple(-1 if figures[f] is UNKNOWN else bisect_right(self.cuts[f], figures[f]) for f in self.used)
+        found = self.memo.get(marks)
+        if found is None:
+            found = self.memo[marks] = _grid(self, figures)
+        return found
+
+
+_LAYOUTS: dict[tuple[str, frozenset[str]], _Layout] = {}
+
+
+def _layout(standard: ScaleStandard, groups: frozenset[str]) -> _Layout:
+    key = (standard.document, groups)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        rows = tuple(row for row in standard.rows.values() if row.group in groups)
+        used = tuple(f for f in FIGURES if any(f in row.figures() for row in rows))
+        ranked = {row.group: tuple((cls, tuple((f, threshold(f, b)) for f, b in bounds)) for cls, bounds in row.ranked())
+                  for row in rows}
+        cuts = {f: tuple(sorted({t for r in ranked.values() for _, bs in r for g, t in bs if g == f})) for f in used}
+        found = _LAYOUTS[key] = _Layout(rows, used, MappingProxyType(ranked), MappingProxyType(cuts))
+    return found
+
+
+def _class_in(ranked: tuple[tuple[str, tuple[tuple[str, int | Decimal], ...]], ...], figures: Mapping[str, Any]) -> str:
+    """:func:`class_of` on bounds already in the profile's units."""
+    for cls, bounds in ranked:
+        if all(figures[f] >= t for f, t in bounds):
+            return cls
+    return "micro"
+
+
+def _grid(layout: _Layout, figures: Mapping[str, Any]) -> _Grid:
+    used = layout.used
+    values: list[tuple[Any, ...]] = [tuple(layout.ranked)]
+    values += [(0, *layout.cuts[f]) if figures[f] is UNKNOWN else (figures[f],) for f in used]
+    ranked = layout.ranked
+    outcomes = {point: _class_in(ranked[point[0]], dict(zip(used, point[1:], strict=True))) for point in product(*values)}
     return _Grid(("industry_code", *used), MappingProxyType(outcomes))
 
 
@@ -272,9 +330,9 @@ class ScaleClassification:
     def en(self) -> str:
         return self.render()[1]
 
-    def decide(self, key: Callable[[str], Hashable]) -> tuple[Any, tuple[str, ...]]:
-        """A property of the class (e.g. "is medium, small or micro"), decided as far as the inputs allow."""
-        return self.grid.decide(key) if self.grid is not None else (UNKNOWN, self.missing)
+    def decide(self, classes: frozenset[str]) -> tuple[Any, tuple[str, ...]]:
+        """Whether the class is one of ``classes`` (e.g. medium, small or micro), decided as far as the inputs allow."""
+        return self.grid.decide(classes) if self.grid is not None else (UNKNOWN, self.missing)
 
 
 # -- explanations ------------------------------------------------------------------------------
@@ -396,10 +454,11 @@ def classify_scale(industry_code: Any, employees: Any, revenue: Any, total_asset
             "finance has its own classification standard, not implemented here; no other group's bounds are applied",
         )
     code = normalize_industry_code(industry_code)
-    rows = [row for row in standard.rows.values() if row.group in groups]
-    grid = _grid(rows, figures)
-    value, missing = grid.decide(lambda cls: cls)
-    possible = frozenset(grid.outcomes.values())
+    layout = _layout(standard, groups)
+    rows = list(layout.rows)
+    grid = layout.grid(figures)
+    value, missing = grid.decide(None)
+    possible = grid.possible
     texts: list[tuple[str, str]] = []
 
     def render() -> tuple[str, str]:
@@ -439,7 +498,7 @@ def _member_of(facts: Facts, as_of: date, classes: frozenset[str], label_zh: str
     The explanation is the scale's (renderers put the fact's label and value before it).
     """
     found = _classify(facts, as_of)
-    value, missing = found.decide(lambda cls: cls in classes)
+    value, missing = found.decide(classes)
 
     def render() -> tuple[str, str]:
         zh, en = found.render()
