@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import eligibility as el
-from eligibility.facts.derived import DERIVED
+from eligibility.facts.derived import DERIVED, evaluate_derived
 from eligibility.facts.flatten import UNKNOWN, Facts
 from eligibility.facts.profile import Profile
 from eligibility.reactive import python as backend
@@ -190,3 +190,20 @@ def test_an_update_carries_over_only_the_derived_values_it_cannot_change(engine:
     again = moved.facts().derived_cache
     assert again[industrial] is cached[industrial] and again[slp] is carried[slp]
     assert again[above] is not cached[above]
+
+
+def test_a_value_no_longer_presumed_is_explained_anew(engine: el.Engine) -> None:
+    """Same value, but now given rather than presumed: the derived fact reading it is not carried
+    over, so its explanation stops saying "assumed" (推定)."""
+    day = date(2024, 6, 30)
+    b = PythonBackend(engine, day)
+    presumed = Profile.from_data(dict(PUER_FIRM, taxes_due={"stamp": "1000"}))
+    b.put(PUER_FIRM["uscc"], presumed)
+    key = ("is_small_low_profit", day)
+    assert "推定" in presumed.facts().derived_cache[key].zh
+    # the stamp duty re-decides 六税两费减半, which reads 小型微利 (its inputs are unchanged)
+    given = Profile.from_data(dict(PUER_FIRM, taxes_due={"stamp": "2000"}, restricted_industry=False))
+    assert given.facts().values["restricted_industry"] == presumed.facts().values["restricted_industry"]
+    assert b.put(PUER_FIRM["uscc"], given) == engine.decide(given, day)
+    assert key in given.facts().derived_cache
+    assert "推定" not in given.facts().derived_cache[key].zh

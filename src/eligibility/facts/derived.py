@@ -104,11 +104,10 @@ def _is_industrial(facts: Facts, as_of: date) -> DerivedValue:
         return DerivedValue(UNKNOWN, ("industry_code",), "行业代码未知", "industry code unknown")
     section = industry_section(code)
     yes = section in INDUSTRIAL_SECTIONS
-    return DerivedValue(
-        yes, (),
+    return DerivedValue(yes, (), render=lambda: (
         f"行业门类 {section}{'属于' if yes else '不属于'}工业（B采矿、C制造、D电力热力燃气及水）",
         f"industry section {section} {'is' if yes else 'is not'} industrial (B, C, D)",
-    )
+    ))
 
 
 @derived_fact("is_individual_business", BOOL, "个体工商户", "individual business", ("uscc",))
@@ -117,10 +116,9 @@ def _is_individual_business(facts: Facts, as_of: date) -> DerivedValue:
     if code is UNKNOWN or code is None:
         return DerivedValue(UNKNOWN, ("uscc",), "统一社会信用代码未知", "USCC unknown")
     yes = code.startswith("92")
-    return DerivedValue(
-        yes, (), f"统一社会信用代码前两位为 {code[:2]}（92 为个体工商户）",
-        f"USCC starts with {code[:2]} (92 = individual business)",
-    )
+    return DerivedValue(yes, (), render=lambda: (
+        f"统一社会信用代码前两位为 {code[:2]}（92 为个体工商户）", f"USCC starts with {code[:2]} (92 = individual business)",
+    ))
 
 
 def _in_register(facts: Facts, as_of: date, register: str) -> tuple[Any, tuple[str, ...]]:

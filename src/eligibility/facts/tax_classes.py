@@ -11,6 +11,7 @@ profile carries them already averaged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -53,6 +54,7 @@ SMALL_LOW_PROFIT_LIMITS: tuple[SmallLowProfitLimits, ...] = (
 """小型微利 limits by period, oldest first; periods do not overlap."""
 
 
+@lru_cache(maxsize=4096)
 def small_low_profit_limits(as_of: date) -> SmallLowProfitLimits | None:
     """The limits in force on ``as_of`` (None when no table held covers it)."""
     return next((t for t in SMALL_LOW_PROFIT_LIMITS if t.covers(as_of)), None)
@@ -100,17 +102,20 @@ def _is_small_low_profit(facts: Facts, as_of: date) -> DerivedValue:
             f"{as_of}无适用的认定标准（已收录：{held_zh}）",
             f"no table held covers {as_of} (held: {held_en})",
         )
-    industry = _industry_test(facts)  # (field, outcome, zh, en)
-    figures = [(path, zh_name, en_name, facts.get(path), getattr(limits, f"max_{path}"))
-               for path, zh_name, en_name in _LIMITED]
-    outcomes = [(industry[0], industry[1])] + [(path, _at_most(value, limit)) for path, _, _, value, limit in figures]
+    get = facts.values.get
+    restricted = get("restricted_industry", UNKNOWN)
+    values = [get(path, UNKNOWN) for path, _, _ in _LIMITED]
+    limit_of = (limits.max_taxable_income, limits.max_employees, limits.max_total_assets)  # _LIMITED order
+    outcomes = [("restricted_industry", UNKNOWN if restricted is UNKNOWN or restricted is None else not restricted)]
+    outcomes += [(path, _at_most(value, limit)) for (path, _, _), value, limit in zip(_LIMITED, values, limit_of)]
     unknown = tuple(path for path, ok in outcomes if ok is UNKNOWN)
     result: Any = False if any(ok is False for _, ok in outcomes) else (UNKNOWN if unknown else True)
 
     def render() -> tuple[str, str]:
         # the explanation is built only when read (the decision path never reads it)
+        industry = _industry_test(facts)  # (field, outcome, zh, en)
         zh, en = [industry[2]], [industry[3]]
-        for (path, zh_name, en_name, value, limit), (_, ok) in zip(figures, outcomes[1:]):
+        for (path, zh_name, en_name), value, limit, (_, ok) in zip(_LIMITED, values, limit_of, outcomes[1:]):
             if ok is UNKNOWN:
                 zh.append(f"{zh_name}未知（上限{_shown(path, limit, 'zh')}）")
                 en.append(f"{en_name} unknown (limit {_shown(path, limit, 'en')})")

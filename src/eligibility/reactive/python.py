@@ -324,6 +324,9 @@ def _carry_derived(old: Facts, new: Facts, changed: list[str], readers: dict[str
     """Give ``new`` the derived values cached on ``old`` (same firm, same date) that none of the
     changed paths can alter, so an update recomputes only the derived facts it touches."""
     stale: set[str] = set()
+    if old.presumed != new.presumed:  # an explanation says "assumed": same value, other text
+        changed = [*changed, *(path for path in old.presumed.keys() | new.presumed.keys()
+                               if old.presumed.get(path) != new.presumed.get(path))]
     for path in changed:
         names = readers.get(path)
         if names is not None:
