@@ -133,8 +133,10 @@ class _Program:
         for i, rule in enumerate(self.rules):
             for path in rule_reads(rule):
                 readers.setdefault(path, []).append(i)
-        self.readers = {path: tuple(ids) for path, ids in readers.items()}
         self.cache_readers = _cache_readers()
+        # path → (the rules reading it, the derived-fact cache entries computed from it)
+        self.readers = {path: (tuple(readers.get(path, ())), self.cache_readers.get(path, frozenset()))
+                        for path in readers.keys() | self.cache_readers.keys()}
         self.params = [param_values(r, as_of) for r in self.rules]
         self.dated = frozenset(i for i, r in enumerate(self.rules) if reads_as_of(r))
         self._scopes: dict[tuple[Any, Any], _Scope] = {}
@@ -203,19 +205,22 @@ class PythonBackend:
         firm.profile = profile
         if old == values:
             return firm.decisions
-        was = old.get
+        was, readers = old.get, prog.readers
         changed = [path for path, value in values.items() if was(path, _ABSENT) != value]
         if len(old) != len(values) - sum(1 for path in changed if path not in old):
-            changed += old.keys() - values.keys()
-        readers, touched = prog.readers, set()
+            changed += old.keys() - values.keys()  # paths taken away
+        touched: set[int] = set()
+        stale: set[str] = set()
         for path in changed:
-            if path in readers:
-                touched.update(readers[path])
+            found = readers.get(path)
+            if found is not None:
+                touched.update(found[0])
+                stale.update(found[1])
         if not touched:
             return firm.decisions
         a = prog.as_of
         if old_facts.derived_cache:
-            _carry_derived(old_facts, facts, changed, prog.cache_readers, a)
+            _carry_derived(old_facts, facts, stale, prog.cache_readers, a)
         scope, slots = firm.scope, None
         fns, rules, dirty = prog.fns, prog.rules, set()
         derived = _derived(facts, a)
@@ -261,6 +266,10 @@ class PythonBackend:
         """Apply 就高不重复 again to one group's members, in place."""
         at = [p for p in members if slots[p] is not None]
         raw = [_raw(slots[p]) for p in at]
+        if sum(d.status is ELIGIBLE for d in raw) <= 1 and all(d.received is None for d in raw):  # type: ignore[union-attr]
+            for p, dec in zip(at, raw):  # no rival: nothing is superseded
+                slots[p] = dec
+            return
         for p, dec in zip(at, resolve(raw, self._program.by_id, True)):  # type: ignore[arg-type]
             slots[p] = dec
 
@@ -319,18 +328,14 @@ def _may_regroup(before: Decision | None, after: Decision | None) -> bool:
             or (before.received if before is not None else None) != (after.received if after is not None else None))
 
 
-def _carry_derived(old: Facts, new: Facts, changed: list[str], readers: dict[str, frozenset[str]],
-                   as_of: date) -> None:
-    """Give ``new`` the derived values cached on ``old`` (same firm, same date) that none of the
-    changed paths can alter, so an update recomputes only the derived facts it touches."""
-    stale: set[str] = set()
+def _carry_derived(old: Facts, new: Facts, stale: set[str], readers: dict[str, frozenset[str]], as_of: date) -> None:
+    """Give ``new`` the derived values cached on ``old`` (same firm, same date) except the ``stale``
+    ones (computed from a changed path), so an update recomputes only the derived facts it touches."""
     if old.presumed != new.presumed:  # an explanation says "assumed": same value, other text
-        changed = [*changed, *(path for path in old.presumed.keys() | new.presumed.keys()
-                               if old.presumed.get(path) != new.presumed.get(path))]
-    for path in changed:
-        names = readers.get(path)
-        if names is not None:
-            stale.update(names)
+        was, now = old.presumed.get, new.presumed.get
+        for path, names in readers.items():
+            if was(path) != now(path):
+                stale.update(names)
     cache = new.derived_cache
     for key, value in old.derived_cache.items():
         name, day = key
