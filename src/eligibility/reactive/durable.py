@@ -27,7 +27,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from ..backends.interpreter.compiled import _NAMESPACE, Decision, _Gen, _rule_source, resolve
+from ..backends.interpreter.compiled import Decision, SourceGen, resolve
 from ..backends.interpreter.evaluator import in_force, param_values
 from ..engine import Engine
 from ..errors import EligibilityError
@@ -479,22 +479,18 @@ class _Program:
 
     def _atom_function(self, nodes: list[tuple[x.Node, dict[str, Any]]]) -> Callable[..., tuple[Any, ...]]:
         """One generated function computing every Python atom (the compiled path's generator)."""
-        consts: list[Any] = []
-        gen = _Gen(consts)
+        gen = SourceGen()
         body = ", ".join(gen.expr(node, params) for node, params in nodes)
         source = f"def atoms(g, d, a):\n    return ({body}{',' if nodes else ''})"
-        namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(consts)})
-        exec(compile(source, f"<durable atoms as of {self.as_of}>", "exec"), namespace)  # noqa: S102 - generated from the validated model
-        return namespace["atoms"]  # type: ignore[no-any-return]
+        return gen.define(source, f"<durable atoms as of {self.as_of}>")["atoms"]  # type: ignore[no-any-return]
 
     def _decide_function(self) -> Callable[..., list[Decision]]:
         """The compiled path's decision statements, with each condition read from ``C`` — the
         outcome durable_rules found — instead of being evaluated in Python."""
-        consts: list[Any] = []
-        gen = _Gen(consts)
+        gen = SourceGen()
         src = ["def decide(g, d, a, C):", "    out = []"]
         for i, rule in enumerate(self.active):
-            lines = _rule_source(i, rule, param_values(rule, self.as_of) or {}, gen)
+            lines = gen.rule_statements(i, rule, self.as_of)
             conds = [n for n, ln in enumerate(lines) if ln.lstrip().startswith("c = ")]
             if len(conds) != 1:
                 raise EligibilityError(f"规则 {rule.id} 的判定语句无法接入 durable 结果",
@@ -503,9 +499,7 @@ class _Program:
             lines[conds[0]] = f"{indent}c = C[{i}]"
             src += lines
         src.append("    return out")
-        namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(consts)})
-        exec(compile("\n".join(src), f"<durable decisions as of {self.as_of}>", "exec"), namespace)  # noqa: S102 - generated from the validated model
-        return namespace["decide"]  # type: ignore[no-any-return]
+        return gen.define("\n".join(src), f"<durable decisions as of {self.as_of}>")["decide"]  # type: ignore[no-any-return]
 
 
 def _encode(prop: _Prop, value: Any, out: dict[str, Any]) -> None:

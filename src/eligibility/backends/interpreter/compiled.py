@@ -44,12 +44,25 @@ class Decision(NamedTuple):
     received: Decimal | bool | None = None
 
 
-class _Gen:
-    """Generates expression source for one function; constants go to ``self.consts``."""
+class SourceGen:
+    """Generates the source of one generated module: expressions and rule statements, with every
+    constant bound to a global name (``self.consts``), never spliced into the text. The decision
+    paths (whole rule set, one function per rule, the durable backend's) all build through it."""
 
-    def __init__(self, consts: list[Any]) -> None:
-        self.consts = consts
+    def __init__(self) -> None:
+        self.consts: list[Any] = []
         self.n = 0
+
+    def rule_statements(self, i: int, rule: Rule, as_of: date) -> list[str]:
+        """Statements deciding rule ``i`` at ``as_of`` (its dated parameters bound); they append its
+        decision to ``out`` or leave it out (out of scope)."""
+        return _rule_source(i, rule, param_values(rule, as_of) or {}, self)
+
+    def define(self, source: str, filename: str) -> dict[str, Any]:
+        """Execute the generated ``source`` (names: :data:`_NAMESPACE` and the constants); its globals."""
+        namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(self.consts)})
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the validated model
+        return namespace
 
     def const(self, value: Any) -> str:
         """A global name bound to ``value`` (constants are never spliced into the source)."""
@@ -298,7 +311,7 @@ _NAMESPACE: dict[str, Any] = {
 }
 
 
-def _rule_source(i: int, rule: Rule, params: dict[str, Any], gen: _Gen) -> list[str]:
+def _rule_source(i: int, rule: Rule, params: dict[str, Any], gen: SourceGen) -> list[str]:
     """Statements deciding rule ``i``; they append ``(i, status, amount)`` to ``out`` or skip it."""
     lines = [f"    # {rule.id}", "    while True:"]
     body: list[str] = []
@@ -359,25 +372,22 @@ class CompiledRules:
             isinstance(n, x.Derived) for r in rules.rules
             for root in (r.when, r.benefit.amount, r.benefit.cap) if root is not None for n in x.walk(root))
 
-    def _generate(self, as_of: date) -> tuple[str, list[Any], list[Rule]]:
+    def _generate(self, as_of: date) -> tuple[str, SourceGen, list[Rule]]:
         active = [r for r in self.rules.rules if in_force(r, as_of) is None]
-        consts: list[Any] = []
-        gen = _Gen(consts)
+        gen = SourceGen()
         src = ["def decide(g, d, a):", "    out = []"]
         for i, rule in enumerate(active):
-            src += _rule_source(i, rule, param_values(rule, as_of) or {}, gen)
+            src += gen.rule_statements(i, rule, as_of)
         src.append("    return out")
-        return "\n".join(src), consts, active
+        return "\n".join(src), gen, active
 
     def function(self, as_of: date) -> tuple[Callable[..., list[Decision]], list[Rule]]:
         """The decision function for ``as_of`` and the rules it covers (those in force)."""
         hit = self._cache.get(as_of)
         if hit is not None:
             return hit
-        source, consts, active = self._generate(as_of)
-        namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(consts)})
-        exec(compile(source, f"<eligibility rules as of {as_of}>", "exec"), namespace)  # noqa: S102 - generated from the validated model
-        compiled = (namespace["decide"], active)
+        source, gen, active = self._generate(as_of)
+        compiled = (gen.define(source, f"<eligibility rules as of {as_of}>")["decide"], active)
         if len(self._cache) >= self._cache_size:
             self._cache.pop(next(iter(self._cache)))
         self._cache[as_of] = compiled
@@ -409,14 +419,11 @@ def rule_deciders(rules: Sequence[Rule], as_of: date) -> list[Callable[..., Deci
     """One generated function ``(g, d, a)`` per rule (each in force at ``as_of``), deciding that rule
     alone before groups, or None when the firm is out of its scope: the entry point of incremental
     (reactive) evaluation, built from the same statements as the whole decision function."""
-    consts: list[Any] = []
-    gen = _Gen(consts)
+    gen = SourceGen()
     src: list[str] = []
     for i, rule in enumerate(rules):
-        src += [f"def r{i}(g, d, a):", "    out = []", *_rule_source(i, rule, param_values(rule, as_of) or {}, gen),
-                "    return out[0] if out else None"]
-    namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(consts)})
-    exec(compile("\n".join(src), f"<eligibility rules as of {as_of}, one function each>", "exec"), namespace)  # noqa: S102 - generated from the validated model
+        src += [f"def r{i}(g, d, a):", "    out = []", *gen.rule_statements(i, rule, as_of), "    return out[0] if out else None"]
+    namespace = gen.define("\n".join(src), f"<eligibility rules as of {as_of}, one function each>")
     return [namespace[f"r{i}"] for i in range(len(rules))]
 
 
