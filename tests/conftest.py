@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
@@ -20,6 +21,19 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+EXAMPLE_REGISTER = Path(__file__).resolve().parents[1] / "examples" / "register.csv"
+
+
+@pytest.fixture(scope="module")
+def register() -> pd.DataFrame:
+    """The example register as the streaming reader gives it (one chunk), rows numbered from 1."""
+    from eligibility.io.registers import read_register
+
+    ((_, chunk),) = list(read_register(EXAMPLE_REGISTER, 10_000))
+    frame = chunk.reset_index(drop=True)
+    frame.attrs = {}
+    return frame
 
 
 

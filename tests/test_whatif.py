@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 import eligibility as el
 from eligibility.cli import app
-from eligibility.io.registers import read_register
 from eligibility.model import expr as x
 from eligibility.whatif import OverrideError, WhatIf, apply_overrides, what_if, write_changes
 
@@ -36,14 +35,6 @@ def base() -> el.RuleSet:
 @pytest.fixture(scope="module")
 def changed(base: el.RuleSet) -> el.RuleSet:
     return apply_overrides(base, SETTINGS, AS_OF)
-
-
-@pytest.fixture(scope="module")
-def register() -> pd.DataFrame:
-    ((_, chunk),) = list(read_register(REGISTER, 10_000))
-    frame = chunk.reset_index(drop=True)
-    frame.attrs = {}
-    return frame
 
 
 @pytest.fixture(scope="module")

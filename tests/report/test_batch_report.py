@@ -21,7 +21,7 @@ from eligibility.backends.vectorized.funnel import scope_step, steps
 from eligibility.cli import app
 from eligibility.facts.derived import DERIVED, evaluate_derived
 from eligibility.facts.frame import row_to_profile
-from eligibility.io.registers import read_register, score_file
+from eligibility.io.registers import score_file
 from eligibility.model import expr as x
 from eligibility.report.batch import BatchReport, amount_fen, batch_report
 from eligibility.report.excel import SHEET_NAME_MAX, sheet_names
@@ -35,15 +35,6 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def engine() -> el.Engine:
     return el.Engine()
-
-
-@pytest.fixture(scope="module")
-def register() -> pd.DataFrame:
-    """The example register as the streaming reader gives it (one chunk), rows numbered from 1."""
-    ((_, chunk),) = list(read_register(REGISTER, 10_000))
-    frame = chunk.reset_index(drop=True)
-    frame.attrs = {}
-    return frame
 
 
 @pytest.fixture(scope="module")
