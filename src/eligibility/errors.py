@@ -185,3 +185,14 @@ class UnknownRuleError(EligibilityError, KeyError):
 
     def __str__(self) -> str:
         return EligibilityError.__str__(self)
+
+
+class OverrideError(EligibilityError):
+    """A ``--set`` override names an unknown rule, setting or parameter, or gives a value of the wrong
+    type; ``setting`` is the override as written, ``suggestion`` the closest valid name."""
+
+    def __init__(self, zh: str, en: str, *, setting: str, suggestion: str | None = None) -> None:
+        super().__init__(zh, en, setting=setting, suggestion=suggestion)
+
+    def location(self) -> str:
+        return f"--set {self.setting}: "

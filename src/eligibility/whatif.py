@@ -29,7 +29,7 @@ from ._version import __version__
 from .backends.vectorized import VectorizedRules, table_from_frame
 from .backends.vectorized.compiler import ELIGIBLE, OUT, STATUS_NAMES, Decisions
 from .backends.vectorized.output import AMOUNT_TYPE, fen_to_decimal
-from .errors import EligibilityError, suggest
+from .errors import EligibilityError, OverrideError, suggest
 from .lang.check import check_expression
 from .lang.parser import ExpressionError, parse_expression
 from .model import expr as x
@@ -39,17 +39,6 @@ OUT_OF_SCOPE = "out_of_scope"
 """The status shown for a rule that does not apply to a row on one side (out of scope or not in force)."""
 
 CHANGE_COLUMNS = ["row", "entity_id", "rule_id", "status_before", "status_after", "amount_before", "amount_after"]
-
-
-class OverrideError(EligibilityError):
-    """A ``--set`` override names an unknown rule, setting or parameter, or gives a value of the wrong
-    type; ``setting`` is the override as written, ``suggestion`` the closest valid name."""
-
-    def __init__(self, zh: str, en: str, *, setting: str, suggestion: str | None = None) -> None:
-        super().__init__(zh, en, setting=setting, suggestion=suggestion)
-
-    def location(self) -> str:
-        return f"--set {self.setting}: "
 
 
 @dataclass(frozen=True, slots=True)
