@@ -328,19 +328,6 @@ def score(
                       markup=False)
             raise typer.Exit(2) from None
     _print_summary(summary, lang, engine.provenance(day))
-    a = summary.attrs
-    out.print(
-        (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
-         f"{a['rows_no_rule']}") if en else
-        (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
-        markup=False,
-    )
-    if a.get("blank_rows"):
-        out.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
-    if a.get("rows_duplicate"):
-        n = a["rows_duplicate"]
-        out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
-                  f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
     written = [str(p) for p in [target, *summary_paths, *(report or [])]]
     out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
 
@@ -407,21 +394,11 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
     summary_path = target.with_name(target.name + ".summary.csv")  # beside the dataset, not inside it
     write_summary(summary, summary_path)
     _print_summary(summary, lang, engine.provenance(day))
-    a = summary.attrs
-    out.print(
-        (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
-         f"{a['rows_no_rule']}") if en else
-        (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
-        markup=False,
-    )
-    if a.get("rows_duplicate"):
-        n = a["rows_duplicate"]
-        out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
-                  f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
     out.print(f"written: {target}, {summary_path}" if en else f"已写出：{target}、{summary_path}", markup=False)
 
 
 def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
+    """The per-rule table, then how every input row is accounted for (read = scored + errors + no rule)."""
     en = lang == "en"
     table = Table(title="per-rule summary" if en else "按政策汇总",
                   caption=f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
@@ -434,6 +411,19 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
         table.add_row(rec["rule_id"], str(rec["eligible"]), str(rec["undetermined"]), str(rec["superseded"]),
                       str(rec["ineligible"]), f"{rec['amount_total']:,.2f}")
     out.print(table)
+    a = summary.attrs
+    out.print(
+        (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
+         f"{a['rows_no_rule']}") if en else
+        (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
+        markup=False,
+    )
+    if a.get("blank_rows"):
+        out.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
+    if a.get("rows_duplicate"):
+        n = a["rows_duplicate"]
+        out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
+                  f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
 
 
 @app.command("whatif")
