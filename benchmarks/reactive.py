@@ -8,6 +8,10 @@ and flattened before the timed loops (both reported separately, per profile); de
 are cleared before every run, so no run reuses another's work. Best of N runs per phase; the
 durable backend is reported beside the python one when it can be made, else the reason is printed.
 Memory per firm is measured with tracemalloc on a separate, untimed load.
+
+"floor" is what any incremental backend must do before deciding anything: keep each firm's flat
+facts and find which paths an update changed. Its rate bounds what a pure-Python backend can reach
+on this workload, and each backend's update time is printed as a multiple of it.
 """
 
 from __future__ import annotations
@@ -71,6 +75,31 @@ def run(engine: el.Engine, backend: str, as_of: date, firms: list[Profile], step
     out["updates"], out["update_events"] = t1 + t2, n1 + n2
     watcher.close()
     return out
+
+
+def find_changes_only(firms: list[Profile], steps: list[Step]) -> float:
+    """The floor under any upsert: seconds to keep each firm's flat facts and find which paths an
+    update changed (what every incremental backend must do first), deciding no rule, making no event."""
+    store = {p.uscc: p.facts().values for p in firms}
+    absent = object()
+
+    def go() -> int:
+        n = 0
+        for kind, p, uscc, _ in steps:
+            if kind == "advance":
+                continue
+            if kind != "upsert":
+                store.pop(uscc, None)  # type: ignore[arg-type]
+                continue
+            new = p.facts().values  # type: ignore[union-attr]
+            old = store.get(p.uscc)  # type: ignore[union-attr]
+            store[p.uscc] = new  # type: ignore[union-attr,index]
+            if old is not None and old != new:
+                was = old.get
+                n += len([path for path, value in new.items() if was(path, absent) != value])
+        return n
+
+    return _timed(go)[0]
 
 
 def _rss() -> int:
@@ -144,6 +173,7 @@ def main() -> None:
     _clear(profiles)
 
     n_updates = sum(1 for s in steps if s[0] != "advance")
+    floor = min(find_changes_only(firms, steps) for _ in range(args.repeat))
     print(f"\n{'backend':<9} {'load upserts/s':>15} {'update upserts/s':>17} {'advance s':>10} "
           f"{'events (load / updates / advance)':>36}")
     for name, r in best.items():
@@ -153,6 +183,10 @@ def main() -> None:
         p, d = best["python"], best["durable"]
         print(f"python / durable: load ×{d['load'] / p['load']:.1f}, updates ×{d['updates'] / p['updates']:.1f}, "
               f"advance ×{d['advance'] / p['advance']:.1f}")
+    print(f"{'floor':<9} {'':>15} {n_updates / floor:>17,.0f}   finding what each update changed, nothing decided "
+          "(stored flat facts vs the new ones)")
+    for name, r in best.items():
+        print(f"{name} updates / floor: ×{r['updates'] / floor:.1f}")
     flat = t_flatten / len(data)
     for name, r in best.items():
         per = r["updates"] / n_updates
