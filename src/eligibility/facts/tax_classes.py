@@ -104,18 +104,25 @@ def _is_small_low_profit(facts: Facts, as_of: date) -> DerivedValue:
         )
     get = facts.values.get
     restricted = get("restricted_industry", UNKNOWN)
-    values = [get(path, UNKNOWN) for path, _, _ in _LIMITED]
-    limit_of = (limits.max_taxable_income, limits.max_employees, limits.max_total_assets)  # _LIMITED order
-    outcomes = [("restricted_industry", UNKNOWN if restricted is UNKNOWN or restricted is None else not restricted)]
-    outcomes += [(path, _at_most(value, limit)) for (path, _, _), value, limit in zip(_LIMITED, values, limit_of)]
-    unknown = tuple(path for path, ok in outcomes if ok is UNKNOWN)
-    result: Any = False if any(ok is False for _, ok in outcomes) else (UNKNOWN if unknown else True)
+    values = (get("taxable_income", UNKNOWN), get("employees", UNKNOWN), get("total_assets", UNKNOWN))  # _LIMITED order
+    limit_of = (limits.max_taxable_income, limits.max_employees, limits.max_total_assets)
+    industry_ok = UNKNOWN if restricted is UNKNOWN or restricted is None else not restricted
+    oks = (_at_most(values[0], limit_of[0]), _at_most(values[1], limit_of[1]), _at_most(values[2], limit_of[2]))
+    unknown: tuple[str, ...] = ()
+    if industry_ok is False or False in oks:
+        result: Any = False
+    elif industry_ok is UNKNOWN or UNKNOWN in oks:
+        result = UNKNOWN
+        unknown = (("restricted_industry",) if industry_ok is UNKNOWN else ()) + tuple(
+            path for (path, _, _), ok in zip(_LIMITED, oks) if ok is UNKNOWN)
+    else:
+        result = True
 
     def render() -> tuple[str, str]:
         # the explanation is built only when read (the decision path never reads it)
         industry = _industry_test(facts)  # (field, outcome, zh, en)
         zh, en = [industry[2]], [industry[3]]
-        for (path, zh_name, en_name), value, limit, (_, ok) in zip(_LIMITED, values, limit_of, outcomes[1:]):
+        for (path, zh_name, en_name), value, limit, ok in zip(_LIMITED, values, limit_of, oks):
             if ok is UNKNOWN:
                 zh.append(f"{zh_name}未知（上限{_shown(path, limit, 'zh')}）")
                 en.append(f"{en_name} unknown (limit {_shown(path, limit, 'en')})")
@@ -125,4 +132,4 @@ def _is_small_low_profit(facts: Facts, as_of: date) -> DerivedValue:
                 en.append(f"{en_name} {_shown(path, value, 'en')} {sign} {_shown(path, limit, 'en')}")
         return f"{limits.document_zh}：{'；'.join(zh)}", f"{limits.document_en}: {'; '.join(en)}"
 
-    return DerivedValue(result, unknown if result is UNKNOWN else (), render=render)
+    return DerivedValue(result, unknown, render=render)
