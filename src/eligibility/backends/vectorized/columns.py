@@ -34,16 +34,43 @@ import numpy as np
 EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 
 
-@dataclass(slots=True)
 class Col:
-    """One fact over ``n`` rows (or a broadcast constant) in three-valued form."""
+    """One fact over ``n`` rows (or a broadcast constant) in three-valued form.
 
-    kind: str
-    val: Any
-    known: Any = True
-    null: Any = False
-    scale: int = 0
-    cats: tuple[np.ndarray, np.ndarray] | None = None  # str columns: (codes, categories), -1 = no category
+    A coded text column (``cats``: codes per row and the categories) builds its object array of
+    values only when something reads ``val``: code tests (``under``, ``==``) run on the codes, so a
+    column no rule compares as text never becomes a million Python strings.
+    """
+
+    __slots__ = ("kind", "_val", "known", "null", "scale", "cats")
+
+    def __init__(self, kind: str, val: Any, known: Any = True, null: Any = False, scale: int = 0,
+                 cats: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.kind = kind
+        self._val = val
+        self.known = known
+        self.null = null
+        self.scale = scale
+        self.cats = cats  # str columns: (codes, categories), -1 = no category
+
+    @staticmethod
+    def coded(codes: np.ndarray, categories: np.ndarray, known: Any, null: Any = np.False_) -> Col:
+        """A text column given by its codes (-1: no value, read as "") and categories (None: unused)."""
+        return Col("str", _LAZY, known, null, 0, (codes, categories))
+
+    @property
+    def val(self) -> Any:
+        if self._val is _LAZY:
+            codes, categories = self.cats  # type: ignore[misc]
+            table = np.empty(len(categories) + 1, dtype=object)
+            table[:-1] = categories
+            table[np.equal(table, None)] = ""
+            self._val = table[codes]
+        return self._val
+
+    def __repr__(self) -> str:
+        val = "<coded>" if self._val is _LAZY else repr(self._val)
+        return f"Col(kind={self.kind!r}, val={val}, known={self.known!r}, null={self.null!r}, scale={self.scale})"
 
     @staticmethod
     def const(kind: str, value: Any, scale: int = 0) -> Col:
@@ -55,7 +82,8 @@ class Col:
 
     @property
     def is_const(self) -> bool:
-        return np.ndim(self.val) == 0 and np.ndim(self.known) == 0 and np.ndim(self.null) == 0
+        return (self._val is not _LAZY and np.ndim(self._val) == 0 and np.ndim(self.known) == 0
+                and np.ndim(self.null) == 0)
 
     def true(self) -> Any:
         """Rows where this boolean is known True."""
@@ -66,12 +94,16 @@ class Col:
         return self.known & (self.null | ~self.val)
 
     def take(self, index: np.ndarray) -> Col:
-        """The rows at ``index`` (a constant stays a constant)."""
+        """The rows at ``index`` (a constant stays a constant; a coded column stays coded)."""
+        if self._val is _LAZY:
+            return Col.coded(self.cats[0][index], self.cats[1], _take(self.known, index),  # type: ignore[index]
+                             _take(self.null, index))
         cats = (self.cats[0][index], self.cats[1]) if self.cats is not None else None
         return Col(self.kind, _take(self.val, index), _take(self.known, index), _take(self.null, index), self.scale,
                    cats)
 
 
+_LAZY = object()  # Col.val not built yet (a coded text column)
 _FILL: dict[str, Any] = {"bool": np.False_, "int": np.int64(0), "dec": Decimal(0), "date": np.int64(0), "str": ""}
 
 
@@ -87,11 +119,18 @@ class ListCol:
     offsets: np.ndarray
     known: np.ndarray
     items: dict[str, Col]
-    parent: np.ndarray = field(init=False)
+    _parent: np.ndarray | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
-        counts = np.diff(self.offsets)
-        self.parent = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    @property
+    def parent(self) -> np.ndarray:
+        """The row of each item (built on first use: a rule that only asks "any item?" never needs it)."""
+        if self._parent is None:
+            # row i's items start at offsets[i]: count the row starts at each item position and sum up
+            # (empty rows add their count at the same position, so the sum skips them)
+            m = int(self.offsets[-1])
+            starts = np.bincount(self.offsets[1:-1], minlength=m + 1)[:m]
+            self._parent = np.cumsum(starts, dtype=np.int64)
+        return self._parent
 
     @property
     def size(self) -> int:
@@ -130,6 +169,7 @@ class Table:
             self.entity_arrow = pa.array(self.entity, pa.string(), from_pandas=True)
         return self.entity_arrow
     _valid: np.ndarray | None = None
+    _all_valid: bool | None = None
 
     def col(self, path: str) -> Col:
         found = self.cols.get(path)
@@ -140,3 +180,17 @@ class Table:
         if self._valid is None:
             self._valid = np.equal(self.error, None) if self.n else np.zeros(0, bool)
         return self._valid
+
+    def all_valid(self) -> bool:
+        """No row is in error (computed once)."""
+        if self._all_valid is None:
+            self._all_valid = bool(self.valid().all())
+        return self._all_valid
+
+    def set_errors(self, error: np.ndarray, rows: Any) -> None:
+        """The per-row error texts and the rows that have one (so validity needs no pass over the texts)."""
+        self.error = error
+        valid = np.ones(self.n, bool)
+        valid[np.fromiter(rows, dtype=np.int64)] = False
+        self._valid = valid
+        self._all_valid = None

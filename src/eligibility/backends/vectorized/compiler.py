@@ -243,25 +243,29 @@ class _Evaluator:
             return Col("bool", np.False_, np.zeros(n, bool), np.False_)
         ictx = _Ctx(lst, id(node))
         body = self.ev(node.body, ictx)
-        parent = lst.parent
         m = lst.size
 
         def rows_with(mask: Any) -> np.ndarray:
-            mask = _arr(mask, m)
-            return np.bincount(parent[mask], minlength=n) > 0
+            out = np.zeros(n, bool)
+            out[lst.parent[np.flatnonzero(_arr(mask, m))]] = True
+            return out
 
         if node.func in ("any", "all", "count"):
             bval = _arr(body.val, m).astype(bool, copy=False)
-            unknown = rows_with(~_arr(body.known, m))
+            given = ops.and_not(body.known, body.null)
+            some_unknown = np.ndim(body.known) != 0 or not body.known
+            unknown = rows_with(~_arr(body.known, m)) if some_unknown else None
             if node.func == "all":
-                decided = rows_with(_arr(body.known, m) & ~_arr(body.null, m) & ~bval)
-                return Col("bool", ~decided, lst.known & (decided | ~unknown), np.False_)
-            true_items = _arr(body.known, m) & ~_arr(body.null, m) & bval
+                decided = rows_with(ops.and_(given, ~bval))
+                return Col("bool", ~decided, lst.known & (decided | ~unknown) if unknown is not None else lst.known,
+                           np.False_)
+            true_items = _arr(ops.and_(given, bval), m)
             if node.func == "any":
                 hit = rows_with(true_items)
-                return Col("bool", hit, lst.known & (hit | ~unknown), np.False_)
-            counts = np.bincount(parent[true_items], minlength=n).astype(np.int64)
-            return Col("int", counts, lst.known & ~unknown, np.False_, 0)
+                return Col("bool", hit, lst.known & (hit | ~unknown) if unknown is not None else lst.known,
+                           np.False_)
+            counts = np.bincount(lst.parent[true_items], minlength=n).astype(np.int64)
+            return Col("int", counts, lst.known & ~unknown if unknown is not None else lst.known, np.False_, 0)
         # sum, with an optional filter
         take = np.ones(m, bool)
         unknown_items = np.zeros(m, bool)
@@ -271,6 +275,7 @@ class _Evaluator:
             unknown_items |= ~_arr(w.known, m)
         unknown_items |= take & ~_arr(body.known, m)
         use = take & _arr(body.known, m) & ~_arr(body.null, m)
+        parent = lst.parent
         unknown = np.bincount(parent[unknown_items], minlength=n) > 0
         if body.kind == "int" and (m == 0 or int(np.abs(_arr(body.val, m)).sum()) < 2**62):
             vals = np.where(use, _arr(body.val, m), 0).astype(np.int64)
@@ -369,16 +374,16 @@ _ZONES: dict[tuple[int, str], tuple[Any, np.ndarray]] = {}  # likewise: developm
 
 def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False) -> Col:
     """Code-hierarchy membership, decided once per distinct code (a column holds few)."""
-    vals = c.val
-    if np.ndim(vals) == 0:
-        r = scalar_ops.under(vals, codes, system)
-        uniques, inverse = [vals], None
-        results = [r]
-    elif c.cats is not None:  # the column's own codes: one test per category, -1 (no value) last
+    if c.cats is not None:  # the column's own codes: one test per category, -1 (no value) last
         inverse = c.cats[0]
         uniques = [*c.cats[1].tolist(), None]
         results = [scalar_ops.under(u, codes, system) if isinstance(u, str) else False for u in uniques]
+    elif np.ndim(c.val) == 0:
+        r = scalar_ops.under(c.val, codes, system)
+        uniques, inverse = [c.val], None
+        results = [r]
     else:
+        vals = c.val
         hit = _FACTORIZED.get(id(vals))
         if hit is None or hit[0] is not vals:  # one column is tested by many rules: factorize it once
             hit = _FACTORIZED[id(vals)] = (vals, pd.factorize(vals, use_na_sentinel=False))
@@ -389,9 +394,13 @@ def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = Fa
     if inverse is None:
         t, u = true[0], unknown[0]
     else:
-        t, u = true[inverse], unknown[inverse]
-    val = ~c.null & t
-    known = c.known & ~(u & ~c.null)
+        t, u = true[inverse], unknown[inverse] if unknown.any() else np.False_
+    no_null = np.ndim(c.null) == 0 and not c.null
+    val = t if no_null else ~c.null & t
+    if np.ndim(u) or u:
+        known = c.known & ~(u if no_null else u & ~c.null)
+    else:
+        known = c.known
     if negated:
         val = ~val
     return Col("bool", val, known, np.False_)
@@ -460,12 +469,12 @@ class VectorizedRules:
               explain: bool) -> RuleOutcome:
         n = table.n
         ev = _Evaluator(table, as_of, param_values(rule, as_of) or {}, derived)
-        in_scope = valid.copy()
-        scope_unknown = np.zeros(n, bool)
+        in_scope: Any = np.True_ if table.all_valid() else valid  # a scalar until a test narrows it
+        scope_unknown: Any = np.False_
         scope_missing: Missing = []
         for name in sorted(rule.scenarios):
             s = table.col(f"scenario.{name}")
-            in_scope &= _arr(s.known & ~s.null & s.val, n).astype(bool, copy=False)
+            in_scope = in_scope & _arr(s.known & ~s.null & s.val, n).astype(bool, copy=False)
         j = rule.jurisdiction
         if j.prefix:
             region_path = "region_code"
@@ -477,8 +486,8 @@ class VectorizedRules:
                              np.where(use_matter, True, region.known), np.where(use_matter, False, region.null))
             inside = under(region, (j.prefix,), "region")
             known = _arr(inside.known, n)
-            in_scope &= ~(known & ~_arr(inside.val, n))
-            scope_unknown |= ~known
+            in_scope = in_scope & ~(known & ~_arr(inside.val, n))
+            scope_unknown = scope_unknown | ~known
             if explain:
                 scope_missing += ev._field_missing(region_path, ~known)
         if j.development_zone:
@@ -487,16 +496,18 @@ class VectorizedRules:
             other = _ZONES.get((id(z.val), j.development_zone))
             if other is None or other[0] is not z.val:  # one test per zone, shared by its rules
                 other = _ZONES[(id(z.val), j.development_zone)] = (z.val, _arr(z.val, n) != j.development_zone)
-            in_scope &= ~(zk & (_arr(z.null, n) | other[1]))
-            scope_unknown |= ~zk
+            in_scope = in_scope & ~(zk & (_arr(z.null, n) | other[1]))
+            scope_unknown = scope_unknown | ~zk
             if explain:
                 scope_missing += ev._field_missing("development_zone", ~zk)
         c = ev.ev(rule.when)
-        c_false = _arr(c.known & ~c.null & ~_arr(c.val, n).astype(bool, copy=False), n)
-        c_unknown = (~_arr(c.known, n) | scope_unknown) & ~c_false
-        # ELIGIBLE (1), UNDETERMINED (2) where unknown, INELIGIBLE (0) where false, OUT (-1) out of scope
+        c_false = _arr(ops.and_(ops.and_not(c.known, c.null), ~_arr(c.val, n).astype(bool, copy=False)), n)
+        c_unknown = _arr(ops.or_(~ops.as_mask(c.known), scope_unknown), n)
+        # ELIGIBLE (1), UNDETERMINED (2) where unknown, INELIGIBLE (0) where false (a false condition
+        # decides even where something else is unknown), OUT (-1) out of scope
         decided = (np.int8(ELIGIBLE) + c_unknown.view(np.int8)) * (~c_false).view(np.int8)
-        status = np.where(in_scope, decided, np.int8(OUT)).astype(np.int8, copy=False)
+        status = decided if in_scope is np.True_ else np.where(in_scope, decided, np.int8(OUT)).astype(np.int8,
+                                                                                                      copy=False)
         clause_nodes = _clauses(rule.when)
         failed = np.full(n, -1, np.int16)
         for i in reversed(range(len(clause_nodes)) if explain else ()):  # the first false clause wins
@@ -505,7 +516,7 @@ class VectorizedRules:
             failed = np.where(is_false, np.int16(i), failed)
         outcome = RuleOutcome(rule, status, np.zeros(n, np.int64), np.zeros(n, bool), failed,
                               [cl.text for cl in clause_nodes], [])
-        open_rows = in_scope & ~c_false
+        open_rows = ops.and_(in_scope, ~c_false)
         b = rule.benefit
         if b.once or b.schedule:
             self._received(rule, table, as_of, open_rows, outcome)
@@ -525,9 +536,10 @@ class VectorizedRules:
             if explain:
                 amount_missing += ev.missing(b.amount, open_rows)
             m = ops.to_fen(ops.round_fen(m)) if m.kind in ("int", "dec") else ops.to_fen(m)
-            known, given = _arr(m.known, n), _arr(m.known & ~m.null, n)
-            amount = _arr(m.val, n).astype(np.int64)
+            known, given = m.known, ops.and_not(m.known, m.null)  # scalars for a fixed amount
+            amount = m.val
             if b.schedule is not None:
+                known, given, amount = _arr(known, n), _arr(given, n), _arr(amount, n).astype(np.int64)
                 start = ev.ev(b.schedule.start)
                 sk = _arr(start.known & ~start.null, n)
                 pending = given & ~sk
@@ -554,8 +566,9 @@ class VectorizedRules:
                             f"{'before' if idx < 1 else 'after'} the schedule")
                     outcome.reason.append((rows, text))
                 open_rows = open_rows & ~refused
-            outcome.amount = np.where(given & known, amount, 0)
-            outcome.has_amount = given & known & open_rows
+            have = ops.and_(given, known)
+            outcome.amount = _amounts(have, amount, n)
+            outcome.has_amount = _arr(ops.and_(have, open_rows), n)
         if explain:
             und = open_rows & (status == UNDETERMINED)
             cond_missing = _merge(scope_missing + ev.missing(rule.when, und)) if und.any() else []
@@ -615,6 +628,16 @@ class VectorizedRules:
         outcome.received = recv
         outcome.received_amount = recv_amount
         outcome.received_has_amount = recv_has & recv
+
+
+def _amounts(have: Any, amount: Any, n: int) -> np.ndarray:
+    """int64 fen per row: ``amount`` where ``have``, else 0 (one pass, or one fill for a fixed amount)."""
+    if np.ndim(have) == 0:
+        if not have:
+            return np.zeros(n, np.int64)
+        return np.full(n, amount, np.int64) if np.ndim(amount) == 0 else np.asarray(amount, np.int64)
+    return np.where(have, np.int64(amount) if np.ndim(amount) == 0 else amount, np.int64(0)).astype(np.int64,
+                                                                                                   copy=False)
 
 
 def _round_div(total: np.ndarray, count: int) -> np.ndarray:

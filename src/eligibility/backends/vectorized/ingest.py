@@ -32,7 +32,7 @@ from ...errors import ProfileError
 from ...facts.fields import FieldSpec, registry
 from ...facts.frame import _truth
 from ...facts.profile import Profile
-from .columns import EPOCH_ORDINAL, Col, ListCol, Table
+from .columns import _LAZY, EPOCH_ORDINAL, Col, ListCol, Table
 
 
 @dataclass(slots=True)
@@ -40,7 +40,7 @@ class _Leaf:
     """A converted column: values, where a valid value is present, and per-row error texts."""
 
     kind: str
-    val: np.ndarray
+    val: np.ndarray | None  # None: a text column given by its codes (cats)
     present: np.ndarray
     scale: int = 0
     cats: tuple[np.ndarray, np.ndarray] | None = None
@@ -143,7 +143,7 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
         arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0) if chunked.num_chunks else \
             pa.array([], chunked.type)
         encoded = pc.dictionary_encode(arr)
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = _indices(encoded.indices)
         dictionary = encoded.dictionary
         uniques = dictionary.to_pylist()
         if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
@@ -167,16 +167,25 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     return result
 
 
+def _indices(indices: pa.Array) -> np.ndarray:
+    """Dictionary indices as int32 codes, -1 where null (read from the buffer: no fill pass)."""
+    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)]
+    if indices.null_count:
+        return np.where(indices.is_valid().to_numpy(zero_copy_only=False), codes, np.int32(-1))
+    return codes
+
+
 def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.ndarray, errors: _Errors,
-               convert: Callable[[Any], Any], table_out: list[np.ndarray] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+               convert: Callable[[Any], Any], table_out: list[np.ndarray] | None = None, rows: bool = True
+               ) -> tuple[np.ndarray | None, np.ndarray]:
     """Validate each distinct value used by ``present`` rows once; (converted values, valid mask).
-    ``table_out`` receives the converted value per code (None where unused or refused)."""
+    ``table_out`` receives the converted value per code (None where unused or refused); ``rows=False``
+    leaves out the per-row values (None) for a caller that keeps codes."""
     k = len(uniques)
     res = np.empty(k + 1, dtype=object)
     bad = np.zeros(k + 1, dtype=bool)
     msg = np.empty(k + 1, dtype=object)
-    used = np.flatnonzero(np.bincount(codes[present] + 1, minlength=k + 1)[1:]) if present.any() else []
+    used = np.flatnonzero(np.bincount(codes[present], minlength=k)) if present.any() else []
     for u in list(used):
         value, reason = validate_value(path, uniques[u])
         if reason is None:
@@ -185,12 +194,13 @@ def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.nda
             bad[u], msg[u] = True, reason
     if table_out is not None:
         table_out.append(res)
-    out = res[codes]
+    out = res[codes] if rows else None
+    if not bad.any():
+        return out, present
     refused = bad[codes]
     ok = present & ~refused
     wrong = present & refused
-    if wrong.any():
-        errors.add(wrong, msg[codes])
+    errors.add(wrong, msg[codes])
     return out, ok
 
 
@@ -431,17 +441,14 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
     codes_uniques = factor(s)
     codes, uniques = codes_uniques
     if spec.type.kind == "str" and all(isinstance(u, str) for u in uniques):  # free text: taken as given
-        texts = np.empty(len(uniques) + 1, dtype=object)
-        texts[:-1] = uniques
-        texts[-1] = ""
-        obj = texts[codes]
-        obj[~present] = ""
-        return _Leaf("str", obj, present.copy(), cats=(np.where(present, codes, -1), texts[:-1]))
+        texts = np.empty(len(uniques), dtype=object)
+        texts[:] = uniques
+        return _Leaf("str", None, present.copy(), cats=(np.where(present, codes, np.int32(-1)), texts))
     lut: list[np.ndarray] = []
-    obj, ok = _by_unique(path, *codes_uniques, present, errors, lambda v: v, lut)
-    obj[~ok] = ""
-    # codes and validated categories: code tests (under, ==) then run once per category
-    return _Leaf("str", obj, ok, cats=(np.where(ok, codes, -1), lut[0][:-1]))
+    _, ok = _by_unique(path, *codes_uniques, present, errors, lambda v: v, lut, rows=False)
+    # codes and validated categories: code tests (under, ==) run once per category, and the values
+    # are built from them only if something reads them as text
+    return _Leaf("str", None, ok, cats=(np.where(ok, codes, np.int32(-1)), lut[0][:-1]))
 
 
 def _absent(path: str, s: pd.Series) -> np.ndarray:
@@ -541,7 +548,6 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
            validated: bool = False) -> ListCol:
     m = int(offsets[-1])
     lst = ListCol(offsets, known, {})
-    parent = lst.parent
     item_errors = _Errors(m)
     cols: dict[str, Col] = {}
     series: dict[str, pd.Series] = {}
@@ -555,7 +561,8 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
         p_of[name] = p
         series[name] = frame[name].reset_index(drop=True)
         leaf = convert_leaf(p, series[name], item_errors)
-        cols[name] = Col(leaf.kind, leaf.val, leaf.present, np.False_, leaf.scale, leaf.cats)
+        cols[name] = Col.coded(leaf.cats[0], leaf.cats[1], leaf.present) if leaf.val is None else \
+            Col(leaf.kind, leaf.val, leaf.present, np.False_, leaf.scale, leaf.cats)
     required = [name for name, f in _item_model(path).model_fields.items() if f.is_required()]
     for name in required:
         have = cols[name].known if name in cols else np.zeros(m, bool)
@@ -565,6 +572,7 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
         item_errors.add(bad, f"{path}[].{name}: required | {path}[].{name}：必填")
     if item_errors.rows:
         per_row: dict[int, list[str]] = {}
+        parent = lst.parent
         for j, texts in item_errors.rows.items():
             per_row.setdefault(int(parent[j]), []).extend(texts)
         for i, texts in per_row.items():
@@ -621,7 +629,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     finally:
         _FACTORS.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
-    table.error = errors.array()
+    table.set_errors(errors.array(), errors.rows)
     table.ignored = ignored
     return table
 
@@ -703,7 +711,8 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         leaf = leaves.get(path)
         kind = leaf.kind if leaf is not None else _default_kind(s)
         scale = leaf.scale if leaf is not None else (2 if s.type.kind == "money" else 0)
-        val = leaf.val if leaf is not None else _typed_fill(kind)
+        coded = leaf is not None and leaf.val is None  # a text column kept as codes until read
+        val = (_LAZY if coded else leaf.val) if leaf is not None else _typed_fill(kind)
         present = leaf.present & p_given if leaf is not None else no
         known, null = present | p_null, p_null
         if s.presume is not None:
@@ -714,21 +723,30 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
                     null = null | use
                 else:
                     kind, fill_val, scale = _presumed_value(s.presume.value)
-                    val = np.where(use, fill_val, val)
+                    val = np.where(use, fill_val, _values(leaf) if coded else val)
                 known = known | use
         known, null = _compact(known), _compact(null)
         # converters leave the filler where a value is absent; only a record removed by its flag
         # (a value under it is then unknown) or a presumption can make other rows unknown or empty
-        if np.ndim(val) and kind != "dec" and (parent in dropped_below or path in presumed) \
+        if (coded or np.ndim(val)) and kind != "dec" and (parent in dropped_below or path in presumed) \
                 and not (known is yes and null is no):
-            val = np.where(known & ~null, val, _fill_scalar(kind))
+            val = np.where(known & ~null, _values(leaf) if val is _LAZY else val, _fill_scalar(kind))
         cats = leaf.cats if leaf is not None and path not in presumed else None  # codes still describe val
-        cols[path] = Col(kind, val, known, null, scale, cats)
+        if val is _LAZY:
+            cols[path] = Col.coded(cats[0], cats[1], known, null)  # type: ignore[index]
+        else:
+            cols[path] = Col(kind, val, known, null, scale, cats)
     for path, lst in lists.items():
         parent = _parent(path)
         if parent:
             lst.known = lst.known & state[parent][0]
     return Table(n, np.arange(1, n + 1), np.empty(n, dtype=object), np.empty(n, dtype=object), cols, lists, presumed)
+
+
+def _values(leaf: _Leaf) -> np.ndarray:
+    """A coded text leaf's values per row ("" where it has none)."""
+    assert leaf.cats is not None
+    return Col.coded(leaf.cats[0], leaf.cats[1], leaf.present).val  # type: ignore[no-any-return]
 
 
 def _presumed_value(value: Any) -> tuple[str, Any, int]:

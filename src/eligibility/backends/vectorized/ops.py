@@ -25,11 +25,39 @@ _CMP: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def _bool(a: Any) -> Any:
+def as_mask(a: Any) -> Any:
     """A mask as numpy booleans; a scalar too, since ``~`` on a Python bool is integer negation."""
     if isinstance(a, np.ndarray):
         return a.astype(bool, copy=False) if a.dtype != bool else a
     return np.bool_(a)
+
+
+# -- masks: a constant side (numpy scalar) costs no pass over the rows and never copies ----------
+def and_(a: Any, b: Any) -> Any:
+    """``a & b``; a scalar side returns the other side itself (masks are never changed in place)."""
+    if np.ndim(a) == 0:
+        return as_mask(b) if a else np.False_
+    if np.ndim(b) == 0:
+        return a if b else np.False_
+    return a & b
+
+
+def or_(a: Any, b: Any) -> Any:
+    """``a | b`` (as :func:`and_`)."""
+    if np.ndim(a) == 0:
+        return np.True_ if a else as_mask(b)
+    if np.ndim(b) == 0:
+        return np.True_ if b else a
+    return a | b
+
+
+def and_not(a: Any, b: Any) -> Any:
+    """``a & ~b`` (as :func:`and_`)."""
+    if np.ndim(b) == 0:
+        return np.False_ if b else as_mask(a)
+    if np.ndim(a) == 0:
+        return ~b if a else np.False_
+    return a & ~b
 
 
 def const(value: Any) -> Col:
@@ -105,7 +133,7 @@ def align(a: Col, b: Col) -> tuple[Col, Col]:
 # -- comparisons --------------------------------------------------------------------------------
 def compare(op: str, a: Col, b: Col) -> Col:
     """``a op b`` in three-valued logic (a known-empty side: == / != by emptiness, order false)."""
-    known = a.known & b.known
+    known = and_(a.known, b.known)
     if a.kind in ("int", "dec") and b.kind in ("int", "dec"):
         a, b = align(a, b)
     if a.cats is not None and b.is_const and op in ("==", "!="):  # once per category
@@ -116,14 +144,14 @@ def compare(op: str, a: Col, b: Col) -> Col:
         raw = _str_compare(op, a.val, b.val)
     else:
         raw = _CMP[op](a.val, b.val)
-    raw = _bool(raw)
-    either_null = a.null | b.null
+    raw = as_mask(raw)
+    either_null = or_(a.null, b.null)
     if op in ("==", "!="):
-        both_null = a.null & b.null
+        both_null = and_(a.null, b.null)
         eq_null = both_null if op == "==" else ~both_null
         val = np.where(either_null, eq_null, raw) if np.ndim(either_null) or either_null else raw
     else:
-        val = raw & ~either_null
+        val = and_not(raw, either_null)
     return Col("bool", val, known, np.False_)
 
 
@@ -148,20 +176,18 @@ def junction(items: Sequence[Col], is_and: bool) -> Col:
     decisive: Any = np.False_
     unknown: Any = np.False_
     for c in items:
-        if is_and:
-            hit = c.known & ~c.null & ~_bool(c.val)
-        else:
-            hit = c.known & ~c.null & _bool(c.val)
-        decisive = decisive | hit
-        unknown = unknown | ~c.known
-    known = decisive | ~unknown
+        v = as_mask(c.val)
+        hit = and_(and_not(c.known, c.null), ~v if is_and else v)
+        decisive = or_(decisive, hit)
+        unknown = or_(unknown, ~as_mask(c.known))
+    known = or_(decisive, ~unknown)
     val = decisive if not is_and else ~decisive
     return Col("bool", val, known, np.False_)
 
 
 def negate(c: Col) -> Col:
     """``not``: unknown stays unknown; ``not none`` is true (as in the compiled path)."""
-    return Col("bool", c.null | ~_bool(c.val), c.known, np.False_)
+    return Col("bool", c.null | ~as_mask(c.val), c.known, np.False_)
 
 
 # -- arithmetic ---------------------------------------------------------------------------------
@@ -173,7 +199,7 @@ def arith(op: str, a: Col, b: Col) -> Col:
         return Col("date", shift_days(d.val, dur, sign), known, null)
     if op == "/":
         a, b = to_dec(a), to_dec(b)
-        zero_raw = _bool(np.asarray(b.val == 0))
+        zero_raw = as_mask(np.asarray(b.val == 0))
         safe_b = _obj_where(zero_raw, Decimal(1), b.val) if np.ndim(zero_raw) or zero_raw else b.val
         val = a.val / safe_b
         return Col("dec", val, known & ~(zero_raw & ~null), null)  # a division by zero decides nothing
@@ -308,7 +334,7 @@ def _obj_pick(func: str, a: Any, b: Any) -> Any:
 
 def where(cond: Col, then: Col, otherwise: Col) -> Col:
     """``then if cond else otherwise``; unknown when cond is (the compiled path's rule: None is false)."""
-    pick = cond.known & ~cond.null & _bool(cond.val)
+    pick = cond.known & ~cond.null & as_mask(cond.val)
     if then.kind in ("int", "dec") and otherwise.kind in ("int", "dec"):
         then, otherwise = align(then, otherwise)
     elif then.kind == "bool" and np.all(then.null) and otherwise.kind != "bool":
