@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from eligibility.backends.vectorized import table_from_frame
 from eligibility.errors import ProfileError
@@ -53,3 +55,86 @@ def test_a_value_under_a_record_flagged_absent_is_unknown() -> None:
     # row 1: the register is flagged absent, so its date is known-empty; rows 2–3: the date counts
     assert list(known & ~null) == [False, True, True]
     assert col.val[0] == 0
+
+
+# -- coded text columns: categories seeded from the first rows, the rest by the whole-column path --
+TRICKY_CODES = ["C3011", "C", "c3011", " C30 ", "3011", "C01", "Z", "C99999", "", "  ", None, "Ｃ３０", "C3011\u3000",
+                "F5211", "I65", "K701", "x", "C 30", "0", "C30\n"]
+TRICKY_KINDS = ["high_tech", "tech_sme", "HIGH_TECH", " high_tech", "high_tech ", "", "  ", None, "little giant",
+                "single_champion", "specialised_sme", "高新", "high_tech\u3000"]
+TRICKY_TAXPAYERS = ["general", "small_scale", "General", "", None, " general", "small-scale", "小规模"]
+
+
+def _verdict(path: str, value: Any) -> tuple[bool, Any]:
+    """(accepted, normalised value) by the profile schema; blank or None is absent (accepted, None),
+    except for a certification's kind, which is required."""
+    if value is None or not value.strip():
+        return path != "certifications[].kind", None
+    try:
+        if path == "certifications[].kind":
+            return True, Profile.from_data({"certifications": [{"kind": value}]}).certifications[0].kind  # type: ignore[index]
+        return True, getattr(Profile.from_data({path: value}), path)
+    except ProfileError:
+        return False, None
+
+
+def _coded_frame(path: str, values: list[Any]) -> pd.DataFrame:
+    text = pa.array(values, pa.string())
+    if path == "certifications[].kind":
+        offsets = pa.array(np.arange(len(values) + 1, dtype=np.int32))
+        items = pa.StructArray.from_arrays([text], names=["kind"])
+        return pd.DataFrame({"certifications": pd.arrays.ArrowExtensionArray(pa.ListArray.from_arrays(offsets, items))})
+    return pd.DataFrame({path: pd.arrays.ArrowExtensionArray(text)})
+
+
+def _coded_result(path: str, values: list[Any]) -> tuple[list[Any], list[bool], list[Any]]:
+    """(error per row, known per row, value per row where known) of ingest."""
+    table = table_from_frame(_coded_frame(path, values))
+    if path == "certifications[].kind":
+        col = table.lists["certifications"].items["kind"]
+        known = np.broadcast_to(col.known, (len(values),))
+    else:
+        col = table.col(path)
+        known = np.broadcast_to(col.known & ~np.asarray(col.null), (len(values),))
+    vals = [v if k else None for v, k in zip(np.broadcast_to(col.val, (len(values),)).tolist(), known.tolist())]
+    return list(table.error), known.tolist(), vals
+
+
+def _whole_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eligibility.backends.vectorized import ingest
+
+    monkeypatch.setattr(ingest, "_SEED_MAX", -1)  # no seed is small enough: every column dictionary-encoded
+
+
+@pytest.mark.parametrize(("path", "pool"), [("industry_code", TRICKY_CODES), ("certifications[].kind", TRICKY_KINDS),
+                                            ("vat_taxpayer", TRICKY_TAXPAYERS)])
+@pytest.mark.parametrize("head", ["valid", "tricky"])
+def test_seeded_coded_columns_accept_and_refuse_like_the_schema(path: str, pool: list[Any], head: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    valid = [v for v in pool if v and v.strip() and _verdict(path, v) == (True, v)]
+    # a head of canonical values only (the tricky ones all take the rest path), or the pool itself
+    values = (valid * 3 if head == "valid" else pool) + pool + pool[::-1]
+    errors, known, vals = _coded_result(path, values)
+    for v, err, k, got in zip(values, errors, known, vals):
+        accepted, normalised = _verdict(path, v)
+        assert (err is None) == accepted, (v, err)
+        assert k == (normalised is not None), v
+        assert got == normalised, v
+    _whole_column(monkeypatch)
+    assert _coded_result(path, values) == (errors, known, vals)  # the same words as the whole-column path
+
+
+@given(rest=st.lists(st.one_of(st.sampled_from(TRICKY_CODES), st.text(max_size=6)), max_size=40),
+       head=st.lists(st.sampled_from(TRICKY_CODES), max_size=10), seed_rows=st.integers(1, 12))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_seeded_and_whole_column_paths_agree(rest: list[Any], head: list[Any], seed_rows: int,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from eligibility.backends.vectorized import ingest
+
+    values = head + rest
+    with monkeypatch.context() as m:
+        m.setattr(ingest, "_SEED_ROWS", seed_rows)  # values after the seed rows take the rest path
+        seeded = _coded_result("industry_code", values)
+    with monkeypatch.context() as m:
+        m.setattr(ingest, "_SEED_MAX", -1)
+        assert _coded_result("industry_code", values) == seeded

@@ -44,6 +44,7 @@ class _Leaf:
     present: np.ndarray
     scale: int = 0
     cats: tuple[np.ndarray, np.ndarray] | None = None
+    absent: np.ndarray | None = None  # rows with no value (null or blank), when the converter knows them
 
 
 class _Errors:
@@ -54,6 +55,11 @@ class _Errors:
     def add(self, mask: np.ndarray, text: str | np.ndarray) -> None:
         for i in np.flatnonzero(mask).tolist():
             self.rows.setdefault(i, []).append(text if isinstance(text, str) else text[i])
+
+    def take_from(self, other: _Errors, rows: np.ndarray) -> None:
+        """The errors of ``other`` (whose row ``j`` is this one's ``rows[j]``), in its order."""
+        for j, texts in other.rows.items():
+            self.rows.setdefault(int(rows[j]), []).extend(texts)
 
     def array(self) -> np.ndarray:
         out = np.empty(self.n, dtype=object)
@@ -451,6 +457,61 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
     return _Leaf("str", None, ok, cats=(np.where(ok, codes, np.int32(-1)), lut[0][:-1]))
 
 
+_SEED_ROWS = 4096  # rows whose distinct values seed a coded text column's categories
+_SEED_MAX = 64  # more distinct values than this in the seed: the column is dictionary-encoded instead
+
+
+def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
+    """A coded text column (code or enum field) by categories seeded from its first rows.
+
+    The distinct values of the first rows are validated by the profile schema, once each, exactly
+    as :func:`_by_unique` would; every row equal to an accepted one takes its category through
+    ``index_in`` (cheaper than dictionary-encoding the column). Only the other rows (blank, rarer,
+    differently spelt or wrong values) are dictionary-encoded and validated per distinct value, so a
+    row is accepted, normalised or refused exactly as by the whole-column path. None when the head
+    holds too many distinct values for a small lookup set.
+    """
+    head = pc.drop_null(text.slice(0, _SEED_ROWS))
+    seed = pc.unique(head)
+    if len(seed) > _SEED_MAX:
+        return None
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(seed), ""), True).to_numpy(zero_copy_only=False)
+    accepted: list[str] = []
+    values: list[Any] = []
+    for u, is_blank in zip(seed.to_pylist(), blank.tolist()):
+        if is_blank:
+            continue
+        value, reason = validate_value(path, u)
+        if reason is None and isinstance(value, str) and value:
+            accepted.append(u)
+            values.append(value)
+    if not accepted:
+        return None
+    hits = pc.index_in(text, value_set=pa.array(accepted, text.type))
+    codes = _indices(hits)  # -1: null, or a value outside the seed
+    categories = np.empty(len(values), dtype=object)
+    categories[:] = values
+    if hits.null_count == text.null_count:  # every value is a seed value
+        absent = codes < 0
+        return _Leaf("str", None, ~absent, cats=(codes, categories), absent=absent)
+    given = text.is_valid().to_numpy(zero_copy_only=False) if text.null_count else np.True_
+    miss = np.flatnonzero((codes < 0) & given)
+    encoded = pc.dictionary_encode(text.take(pa.array(miss)))
+    sub_codes = _indices(encoded.indices)
+    sub_blank = pc.equal(pc.utf8_trim_whitespace(encoded.dictionary), "").to_numpy(zero_copy_only=False)
+    sub_codes = np.where(sub_blank[sub_codes], np.int32(-1), sub_codes) if sub_blank.any() else sub_codes
+    sub_errors = _Errors(len(miss))
+    lut: list[np.ndarray] = []
+    _, sub_ok = _by_unique(path, sub_codes, encoded.dictionary.to_pylist(), sub_codes >= 0, sub_errors,
+                           lambda v: v, lut, rows=False)
+    errors.take_from(sub_errors, miss)
+    codes = codes.copy()
+    codes[miss] = np.where(sub_ok, sub_codes + np.int32(len(values)), np.int32(-1))
+    absent = codes < 0  # then the refused rows, which have a value, are taken out
+    absent[miss[~sub_ok & (sub_codes >= 0)]] = False
+    return _Leaf("str", None, codes >= 0, cats=(codes, np.concatenate([categories, lut[0][:-1]])), absent=absent)
+
+
 def _absent(path: str, s: pd.Series) -> np.ndarray:
     """Rows where field ``path`` has no value; coded fields (validated per distinct value) take it
     from their factor codes, which say what is there at no extra pass."""
@@ -464,6 +525,11 @@ def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
     """One input column of field ``path``, converted and validated."""
     spec = registry()[path]
     kind = spec.type.kind
+    if kind in ("code", "enum") and path != "uscc" and all(isinstance(v, str) for v in spec.type.values or ()):
+        text = _arrow_text(s)
+        seeded = _seeded_text(path, text, errors) if text is not None else None
+        if seeded is not None:
+            return seeded
     present = ~_absent(path, s)
     if kind == "money":
         return _money(path, s, present, errors)
@@ -551,6 +617,7 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
     item_errors = _Errors(m)
     cols: dict[str, Col] = {}
     series: dict[str, pd.Series] = {}
+    leaves: dict[str, _Leaf] = {}
     p_of: dict[str, str] = {}
     for p in registry():
         if not p.startswith(path + "[]."):
@@ -560,15 +627,16 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
             continue
         p_of[name] = p
         series[name] = frame[name].reset_index(drop=True)
-        leaf = convert_leaf(p, series[name], item_errors)
+        leaf = leaves[name] = convert_leaf(p, series[name], item_errors)
         cols[name] = Col.coded(leaf.cats[0], leaf.cats[1], leaf.present) if leaf.val is None else \
             Col(leaf.kind, leaf.val, leaf.present, np.False_, leaf.scale, leaf.cats)
     required = [name for name, f in _item_model(path).model_fields.items() if f.is_required()]
     for name in required:
         have = cols[name].known if name in cols else np.zeros(m, bool)
         bad = ~have
-        if name in series:  # absent, not refused (a refused value already has its error)
-            bad &= _absent(p_of[name], series[name])
+        if name in series and bad.any():  # absent, not refused (a refused value already has its error)
+            absent = leaves[name].absent
+            bad &= absent if absent is not None else _absent(p_of[name], series[name])
         item_errors.add(bad, f"{path}[].{name}: required | {path}[].{name}：必填")
     if item_errors.rows:
         per_row: dict[int, list[str]] = {}
