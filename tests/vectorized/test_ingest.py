@@ -138,3 +138,37 @@ def test_seeded_and_whole_column_paths_agree(rest: list[Any], head: list[Any], s
     with monkeypatch.context() as m:
         m.setattr(ingest, "_SEED_MAX", -1)
         assert _coded_result("industry_code", values) == seeded
+
+
+@pytest.mark.parametrize("typ", [pa.decimal128(18, 2), pa.decimal128(38, 4), pa.decimal128(12, 0)],
+                         ids=["18-2", "38-4", "12-0"])
+def test_decimal_money_is_exact_and_refuses_what_the_schema_refuses(typ: pa.DataType) -> None:
+    from decimal import Decimal
+
+    raw = ["19999999.99", "20000000", "-0.01", None, "0", "12.5", "0.001", "123456789012.34", "99999999999999999999.5"]
+    values = []
+    for v in raw:
+        d = None if v is None else Decimal(v)
+        fits = d is not None and d == d.quantize(Decimal(1).scaleb(-typ.scale)) and len(d.as_tuple().digits) \
+            - max(0, -d.as_tuple().exponent) + typ.scale <= typ.precision
+        values.append(d if fits else None)
+    arr = pa.array(values, typ)
+    if arr.null_count:  # garbage under the nulls must not leak into any value or check
+        words = np.frombuffer(arr.buffers()[1], np.int64).copy()
+        nulls = np.flatnonzero(~arr.is_valid().to_numpy(zero_copy_only=False))
+        words[2 * nulls] = 2**62 + 7
+        arr = pa.Array.from_buffers(typ, len(arr), [arr.buffers()[0], pa.py_buffer(words)], null_count=arr.null_count)
+    table = table_from_frame(pd.DataFrame({"revenue": pd.arrays.ArrowExtensionArray(arr)}))
+    col = table.col("revenue")
+    for i, d in enumerate(values):
+        if d is None:
+            assert not np.broadcast_to(col.known, (len(values),))[i] and table.error[i] is None
+            continue
+        try:
+            expected = Profile.from_data({"revenue": d}).revenue
+        except ProfileError:
+            assert table.error[i] is not None
+            continue
+        assert table.error[i] is None
+        got = col.val[i] if col.kind == "dec" else Decimal(int(col.val[i])).scaleb(-col.scale)
+        assert got == expected  # exact (int64 fen, or Decimal beyond it)

@@ -224,7 +224,23 @@ def _missing(series: pd.Series) -> np.ndarray:
         return _blank(text)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         return factor(series)[0] < 0
+    chunked = _arrow(series)
+    if chunked is not None:
+        return ~_valid(chunked)
     return series.isna().to_numpy(dtype=bool)
+
+
+def _valid(chunked: pa.ChunkedArray) -> np.ndarray:
+    """Where an Arrow column has a value, read from its validity bitmaps."""
+    parts = []
+    for chunk in chunked.chunks:
+        bitmap = chunk.buffers()[0]
+        if chunk.null_count == 0 or bitmap is None:
+            parts.append(np.ones(len(chunk), bool))
+        else:
+            bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
+            parts.append(bits[chunk.offset:chunk.offset + len(chunk)].view(bool))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, bool)
 
 
 def _arrow_text(series: pd.Series) -> pa.Array | None:
@@ -241,24 +257,28 @@ def _blank(text: pa.Array) -> np.ndarray:
     return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
 
 
-def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """decimal128 → (int64 fen, mask of values finer than a fen or None when there are none) without
-    Python objects; None if a value does not fit int64 fen with headroom (|fen| < 2**62)."""
+def _decimal_fen(chunked: pa.ChunkedArray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """decimal128 → (int64 fen, 0 where not ``present``; mask of values finer than a fen or None when
+    there are none) without Python objects; None if a value does not fit int64 fen with headroom
+    (|fen| < 2**62)."""
     typ = chunked.type
     scale = typ.scale
     factor = 10 ** max(0, 2 - scale)
     limit = 2**62 // factor
     parts = []
+    start = 0
     for chunk in chunked.chunks:
         buf = chunk.buffers()[1]
         words = np.frombuffer(buf, dtype="<i8").reshape(-1, 2)[chunk.offset:chunk.offset + len(chunk)]
-        low = words[:, 0]
-        # up to 18 digits a value lives in the low word; the bounds also catch filler under nulls
-        if len(low) and (typ.precision > 18 and not np.array_equal(words[:, 1], low >> 63)
+        here = present[start:start + len(chunk)]
+        start += len(chunk)
+        low = np.where(here, words[:, 0], 0)  # contiguous, and no filler from under the nulls
+        # up to 18 digits a value lives in the low word (the high word is its sign)
+        if len(low) and (typ.precision > 18 and not np.array_equal(np.where(here, words[:, 1], 0), low >> 63)
                          or low.max() >= limit or low.min() <= -limit):
             return None
         parts.append(low)
-    unscaled = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    unscaled = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if scale <= 2:
         return (unscaled * factor if factor != 1 else unscaled), None
     q = 10 ** (scale - 2)
@@ -269,13 +289,13 @@ def _decimal_fen(chunked: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | Non
 def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
     chunked = _arrow(s)
     if chunked is not None and pa.types.is_decimal(chunked.type):
-        got = _decimal_fen(chunked)
+        got = _decimal_fen(chunked, present)
         if got is not None:
             fen, finer = got
-            ok = present
-            if finer is not None:
-                errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
-                ok = present & ~finer
+            if finer is None:
+                return _Leaf("int", fen, present, 2)
+            errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
+            ok = present & ~finer
             return _Leaf("int", np.where(ok, fen, 0), ok, 2)
     if chunked is not None and (pa.types.is_integer(chunked.type) or pa.types.is_floating(chunked.type)):
         s = pd.Series(chunked.to_numpy(zero_copy_only=False), index=s.index)
@@ -298,7 +318,21 @@ def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Le
             exact = exact | (rest & ok)
         return _Leaf("int", fen, present & exact, 2)
     obj, ok = _by_unique(path, *factor(s), present, errors, _to_fen)
-    return _Leaf("int", _obj_int(obj, ok), ok, 2)
+    return _fen_leaf(obj, ok)
+
+
+def _fen_leaf(obj: np.ndarray, ok: np.ndarray) -> _Leaf:
+    """Validated amounts (int fen where ``ok``) as int64 fen, or as Decimal yuan when one is too large
+    for int64 fen with headroom (such an amount is valid: it must not stop the batch)."""
+    idx = np.flatnonzero(ok)
+    fens = obj[idx].tolist()
+    if all(abs(f) < 2**62 for f in fens):
+        return _Leaf("int", _obj_int(obj, ok), ok, 2)
+    out = np.empty(len(obj), dtype=object)
+    out[:] = [Decimal(0)] * len(obj)
+    for i, f in zip(idx.tolist(), fens):
+        out[i] = Decimal(f).scaleb(-2)
+    return _Leaf("dec", out, ok)
 
 
 def _to_fen(value: Any) -> Any:
@@ -341,7 +375,12 @@ def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> 
     dtype = s.dtype.numpy_dtype if hasattr(s.dtype, "numpy_dtype") else s.dtype
     ints = _is_int_field(path)
     if ints and getattr(dtype, "kind", "O") in "iu":
-        v = s.to_numpy(dtype=np.int64, na_value=0)
+        chunked = _arrow(s)
+        if chunked is not None and chunked.type == pa.int64() and chunked.num_chunks == 1:  # the buffer as is
+            chunk = chunked.chunk(0)
+            v = np.frombuffer(chunk.buffers()[1], np.int64)[chunk.offset:chunk.offset + len(chunk)]
+        else:
+            v = s.to_numpy(dtype=np.int64, na_value=0)
         return _Leaf("int", np.where(present, v, 0), present, 0)
     codes, uniques = factor(s)
     lut: list[np.ndarray] = []
@@ -548,12 +587,15 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
     chunked = _arrow(s)
     if chunked is not None and (pa.types.is_list(chunked.type) or pa.types.is_large_list(chunked.type)):
         arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
-        known = arr.is_valid().to_numpy(zero_copy_only=False)
-        offsets = arr.offsets.to_numpy().astype(np.int64)
-        offsets = offsets - offsets[0]
-        lengths = np.where(known, np.diff(offsets), 0)
+        known = _valid(pa.chunked_array([arr]))
+        offsets = arr.offsets.to_numpy()
+        offsets = offsets - np.int64(offsets[0])  # int64, from 0
         flat = arr.flatten()  # values of valid lists only
-        new_offsets = np.concatenate([[0], np.cumsum(lengths)])
+        if len(flat) != offsets[-1]:  # a null list has items (left out of flat): offsets without them
+            lengths = np.where(known, np.diff(offsets), 0)
+            new_offsets = np.concatenate([[0], np.cumsum(lengths)])
+        else:
+            new_offsets = offsets
         item_frame = pd.DataFrame({name: pd.Series(flat.field(name), dtype=pd.ArrowDtype(flat.type.field(name).type))
                                    for name in (f.name for f in flat.type)}) if len(flat) else pd.DataFrame()
         return _items(path, item_frame, new_offsets, known, errors)
@@ -808,7 +850,8 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         parent = _parent(path)
         if parent:
             lst.known = lst.known & state[parent][0]
-    return Table(n, np.arange(1, n + 1), np.empty(n, dtype=object), np.empty(n, dtype=object), cols, lists, presumed)
+    nothing = np.empty(0, dtype=object)  # row numbers, entity ids and errors: the caller sets them
+    return Table(n, nothing, nothing, nothing, cols, lists, presumed)
 
 
 def _values(leaf: _Leaf) -> np.ndarray:
