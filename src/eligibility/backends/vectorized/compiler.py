@@ -457,8 +457,9 @@ class VectorizedRules:
             return hit
 
         valid = table.valid()
+        no_failed = None if explain else np.full(table.n, -1, np.int16)  # shared by the rules: never written
         try:
-            outcomes = [self._rule(r, table, as_of, valid, derived, explain) for r in active]
+            outcomes = [self._rule(r, table, as_of, valid, derived, explain, no_failed) for r in active]
         finally:
             _FACTORIZED.clear()
             _ZONES.clear()
@@ -466,7 +467,7 @@ class VectorizedRules:
         return Decisions(table, as_of, active, outcomes)
 
     def _rule(self, rule: Rule, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
-              explain: bool) -> RuleOutcome:
+              explain: bool, no_failed: np.ndarray | None = None) -> RuleOutcome:
         n = table.n
         ev = _Evaluator(table, as_of, param_values(rule, as_of) or {}, derived)
         in_scope: Any = np.True_ if table.all_valid() else valid  # a scalar until a test narrows it
@@ -509,7 +510,7 @@ class VectorizedRules:
         status = decided if in_scope is np.True_ else np.where(in_scope, decided, np.int8(OUT)).astype(np.int8,
                                                                                                       copy=False)
         clause_nodes = _clauses(rule.when)
-        failed = np.full(n, -1, np.int16)
+        failed = np.full(n, -1, np.int16) if no_failed is None else no_failed
         for i in reversed(range(len(clause_nodes)) if explain else ()):  # the first false clause wins
             cv = ev.ev(clause_nodes[i])
             is_false = cv.known & ~cv.null & ~_arr(cv.val, n).astype(bool, copy=False)

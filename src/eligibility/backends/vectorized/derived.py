@@ -206,7 +206,7 @@ class _Encoder:
 
     def valid(self) -> np.ndarray:
         if self._valid is None:
-            self._valid = np.equal(self.table.error, None) if self.n else np.zeros(0, bool)
+            self._valid = self.table.valid()  # known from ingest, no pass over the error texts
         return self._valid
 
     def col(self, path: str) -> Col:

@@ -23,9 +23,13 @@ LONG_COLUMNS = ["row", "entity_id", "rule_id", "status", "amount", "amount_kind"
 def fen_to_decimal(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
     """int64 fen → decimal128(18, 2) without Python objects (the unscaled value is the fen)."""
     n = len(fen)
-    words = np.empty((n, 2), dtype="<i8")
-    words[:, 0] = fen
-    np.right_shift(fen, 63, out=words[:, 1])  # the sign word
+    if n and fen.min() >= 0:  # the sign words are all zero
+        words = np.zeros((n, 2), dtype="<i8")
+        words[:, 0] = fen
+    else:
+        words = np.empty((n, 2), dtype="<i8")
+        words[:, 0] = fen
+        np.right_shift(fen, 63, out=words[:, 1])  # the sign word
     validity = pa.py_buffer(np.packbits(valid, bitorder="little")) if not valid.all() else None
     return pa.Array.from_buffers(AMOUNT_TYPE, n, [validity, pa.py_buffer(words)],
                                  null_count=int(n - valid.sum()))
@@ -156,13 +160,17 @@ def wide_table(d: Decisions, long: pd.DataFrame | None = None) -> pd.DataFrame:
     t = d.table
     data: dict[str, object] = {"row": t.row, "entity_id": _strings(t.entity_ids() if t.has_entity else None, n=t.n)}
     names = [*STATUS_NAMES, "error"]
+    clean = t.all_valid()
     err = ~t.valid()
     for r, o in zip(d.rules, d.outcomes):
-        codes = np.where(err, 4, o.status).astype(np.int8)
+        codes = o.status if clean and o.status.dtype == np.int8 else np.where(err, 4, o.status).astype(np.int8)
         data[f"{r.id}.status"] = pd.Categorical.from_codes(codes, categories=names)
         data[f"{r.id}.amount"] = pd.array(fen_to_decimal(o.amount, o.has_amount & (o.status >= 0)),
                                           dtype=pd.ArrowDtype(AMOUNT_TYPE))
-    data["reason"] = _strings(t.error if err.any() else None, n=t.n)
-    dup = duplicates(t.entity_ids(), t.row) if t.has_entity else np.zeros(t.n, np.int64)
-    data["duplicate_of"] = pd.arrays.IntegerArray(dup, dup <= 0)  # NA where the row is the first (or has no USCC)
-    return pd.DataFrame(data)
+    data["reason"] = _strings(t.error if not clean else None, n=t.n)
+    if t.has_entity:
+        dup = duplicates(t.entity_ids(), t.row)
+        data["duplicate_of"] = pd.arrays.IntegerArray(dup, dup <= 0)  # NA where the row is the first
+    else:  # no USCC: no duplicates
+        data["duplicate_of"] = pd.arrays.IntegerArray(np.zeros(t.n, np.int64), np.ones(t.n, bool))
+    return pd.DataFrame(data, copy=False)  # the columns are this table's own: no copies
