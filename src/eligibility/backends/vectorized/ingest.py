@@ -33,6 +33,7 @@ from ...facts.fields import FieldSpec, registry
 from ...facts.frame import _truth
 from ...facts.profile import Profile
 from .columns import _LAZY, EPOCH_ORDINAL, Col, ListCol, Table
+from .ops import and_, or_
 
 
 @dataclass(slots=True)
@@ -823,8 +824,8 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         scale = leaf.scale if leaf is not None else (2 if s.type.kind == "money" else 0)
         coded = leaf is not None and leaf.val is None  # a text column kept as codes until read
         val = (_LAZY if coded else leaf.val) if leaf is not None else _typed_fill(kind)
-        present = leaf.present & p_given if leaf is not None else no
-        known, null = present | p_null, p_null
+        present = and_(leaf.present, p_given) if leaf is not None else no
+        known, null = or_(present, p_null), p_null
         if s.presume is not None:
             use = _compact(p_given & ~present)
             if use.any():

@@ -23,7 +23,9 @@ LONG_COLUMNS = ["row", "entity_id", "rule_id", "status", "amount", "amount_kind"
 def fen_to_decimal(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
     """int64 fen → decimal128(18, 2) without Python objects (the unscaled value is the fen)."""
     n = len(fen)
-    if n and fen.min() >= 0:  # the sign words are all zero
+    if not valid.any():  # no amount at all (a rule without one)
+        return pa.nulls(n, AMOUNT_TYPE)
+    if fen.min() >= 0:  # the sign words are all zero
         words = np.zeros((n, 2), dtype="<i8")
         words[:, 0] = fen
     else:
