@@ -57,6 +57,10 @@ class _Errors:
         for i in np.flatnonzero(mask).tolist():
             self.rows.setdefault(i, []).append(text if isinstance(text, str) else text[i])
 
+    def add_at(self, i: int, text: str) -> None:
+        """One row's error (no mask over every row: a batch may have many bad rows)."""
+        self.rows.setdefault(i, []).append(text)
+
     def take_from(self, other: _Errors, rows: np.ndarray) -> None:
         """The errors of ``other`` (whose row ``j`` is this one's ``rows[j]``), in its order."""
         for j, texts in other.rows.items():
@@ -614,13 +618,13 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
             try:
                 v = json.loads(v)
             except json.JSONDecodeError as exc:
-                errors.add(_one(n, i), f"{path}: must be a JSON list ({exc.msg}) | {path} 应为 JSON 列表")
+                errors.add_at(i, f"{path}: must be a JSON list ({exc.msg}) | {path} 应为 JSON 列表")
                 rows.append([])
                 continue
         if isinstance(v, np.ndarray):
             v = v.tolist()
         if not isinstance(v, (list, tuple)):
-            errors.add(_one(n, i), f"{path}: must be a list | {path} 应为列表")
+            errors.add_at(i, f"{path}: must be a list | {path} 应为列表")
             rows.append([])
             continue
         try:
@@ -631,7 +635,7 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
                 Profile.from_data({path: list(v)})
                 items = []
             except ProfileError as exc:
-                errors.add(_one(n, i), _message(exc))
+                errors.add_at(i, _message(exc))
                 rows.append([])
                 continue
         known[i] = True
@@ -645,12 +649,6 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
         col = pd.Series([item.get(name) for item in flat], dtype=object)
         item_cols[name] = col
     return _items(path, pd.DataFrame(item_cols), offsets, known, errors, validated=True)
-
-
-def _one(n: int, i: int) -> np.ndarray:
-    m = np.zeros(n, bool)
-    m[i] = True
-    return m
 
 
 def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarray, errors: _Errors,
@@ -687,7 +685,7 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
         for j, texts in item_errors.rows.items():
             per_row.setdefault(int(parent[j]), []).extend(texts)
         for i, texts in per_row.items():
-            errors.add(_one(errors.n, i), "; ".join(dict.fromkeys(texts)))
+            errors.add_at(i, "; ".join(dict.fromkeys(texts)))
     lst.items = cols
     return lst
 
@@ -776,7 +774,7 @@ def _record_flags(path: str, s: pd.Series, errors: _Errors) -> np.ndarray:
     for i in np.flatnonzero(present).tolist():
         t = _truth(values[i])
         if t is None:
-            errors.add(_one(n, i), f"{path}: expected true/false (record given or not), got {values[i]!r}"
+            errors.add_at(i, f"{path}: expected true/false (record given or not), got {values[i]!r}"
                                    f" | {path}：应为 true/false，实际为 {values[i]!r}")
         else:
             out[i] = 1 if t else 0
