@@ -172,3 +172,16 @@ def test_decimal_money_is_exact_and_refuses_what_the_schema_refuses(typ: pa.Data
         assert table.error[i] is None
         got = col.val[i] if col.kind == "dec" else Decimal(int(col.val[i])).scaleb(-col.scale)
         assert got == expected  # exact (int64 fen, or Decimal beyond it)
+
+
+def test_arrow_validity_is_read_from_the_bitmap_of_sliced_and_null_typed_columns() -> None:
+    employees = pa.array([1, None, 3, None, 5], pa.int64()).slice(1)  # offset 1: the bitmap is read from bit 1
+    frame = pd.DataFrame({
+        "employees": pd.arrays.ArrowExtensionArray(employees),
+        "revenue": pd.arrays.ArrowExtensionArray(pa.nulls(4)),  # null type: no bitmap, nothing given
+    })
+    table = table_from_frame(frame)
+    assert list(np.broadcast_to(table.col("employees").known, (4,))) == [False, True, False, True]
+    assert list(table.col("employees").val) == [0, 3, 0, 5]
+    assert not np.broadcast_to(table.col("revenue").known, (4,)).any()
+    assert list(table.error) == [None] * 4

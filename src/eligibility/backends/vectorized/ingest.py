@@ -239,9 +239,11 @@ def _valid(chunked: pa.ChunkedArray) -> np.ndarray:
     """Where an Arrow column has a value, read from its validity bitmaps."""
     parts = []
     for chunk in chunked.chunks:
-        bitmap = chunk.buffers()[0]
-        if chunk.null_count == 0 or bitmap is None:
+        bitmap = chunk.buffers()[0] if chunk.null_count else None
+        if chunk.null_count == 0:
             parts.append(np.ones(len(chunk), bool))
+        elif bitmap is None or pa.types.is_dictionary(chunk.type):  # no plain validity bitmap (null type, ...)
+            parts.append(chunk.is_valid().to_numpy(zero_copy_only=False))
         else:
             bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
             parts.append(bits[chunk.offset:chunk.offset + len(chunk)].view(bool))
