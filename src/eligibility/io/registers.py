@@ -1149,8 +1149,8 @@ def _arrow_column(series: pd.Series | None, typ: pa.DataType, n: int) -> pa.Arra
     if arr.type == typ:
         return arr
     if pa.types.is_dictionary(typ):
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.dictionary_decode()
+        if pa.types.is_dictionary(arr.type):  # a categorical: its codes and categories as they are
+            return pa.DictionaryArray.from_arrays(arr.indices.cast(typ.index_type), arr.dictionary.cast(typ.value_type))
         return arr.cast(pa.string()).dictionary_encode().cast(typ)
     return arr.cast(typ)
 
