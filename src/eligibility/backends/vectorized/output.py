@@ -48,7 +48,7 @@ def duplicates(entity: np.ndarray | pa.Array, row: np.ndarray) -> np.ndarray:
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     present = codes >= 0
     idx = np.flatnonzero(present)
-    if not len(idx):
+    if len(encoded.dictionary) == len(idx):  # as many distinct USCCs as rows that have one: no repeats
         return out
     _, first = np.unique(codes[idx], return_index=True)
     first_row_of = np.empty(len(encoded.dictionary), np.int64)
@@ -102,6 +102,7 @@ def long_table(d: Decisions) -> pd.DataFrame:
     failed = np.full(m, -1, np.int32)
     reason = np.empty(m, dtype=object)
     reason[start[err_rows]] = t.error[err_rows]
+    any_reason = len(err_rows) > 0
     for j, (o, rows, pos) in enumerate(zip(d.outcomes, scoped, where)):
         rule_code[pos] = j
         status[pos] = o.status[rows]
@@ -113,7 +114,9 @@ def long_table(d: Decisions) -> pd.DataFrame:
         lut = np.array([position.setdefault(text, len(position)) for text in o.clause_texts] + [-1], dtype=np.int32)
         failed[pos] = lut[o.failed[rows]]
         for mask, text in o.reason:
-            reason[pos[mask[rows]]] = text
+            at = pos[mask[rows]]
+            reason[at] = text
+            any_reason = any_reason or len(at) > 0
     owner = np.repeat(np.arange(n), lines)  # the input row of each line
     dup = duplicates(t.entity_ids(), t.row) if t.has_entity else np.zeros(n, np.int64)
     out = pd.DataFrame({
@@ -128,11 +131,15 @@ def long_table(d: Decisions) -> pd.DataFrame:
         else pd.Categorical([None] * m),
         "missing": _missing_lists(d, scoped, where, m),
         "failed": pd.Categorical.from_codes(failed, categories=pd.Index(list(position), dtype=object)),
-        "reason": _strings(reason if np.not_equal(reason, None).any() else None, n=m),
-        "duplicate_of": pd.array(dup[owner], dtype="Int64"),
+        "reason": _strings(reason if any_reason else None, n=m),
+        "duplicate_of": _first_rows(dup[owner]),
     }, columns=LONG_COLUMNS)
-    out.loc[out["duplicate_of"] == 0, "duplicate_of"] = pd.NA
     return out
+
+
+def _first_rows(dup: np.ndarray) -> pd.arrays.IntegerArray:
+    """``duplicate_of`` from :func:`duplicates`' output: NA where the row is the first (0)."""
+    return pd.arrays.IntegerArray(dup, dup <= 0)
 
 
 def _missing_lists(d: Decisions, scoped: list[np.ndarray], where: list[np.ndarray], m: int) -> pd.Series:
@@ -171,8 +178,7 @@ def wide_table(d: Decisions, long: pd.DataFrame | None = None) -> pd.DataFrame:
                                           dtype=pd.ArrowDtype(AMOUNT_TYPE))
     data["reason"] = _strings(t.error if not clean else None, n=t.n)
     if t.has_entity:
-        dup = duplicates(t.entity_ids(), t.row)
-        data["duplicate_of"] = pd.arrays.IntegerArray(dup, dup <= 0)  # NA where the row is the first
+        data["duplicate_of"] = _first_rows(duplicates(t.entity_ids(), t.row))
     else:  # no USCC: no duplicates
         data["duplicate_of"] = pd.arrays.IntegerArray(np.zeros(t.n, np.int64), np.ones(t.n, bool))
     return pd.DataFrame(data, copy=False)  # the columns are this table's own: no copies
