@@ -25,6 +25,7 @@ from eligibility.io.registers import (
     LONG_SCHEMA,
     ColumnMapping,
     DuplicateTracker,
+    _merge_runs,
     OutputTooLargeError,
     RegisterError,
     RegisterWarning,
@@ -310,6 +311,19 @@ def test_duplicate_tracker_across_chunks_matches_a_plain_reference() -> None:
     assert got == expected
     assert got[5] == 5
     assert len(tracker) == len(first) and tracker.nbytes == 16 * len(first)
+
+
+def test_merging_two_runs_equals_sorting_them_together() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        hashes = rng.choice(2**40, size=int(rng.integers(0, 200)), replace=False).astype(np.uint64)
+        k = int(rng.integers(0, len(hashes) + 1))
+        h1, h2 = np.sort(hashes[:k]), np.sort(hashes[k:])
+        r1, r2 = rng.integers(1, 10**6, len(h1)), rng.integers(1, 10**6, len(h2))
+        order = np.argsort(np.concatenate([h1, h2]))
+        hh, rr = _merge_runs(h1, r1, h2, r2)
+        assert hh.tolist() == np.concatenate([h1, h2])[order].tolist()
+        assert rr.tolist() == np.concatenate([r1, r2])[order].tolist()
 
 
 def test_duplicates_flagged_across_chunk_boundaries(engine: el.Engine, tmp_path: Path) -> None:
