@@ -25,6 +25,7 @@ known and empty).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,8 @@ class Col:
             table[:-1] = categories
             table[np.equal(table, None)] = ""
             self._val = table[codes]
+        elif type(self._val) is Deferred:
+            self._val = self._val.build()
         return self._val
 
     def __repr__(self) -> str:
@@ -82,8 +85,8 @@ class Col:
 
     @property
     def is_const(self) -> bool:
-        return (self._val is not _LAZY and np.ndim(self._val) == 0 and np.ndim(self.known) == 0
-                and np.ndim(self.null) == 0)
+        return (self._val is not _LAZY and type(self._val) is not Deferred and np.ndim(self._val) == 0
+                and np.ndim(self.known) == 0 and np.ndim(self.null) == 0)
 
     def true(self) -> Any:
         """Rows where this boolean is known True."""
@@ -104,6 +107,17 @@ class Col:
 
 
 _LAZY = object()  # Col.val not built yet (a coded text column)
+
+
+class Deferred:
+    """A column's values, built on first read of ``Col.val``: a free-text column that no rule reads
+    (a firm's name) never becomes a Python string per row."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], np.ndarray]) -> None:
+        self.build = build
+
 _FILL: dict[str, Any] = {"bool": np.False_, "int": np.int64(0), "dec": Decimal(0), "date": np.int64(0), "str": ""}
 
 

@@ -32,7 +32,7 @@ from ...errors import ProfileError
 from ...facts.fields import FieldSpec, registry
 from ...facts.frame import _truth
 from ...facts.profile import Profile
-from .columns import _LAZY, EPOCH_ORDINAL, Col, ListCol, Table
+from .columns import _LAZY, EPOCH_ORDINAL, Col, Deferred, ListCol, Table
 from .ops import and_, or_
 
 
@@ -41,7 +41,7 @@ class _Leaf:
     """A converted column: values, where a valid value is present, and per-row error texts."""
 
     kind: str
-    val: np.ndarray | None  # None: a text column given by its codes (cats)
+    val: np.ndarray | Deferred | None  # None: a text column given by its codes (cats); Deferred: built if read
     present: np.ndarray
     scale: int = 0
     cats: tuple[np.ndarray, np.ndarray] | None = None
@@ -486,10 +486,15 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
         return _Leaf("str", val, fast)
     if spec.type.kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values):
         return _int_leaf(path, s, present, errors)
-    if spec.type.kind == "str" and text is not None:  # free text in Arrow: taken as given
-        obj = text.to_numpy(zero_copy_only=False).astype(object)
-        obj[~present] = ""
-        return _Leaf("str", obj, present.copy())
+    if spec.type.kind == "str" and text is not None:  # free text in Arrow: taken as given, built if read
+        given = present.copy()
+
+        def build() -> np.ndarray:
+            obj = text.to_numpy(zero_copy_only=False).astype(object)
+            obj[~given] = ""
+            return obj
+
+        return _Leaf("str", Deferred(build), given)
     codes_uniques = factor(s)
     codes, uniques = codes_uniques
     if spec.type.kind == "str" and all(isinstance(u, str) for u in uniques):  # free text: taken as given
@@ -824,6 +829,8 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         scale = leaf.scale if leaf is not None else (2 if s.type.kind == "money" else 0)
         coded = leaf is not None and leaf.val is None  # a text column kept as codes until read
         val = (_LAZY if coded else leaf.val) if leaf is not None else _typed_fill(kind)
+        if type(val) is Deferred and (s.presume is not None or parent in dropped_below):
+            val = val.build()  # values to be filled in or blanked below: needed now
         present = and_(leaf.present, p_given) if leaf is not None else no
         known, null = or_(present, p_null), p_null
         if s.presume is not None:
