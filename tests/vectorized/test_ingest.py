@@ -185,3 +185,15 @@ def test_arrow_validity_is_read_from_the_bitmap_of_sliced_and_null_typed_columns
     assert list(table.col("employees").val) == [0, 3, 0, 5]
     assert not np.broadcast_to(table.col("revenue").known, (4,)).any()
     assert list(table.error) == [None] * 4
+
+
+def test_free_text_is_built_only_when_read_and_reads_as_given() -> None:
+    frame = pd.DataFrame({"name": pd.arrays.ArrowExtensionArray(pa.array(["甲公司", None, " 乙 "], pa.string())),
+                          "development_zone": pd.arrays.ArrowExtensionArray(pa.array([None, "腾格里经济技术开发区", ""]))})
+    table = table_from_frame(frame)
+    name = table.col("name")
+    assert not name.is_const and name._val is not None and type(name._val).__name__ == "Deferred"
+    assert list(name.val) == ["甲公司", "", " 乙 "] and list(name.known) == [True, False, True]
+    assert type(name._val).__name__ == "ndarray"  # built once, then kept
+    zone = table.col("development_zone")
+    assert list(zone.val)[1] == "腾格里经济技术开发区" and not np.broadcast_to(zone.known, (3,))[0]

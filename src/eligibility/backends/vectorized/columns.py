@@ -118,6 +118,7 @@ class Deferred:
     def __init__(self, build: Callable[[], np.ndarray]) -> None:
         self.build = build
 
+
 _FILL: dict[str, Any] = {"bool": np.False_, "int": np.int64(0), "dec": Decimal(0), "date": np.int64(0), "str": ""}
 
 
