@@ -415,6 +415,27 @@ def long_frame(arrow: bool) -> pd.DataFrame:
     return frame
 
 
+def test_parquet_row_groups_carry_row_and_amount_ranges(tmp_path: Path) -> None:
+    """A reader can skip row groups by row number or amount; the coded columns (every rule and status
+    in every row group) carry none, which would prune nothing."""
+    frame = long_frame(True)
+    with open_writer(tmp_path / "o.parquet") as w:
+        w.write(frame)
+        w.write(frame.assign(row=frame["row"] + 10))
+    meta = pq.ParquetFile(tmp_path / "o.parquet").metadata
+    names = [meta.schema.column(j).name for j in range(meta.num_columns)]
+    ranges = []
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        stats = {name: group.column(j).statistics for j, name in enumerate(names)}
+        assert stats["row"] is not None and stats["row"].has_min_max
+        assert stats["amount"] is not None and stats["amount"].has_min_max
+        assert stats["rule_id"] is None or not stats["rule_id"].has_min_max
+        ranges.append((stats["row"].min, stats["row"].max))
+    assert ranges == [(1, 3), (11, 13)]
+    assert pq.read_table(tmp_path / "o.parquet", filters=[("row", ">", 10)]).column("row").to_pylist() == [11, 12, 13]
+
+
 @pytest.mark.parametrize("arrow", [False, True])
 def test_writers_fix_the_columns_whatever_the_representation(tmp_path: Path, arrow: bool) -> None:
     frame = long_frame(arrow)
