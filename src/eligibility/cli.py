@@ -241,13 +241,14 @@ def score(
     )
 
     en = lang == "en"
-    from .report.batch import BatchReport, check_report_path
+    if report:  # the report module (and what it imports) only when a report is asked for
+        from .report.batch import BatchReport, check_report_path
 
-    try:
-        for path in report or []:
-            check_report_path(path)
-    except EligibilityError as exc:
-        _fail(exc, lang)
+        try:
+            for path in report:
+                check_report_path(path)
+        except EligibilityError as exc:
+            _fail(exc, lang)
     if dask_cluster is not None:
         if report:
             err.print("--report 暂不能与 --dask 同用 / --report cannot be used with --dask yet", markup=False)
