@@ -1006,6 +1006,47 @@ def write_register(path: Path, rows: int, seed: int, chunk: int, check: int) -> 
     print(json.dumps({"rows": rows, "seconds": time.perf_counter() - t0, "peak_rss_mib": rss}))
 
 
+def io_floor(register: Path, scored: Path, target: Path) -> None:
+    """The CLI's run without the scoring: the same start-up imports (the CLI module, which loads the
+    engine's modules), the same chunked reader (RegisterReader: Parquet → pandas with Arrow dtypes) on a
+    read-ahead thread, and the CLI's own output (``scored``, preloaded as Arrow tables of one input
+    chunk each; the preload is timed and left out) written by the CLI's writer settings on a
+    background thread. Prints JSON timings; what is left of a time budget after this is all the
+    scoring itself may take."""
+    t0 = time.perf_counter()
+    import eligibility.cli  # noqa: F401 - the CLI's start-up imports
+    from eligibility.io.registers import _Background, _read_ahead, open_writer, read_register
+
+    t_import = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    out = pq.ParquetFile(scored)
+    rows = pc.cast(out.read(columns=["row"]).column("row"), pa.int64()).to_numpy()
+    with read_register(register, 100_000) as reader:
+        bounds = [int(chunk.index[-1]) for _start, chunk in reader]
+    whole = out.read()
+    cuts = np.searchsorted(rows, bounds, side="right")
+    tables = [whole.slice(a, b - a) for a, b in zip([0, *cuts[:-1]], cuts)]
+    t_preload = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    background = _Background()
+    with read_register(register, 100_000) as reader, open_writer(target, False) as writer:
+        sink = None
+
+        def write(table: pa.Table) -> None:
+            nonlocal sink
+            if sink is None:
+                writer._open(writer.schema)  # LONG_SCHEMA, the CLI's writer options
+                sink = writer._sink
+            sink.write_table(table)
+
+        for (_start, _chunk), table in zip(_read_ahead(reader), tables):
+            background.submit(write, table)
+        background.close()
+    t_io = time.perf_counter() - t2
+    print(json.dumps({"import": t_import, "preload": t_preload, "io": t_io,
+                      "rows": int(pq.ParquetFile(target).metadata.num_rows)}))
+
+
 # A fresh, small Python starts each measured child and reads its peak RSS with
 # getrusage(RUSAGE_CHILDREN): a child spawned straight from this (large) process would inherit this
 # process's RSS high-water mark at exec (Linux keeps it across vfork/fork + exec) and overstate its own.
@@ -1115,11 +1156,47 @@ def tail_of(log: str) -> str:
     return " ".join(meaningful[-2:])[:400]
 
 
+def ensure_bytecode() -> str:
+    """Compile the library's modules to bytecode once, as ``pip install`` does for a wheel. An editable
+    install under ``PYTHONDONTWRITEBYTECODE=1`` (this workplace sets it) never writes ``.pyc`` files,
+    so every CLI run would compile ~0.5 s of source first: start-up a user's installed copy does not pay."""
+    import compileall
+
+    import eligibility as el
+
+    package = Path(el.__file__).parent
+    ok = compileall.compile_dir(str(package), quiet=1)
+    return f"bytecode of {package} {'compiled' if ok else 'NOT fully compiled'} beforehand (as pip install does)"
+
+
+def io_floor_report(src: Path, dst: Path, tmp: Path, rows: int, cli_wall: float, runs: int) -> None:
+    """Run :func:`io_floor` (best of ``runs``) and print it beside the CLI's best wall time."""
+    floors = []
+    for _ in range(max(1, runs)):
+        code, wall, _rss = run_child([__file__, "--_io-floor", str(src), str(dst), str(tmp / "floor.parquet")],
+                                     tmp / "floor.log")
+        log = (tmp / "floor.log").read_text(errors="replace")
+        if code != 0:
+            say(f"  I/O floor failed (exit {code}): {tail_of(log)}")
+            return
+        parts = json.loads(log.strip().splitlines()[-1])
+        floors.append((wall - parts["preload"], parts))
+    floor, parts = min(floors, key=lambda f: f[0])
+    budget = rows / GOAL_ROWS_PER_S
+    say(f"  I/O floor, the same run without scoring (start-up imports, chunked reader, writer on its thread; "
+        f"best of {len(floors)}): {floor:,.2f} s wall (process start {floor - parts['io'] - parts['import']:.2f} + "
+        f"imports {parts['import']:.2f} + read & write {parts['io']:.2f}) = {floor / budget:.0%} of the goal's "
+        f"{budget:,.2f} s budget, leaving {budget - floor:,.2f} s for loading rules and scoring "
+        f"(the CLI spent {cli_wall - floor:,.2f} s more than the floor; CLI / floor = {cli_wall / floor:.2f}×)")
+
+
 def part_b(rows: int, seed: int, label: str, chunk: int, check: int, fallback_rows: int, runs: int = 1) -> None:
     say()
     say(f"Part B — {label}: all bundled packs, {rows:,}-row register, Parquet in → CLI → Parquet out "
         "(child processes)")
     import eligibility as el
+
+    say(f"  {ensure_bytecode()}")
 
     ruleset = el.load_rules()
     say(f"  rule set: {len(ruleset)} rules (bundled packs), as of {AS_OF}")
@@ -1158,6 +1235,7 @@ def part_b(rows: int, seed: int, label: str, chunk: int, check: int, fallback_ro
                 f"(goal ≥ {GOAL_ROWS_PER_S:,}: {'✔' if rate >= GOAL_ROWS_PER_S else '✘'}), peak RSS {rss:,.0f} MiB "
                 f"(goal < {GOAL_RSS_MIB:,}: {'✔' if rss < GOAL_RSS_MIB else '✘'}); {out_rows:,} output rows, "
                 f"{dst.stat().st_size / 2**20:,.1f} MiB")
+            io_floor_report(src, dst, Path(tmp), rows, wall, len(walls))
             return
         last = tail_of(log)
         say(f"  Parquet path not available: CLI exit {code}: {last[:300]}")
@@ -1190,6 +1268,9 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["--_make-register"]:
         path, rows, seed, chunk, check = argv[1:6]
         write_register(Path(path), int(rows), int(seed), int(chunk), int(check))
+        return
+    if argv[:1] == ["--_io-floor"]:
+        io_floor(Path(argv[1]), Path(argv[2]), Path(argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows for Part A and Part B (default 1,000,000)")
