@@ -60,6 +60,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._hashing import hash_text_keys
 from ..errors import (
     EligibilityError,
     RuleDefinitionError,
@@ -835,7 +836,7 @@ class DuplicateTracker:
         present = np.flatnonzero(pc.not_equal(keys, "").to_numpy(zero_copy_only=False))
         if present.size == 0:
             return result
-        h = _hash_keys(keys.take(pa.array(present)) if len(present) < len(keys) else keys)
+        h = hash_text_keys(keys.take(pa.array(present)) if len(present) < len(keys) else keys)
         r = rows_arr[present]
         order = np.lexsort((r, h))
         hs, rs = h[order], r[order]
@@ -887,33 +888,6 @@ def _missing(value: Any) -> bool:
     """None, NA or NaN (not an empty string)."""
     return value is None or value is pd.NA or value is pd.NaT or (
         isinstance(value, (float, np.floating, Decimal)) and math.isnan(value))
-
-
-_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
-
-
-def _hash_keys(keys: pa.Array) -> np.ndarray:
-    """64-bit hashes of non-empty text keys: keys of 18 bytes each (every valid USCC) straight from the
-    Arrow bytes with a splitmix-style mix in numpy, anything else through pandas' hash_array."""
-    n = len(keys)
-    lengths = pc.binary_length(keys).to_numpy(zero_copy_only=False)
-    if n == 0 or not (lengths == 18).all():
-        return pd.util.hash_array(keys.to_numpy(zero_copy_only=False).astype(object)).astype(np.uint64)
-    offsets = np.frombuffer(keys.buffers()[1], dtype=np.int32)[keys.offset:keys.offset + n + 1]
-    data = np.frombuffer(keys.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[0] + 18 * n].reshape(n, 18)
-    padded = np.zeros((n, 24), dtype=np.uint8)
-    padded[:, :18] = data
-    words = padded.view(np.uint64)
-    with np.errstate(over="ignore"):
-        h = words[:, 0] * _MIX[0]
-        for j in (1, 2):
-            h = (h ^ (h >> np.uint64(31))) * _MIX[1] + words[:, j] * _MIX[2]
-        h ^= h >> np.uint64(30)
-        h *= _MIX[1]
-        h ^= h >> np.uint64(27)
-        h *= _MIX[2]
-        h ^= h >> np.uint64(31)
-    return h
 
 
 def _norm_usccs(usccs: Iterable[Any]) -> pa.Array:

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..._hashing import all_distinct
 from .compiler import STATUS_NAMES, Decisions
 
 AMOUNT_TYPE = pa.decimal128(18, 2)
@@ -44,7 +45,9 @@ def duplicates(entity: np.ndarray | pa.Array, row: np.ndarray) -> np.ndarray:
         return out
     ids = entity if isinstance(entity, pa.Array) else pa.array(entity, pa.string(), from_pandas=True)
     keys = pc.utf8_upper(pc.utf8_trim_whitespace(ids))
-    encoded = pc.dictionary_encode(keys)
+    if all_distinct(keys):  # the common case, proven by distinct 64-bit hashes (no hash table of strings)
+        return out
+    encoded = pc.dictionary_encode(keys)  # exact: which rows repeat which
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     present = codes >= 0
     idx = np.flatnonzero(present)
@@ -100,9 +103,10 @@ def long_table(d: Decisions) -> pd.DataFrame:
     kind_code = np.full(m, -1, np.int32)
     superseded = np.full(m, -1, np.int32)
     failed = np.full(m, -1, np.int32)
-    reason = np.empty(m, dtype=object)
-    reason[start[err_rows]] = t.error[err_rows]
-    any_reason = len(err_rows) > 0
+    # reasons by code into their texts (an error row's own message, or a rule's reason text)
+    reason = np.full(m, -1, np.int32)
+    reason[start[err_rows]] = np.arange(len(err_rows), dtype=np.int32)
+    reason_texts: list[str] = list(t.error[err_rows])
     for j, (o, rows, pos) in enumerate(zip(d.outcomes, scoped, where)):
         rule_code[pos] = j
         status[pos] = o.status[rows]
@@ -115,8 +119,9 @@ def long_table(d: Decisions) -> pd.DataFrame:
         failed[pos] = lut[o.failed[rows]]
         for mask, text in o.reason:
             at = pos[mask[rows]]
-            reason[at] = text
-            any_reason = any_reason or len(at) > 0
+            if len(at):
+                reason[at] = len(reason_texts)
+                reason_texts.append(text)
     owner = np.repeat(np.arange(n), lines)  # the input row of each line
     dup = duplicates(t.entity_ids(), t.row) if t.has_entity else np.zeros(n, np.int64)
     out = pd.DataFrame({
@@ -131,10 +136,19 @@ def long_table(d: Decisions) -> pd.DataFrame:
         else pd.Categorical([None] * m),
         "missing": _missing_lists(d, scoped, where, m),
         "failed": pd.Categorical.from_codes(failed, categories=pd.Index(list(position), dtype=object)),
-        "reason": _strings(reason if any_reason else None, n=m),
+        "reason": _coded_strings(reason, reason_texts),
         "duplicate_of": _first_rows(dup[owner]),
     }, columns=LONG_COLUMNS)
     return out
+
+
+def _coded_strings(codes: np.ndarray, texts: list[str]) -> pd.api.extensions.ExtensionArray:
+    """An Arrow-backed string column from int32 ``codes`` into ``texts`` (−1: null), taken in Arrow
+    (no column of Python objects)."""
+    if not texts:
+        return _strings(None, n=len(codes))
+    taken = pa.array(texts, pa.string()).take(pa.array(codes, mask=codes < 0))
+    return pd.array(taken, dtype=pd.ArrowDtype(pa.string()))
 
 
 def _first_rows(dup: np.ndarray) -> pd.arrays.IntegerArray:
