@@ -165,10 +165,12 @@ def _counts(rule_ids: pd.Series, status: pd.Series) -> dict[str, dict[str, int]]
     """rule id → status → rows (rows without a rule id left out), by category codes when both
     columns are categorical."""
     if isinstance(rule_ids.dtype, pd.CategoricalDtype) and isinstance(status.dtype, pd.CategoricalDtype):
-        r, s = rule_ids.cat.codes.to_numpy(np.int64), status.cat.codes.to_numpy(np.int64)
-        keep = (r >= 0) & (s >= 0)
+        r, s = rule_ids.cat.codes.to_numpy(), status.cat.codes.to_numpy()
         k = len(status.cat.categories)
-        table = np.bincount(r[keep] * k + s[keep], minlength=len(rule_ids.cat.categories) * k).reshape(-1, k)
+        key = r.astype(np.int64) * k + s
+        if len(key) and (r.min() < 0 or s.min() < 0):
+            key = key[(r >= 0) & (s >= 0)]
+        table = np.bincount(key, minlength=len(rule_ids.cat.categories) * k).reshape(-1, k)
         return {str(rid): dict(zip(map(str, status.cat.categories), table[i].tolist()))
                 for i, rid in enumerate(rule_ids.cat.categories) if table[i].any()}
     out: dict[str, dict[str, int]] = {}
@@ -189,19 +191,25 @@ def _distinct(rows: np.ndarray) -> int:
     return int(seen.sum())
 
 
-def _exact_sums(keys: pd.Series, amounts: pd.Series) -> dict[str, Decimal]:
-    """Sum of amounts per key, exactly: in Arrow for decimal columns, else Decimal by Decimal."""
+def _exact_sums(keys: pd.Series, amounts: pd.Series, where: np.ndarray | None = None) -> dict[str, Decimal]:
+    """Sum of amounts per key (of the rows ``where`` is true, or all), exactly: in Arrow for decimal
+    columns (the rows selected in Arrow and numpy, not through pandas), else Decimal by Decimal."""
     if isinstance(amounts.dtype, pd.ArrowDtype) and pa.types.is_decimal(amounts.dtype.pyarrow_dtype):
         if isinstance(keys.dtype, pd.CategoricalDtype):
             names = list(map(str, keys.cat.categories))
-            key_array = pa.array(keys.cat.codes.to_numpy(np.int32))
+            codes = keys.cat.codes.to_numpy()
+            key_array = pa.array((codes[where] if where is not None else codes).astype(np.int32))
         else:
             names = None
-            key_array = pa.array(keys.to_numpy(dtype=object), pa.string())
-        table = pa.table({"k": key_array, "a": amounts.array.__arrow_array__()})  # type: ignore[attr-defined]
+            objects = keys.to_numpy(dtype=object)
+            key_array = pa.array(objects[where] if where is not None else objects, pa.string())
+        arrow = amounts.array.__arrow_array__()  # type: ignore[attr-defined]
+        table = pa.table({"k": key_array, "a": arrow.filter(pa.array(where)) if where is not None else arrow})
         grouped = table.group_by("k").aggregate([("a", "sum")]).to_pydict()
         return {(names[k] if names is not None else k): (Decimal(v) if v is not None else Decimal(0))
                 for k, v in zip(grouped["k"], grouped["a_sum"])}
+    if where is not None:
+        keys, amounts = keys[where], amounts[where]
     out: dict[str, Decimal] = {}
     for k, a in zip(keys.astype(object).tolist(), amounts.tolist()):
         if not pd.isna(a):
@@ -214,7 +222,7 @@ def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     rule_col, status_col = scored["rule_id"], scored["status"]
     counts = _counts(rule_col, status_col)
     eligible = ((status_col == "eligible") & rule_col.notna()).to_numpy(dtype=bool)
-    totals = _exact_sums(rule_col[eligible], scored["amount"][eligible])
+    totals = _exact_sums(rule_col, scored["amount"], eligible)
     rows = []
     for rule_id in sorted(counts):
         rule = rules.get(rule_id)
