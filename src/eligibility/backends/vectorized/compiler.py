@@ -510,11 +510,11 @@ class VectorizedRules:
         status = decided if in_scope is np.True_ else np.where(in_scope, decided, np.int8(OUT)).astype(np.int8,
                                                                                                       copy=False)
         clause_nodes = _clauses(rule.when)
-        failed = np.full(n, -1, np.int16) if no_failed is None else no_failed
+        failed = np.full(n, -1, np.int16) if no_failed is None or (explain and clause_nodes) else no_failed
         for i in reversed(range(len(clause_nodes)) if explain else ()):  # the first false clause wins
             cv = ev.ev(clause_nodes[i])
             is_false = cv.known & ~cv.null & ~_arr(cv.val, n).astype(bool, copy=False)
-            failed = np.where(is_false, np.int16(i), failed)
+            np.putmask(failed, _arr(is_false, n), np.int16(i))  # in place: this rule's own array
         outcome = RuleOutcome(rule, status, np.zeros(n, np.int64), np.zeros(n, bool), failed,
                               [cl.text for cl in clause_nodes], [])
         open_rows = ops.and_(in_scope, ~c_false)
