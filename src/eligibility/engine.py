@@ -111,7 +111,7 @@ class Engine:
                 yield _score_row(row_no, entity, r)
 
     def score(self, df: pd.DataFrame, as_of: date | str | None = None, wide: bool = False,
-              start_row: int = 1) -> pd.DataFrame:
+              start_row: int = 1, *, _ingested: Any = None) -> pd.DataFrame:
         """Score a frame of flat profiles with the vectorized backend.
 
         Long table (DESIGN.md "Batch output"): one row per (input row, rule in scope) plus one
@@ -131,9 +131,17 @@ class Engine:
         if self._vectorized is None:
             self._vectorized = VectorizedRules(self.rules)
         day = _as_date(as_of)
-        out = score_frame(self._vectorized, df, day, wide=wide, start_row=start_row)
+        out = score_frame(self._vectorized, df, day, wide=wide, start_row=start_row, table=_ingested)
         out.attrs.update(self.provenance(day))
         return out
+
+    def _ingest(self, df: pd.DataFrame, start_row: int = 1) -> Any:
+        """The first half of :meth:`score`: ``df`` validated and converted column by column (no rule
+        read yet). Thread-safe, so a stream can ingest the next chunk while this one is decided;
+        pass the result to :meth:`score` as ``_ingested`` with the same frame and ``start_row``."""
+        from .backends.vectorized import table_from_frame
+
+        return table_from_frame(df, start_row)
 
     def score_rows(self, df: pd.DataFrame, as_of: date | str | None = None) -> pd.DataFrame:
         """The long table computed row by row through the explaining interpreter (the reference)."""

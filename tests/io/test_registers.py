@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import threading
 import warnings
 from datetime import date, datetime
 from decimal import Decimal
@@ -358,6 +359,65 @@ def test_worker_processes_give_the_same_output_and_summary(engine: el.Engine, tm
     pd.testing.assert_frame_equal(pq.read_table(one).to_pandas(), pq.read_table(two).to_pandas())
     pd.testing.assert_frame_equal(s1, s2)
     assert s2.attrs["rows_read"] == 300 and s2.attrs["rows_error"] == 1 and s2.attrs["rows_duplicate"] == 1
+
+
+class _ScoresInPlace:
+    """The engine as a stream sees it, without ``_ingest``: every chunk validated when it is scored."""
+
+    def __init__(self, engine: el.Engine) -> None:
+        self.rules, self._engine = engine.rules, engine
+
+    def provenance(self, as_of: date) -> dict[str, str]:
+        return self._engine.provenance(as_of)
+
+    def summarize(self, scored: pd.DataFrame) -> pd.DataFrame:
+        return self._engine.summarize(scored)
+
+    def score(self, df: pd.DataFrame, as_of: date, start_row: int = 1) -> pd.DataFrame:
+        return self._engine.score(df, as_of, start_row=start_row)
+
+
+def test_ingesting_ahead_gives_the_stream_scored_in_place(engine: el.Engine, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next chunk is validated on the reading thread while this one is decided: the same file and
+    summary as scoring each chunk where it stands, with bad values, malformed lines (rows renumbered
+    after them), blank lines and a duplicate across chunks."""
+    header, rows = register_rows()
+    rows = [list(r) for r in rows[:120]]
+    u = header.index("uscc")
+    rows[90][u] = rows[5][u]
+    rows[30][header.index("revenue")] = "12x3"
+    rows[61] = rows[61][:3]  # too few fields: an error line, and the rows after it are not contiguous
+    path = write_csv(tmp_path / "r.csv", header, rows)
+    with path.open("a", encoding="utf-8") as f:
+        f.write("\n")
+    threads: list[str] = []
+    original = el.Engine._ingest
+
+    def spy(self: el.Engine, df: pd.DataFrame, start_row: int = 1) -> object:
+        threads.append(threading.current_thread().name)
+        return original(self, df, start_row)
+
+    monkeypatch.setattr(el.Engine, "_ingest", spy)
+    for wide in (False, True):
+        ahead, here = tmp_path / f"ahead{wide}.parquet", tmp_path / f"here{wide}.parquet"
+        threads.clear()
+        s1 = score_file(engine, path, ahead, AS_OF, chunk_size=25, wide=wide)
+        assert len(threads) == 5 and all(t.startswith("eligibility-reader") for t in threads)
+        s2 = score_file(_ScoresInPlace(engine), path, here, AS_OF, chunk_size=25, wide=wide)
+        pd.testing.assert_frame_equal(pq.read_table(ahead).to_pandas(), pq.read_table(here).to_pandas())
+        pd.testing.assert_frame_equal(s1, s2)
+        assert s1.attrs["rows_read"] == 120 and s1.attrs["rows_error"] == 2 and s1.attrs["rows_duplicate"] == 1
+
+
+def test_ingested_table_of_another_frame_is_refused(engine: el.Engine) -> None:
+    frame = pd.read_csv(REGISTER, dtype=str).head(4)
+    table = engine._ingest(frame, start_row=1)
+    with pytest.raises(ValueError, match="not this frame"):
+        engine.score(frame, AS_OF, start_row=5, _ingested=table)
+    with pytest.raises(ValueError, match="not this frame"):
+        engine.score(frame.head(3), AS_OF, _ingested=table)
+    pd.testing.assert_frame_equal(engine.score(frame, AS_OF, _ingested=table), engine.score(frame, AS_OF))
 
 
 # -- summaries ----------------------------------------------------------------------------------

@@ -197,3 +197,36 @@ def test_free_text_is_built_only_when_read_and_reads_as_given() -> None:
     assert type(name._val).__name__ == "ndarray"  # built once, then kept
     zone = table.col("development_zone")
     assert list(zone.val)[1] == "腾格里经济技术开发区" and not np.broadcast_to(zone.known, (3,))[0]
+
+
+def test_frames_ingested_on_two_threads_at_once_match_one_at_a_time() -> None:
+    """The stream validates the next chunk on its reading thread while this one is decided: ingest
+    keeps its per-call memory per thread, so two ingests at once give what each gives alone."""
+    import threading
+    from pathlib import Path
+
+    register = Path(__file__).resolve().parents[2] / "examples" / "register.csv"
+    whole = pd.read_csv(register, dtype=str, keep_default_na=False).replace("", None)
+    frames = [whole.iloc[:60].reset_index(drop=True), whole.iloc[60:].reset_index(drop=True)]
+
+    def fingerprint(frame: pd.DataFrame, start: int) -> list[Any]:
+        table = table_from_frame(frame, start)
+        cols = [(p, c.known.tolist() if np.ndim(c.known) else bool(c.known),
+                 np.asarray(c.val).astype(str).tolist() if np.ndim(c.val) else str(c.val))
+                for p, c in sorted(table.cols.items())]
+        return [table.error.tolist(), table.row.tolist(), cols]
+
+    alone = [fingerprint(frames[0], 1), fingerprint(frames[1], 61)]
+    results: dict[int, list[list[Any]]] = {0: [], 1: []}
+
+    def work(k: int) -> None:
+        for _ in range(15):
+            results[k].append(fingerprint(frames[k], 1 + 60 * k))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == alone[0] for r in results[0]) and all(r == alone[1] for r in results[1])
+    assert len(results[0]) == len(results[1]) == 15

@@ -1356,7 +1356,9 @@ def open_writer(path: str | Path, wide: bool = False, *, expected_rows: int | No
 # --- engine shim --------------------------------------------------------------------------------
 # The row-by-row Engine.score(df, as_of) has no start_row; the vectorized one takes
 # start_row=K. Remove the fallback branch once every engine accepts start_row.
-def _score_chunk(engine: Any, df: pd.DataFrame, as_of: date, start_row: int) -> pd.DataFrame:
+def _score_chunk(engine: Any, df: pd.DataFrame, as_of: date, start_row: int, ingested: Any = None) -> pd.DataFrame:
+    if ingested is not None:  # only from an Engine's own _ingest (see _ingest_ahead)
+        return engine.score(df, as_of, start_row=start_row, _ingested=ingested)
     try:
         takes_start = "start_row" in inspect.signature(engine.score).parameters
     except (TypeError, ValueError):
@@ -1387,16 +1389,41 @@ def score_chunk(engine: Any, chunk: pd.DataFrame, as_of: date,
     return _score_chunk_rows(engine, chunk, as_of, tracker)[0]
 
 
-def _score_chunk_rows(engine: Any, chunk: pd.DataFrame, as_of: date, tracker: DuplicateTracker | None
-                      ) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """:func:`score_chunk`, and the first-occurrence row per input row of the chunk (-1: none)."""
+def _chunk_frame(chunk: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, int, bool]:
+    """A chunk's input row numbers, its rows as a plain frame (0-based index, no attrs), the row
+    number its scoring starts at, and whether its rows are contiguous (else they are renumbered
+    after scoring)."""
     rows = chunk.index.to_numpy(dtype=np.int64)
-    invalid = list(chunk.attrs.get("invalid_rows", ()))
     frame = chunk.reset_index(drop=True)
     frame.attrs = {}
+    contiguous = not len(rows) or int(rows[-1]) - int(rows[0]) == len(rows) - 1
+    return rows, frame, int(rows[0]) if len(rows) and contiguous else 1, contiguous
+
+
+def _ingest_ahead(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]]
+                  ) -> Iterator[tuple[int, pd.DataFrame, tuple[pd.DataFrame, Any] | None]]:
+    """The reader's chunks, each with its frame already validated by the engine (``Engine._ingest``),
+    for :func:`_read_ahead` to run on its thread: the next chunk is ingested while this one is
+    decided. ``None`` for an engine without ``_ingest`` (it ingests when it scores)."""
+    ingest = getattr(engine, "_ingest", None)
+    for start, chunk in reader:
+        if ingest is None or not len(chunk):
+            yield start, chunk, None
+            continue
+        _rows, frame, first, _contiguous = _chunk_frame(chunk)
+        yield start, chunk, (frame, ingest(frame, first))
+
+
+def _score_chunk_rows(engine: Any, chunk: pd.DataFrame, as_of: date, tracker: DuplicateTracker | None,
+                      ingested: tuple[pd.DataFrame, Any] | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """:func:`score_chunk`, and the first-occurrence row per input row of the chunk (-1: none).
+    ``ingested``: the chunk's frame and its table from :func:`_ingest_ahead`."""
+    rows, frame, first, contiguous = _chunk_frame(chunk)
+    invalid = list(chunk.attrs.get("invalid_rows", ()))
+    if ingested is not None:
+        frame = ingested[0]
     if len(frame):
-        contiguous = int(rows[-1]) - int(rows[0]) == len(rows) - 1
-        scored = _score_chunk(engine, frame, as_of, int(rows[0]) if contiguous else 1)
+        scored = _score_chunk(engine, frame, as_of, first, ingested[1] if ingested is not None else None)
         if not contiguous:
             scored["row"] = rows[scored["row"].to_numpy(dtype=np.int64) - 1]
     else:
@@ -1463,8 +1490,8 @@ class _Background:
             self.pool.shutdown(wait=True)
 
 
-def _read_ahead(reader: Iterable[tuple[int, pd.DataFrame]]) -> Iterator[tuple[int, pd.DataFrame]]:
-    """The reader's chunks, the next one read on a background thread while this one is scored."""
+def _read_ahead(reader: Iterable[Any]) -> Iterator[Any]:
+    """The reader's items, the next one made on a background thread while this one is scored."""
     from concurrent.futures import ThreadPoolExecutor
 
     chunks = iter(reader)
@@ -1550,8 +1577,8 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
                     first, future = pending.popleft()
                     background.submit(consume, first, *future.result())
         else:
-            for _start, chunk in _read_ahead(reader):
-                background.submit(consume, chunk, _score_chunk_rows(engine, chunk, as_of, None)[0])
+            for _start, chunk, ingested in _read_ahead(_ingest_ahead(engine, reader)):
+                background.submit(consume, chunk, _score_chunk_rows(engine, chunk, as_of, None, ingested)[0])
     except BaseException:
         background.pool.shutdown(wait=True)  # no write left running when the run fails
         raise

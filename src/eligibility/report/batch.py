@@ -260,8 +260,12 @@ class ObservingEngine:
     def summarize(self, scored: pd.DataFrame) -> pd.DataFrame:
         return self.engine.summarize(scored)  # type: ignore[no-any-return]
 
-    def score(self, df: pd.DataFrame, as_of: date, start_row: int = 1) -> pd.DataFrame:
-        table = table_from_frame(df, start_row)
+    def _ingest(self, df: pd.DataFrame, start_row: int = 1) -> Any:
+        """As ``Engine._ingest``: the chunk validated ahead, on the stream's reading thread."""
+        return table_from_frame(df, start_row)
+
+    def score(self, df: pd.DataFrame, as_of: date, start_row: int = 1, *, _ingested: Any = None) -> pd.DataFrame:
+        table = _ingested if _ingested is not None else table_from_frame(df, start_row)
         out = long_table(self._compiled.decide(table, as_of))
         out.attrs["rows_read"] = len(df)
         out.attrs["ignored_columns"] = list(table.ignored)

@@ -13,9 +13,13 @@ from .output import LONG_COLUMNS, long_table, wide_table
 
 
 def score_frame(compiled: VectorizedRules, df: pd.DataFrame, as_of: date, wide: bool = False,
-                start_row: int = 1) -> pd.DataFrame:
-    """Validate ``df`` column-wise, decide every rule and return the long (or wide) table."""
-    table = table_from_frame(df, start_row)
+                start_row: int = 1, table: Table | None = None) -> pd.DataFrame:
+    """Validate ``df`` column-wise, decide every rule and return the long (or wide) table. ``table``:
+    ``df`` already validated by :func:`table_from_frame` (at ``start_row``), e.g. on another thread."""
+    if table is None:
+        table = table_from_frame(df, start_row)
+    elif table.n != len(df) or (table.n and int(table.row[0]) != start_row):
+        raise ValueError("the ingested table is not this frame's")
     decisions = compiled.decide(table, as_of, explain=not wide)  # the wide table shows no explanations
     out = wide_table(decisions) if wide else long_table(decisions)
     out.attrs["rows_read"] = len(df)

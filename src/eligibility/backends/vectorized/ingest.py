@@ -15,6 +15,7 @@ where its parent is given.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -140,13 +141,22 @@ def _item_field(list_path: str, name: str) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[(field.annotation, *field.metadata)])  # type: ignore[valid-type]
 
 
-_FACTORS: dict[int, tuple[pd.Series, tuple[np.ndarray, list[Any]]]] = {}
+class _Memo(threading.local):
+    """Per-thread memory of one :func:`table_from_frame` call: chunks may be ingested on one thread
+    (reading ahead) while another decides the previous chunk."""
+
+    def __init__(self) -> None:
+        self.factors: dict[int, tuple[pd.Series, tuple[np.ndarray, list[Any]]]] = {}
+
+
+_MEMO = _Memo()
 
 
 def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Codes (−1: missing or blank) and distinct values of a column, in C for Arrow and object columns
     (computed once per column within one :func:`table_from_frame`)."""
-    hit = _FACTORS.get(id(s))
+    memo = _MEMO.factors
+    hit = memo.get(id(s))
     if hit is not None and hit[0] is s:
         return hit[1]
     chunked = _arrow(s)
@@ -174,7 +184,7 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     if blank[:-1].any():
         codes = np.where(blank[codes], -1, codes)
     result = (codes, uniques)
-    _FACTORS[id(s)] = (s, result)
+    memo[id(s)] = (s, result)
     return result
 
 
@@ -722,7 +732,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     record_flag: dict[str, np.ndarray] = {}  # 1 true, 0 false, -1 not given
     ignored = []
     series = {str(c): df[c] for c in df.columns}
-    _FACTORS.clear()
+    _MEMO.factors.clear()
     try:
         for path, column in series.items():
             s = spec.get(path)
@@ -743,7 +753,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
             entity = entity.to_numpy(zero_copy_only=False)
         table.entity = entity if entity is not None else np.empty(n, dtype=object)  # all None
     finally:
-        _FACTORS.clear()
+        _MEMO.factors.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
     table.set_errors(errors.array(), errors.rows)
     table.ignored = ignored
