@@ -84,6 +84,22 @@ def test_rules_commands() -> None:
     assert "revenue" in profile_schema["properties"]
 
 
+def test_score_does_not_read_rule_tests_but_test_reports_them(tmp_path: Path) -> None:
+    """A broken tests file beside a rule file stops `eligibility test`, not the scoring of a register."""
+    import shutil
+
+    shutil.copytree(ROOT / "src" / "eligibility" / "rules", tmp_path / "packs")  # sources beside the packs
+    rules = tmp_path / "packs" / "examples"
+    (rules / "tengger-demo.tests.yaml").write_text("tests: [unclosed\n", encoding="utf-8")
+    register = tmp_path / "reg.csv"
+    register.write_text("uscc,region_code\n9144030071526726XG,530802\n", encoding="utf-8")
+    scored = runner.invoke(app, ["score", str(register), "-o", str(tmp_path / "o.csv"), "-r", str(rules),
+                                 "--as-of", "2024-06-30"])
+    assert scored.exit_code == 0, scored.output
+    tested = runner.invoke(app, ["test", str(rules)])
+    assert tested.exit_code != 0 and "tengger-demo.tests.yaml" in tested.output
+
+
 def test_score_accounts_for_every_row(tmp_path: Path) -> None:
     register = tmp_path / "reg.csv"
     register.write_text(

@@ -72,11 +72,11 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
-def _load(rules: list[str] | None, lang: str):  # type: ignore[no-untyped-def]
+def _load(rules: list[str] | None, lang: str, tests: bool = True):  # type: ignore[no-untyped-def]
     from .io.rules import load_rules
 
     try:
-        return load_rules(*(rules or []))
+        return load_rules(*(rules or []), tests=tests)
     except EligibilityError as exc:
         _fail(exc, lang)
 
@@ -268,7 +268,7 @@ def score(
     if target.resolve() == input.resolve():
         err.print("输出文件不能与输入文件相同 / the output must not be the input file", markup=False)
         raise typer.Exit(2)
-    ruleset = _load(rules, lang)
+    ruleset = _load(rules, lang, tests=False)  # scoring runs no rule tests: their files are not parsed
     day = _as_of(as_of, lang)
     try:
         mapping = load_column_mapping(columns) if columns is not None else None
@@ -361,7 +361,7 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
     if target.resolve() == input.resolve():
         err.print("输出目录不能与输入相同 / the output must not be the input", markup=False)
         raise typer.Exit(2)
-    ruleset = _load(rules, lang)
+    ruleset = _load(rules, lang, tests=False)
     day = _as_of(as_of, lang)
     engine = Engine(ruleset)
     try:

@@ -239,6 +239,24 @@ def test_sibling_tests_file_is_loaded():
     assert award.tests[0].line == 47  # the line of the test in the sibling file
 
 
+def test_rules_for_deciding_only_leave_the_sibling_tests_unread(tmp_path):
+    """load_rules(tests=False), as the score command loads: the same rules and hash, without the
+    tests beside them; a broken tests file then stops nothing (eligibility test still reports it)."""
+    from eligibility import load_rules
+
+    full, bare = load_rules("examples"), load_rules("examples", tests=False)
+    assert list(full) == list(bare) and full.hash == bare.hash
+    assert full["examples.tengger.tech-transfer-award"].tests and not bare["examples.tengger.tech-transfer-award"].tests
+    (tmp_path / "r.yaml").write_text(
+        "document:\n  title: 测试\n  issuer: 测试\n  jurisdiction: {code: national, name: 全国}\nrules:\n"
+        "  - id: s.one\n    title: {zh: 测试, en: test}\n    source: {clause: 一, quote: 测试}\n"
+        "    kind: grant\n    mode: auto\n    basis: threshold\n    when: employees > 0\n", encoding="utf-8")
+    (tmp_path / "r.tests.yaml").write_text("tests: [unclosed\n", encoding="utf-8")
+    with pytest.raises(RuleSetError):
+        load_rules(tmp_path / "r.yaml")
+    assert list(load_rules(tmp_path / "r.yaml", tests=False)) == ["s.one"]
+
+
 def test_error_in_sibling_tests_file_is_located_there(tmp_path):
     from eligibility import load_rules
 

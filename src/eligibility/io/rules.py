@@ -455,8 +455,9 @@ def _load_sibling_tests(ctx: _FileContext) -> tuple[dict[str, list[TestModel]], 
     return {}, None, None
 
 
-def load_file(path: Path, errors: list[RuleDefinitionError]) -> tuple[Document | None, list[Rule]]:
-    """Load one rule file; problems are appended to ``errors`` (and the bad rules left out)."""
+def load_file(path: Path, errors: list[RuleDefinitionError], tests: bool = True) -> tuple[Document | None, list[Rule]]:
+    """Load one rule file; problems are appended to ``errors`` (and the bad rules left out).
+    ``tests=False``: its sibling ``*.tests.yaml`` is not read (the rules' inline tests still are)."""
     text = path.read_text(encoding="utf-8")
     ctx = _FileContext(path, text.splitlines(), errors)
     try:
@@ -489,7 +490,7 @@ def load_file(path: Path, errors: list[RuleDefinitionError]) -> tuple[Document |
     if not isinstance(raw_rules, LocatedList):
         ctx.error("rules: 之后应为规则列表", "rules: takes a list of rules", _mark_at(raw, ("rules",)))
         return document, []
-    sibling_tests, sibling_raw, sibling_ctx = _load_sibling_tests(ctx)
+    sibling_tests, sibling_raw, sibling_ctx = _load_sibling_tests(ctx) if tests else ({}, None, None)
     rules = []
     for i, raw_rule in enumerate(raw_rules):
         rule = _load_rule(ctx, raw_rule, raw_rules.item_marks[i], document, sibling_tests, sibling_raw, sibling_ctx)
@@ -546,10 +547,14 @@ def _load_rule(ctx: _FileContext, raw: Any, mark: Mark, document: Document,
     )
 
 
-def load_rules(*paths: str | Path) -> RuleSet:
+def load_rules(*paths: str | Path, tests: bool = True) -> RuleSet:
     """Load rule files, folders or bundled pack names (none: all bundled packs but the examples).
 
-    Raises :class:`RuleSetError` listing every problem of every file at once.
+    Raises :class:`RuleSetError` listing every problem of every file at once. ``tests=False``
+    leaves out the tests kept beside each rule file (``<name>.tests.yaml``), for a caller that only
+    decides: parsing them is most of the bundled packs' load time, and a problem in them then does
+    not stop the decisions (``eligibility test`` and ``lint`` still report it). The rule set's hash
+    covers the rule files only, so it is the same either way.
     """
     files = discover(paths)
     errors: list[RuleDefinitionError] = []
@@ -558,7 +563,7 @@ def load_rules(*paths: str | Path) -> RuleSet:
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-        document, loaded = load_file(path, errors)
+        document, loaded = load_file(path, errors, tests)
         if document is not None:
             documents.append(document)
         for rule in loaded:
