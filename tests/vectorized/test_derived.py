@@ -397,3 +397,21 @@ def test_rows_entity_error_presumed() -> None:
     assert t2.row.tolist() == [7, 9] and t2.entity.tolist() == ["a", "b"]
     assert set(t.cols) == {p for p, s in registry().items() if "[]" not in p and s.type.kind != "list"}
     assert set(t.lists) == {p for p, s in registry().items() if s.type.kind == "list"}
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["C3011", "C30", "", "A0", "B1234", "中文类", "C3012"])),
+                max_size=6).flatmap(lambda cats: st.tuples(
+                    st.just(cats), st.lists(st.integers(-1, len(cats) - 1), max_size=40))),
+       st.sampled_from([None, 1, 2, 3, 4]))
+def test_coded_columns_factorize_as_their_values(case: tuple[list[Any], list[int]], prefix: int | None) -> None:
+    """A coded text column is grouped from its codes, never from a value per row: the same codes and
+    distinct values, in the same order, as the column of values it stands for."""
+    from eligibility.backends.vectorized.derived import _factorize
+
+    cats, codes = case
+    categories = np.empty(len(cats), dtype=object)
+    categories[:] = cats
+    coded = Col.coded(np.array(codes, dtype=np.int32), categories, np.True_)
+    plain = Col("str", Col.coded(np.array(codes, dtype=np.int32), categories, np.True_).val, np.True_)
+    got, want = _factorize(coded, len(codes), prefix), _factorize(plain, len(codes), prefix)
+    assert got[0].tolist() == want[0].tolist() and list(got[1]) == list(want[1])

@@ -354,6 +354,8 @@ def _boundaries(col: Col, pts: list[Any], path: str) -> np.ndarray | None:
 
 def _factorize(col: Col, n: int, prefix: int | None) -> tuple[np.ndarray, Sequence[Any]]:
     """Codes (−1 for none) and distinct values of a column; with ``prefix``, of its text prefixes."""
+    if col.kind == "str" and col.cats is not None and np.ndim(col.cats[0]):
+        return _factorize_coded(col.cats[0], col.cats[1], prefix)
     val = _full(col.val, n)
     if col.kind == "bool":
         return val.astype(np.int64), [False, True]
@@ -374,6 +376,21 @@ def _factorize(col: Col, n: int, prefix: int | None) -> tuple[np.ndarray, Sequen
     cut = np.empty(n, dtype=object)
     cut[:] = [v[:prefix] if isinstance(v, str) else None for v in val]
     return pd.factorize(cut)
+
+
+def _factorize_coded(codes: np.ndarray, categories: np.ndarray, prefix: int | None
+                     ) -> tuple[np.ndarray, Sequence[Any]]:
+    """:func:`_factorize` of a coded text column from its codes: the same codes and distinct values,
+    in the same order (of first appearance), without building a value per row. A row without a
+    category reads "", as ``Col.val`` does."""
+    fcodes, seen = pd.factorize(codes)  # the categories present, in order of first appearance
+    index: dict[str, int] = {}
+    lut = np.empty(len(seen), dtype=np.int64)
+    for i, c in enumerate(seen.tolist()):
+        value = categories[c] if c >= 0 else None
+        text = "" if value is None else value
+        lut[i] = index.setdefault(text if prefix is None else text[:prefix], len(index))
+    return lut[fcodes], list(index)
 
 
 def _unpack(packed: int, prefix: int) -> str:
