@@ -415,3 +415,16 @@ def test_coded_columns_factorize_as_their_values(case: tuple[list[Any], list[int
     plain = Col("str", Col.coded(np.array(codes, dtype=np.int32), categories, np.True_).val, np.True_)
     got, want = _factorize(coded, len(codes), prefix), _factorize(plain, len(codes), prefix)
     assert got[0].tolist() == want[0].tolist() and list(got[1]) == list(want[1])
+
+
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=5).flatmap(lambda radices: st.tuples(
+    st.just(radices), st.lists(st.tuples(*[st.integers(0, r - 1) for r in radices]), max_size=60))))
+def test_rows_of_codes_unique_by_one_key_as_numpy_does(case: tuple[list[int], list[tuple[int, ...]]]) -> None:
+    from eligibility.backends.vectorized.derived import _unique_rows
+
+    radices, rows = case
+    matrix = np.array(rows, dtype=np.int64).reshape(len(rows), len(radices))
+    unique, inverse = _unique_rows(matrix, radices)
+    want_unique, want_inverse = np.unique(matrix, axis=0, return_inverse=True)
+    assert unique.tolist() == want_unique.tolist() and inverse.tolist() == want_inverse.reshape(-1).tolist()
+    assert unique.dtype == np.int64

@@ -378,6 +378,26 @@ def _factorize(col: Col, n: int, prefix: int | None) -> tuple[np.ndarray, Sequen
     return pd.factorize(cut)
 
 
+def _unique_rows(rows: np.ndarray, radices: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, axis=0, return_inverse=True)`` (inverse flat) for rows of codes each below its
+    radix: one mixed-radix int64 key per row sorts in the same (lexicographic) order, several times
+    faster than comparing rows. Other rows (a product of radices beyond int64) go to ``np.unique``."""
+    bounds = np.array(radices, dtype=np.int64)
+    if not rows.shape[1] or math.prod(radices) >= 2**62 or (rows.size and (
+            rows.min() < 0 or (rows >= bounds).any())):
+        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    key = rows[:, 0].astype(np.int64, copy=True)
+    for j in range(1, len(radices)):
+        key *= radices[j]
+        key += rows[:, j]
+    keys, inverse = np.unique(key, return_inverse=True)
+    unique = np.empty((len(keys), len(radices)), dtype=np.int64)
+    for j in range(len(radices) - 1, -1, -1):
+        keys, unique[:, j] = np.divmod(keys, radices[j])
+    return unique, inverse.reshape(-1)
+
+
 def _factorize_coded(codes: np.ndarray, categories: np.ndarray, prefix: int | None
                      ) -> tuple[np.ndarray, Sequence[Any]]:
     """:func:`_factorize` of a coded text column from its codes: the same codes and distinct values,
@@ -500,8 +520,7 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
             rest, slot_codes[:, j] = np.divmod(rest, radices[j])
     else:
         stacked = np.stack([c.codes for c in codes], axis=1) if codes else np.zeros((n, 0), dtype=np.int64)
-        slot_codes, row_slot = np.unique(stacked, axis=0, return_inverse=True)
-        row_slot = row_slot.reshape(-1)
+        slot_codes, row_slot = _unique_rows(stacked, radices)
         nslots = len(slot_codes)
         present = np.arange(nslots)
         rep = np.empty(nslots, dtype=np.int64)
@@ -521,8 +540,7 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
             g = paths.index(read.given)
             canon[:, j] = _conditional(codes[j], codes[g], read)[canon[:, g], canon[:, j]]
     if len(canon):
-        groups, group_of = np.unique(canon, axis=0, return_inverse=True)
-        group_of = group_of.reshape(-1)
+        groups, group_of = _unique_rows(canon, radices)
     else:
         groups, group_of = canon, np.zeros(0, dtype=np.int64)
     group_rep = np.full(len(groups), -1, dtype=np.int64)
