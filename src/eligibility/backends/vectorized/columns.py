@@ -71,6 +71,16 @@ class Col:
             self._val = self._val.build()
         return self._val
 
+    def at(self, row: int) -> Any:
+        """The value of one row (as ``val[row]``), without building a coded column's values."""
+        if self._val is _LAZY:
+            codes, categories = self.cats  # type: ignore[misc]
+            code = int(codes[row]) if np.ndim(codes) else int(codes)
+            value = categories[code] if code >= 0 else None
+            return "" if value is None else value
+        val = self.val
+        return val[row] if np.ndim(val) else val
+
     def __repr__(self) -> str:
         val = "<coded>" if self._val is _LAZY else repr(self._val)
         return f"Col(kind={self.kind!r}, val={val}, known={self.known!r}, null={self.null!r}, scale={self.scale})"

@@ -478,8 +478,7 @@ def _facts_at(table: Table, row: int, paths: Sequence[str], cols: Sequence[Col])
         if col.null[row] if np.ndim(col.null) else col.null:
             values[path] = None
         else:
-            v = col.val[row] if np.ndim(col.val) else col.val
-            values[path] = _native(col, v, _is_money(specs, path))
+            values[path] = _native(col, col.at(row), _is_money(specs, path))
         mask = table.presumed.get(path)
         if mask is not None and mask[row] and path in specs and specs[path].presume is not None:
             presumed[path] = specs[path].presume

@@ -856,10 +856,13 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         known, null = _compact(known), _compact(null)
         # converters leave the filler where a value is absent; only a record removed by its flag
         # (a value under it is then unknown) or a presumption can make other rows unknown or empty
+        cats = leaf.cats if leaf is not None and path not in presumed else None  # codes still describe val
         if (coded or np.ndim(val)) and kind != "dec" and (parent in dropped_below or path in presumed) \
                 and not (known is yes and null is no):
-            val = np.where(known & ~null, _values(leaf) if val is _LAZY else val, _fill_scalar(kind))
-        cats = leaf.cats if leaf is not None and path not in presumed else None  # codes still describe val
+            if val is _LAZY:  # still coded: a row without a value takes no category (it reads "")
+                cats = (np.where(known & ~null, cats[0], np.int32(-1)), cats[1])  # type: ignore[index]
+            else:
+                val = np.where(known & ~null, val, _fill_scalar(kind))
         if val is _LAZY:
             cols[path] = Col.coded(cats[0], cats[1], known, null)  # type: ignore[index]
         else:
