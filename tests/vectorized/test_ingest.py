@@ -230,3 +230,13 @@ def test_frames_ingested_on_two_threads_at_once_match_one_at_a_time() -> None:
         t.join()
     assert all(r == alone[0] for r in results[0]) and all(r == alone[1] for r in results[1])
     assert len(results[0]) == len(results[1]) == 15
+
+
+def test_entity_ids_stay_in_arrow_until_read_as_objects() -> None:
+    ids = pa.array(["91350100M000100Y43", " 91110000600037341L ", None, "  "])
+    frame = pd.DataFrame({"uscc": pd.Series(ids, dtype=pd.ArrowDtype(pa.string()))})
+    table = table_from_frame(frame)
+    assert table.entity_values is None  # no Python string per row yet
+    assert table.entity_ids().to_pylist() == ["91350100M000100Y43", "91110000600037341L", None, None]
+    assert table.entity.tolist() == ["91350100M000100Y43", "91110000600037341L", None, None]
+    assert table.entity.dtype == object and table.entity_values is table.entity  # built once

@@ -176,7 +176,7 @@ class Table:
 
     n: int
     row: np.ndarray
-    entity: np.ndarray
+    entity_values: np.ndarray | None  # read as ``entity``; None: built from ``entity_arrow`` when read
     error: np.ndarray
     cols: dict[str, Col]
     lists: dict[str, ListCol]
@@ -185,6 +185,19 @@ class Table:
     derived_missing: dict[Any, Any] = field(default_factory=dict)  # memo of the compiler's missing inputs
     has_entity: bool = True  # False when the input had no uscc column (entity all None)
     entity_arrow: Any = None  # the same ids as an Arrow string array, when ingest has one
+
+    @property
+    def entity(self) -> np.ndarray:
+        """The entity ids as an object array (None where absent), built from Arrow on first read."""
+        if self.entity_values is None:
+            self.entity_values = (self.entity_arrow.to_numpy(zero_copy_only=False) if self.entity_arrow is not None
+                                  else np.empty(self.n, dtype=object))
+        return self.entity_values
+
+    @entity.setter
+    def entity(self, value: np.ndarray) -> None:
+        self.entity_values = value
+        self.entity_arrow = None
 
     def entity_ids(self) -> Any:
         """The entity ids as an Arrow string array (built once)."""

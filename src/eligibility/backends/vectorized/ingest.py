@@ -474,10 +474,12 @@ def _uscc_fast(s: pd.Series, present: np.ndarray) -> np.ndarray:
     picked = arr if len(idx) == len(arr) else arr.take(pa.array(idx))
     offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset:picked.offset + len(picked) + 1]
     data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[0] + 18 * len(idx)]
-    vals = _USCC_VALUE[data.reshape(-1, 18)]
-    good = vals.min(axis=1) >= 0  # every character a code character
-    total = vals[:, :17].astype(np.int32) @ _USCC_WEIGHTS  # (a bad row's total is never used)
-    good &= (31 - total % 31) % 31 == vals[:, 17]
+    vals = np.take(_USCC_VALUE, data.reshape(-1, 18).T)  # (18, rows): each position one contiguous row
+    good = vals.min(axis=0) >= 0  # every character a code character
+    total = np.zeros(len(idx), np.int32)  # (a bad row's total is never used)
+    for i, weight in enumerate(_USCC_WEIGHTS.tolist()):
+        total += vals[i] * np.int32(weight)
+    good &= (31 - total % 31) % 31 == vals[17]
     ok[idx] = good
     return ok
 
@@ -749,9 +751,10 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
         table.has_entity = "uscc" in series
         entity = _entity(series["uscc"]) if table.has_entity else None
         if isinstance(entity, pa.Array):
-            table.entity_arrow = entity
-            entity = entity.to_numpy(zero_copy_only=False)
-        table.entity = entity if entity is not None else np.empty(n, dtype=object)  # all None
+            table.entity_arrow = entity  # the object array (Table.entity) only if something asks for it
+            table.entity_values = None
+        else:
+            table.entity = entity if entity is not None else np.empty(n, dtype=object)  # all None
     finally:
         _MEMO.factors.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
