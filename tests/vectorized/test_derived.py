@@ -428,3 +428,24 @@ def test_rows_of_codes_unique_by_one_key_as_numpy_does(case: tuple[list[int], li
     want_unique, want_inverse = np.unique(matrix, axis=0, return_inverse=True)
     assert unique.tolist() == want_unique.tolist() and inverse.tolist() == want_inverse.reshape(-1).tolist()
     assert unique.dtype == np.int64
+
+
+@given(st.lists(st.sampled_from(["91350100M000100Y43", "92110000600037341L", "", "9", "中文", "92x"]), max_size=40),
+       st.sampled_from([None, 1, 2, 3, 5]))
+def test_text_kept_in_arrow_factorizes_as_its_values(values: list[str], prefix: int | None) -> None:
+    """The USCC column stays an Arrow array while no rule reads it as Python strings: its prefixes are
+    cut and encoded in Arrow, with the same codes and values, in the same order, as from the values."""
+    import pyarrow as pa
+
+    from eligibility.backends.vectorized.columns import Deferred
+    from eligibility.backends.vectorized.derived import _factorize
+
+    arrow = pa.array(values, pa.string())
+    plain_values = np.empty(len(values), dtype=object)
+    plain_values[:] = values
+    deferred = Col("str", Deferred(lambda: plain_values.copy(), arrow), np.True_)
+    assert deferred.arrow_text() is arrow
+    got, want = _factorize(deferred, len(values), prefix), _factorize(Col("str", plain_values, np.True_),
+                                                                       len(values), prefix)
+    assert got[0].tolist() == want[0].tolist() and list(got[1]) == list(want[1])
+    assert deferred.val.tolist() == values and deferred.arrow_text() is None  # built on read, then plain

@@ -71,6 +71,11 @@ class Col:
             self._val = self._val.build()
         return self._val
 
+    def arrow_text(self) -> Any:
+        """The values as an Arrow string array without nulls ("" where none), while they are deferred
+        from one; else None (read ``val``)."""
+        return self._val.arrow if type(self._val) is Deferred else None
+
     def at(self, row: int) -> Any:
         """The value of one row (as ``val[row]``), without building a coded column's values."""
         if self._val is _LAZY:
@@ -123,10 +128,11 @@ class Deferred:
     """A column's values, built on first read of ``Col.val``: a free-text column that no rule reads
     (a firm's name) never becomes a Python string per row."""
 
-    __slots__ = ("build",)
+    __slots__ = ("build", "arrow")
 
-    def __init__(self, build: Callable[[], np.ndarray]) -> None:
+    def __init__(self, build: Callable[[], np.ndarray], arrow: Any = None) -> None:
         self.build = build
+        self.arrow = arrow  # the same values as an Arrow string array (no nulls), when there is one
 
 
 _FILL: dict[str, Any] = {"bool": np.False_, "int": np.int64(0), "dec": Decimal(0), "date": np.int64(0), "str": ""}

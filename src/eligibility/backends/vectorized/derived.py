@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from ...errors import EligibilityError
 from ...facts.codes import industry_section
@@ -356,6 +357,11 @@ def _factorize(col: Col, n: int, prefix: int | None) -> tuple[np.ndarray, Sequen
     """Codes (−1 for none) and distinct values of a column; with ``prefix``, of its text prefixes."""
     if col.kind == "str" and col.cats is not None and np.ndim(col.cats[0]):
         return _factorize_coded(col.cats[0], col.cats[1], prefix)
+    arrow = col.arrow_text() if col.kind == "str" else None
+    if arrow is not None and len(arrow) == n:  # text still in Arrow (the USCC): cut and encoded there
+        cut = pc.utf8_slice_codeunits(arrow, 0, prefix) if prefix is not None else arrow
+        encoded = pc.dictionary_encode(cut)  # distinct values in order of first appearance, as pd.factorize
+        return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
     val = _full(col.val, n)
     if col.kind == "bool":
         return val.astype(np.int64), [False, True]

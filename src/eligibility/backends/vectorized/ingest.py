@@ -487,10 +487,18 @@ def _uscc_fast(s: pd.Series, present: np.ndarray) -> np.ndarray:
 def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, spec: FieldSpec) -> _Leaf:
     text = _arrow_text(s)
     if path == "uscc":
-        val = text.to_numpy(zero_copy_only=False) if text is not None else s.to_numpy(dtype=object, copy=True)
         fast = _uscc_fast(s, present)
-        val[~fast] = ""
         rest = present & ~fast  # lower case, spaces, wrong check character: the schema normalises or refuses
+        if text is not None and not rest.any():  # every value is a valid USCC as written: kept in Arrow
+            kept = pc.if_else(pa.array(fast), text.cast(pa.string()), "") if not fast.all() else \
+                text.cast(pa.string())
+
+            def build() -> np.ndarray:
+                return kept.to_numpy(zero_copy_only=False).astype(object, copy=False)
+
+            return _Leaf("str", Deferred(build, kept), fast)
+        val = text.to_numpy(zero_copy_only=False) if text is not None else s.to_numpy(dtype=object, copy=True)
+        val[~fast] = ""
         if rest.any():
             obj, ok = _by_unique(path, *factor(s), rest, errors, lambda v: v)
             val = np.where(rest & ok, obj, val)
