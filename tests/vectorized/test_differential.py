@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -69,9 +70,17 @@ def wide_rows(wide: pd.DataFrame, i: int) -> dict[str, tuple[str, Decimal | None
     return out
 
 
+def arrow_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as a Parquet reader gives it: Arrow-backed columns (decimal128, date32, list<struct>)."""
+    return pa.Table.from_pandas(frame, preserve_index=False).to_pandas(types_mapper=pd.ArrowDtype)
+
+
 def check_agree(e: el.Engine, ps: list[Profile], day: date) -> None:
     frame = to_frame(ps)
     scored = e.score(frame, day)
+    # the Arrow paths (codes seeded from the head, USCCs and free text kept in Arrow, money from the
+    # buffers) decide exactly as the object columns do
+    pd.testing.assert_frame_equal(e.score(arrow_frame(frame), day), scored)
     wide = e.score(frame, day, wide=True)  # decided without explanations: same statuses and amounts
     assert not (scored["status"] == "error").any(), scored.loc[scored["status"] == "error", "reason"].tolist()
     assert sorted(set(scored["row"])) == [i + 1 for i in range(len(ps)) if expected(e, ps[i], day)]

@@ -74,7 +74,11 @@ class Col:
     def arrow_text(self) -> Any:
         """The values as an Arrow string array without nulls ("" where none), while they are deferred
         from one; else None (read ``val``)."""
-        return self._val.arrow if type(self._val) is Deferred else None
+        if type(self._val) is not Deferred:
+            return None
+        if callable(self._val.arrow):
+            self._val.arrow = self._val.arrow()
+        return self._val.arrow
 
     def at(self, row: int) -> Any:
         """The value of one row (as ``val[row]``), without building a coded column's values."""
@@ -132,7 +136,8 @@ class Deferred:
 
     def __init__(self, build: Callable[[], np.ndarray], arrow: Any = None) -> None:
         self.build = build
-        self.arrow = arrow  # the same values as an Arrow string array (no nulls), when there is one
+        # the same values as an Arrow string array (no nulls), or a function making it, when there is one
+        self.arrow = arrow
 
 
 _FILL: dict[str, Any] = {"bool": np.False_, "int": np.int64(0), "dec": Decimal(0), "date": np.int64(0), "str": ""}

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...errors import EligibilityError
 from ...facts.fields import registry
@@ -494,9 +496,14 @@ class VectorizedRules:
         if j.development_zone:
             z = table.col("development_zone")
             zk = _arr(z.known, n)
-            other = _ZONES.get((id(z.val), j.development_zone))
-            if other is None or other[0] is not z.val:  # one test per zone, shared by its rules
-                other = _ZONES[(id(z.val), j.development_zone)] = (z.val, _arr(z.val, n) != j.development_zone)
+            source = z.arrow_text()  # the zone names still in Arrow (no Python string per row), or built
+            if source is None:
+                source = z.val
+            other = _ZONES.get((id(source), j.development_zone))
+            if other is None or other[0] is not source:  # one test per zone, shared by its rules
+                differs = (pc.not_equal(source, j.development_zone).to_numpy(zero_copy_only=False)
+                           if isinstance(source, pa.Array) else _arr(source, n) != j.development_zone)
+                other = _ZONES[(id(source), j.development_zone)] = (source, differs)
             in_scope = in_scope & ~(zk & (_arr(z.null, n) | other[1]))
             scope_unknown = scope_unknown | ~zk
             if explain:

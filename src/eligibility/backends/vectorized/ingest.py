@@ -514,7 +514,10 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
             obj[~given] = ""
             return obj
 
-        return _Leaf("str", Deferred(build), given)
+        def in_arrow() -> pa.Array:  # the same values, in Arrow (for a test such as development_zone == …)
+            return pc.if_else(pa.array(given), text.cast(pa.string()), "")
+
+        return _Leaf("str", Deferred(build, in_arrow), given)
     codes_uniques = factor(s)
     codes, uniques = codes_uniques
     if spec.type.kind == "str" and all(isinstance(u, str) for u in uniques):  # free text: taken as given
