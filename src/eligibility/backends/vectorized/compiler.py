@@ -371,7 +371,7 @@ def _merge(items: Missing) -> Missing:
 
 
 _FACTORIZED: dict[int, tuple[np.ndarray, tuple[np.ndarray, Any]]] = {}  # live during one decide() only
-_ZONES: dict[tuple[int, str], tuple[Any, np.ndarray]] = {}  # likewise: development-zone tests
+_ZONES: dict[tuple[int, str], tuple[Any, Any]] = {}  # likewise: region and development-zone tests
 
 
 def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False) -> Col:
@@ -487,9 +487,13 @@ class VectorizedRules:
                 use_matter = _arr(matter.known & ~matter.null, n)
                 region = Col("str", np.where(use_matter, matter.val, region.val),
                              np.where(use_matter, True, region.known), np.where(use_matter, False, region.null))
-            inside = under(region, (j.prefix,), "region")
-            known = _arr(inside.known, n)
-            in_scope = in_scope & ~(known & ~_arr(inside.val, n))
+            memo = _ZONES.get((id(region), j.prefix))  # rules of one jurisdiction share the test
+            if memo is None or memo[0] is not region:
+                inside = under(region, (j.prefix,), "region")
+                known = _arr(inside.known, n)
+                memo = _ZONES[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
+            known, outside = memo[1]
+            in_scope = in_scope & ~outside
             scope_unknown = scope_unknown | ~known
             if explain:
                 scope_missing += ev._field_missing(region_path, ~known)
