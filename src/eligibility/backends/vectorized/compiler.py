@@ -371,7 +371,7 @@ def _merge(items: Missing) -> Missing:
 
 
 _FACTORIZED: dict[int, tuple[np.ndarray, tuple[np.ndarray, Any]]] = {}  # live during one decide() only
-_ZONES: dict[tuple[int, str], tuple[Any, Any]] = {}  # likewise: region and development-zone tests
+_SCOPES: dict[tuple[int, str], tuple[Any, Any]] = {}  # likewise: region and development-zone tests of scope
 
 
 def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False) -> Col:
@@ -464,7 +464,7 @@ class VectorizedRules:
             outcomes = [self._rule(r, table, as_of, valid, derived, explain, no_failed) for r in active]
         finally:
             _FACTORIZED.clear()
-            _ZONES.clear()
+            _SCOPES.clear()
         resolve_groups(active, outcomes)
         return Decisions(table, as_of, active, outcomes)
 
@@ -487,11 +487,11 @@ class VectorizedRules:
                 use_matter = _arr(matter.known & ~matter.null, n)
                 region = Col("str", np.where(use_matter, matter.val, region.val),
                              np.where(use_matter, True, region.known), np.where(use_matter, False, region.null))
-            memo = _ZONES.get((id(region), j.prefix))  # rules of one jurisdiction share the test
+            memo = _SCOPES.get((id(region), j.prefix))  # rules of one jurisdiction share the test
             if memo is None or memo[0] is not region:
                 inside = under(region, (j.prefix,), "region")
                 known = _arr(inside.known, n)
-                memo = _ZONES[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
+                memo = _SCOPES[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
             known, outside = memo[1]
             in_scope = in_scope & ~outside
             scope_unknown = scope_unknown | ~known
@@ -503,11 +503,11 @@ class VectorizedRules:
             source = z.arrow_text()  # the zone names still in Arrow (no Python string per row), or built
             if source is None:
                 source = z.val
-            other = _ZONES.get((id(source), j.development_zone))
+            other = _SCOPES.get((id(source), j.development_zone))
             if other is None or other[0] is not source:  # one test per zone, shared by its rules
                 differs = (pc.not_equal(source, j.development_zone).to_numpy(zero_copy_only=False)
                            if isinstance(source, pa.Array) else _arr(source, n) != j.development_zone)
-                other = _ZONES[(id(source), j.development_zone)] = (source, differs)
+                other = _SCOPES[(id(source), j.development_zone)] = (source, differs)
             in_scope = in_scope & ~(zk & (_arr(z.null, n) | other[1]))
             scope_unknown = scope_unknown | ~zk
             if explain:
@@ -521,7 +521,7 @@ class VectorizedRules:
         status = decided if in_scope is np.True_ else np.where(in_scope, decided, np.int8(OUT)).astype(np.int8,
                                                                                                       copy=False)
         clause_nodes = _clauses(rule.when)
-        failed = np.full(n, -1, np.int16) if no_failed is None or (explain and clause_nodes) else no_failed
+        failed = np.full(n, -1, np.int16) if no_failed is None else no_failed  # no_failed: only without explain
         for i in reversed(range(len(clause_nodes)) if explain else ()):  # the first false clause wins
             cv = ev.ev(clause_nodes[i])
             is_false = cv.known & ~cv.null & ~_arr(cv.val, n).astype(bool, copy=False)
