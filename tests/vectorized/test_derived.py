@@ -449,3 +449,15 @@ def test_text_kept_in_arrow_factorizes_as_its_values(values: list[str], prefix: 
                                                                        len(values), prefix)
     assert got[0].tolist() == want[0].tolist() and list(got[1]) == list(want[1])
     assert deferred.val.tolist() == values and deferred.arrow_text() is None  # built on read, then plain
+
+
+def test_one_value_of_a_column_kept_in_arrow_is_read_without_building_it() -> None:
+    import pyarrow as pa
+
+    from eligibility.backends.vectorized.columns import Deferred
+
+    built: list[bool] = []
+    col = Col("str", Deferred(lambda: built.append(True) or np.array(["a", "", "c"], dtype=object),
+                              pa.array(["a", "", "c"])), np.True_)
+    assert [col.at(i) for i in range(3)] == ["a", "", "c"] and not built
+    assert col.val.tolist() == ["a", "", "c"] and built and col.at(2) == "c"

@@ -1389,15 +1389,19 @@ def score_chunk(engine: Any, chunk: pd.DataFrame, as_of: date,
     return _score_chunk_rows(engine, chunk, as_of, tracker)[0]
 
 
-def _chunk_frame(chunk: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, int, bool]:
-    """A chunk's input row numbers, its rows as a plain frame (0-based index, no attrs), the row
-    number its scoring starts at, and whether its rows are contiguous (else they are renumbered
-    after scoring)."""
+def _chunk_rows(chunk: pd.DataFrame) -> tuple[np.ndarray, int, bool]:
+    """A chunk's input row numbers, the row number its scoring starts at, and whether its rows are
+    contiguous (else they are renumbered after scoring)."""
     rows = chunk.index.to_numpy(dtype=np.int64)
+    contiguous = not len(rows) or int(rows[-1]) - int(rows[0]) == len(rows) - 1
+    return rows, int(rows[0]) if len(rows) and contiguous else 1, contiguous
+
+
+def _plain_frame(chunk: pd.DataFrame) -> pd.DataFrame:
+    """The chunk's rows as the engine takes them: a 0-based index and no attrs."""
     frame = chunk.reset_index(drop=True)
     frame.attrs = {}
-    contiguous = not len(rows) or int(rows[-1]) - int(rows[0]) == len(rows) - 1
-    return rows, frame, int(rows[0]) if len(rows) and contiguous else 1, contiguous
+    return frame
 
 
 def _ingest_ahead(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]]
@@ -1410,18 +1414,17 @@ def _ingest_ahead(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]]
         if ingest is None or not len(chunk):
             yield start, chunk, None
             continue
-        _rows, frame, first, _contiguous = _chunk_frame(chunk)
-        yield start, chunk, (frame, ingest(frame, first))
+        frame = _plain_frame(chunk)
+        yield start, chunk, (frame, ingest(frame, _chunk_rows(chunk)[1]))
 
 
 def _score_chunk_rows(engine: Any, chunk: pd.DataFrame, as_of: date, tracker: DuplicateTracker | None,
                       ingested: tuple[pd.DataFrame, Any] | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
     """:func:`score_chunk`, and the first-occurrence row per input row of the chunk (-1: none).
     ``ingested``: the chunk's frame and its table from :func:`_ingest_ahead`."""
-    rows, frame, first, contiguous = _chunk_frame(chunk)
+    rows, first, contiguous = _chunk_rows(chunk)
     invalid = list(chunk.attrs.get("invalid_rows", ()))
-    if ingested is not None:
-        frame = ingested[0]
+    frame = ingested[0] if ingested is not None else _plain_frame(chunk)
     if len(frame):
         scored = _score_chunk(engine, frame, as_of, first, ingested[1] if ingested is not None else None)
         if not contiguous:

@@ -87,6 +87,9 @@ class Col:
             code = int(codes[row]) if np.ndim(codes) else int(codes)
             value = categories[code] if code >= 0 else None
             return "" if value is None else value
+        arrow = self.arrow_text()
+        if arrow is not None:  # still in Arrow: one value, not the whole column as Python strings
+            return arrow[row].as_py()
         val = self.val
         return val[row] if np.ndim(val) else val
 
