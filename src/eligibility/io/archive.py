@@ -38,6 +38,12 @@ def _source_files(path: Path) -> list[Path]:
     return [(path.parent / source).resolve()] if isinstance(source, str) and (path.parent / source).is_file() else []
 
 
+def default_archive_dir() -> Path:
+    """The archive of ``eligibility serve`` and ``eligibility match --rule-set`` unless told otherwise:
+    ``rulesets`` in ``$ELIGIBILITY_DATA_DIR`` (default ``eligibility-data``)."""
+    return Path(os.environ.get("ELIGIBILITY_DATA_DIR") or "eligibility-data") / "rulesets"
+
+
 def archive_rules(paths: list[str], ruleset: RuleSet, root: str | Path) -> Path:
     """Copy the rule files of ``paths`` (as loaded into ``ruleset``) and the source texts they cite into
     the archive, unless that hash is already there. The files keep their places relative to each other

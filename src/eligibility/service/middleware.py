@@ -37,7 +37,8 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
         }
-        data.update({k: v for k, v in vars(record).items() if k not in self._PLAIN and not k.startswith("_")})
+        data.update({k: v for k, v in vars(record).items()
+                     if k not in self._PLAIN and k != "color_message" and not k.startswith("_")})
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
