@@ -7,11 +7,12 @@ import ipaddress
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -29,7 +30,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ELIGIBILITY_", extra="forbid")
 
-    rules: list[str] = Field(default_factory=list, description="rule files, folders or bundled packs (none: all bundled)")
+    rules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="rule files, folders or bundled packs, comma-separated in the environment"
+                                          " (none: all bundled)")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
