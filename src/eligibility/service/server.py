@@ -36,4 +36,5 @@ def run(settings: ServiceSettings) -> None:
     if settings.workers == 1:
         uvicorn.run(app, **common)
     else:
-        uvicorn.run("eligibility.service.app:app_from_env", factory=True, workers=settings.workers, **common)
+        uvicorn.run("eligibility.service.app:app_from_env", factory=True, workers=settings.workers,
+                    timeout_worker_healthcheck=settings.worker_start_timeout, **common)
