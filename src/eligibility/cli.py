@@ -591,7 +591,7 @@ def lint(
     try:
         findings, ruleset = run_lint(paths or [])
     except EligibilityError as exc:
-        _fail(exc, lang, fmt=fmt)
+        _fail(exc, lang)
     failing = {"error", "warning"} if strict else {"error"}
     if fmt == "json":
         sys.stdout.write(json.dumps([f.to_dict(lang) for f in findings], ensure_ascii=False, indent=2) + "\n")
