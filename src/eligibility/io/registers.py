@@ -161,7 +161,7 @@ def load_column_mapping(path: str | Path) -> ColumnMapping:
 def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence[str] = ()) -> ColumnMapping:
     """Check loaded mapping data (from :func:`~eligibility.io.yamlload.load_yaml`); see
     :func:`load_column_mapping`."""
-    from ..facts.fields import field_names, registry
+    from ..facts.profile import field_names, registry
 
     errors: list[RuleDefinitionError] = []
 
@@ -337,7 +337,7 @@ class _Plan:
 
 
 def _plan(headers: list[str], mapping: ColumnMapping | None, file: str) -> _Plan:
-    from ..facts.fields import field_names
+    from ..facts.profile import field_names
 
     fields = field_names()
     field_set = set(fields)
@@ -721,7 +721,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         return self._xlsx_chunks(rows, [present[i] for i in self._plan.keep])
 
     def _xlsx_chunks(self, rows: Iterator[tuple[Any, ...]], source: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
-        from ..facts.fields import registry
+        from ..facts.profile import registry
 
         spec = registry()
         names = [self._plan.headers[i] for i in self._plan.keep]
