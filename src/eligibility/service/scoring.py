@@ -17,7 +17,7 @@ RECONCILIATION_KEYS = ("rows_read", "rows_scored", "rows_error", "rows_no_rule",
 
 def check_register_name(name: str) -> None:
     """Raise the pipeline's register error when a file name's type cannot be read."""
-    from ..io.registers import input_format
+    from ..batch import input_format
 
     input_format(name)
 
@@ -26,7 +26,7 @@ def score_register(engine: Engine, source: Path, target: Path, as_of: date, chun
                    on_rows: Callable[[int], None]) -> dict[str, Any]:
     """Score the register ``source`` into the long table ``target``; returns the row reconciliation
     (rows read = scored + error + no rule in scope) and the provenance. ``on_rows`` gets rows done."""
-    from ..io.registers import RegisterWarning, score_file, write_summary
+    from ..batch import RegisterWarning, score_file, write_summary
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RegisterWarning)
