@@ -110,3 +110,9 @@ def test_access_log_has_request_ids_and_no_profile_value(client: TestClient, cap
     assert records[0].status == 200 and records[1].status == 422
     text = caplog.text + " ".join(str(vars(r)) for r in records)
     assert secret_name not in text and "2800万" not in text and "91530802MA6K4L2X1W" not in text
+
+
+def test_a_number_beyond_exact_arithmetic_is_profile_invalid_not_a_server_error(client: TestClient) -> None:
+    err = assert_error(post_json(client, "/v1/decide", {"profiles": [PROFILE, {"revenue": 1.7976931348623155e308}]}),
+                       422, "profile_invalid")
+    assert err["location"].startswith("profiles.1")

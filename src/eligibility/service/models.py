@@ -4,13 +4,26 @@ OpenAPI document)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator
 
 from ..facts.profile import Profile
 
 HASH_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def _arithmetic_as_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A number no exact arithmetic can hold (1e308 yuan) is a bad value of the request, not a server
+    error: the decimal error it raises becomes a validation error naming the profile."""
+    try:
+        return handler(value)
+    except ArithmeticError:
+        raise ValueError("画像中有数值超出可精确计算的范围 / a number in the profile is out of the exactly computable"
+                         " range") from None
+
+
+RequestProfile = Annotated[Profile, WrapValidator(_arithmetic_as_invalid)]
 
 
 class DecisionRequest(BaseModel):
@@ -19,8 +32,8 @@ class DecisionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    profile: Profile | None = Field(None, description="one enterprise profile (schema v1)")
-    profiles: list[Profile] | None = Field(None, description="several enterprise profiles")
+    profile: RequestProfile | None = Field(None, description="one enterprise profile (schema v1)")
+    profiles: list[RequestProfile] | None = Field(None, description="several enterprise profiles")
     as_of: date | None = Field(None, description="evaluation date, YYYY-MM-DD (default: today)")
     lang: Literal["zh", "en"] = "zh"
     explain: bool = Field(True, description="include each rule's conditions and rendered explanation (/v1/match)")
