@@ -195,8 +195,11 @@ def main() -> None:
                                                max(1, args.max_requests // args.batch)))
                 print(load.row(f"/v1/decide ×{args.batch}", conns, args.batch))
                 best_decide = max(best_decide, load.firms_per_second(args.batch))
-            print(f"ratio to in-process: match explained {best_match / explained_rate:.0%} · "
-                  f"decide from JSON {best_decide / json_rate:.0%}")
+            again = in_process(profiles, batch_body, args.batch)  # the machine is noisy: best of before and after
+            explained_rate, json_rate = max(explained_rate, again[0]), max(json_rate, again[2])
+            print(f"in-process again: explained {again[0]:,.0f} firms/s · JSON → validate → decide {again[2]:,.0f}"
+                  f" firms/s; ratio of the best service figure to the best in-process one: match explained"
+                  f" {best_match / explained_rate:.0%} · decide from JSON {best_decide / json_rate:.0%}")
             server = psutil.Process(proc.pid)
             if args.soak:
                 rss0 = server.memory_info().rss
