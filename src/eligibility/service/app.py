@@ -33,7 +33,7 @@ from ..facts.profile import Profile
 from ..io.archive import RuleSetNotArchivedError
 from ..provenance import with_determination
 from .errors import ServiceError, install_error_handlers
-from .jobs import Jobs, public
+from .jobs import Jobs, public, read_state
 from .middleware import BodyLimit, RequestLog, configure_logging
 from .models import (
     HASH_PATTERN,
@@ -339,8 +339,6 @@ def build_router() -> APIRouter:
 
     @v1.get("/jobs/{job_id}", response_model=JobOut, summary="任务进度 / job progress")
     def job(job_id: str, svc: Svc) -> dict[str, Any]:
-        from .jobs import read_state
-
         state = read_state(_job_folder(svc, job_id))
         if state is None:
             raise ServiceError("not_found", f"没有任务 {job_id}", f"no job {job_id}", location="job_id")
@@ -350,8 +348,6 @@ def build_router() -> APIRouter:
             responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
                              "description": "the long table"}, 409: {"model": ErrorBody, "description": "conflict"}})
     def job_result(job_id: str, svc: Svc) -> FileResponse:
-        from .jobs import read_state
-
         folder = _job_folder(svc, job_id)
         state = read_state(folder) or {}
         if state.get("status") != "done":
