@@ -4,8 +4,9 @@ Starts ``eligibility serve`` on 127.0.0.1 (a free port; loopback only), then run
 client — N connections, each sending its next request when the last is answered — at 1, 16 and 64
 connections on:
 
-- ``/v1/match`` with explanations, one example profile per request, against ``Engine.evaluate`` +
-  ``to_dict`` in-process (the same explained JSON content, without HTTP);
+- ``/v1/match`` with explanations, one example profile per request (the twelve in turn), against
+  ``Engine.evaluate`` + ``to_dict`` of the same twelve in-process (the same explained JSON content,
+  without HTTP);
 - ``/v1/decide`` with ``--batch`` JSON profiles per request, against parsing the same JSON, validating
   the profiles and deciding them in-process.
 
@@ -78,10 +79,11 @@ class Load:
         return len(self.latencies) * firms_per_request / self.seconds if self.seconds else 0.0
 
 
-async def closed_loop(base: str, path: str, body: bytes, conns: int, seconds: float, max_requests: int,
+async def closed_loop(base: str, path: str, bodies: list[bytes], conns: int, seconds: float, max_requests: int,
                       on_half: Callable[[], None] | None = None) -> Load:
-    """``conns`` workers each sending ``body`` to ``path`` again as soon as it is answered, for ``seconds``
-    or ``max_requests`` in all; ``on_half`` is called once half-way (a reload under load)."""
+    """``conns`` workers each sending the next of ``bodies`` (in turn) to ``path`` as soon as the last is
+    answered, for ``seconds`` or ``max_requests`` in all; ``on_half`` is called once half-way (a reload
+    under load)."""
     load = Load()
     sent = 0
     headers = {"content-type": "application/json"}
@@ -100,7 +102,7 @@ async def closed_loop(base: str, path: str, body: bytes, conns: int, seconds: fl
                     on_half()  # type: ignore[misc]
                 t0 = time.perf_counter()
                 try:
-                    response = await client.post(path, content=body, headers=headers)
+                    response = await client.post(path, content=bodies[sent % len(bodies)], headers=headers)
                     ok = response.status_code == 200
                 except httpx.HTTPError:
                     ok = False
@@ -189,12 +191,12 @@ def main() -> None:
             print("|---|---|---|---|---|---|---|---|")
             best_match = best_decide = 0.0
             for conns in levels:
-                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies[4], conns, args.seconds,
+                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, conns, args.seconds,
                                                args.max_requests))
                 print(load.row("/v1/match explained", conns, 1))
                 best_match = max(best_match, load.firms_per_second(1))
             for conns in levels:
-                load = asyncio.run(closed_loop(base, "/v1/decide", batch_body, conns, args.seconds,
+                load = asyncio.run(closed_loop(base, "/v1/decide", [batch_body], conns, args.seconds,
                                                max(1, args.max_requests // args.batch)))
                 print(load.row(f"/v1/decide ×{args.batch}", conns, args.batch))
                 best_decide = max(best_decide, load.firms_per_second(args.batch))
@@ -206,12 +208,12 @@ def main() -> None:
             server = psutil.Process(proc.pid)
             if args.soak:
                 rss0 = server.memory_info().rss
-                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies[4], 16, args.soak, 10**9))
+                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, 16, args.soak, 10**9))
                 rss1 = server.memory_info().rss
                 print(load.row(f"soak {args.soak:g} s /v1/match", 16, 1) +
                       f" RSS {rss0 / 2**20:,.0f} → {rss1 / 2**20:,.0f} MiB ({(rss1 - rss0) / rss0:+.1%})")
             if args.reload:
-                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies[4], 16, args.reload, 10**9,
+                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, 16, args.reload, 10**9,
                                                on_half=lambda: proc.send_signal(signal.SIGHUP)))
                 print(load.row(f"reload under load {args.reload:g} s", 16, 1))
         finally:

@@ -22,7 +22,6 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("该路径不支持此请求方法", "this method is not allowed on this route"),
     "conflict": ("资源当前状态不允许此操作", "the resource is not in a state that allows this"),
     "too_many_jobs": ("任务数已达上限", "the number of jobs is at its limit"),
-    "unavailable": ("服务尚未就绪", "the service is not ready"),
     "internal": ("服务内部错误", "internal error"),
 }
 """Every error code, with what it means (zh, en): the documented list."""

@@ -17,7 +17,7 @@ from ..errors import EligibilityError
 STATUS = {
     "profile_invalid": 422, "rules_invalid": 422, "register_invalid": 422, "override_invalid": 422,
     "evaluation_failed": 422, "request_invalid": 422, "too_large": 413, "timeout": 408, "unauthorized": 401,
-    "not_found": 404, "method_not_allowed": 405, "conflict": 409, "too_many_jobs": 429, "unavailable": 503,
+    "not_found": 404, "method_not_allowed": 405, "conflict": 409, "too_many_jobs": 429,
     "internal": 500,
 }
 """The HTTP status of each error code."""
