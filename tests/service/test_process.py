@@ -31,13 +31,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(tmp_path: Path, *args: str) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
-    """Start ``eligibility serve`` on 127.0.0.1 and a free port; stop it (SIGTERM) afterwards."""
+def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
+    """Start ``eligibility serve`` on 127.0.0.1 and a free port (``env``: extra environment variables);
+    stop it (SIGTERM) afterwards."""
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "eligibility.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--data-dir", str(tmp_path / "data"), *args], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "ELIGIBILITY_GRACEFUL_TIMEOUT": "5"})
+                            env={**os.environ, "ELIGIBILITY_GRACEFUL_TIMEOUT": "5", **env})
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
     try:
         deadline = time.monotonic() + 90
@@ -106,14 +107,16 @@ def _stopped_gracefully(proc: subprocess.Popen[bytes], tmp_path: Path) -> None:
     assert "Application shutdown complete" in (tmp_path / "serve.log").read_text(encoding="utf-8")
 
 
-def test_sighup_reaches_every_worker(tmp_path: Path) -> None:
+def test_admin_reload_reaches_every_worker(tmp_path: Path) -> None:
+    """With several workers the reload endpoint asks the main process (SIGHUP), which replaces each worker."""
     shutil.copytree(bundled_rules_dir(), tmp_path / "rules")
     pack = tmp_path / "rules" / "examples"
-    with serving(tmp_path, "--rules", str(pack), "--workers", "2") as (client, proc):
+    with serving(tmp_path, "--rules", str(pack), "--workers", "2", ELIGIBILITY_ADMIN_TOKENS="adm1n") as (client, proc):
         old = client.get("/readyz").json()["ruleset_hash"]
         rule_file = pack / "puer-demo.yaml"
         rule_file.write_text(rule_file.read_text(encoding="utf-8").replace("amount: 50万", "amount: 70万", 1),
                              encoding="utf-8")
-        proc.send_signal(signal.SIGHUP)
+        answer = client.post("/v1/admin/reload", headers={"authorization": "Bearer adm1n"}).json()
+        assert answer == {"status": "requested", "previous_hash": old, "ruleset_hash": None}
         assert _wait_for_hash(client, old, 10) == el.load_rules(str(pack)).hash  # ten answers in a row: all workers
     _stopped_gracefully(proc, tmp_path)
