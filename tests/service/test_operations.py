@@ -150,3 +150,11 @@ def test_finished_jobs_expire_after_the_retention_time(tmp_path: Path) -> None:
             time.sleep(0.3)
         assert_error(c.get(f"/v1/jobs/{job_id}"), 404, "not_found")
         assert not any((tmp_path / "data" / "jobs").iterdir())
+
+
+def test_an_upload_over_its_limit_is_too_large_and_leaves_no_job(tmp_path: Path) -> None:
+    settings = ServiceSettings(data_dir=tmp_path / "data", max_upload_bytes=4096)
+    with TestClient(create_app(settings)) as c:
+        big = ("uscc,name\n" + "91530802MA6K4L2X1W,x\n" * 400).encode()
+        assert_error(c.post("/v1/score", files={"file": ("big.csv", big, "text/csv")}), 413, "too_large")
+        assert not any((tmp_path / "data" / "jobs").iterdir())
