@@ -692,7 +692,8 @@ def serve(
 ) -> None:
     """启动判定服务（HTTP API，见 /docs）。Start the decision service (HTTP API; see /docs).
 
-    需要 serve 组件：pip install "eligibility[serve]"。 Needs the serve extra: pip install "eligibility[serve]".
+    需要 serve 组件：pip install "eligibility\\[serve]"。 Needs the serve extra: pip install
+    "eligibility\\[serve]".
     """
     _check_lang(lang)
     try:
