@@ -64,7 +64,7 @@ def load_column_mapping(path: str | Path) -> ColumnMapping:
 def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence[str] = ()) -> ColumnMapping:
     """Check loaded mapping data (from :func:`~eligibility.io.yamlload.load_yaml`); see
     :func:`load_column_mapping`."""
-    from ..facts.fields import field_names, registry
+    from ..facts.profile import field_names, registry
 
     errors: list[RuleDefinitionError] = []
 
@@ -240,7 +240,7 @@ class ColumnPlan:
 
 
 def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str) -> ColumnPlan:
-    from ..facts.fields import field_names
+    from ..facts.profile import field_names
 
     fields = field_names()
     field_set = set(fields)

@@ -347,7 +347,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         return self._xlsx_chunks(rows, [present[i] for i in self._plan.keep])
 
     def _xlsx_chunks(self, rows: Iterator[tuple[Any, ...]], source: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
-        from ..facts.fields import registry
+        from ..facts.profile import registry
 
         spec = registry()
         names = [self._plan.headers[i] for i in self._plan.keep]
