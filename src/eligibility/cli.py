@@ -342,8 +342,8 @@ def score(
             parallel = workers or default_workers()
             if total_rows is not None and total_rows <= chunk_size:
                 parallel = 1  # one chunk: nothing to overlap, no process start-up
-            scorer = engine if reporter is None else reporter.observing_engine()  # the report sees every chunk
-            summary = score_file(scorer, reader, target, day, wide=wide, on_chunk=update,
+            summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update,
+                                 on_scored=reporter.observe if reporter is not None else None,  # sees every chunk
                                  workers=parallel if reporter is None else 1)
         except EligibilityError as exc:
             progress.stop()
