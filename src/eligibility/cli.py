@@ -53,7 +53,12 @@ AsOfOpt = Annotated[
 LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh|en. Output language.")]
 
 
-def _fail(exc: EligibilityError, lang: str, code: int = 2) -> None:
+def _fail(exc: EligibilityError, lang: str, code: int = 2, fmt: str = "text") -> None:
+    if fmt == "json":  # the one error body machine readers get from the service too
+        from .error_body import error_body
+
+        sys.stdout.write(json.dumps(error_body(exc), ensure_ascii=False, indent=2) + "\n")
+        raise typer.Exit(code)
     if isinstance(exc, RuleSetError):
         for e in exc.errors:
             err.print(e.message(lang), markup=False, highlight=False)
@@ -72,13 +77,13 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
-def _load(rules: list[str] | None, lang: str, tests: bool = True):  # type: ignore[no-untyped-def]
+def _load(rules: list[str] | None, lang: str, tests: bool = True, fmt: str = "text"):  # type: ignore[no-untyped-def]
     from .io.rules import load_rules
 
     try:
         return load_rules(*(rules or []), tests=tests)
     except EligibilityError as exc:
-        _fail(exc, lang)
+        _fail(exc, lang, fmt=fmt)
 
 
 def _as_of(value: str | None, lang: str) -> date:
@@ -100,6 +105,15 @@ def _read_profile(path: Path) -> Any:
     return load_yaml(text, str(path))
 
 
+def _archived(ruleset_hash: str, archive: Path | None, lang: str, fmt: str):  # type: ignore[no-untyped-def]
+    from .io.archive import default_archive_dir, load_archived
+
+    try:
+        return load_archived(ruleset_hash, archive or default_archive_dir())
+    except EligibilityError as exc:
+        _fail(exc, lang, fmt=fmt)
+
+
 @app.command()
 def match(
     profile: Annotated[Path, typer.Argument(help="企业画像文件（JSON 或 YAML）。Profile file (JSON or YAML).",
@@ -114,8 +128,21 @@ def match(
         "--report", help="另写一份政策体检报告：.html（可打印的独立网页）、.md 或 .json，语言随 --lang。"
                          " Also write the policy check-up report: .html (a self-contained printable page), .md"
                          " or .json, in the --lang language.")] = None,
+    rule_set: Annotated[str | None, typer.Option(
+        "--rule-set", metavar="HASH",
+        help="用规则集归档中该哈希的规则集作答（服务曾用过的规则集，审计复核用；不能与 --rules 同用）。"
+             " Answer with the archived rule set of this hash (one a service answered with, for an audit;"
+             " not with --rules).")] = None,
+    archive: Annotated[Path | None, typer.Option(
+        "--archive", help="规则集归档目录（默认 $ELIGIBILITY_DATA_DIR/rulesets，即 eligibility-data/rulesets）。"
+                          " The rule-set archive (default $ELIGIBILITY_DATA_DIR/rulesets, i.e. eligibility-data/rulesets).")
+    ] = None,
 ) -> None:
-    """为一家企业匹配政策并解释每项判断。Match one firm against the rules and explain every decision."""
+    """为一家企业匹配政策并解释每项判断。Match one firm against the rules and explain every decision.
+
+    输出末尾给出判定编号（画像、规则集哈希与评估日期的哈希；同一案例重算得到同一编号，与服务一致）。
+    The output ends with the determination id (a hash of the profile, the rule-set hash and the date: the
+    same case re-run gives the same id, as the service does)."""
     _check_lang(lang)
     from .engine import Engine
     from .report import format_from_suffix, render_checkup
@@ -126,19 +153,31 @@ def match(
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
 
-    ruleset = _load(rules, lang)
+    from .facts.profile import Profile
+    from .provenance import with_determination
+
+    if rule_set is not None and rules:
+        err.print("--rule-set 不能与 --rules 同用 / --rule-set cannot be used with --rules", markup=False)
+        raise typer.Exit(2)
+    ruleset = _load(rules, lang, fmt=fmt) if rule_set is None else _archived(rule_set, archive, lang, fmt)
     try:
         data = _read_profile(profile)
-        ev = Engine(ruleset).evaluate(data, _as_of(as_of, lang))
+        firm = Profile.from_data(data)
+        ev = Engine(ruleset).evaluate(firm, _as_of(as_of, lang))
     except EligibilityError as exc:
-        _fail(exc, lang)
+        _fail(exc, lang, fmt=fmt)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         err.print(f"{profile}: 无法读取画像 / cannot read the profile: {exc}")
         raise typer.Exit(2) from None
+    provenance = with_determination(ev.provenance, firm)
     if fmt == "json":
-        out.print_json(ev.to_json(lang))
+        body = ev.to_dict(lang)
+        body["provenance"] = provenance
+        out.print_json(json.dumps(body, ensure_ascii=False))
     elif fmt == "text":
         out.print(ev.explain(lang, include_ineligible=not only_eligible), markup=False, highlight=False)
+        out.print(f"determination id {provenance['determination_id']}" if lang == "en" else
+                  f"判定编号 {provenance['determination_id']}", markup=False, highlight=False)
     else:
         err.print(f"--format 只能是 text 或 json / --format must be text or json, got {fmt!r}")
         raise typer.Exit(2)
@@ -627,6 +666,66 @@ def test_cmd(
     passed = len(outcomes) - len(failed)
     out.print(f"{passed} passed, {len(failed)} failed", markup=False)
     raise typer.Exit(exit_code)
+
+
+@app.command()
+def serve(
+    rules: RulesOpt = None,
+    host: Annotated[str | None, typer.Option(
+        "--host", help="监听地址（默认 127.0.0.1，仅本机）。 Address to listen on (default 127.0.0.1, this machine only).")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="端口（默认 8000）。 Port (default 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="工作进程数（默认 1）。 Worker processes (default 1).")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", dir_okay=False, help="配置文件 .yaml/.yml/.toml（环境变量 ELIGIBILITY_* 与命令行选项优先）。"
+                                         " Configuration file .yaml/.yml/.toml (ELIGIBILITY_* variables and options win).")
+    ] = None,
+    auth: Annotated[bool | None, typer.Option(
+        "--auth/--no-auth", help="是否要求访问令牌（默认：监听本机回环地址时不要求，否则要求）。"
+                                 " Require a bearer token (default: not on loopback, yes elsewhere).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="规则集归档与任务文件目录（默认 eligibility-data，多个工作进程共用）。"
+                           " Rule-set archive and job files (default eligibility-data, shared by the workers).")
+    ] = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """启动判定服务（HTTP API，见 /docs）。Start the decision service (HTTP API; see /docs).
+
+    需要 serve 组件：pip install "eligibility\\[serve]"。 Needs the serve extra: pip install
+    "eligibility\\[serve]".
+    """
+    _check_lang(lang)
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        err.print('判定服务需要 serve 组件：pip install "eligibility[serve]"\n'
+                  'the decision service needs the serve extra: pip install "eligibility[serve]"', markup=False)
+        raise typer.Exit(2) from None
+    from pydantic import ValidationError
+
+    from .service.server import run
+    from .service.settings import load_settings
+
+    try:
+        settings = load_settings(config, rules=rules or None, host=host, port=port, workers=workers, auth=auth,
+                                 data_dir=data_dir)
+    except ValidationError as exc:
+        err.print(f"配置有误 / invalid configuration:\n{exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    state = "on" if settings.auth_required else "off"
+    err.print(f"eligibility serve http://{settings.host}:{settings.port} · workers {settings.workers} · "
+              f"访问令牌认证{'开启' if state == 'on' else '关闭'} / bearer-token auth {state}"
+              + ("" if settings.auth is not None else
+                 (" (默认：本机回环地址不要求 / default on loopback)" if state == "off" else
+                  " (默认：非本机回环地址要求 / default off loopback)")), markup=False, highlight=False)
+    try:
+        run(settings)
+    except EligibilityError as exc:
+        _fail(exc, lang)
 
 
 @rules_app.command("list")
