@@ -29,7 +29,7 @@ from ..facts.money import format_money
 from ..lint import constraints
 from ..model import expr as x
 from ..model.rule import NATIONAL, Rule, RuleSet
-from .strategies import (
+from .seeds import (
     date_windows,
     default_as_of,
     field_step,
