@@ -1,12 +1,15 @@
 """The ``eligibility`` command: match one firm, score a register, inspect and check rules.
 
-Every command explains itself with ``--help``; errors are printed in Chinese and English (or the
-``--lang`` chosen) and exit non-zero: 1 for failed checks, 2 for bad input.
+Every command explains itself with ``-h``/``--help`` (whole and bilingual); errors are printed in
+Chinese and English (or the ``--lang`` chosen). Exit codes: 0 ok, 1 tests or lint failed, 2 usage or
+input error. ``-`` stands for standard input where a profile is read.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import platform
 import sys
 from datetime import date
 from pathlib import Path
@@ -26,15 +29,64 @@ from rich.table import Table
 
 from .errors import EligibilityError, RuleSetError
 
+EXIT_CODES = ("退出码 / exit codes: 0 成功 ok; 1 测试或检查未通过 tests or lint failed;"
+              " 2 用法或输入错误 usage or input error.")
+_OWN_HELP = {
+    "help": "显示此帮助并退出。 Show this help and exit.",
+    "install_completion": "为当前 shell 安装命令补全。 Install completion for the current shell.",
+    "show_completion": "显示当前 shell 的补全脚本（可复制或自定义）。 Show the completion script for the current"
+                       " shell, to copy it or customise the installation.",
+}
+
+
+class _Bilingual:
+    """Help as this command wants it: Click's own options in both languages, the exit codes last."""
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if param.name in _OWN_HELP:
+                param.help = _OWN_HELP[param.name]
+        return params  # type: ignore[no-any-return]
+
+    def format_epilog(self, ctx: typer.Context, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)  # type: ignore[misc]
+        formatter.write_paragraph()
+        formatter.write_text(EXIT_CODES)
+
+
+class Command(_Bilingual, typer.core.TyperCommand):
+    """An ``eligibility`` command (every ``@app.command`` passes ``cls=Command``)."""
+
+
+class Group(_Bilingual, typer.core.TyperGroup):
+    """A command group listing each command's whole first paragraph (Click would cut it at ~45 characters)."""
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                first = inspect.cleandoc(cmd.help or cmd.short_help or "").split("\n\n")[0]
+                rows.append((name, " ".join(first.split())))
+        if rows:
+            with formatter.section("命令 / Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="eligibility",
+    cls=Group,
     help="惠企政策可执行化：按规则判断企业可享受的政策并给出解释。\n\n"
     "Executable enterprise-support policy: decide which measures a firm qualifies for, and why.",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,  # Click's plain help: whole texts, no type column
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-rules_app = typer.Typer(help="查看规则 / inspect rules: list, show, schema, facts, docs.", no_args_is_help=True)
-profile_app = typer.Typer(help="企业画像 / enterprise profiles: schema.", no_args_is_help=True)
+rules_app = typer.Typer(cls=Group, help="查看规则 / inspect rules: list, show, schema, facts, docs.",
+                        no_args_is_help=True, rich_markup_mode=None)
+profile_app = typer.Typer(cls=Group, help="企业画像 / enterprise profiles: schema.", no_args_is_help=True,
+                          rich_markup_mode=None)
 app.add_typer(rules_app, name="rules")
 app.add_typer(profile_app, name="profile")
 
@@ -50,7 +102,33 @@ AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）。Evaluation date (default: today)."),
 ]
-LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh|en. Output language.")]
+LangOpt = Annotated[str, typer.Option("--lang", metavar="zh|en", help="输出语言。 Output language.")]
+ListFormatOpt = Annotated[str, typer.Option("--format", "-f", metavar="text|json",
+                                            help="输出格式：表格或 JSON。 Output format: a table or JSON.")]
+
+
+def _version(value: bool) -> None:
+    """``--version``: the library, the hash of the bundled packs (what reproduces a decision), Python."""
+    if not value:
+        return
+    from . import __version__
+    from .io.rules import discover, files_hash
+
+    out.print(f"eligibility {__version__}\n"
+              f"rules {files_hash(discover([]))} (内置规则包 / bundled packs)\n"
+              f"Python {platform.python_version()}", markup=False, highlight=False)
+    raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_version, is_eager=True,
+        help="显示版本、内置规则包的规则集哈希与 Python 版本。 Show the version, the rule-set hash of the bundled"
+             " packs and the Python version.")] = False) -> None:
+    """惠企政策可执行化：按规则判断企业可享受的政策并给出解释。
+
+    Executable enterprise-support policy: decide which measures a firm qualifies for, and why.
+    """
 
 
 def _fail(exc: EligibilityError, lang: str, code: int = 2) -> None:
@@ -72,11 +150,17 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
-def _load(rules: list[str] | None, lang: str, tests: bool = True):  # type: ignore[no-untyped-def]
-    from .io.rules import load_rules
+def _load(rules: list[str] | None, lang: str, tests: bool = True, also: list[Path] | None = None):  # type: ignore[no-untyped-def]
+    """The rule set of ``rules`` (and the files ``also``), with a note for each name that is both a
+    path holding rule files here and a bundled pack: the path was loaded."""
+    from .io.rules import load_rules, shadowed_packs
 
+    for name, local in shadowed_packs(rules or []):
+        if local:  # a path holding no rule files (./examples beside profiles) leaves the pack as it was
+            err.print(f"注意：已加载本地路径 ./{name}，而非同名内置规则包 / note: loaded the path ./{name}, not the"
+                      f" bundled pack {name}", style="yellow", markup=False, highlight=False)
     try:
-        return load_rules(*(rules or []), tests=tests)
+        return load_rules(*(rules or []), *(also or []), tests=tests)
     except EligibilityError as exc:
         _fail(exc, lang)
 
@@ -92,18 +176,23 @@ def _as_of(value: str | None, lang: str) -> date:
 
 
 def _read_profile(path: Path) -> Any:
+    """A profile from a JSON or YAML file, or from standard input for ``-`` (JSON when it starts with ``{``)."""
     from .io.yamlload import load_yaml
 
+    if str(path) == "-":
+        text = sys.stdin.read()
+        return json.loads(text) if text.lstrip().startswith("{") else load_yaml(text, "<stdin>")
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
         return json.loads(text)
     return load_yaml(text, str(path))
 
 
-@app.command()
+@app.command(cls=Command)
 def match(
-    profile: Annotated[Path, typer.Argument(help="企业画像文件（JSON 或 YAML）。Profile file (JSON or YAML).",
-                                            exists=True, dir_okay=False)],
+    profile: Annotated[Path, typer.Argument(help="企业画像文件（JSON 或 YAML）；- 为标准输入。"
+                                            " Profile file (JSON or YAML); - reads standard input.",
+                                            allow_dash=True, dir_okay=False)],
     rules: RulesOpt = None,
     as_of: AsOfOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
@@ -126,6 +215,9 @@ def match(
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
 
+    if str(profile) != "-" and not profile.is_file():
+        err.print(f"找不到画像文件 {profile} / no profile file {profile}", markup=False, highlight=False)
+        raise typer.Exit(2)
     ruleset = _load(rules, lang)
     try:
         data = _read_profile(profile)
@@ -152,7 +244,7 @@ def match(
         err.print(f"政策体检报告已写入 {report} / check-up report written to {report}", markup=False, highlight=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def score(
     input: Annotated[Path, typer.Argument(
         help="企业名录：CSV、Parquet 或 Excel（.xlsx：第一个工作表，首行为表头）。 每行一家企业，"
@@ -402,8 +494,10 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
     """The per-rule table, then how every input row is accounted for (read = scored + errors + no rule)."""
     en = lang == "en"
     table = Table(title="per-rule summary" if en else "按政策汇总",
-                  caption=f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
-                          f"as of {provenance['as_of']}")
+                  caption=(f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
+                           f"as of {provenance['as_of']}") if en else
+                          (f"eligibility {provenance['version']} · 规则集 {provenance['ruleset_hash'][:12]} · "
+                           f"评估日 {provenance['as_of']}"))
     table.add_column("rule" if en else "政策", overflow="fold")
     for col in (("eligible", "符合"), ("undetermined", "待定"), ("superseded", "被取代"), ("ineligible", "不符合"),
                 ("budget, yuan", "预算影响（元）")):
@@ -427,7 +521,7 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
                   f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
 
 
-@app.command("whatif")
+@app.command("whatif", cls=Command)
 def whatif_cmd(
     register: Annotated[Path, typer.Argument(
         help="企业名录：CSV、Parquet 或 Excel（同 score）。 Register: CSV, Parquet or Excel (as for score).",
@@ -504,8 +598,9 @@ def _print_whatif(result: Any, lang: str, shown: int) -> None:
     en = lang == "en"
     prov = result.provenance()
     table = Table(title="what-if: per-rule change" if en else "调整影响：按政策",
-                  caption=f"eligibility {prov['version']} · rules {prov['ruleset_hash_before'][:12]} → "
-                          f"{prov['ruleset_hash_after'][:12]} · as of {prov['as_of']} · rows {result.rows_read}")
+                  caption=f"eligibility {prov['version']} · {'rules' if en else '规则集'} "
+                          f"{prov['ruleset_hash_before'][:12]} → {prov['ruleset_hash_after'][:12]} · "
+                          f"{'as of' if en else '评估日'} {prov['as_of']} · {'rows' if en else '行数'} {result.rows_read}")
     for i, name in enumerate(("rule", "eligible firms", "budget, yuan", "firms changed") if en else
                              ("政策", "符合企业", "预算（元）", "变化企业")):
         table.add_column(name, justify="left" if i == 0 else "right", overflow="fold")
@@ -532,7 +627,7 @@ def _print_whatif(result: Any, lang: str, shown: int) -> None:
                       f"另有 {len(changes) - shown} 条变化（-o 写出全部）", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
                                                      " Rule files, folders or packs (default: bundled).")] = None,
@@ -569,15 +664,17 @@ def lint(
         raise typer.Exit(1)
 
 
-@app.command("test")
+@app.command("test", cls=Command)
 def test_cmd(
     paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
                                                      " Rule files, folders or packs (default: bundled).")] = None,
     lang: LangOpt = "zh",
     coverage: Annotated[bool, typer.Option("--coverage", help="显示条件覆盖率（每个条件的真/假/未知是否都被测到）。"
                                            " Show condition coverage (true/false/unknown per condition).")] = False,
-    fail_under: Annotated[float | None, typer.Option("--fail-under", help="覆盖率低于 N% 时失败。"
-                                                     " Fail when coverage is below N%.")] = None,
+    fail_under: Annotated[float | None, typer.Option("--fail-under", metavar="N", help=(
+        "覆盖率（配合 --mutate 时还有变异得分）低于 N% 时失败；没有变异也算失败。"
+        " Fail when coverage (and, with --mutate, the mutation score) is below N%; no mutant at all fails too."))
+    ] = None,
     boundaries: Annotated[bool, typer.Option("--boundaries", help="显示每个门槛两侧与门槛处的判定（含本数一目了然）。"
                                              " Show the decision just below, at and just above every threshold.")] = False,
     mutate: Annotated[bool, typer.Option("--mutate", help="变异检查：改动比较符或门槛一个单位，看测试能否发现。"
@@ -589,14 +686,25 @@ def test_cmd(
     """运行规则文件中的示例测试（tests:），可选覆盖率、门槛与变异检查。
     Run the examples written in rule files (tests:); optionally coverage, boundaries and mutation.
 
-    失败时显示期望与实际之差及完整解释；有失败时退出码为 1。
-    A failure shows expected vs actual and the full explanation; exit 1 on any failure.
+    失败时显示期望与实际之差及完整解释；有失败时退出码为 1。 测试文件的 requires: 列出的规则包一并加载（只运行所给路径的测试）。
+    A failure shows expected vs actual and the full explanation; exit 1 on any failure. The packs a tests
+    file names under requires: are loaded too (only the tests of the given paths run).
     """
     _check_lang(lang)
+    from .io.rules import discover, required_for_tests
     from .testing.runner import run_rule_tests
 
-    ruleset = _load(paths, lang)
-    outcomes = run_rule_tests(ruleset)
+    try:
+        wanted = {f.resolve() for f in discover(paths or [])}
+        required = required_for_tests(sorted(wanted))
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    if required:
+        names = ", ".join(sorted({f.parent.name for f in required}))
+        err.print(f"测试所需，一并加载：{names} / loaded too, as the tests require: {names}", markup=False,
+                  highlight=False)
+    ruleset = _load(paths, lang, also=required)
+    outcomes = [o for o in run_rule_tests(ruleset) if Path(o.rule.file).resolve() in wanted]
     failed = [o for o in outcomes if not o.passed]
     for o in failed:
         out.print(o.report(lang), markup=False, highlight=False)
@@ -617,6 +725,7 @@ def test_cmd(
         out.print(format_boundary_report(boundary_report(ruleset), lang), markup=False, highlight=False)
     if mutate:
         from .testing.mutation import format_mutation, run_mutation
+        from .testing.mutation import score as mutation_score
 
         with Progress(TextColumn("mutants" if lang == "en" else "变异"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as progress:
@@ -624,29 +733,40 @@ def test_cmd(
             results = run_mutation(ruleset, sample, seed,
                                    lambda i, n: progress.update(task, completed=i, total=n))
         out.print(format_mutation(results, lang), markup=False, highlight=False)
+        if fail_under is not None and (not results or mutation_score(results) < fail_under):
+            err.print((f"mutation score {mutation_score(results):.1f}% < {fail_under}%" if results else
+                       "no mutant, so no mutation score") if lang == "en" else
+                      (f"变异得分 {mutation_score(results):.1f}% 低于 {fail_under}%" if results else
+                       "没有变异，无法得出变异得分"), markup=False)
+            exit_code = 1
     passed = len(outcomes) - len(failed)
     out.print(f"{passed} passed, {len(failed)} failed", markup=False)
     raise typer.Exit(exit_code)
 
 
-@rules_app.command("list")
-def rules_list(rules: RulesOpt = None, as_of: AsOfOpt = None, lang: LangOpt = "zh") -> None:
+@rules_app.command("list", cls=Command)
+def rules_list(rules: RulesOpt = None, as_of: AsOfOpt = None, fmt: ListFormatOpt = "text",
+               lang: LangOpt = "zh") -> None:
     """列出规则（给出 --as-of 时只列当日施行的）。List rules (only those in force on --as-of, if given)."""
     _check_lang(lang)
-    ruleset = _load(rules, lang)
+    _check_format(fmt)
+    ruleset = _load(rules, lang, tests=False)
     day = _as_of(as_of, lang) if as_of else None
-    table = Table()
-    table.add_column("id", no_wrap=True)
-    for col in ("title" if lang == "en" else "名称", "kind", "mode", "basis", "group", "effective"):
-        table.add_column(col)
-    for r in ruleset.rules:
-        if day is not None and not r.effective.contains(day):
-            continue
-        table.add_row(r.id, r.title.get(lang), r.kind, r.mode, r.basis, r.group or "", r.effective.describe(lang))
-    out.print(table)
+    shown = [r for r in ruleset.rules if day is None or r.effective.contains(day)]
+    records = [{"id": r.id, "title": r.title.get(lang), "kind": r.kind, "mode": r.mode, "basis": r.basis,
+                "group": r.group, "effective": {"from": _iso(r.effective.start), "to": _iso(r.effective.end)}}
+               for r in shown]
+    cells = [(r.id, r.title.get(lang), r.kind, r.mode, r.basis, r.group or "", r.effective.describe(lang))
+             for r in shown]
+    _print_listing(records, cells, ("id", "title", "kind", "mode", "basis", "group", "effective"),
+                   ("id", "名称", "类别", "方式", "依据", "互斥组", "施行期"), fmt, lang)
 
 
-@rules_app.command("show")
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+@rules_app.command("show", cls=Command)
 def rules_show(rule_id: Annotated[str, typer.Argument(help="规则 id / rule id")], rules: RulesOpt = None,
                lang: LangOpt = "zh") -> None:
     """显示一条规则：条件、待遇、出处与说明。Show one rule: conditions, benefit, citation and notes."""
@@ -661,7 +781,7 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="规则 id / rule id"
     out.print(rule_text(rule, lang), markup=False, highlight=False)
 
 
-@rules_app.command("schema")
+@rules_app.command("schema", cls=Command)
 def rules_schema() -> None:
     """打印规则文件的 JSON Schema（供编辑器校验与补全）。Print the JSON Schema of rule files."""
     from .io.schema import rule_file_json_schema
@@ -669,7 +789,7 @@ def rules_schema() -> None:
     sys.stdout.write(json.dumps(rule_file_json_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
-@rules_app.command("docs")
+@rules_app.command("docs", cls=Command)
 def rules_docs(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="输出目录 / output folder")] = Path("docs/rules"),
     rules: RulesOpt = None,
@@ -692,21 +812,40 @@ def rules_docs(
         out.print(str(path), markup=False)
 
 
-@rules_app.command("facts")
-def rules_facts(lang: LangOpt = "zh") -> None:
+@rules_app.command("facts", cls=Command)
+def rules_facts(fmt: ListFormatOpt = "text", lang: LangOpt = "zh") -> None:
     """列出规则可用的派生事实。List the derived facts rules may use."""
     _check_lang(lang)
+    _check_format(fmt)
     from .facts.derived import DERIVED
 
+    records = [{"name": f.name, "label": f.label(lang), "type": f.type.describe(lang), "reads": list(f.reads)}
+               for f in DERIVED.values()]
+    cells = [(f.name, f.label(lang), f.type.describe(lang), ", ".join(f.reads)) for f in DERIVED.values()]
+    _print_listing(records, cells, ("name", "label", "type", "reads"), ("名称", "说明", "类型", "读取字段"), fmt, lang)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("text", "json"):
+        err.print(f"--format 只能是 text 或 json / --format must be text or json, got {fmt!r}", markup=False)
+        raise typer.Exit(2)
+
+
+def _print_listing(records: list[dict[str, Any]], cells: list[tuple[str, ...]], en_headers: tuple[str, ...],
+                   zh_headers: tuple[str, ...], fmt: str, lang: str) -> None:
+    """A listing as JSON (a list of objects keyed in English) or as a table headed in the --lang language."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        return
     table = Table()
-    for col in ("name", "label", "type", "reads"):
-        table.add_column(col)
-    for f in DERIVED.values():
-        table.add_row(f.name, f.label(lang), f.type.describe(lang), ", ".join(f.reads))
+    for i, header in enumerate(en_headers if lang == "en" else zh_headers):
+        table.add_column(header, no_wrap=i == 0, overflow="fold")  # the id whole, the rest folded, never cut
+    for row in cells:
+        table.add_row(*row)
     out.print(table)
 
 
-@profile_app.command("schema")
+@profile_app.command("schema", cls=Command)
 def profile_schema() -> None:
     """打印企业画像的 JSON Schema（v1）。Print the JSON Schema of enterprise profiles (v1)."""
     from .facts.profile import Profile
@@ -717,7 +856,8 @@ def profile_schema() -> None:
 
 
 def main() -> None:
-    app()
+    """The console entry point (``eligibility`` and ``python -m eligibility``)."""
+    app(prog_name="eligibility")
 
 
 if __name__ == "__main__":

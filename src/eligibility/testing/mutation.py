@@ -149,7 +149,11 @@ def score(results: list[MutationResult]) -> float:
 
 
 def format_mutation(results: list[MutationResult], lang: str = "zh") -> str:
+    """The survivors, then the score; with no mutant at all, says so instead of a score."""
     en = lang == "en"
+    if not results:
+        return ("no mutant: the rules have no comparison or threshold to change, so the tests were not checked"
+                if en else "没有可生成的变异：规则中没有可改动的比较符或门槛，测试未经变异检查")
     survivors = [r for r in results if not r.caught]
     lines = []
     for r in survivors:
