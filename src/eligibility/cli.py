@@ -39,28 +39,26 @@ _OWN_HELP = {
 }
 
 
-class _Bilingual:
-    """Help as this command wants it: Click's own options in both languages, the exit codes last."""
+class Group(typer.core.TyperGroup):
+    """A command group whose help is whole and bilingual: each command's whole first paragraph (Click would
+    cut it at ~45 characters), Click's own options (help, shell completion) in both languages, and the
+    exit codes at the end of every command's help."""
 
     def get_params(self, ctx: typer.Context) -> list[Any]:
-        params = super().get_params(ctx)  # type: ignore[misc]
+        params = super().get_params(ctx)
         for param in params:
             if param.name in _OWN_HELP:
                 param.help = _OWN_HELP[param.name]
-        return params  # type: ignore[no-any-return]
+        return params
 
-    def format_epilog(self, ctx: typer.Context, formatter: Any) -> None:
-        super().format_epilog(ctx, formatter)  # type: ignore[misc]
-        formatter.write_paragraph()
-        formatter.write_text(EXIT_CODES)
-
-
-class Command(_Bilingual, typer.core.TyperCommand):
-    """An ``eligibility`` command (every ``@app.command`` passes ``cls=Command``)."""
-
-
-class Group(_Bilingual, typer.core.TyperGroup):
-    """A command group listing each command's whole first paragraph (Click would cut it at ~45 characters)."""
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            option = cmd.get_help_option(ctx)  # made once per command, then reused for its own help
+            if option is not None:
+                option.help = _OWN_HELP["help"]
+            cmd.epilog = cmd.epilog or EXIT_CODES
+        return cmd
 
     def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
         rows = []
@@ -82,6 +80,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,  # Click's plain help: whole texts, no type column
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES,
 )
 rules_app = typer.Typer(cls=Group, help="查看规则 / inspect rules: list, show, schema, facts, docs.",
                         no_args_is_help=True, rich_markup_mode=None)
@@ -95,12 +94,12 @@ err = Console(stderr=True, soft_wrap=True)
 
 RulesOpt = Annotated[
     list[str] | None,
-    typer.Option("--rules", "-r", help="规则文件、文件夹或内置规则包名（可多次给出； 默认全部内置规则包）。"
+    typer.Option("--rules", "-r", metavar="PATH|PACK", help="规则文件、文件夹或内置规则包名（可多次给出； 默认全部内置规则包）。"
                  " Rule file, folder or bundled pack name (repeatable; default: all bundled packs)."),
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）。Evaluation date (default: today)."),
+    typer.Option("--as-of", metavar="YYYY-MM-DD", help="评估日期 YYYY-MM-DD（默认今天）。Evaluation date (default: today)."),
 ]
 LangOpt = Annotated[str, typer.Option("--lang", metavar="zh|en", help="输出语言。 Output language.")]
 ListFormatOpt = Annotated[str, typer.Option("--format", "-f", metavar="text|json",
@@ -188,14 +187,15 @@ def _read_profile(path: Path) -> Any:
     return load_yaml(text, str(path))
 
 
-@app.command(cls=Command)
+@app.command()
 def match(
     profile: Annotated[Path, typer.Argument(help="企业画像文件（JSON 或 YAML）；- 为标准输入。"
                                             " Profile file (JSON or YAML); - reads standard input.",
                                             allow_dash=True, dir_okay=False)],
     rules: RulesOpt = None,
     as_of: AsOfOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json",
+                                     help="输出格式：文本或 JSON。 Output format: text or JSON.")] = "text",
     lang: LangOpt = "zh",
     only_eligible: Annotated[bool, typer.Option("--only-eligible", help="只显示符合、待定和被取代的政策。"
                                                 " Hide rules the firm does not qualify for.")] = False,
@@ -244,7 +244,7 @@ def match(
         err.print(f"政策体检报告已写入 {report} / check-up report written to {report}", markup=False, highlight=False)
 
 
-@app.command(cls=Command)
+@app.command()
 def score(
     input: Annotated[Path, typer.Argument(
         help="企业名录：CSV、Parquet 或 Excel（.xlsx：第一个工作表，首行为表头）。 每行一家企业，"
@@ -521,18 +521,18 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
                   f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
 
 
-@app.command("whatif", cls=Command)
+@app.command("whatif")
 def whatif_cmd(
     register: Annotated[Path, typer.Argument(
         help="企业名录：CSV、Parquet 或 Excel（同 score）。 Register: CSV, Parquet or Excel (as for score).",
         exists=True, dir_okay=False)],
     rules: RulesOpt = None,
     against: Annotated[list[str] | None, typer.Option(
-        "--against", help="调整后的规则（文件、文件夹或规则包，可多次给出；默认与 --rules 相同，再加 --set）。"
+        "--against", metavar="PATH|PACK", help="调整后的规则（文件、文件夹或规则包，可多次给出；默认与 --rules 相同，再加 --set）。"
                           " The changed rules (file, folder or pack, repeatable; default: the --rules, plus --set).")
     ] = None,
     settings: Annotated[list[str] | None, typer.Option(
-        "--set", help="覆盖一项设置（可多次给出）：规则id.amount=金额（如 puer.new-industrial-above-scale.amount=60万），"
+        "--set", metavar="RULE.amount=VALUE|RULE.params.NAME=VALUE", help="覆盖一项设置（可多次给出）：规则id.amount=金额（如 puer.new-industrial-above-scale.amount=60万），"
                       "或 规则id.params.参数名=取值（评估日施行的那一期）。 Override a setting (repeatable): RULE.amount=VALUE,"
                       " or RULE.params.NAME=VALUE (the value in force on --as-of).")
     ] = None,
@@ -627,11 +627,12 @@ def _print_whatif(result: Any, lang: str, shown: int) -> None:
                       f"另有 {len(changes) - shown} 条变化（-o 写出全部）", markup=False)
 
 
-@app.command(cls=Command)
+@app.command()
 def lint(
-    paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
+    paths: Annotated[list[str] | None, typer.Argument(metavar="PATH|PACK", help="规则文件、文件夹或规则包（默认全部内置）。"
                                                      " Rule files, folders or packs (default: bundled).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json",
+                                     help="输出格式：文本或 JSON。 Output format: text or JSON.")] = "text",
     lang: LangOpt = "zh",
     strict: Annotated[bool, typer.Option("--strict", help="警告也视为失败。Fail on warnings too.")] = False,
 ) -> None:
@@ -664,9 +665,9 @@ def lint(
         raise typer.Exit(1)
 
 
-@app.command("test", cls=Command)
+@app.command("test")
 def test_cmd(
-    paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
+    paths: Annotated[list[str] | None, typer.Argument(metavar="PATH|PACK", help="规则文件、文件夹或规则包（默认全部内置）。"
                                                      " Rule files, folders or packs (default: bundled).")] = None,
     lang: LangOpt = "zh",
     coverage: Annotated[bool, typer.Option("--coverage", help="显示条件覆盖率（每个条件的真/假/未知是否都被测到）。"
@@ -744,7 +745,7 @@ def test_cmd(
     raise typer.Exit(exit_code)
 
 
-@rules_app.command("list", cls=Command)
+@rules_app.command("list")
 def rules_list(rules: RulesOpt = None, as_of: AsOfOpt = None, fmt: ListFormatOpt = "text",
                lang: LangOpt = "zh") -> None:
     """列出规则（给出 --as-of 时只列当日施行的）。List rules (only those in force on --as-of, if given)."""
@@ -766,8 +767,8 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-@rules_app.command("show", cls=Command)
-def rules_show(rule_id: Annotated[str, typer.Argument(help="规则 id / rule id")], rules: RulesOpt = None,
+@rules_app.command("show")
+def rules_show(rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="规则 id / rule id")], rules: RulesOpt = None,
                lang: LangOpt = "zh") -> None:
     """显示一条规则：条件、待遇、出处与说明。Show one rule: conditions, benefit, citation and notes."""
     _check_lang(lang)
@@ -781,7 +782,7 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="规则 id / rule id"
     out.print(rule_text(rule, lang), markup=False, highlight=False)
 
 
-@rules_app.command("schema", cls=Command)
+@rules_app.command("schema")
 def rules_schema() -> None:
     """打印规则文件的 JSON Schema（供编辑器校验与补全）。Print the JSON Schema of rule files."""
     from .io.schema import rule_file_json_schema
@@ -789,7 +790,7 @@ def rules_schema() -> None:
     sys.stdout.write(json.dumps(rule_file_json_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
-@rules_app.command("docs", cls=Command)
+@rules_app.command("docs")
 def rules_docs(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="输出目录 / output folder")] = Path("docs/rules"),
     rules: RulesOpt = None,
@@ -812,7 +813,7 @@ def rules_docs(
         out.print(str(path), markup=False)
 
 
-@rules_app.command("facts", cls=Command)
+@rules_app.command("facts")
 def rules_facts(fmt: ListFormatOpt = "text", lang: LangOpt = "zh") -> None:
     """列出规则可用的派生事实。List the derived facts rules may use."""
     _check_lang(lang)
@@ -845,7 +846,7 @@ def _print_listing(records: list[dict[str, Any]], cells: list[tuple[str, ...]], 
     out.print(table)
 
 
-@profile_app.command("schema", cls=Command)
+@profile_app.command("schema")
 def profile_schema() -> None:
     """打印企业画像的 JSON Schema（v1）。Print the JSON Schema of enterprise profiles (v1)."""
     from .facts.profile import Profile
