@@ -157,6 +157,9 @@ def test_a_pack_runs_only_its_own_tests_with_what_it_requires() -> None:
     cn_tests = sum(len(r.tests) for r in el.load_rules("cn").rules)
     assert alone.output.splitlines()[-1] == f"{cn_tests} passed, 0 failed"
     assert "tengger" in alone.output.splitlines()[0]  # the note: loaded too, as the tests require
+    covered = runner.invoke(app, ["test", "cn", "--coverage", "--boundaries"])
+    assert covered.exit_code == 0 and "cn.small-low-profit-income-tax" in covered.output
+    assert "tengger." not in "\n".join(covered.output.splitlines()[1:])  # only cn's rules are reported
 
 
 def test_a_missing_requirement_is_a_located_error(tmp_path: Path) -> None:

@@ -124,10 +124,7 @@ def _root(version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True,
         help="显示版本、内置规则包的规则集哈希与 Python 版本。 Show the version, the rule-set hash of the bundled"
              " packs and the Python version.")] = False) -> None:
-    """惠企政策可执行化：按规则判断企业可享受的政策并给出解释。
-
-    Executable enterprise-support policy: decide which measures a firm qualifies for, and why.
-    """
+    """Options that come before any command (the app's help text is the Typer's own)."""
 
 
 def _fail(exc: EligibilityError, lang: str, code: int = 2) -> None:
@@ -706,6 +703,7 @@ def test_cmd(
                   highlight=False)
     ruleset = _load(paths, lang, also=required)
     outcomes = [o for o in run_rule_tests(ruleset) if Path(o.rule.file).resolve() in wanted]
+    only = {r.id for r in ruleset.rules if Path(r.file).resolve() in wanted} if required else None
     failed = [o for o in outcomes if not o.passed]
     for o in failed:
         out.print(o.report(lang), markup=False, highlight=False)
@@ -714,7 +712,7 @@ def test_cmd(
         from .testing.coverage import coverage as run_coverage
         from .testing.coverage import format_coverage, total_percent
 
-        reports = run_coverage(ruleset)
+        reports = run_coverage(ruleset, only)
         out.print(format_coverage(reports, lang), markup=False, highlight=False)
         if fail_under is not None and total_percent(reports) < fail_under:
             err.print(f"coverage {total_percent(reports):.1f}% < {fail_under}%" if lang == "en" else
@@ -723,7 +721,7 @@ def test_cmd(
     if boundaries:
         from .testing.boundaries import boundary_report, format_boundary_report
 
-        out.print(format_boundary_report(boundary_report(ruleset), lang), markup=False, highlight=False)
+        out.print(format_boundary_report(boundary_report(ruleset, only=only), lang), markup=False, highlight=False)
     if mutate:
         from .testing.mutation import format_mutation, run_mutation
         from .testing.mutation import score as mutation_score
@@ -732,7 +730,7 @@ def test_cmd(
                       TimeRemainingColumn(), console=err, transient=True) as progress:
             task = progress.add_task("", total=None)
             results = run_mutation(ruleset, sample, seed,
-                                   lambda i, n: progress.update(task, completed=i, total=n))
+                                   lambda i, n: progress.update(task, completed=i, total=n), only)
         out.print(format_mutation(results, lang), markup=False, highlight=False)
         if fail_under is not None and (not results or mutation_score(results) < fail_under):
             err.print((f"mutation score {mutation_score(results):.1f}% < {fail_under}%" if results else
