@@ -23,7 +23,7 @@ from ..engine import Engine
 from ..errors import EligibilityError
 from ..facts.codes import PROVINCES, SECTIONS
 from ..facts.derived import DERIVED
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..lint import conjuncts, constraints
 from ..model import expr as x
 from ..model.rule import Rule, RuleSet
