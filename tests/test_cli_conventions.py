@@ -193,6 +193,8 @@ def test_a_path_that_exists_wins_over_a_bundled_pack(tmp_path: Path, monkeypatch
     assert {r["id"] for r in json.loads(local.stdout)} == {r.id for r in el.load_rules("examples").rules
                                                             if r.id.startswith("examples.puer.")}
     assert "note: loaded the path ./puer, not the bundled pack puer" in local.stderr
+    linted = runner.invoke(app, ["lint", "puer", "--lang", "en"])
+    assert "note: loaded the path ./puer" in linted.stderr and "4 rules;" in linted.stdout  # the 普洱 demo rules
 
 
 def test_a_folder_without_rule_files_leaves_the_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

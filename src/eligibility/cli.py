@@ -147,18 +147,25 @@ def _check_lang(lang: str) -> str:
 
 
 def _load(rules: list[str] | None, lang: str, tests: bool = True, also: list[Path] | None = None):  # type: ignore[no-untyped-def]
-    """The rule set of ``rules`` (and the files ``also``), with a note for each name that is both a
-    path holding rule files here and a bundled pack: the path was loaded."""
-    from .io.rules import load_rules, shadowed_packs
+    """The rule set of ``rules`` (and the files ``also``), with the notes of ``_note_shadowed``."""
+    from .io.rules import load_rules
 
-    for name, local in shadowed_packs(rules or []):
-        if local:  # a path holding no rule files (./examples beside profiles) leaves the pack as it was
-            err.print(f"注意：已加载本地路径 ./{name}，而非同名内置规则包 / note: loaded the path ./{name}, not the"
-                      f" bundled pack {name}", style="yellow", markup=False, highlight=False)
+    _note_shadowed(rules)
     try:
         return load_rules(*(rules or []), *(also or []), tests=tests)
     except EligibilityError as exc:
         _fail(exc, lang)
+
+
+def _note_shadowed(paths: list[str] | None) -> None:
+    """A note for each name that is both a path holding rule files here and a bundled pack: the path
+    is loaded (a path holding no rule files, like ./examples beside the profiles, leaves the pack)."""
+    from .io.rules import shadowed_packs
+
+    for name, local in shadowed_packs(paths or []):
+        if local:
+            err.print(f"注意：已加载本地路径 ./{name}，而非同名内置规则包 / note: loaded the path ./{name}, not the"
+                      f" bundled pack {name}", style="yellow", markup=False, highlight=False)
 
 
 def _as_of(value: str | None, lang: str) -> date:
@@ -642,6 +649,7 @@ def lint(
     _check_lang(lang)
     from .lint import lint as run_lint
 
+    _note_shadowed(paths)
     try:
         findings, ruleset = run_lint(paths or [])
     except EligibilityError as exc:
