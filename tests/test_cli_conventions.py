@@ -220,3 +220,23 @@ def test_mutate_with_no_mutant_says_so_and_fails_under_fail_under(tmp_path: Path
     assert zh.exit_code == 0 and "没有可生成的变异" in zh.output
     en = runner.invoke(app, ["test", str(one), "--mutate", "--fail-under", "100", "--lang", "en"])
     assert en.exit_code == 1 and "no mutant" in en.output and "no mutation score" in en.output
+
+
+def test_score_writes_the_long_table_to_standard_output(tmp_path: Path) -> None:
+    import pandas as pd
+
+    register = tmp_path / "reg.csv"
+    register.write_text("uscc,region_code,industry_code\n91130600738737199K,530802,C3011\n"
+                        "9144030071526726XA,530802,C3011\n", encoding="utf-8")
+    args = ["score", str(register), "-r", "examples", "--as-of", "2024-06-30"]
+    piped = runner.invoke(app, [*args, "-o", "-"])
+    assert piped.exit_code == 0, piped.stderr
+    to_file = runner.invoke(app, [*args, "-o", str(tmp_path / "out.csv")])
+    assert to_file.exit_code == 0
+    streamed = (tmp_path / "streamed.csv")
+    streamed.write_text(piped.stdout, encoding="utf-8")
+    pd.testing.assert_frame_equal(pd.read_csv(streamed), pd.read_csv(tmp_path / "out.csv"))
+    assert "读入 2 行" in piped.stderr and "读入" not in piped.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.summary.csv", "reg.csv", "streamed.csv"]
+    dask = runner.invoke(app, [*args, "-o", "-", "--dask", "local:1"])
+    assert dask.exit_code == 2

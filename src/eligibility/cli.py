@@ -10,7 +10,9 @@ from __future__ import annotations
 import inspect
 import json
 import platform
+import shutil
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -263,7 +265,9 @@ def score(
         help="结果文件 .csv、.parquet 或 .xlsx（默认：当前目录下的 <输入名>.scored.csv）。 按政策汇总写在旁边："
              " <输出名>.summary.csv（输出为 .xlsx 时另有 .summary.xlsx）。"
              " Output file .csv, .parquet or .xlsx (default: <input stem>.scored.csv in the current folder); the"
-             " per-rule summary goes beside it as <output stem>.summary.csv (and .summary.xlsx for .xlsx output).")
+             " per-rule summary goes beside it as <output stem>.summary.csv (and .summary.xlsx for .xlsx output)."
+             " -o - 把长表以 CSV 写到标准输出（汇总写到标准错误）。 -o - writes the long table as CSV to standard"
+             " output (the summary to standard error).")
     ] = None,
     rules: RulesOpt = None,
     as_of: AsOfOpt = None,
@@ -346,6 +350,9 @@ def score(
         except EligibilityError as exc:
             _fail(exc, lang)
     if dask_cluster is not None:
+        if str(output) == "-":
+            err.print("--dask 的输出是目录，不能为 - / with --dask the output is a directory, not -", markup=False)
+            raise typer.Exit(2)
         if report:
             err.print("--report 暂不能与 --dask 同用 / --report cannot be used with --dask yet", markup=False)
             raise typer.Exit(2)
@@ -355,7 +362,8 @@ def score(
         err.print(f"{input}：输入是目录；目录只能配合 --dask 读入 / {input}: the input is a directory; a directory"
                   " is read only with --dask", markup=False)
         raise typer.Exit(2)
-    target = output or Path(input.stem + ".scored.csv")
+    to_stdout = str(output) == "-"  # the CSV is written aside, then copied to standard output
+    target = Path(tempfile.mkdtemp()) / "scored.csv" if to_stdout else output or Path(input.stem + ".scored.csv")
     try:
         input_format(input)
         output_format(target)
@@ -412,7 +420,7 @@ def score(
             raise typer.Exit(2) from None
         final = reader.bytes_total if by_bytes else max(total_rows or 0, int(progress.tasks[0].completed))
         progress.update(task, completed=final, total=final)
-    summary_paths = [target.with_name(target.stem + ".summary.csv")]
+    summary_paths = [] if to_stdout else [target.with_name(target.stem + ".summary.csv")]
     if target.suffix.lower() == ".xlsx":
         summary_paths.append(target.with_name(target.stem + ".summary.xlsx"))
     for path in summary_paths:
@@ -424,7 +432,12 @@ def score(
             err.print(f"无法写入报告 {path}：{exc.strerror} / cannot write the report {path}: {exc.strerror}",
                       markup=False)
             raise typer.Exit(2) from None
-    _print_summary(summary, lang, engine.provenance(day))
+    _print_summary(summary, lang, engine.provenance(day), err if to_stdout else out)
+    if to_stdout:
+        with target.open("rb") as scored:
+            shutil.copyfileobj(scored, sys.stdout.buffer)
+        shutil.rmtree(target.parent)
+        return
     written = [str(p) for p in [target, *summary_paths, *(report or [])]]
     out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
 
@@ -494,7 +507,7 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
     out.print(f"written: {target}, {summary_path}" if en else f"已写出：{target}、{summary_path}", markup=False)
 
 
-def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
+def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console: Console = out) -> None:
     """The per-rule table, then how every input row is accounted for (read = scored + errors + no rule)."""
     en = lang == "en"
     table = Table(title="per-rule summary" if en else "按政策汇总",
@@ -509,19 +522,19 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
     for rec in summary.to_dict("records"):
         table.add_row(rec["rule_id"], str(rec["eligible"]), str(rec["undetermined"]), str(rec["superseded"]),
                       str(rec["ineligible"]), f"{rec['amount_total']:,.2f}")
-    out.print(table)
+    console.print(table)
     a = summary.attrs
-    out.print(
+    console.print(
         (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
          f"{a['rows_no_rule']}") if en else
         (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
         markup=False,
     )
     if a.get("blank_rows"):
-        out.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
+        console.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
     if a.get("rows_duplicate"):
         n = a["rows_duplicate"]
-        out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
+        console.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
                   f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
 
 
