@@ -2,7 +2,8 @@
 
 Fenced ``bash`` and ``python`` blocks run in order, one document at a time, in a scratch folder that
 holds the repository's ``examples/`` and the files the examples name (``register.parquet``,
-``big.csv``, ``名录.xlsx`` with ``mapping.yaml``, ``rules/`` and ``rules-draft/``). Python blocks of
+``register.csv``, ``big.csv``, ``名录.xlsx`` with ``mapping.yaml``/``columns.yaml``, ``rules/`` and ``rules-draft/``, the
+change files of ``eligibility watch``). Python blocks of
 one document share a namespace, as a reader would run them one after another; it starts with
 ``profile`` (the 普洱 manufacturer of ``examples/profiles``), ``df`` (the example register as read
 from Parquet) and ``notify``/``publish`` (callbacks that collect what they are given). A ``text``
@@ -84,9 +85,17 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
     register = pd.read_csv(ROOT / "examples" / "register.csv", dtype=str, keep_default_na=False)
     register.to_parquet(folder / "register.parquet", index=False)
-    shutil.copy(ROOT / "examples" / "register.csv", folder / "big.csv")
+    for name in ("big.csv", "register.csv"):
+        shutil.copy(ROOT / "examples" / "register.csv", folder / name)
     register.head(200).rename(columns={"uscc": "统一社会信用代码"}).to_excel(folder / "名录.xlsx", index=False)
-    (folder / "mapping.yaml").write_text("columns:\n  统一社会信用代码: uscc\n", encoding="utf-8")
+    (folder / "mapping.yaml").write_text("columns:\n  统一社会信用代码: uscc\n", encoding="utf-8")  # for 名录.xlsx
+    (folder / "columns.yaml").write_text("columns: {}\nignore: [name]\n", encoding="utf-8")  # for register.csv
+    # the daily change files of `eligibility watch` (docs/reactive.md): registration, statistics, removals
+    firms = register.head(50)
+    firms[["uscc", "name", "region_code", "industry_code", "registered_on"]].to_excel(folder / "市场监管-0630.xlsx",
+                                                                                     index=False)
+    firms[["uscc", "employees", "revenue"]].to_csv(folder / "统计-0630.csv", index=False)
+    firms[["uscc"]].head(2).to_csv(folder / "注销-0630.csv", index=False)
     from eligibility.io.rules import bundled_rules_dir
 
     for name in ("rules", "rules-draft"):
