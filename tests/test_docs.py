@@ -161,3 +161,14 @@ def test_block_reader_finds_code_output_and_markers(tmp_path: Path) -> None:
     assert [(b.lang, b.code, b.output) for b in found] == [("bash", "echo hi\n", "hi\n"), ("python", "import os\n", None),
                                                            ("python", "x = 1\n", None)]
     assert [b.skip for b in found] == [None, "needs a server", None]  # the marker is the line right before
+
+
+def test_the_profile_tables_name_every_profile_field() -> None:
+    """docs/semantics.md and its Chinese twin list the profile's top-level fields: exactly the model's."""
+    from eligibility.facts.profile import Profile
+
+    for doc in ("docs/semantics.md", "docs/zh/semantics.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        table = text.split("\n## Profile schema" if doc == "docs/semantics.md" else "\n## 企业画像", 1)[1]
+        fields = re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+        assert fields == list(Profile.model_fields), doc
