@@ -334,9 +334,11 @@ def test_score_maps_chinese_headers_and_converts_wan_yuan_exactly(tmp_path: Path
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert (tmp_path / "a.summary.csv").read_bytes() == (tmp_path / "b.summary.csv").read_bytes()
 
-    # without the mapping the Chinese headers are not profile fields: one warning names them
+    # without the mapping the Chinese headers are recognised (the unit from the header): the same
+    # output, and only 备注 is named as left out
     c = runner.invoke(app, ["score", str(mapped), "-o", str(tmp_path / "c.csv"), *SCORE, "--lang", "en"])
-    assert c.exit_code == 0 and "5 column(s) are not profile fields" in c.output
+    assert c.exit_code == 0 and "1 column(s) are not profile fields" in c.output and "'备注'" in c.output
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
 
 
 def test_score_mapping_errors_exit_2_with_file_and_line(tmp_path: Path) -> None:

@@ -40,7 +40,6 @@ exactly. :func:`score_chunks` and :func:`score_file` run the whole stream.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import inspect
 import io
@@ -68,6 +67,8 @@ from ..errors import (
     UnknownFieldError,
     suggest,
 )
+from ..batch.headers import MONEY_UNITS, Recognised, plan_headers
+from ..batch.values import ColumnCounts, normalise_column
 from .yamlload import Located, LocatedList, Mark, load_yaml
 
 __all__ = [
@@ -79,12 +80,12 @@ __all__ = [
     "write_summary",
 ]
 
-INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xlsm", ".xls")
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 #: rows of an Excel sheet (the header takes one); tests lower it instead of writing 10⁶ rows
 XLSX_MAX_ROWS = 1_048_576
 #: money units a column mapping may declare, and their factor to yuan
-UNITS: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10) ** 4, "亿元": Decimal(10) ** 8}
+UNITS: dict[str, Decimal] = dict(MONEY_UNITS)
 
 MONEY = pa.decimal128(18, 2)
 DICT_STR = pa.dictionary(pa.int32(), pa.string())
@@ -242,8 +243,8 @@ def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence
                 kind = spec[target].type.kind
                 if not isinstance(unit, str) or unit.strip() not in UNITS:
                     near = suggest(str(unit), list(UNITS)) if isinstance(unit, str) else None
-                    error(f"单位 '{unit}' 无效，应为 元、万元 或 亿元" + (f"，是否想写 '{near}'？" if near else ""),
-                          f"unit '{unit}' is not one of 元, 万元, 亿元" + (f"; did you mean '{near}'?" if near else ""),
+                    error(f"单位 '{unit}' 无效，应为 元、千元、万元 或 亿元" + (f"，是否想写 '{near}'？" if near else ""),
+                          f"unit '{unit}' is not one of 元, 千元, 万元, 亿元" + (f"; did you mean '{near}'?" if near else ""),
                           unit_mark)
                     continue
                 if kind != "money":
@@ -334,13 +335,15 @@ class _Plan:
     unknown: list[str]
     not_found: list[str]
     warnings: list[tuple[str, str]]
+    recognised: list[Recognised] = field(default_factory=list)  # kept columns, in file order
 
 
-def _plan(headers: list[str], mapping: ColumnMapping | None, file: str) -> _Plan:
+def _plan(headers: list[str], mapping: ColumnMapping | None, file: str, strict: bool = False) -> _Plan:
+    """Headers → fields (a mapping first, then the spellings :mod:`eligibility.batch.headers` knows).
+    ``strict``: a mapped header not in the file, or no USCC column, is a :class:`RegisterError`."""
     from ..facts.fields import field_names
 
     fields = field_names()
-    field_set = set(fields)
     seen: dict[str, int] = {}
     for i, h in enumerate(headers):
         if h in seen:
@@ -348,31 +351,40 @@ def _plan(headers: list[str], mapping: ColumnMapping | None, file: str) -> _Plan
                                 f"header '{h}' appears twice (columns {seen[h] + 1} and {i + 1})", file=file, column=h)
         seen[h] = i
     m = mapping or ColumnMapping()
+    hp = plan_headers(headers, m.columns, m.units, m.ignore)
     keep: list[int] = []
     rename: dict[str, str] = {}
-    source_of: dict[str, str] = {}
-    unknown: list[str] = []
-    for i, h in enumerate(headers):
-        if h in m.columns:
-            target = m.columns[h]
-        elif h in m.ignore:
-            continue
-        elif h in field_set:
-            target = h
-        else:
-            unknown.append(h)
-            continue
-        if target in source_of:
-            raise RegisterError(
-                f"两列都给出字段 '{target}'：'{source_of[target]}' 与 '{h}'；请在列映射中忽略其中一列",
-                f"two columns give field '{target}': '{source_of[target]}' and '{h}'; ignore one in the column mapping",
-                file=file, column=h)
-        source_of[target] = h
-        keep.append(i)
-        rename[h] = target
-    units = {m.columns[h]: f for h, f in m.units.items() if h in rename}
-    not_found = [h for h in m.columns if h not in seen]
+    source_of: dict[str, Recognised] = {}
+    unknown: list[str] = [headers[i] for i in hp.unknown]
     msgs: list[tuple[str, str]] = []
+    for i in sorted(hp.fields):
+        rec, h = hp.fields[i], headers[i]
+        first = source_of.get(rec.field)
+        if first is not None:
+            if rec.how == "alias" and first.how != "mapping":  # a second built-in spelling: the first wins
+                msgs.append((f"{file}: 列 '{h}' 与 '{first.header}' 都识别为字段 '{rec.field}'，已采用 '{first.header}'",
+                             f"{file}: columns '{h}' and '{first.header}' both read as field '{rec.field}'; "
+                             f"'{first.header}' is used"))
+                continue
+            raise RegisterError(
+                f"两列都给出字段 '{rec.field}'：'{first.header}' 与 '{h}'；请在列映射中忽略其中一列",
+                f"two columns give field '{rec.field}': '{first.header}' and '{h}'; ignore one in the column mapping",
+                file=file, column=h)
+        source_of[rec.field] = rec
+        keep.append(i)
+        rename[h] = rec.field
+    units = {rec.field: rec.factor for rec in source_of.values() if rec.factor is not None and rec.factor != 1}
+    not_found = list(hp.not_found)
+    if strict and not_found:
+        raise RegisterError(
+            f"列映射中的表头在文件中不存在：{'、'.join(repr(h) for h in not_found)}（可用 --lenient 改为警告）",
+            f"mapped header(s) not found in the file: {', '.join(repr(h) for h in not_found)} "
+            "(--lenient makes this a warning)", file=file, column=not_found[0])
+    if strict and "uscc" not in source_of:
+        raise RegisterError(
+            "找不到统一社会信用代码列（表头如 统一社会信用代码、纳税人识别号，或在列映射中指明）；可用 --lenient 仍然评分",
+            "no USCC column found (a header such as 统一社会信用代码 or 纳税人识别号, or name it in the column "
+            "mapping); --lenient scores anyway", file=file, column="uscc")
     if unknown:
         parts_zh, parts_en = [], []
         for h in unknown:
@@ -387,7 +399,7 @@ def _plan(headers: list[str], mapping: ColumnMapping | None, file: str) -> _Plan
     if not_found:
         msgs.append((f"{file}: 列映射中的表头在文件中不存在：" + "、".join(f"'{h}'" for h in not_found),
                      f"{file}: mapped header(s) not found in the file: " + ", ".join(f"'{h}'" for h in not_found)))
-    return _Plan(headers, keep, rename, units, unknown, not_found, msgs)
+    return _Plan(headers, keep, rename, units, unknown, not_found, msgs, [hp.fields[i] for i in keep])
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,8 +417,10 @@ def _suffix(path: Path, allowed: tuple[str, ...], what_zh: str, what_en: str) ->
 
 
 def input_format(path: str | Path) -> str:
-    """"csv", "parquet" or "xlsx" by the file's suffix; :class:`RegisterError` otherwise."""
-    return _suffix(Path(path), INPUT_SUFFIXES, "输入文件", "input")[1:]
+    """"csv", "parquet" or "xlsx" (any Excel workbook: .xlsx, .xlsm, .xls) by the file's suffix;
+    :class:`RegisterError` otherwise."""
+    suffix = _suffix(Path(path), INPUT_SUFFIXES, "输入文件", "input")[1:]
+    return "xlsx" if suffix in ("xlsm", "xls") else suffix
 
 
 def output_format(path: str | Path) -> str:
@@ -423,33 +437,16 @@ def count_rows(path: str | Path) -> int | None:
         import pyarrow.parquet as pq
 
         return int(pq.ParquetFile(path).metadata.num_rows)
-    if suffix == ".xlsx":
-        import openpyxl
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        from ..batch.excel import open_workbook
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
-            ws = wb.worksheets[0]
-            rows = ws.max_row
-            return max(int(rows) - 1, 0) if rows else None
-        except Exception:  # noqa: BLE001 - a sheet without a usable dimension: unknown
+            wb = open_workbook(path)
+            sheet = wb.get_sheet_by_name(wb.sheet_names[0])
+            return max(int(sheet.height) - 1, 0)
+        except Exception:  # noqa: BLE001 - a workbook that cannot be opened: unknown
             return None
-        finally:
-            wb.close()
     return None
-
-
-def _sniff_encoding(path: Path) -> str:
-    with open(path, "rb") as f:
-        head = f.read(1 << 20)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf8"
-    except UnicodeDecodeError:
-        try:
-            codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
-            return "gb18030"
-        except UnicodeDecodeError:
-            return "utf8"  # let the parser report where
 
 
 class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
@@ -460,15 +457,28 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
     ``warnings`` (bilingual ``(zh, en)`` pairs, also issued once as :class:`RegisterWarning`),
     ``rows_total`` (data rows when known), ``bytes_total``/``bytes_read`` (CSV progress),
     ``rows_read`` (rows yielded so far, malformed ones included) and ``blank_rows`` (skipped).
+    ``recognised``: per kept column what it became (``column → field (unit)``); ``column_counts``:
+    per field the values read, unknown and refused so far (with examples); ``sheet_reports``
+    (Excel: header row, skipped title/total/notes rows, formula cells without value, merged cells).
+
+    ``strict``: a mapped header missing from the file, or no USCC column, raises
+    :class:`RegisterError` at once (the CLI's default; ``--lenient`` turns it off). ``sheet``
+    (Excel): a 1-based number, a name, or ``"all"`` (each chunk then carries ``attrs["sheet"]``).
     """
 
     def __init__(self, path: str | Path, chunk_size: int = 100_000,
-                 mapping: ColumnMapping | str | Path | None = None) -> None:
+                 mapping: ColumnMapping | str | Path | None = None, *, strict: bool = False,
+                 sheet: str | int | None = None) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
         self.path = Path(path)
         self.chunk_size = int(chunk_size)
         self.mapping = _as_mapping(mapping)
+        self.strict = strict
+        self.sheet = sheet
+        self.column_counts: dict[str, ColumnCounts] = {}
+        self.sheet_reports: list[Any] = []
+        self.decoder: Any = None
         self.format = input_format(self.path)
         if not self.path.is_file():
             raise RegisterError(f"找不到文件 {self.path}", f"no such file: {self.path}", file=str(self.path))
@@ -488,6 +498,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             self.close()
             raise _read_error(self.path, exc) from None
         self.columns = [self._plan.rename[self._plan.headers[i]] for i in self._plan.keep]
+        self.recognised = list(self._plan.recognised)
         self.unknown_columns = list(self._plan.unknown)
         self.missing_columns = list(self._plan.not_found)
         self.warnings = list(self._plan.warnings)
@@ -533,10 +544,12 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         """Rename to profile columns, convert units, number the rows, attach malformed records."""
         frame.index = pd.Index(numbers, dtype="int64", name=None)
         frame = frame.rename(columns=self._plan.rename)
-        for target, factor in self._plan.units.items():
-            if target in frame.columns:
-                frame[target] = pd.Series([scale_money(v, factor) for v in frame[target].astype(object)],
-                                          index=frame.index, dtype=object)
+        for target in frame.columns:  # value spellings, placeholders and header units (batch.values)
+            frame[target], counts = normalise_column(frame[target], target, numbers, self._plan.units.get(target))
+            if target in self.column_counts:
+                self.column_counts[target].add(counts)
+            else:
+                self.column_counts[target] = counts
         frame.attrs["invalid_rows"] = invalid
         firsts = ([int(numbers[0])] if len(numbers) else []) + ([invalid[0][0]] if invalid else [])
         return (min(firsts) if firsts else 0), frame
@@ -545,7 +558,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
     def _open_csv(self) -> Iterator[tuple[int, pd.DataFrame]]:
         import pyarrow.csv as pacsv
 
-        encoding = _sniff_encoding(self.path)
+        from ..batch.encoding import LineDecoder
+
         invalid: list[tuple[int | None, str]] = []
 
         def on_invalid(row: Any) -> str:
@@ -553,19 +567,21 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             return "skip"
 
         parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
-        probe = pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(encoding=encoding), parse_options=parse)
-        raw_names = list(probe.schema.names)
-        del probe
+        with open(self.path, "rb") as raw:  # each line decoded on its own: UTF-8, else GB 18030
+            probe = pacsv.open_csv(LineDecoder(raw), parse_options=parse)
+            raw_names = list(probe.schema.names)
+            del probe
         invalid.clear()
         headers = [n.strip().lstrip("\ufeff").strip() for n in raw_names]
-        self._plan = _plan(headers, self.mapping, str(self.path))
+        self._plan = _plan(headers, self.mapping, str(self.path), self.strict)
         kept_raw = [raw_names[i] for i in self._plan.keep]
         uscc_index = next((i for i in self._plan.keep if self._plan.rename[headers[i]] == "uscc"), None)
-        handle = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        handle = LineDecoder(open(self.path, "rb"))  # noqa: SIM115 - closed by close()
+        self.decoder = handle
         self._closers.append(handle.close)
         reader = pacsv.open_csv(
             handle,
-            read_options=pacsv.ReadOptions(encoding=encoding, use_threads=False, block_size=1 << 20),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 20),
             parse_options=parse,
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in raw_names}, strings_can_be_null=True,
@@ -628,7 +644,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             pending.sort()
 
         for batch in reader:
-            self.bytes_read = min(handle.tell(), self.bytes_total) if not handle.closed else self.bytes_total
+            self.bytes_read = min(handle.bytes_read, self.bytes_total) if not handle.closed else self.bytes_total
             n = batch.num_rows
             arrived(n)
             taken = np.array([p[0] for p in pending], dtype=np.int64)
@@ -660,6 +676,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             frame = pd.DataFrame({self._plan.headers[i]: pd.Series([], dtype=pd.ArrowDtype(pa.string()))
                                   for i in self._plan.keep})
             return self._finish(frame, np.zeros(0, np.int64), invalid)
+        if self.decoder is not None and len(self.decoder.bad_lines) > self._bad_seen:
+            table, numbers = self._undecodable(table, numbers, invalid)
         blank = None
         for col in table.columns:
             nulls = pc.is_null(col)
@@ -674,6 +692,31 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         frame.columns = [self._plan.headers[i] for i in self._plan.keep]
         return self._finish(frame, numbers, invalid)
 
+    _bad_seen = 0
+
+    def _undecodable(self, table: pa.Table, numbers: np.ndarray, invalid: list[tuple[int, str, str, Any]]
+                     ) -> tuple[pa.Table, np.ndarray]:
+        """Records holding a line that is neither UTF-8 nor GB 18030 (marked by the decoder) become
+        row-level errors at their row numbers."""
+        from ..batch.encoding import MARK
+
+        marked = None
+        for col in table.columns:
+            hit = pc.fill_null(pc.match_substring(col, MARK), False)
+            marked = hit if marked is None else pc.or_(marked, hit)
+        mask = np.asarray(marked.to_numpy(zero_copy_only=False), dtype=bool) if marked is not None else None
+        if mask is None or not mask.any():
+            return table, numbers
+        lines = self.decoder.bad_lines
+        for no in numbers[mask].tolist():
+            line = lines[self._bad_seen] if self._bad_seen < len(lines) else None
+            self._bad_seen += 1
+            at_zh, at_en = (f"第 {line} 行", f"line {line}") if line else ("该行", "the line")
+            invalid.append((int(no), f"{at_zh}既不是 UTF-8 也不是 GB18030（GBK）编码，无法读取",
+                            f"{at_en} is neither UTF-8 nor GB18030 (GBK) text and cannot be read", None))
+        invalid.sort(key=lambda i: i[0])
+        return table.filter(pa.array(~mask)), numbers[~mask]
+
     # -- Parquet ----------------------------------------------------------------------------------
     def _open_parquet(self) -> Iterator[tuple[int, pd.DataFrame]]:
         import pyarrow.parquet as pq
@@ -682,7 +725,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         self._closers.append(pf.close)
         raw_names = list(pf.schema_arrow.names)
         headers = [n.strip() for n in raw_names]
-        self._plan = _plan(headers, self.mapping, str(self.path))
+        self._plan = _plan(headers, self.mapping, str(self.path), self.strict)
         self.rows_total = int(pf.metadata.num_rows)
         kept_raw = [raw_names[i] for i in self._plan.keep]
         return self._parquet_chunks(pf, kept_raw)
@@ -698,34 +741,56 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
 
     # -- Excel ----------------------------------------------------------------------------------
     def _open_xlsx(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        import zipfile
-
-        import openpyxl
+        """Excel through :mod:`eligibility.batch.excel` (python-calamine): the header row found, the
+        rows that are not firms skipped and reported, one or several sheets."""
+        from ..batch.excel import iter_sheet, open_workbook, select_sheets
+        from ..batch.headers import recognise
 
         try:
-            wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, openpyxl.utils.exceptions.InvalidFileException) as exc:
+            wb = open_workbook(self.path)
+            names = select_sheets(list(wb.sheet_names), self.sheet)
+        except LookupError as exc:
+            zh, en = exc.args if len(exc.args) == 2 else (str(exc), str(exc))
+            raise RegisterError(zh, en, file=str(self.path)) from None
+        except Exception as exc:  # noqa: BLE001 - calamine's own errors: not a workbook, damaged
             raise _read_error(self.path, exc) from None
         self._closers.append(wb.close)
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header_row = next(rows, None) or ()
-        raw = [None if h is None else str(h) for h in header_row]
-        present = [i for i, h in enumerate(raw) if h is not None]     # columns without a header are left out
-        headers = [raw[i].strip() for i in present]  # type: ignore[union-attr]
-        self._plan = _plan(headers, self.mapping, str(self.path))
-        try:
-            self.rows_total = max(int(ws.max_row) - 1, 0) if ws.max_row else None
-        except Exception:  # noqa: BLE001
-            self.rows_total = None
-        return self._xlsx_chunks(rows, [present[i] for i in self._plan.keep])
+        mapped = {h for h in (self.mapping.columns if self.mapping else {})}
 
-    def _xlsx_chunks(self, rows: Iterator[tuple[Any, ...]], source: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
-        from ..facts.fields import registry
+        def known(text: str) -> bool:
+            return text.strip() in mapped or recognise(text) is not None
 
-        spec = registry()
+        sheets = []
+        for name in names:
+            headers_raw, rows, report = iter_sheet(wb, name, self.path, known)
+            self.sheet_reports.append(report)
+            sheets.append((report, headers_raw, rows))
+        first = sheets[0][1]
+        present = [i for i, h in enumerate(first) if h]      # columns without a header are left out
+        self._plan = _plan([first[i] for i in present], self.mapping, str(self.path), self.strict)
+        for report in self.sheet_reports:
+            for zh, en in report.messages(str(self.path)):
+                self._plan.warnings.append((zh, en))
+        self.rows_total = None
+        return self._xlsx_sheets(sheets, len(names) > 1)
+
+    def _xlsx_sheets(self, sheets: list[tuple[Any, list[str], Iterator[tuple[int, list[Any]]]]], several: bool
+                     ) -> Iterator[tuple[int, pd.DataFrame]]:
+        """Each sheet's rows in chunks; with several sheets each sheet's columns are matched to the
+        first sheet's by header, and every chunk carries ``attrs["sheet"]``. Rows are numbered within
+        their sheet from the first after the header (``row`` N is sheet row header + N)."""
         names = [self._plan.headers[i] for i in self._plan.keep]
-        textual = [spec[self._plan.rename[n]].type.kind in ("code", "str", "enum") for n in names]
+        for report, headers, rows in sheets:
+            where = {h.strip(): i for i, h in enumerate(headers) if h}
+            source = [where.get(n, -1) for n in names]
+            for start, frame in self._xlsx_chunks(rows, source, names, report.header_row):
+                if several:
+                    frame.attrs["sheet"] = report.sheet
+                yield start, frame
+            self.blank_rows += report.blank_rows
+
+    def _xlsx_chunks(self, rows: Iterator[tuple[int, list[Any]]], source: list[int], names: list[str],
+                     header_row: int) -> Iterator[tuple[int, pd.DataFrame]]:
         numbers: list[int] = []
         values: list[list[Any]] = [[] for _ in names]
 
@@ -738,33 +803,15 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                 v.clear()
             return self._finish(frame, nums, [])
 
-        for no, row in enumerate(rows, start=1):
-            if all(_cell(v, False) is None for v in row):
-                self.blank_rows += 1
-                continue
-            cells = [_cell(row[j] if j < len(row) else None, t) for j, t in zip(source, textual, strict=True)]
-            numbers.append(no)
-            for column, value in zip(values, cells, strict=True):
-                column.append(value)
+        for sheet_row, row in rows:
+            numbers.append(sheet_row - header_row)
+            width = len(row)
+            for column, j in zip(values, source, strict=True):
+                column.append(row[j] if 0 <= j < width else None)
             if len(numbers) >= self.chunk_size:
                 yield flush()
         if numbers:
             yield flush()
-
-
-def _cell(value: Any, textual: bool) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, datetime):
-        return value.date()
-    if textual and not isinstance(value, bool):
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-    return value
 
 
 def _read_error(path: Path, exc: BaseException) -> RegisterError:
@@ -773,7 +820,8 @@ def _read_error(path: Path, exc: BaseException) -> RegisterError:
 
 
 def read_register(path: str | Path, chunk_size: int = 100_000,
-                  mapping: ColumnMapping | str | Path | None = None) -> RegisterReader:
+                  mapping: ColumnMapping | str | Path | None = None, *, strict: bool = False,
+                  sheet: str | int | None = None) -> RegisterReader:
     """Stream a register (.csv, .parquet, .xlsx) as ``(start_row, chunk)`` pairs of at most
     ``chunk_size`` rows, with profile columns (``mapping`` applied: a :class:`ColumnMapping` or the
     path of a mapping file).
@@ -786,7 +834,7 @@ def read_register(path: str | Path, chunk_size: int = 100_000,
     >>> for start, chunk in read_register("examples/register.csv", chunk_size=1000):  # doctest: +SKIP
     ...     scored = score_chunk(engine, chunk, date(2024, 6, 30), tracker)  # numbers rows, adds error rows
     """
-    return RegisterReader(path, chunk_size, mapping)
+    return RegisterReader(path, chunk_size, mapping, strict=strict, sheet=sheet)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Above the Engine: registers as departments write them (headers, values, encodings, Excel)."""
