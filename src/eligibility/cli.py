@@ -207,6 +207,17 @@ def score(
              " --workers do not apply.")
     ] = None,
     lang: LangOpt = "zh",
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", metavar="NAME|N|all",
+        help="Excel 工作表：名称、从 1 起的序号，或 all（全部工作表；输出多一列 sheet，row 为表内行号）。默认第一个。"
+             " Excel sheet: a name, a 1-based number, or all (every sheet; the output gains a sheet column and row"
+             " counts within its sheet). Default: the first.")
+    ] = None,
+    lenient: Annotated[bool, typer.Option(
+        "--lenient",
+        help="列级问题（缺少统一社会信用代码列、列映射中的表头不存在）只警告，仍然打分。"
+             " Column-level problems (no USCC column, a mapped header not in the file) are warnings, not errors.")
+    ] = False,
     report: Annotated[list[Path] | None, typer.Option(
         "--report",
         help="另写汇总报告：.html（带图表的独立网页）或 .xlsx（汇总表 + 每条政策一个工作表）；可给两次，各写一份。"
@@ -274,11 +285,10 @@ def score(
         mapping = load_column_mapping(columns) if columns is not None else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RegisterWarning)
-            reader = read_register(input, chunk_size, mapping)
+            reader = read_register(input, chunk_size, mapping, strict=not lenient, sheet=sheet)
     except EligibilityError as exc:
         _fail(exc, lang)
-    for zh, en_text in reader.warnings:
-        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
+    shown = _print_columns(reader, lang)
     engine = Engine(ruleset)
     reporter = BatchReport(engine, day) if report else None
     total_rows = reader.rows_total if reader.rows_total is not None else count_rows(input)
@@ -328,9 +338,23 @@ def score(
             err.print(f"无法写入报告 {path}：{exc.strerror} / cannot write the report {path}: {exc.strerror}",
                       markup=False)
             raise typer.Exit(2) from None
+    for zh, en_text in reader.warnings[shown:]:  # rows skipped below an Excel header, known once read
+        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
     _print_summary(summary, lang, engine.provenance(day))
     written = [str(p) for p in [target, *summary_paths, *(report or [])]]
     out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
+
+
+def _print_columns(reader: Any, lang: str) -> int:
+    """Before scoring: ``column → field (unit)`` per column read, then the reader's warnings (how
+    many were printed)."""
+    en = lang == "en"
+    err.print("columns read (column → field (unit)):" if en else "读取的列（列 → 字段（单位））：", markup=False)
+    for rec in reader.recognised:
+        err.print(f"  {rec.describe()}", markup=False, highlight=False)
+    for zh, en_text in reader.warnings:
+        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
+    return len(reader.warnings)
 
 
 def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as_of: str | None,

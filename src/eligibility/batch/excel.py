@@ -45,8 +45,10 @@ class SheetReport:
     merged_cells: list[str] = field(default_factory=list)
     blank_rows: int = 0
 
-    def messages(self, file: str) -> list[tuple[str, str]]:
-        """Bilingual lines for the run's report (only what happened)."""
+    def messages(self, file: str, part: str = "head") -> list[tuple[str, str]]:
+        """Bilingual lines for the run's report (only what happened): ``head`` what is known when
+        the sheet is opened (title rows, formula and merged cells), ``tail`` what is known once it
+        has been read (total and notes rows)."""
         out: list[tuple[str, str]] = []
         at = f"{file} [{self.sheet}]"
 
@@ -56,17 +58,13 @@ class SheetReport:
         def rows_en(xs: list[int]) -> str:
             return ", ".join(map(str, xs[:10])) + ("…" if len(xs) > 10 else "")
 
+        if part == "tail":
+            return self._tail(at)
         if self.title_rows:
             out.append((f"{at}: 表头在第 {self.header_row} 行；其上 {len(self.title_rows)} 行（标题等）已跳过：第 "
                         f"{rows(self.title_rows)} 行",
                         f"{at}: header on row {self.header_row}; {len(self.title_rows)} row(s) above it (titles) "
                         f"skipped: rows {rows_en(self.title_rows)}"))
-        if self.total_rows:
-            out.append((f"{at}: 合计行已跳过：第 {rows(self.total_rows)} 行",
-                        f"{at}: total row(s) skipped: rows {rows_en(self.total_rows)}"))
-        if self.note_rows:
-            out.append((f"{at}: 注释行已跳过：第 {rows(self.note_rows)} 行",
-                        f"{at}: notes row(s) skipped: rows {rows_en(self.note_rows)}"))
         if self.formula_cells:
             cells = ", ".join(self.formula_cells[:10]) + ("…" if len(self.formula_cells) > 10 else "")
             out.append((f"{at}: {len(self.formula_cells)} 个公式单元格没有计算结果（请在 Excel 中打开并保存后再导出），"
@@ -78,6 +76,16 @@ class SheetReport:
             out.append((f"{at}: {len(self.merged_cells)} 处合并单元格，只有左上角单元格有值：{cells}",
                         f"{at}: {len(self.merged_cells)} merged cell range(s); only the top-left cell holds the "
                         f"value: {cells}"))
+        return out
+
+    def _tail(self, at: str) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for xs, zh, en in ((self.total_rows, "合计行", "total row(s)"), (self.note_rows, "注释行", "notes row(s)")):
+            if xs:
+                shown = xs[:10]
+                more = "…" if len(xs) > 10 else ""
+                out.append((f"{at}: {zh}已跳过：第 {'、'.join(map(str, shown))}{more} 行",
+                            f"{at}: {en} skipped: rows {', '.join(map(str, shown))}{more}"))
         return out
 
 
@@ -210,6 +218,7 @@ _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 _CELL = re.compile(rb"<c\b([^>]*[^/>])>(.*?)</c>", re.S)
 _REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_VALUE = re.compile(rb"<v>[^<]+</v>")
 
 
 def formula_cells_without_value(path: Path, sheet: str) -> list[str]:
@@ -232,7 +241,7 @@ def formula_cells_without_value(path: Path, sheet: str) -> list[str]:
     out = []
     for m in _CELL.finditer(xml):
         body = m.group(2)
-        if b"<f" in body and b"<v" not in body:
+        if b"<f" in body and not _VALUE.search(body):
             ref = _REF.search(m.group(1))
             if ref:
                 out.append(ref.group(1).decode())

@@ -172,6 +172,7 @@ def _month_end(y: int, m: int) -> date:
 
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^[-+]?\d+(\.\d+)?$")
+_OWN_UNIT = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?(万|亿)元?$")
 
 
 def _number_text(text: str) -> str | None:
@@ -277,7 +278,7 @@ def normalise_value(kind: str, path: str, value: Any, factor: Decimal | None = N
                 t = t[:-1]
         digits = _number_text(t)
         if digits is None:
-            if kind == "money" and (factor is None or factor == 1):
+            if kind == "money" and (factor is None or factor == 1) and _OWN_UNIT.match(t):
                 return t  # "123.4万", "1.5亿元": the schema reads a value carrying its own unit
             return UNREAD
         if kind == "money":

@@ -478,6 +478,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         self.sheet = sheet
         self.column_counts: dict[str, ColumnCounts] = {}
         self.sheet_reports: list[Any] = []
+        self.sheet_reports_done = False
         self.decoder: Any = None
         self.format = input_format(self.path)
         if not self.path.is_file():
@@ -517,6 +518,9 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         except StopIteration:
             self.bytes_read = self.bytes_total
             self.close()
+            reports, self.sheet_reports_done = (self.sheet_reports if not self.sheet_reports_done else []), True
+            for report in reports:  # rows skipped below the header, known now
+                self.warnings.extend(report.messages(str(self.path), "tail"))
             raise
         except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
             self.close()
@@ -761,13 +765,24 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             return text.strip() in mapped or recognise(text) is not None
 
         sheets = []
+        skipped: list[str] = []
         for name in names:
             headers_raw, rows, report = iter_sheet(wb, name, self.path, known)
+            if len(names) > 1 and not any(h and known(h) for h in headers_raw):
+                skipped.append(name)  # with --sheet all: a sheet of notes, not a list of firms
+                continue
             self.sheet_reports.append(report)
             sheets.append((report, headers_raw, rows))
+        if not sheets:
+            raise RegisterError(f"没有一个工作表有可识别的表头：{'、'.join(names)}",
+                                f"no sheet has a recognised header: {', '.join(names)}", file=str(self.path))
         first = sheets[0][1]
         present = [i for i, h in enumerate(first) if h]      # columns without a header are left out
         self._plan = _plan([first[i] for i in present], self.mapping, str(self.path), self.strict)
+        if skipped:
+            self._plan.warnings.append((f"{self.path}: 工作表 {'、'.join(skipped)} 没有可识别的表头，未读取",
+                                        f"{self.path}: sheet(s) {', '.join(skipped)} have no recognised header "
+                                        "and were not read"))
         for report in self.sheet_reports:
             for zh, en in report.messages(str(self.path)):
                 self._plan.warnings.append((zh, en))
@@ -1271,6 +1286,8 @@ class TableWriter:
         if self._closed:
             raise ValueError("writer is closed")
         if self._sink is None:
+            if not self.wide and "sheet" in frame.columns:  # rows from several sheets: which one
+                self.schema = LONG_SCHEMA.append(pa.field("sheet", pa.string()))
             self._open(self.schema if self.schema is not None else wide_schema([str(c) for c in frame.columns]))
         assert self.schema is not None
         if self.format == "xlsx" and self.rows_written + len(frame) > XLSX_MAX_ROWS - 1:
@@ -1571,6 +1588,7 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
     are scored by that many processes side by side (the engine's rules are sent to each); reading,
     duplicate tracking and writing stay in this process and keep the input order."""
     tracker = DuplicateTracker()
+    sheet_of_tracker: list[Any] = [None]  # with several sheets: duplicates are tracked within a sheet
     background = _Background()
     acc = SummaryAccumulator([r.id for r in engine.rules.rules] if hasattr(engine, "rules") else None)
     ids = list(rule_ids) if rule_ids is not None else wide_rule_ids(engine.rules, as_of)
@@ -1578,7 +1596,12 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
 
     def consume(chunk: pd.DataFrame, scored: pd.DataFrame, summary: pd.DataFrame | None = None) -> None:
         """Duplicates, summary, writing and progress for one scored chunk (on the background thread)."""
-        nonlocal done, repeated
+        nonlocal done, repeated, tracker
+        sheet = chunk.attrs.get("sheet")
+        if sheet is not None:
+            if sheet != sheet_of_tracker[0]:
+                tracker, sheet_of_tracker[0] = DuplicateTracker(), sheet
+            scored["sheet"] = sheet
         if summary is None:
             summary = engine.summarize(scored)
             summary.attrs["rows_read"] = scored.attrs["rows_read"]
