@@ -16,7 +16,7 @@ from ._version import __version__
 from .backends.interpreter.compiled import CompiledRules, Decision
 from .backends.interpreter.evaluator import Prepared, evaluate_all, prepare
 from .errors import EligibilityError, ProfileError
-from .facts.frame import row_to_profile
+from .facts.frame import is_missing, row_to_profile
 from .facts.profile import Profile
 from .model.rule import RuleSet
 from .results import Evaluation, RuleResult, Status
@@ -100,7 +100,7 @@ class Engine:
             raw_id = record.get("uscc")
             entity = None if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) else str(raw_id)
             try:
-                profile = Profile.from_data(row_to_profile(record))
+                profile, bad = _profile_isolating(record)
             except ProfileError as exc:
                 yield {"row": row_no, "entity_id": entity, "rule_id": None, "status": Status.ERROR.value,
                        "amount": None, "amount_kind": None, "superseded_by": None, "missing": [], "failed": None,
@@ -108,7 +108,7 @@ class Engine:
                 continue
             results, _ = evaluate_all(self._prepared(day), profile.facts(), day)
             for r in results:
-                yield _score_row(row_no, entity, r)
+                yield _score_row(row_no, entity, r) if not bad else _isolated_row(row_no, entity, r, bad)
 
     def score(self, df: pd.DataFrame, as_of: date | str | None = None, wide: bool = False,
               start_row: int = 1, *, _ingested: Any = None) -> pd.DataFrame:
@@ -157,6 +157,57 @@ class Engine:
     def explain_row(self, df: pd.DataFrame, i: int, as_of: date | str | None = None) -> Evaluation:
         """Explain row ``i`` (0-based position) of a flat profile frame through the interpreter."""
         return self.evaluate(row_to_profile(df.iloc[i].to_dict()), as_of)
+
+
+def _profile_isolating(record: dict[str, Any]) -> tuple[Profile, dict[str, str]]:
+    """A flat row as a profile, and the fields whose values could not be read (path → the schema's
+    words): those are left unknown (per-field isolation). A row whose USCC cannot be read, or that
+    fails as a whole, raises :class:`ProfileError` (a row-level error)."""
+    try:
+        return Profile.from_data(row_to_profile(record)), {}
+    except ProfileError:
+        pass
+    from .backends.vectorized.ingest import validate_value
+    from .facts.fields import registry
+
+    spec = registry()
+    bad: dict[str, str] = {}
+    for path, value in record.items():
+        s = spec.get(path)
+        if s is None or "[]" in path or is_missing(value):
+            continue
+        if s.type.kind in ("list", "record"):
+            try:
+                Profile.from_data(row_to_profile({path: value}))
+            except ProfileError as exc:
+                bad[path] = exc.en.replace("\n", " ") + " | " + exc.zh.replace("\n", " ")
+            continue
+        _, reason = validate_value(path, value)
+        if reason is not None:
+            bad[path] = reason
+    if not bad or "uscc" in bad:
+        return Profile.from_data(row_to_profile(record)), {}  # raises: the row as a whole
+    return Profile.from_data(row_to_profile({k: v for k, v in record.items() if k not in bad})), bad
+
+
+def _isolated_row(row_no: int, entity: str | None, r: RuleResult, bad: dict[str, str]) -> dict[str, Any]:
+    """A rule's long-table row when some fields of the firm could not be read: ``error`` (or
+    ``undetermined`` for a field with a presumption) if the rule reads one of them, else as decided."""
+    from .backends.vectorized.isolation import field_error_reason
+    from .facts.fields import registry
+    from .reads import readers
+
+    row = _score_row(row_no, entity, r)
+    hit = [p for p in bad if r.rule_id in readers([r.rule], p)]
+    if not hit:
+        return row
+    spec = registry()
+    presumed = [p for p in hit if spec[p].presume is not None]
+    status = Status.UNDETERMINED if len(presumed) == len(hit) else Status.ERROR
+    row.update(status=status.value, amount=None, amount_kind=None, superseded_by=None, failed=None,
+               missing=presumed if status is Status.UNDETERMINED else [],
+               reason="; ".join(field_error_reason(p, row_no, bad[p]) for p in hit))
+    return row
 
 
 def _score_row(row_no: int, entity: str | None, r: RuleResult) -> dict[str, Any]:
