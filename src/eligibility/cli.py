@@ -429,13 +429,24 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
                   caption=f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
                           f"as of {provenance['as_of']}")
     table.add_column("rule" if en else "政策", overflow="fold")
-    for col in (("eligible", "符合"), ("undetermined", "待定"), ("superseded", "被取代"), ("ineligible", "不符合"),
-                ("budget, yuan", "预算影响（元）")):
+    for col in (("eligible", "符合"), ("superseded", "被取代"), ("undetermined", "待定"), ("ineligible", "不符合"),
+                ("error", "出错"), ("exact, yuan", "确定金额（元）"), ("up to, yuan", "上限金额（元）"),
+                ("amount unknown", "金额未知")):
         table.add_column(col[0] if en else col[1], justify="right")
+    floors = []
     for rec in summary.to_dict("records"):
-        table.add_row(rec["rule_id"], str(rec["eligible"]), str(rec["undetermined"]), str(rec["superseded"]),
-                      str(rec["ineligible"]), f"{rec['amount_total']:,.2f}")
+        table.add_row(rec["rule_id"], *(str(rec.get(k, 0)) for k in ("eligible", "superseded", "undetermined",
+                                                                        "ineligible", "error")),
+                      f"{rec['amount_exact']:,.2f}", f"{rec['amount_up_to']:,.2f}",
+                      str(rec["amount_unknown"]) + (" *" if rec["lower_bound"] else ""))
+        if rec["lower_bound"]:
+            floors.append(rec)
     out.print(table)
+    for rec in floors:
+        out.print(f"* {rec['rule_id']}: {rec['amount_unknown']} of {rec['eligible']} eligible firms have no known "
+                  "amount; its totals are a lower bound" if en else
+                  f"* {rec['rule_id']}：{rec['eligible']} 家符合条件的企业中有 {rec['amount_unknown']} 家金额未知，"
+                  "金额合计只是下限", markup=False)
     a = summary.attrs
     out.print(
         (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
@@ -449,6 +460,61 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
         n = a["rows_duplicate"]
         out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
                   f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
+
+
+@app.command("check")
+def check_cmd(
+    input: Annotated[Path, typer.Argument(
+        help="企业名录（CSV、Parquet 或 Excel）。 Register (CSV, Parquet or Excel).", exists=True, dir_okay=False)],
+    columns: Annotated[Path | None, typer.Option(
+        "--columns", exists=True, dir_okay=False,
+        help="列映射 YAML（同 score）。 Column mapping YAML (as for score).")] = None,
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", metavar="NAME|N|all", help="Excel 工作表（同 score）。 Excel sheet (as for score).")] = None,
+    lenient: Annotated[bool, typer.Option(
+        "--lenient", help="列级问题只警告（同 score）。 Column-level problems are warnings (as for score).")] = False,
+    lang: LangOpt = "zh",
+) -> None:
+    """试读名录而不打分：每列对应的字段、读入/未知/拒收的值数与拒收示例。 A dry run: per column, the field
+    it maps to and how many values were read, unknown and refused, with examples; no rule is evaluated.
+    """
+    _check_lang(lang)
+    import warnings
+
+    from .batch.check import check_register
+    from .io.registers import RegisterWarning, load_column_mapping
+
+    en = lang == "en"
+    try:
+        mapping = load_column_mapping(columns) if columns is not None else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RegisterWarning)
+            result = check_register(input, mapping, sheet=sheet, strict=not lenient)
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    table = Table(title=f"{input}")
+    for name in (("column", "列"), ("field (unit)", "字段（单位）"), ("read", "读入"), ("unknown", "未知"),
+                 ("refused", "拒收"), ("examples (row: reason)", "示例（行：原因）")):
+        table.add_column(name[0] if en else name[1], overflow="fold",
+                         justify="right" if name[0] in ("read", "unknown", "refused") else "left")
+    for c in result.columns:
+        examples = "\n".join(f"{row}: {_side(text, en)}" for row, text in c.examples)
+        table.add_row(c.header, c.field + (f" ({c.unit})" if c.unit else ""), f"{c.read:,}", f"{c.unknown:,}",
+                      f"{c.refused:,}", examples)
+    out.print(table)
+    for zh, en_text in result.warnings:
+        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
+    out.print(f"rows read {result.rows_read:,}; rows that cannot be scored at all {result.rows_failed:,}; blank "
+              f"{result.blank_rows:,}" if en else
+              f"读入 {result.rows_read:,} 行；整行无法评估 {result.rows_failed:,} 行；空行 {result.blank_rows:,}",
+              markup=False)
+
+
+def _side(text: str, en: bool) -> str:
+    """One language of an "en | zh" reason."""
+    left, sep, right = text.partition(" | ")
+    side = left if en or not sep else right
+    return " ".join(side.replace("invalid profile:", "").replace("企业画像有误：", "").split())
 
 
 @app.command("whatif")
