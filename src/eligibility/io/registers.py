@@ -69,7 +69,7 @@ from ..errors import (
 )
 from ..batch.headers import MONEY_UNITS, Recognised, plan_headers
 from ..engine import SUMMARY_COLUMNS, SUMMARY_MONEY
-from ..batch.values import ColumnCounts, normalise_column
+from ..batch.spellings import ColumnCounts, normalise_column
 from .yamlload import Located, LocatedList, Mark, load_yaml
 
 __all__ = [

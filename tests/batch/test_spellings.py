@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 import eligibility as el
-from eligibility.batch.values import UNREAD, normalise_column, normalise_value, parse_date, parse_period
+from eligibility.batch.spellings import UNREAD, normalise_column, normalise_value, parse_date, parse_period
 
 
 @pytest.mark.parametrize("text", ["2019-05-20", "2019/5/20", "2019.5.20", "2019年5月20日", "20190520", "43605",
@@ -63,7 +63,7 @@ def test_period_spellings(text: str, first: date, last: date) -> None:
     ("name", " 示例（有限）公司 ", "示例（有限）公司"),
 ])
 def test_value_spellings(path: str, text: object, want: str) -> None:
-    from eligibility.batch.values import kind_of
+    from eligibility.batch.spellings import kind_of
 
     assert normalise_value(kind_of(path), path, text) == want
 
@@ -98,7 +98,7 @@ def test_mapping_vocabulary_is_tried_first() -> None:
 
 
 def test_normalised_values_are_what_the_profile_schema_reads() -> None:
-    from eligibility.batch.values import kind_of
+    from eligibility.batch.spellings import kind_of
 
     profile = {"uscc": normalise_value("uscc", "uscc", "９１５３０８０２ＭＡ６Ｋ００００１４")}
     for path, text in [("region_code", "530802001000"), ("industry_code", "3011"), ("registered_on", "20190520"),
