@@ -549,7 +549,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         """Rename to profile columns, convert units, number the rows, attach malformed records."""
         frame.index = pd.Index(numbers, dtype="int64", name=None)
         frame = frame.rename(columns=self._plan.rename)
-        for target in frame.columns:  # value spellings, placeholders and header units (batch.values)
+        for target in frame.columns:  # value spellings, placeholders and header units (batch.spellings)
             frame[target], counts = normalise_column(frame[target], target, numbers, self._plan.units.get(target))
             if target in self.column_counts:
                 self.column_counts[target].add(counts)
