@@ -63,7 +63,7 @@ def write_xlsx(path: Path, n: int) -> None:
 
 
 def part_x(rows: int, repeat: int) -> None:
-    from eligibility.io.registers import read_register
+    from eligibility.batch import read_register
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "register.xlsx"

@@ -238,7 +238,7 @@ def score(
     import warnings
 
     from .engine import Engine
-    from .io.registers import (
+    from .batch import (
         RegisterWarning,
         count_rows,
         default_workers,
@@ -367,7 +367,7 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
     from .engine import Engine
-    from .io.registers import write_summary
+    from .batch import write_summary
 
     if columns is not None:
         err.print("--columns 暂不能与 --dask 同用 / --columns cannot be used with --dask yet", markup=False)
@@ -482,7 +482,7 @@ def check_cmd(
     import warnings
 
     from .batch.check import check_register
-    from .io.registers import RegisterWarning, load_column_mapping
+    from .batch import RegisterWarning, load_column_mapping
 
     en = lang == "en"
     try:
@@ -553,7 +553,7 @@ def whatif_cmd(
     (when given) with every --set applied.
     """
     _check_lang(lang)
-    from .io.registers import load_column_mapping
+    from .batch import load_column_mapping
     from .report.whatif import render_whatif
     from .whatif import apply_overrides, what_if, write_changes
 

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 from .engine import Engine, _as_date
 from .engine import summarize as _summarize_frame
-from .io.registers import RegisterError, merge_summaries
+from .batch import RegisterError, merge_summaries
 from .model.rule import RuleSet
 
 __all__ = ["read_register", "score", "summarize"]

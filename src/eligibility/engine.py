@@ -176,7 +176,7 @@ def _profile_isolating(record: dict[str, Any]) -> tuple[Profile, dict[str, str]]
     except ProfileError:
         pass
     from .backends.vectorized.ingest import validate_value
-    from .facts.fields import registry
+    from .facts.profile import registry
 
     spec = registry()
     bad: dict[str, str] = {}
@@ -202,7 +202,7 @@ def _isolated_row(row_no: int, entity: str | None, r: RuleResult, bad: dict[str,
     """A rule's long-table row when some fields of the firm could not be read: ``error`` (or
     ``undetermined`` for a field with a presumption) if the rule reads one of them, else as decided."""
     from .backends.vectorized.isolation import field_error_reason
-    from .facts.fields import registry
+    from .facts.profile import registry
     from .reads import readers
 
     row = _score_row(row_no, entity, r)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from eligibility.batch.encoding import MARK, LineDecoder
-from eligibility.io.registers import read_register
+from eligibility.batch import read_register
 
 ZONE = "腾格里经济技术开发区"
 

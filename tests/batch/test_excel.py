@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from eligibility.batch.excel import cell_ref, find_header, row_kind, select_sheets
-from eligibility.io.registers import RegisterError, read_register
+from eligibility.batch import RegisterError, read_register
 
 HEAD = ["统一社会信用代码", "企业名称", "行政区划代码", "营业收入（万元）", "成立日期"]
 

@@ -8,17 +8,12 @@ import pandas as pd
 import pytest
 
 import eligibility as el
-from eligibility.io.registers import read_register
+from eligibility.batch import read_register
 from eligibility.reads import readers
 
-from conftest import EXAMPLE_REGISTER
+from registerfile import REGISTER as EXAMPLE_REGISTER
 
 AS_OF = "2024-06-30"
-
-
-@pytest.fixture(scope="module")
-def engine() -> el.Engine:
-    return el.Engine(el.load_rules("examples"))
 
 
 @pytest.fixture(scope="module")

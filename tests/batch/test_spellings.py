@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -132,3 +133,32 @@ def test_typed_columns_are_left_alone() -> None:
     series = pd.Series([1.5, None], dtype="float64")
     out, counts = normalise_column(series, "revenue", np.arange(1, 3))
     assert out is series and (counts.read, counts.unknown) == (1, 1)
+
+
+def test_a_mapping_adds_value_spellings_and_date_formats(tmp_path: Path) -> None:
+    from eligibility.batch import load_column_mapping, read_register
+
+    (tmp_path / "m.yaml").write_text("columns: {}\nvalues:\n  vat_taxpayer: {小微: small_scale}\n"
+                                     "  dishonest_record: {列入: true}\ndate_formats: ['%d/%m/%Y']\n", encoding="utf-8")
+    (tmp_path / "r.csv").write_text("统一社会信用代码,纳税人资格,是否失信,成立日期\n"
+                                    "91530802MA6K000014,小微,列入,20/05/2019\n"
+                                    "91530802MA6K000014,一般纳税人,否,2019-05-20\n", encoding="utf-8")
+    mapping = load_column_mapping(tmp_path / "m.yaml")
+    assert mapping.values["vat_taxpayer"] == {"小微": "small_scale"} and mapping.date_formats == ("%d/%m/%Y",)
+    (_, chunk), = list(read_register(tmp_path / "r.csv", mapping=mapping))
+    assert chunk["vat_taxpayer"].tolist() == ["small_scale", "general"]
+    assert chunk["dishonest_record"].tolist() == ["true", "false"]
+    assert chunk["registered_on"].tolist() == ["2019-05-20", "2019-05-20"]
+
+
+def test_mapping_values_errors_name_the_line(tmp_path: Path) -> None:
+    from eligibility.batch import load_column_mapping
+    from eligibility.errors import RuleSetError
+
+    (tmp_path / "m.yaml").write_text("columns: {}\nvalues:\n  vat_taxpayr: {小微: small_scale}\n"
+                                     "date_formats: [dd-mm]\n", encoding="utf-8")
+    with pytest.raises(RuleSetError) as e:
+        load_column_mapping(tmp_path / "m.yaml")
+    messages = [x.message("en") for x in e.value.errors]
+    assert any(":3:" in m and "did you mean 'vat_taxpayer'" in m for m in messages)
+    assert any(":4:" in m and "date format 'dd-mm'" in m for m in messages)

@@ -7,16 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 import eligibility as el
+from eligibility.batch import merge_summaries, write_summary
 from eligibility.engine import SUMMARY_COLUMNS
-from eligibility.io.registers import merge_summaries, write_summary
-
-
-@pytest.fixture(scope="module")
-def engine() -> el.Engine:
-    return el.Engine(el.load_rules("examples"))
 
 
 def _long(rows: list[tuple]) -> pd.DataFrame:

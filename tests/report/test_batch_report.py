@@ -21,7 +21,7 @@ from eligibility.backends.vectorized.funnel import scope_step, steps
 from eligibility.cli import app
 from eligibility.facts.derived import DERIVED, evaluate_derived
 from eligibility.facts.frame import row_to_profile
-from eligibility.io.registers import score_file
+from eligibility.batch import score_file
 from eligibility.model import expr as x
 from eligibility.report.batch import BatchReport, amount_fen, batch_report
 from eligibility.report.excel import SHEET_NAME_MAX, sheet_names

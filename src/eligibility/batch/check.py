@@ -51,10 +51,10 @@ def check_register(path: str | Path, mapping: Any = None, *, sheet: str | int | 
                    chunk_size: int = 100_000, on_chunk: Callable[[int], None] | None = None) -> RegisterCheck:
     """Read and validate every value of a register without scoring it (see the module docs).
 
-    Raises :class:`~eligibility.io.registers.RegisterError` where ``score`` would stop before
+    Raises :class:`~eligibility.batch.RegisterError` where ``score`` would stop before
     scoring (with ``strict``: no USCC column, a mapped header not in the file)."""
     from ..backends.vectorized.ingest import table_from_frame
-    from ..io.registers import read_register
+    from .readers import read_register
 
     reader = read_register(path, chunk_size, mapping, strict=strict, sheet=sheet)
     columns = {rec.field: ColumnCheck(rec.header, rec.field, rec.unit) for rec in reader.recognised}

@@ -89,7 +89,7 @@ class Recognised:
 @cache
 def _lookup() -> dict[str, str]:
     """Normalised name → field: field paths, the schema's labels when they name one field, aliases."""
-    from ..facts.fields import registry
+    from ..facts.profile import registry
 
     by_label: dict[str, set[str]] = {}
     names: dict[str, str] = {}
@@ -145,7 +145,7 @@ def header_unit(header: str) -> str | None:
 
 @cache
 def _money_fields() -> frozenset[str]:
-    from ..facts.fields import registry
+    from ..facts.profile import registry
 
     return frozenset(p for p, s in registry().items() if s.type.kind == "money")
 

@@ -74,7 +74,7 @@ _RATING = re.compile(r"^([abmcd])(级|类)?$")
 def kind_of(path: str) -> str:
     """How values of a field are read: money, number, date, bool, enum, region, industry, uscc, str,
     or other (lists and records: left to the schema)."""
-    from ..facts.fields import registry
+    from ..facts.profile import registry
 
     spec = registry().get(path)
     if spec is None:
@@ -238,7 +238,7 @@ def normalise_value(kind: str, path: str, value: Any, factor: Decimal | None = N
     if kind == "bool":
         return UNREAD
     if kind == "enum":
-        from ..facts.fields import registry
+        from ..facts.profile import registry
 
         allowed = registry()[path].type.values
         if text in allowed:

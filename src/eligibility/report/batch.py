@@ -29,15 +29,12 @@ from ..backends.vectorized.columns import Col, Table
 from ..backends.vectorized.derived import derived_columns
 from ..backends.vectorized.funnel import FunnelCounts, derived_needed, funnels
 from ..errors import EligibilityError
-from ..facts.codes.regions import region_name, region_path
+from .figures import SCALES, Firm, GroupTotals, region_label, scale_label
 from .html import Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, table, tag
 
 FIRMS_PER_RULE = 1000
 """Eligible firms kept per rule for the workbook (the first ones in input order)."""
 
-SCALES = ("large", "medium", "small", "micro")
-_SCALE_NAMES = {"large": ("大型", "large"), "medium": ("中型", "medium"), "small": ("小型", "small"),
-                "micro": ("微型", "micro"), None: ("未知", "unknown")}
 _CHART_GROUPS = 20  # regions drawn in a chart; the table lists all
 
 
@@ -45,28 +42,8 @@ def _t(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
-@dataclass(slots=True)
-class GroupTotals:
-    """One region or scale class: firms scored, firms with at least one eligible benefit, eligible
-    benefits and their amount (integer fen, exact)."""
-
-    firms: int = 0
-    eligible_firms: int = 0
-    benefits: int = 0
-    amount_fen: int = 0
-
-    @property
-    def amount(self) -> Decimal:
-        return Decimal(self.amount_fen).scaleb(-2)
 
 
-@dataclass(slots=True)
-class Firm:
-    """An eligible firm of a rule, for the workbook."""
-
-    row: int
-    entity_id: str | None
-    amount: Decimal | None
 
 
 def amount_fen(amount: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -287,18 +264,6 @@ def batch_report(scored: pd.DataFrame, df: pd.DataFrame, engine: Any, as_of: dat
 
 
 # -- HTML --------------------------------------------------------------------------------------
-def region_label(code: str | None, lang: str) -> str:
-    """``普洱市 思茅区（530802）``: the names held for the code's levels below the province, and the code."""
-    if code is None:
-        return _t(lang, "未知地区", "region unknown")
-    names = region_path(code, lang)
-    shown = " ".join(names[1:] if len(names) > 1 else names) or (region_name(code, lang) or "")
-    return f"{shown}（{code}）" if lang != "en" else f"{shown} ({code})".strip()
-
-
-def scale_label(scale: str | None, lang: str) -> str:
-    zh, en = _SCALE_NAMES.get(scale, (str(scale), str(scale)))
-    return _t(lang, zh, en)
 
 
 def _money(amount: Decimal, lang: str) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...facts.fields import registry
+from ...facts.profile import registry
 from ...model.rule import Rule
 from ...reads import readers
 from .columns import Table

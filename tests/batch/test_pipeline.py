@@ -1,0 +1,122 @@
+"""The stream end to end: worker processes, chunks ingested ahead on the reading thread, chunk
+sizes, and no partial file after a failed run."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import eligibility as el
+from eligibility.batch import OutputTooLargeError, score_file, writers
+
+from registerfile import AS_OF, REGISTER, register_rows, write_csv
+
+
+def test_worker_processes_give_the_same_output_and_summary(engine: el.Engine, tmp_path: Path) -> None:
+    """Chunks scored by two processes: the same file, in input order, and the same summary."""
+    header, rows = register_rows()
+    rows = [list(r) for r in rows[:300]]
+    u = header.index("uscc")
+    rows[250][u] = rows[10][u]  # a duplicate across chunks, seen by different workers
+    rows[40][header.index("revenue")] = "12x3"
+    path = write_csv(tmp_path / "r.csv", header, rows)
+    one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
+    s1 = score_file(engine, path, one, AS_OF, chunk_size=50)
+    s2 = score_file(engine, path, two, AS_OF, chunk_size=50, workers=2)
+    pd.testing.assert_frame_equal(pq.read_table(one).to_pandas(), pq.read_table(two).to_pandas())
+    pd.testing.assert_frame_equal(s1, s2)
+    # the unreadable revenue is a field error of a scored row (only the rules reading revenue are in error)
+    assert s2.attrs["rows_read"] == 300 and s2.attrs["rows_error"] == 0 and s2.attrs["rows_duplicate"] == 1
+    assert s2.attrs["field_errors"] == {"revenue": 1}
+
+
+class _ScoresInPlace:
+    """The engine as a stream sees it, without ``_ingest``: every chunk validated when it is scored."""
+
+    def __init__(self, engine: el.Engine) -> None:
+        self.rules, self._engine = engine.rules, engine
+
+    def provenance(self, as_of: date) -> dict[str, str]:
+        return self._engine.provenance(as_of)
+
+    def summarize(self, scored: pd.DataFrame) -> pd.DataFrame:
+        return self._engine.summarize(scored)
+
+    def score(self, df: pd.DataFrame, as_of: date, start_row: int = 1) -> pd.DataFrame:
+        return self._engine.score(df, as_of, start_row=start_row)
+
+
+def test_ingesting_ahead_gives_the_stream_scored_in_place(engine: el.Engine, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next chunk is validated on the reading thread while this one is decided: the same file and
+    summary as scoring each chunk where it stands, with bad values, malformed lines (rows renumbered
+    after them), blank lines and a duplicate across chunks."""
+    header, rows = register_rows()
+    rows = [list(r) for r in rows[:120]]
+    u = header.index("uscc")
+    rows[90][u] = rows[5][u]
+    rows[30][header.index("revenue")] = "12x3"
+    rows[61] = rows[61][:3]  # too few fields: an error line, and the rows after it are not contiguous
+    path = write_csv(tmp_path / "r.csv", header, rows)
+    with path.open("a", encoding="utf-8") as f:
+        f.write("\n")
+    threads: list[str] = []
+    original = el.Engine._ingest
+
+    def spy(self: el.Engine, df: pd.DataFrame, start_row: int = 1) -> object:
+        threads.append(threading.current_thread().name)
+        return original(self, df, start_row)
+
+    monkeypatch.setattr(el.Engine, "_ingest", spy)
+    for wide in (False, True):
+        ahead, here = tmp_path / f"ahead{wide}.parquet", tmp_path / f"here{wide}.parquet"
+        threads.clear()
+        s1 = score_file(engine, path, ahead, AS_OF, chunk_size=25, wide=wide)
+        assert len(threads) == 5 and all(t.startswith("eligibility-reader") for t in threads)
+        s2 = score_file(_ScoresInPlace(engine), path, here, AS_OF, chunk_size=25, wide=wide)
+        pd.testing.assert_frame_equal(pq.read_table(ahead).to_pandas(), pq.read_table(here).to_pandas())
+        pd.testing.assert_frame_equal(s1, s2)
+        # the malformed line is a row-level failure; the unreadable revenue a field error of a scored row
+        assert s1.attrs["rows_read"] == 120 and s1.attrs["rows_error"] == 1 and s1.attrs["rows_duplicate"] == 1
+        assert s1.attrs["field_errors"] == {"revenue": 1}
+
+
+def test_ingested_table_of_another_frame_is_refused(engine: el.Engine) -> None:
+    frame = pd.read_csv(REGISTER, dtype=str).head(4)
+    table = engine._ingest(frame, start_row=1)
+    with pytest.raises(ValueError, match="not this frame"):
+        engine.score(frame, AS_OF, start_row=5, _ingested=table)
+    with pytest.raises(ValueError, match="not this frame"):
+        engine.score(frame.head(3), AS_OF, _ingested=table)
+    pd.testing.assert_frame_equal(engine.score(frame, AS_OF, _ingested=table), engine.score(frame, AS_OF))
+
+
+def test_chunk_size_does_not_change_the_output(engine: el.Engine, tmp_path: Path) -> None:
+    header, rows = register_rows()
+    path = write_csv(tmp_path / "r.csv", header, rows[:160])
+    small, large = tmp_path / "small.parquet", tmp_path / "large.parquet"
+    s1 = score_file(engine, path, small, AS_OF, chunk_size=7)
+    s2 = score_file(engine, path, large, AS_OF, chunk_size=10_000)
+    a, b = pq.read_table(small), pq.read_table(large)
+    assert a.num_rows == b.num_rows > 0
+    assert a.to_pylist() == b.to_pylist()
+    pd.testing.assert_frame_equal(s1, s2)
+    assert s1.attrs["rows_read"] == 160 and s1["eligible"].sum() > 0
+    rows_out = a.column("row").to_numpy()
+    assert (np.diff(rows_out) >= 0).all() and rows_out.max() <= 160
+
+
+def test_failed_run_leaves_no_partial_file(engine: el.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 50)
+    target = tmp_path / "o.xlsx"
+    target.write_bytes(b"previous run")
+    with pytest.raises(OutputTooLargeError):
+        score_file(engine, REGISTER, target, AS_OF, chunk_size=100)
+    assert target.read_bytes() == b"previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.xlsx"]
