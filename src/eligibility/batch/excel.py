@@ -15,7 +15,6 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -29,6 +28,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 #: rows looked at for the header
 HEADER_SEARCH = 30
 _TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计|共\s*计|全\s*县|全\s*市)[:：]?")
+_MARKERS = frozenset("合总小共全注备说附填制审单统报")  # first characters of total and notes rows
 _NOTE = re.compile(r"^(注|备注|说明|附注|填表人|制表人|制表|审核人|单位负责人|统计负责人|填报日期|报出日期)\s*[:：0-9１-９、.]")
 
 
@@ -148,27 +148,24 @@ def find_header(rows: list[list[Any]], recognised: Callable[[str], bool]) -> int
 
 
 def row_kind(row: list[Any]) -> str | None:
-    """``"total"``, ``"note"`` or ``"blank"`` for a row that is not a firm; None for data."""
-    cells = [_text(v) for v in row if _text(v)]
-    if not cells:
-        return "blank"
-    first = cells[0]
-    if _TOTAL.match(first):
-        return "total"
-    if _NOTE.match(first) and len(cells) <= 2:
-        return "note"
-    return None
-
-
-def _plain(value: Any) -> Any:
-    """A calamine cell as the reader takes it: '' → None, a datetime at midnight → date."""
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, datetime):
-        return value.date() if value.time() == time() else value
-    if isinstance(value, date | int | float | bool):
-        return value
-    return None if value is None else str(value)
+    """``"total"``, ``"note"`` or ``"blank"`` for a row that is not a firm; None for data. Looks at
+    the first non-empty cell only (a firm's row starts with its code or name: one test per row)."""
+    for v in row:
+        if v is None or v == "":
+            continue
+        if not isinstance(v, str):
+            return None
+        first = v.strip()
+        if not first:
+            continue
+        if first[0] not in _MARKERS:
+            return None
+        if _TOTAL.match(first):
+            return "total"
+        if _NOTE.match(first) and sum(1 for c in row if _text(c)) <= 2:
+            return "note"
+        return None
+    return "blank"
 
 
 def iter_sheet(workbook: Any, name: str, path: Path, recognised: Callable[[str], bool]
@@ -200,10 +197,9 @@ def iter_sheet(workbook: Any, name: str, path: Path, recognised: Callable[[str],
         for source in (pending, rows):
             for row in source:
                 no += 1
-                cells = [_plain(v) for v in row]
-                kind = row_kind(cells)
+                kind = row_kind(row)
                 if kind is None:
-                    yield no, cells
+                    yield no, row  # cells as calamine gives them ('' empty): values are read per column
                 elif kind == "total":
                     report.total_rows.append(no)
                 elif kind == "note":

@@ -425,22 +425,26 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
     def _xlsx_chunks(self, rows: Iterator[tuple[int, list[Any]]], source: list[int], names: list[str],
                      header_row: int) -> Iterator[tuple[int, pd.DataFrame]]:
         numbers: list[int] = []
-        values: list[list[Any]] = [[] for _ in names]
+        block: list[list[Any]] = []
 
         def flush() -> tuple[int, pd.DataFrame]:
-            frame = pd.DataFrame({n: pd.Series(v, dtype=object) for n, v in zip(names, values, strict=True)},
-                                 columns=names)
+            width = max(map(len, block))
+            columns = list(zip(*(r if len(r) == width else [*r, *([None] * (width - len(r)))] for r in block)))
+            data = {}
+            for n, j in zip(names, source, strict=True):
+                col = np.empty(len(block), dtype=object)
+                if 0 <= j < width:
+                    col[:] = columns[j]
+                data[n] = pd.Series(col, dtype=object)
+            frame = pd.DataFrame(data, columns=names)
             nums = np.asarray(numbers, dtype=np.int64)
             numbers.clear()
-            for v in values:
-                v.clear()
+            block.clear()
             return self._finish(frame, nums, [])
 
         for sheet_row, row in rows:
             numbers.append(sheet_row - header_row)
-            width = len(row)
-            for column, j in zip(values, source, strict=True):
-                column.append(row[j] if 0 <= j < width else None)
+            block.append(row)
             if len(numbers) >= self.chunk_size:
                 yield flush()
         if numbers:

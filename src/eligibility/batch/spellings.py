@@ -356,6 +356,14 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
     values = series.to_numpy(dtype=object)
     if not n:
         return series, ColumnCounts(path)
+    if kind in _CANON or kind == "str":  # text only (an Excel column of codes, names): the Arrow path
+        try:
+            text = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            text = None
+        if text is not None and pa.types.is_string(text.type):
+            arrow = pd.Series(pd.array(text, dtype=pd.ArrowDtype(pa.string())), index=series.index, name=series.name)
+            return normalise_column(arrow, path, rows, factor, vocabulary, formats)
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         uniq = list(uniques)
