@@ -155,10 +155,11 @@ def match(
 @app.command()
 def score(
     input: Annotated[Path, typer.Argument(
-        help="企业名录：CSV、Parquet 或 Excel（.xlsx：第一个工作表，首行为表头）。 每行一家企业，"
-             " 列名为画像字段（嵌套字段用点号）， 或用 --columns 映射。"
-             " Register: CSV, Parquet or Excel (.xlsx: first sheet, first row = headers); one firm per row,"
-             " columns named after profile fields (dotted for nested ones), or mapped with --columns."
+        help="企业名录：CSV、Parquet 或 Excel（.xlsx/.xls：默认第一个工作表，自动找表头行）。 每行一家企业；"
+             " 列名为画像字段（嵌套字段用点号）或部门常用表头（如 营业收入（万元）），其余用 --columns 映射。"
+             " Register: CSV, Parquet or Excel (.xlsx/.xls: the first sheet by default, header row found); one firm"
+             " per row; columns named after profile fields (dotted for nested ones) or as departments write them"
+             " (营业收入（万元）), others mapped with --columns."
              " 用 --dask 时：Parquet 文件或 Parquet 分片目录。 With --dask: a Parquet file or a directory of"
              " Parquet part files.",
         exists=True, dir_okay=True)],
