@@ -1,6 +1,6 @@
 """Registers as departments write them (issue 19): reading speed, side by side in one process.
 
-    python benchmarks/registers.py [--xlsx-rows 100000] [--check-rows 1000000] [--repeat 3]
+    python benchmarks/registers.py [--xlsx-rows 100000] [--check-rows 1000000] [--frame-rows 100000] [--repeat 3]
 
 Part X: an .xlsx of ``--xlsx-rows`` firms written the way departments write them (a title row,
 Chinese headers with units, dates as Excel dates, codes as numbers, placeholders), read in full by
@@ -11,6 +11,10 @@ before). Goal: ≥ 20,000 rows/s.
 Part C: ``eligibility check`` (:func:`eligibility.batch.check.check_register`: read, normalise and
 validate every value, no rule evaluated) on a CSV of ``--check-rows`` rows made by repeating the
 example register. Goal: ≥ 200,000 rows/s.
+
+Part P: ``engine.score`` on ``--frame-rows`` rows held three ways, side by side: read from Parquet
+with Arrow dtypes, read by ``pd.read_csv`` as text, and built by ``el.to_frame``. Goal: ≥ 150,000
+rows/s for the last two.
 
 Best-of-N wall times; the machine is shared, so compare rates printed by one run.
 """
@@ -113,17 +117,47 @@ def part_c(rows: int, repeat: int) -> None:
               f"{rows / t:,.0f} rows/s (goal ≥ 200,000)")
 
 
+def part_p(rows: int, repeat: int) -> None:
+    """engine.score on one register held three ways: Parquet read with Arrow dtypes (the fast path),
+    pd.read_csv as text, and el.to_frame of profiles (Arrow list<struct> lists)."""
+    import pandas as pd
+
+    import eligibility as el
+    from eligibility.facts.frame import row_to_profile
+
+    base = pd.read_csv(ROOT / "examples" / "register.csv", dtype=str, keep_default_na=False)
+    text = pd.concat([base] * (rows // len(base) + 1), ignore_index=True).head(rows)
+    engine = el.Engine(el.load_rules())
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path, pq_path = Path(tmp) / "r.csv", Path(tmp) / "r.parquet"
+        text.to_csv(csv_path, index=False)
+        sample = [row_to_profile({k: v for k, v in r.items() if v != ""}) for r in base.to_dict("records")]
+        profiles = (sample * (rows // len(sample) + 1))[:rows]
+        framed = el.to_frame(profiles)
+        framed.to_parquet(pq_path)
+        from_parquet = pd.read_parquet(pq_path, dtype_backend="pyarrow")
+        from_csv = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+        print(f"Part P — engine.score, {rows:,} rows, all bundled packs (best of {repeat})")
+        for label, frame in (("Parquet, Arrow dtypes", from_parquet), ("pd.read_csv, text", from_csv),
+                             ("el.to_frame", framed)):
+            t = best_of(lambda frame=frame: engine.score(frame, "2024-06-30"), repeat)
+            print(f"  {label:<24} {t:.2f} s, {rows / t:,.0f} rows/s (goal ≥ 150,000)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--check-rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip", choices=["x", "c"], action="append", default=[])
+    parser.add_argument("--frame-rows", type=int, default=100_000)
+    parser.add_argument("--skip", choices=["x", "c", "p"], action="append", default=[])
     args = parser.parse_args()
     if "x" not in args.skip:
         part_x(args.xlsx_rows, args.repeat)
     if "c" not in args.skip:
         part_c(args.check_rows, args.repeat)
+    if "p" not in args.skip:
+        part_p(args.frame_rows, args.repeat)
 
 
 if __name__ == "__main__":
