@@ -4,7 +4,7 @@ sizes, and no partial file after a failed run."""
 from __future__ import annotations
 
 import threading
-from datetime import date
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import eligibility as el
-from eligibility.batch import OutputTooLargeError, score_file, writers
+from eligibility.batch import OutputTooLargeError, pipeline, score_file, writers
+from eligibility.engine import IngestedFrame
 
 from registerfile import AS_OF, REGISTER, register_rows, write_csv
 
@@ -36,22 +37,6 @@ def test_worker_processes_give_the_same_output_and_summary(engine: el.Engine, tm
     assert s2.attrs["field_errors"] == {"revenue": 1}
 
 
-class _ScoresInPlace:
-    """The engine as a stream sees it, without ``_ingest``: every chunk validated when it is scored."""
-
-    def __init__(self, engine: el.Engine) -> None:
-        self.rules, self._engine = engine.rules, engine
-
-    def provenance(self, as_of: date) -> dict[str, str]:
-        return self._engine.provenance(as_of)
-
-    def summarize(self, scored: pd.DataFrame) -> pd.DataFrame:
-        return self._engine.summarize(scored)
-
-    def score(self, df: pd.DataFrame, as_of: date, start_row: int = 1) -> pd.DataFrame:
-        return self._engine.score(df, as_of, start_row=start_row)
-
-
 def test_ingesting_ahead_gives_the_stream_scored_in_place(engine: el.Engine, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The next chunk is validated on the reading thread while this one is decided: the same file and
@@ -67,19 +52,27 @@ def test_ingesting_ahead_gives_the_stream_scored_in_place(engine: el.Engine, tmp
     with path.open("a", encoding="utf-8") as f:
         f.write("\n")
     threads: list[str] = []
-    original = el.Engine._ingest
+    original = el.Engine.ingest
 
-    def spy(self: el.Engine, df: pd.DataFrame, start_row: int = 1) -> object:
+    def spy(self: el.Engine, df: pd.DataFrame, start_row: int = 1) -> IngestedFrame:
         threads.append(threading.current_thread().name)
         return original(self, df, start_row)
 
-    monkeypatch.setattr(el.Engine, "_ingest", spy)
+    def in_place(engine: el.Engine, reader: Iterable[tuple[int, pd.DataFrame]]
+                 ) -> Iterator[tuple[int, pd.DataFrame, None]]:
+        return ((start, chunk, None) for start, chunk in reader)  # each chunk ingested where it is scored
+
+    monkeypatch.setattr(el.Engine, "ingest", spy)
     for wide in (False, True):
         ahead, here = tmp_path / f"ahead{wide}.parquet", tmp_path / f"here{wide}.parquet"
         threads.clear()
         s1 = score_file(engine, path, ahead, AS_OF, chunk_size=25, wide=wide)
         assert len(threads) == 5 and all(t.startswith("eligibility-reader") for t in threads)
-        s2 = score_file(_ScoresInPlace(engine), path, here, AS_OF, chunk_size=25, wide=wide)
+        with monkeypatch.context() as m:
+            m.setattr(pipeline, "_ingest_ahead", in_place)
+            threads.clear()
+            s2 = score_file(engine, path, here, AS_OF, chunk_size=25, wide=wide)
+            assert threads == [threading.main_thread().name] * 5
         pd.testing.assert_frame_equal(pq.read_table(ahead).to_pandas(), pq.read_table(here).to_pandas())
         pd.testing.assert_frame_equal(s1, s2)
         # the malformed line is a row-level failure; the unreadable revenue a field error of a scored row
@@ -87,14 +80,27 @@ def test_ingesting_ahead_gives_the_stream_scored_in_place(engine: el.Engine, tmp
         assert s1.attrs["field_errors"] == {"revenue": 1}
 
 
-def test_ingested_table_of_another_frame_is_refused(engine: el.Engine) -> None:
-    frame = pd.read_csv(REGISTER, dtype=str).head(4)
-    table = engine._ingest(frame, start_row=1)
-    with pytest.raises(ValueError, match="not this frame"):
-        engine.score(frame, AS_OF, start_row=5, _ingested=table)
-    with pytest.raises(ValueError, match="not this frame"):
-        engine.score(frame.head(3), AS_OF, _ingested=table)
-    pd.testing.assert_frame_equal(engine.score(frame, AS_OF, _ingested=table), engine.score(frame, AS_OF))
+def test_observer_sees_each_chunk_as_the_engine_scored_it(engine: el.Engine, tmp_path: Path) -> None:
+    """``on_scored`` gets every chunk's ingested frame and the engine's own long table for it (rows
+    numbered as ingested, before malformed records are added), in input order; not with workers."""
+    header, rows = register_rows()
+    rows = [list(r) for r in rows[:60]]
+    rows[33] = rows[33][:3]  # a malformed record: an error row the engine never sees
+    path = write_csv(tmp_path / "r.csv", header, rows)
+    seen: list[tuple[list[int], pd.DataFrame]] = []
+
+    def observe(ingested: IngestedFrame, scored: pd.DataFrame) -> None:
+        assert ingested.table.row.tolist() == list(range(ingested.start_row, ingested.start_row + len(ingested.frame)))
+        seen.append((ingested.table.row.tolist(), scored.copy()))
+
+    summary = score_file(engine, path, tmp_path / "o.parquet", AS_OF, chunk_size=20, on_scored=observe)
+    # the second chunk (rows 21-41 but 34) is not contiguous: numbered from 1 as ingested, renumbered after
+    assert [numbers[0] for numbers, _ in seen] == [1, 1, 42] and sum(len(n) for n, _ in seen) == 59
+    for numbers, scored in seen:
+        assert set(scored["row"]) <= set(numbers) and (scored["status"] != "error").all()
+    assert summary.attrs["rows_read"] == 60 and summary.attrs["rows_error"] == 1
+    with pytest.raises(ValueError, match="workers"):
+        score_file(engine, path, tmp_path / "w.parquet", AS_OF, chunk_size=20, on_scored=observe, workers=2)
 
 
 def test_chunk_size_does_not_change_the_output(engine: el.Engine, tmp_path: Path) -> None:

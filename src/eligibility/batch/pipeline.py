@@ -4,16 +4,17 @@ validated) on one background thread while this one is scored and the last one wr
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from ..engine import Engine, IngestedFrame
+from ..model.rule import RuleSet
 from .duplicates import DuplicateTracker
 from .formats import output_format
 from .mapping import ColumnMapping
@@ -23,22 +24,14 @@ from .tables import LONG_COLUMNS, to_wide, wide_rule_ids
 from .writers import TableWriter, open_writer
 
 
-# --- engine shim --------------------------------------------------------------------------------
-# The row-by-row Engine.score(df, as_of) has no start_row; the vectorized one takes
-# start_row=K. Remove the fallback branch once every engine accepts start_row.
-def _score_chunk(engine: Any, df: pd.DataFrame, as_of: date, start_row: int, ingested: Any = None) -> pd.DataFrame:
-    if ingested is not None:  # only from an Engine's own _ingest (see _ingest_ahead)
-        return engine.score(df, as_of, start_row=start_row, _ingested=ingested)
-    try:
-        takes_start = "start_row" in inspect.signature(engine.score).parameters
-    except (TypeError, ValueError):
-        takes_start = False
-    if takes_start:
-        return engine.score(df, as_of, start_row=start_row)
-    scored = engine.score(df, as_of)
-    scored["row"] = scored["row"].astype("int64") + (start_row - 1)
-    return scored
-# --- end of shim ---------------------------------------------------------------------------------
+class ChunkObserver(Protocol):
+    """Sees each chunk as the engine scored it, on the scoring thread and in input order: the chunk's
+    ingested frame and the engine's long table for it, before malformed records and ``duplicate_of``
+    are added (valid during the call only). Rows are numbered as ingested (``ingested.table.row``):
+    the input rows, except in a chunk that a malformed record interrupts, numbered from 1 (the
+    output renumbers it afterwards)."""
+
+    def __call__(self, ingested: IngestedFrame, scored: pd.DataFrame) -> None: ...
 
 
 def _error_rows(invalid: list[tuple[int, str, str, Any]]) -> pd.DataFrame:
@@ -51,7 +44,7 @@ def _error_rows(invalid: list[tuple[int, str, str, Any]]) -> pd.DataFrame:
     })
 
 
-def score_chunk(engine: Any, chunk: pd.DataFrame, as_of: date,
+def score_chunk(engine: Engine, chunk: pd.DataFrame, as_of: date,
                 tracker: DuplicateTracker | None = None) -> pd.DataFrame:
     """The long table of one chunk from :func:`read_register`: engine scores at the chunk's row
     numbers, ``error`` rows for malformed records, ``duplicate_of`` filled by ``tracker``;
@@ -74,29 +67,30 @@ def _plain_frame(chunk: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _ingest_ahead(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]]
-                  ) -> Iterator[tuple[int, pd.DataFrame, tuple[pd.DataFrame, Any] | None]]:
-    """The reader's chunks, each with its frame already validated by the engine (``Engine._ingest``),
-    for :func:`_read_ahead` to run on its thread: the next chunk is ingested while this one is
-    decided. ``None`` for an engine without ``_ingest`` (it ingests when it scores)."""
-    ingest = getattr(engine, "_ingest", None)
+def _ingest_ahead(engine: Engine, reader: Iterable[tuple[int, pd.DataFrame]]
+                  ) -> Iterator[tuple[int, pd.DataFrame, IngestedFrame | None]]:
+    """The reader's chunks, each with its frame already validated by :meth:`Engine.ingest`, for
+    :func:`_read_ahead` to run on its thread: the next chunk is ingested while this one is decided
+    (None for a chunk of malformed records only)."""
     for start, chunk in reader:
-        if ingest is None or not len(chunk):
-            yield start, chunk, None
-            continue
-        frame = _plain_frame(chunk)
-        yield start, chunk, (frame, ingest(frame, _chunk_rows(chunk)[1]))
+        yield start, chunk, engine.ingest(_plain_frame(chunk), _chunk_rows(chunk)[1]) if len(chunk) else None
 
 
-def _score_chunk_rows(engine: Any, chunk: pd.DataFrame, as_of: date, tracker: DuplicateTracker | None,
-                      ingested: tuple[pd.DataFrame, Any] | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+def _score_chunk_rows(engine: Engine, chunk: pd.DataFrame, as_of: date, tracker: DuplicateTracker | None,
+                      ingested: IngestedFrame | None = None, observer: ChunkObserver | None = None
+                      ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """:func:`score_chunk`, and the first-occurrence row per input row of the chunk (-1: none).
-    ``ingested``: the chunk's frame and its table from :func:`_ingest_ahead`."""
+    ``ingested``: the chunk's frame from :func:`_ingest_ahead` (else it is ingested here);
+    ``observer`` sees the engine's long table of the chunk."""
     rows, first, contiguous = _chunk_rows(chunk)
     invalid = list(chunk.attrs.get("invalid_rows", ()))
-    frame = ingested[0] if ingested is not None else _plain_frame(chunk)
-    if len(frame):
-        scored = _score_chunk(engine, frame, as_of, first, ingested[1] if ingested is not None else None)
+    if ingested is None and len(chunk):
+        ingested = engine.ingest(_plain_frame(chunk), first)
+    frame = ingested.frame if ingested is not None else _plain_frame(chunk)
+    if ingested is not None:
+        scored = engine.score(ingested, as_of)
+        if observer is not None:
+            observer(ingested, scored)
         if not contiguous:
             scored["row"] = rows[scored["row"].to_numpy(dtype=np.int64) - 1]
     else:
@@ -116,23 +110,23 @@ def _score_chunk_rows(engine: Any, chunk: pd.DataFrame, as_of: date, tracker: Du
     return scored, dup
 
 
-_WORKER_ENGINE: Any = None
+_WORKER_ENGINE: Engine | None = None
 
 
-def _start_worker(rules: Any) -> None:
+def _start_worker(rules: RuleSet) -> None:
     """A worker process holds its own Engine (compiled code is not sent between processes)."""
     global _WORKER_ENGINE
-    from ..engine import Engine
-
     _WORKER_ENGINE = Engine(rules)
 
 
 def _score_in_worker(chunk: pd.DataFrame, invalid: list[Any], as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     chunk.attrs["invalid_rows"] = invalid
+    if _WORKER_ENGINE is None:  # pragma: no cover - the pool's initializer sets it
+        raise RuntimeError("a worker process without an engine: start the pool with _start_worker")
     return _score_and_summarize(_WORKER_ENGINE, chunk, as_of)
 
 
-def _score_and_summarize(engine: Any, chunk: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _score_and_summarize(engine: Engine, chunk: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     scored, _ = _score_chunk_rows(engine, chunk, as_of, None)
     summary = engine.summarize(scored)
     summary.attrs["rows_read"] = scored.attrs["rows_read"]
@@ -184,18 +178,24 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer: TableWriter, as_of: date, *,
+def score_chunks(engine: Engine, reader: Iterable[tuple[int, pd.DataFrame]], writer: TableWriter, as_of: date, *,
                  wide: bool = False, rule_ids: Sequence[str] | None = None,
-                 on_chunk: Callable[[int, pd.DataFrame], None] | None = None, workers: int = 1) -> pd.DataFrame:
+                 on_chunk: Callable[[int, pd.DataFrame], None] | None = None,
+                 on_scored: ChunkObserver | None = None, workers: int = 1) -> pd.DataFrame:
     """Score a stream of chunks into ``writer``; returns the merged per-rule summary (with the
     reconciliation in ``attrs``, and ``rows_duplicate``: rows whose USCC appeared in an earlier
-    row). ``on_chunk(rows_done, scored)`` is called after each chunk. With ``workers`` > 1, chunks
-    are scored by that many processes side by side (the engine's rules are sent to each); reading,
-    duplicate tracking and writing stay in this process and keep the input order."""
+    row). ``on_chunk(rows_done, scored)`` is called after each chunk is written (progress);
+    ``on_scored`` (a :class:`ChunkObserver`) sees each chunk as the engine scored it, e.g. to feed a
+    report. With ``workers`` > 1, chunks are scored by that many processes side by side (the
+    engine's rules are sent to each; not with ``on_scored``, which sees the chunks in this
+    process); reading, duplicate tracking and writing stay in this process and keep the input order."""
+    if workers > 1 and on_scored is not None:
+        raise ValueError("on_scored 在本进程中查看各批，不能与 workers > 1 同用 / on_scored sees the chunks in this "
+                         "process: it cannot be used with workers > 1")
     tracker = DuplicateTracker()
     sheet_of_tracker: list[Any] = [None]  # with several sheets: duplicates are tracked within a sheet
     background = _Background()
-    acc = SummaryAccumulator([r.id for r in engine.rules.rules] if hasattr(engine, "rules") else None)
+    acc = SummaryAccumulator([r.id for r in engine.rules.rules])
     ids = list(rule_ids) if rule_ids is not None else wide_rule_ids(engine.rules, as_of)
     done = repeated = 0
 
@@ -237,7 +237,7 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
             on_chunk(done, scored)
 
     try:
-        if workers > 1 and hasattr(engine, "rules"):
+        if workers > 1:
             import multiprocessing
             from collections import deque
             from concurrent.futures import ProcessPoolExecutor
@@ -257,7 +257,8 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
                     background.submit(consume, first, *future.result())
         else:
             for _start, chunk, ingested in _read_ahead(_ingest_ahead(engine, reader)):
-                background.submit(consume, chunk, _score_chunk_rows(engine, chunk, as_of, None, ingested)[0])
+                scored = _score_chunk_rows(engine, chunk, as_of, None, ingested, on_scored)[0]
+                background.submit(consume, chunk, scored)
     except BaseException:
         background.pool.shutdown(wait=True)  # no write left running when the run fails
         raise
@@ -267,9 +268,8 @@ def score_chunks(engine: Any, reader: Iterable[tuple[int, pd.DataFrame]], writer
         writer.write(to_wide(empty, np.zeros(0, np.int64), [], ids))
     result = acc.result()
     result.attrs["rows_duplicate"] = repeated
-    if hasattr(engine, "provenance"):
-        for k, v in engine.provenance(as_of).items():
-            result.attrs.setdefault(k, v)
+    for k, v in engine.provenance(as_of).items():
+        result.attrs.setdefault(k, v)
     return result
 
 
@@ -278,23 +278,26 @@ def partial_path(target: Path) -> Path:
     return target.with_name(f".{target.stem}.partial{target.suffix}")
 
 
-def score_file(engine: Any, source: str | Path | RegisterReader, target: str | Path, as_of: date, *,
+def score_file(engine: Engine, source: str | Path | RegisterReader, target: str | Path, as_of: date, *,
                chunk_size: int = 100_000, mapping: ColumnMapping | str | Path | None = None, wide: bool = False,
-               on_chunk: Callable[[int, pd.DataFrame], None] | None = None, workers: int = 1) -> pd.DataFrame:
+               on_chunk: Callable[[int, pd.DataFrame], None] | None = None,
+               on_scored: ChunkObserver | None = None, workers: int = 1) -> pd.DataFrame:
     """Stream ``source`` (a path, or a reader from :func:`read_register`) through ``engine`` into
     ``target``; returns the merged summary (reconciliation and provenance in ``attrs``, plus
-    ``blank_rows``). The output is written under a temporary name and renamed when complete, so a
-    failed run leaves no partial file (and an existing ``target`` untouched)."""
+    ``blank_rows``). ``on_chunk``, ``on_scored`` and ``workers``: see :func:`score_chunks`. The
+    output is written under a temporary name and renamed when complete, so a failed run leaves no
+    partial file (and an existing ``target`` untouched)."""
     target = Path(target)
     output_format(target)
     reader = source if isinstance(source, RegisterReader) else read_register(source, chunk_size, mapping)
     tmp = partial_path(target)
-    provenance = engine.provenance(as_of) if hasattr(engine, "provenance") else {}
+    provenance = engine.provenance(as_of)
     # only a Parquet input knows its exact row count up front (a sheet's dimension may overstate it)
     known = reader.rows_total if wide and reader.format == "parquet" else None
     try:
         with reader, open_writer(tmp, wide, expected_rows=known, metadata=provenance) as writer:
-            summary = score_chunks(engine, reader, writer, as_of, wide=wide, on_chunk=on_chunk, workers=workers)
+            summary = score_chunks(engine, reader, writer, as_of, wide=wide, on_chunk=on_chunk, on_scored=on_scored,
+                                   workers=workers)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
