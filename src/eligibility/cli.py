@@ -596,9 +596,9 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console:
     console.print(table)
     for rec in floors:
         console.print(f"* {rec['rule_id']}: {rec['amount_unknown']} of {rec['eligible']} eligible firms have no known "
-                  "amount; its totals are a lower bound" if en else
-                  f"* {rec['rule_id']}：{rec['eligible']} 家符合条件的企业中有 {rec['amount_unknown']} 家金额未知，"
-                  "金额合计只是下限", markup=False)
+                      "amount; its totals are a lower bound" if en else
+                      f"* {rec['rule_id']}：{rec['eligible']} 家符合条件的企业中有 {rec['amount_unknown']} 家金额未知，"
+                      "金额合计只是下限", markup=False)
     a = summary.attrs
     console.print(
         (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
