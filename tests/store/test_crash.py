@@ -31,7 +31,10 @@ def feed(path: Path, kill_after: float | None) -> float | None:
             proc.send_signal(signal.SIGKILL)
             proc.communicate()
             return None
-    out, err = proc.communicate(timeout=600)
+    # read on through the same buffered stream as the "ready" line (communicate() reads the raw pipe,
+    # and would miss a "fed" line already buffered with it)
+    out, err = proc.stdout.read(), proc.stderr.read() if proc.stderr is not None else ""
+    proc.wait(timeout=600)
     assert proc.returncode == 0, err
     assert ready.startswith("ready") and out.startswith("fed"), (ready, out, err)
     return float(out.split()[-1])
