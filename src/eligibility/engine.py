@@ -13,13 +13,13 @@ import pandas as pd
 import pyarrow as pa
 
 from ._version import __version__
-from .backends.interpreter.compiled import CompiledRules, Decision
+from .backends.interpreter.compiled import CompiledRules
 from .backends.interpreter.evaluator import Prepared, evaluate_all, prepare
 from .errors import EligibilityError, ProfileError
 from .facts.frame import row_to_profile
 from .facts.profile import Profile
 from .model.rule import RuleSet
-from .results import Evaluation, RuleResult, Status
+from .results import Decision, Evaluation, RuleResult, Status
 
 SCORE_COLUMNS = ["row", "entity_id", "rule_id", "status", "amount", "amount_kind", "superseded_by", "missing",
                  "failed", "reason"]

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .backends.interpreter.trace import Trace
 from .facts.codes import division_name, region_name, section_name
 from .facts.derived import DERIVED
 from .facts.fields import registry
@@ -20,10 +19,14 @@ from .facts.labels import enum_label
 from .facts.money import format_money, format_number, format_rate
 from .model import expr as x
 from .model.rule import Rule
-from .results import Evaluation, RuleResult, Status
+
+if TYPE_CHECKING:
+    from .results import Evaluation, RuleResult, Trace
 
 U = UNKNOWN
 MARK = {True: "✓", False: "✗"}
+ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED, ERROR = "eligible", "ineligible", "undetermined", "superseded", "error"
+"""Status values as strings (a Status is a str): explain renders results without importing them."""
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
 
@@ -441,7 +444,7 @@ def amount_text(result: RuleResult, lang: str) -> str | None:
     if b.amount is None:
         return b.description.get(lang) if b.description else None
     if result.amount is None:
-        if result.status in (Status.ELIGIBLE, Status.UNDETERMINED) and result.missing:
+        if result.status in (ELIGIBLE, UNDETERMINED) and result.missing:
             return r.t("金额待定（缺少计算所需数据）", "amount pending (data needed to compute it is missing)")
         return None
     money = format_money(result.amount, lang)
@@ -493,7 +496,7 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
     if result.missing:
         names = r.t("、", ", ").join(_field_label(m, lang) for m in result.missing)
         lines.append(r.t(f"  缺少数据：{names}", f"  missing data: {names}"))
-        if rule.group and result.status == Status.UNDETERMINED:
+        if rule.group and result.status == UNDETERMINED:
             lines.append(r.t(f"  （补齐后可能在互斥组 {rule.group} 中胜出）",
                              f"  (once known, it could outrank the winner of group {rule.group})"))
     lines.append(r.t("  依据：", "  source: ") + rule.source.cite(lang))
@@ -505,16 +508,16 @@ def render_evaluation(ev: Evaluation, lang: str = "zh", include_ineligible: bool
     who = ev.name or ev.entity_id or ("the enterprise" if en else "该企业")
     head = (f"Policy check for {who} as of {ev.as_of}" if en else f"{who} 政策匹配结果（评估日期 {ev.as_of}）")
     lines = [head, "=" * 40]
-    order = {Status.ELIGIBLE: 0, Status.UNDETERMINED: 1, Status.SUPERSEDED: 2, Status.INELIGIBLE: 3, Status.ERROR: 4}
-    shown = [res for res in ev.results if include_ineligible or res.status != Status.INELIGIBLE]
+    order = {ELIGIBLE: 0, UNDETERMINED: 1, SUPERSEDED: 2, INELIGIBLE: 3, ERROR: 4}
+    shown = [res for res in ev.results if include_ineligible or res.status != INELIGIBLE]
     shown.sort(key=lambda res: (order[res.status], -(res.amount or 0), res.rule_id))
-    counts = {s: len(ev.by_status(s.value)) for s in order}
+    counts = {s: len(ev.by_status(s)) for s in order}
     total = (f"{format_money(ev.total(), lang)} of grants, tax and loan support" if en else "资金、税收与贷款支持")
     lines.append(
-        f"eligible {counts[Status.ELIGIBLE]} ({total}), undetermined {counts[Status.UNDETERMINED]}, "
-        f"superseded {counts[Status.SUPERSEDED]}, not eligible {counts[Status.INELIGIBLE]}" if en else
-        f"符合 {counts[Status.ELIGIBLE]} 项（{total}合计 {format_money(ev.total())}），待定 {counts[Status.UNDETERMINED]} 项，"
-        f"被取代 {counts[Status.SUPERSEDED]} 项，不符合 {counts[Status.INELIGIBLE]} 项"
+        f"eligible {counts[ELIGIBLE]} ({total}), undetermined {counts[UNDETERMINED]}, "
+        f"superseded {counts[SUPERSEDED]}, not eligible {counts[INELIGIBLE]}" if en else
+        f"符合 {counts[ELIGIBLE]} 项（{total}合计 {format_money(ev.total())}），待定 {counts[UNDETERMINED]} 项，"
+        f"被取代 {counts[SUPERSEDED]} 项，不符合 {counts[INELIGIBLE]} 项"
     )
     for res in shown:
         lines.append("")

@@ -27,7 +27,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from ..backends.interpreter.compiled import Decision, SourceGen, resolve
+from ..results import Decision
+from ..backends.interpreter.compiled import SourceGen, resolve
 from ..backends.interpreter.evaluator import in_force, param_values
 from ..engine import Engine
 from ..errors import EligibilityError

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from ...facts.derived import evaluate_derived
 from ...facts.fields import registry
@@ -21,27 +21,13 @@ from ...facts.money import round_fen
 from ...groups import rank_key, received_amount, received_record
 from ...model import expr as x
 from ...model.rule import Rule, RuleSet
-from ...results import Status
+from ...results import Decision, Status
 from . import ops
 from .evaluator import in_force, param_values
 
 U = UNKNOWN
 ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED = (Status.ELIGIBLE, Status.INELIGIBLE, Status.UNDETERMINED,
                                                   Status.SUPERSEDED)
-
-
-class Decision(NamedTuple):
-    """A rule's decision without explanation: what the fast path returns.
-
-    ``received`` is set (to the amount, or True when unknown) for a rule already received in
-    as_of's year: it is ineligible itself but still outranks lower members of its group.
-    """
-
-    rule_id: str
-    status: Status
-    amount: Decimal | None
-    superseded_by: str | None = None
-    received: Decimal | bool | None = None
 
 
 class SourceGen:

@@ -18,29 +18,11 @@ from ...facts.derived import evaluate_derived
 from ...facts.fields import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...model import expr as x
+from ...results import Trace
 from . import ops
 
 U = UNKNOWN
 _EMPTY: tuple[str, ...] = ()
-
-
-class Trace:
-    """A node's evaluation: value, sub-traces, missing facts, presumptions used, optional note."""
-
-    __slots__ = ("node", "value", "children", "missing", "presumed", "note", "clause")
-
-    def __init__(self, node: x.Node, value: Any, children: tuple[Trace, ...] = (), missing: tuple[str, ...] = _EMPTY,
-                 presumed: tuple[str, ...] = _EMPTY, note: Any = None) -> None:
-        self.node = node
-        self.value = value
-        self.children = children
-        self.missing = missing
-        self.presumed = presumed
-        self.note = note  # a derived fact's value, whose .zh / .en explain it (read only when rendering)
-        self.clause: x.Clause | None = None  # set when this trace is a condition as the policy writer wrote it
-
-    def __repr__(self) -> str:
-        return f"Trace({type(self.node).__name__}, {self.value!r})"
 
 
 class Env:
