@@ -18,6 +18,7 @@ from .errors import (
     RuleSetError,
     UnknownFieldError,
     UnknownRuleError,
+    UnsupportedNodeError,
 )
 from .facts.frame import to_frame
 from .facts.profile import Profile
@@ -53,6 +54,7 @@ __all__ = [
     "Status",
     "UnknownFieldError",
     "UnknownRuleError",
+    "UnsupportedNodeError",
     "__version__",
     "load_rules",
     "to_frame",

@@ -13,11 +13,13 @@ import pandas as pd
 import pyarrow as pa
 
 from ._version import __version__
-from .backends.interpreter.compiled import CompiledRules
+from .backends.interpreter.compiled import SOURCE, CompiledRules
 from .backends.interpreter.evaluator import Prepared, evaluate_all, prepare
+from .backends.interpreter.trace import TRACE
 from .errors import EligibilityError, ProfileError
 from .facts.frame import row_to_profile
 from .facts.profile import Profile
+from .model.dispatch import check_rules
 from .model.rule import RuleSet
 from .results import Decision, Evaluation, RuleResult, Status
 
@@ -50,6 +52,7 @@ class Engine:
 
             rules = load_rules()
         self.rules = rules
+        check_rules(rules.rules, TRACE, SOURCE)  # a node a backend cannot translate fails here, not mid-run
         self._compiled = CompiledRules(rules)
         self._prepared_cache: dict[date, Prepared] = {}
         self._vectorized: Any = None

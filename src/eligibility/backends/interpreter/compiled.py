@@ -20,6 +20,7 @@ from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
 from ...groups import rank_key, received_amount, received_record
 from ...model import expr as x
+from ...model.dispatch import NodeTable
 from ...model.rule import Rule, RuleSet
 from ...results import Decision, Status
 from . import ops
@@ -28,6 +29,10 @@ from .evaluator import in_force, param_values
 U = UNKNOWN
 ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED = (Status.ELIGIBLE, Status.INELIGIBLE, Status.UNDETERMINED,
                                                   Status.SUPERSEDED)
+
+
+SOURCE: NodeTable[Callable[..., str]] = NodeTable("compiled", unsupported={x.Name}, inside={x.ListLit})
+"""The generated-source translation of each node class (a method of :class:`SourceGen`)."""
 
 
 class SourceGen:
@@ -63,33 +68,40 @@ class SourceGen:
         return f"t{self.n}"
 
     def expr(self, node: x.Node, params: dict[str, Any], item: str | None = None) -> str:
-        method = getattr(self, f"_{type(node).__name__}")
-        return method(node, params, item)  # type: ignore[no-any-return]
+        return SOURCE[type(node)](self, node, params, item)  # type: ignore[no-any-return]
 
+    @SOURCE.on(x.Literal)
     def _Literal(self, node: x.Literal, params: dict[str, Any], item: str | None) -> str:
         v = node.value
         if v is None or isinstance(v, bool):
             return repr(v)
         return self.const(v)
 
+    @SOURCE.on(x.Field)
     def _Field(self, node: x.Field, params: dict[str, Any], item: str | None) -> str:
         return f"g({node.path!r}, U)"
 
+    @SOURCE.on(x.ItemField)
     def _ItemField(self, node: x.ItemField, params: dict[str, Any], item: str | None) -> str:
         return f"{item}.get({node.name!r}, U)"
 
+    @SOURCE.on(x.Derived)
     def _Derived(self, node: x.Derived, params: dict[str, Any], item: str | None) -> str:
         return f"d({node.name!r})"
 
+    @SOURCE.on(x.Param)
     def _Param(self, node: x.Param, params: dict[str, Any], item: str | None) -> str:
         return self.const(params[node.name])
 
+    @SOURCE.on(x.AsOf)
     def _AsOf(self, node: x.AsOf, params: dict[str, Any], item: str | None) -> str:
         return "a"
 
+    @SOURCE.on(x.Clause)
     def _Clause(self, node: x.Clause, params: dict[str, Any], item: str | None) -> str:
         return self.expr(node.item, params, item)
 
+    @SOURCE.on(x.Compare)
     def _Compare(self, node: x.Compare, params: dict[str, Any], item: str | None) -> str:
         if len(node.ops) > 1:
             operands = ", ".join(self.expr(o, params, item) for o in node.operands)
@@ -110,6 +122,7 @@ class SourceGen:
         return (f"(U if ({t1} := {a}) is U or ({t2} := {b}) is U else "
                 f"({t1} is not None and {t2} is not None and {t1} {op} {t2}))")
 
+    @SOURCE.on(x.InList)
     def _InList(self, node: x.InList, params: dict[str, Any], item: str | None) -> str:
         values = [self.expr(i, params, item) for i in node.items]
         if all(isinstance(i, x.Literal) for i in node.items):
@@ -120,6 +133,7 @@ class SourceGen:
         test = "not in" if node.negated else "in"
         return f"(U if ({t} := {self.expr(node.operand, params, item)}) is U else {t} {test} {members})"
 
+    @SOURCE.on(x.Under)
     def _Under(self, node: x.Under, params: dict[str, Any], item: str | None) -> str:
         system = registry()[node.operand.path].type.code if isinstance(node.operand, x.Field) else None
         t = self.tmp()
@@ -135,6 +149,7 @@ class SourceGen:
             return call
         return f"(U if ({t} := {call}) is U else not {t})"
 
+    @SOURCE.on(x.And, x.Or)
     def _junction(self, node: x.And | x.Or, params: dict[str, Any], item: str | None) -> str:
         """Three-valued and/or, short-cut on the deciding value (False for and, True for or)."""
         decisive = isinstance(node, x.Or)
@@ -145,25 +160,27 @@ class SourceGen:
             tail = f"({decisive} if ({t} := {p}) is {decisive} else {tail})"
         return tail
 
-    _And = _junction
-    _Or = _junction
-
+    @SOURCE.on(x.Not)
     def _Not(self, node: x.Not, params: dict[str, Any], item: str | None) -> str:
         t = self.tmp()
         return f"(U if ({t} := {self.expr(node.item, params, item)}) is U else not {t})"
 
+    @SOURCE.on(x.Arith)
     def _Arith(self, node: x.Arith, params: dict[str, Any], item: str | None) -> str:
         return f"arith({node.op!r}, {self.expr(node.left, params, item)}, {self.expr(node.right, params, item)})"
 
+    @SOURCE.on(x.Neg)
     def _Neg(self, node: x.Neg, params: dict[str, Any], item: str | None) -> str:
         t = self.tmp()
         return f"(U if ({t} := {self.expr(node.item, params, item)}) is U or {t} is None else -{t})"
 
+    @SOURCE.on(x.IfElse)
     def _IfElse(self, node: x.IfElse, params: dict[str, Any], item: str | None) -> str:
         t = self.tmp()
         return (f"(U if ({t} := {self.expr(node.cond, params, item)}) is U else "
                 f"({self.expr(node.then, params, item)} if {t} else {self.expr(node.otherwise, params, item)}))")
 
+    @SOURCE.on(x.Call)
     def _Call(self, node: x.Call, params: dict[str, Any], item: str | None) -> str:
         f = node.func
         if f == "known":
@@ -188,6 +205,7 @@ class SourceGen:
             return f"round_money({args[0]})"
         return f"minmax({f!r}, ({', '.join(args)},))"
 
+    @SOURCE.on(x.Quantifier)
     def _Quantifier(self, node: x.Quantifier, params: dict[str, Any], item: str | None) -> str:
         it = f"it{self.n + 1}"
         self.n += 1

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from ...errors import EligibilityError
 from ...facts.fields import registry
 from ...model import expr as x
+from ...model.dispatch import NodeTable, check_rules
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
 from ..interpreter.evaluator import in_force, param_values
@@ -87,6 +88,10 @@ class _Ctx:
     key: int = 0
 
 
+VECTORIZED: NodeTable[Callable[..., Col]] = NodeTable("vectorized", unsupported={x.Name})
+"""The column translation of each node class (a method of the per-rule evaluator)."""
+
+
 class _Evaluator:
     """Evaluates the nodes of one rule (its parameters bound) over a table, memoizing each node."""
 
@@ -103,7 +108,7 @@ class _Evaluator:
         key = (id(node), ctx.key)
         hit = self.memo.get(key)
         if hit is None:
-            hit = self.memo[key] = getattr(self, f"_{type(node).__name__}")(node, ctx)
+            hit = self.memo[key] = VECTORIZED[type(node)](self, node, ctx)
         return hit
 
     def _field_col(self, path: str, ctx: _Ctx) -> Col:
@@ -116,12 +121,15 @@ class _Evaluator:
         return col.take(ctx.lst.parent) if ctx.lst is not None else col
 
     # -- leaves --------------------------------------------------------------------------------
+    @VECTORIZED.on(x.Literal)
     def _Literal(self, node: x.Literal, ctx: _Ctx) -> Col:
         return ops.const(node.value)
 
+    @VECTORIZED.on(x.Field)
     def _Field(self, node: x.Field, ctx: _Ctx) -> Col:
         return self._field_col(node.path, ctx)
 
+    @VECTORIZED.on(x.ItemField)
     def _ItemField(self, node: x.ItemField, ctx: _Ctx) -> Col:
         assert ctx.lst is not None
         found = ctx.lst.items.get(node.name)
@@ -129,29 +137,36 @@ class _Evaluator:
             return Col("bool", np.False_, np.zeros(ctx.lst.size, bool), np.False_)
         return found
 
+    @VECTORIZED.on(x.Derived)
     def _Derived(self, node: x.Derived, ctx: _Ctx) -> Col:
         col = self.derived(node.name)
         return col.take(ctx.lst.parent) if ctx.lst is not None else col
 
+    @VECTORIZED.on(x.Param)
     def _Param(self, node: x.Param, ctx: _Ctx) -> Col:
         return ops.const(self.params[node.name])
 
+    @VECTORIZED.on(x.AsOf)
     def _AsOf(self, node: x.AsOf, ctx: _Ctx) -> Col:
         return ops.const(self.as_of)
 
+    @VECTORIZED.on(x.ListLit)
     def _ListLit(self, node: x.ListLit, ctx: _Ctx) -> Col:
         return Col("bool", np.False_, np.True_, np.False_)  # only read through tiered/lookup pairs
 
+    @VECTORIZED.on(x.Clause)
     def _Clause(self, node: x.Clause, ctx: _Ctx) -> Col:
         return self.ev(node.item, ctx)
 
     # -- logic ---------------------------------------------------------------------------------
+    @VECTORIZED.on(x.Compare)
     def _Compare(self, node: x.Compare, ctx: _Ctx) -> Col:
         operands = [self.ev(o, ctx) for o in node.operands]
         if len(node.ops) == 1:
             return ops.compare(node.ops[0], *operands)
         return ops.chain(node.ops, operands)
 
+    @VECTORIZED.on(x.InList)
     def _InList(self, node: x.InList, ctx: _Ctx) -> Col:
         operand = self.ev(node.operand, ctx)
         hits = [ops.compare("==", operand, self.ev(i, ctx)) for i in node.items]
@@ -160,29 +175,37 @@ class _Evaluator:
             val = val | (h.known & h.val)
         return Col("bool", ~val if node.negated else val, operand.known, np.False_)
 
+    @VECTORIZED.on(x.Under)
     def _Under(self, node: x.Under, ctx: _Ctx) -> Col:
         system = registry()[node.operand.path].type.code if isinstance(node.operand, x.Field) else None
         return under(self.ev(node.operand, ctx), node.codes, system, node.negated)
 
+    @VECTORIZED.on(x.And)
     def _And(self, node: x.And, ctx: _Ctx) -> Col:
         return ops.junction([self.ev(i, ctx) for i in node.items], is_and=True)
 
+    @VECTORIZED.on(x.Or)
     def _Or(self, node: x.Or, ctx: _Ctx) -> Col:
         return ops.junction([self.ev(i, ctx) for i in node.items], is_and=False)
 
+    @VECTORIZED.on(x.Not)
     def _Not(self, node: x.Not, ctx: _Ctx) -> Col:
         return ops.negate(self.ev(node.item, ctx))
 
     # -- values --------------------------------------------------------------------------------
+    @VECTORIZED.on(x.Arith)
     def _Arith(self, node: x.Arith, ctx: _Ctx) -> Col:
         return ops.arith(node.op, self.ev(node.left, ctx), self.ev(node.right, ctx))
 
+    @VECTORIZED.on(x.Neg)
     def _Neg(self, node: x.Neg, ctx: _Ctx) -> Col:
         return ops.neg(self.ev(node.item, ctx))
 
+    @VECTORIZED.on(x.IfElse)
     def _IfElse(self, node: x.IfElse, ctx: _Ctx) -> Col:
         return ops.where(self.ev(node.cond, ctx), self.ev(node.then, ctx), self.ev(node.otherwise, ctx))
 
+    @VECTORIZED.on(x.Call)
     def _Call(self, node: x.Call, ctx: _Ctx) -> Col:
         f, args = node.func, node.args
         if f == "known":
@@ -238,6 +261,7 @@ class _Evaluator:
             lower = bound
         return Col(total.kind, total.val, known, base.null, total.scale)
 
+    @VECTORIZED.on(x.Quantifier)
     def _Quantifier(self, node: x.Quantifier, ctx: _Ctx) -> Col:
         lst = self.table.lists.get(node.list_path)
         n = self.table.n
@@ -433,6 +457,7 @@ class VectorizedRules:
     """A RuleSet compiled for column-wise evaluation (the vectorized backend)."""
 
     def __init__(self, rules: RuleSet) -> None:
+        check_rules(rules.rules, VECTORIZED)
         self.rules = rules
 
     def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
