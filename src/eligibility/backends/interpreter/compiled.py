@@ -18,6 +18,7 @@ from ...facts.derived import evaluate_derived
 from ...facts.fields import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
+from ..._cache import BoundedCache
 from ...groups import rank_key, received_amount, received_record
 from ...model import expr as x
 from ...model.dispatch import NodeTable
@@ -368,8 +369,8 @@ class CompiledRules:
 
     def __init__(self, rules: RuleSet, cache_size: int = 32) -> None:
         self.rules = rules
-        self._cache: dict[date, tuple[Callable[..., list[Decision]], list[Rule]]] = {}
-        self._cache_size = cache_size
+        self._functions: BoundedCache[date, tuple[Callable[..., list[Decision]], list[Rule]]] = BoundedCache(
+            self._build, cache_size)
         self._by_id = dict(rules.items())
         self._grouped = any(r.group for r in rules.rules)
         self._uses_derived = any(
@@ -385,17 +386,14 @@ class CompiledRules:
         src.append("    return out")
         return "\n".join(src), gen, active
 
-    def function(self, as_of: date) -> tuple[Callable[..., list[Decision]], list[Rule]]:
-        """The decision function for ``as_of`` and the rules it covers (those in force)."""
-        hit = self._cache.get(as_of)
-        if hit is not None:
-            return hit
+    def _build(self, as_of: date) -> tuple[Callable[..., list[Decision]], list[Rule]]:
         source, gen, active = self._generate(as_of)
-        compiled = (gen.define(source, f"<eligibility rules as of {as_of}>")["decide"], active)
-        if len(self._cache) >= self._cache_size:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[as_of] = compiled
-        return compiled
+        return gen.define(source, f"<eligibility rules as of {as_of}>")["decide"], active
+
+    def function(self, as_of: date) -> tuple[Callable[..., list[Decision]], list[Rule]]:
+        """The decision function for ``as_of`` and the rules it covers (those in force); built once
+        per date and kept (a bounded cache, safe when threads share the Engine)."""
+        return self._functions(as_of)
 
     def source(self, as_of: date) -> str:
         """The generated source for ``as_of`` (for auditing and debugging)."""

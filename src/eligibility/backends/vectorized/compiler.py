@@ -178,7 +178,7 @@ class _Evaluator:
     @VECTORIZED.on(x.Under)
     def _Under(self, node: x.Under, ctx: _Ctx) -> Col:
         system = registry()[node.operand.path].type.code if isinstance(node.operand, x.Field) else None
-        return under(self.ev(node.operand, ctx), node.codes, system, node.negated)
+        return under(self.ev(node.operand, ctx), node.codes, system, node.negated, self.table.memo)
 
     @VECTORIZED.on(x.And)
     def _And(self, node: x.And, ctx: _Ctx) -> Col:
@@ -394,12 +394,10 @@ def _merge(items: Missing) -> Missing:
     return list(out.items())
 
 
-_FACTORIZED: dict[int, tuple[np.ndarray, tuple[np.ndarray, Any]]] = {}  # live during one decide() only
-_SCOPES: dict[tuple[int, str], tuple[Any, Any]] = {}  # likewise: region and development-zone tests of scope
-
-
-def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False) -> Col:
-    """Code-hierarchy membership, decided once per distinct code (a column holds few)."""
+def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False,
+          memo: dict[Any, Any] | None = None) -> Col:
+    """Code-hierarchy membership, decided once per distinct code (a column holds few). ``memo``: the
+    table's per-decide memo, where a column tested by many rules is factorized once."""
     if c.cats is not None:  # the column's own codes: one test per category, -1 (no value) last
         inverse = c.cats[0]
         uniques = [*c.cats[1].tolist(), None]
@@ -410,9 +408,11 @@ def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = Fa
         results = [r]
     else:
         vals = c.val
-        hit = _FACTORIZED.get(id(vals))
+        hit = memo.get(id(vals)) if memo is not None else None
         if hit is None or hit[0] is not vals:  # one column is tested by many rules: factorize it once
-            hit = _FACTORIZED[id(vals)] = (vals, pd.factorize(vals, use_na_sentinel=False))
+            hit = (vals, pd.factorize(vals, use_na_sentinel=False))
+            if memo is not None:
+                memo[id(vals)] = hit
         inverse, uniques = hit[1]
         results = [scalar_ops.under(u, codes, system) if isinstance(u, str) else False for u in uniques]
     true = np.array([r is True for r in results], dtype=bool)
@@ -488,8 +488,7 @@ class VectorizedRules:
         try:
             outcomes = [self._rule(r, table, as_of, valid, derived, explain, no_failed) for r in active]
         finally:
-            _FACTORIZED.clear()
-            _SCOPES.clear()
+            table.memo.clear()
         resolve_groups(active, outcomes)
         return Decisions(table, as_of, active, outcomes)
 
@@ -512,11 +511,11 @@ class VectorizedRules:
                 use_matter = _arr(matter.known & ~matter.null, n)
                 region = Col("str", np.where(use_matter, matter.val, region.val),
                              np.where(use_matter, True, region.known), np.where(use_matter, False, region.null))
-            memo = _SCOPES.get((id(region), j.prefix))  # rules of one jurisdiction share the test
+            memo = table.memo.get((id(region), j.prefix))  # rules of one jurisdiction share the test
             if memo is None or memo[0] is not region:
-                inside = under(region, (j.prefix,), "region")
+                inside = under(region, (j.prefix,), "region", memo=table.memo)
                 known = _arr(inside.known, n)
-                memo = _SCOPES[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
+                memo = table.memo[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
             known, outside = memo[1]
             in_scope = in_scope & ~outside
             scope_unknown = scope_unknown | ~known
@@ -528,11 +527,11 @@ class VectorizedRules:
             source = z.arrow_text()  # the zone names still in Arrow (no Python string per row), or built
             if source is None:
                 source = z.val
-            other = _SCOPES.get((id(source), j.development_zone))
+            other = table.memo.get((id(source), j.development_zone))
             if other is None or other[0] is not source:  # one test per zone, shared by its rules
                 differs = (pc.not_equal(source, j.development_zone).to_numpy(zero_copy_only=False)
                            if isinstance(source, pa.Array) else _arr(source, n) != j.development_zone)
-                other = _SCOPES[(id(source), j.development_zone)] = (source, differs)
+                other = table.memo[(id(source), j.development_zone)] = (source, differs)
             in_scope = in_scope & ~(zk & (_arr(z.null, n) | other[1]))
             scope_unknown = scope_unknown | ~zk
             if explain:
