@@ -43,7 +43,7 @@ KINDS: NodeTable[Callable[[Any, Rule | None], str]] = NodeTable("value kinds")
 
 def kind_of(node: x.Node, rule: Rule | None) -> str:
     """How a node's value should be written: money, rate, person, date, bool, enum, code:industry..."""
-    return KINDS(node, rule)  # type: ignore[no-any-return]
+    return KINDS[type(node)](node, rule)  # type: ignore[no-any-return]
 
 
 @KINDS.on(x.Literal)
@@ -244,7 +244,8 @@ class _Renderer:
 
     @RENDER.on(x.Not)
     def _not(self, trace: Trace, node: x.Not, kids: tuple[Trace, ...]) -> str:
-        return self.t(f"并非（{self.expr(kids[0])}）", f"not ({self.expr(kids[0])})")
+        inner = self.expr(kids[0])  # once: a chain of nots renders in linear time
+        return self.t(f"并非（{inner}）", f"not ({inner})")
 
     @RENDER.on(x.Derived)
     def _derived(self, trace: Trace, node: x.Derived, kids: tuple[Trace, ...]) -> str:
@@ -268,11 +269,12 @@ class _Renderer:
     @RENDER.on(x.IfElse)
     def _if_else(self, trace: Trace, node: x.IfElse, kids: tuple[Trace, ...]) -> str:
         cond = kids[0]
+        test = self.expr(cond)  # once: nested ifs render in linear time
         if cond.value is U:
-            return self.t(f"（{self.expr(cond)} 未知，无法取值）", f"({self.expr(cond)} unknown: no value)")
+            return self.t(f"（{test} 未知，无法取值）", f"({test} unknown: no value)")
         branch = self.expr(kids[1]) if len(kids) > 1 else self.value(trace)
-        return self.t(f"{branch}〔因 {self.expr(cond)} {'成立' if cond.value else '不成立'}〕",
-                      f"{branch} [as {self.expr(cond)} is {'true' if cond.value else 'false'}]")
+        return self.t(f"{branch}〔因 {test} {'成立' if cond.value else '不成立'}〕",
+                      f"{branch} [as {test} is {'true' if cond.value else 'false'}]")
 
     @RENDER.on(x.Call)
     def _call(self, trace: Trace, node: x.Call, kids: tuple[Trace, ...]) -> str:
@@ -360,11 +362,12 @@ class _Renderer:
         if node.func == "any":
             hit = next((k for k in trace.children if k.value is True), None)
             if hit is not None:
-                return self.t(f"{what}中有一项满足：{self.expr(hit)}", f"one of {what} matches: {self.expr(hit)}")
+                found = self.expr(hit)
+                return self.t(f"{what}中有一项满足：{found}", f"one of {what} matches: {found}")
             n = len(trace.children)
             head = self.t(f"{what}（共{n}项）中没有一项满足条件", f"none of {n} {what} matches")
-            shown = [self.t(f"第{i}项：{self.expr(k)}", f"item {i}: {self.expr(k)}")
-                     for i, k in enumerate(trace.children[:3], 1)]
+            shown = [self.t(f"第{i}项：{text}", f"item {i}: {text}")
+                     for i, text in enumerate((self.expr(k) for k in trace.children[:3]), 1)]
             more = [self.t(f"另有{n - 3}项", f"{n - 3} more")] if n > 3 else []
             return head + (self.t("——", " — ") + self.t("；", "; ").join(shown + more) if shown else "")
         if node.func == "all":
@@ -760,7 +763,8 @@ class _Describer:
 
     @WORDS.on(x.Not)
     def _not(self, node: x.Not) -> str:
-        return self.r.t(f"并非{self.words(node.item)}", f"not {self.words(node.item)}")
+        inner = self.words(node.item)  # once: a chain of nots reads in linear time
+        return self.r.t(f"并非{inner}", f"not {inner}")
 
     @WORDS.on(x.Arith)
     def _arith(self, node: x.Arith) -> str:
@@ -773,8 +777,8 @@ class _Describer:
 
     @WORDS.on(x.IfElse)
     def _if_else(self, node: x.IfElse) -> str:
-        return self.r.t(f"若{self.words(node.cond)}则{self.words(node.then)}，否则{self.words(node.otherwise)}",
-                        f"if {self.words(node.cond)} then {self.words(node.then)} else {self.words(node.otherwise)}")
+        cond, then, otherwise = self.words(node.cond), self.words(node.then), self.words(node.otherwise)
+        return self.r.t(f"若{cond}则{then}，否则{otherwise}", f"if {cond} then {then} else {otherwise}")
 
     @WORDS.on(x.Quantifier)
     def _quantifier(self, node: x.Quantifier) -> str:
@@ -798,25 +802,26 @@ class _Describer:
     @WORDS.on(x.Call)
     def call(self, node: x.Call) -> str:
         t, f, args = self.r.t, node.func, node.args
+        first = self.words(args[0]) if f in ("within", "in_year", "known", "exists", "year", "tiered", "lookup") else ""
         if f == "within":
-            return t(f"{self.words(args[0])}在评估日前{self.const(args[1])}内",
-                     f"{self.words(args[0])} within {self.const(args[1])} before the evaluation date")
+            return t(f"{first}在评估日前{self.const(args[1])}内",
+                     f"{first} within {self.const(args[1])} before the evaluation date")
         if f == "in_year":
-            return t(f"{self.words(args[0])}在评估日所在年度内", f"{self.words(args[0])} in the evaluation year")
+            return t(f"{first}在评估日所在年度内", f"{first} in the evaluation year")
         if f == "known":
-            return t(f"{self.words(args[0])}已知", f"{self.words(args[0])} is known")
+            return t(f"{first}已知", f"{first} is known")
         if f == "exists":
-            return t(f"有{self.words(args[0])}记录", f"has a {self.words(args[0])} record")
+            return t(f"有{first}记录", f"has a {first} record")
         if f == "year":
-            return t(f"{self.words(args[0])}的年份", f"the year of {self.words(args[0])}")
+            return t(f"{first}的年份", f"the year of {first}")
         if f == "tiered":
             tiers = t("；", "; ").join(f"{self.const(p.items[0])}以内 {self.const(p.items[1])}"  # type: ignore[attr-defined]
                                        if not self.en else f"{self.const(p.items[1])} up to {self.const(p.items[0])}"  # type: ignore[attr-defined]
                                        for p in args[1:])
-            return t(f"{self.words(args[0])}分档累进（{tiers}）", f"{self.words(args[0])} in brackets ({tiers})")
+            return t(f"{first}分档累进（{tiers}）", f"{first} in brackets ({tiers})")
         if f == "lookup":
             pairs = t("，", ", ").join(f"{self.const(p.items[0])} → {self.const(p.items[1])}" for p in args[1:])  # type: ignore[attr-defined]
-            return t(f"按{self.words(args[0])}：{pairs}", f"by {self.words(args[0])}: {pairs}")
+            return t(f"按{first}：{pairs}", f"by {first}: {pairs}")
         name = {"min": t("较小者", "the smaller of"), "max": t("较大者", "the larger of"),
                 "round_fen": t("四舍五入到分", "rounded to the fen")}.get(f, f)
         return f"{name}（{t('、', ', ').join(self.words(a) for a in args)}）" if not self.en else \

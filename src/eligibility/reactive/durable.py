@@ -123,6 +123,12 @@ def _json(t: Test) -> dict[str, Any]:
     return {"$and" if t[0] == "and" else "$or": [_json(p) for p in t[1]]}
 
 
+def _fits(t: Test, f: Test) -> bool:
+    """Whether one rule's tests stay within durable_rules' limits for one fact."""
+    return (max(_bound(t), _bound(f)) <= MAX_TRUE
+            and len(_props(t, set()) | _props(f, set())) <= MAX_PROPERTIES - 2)
+
+
 def _bound(t: Test) -> int:
     """How many times the test can fire on one fact (durable_rules fires once per matching
     disjunct): the most simultaneously true conditions it adds."""
@@ -291,6 +297,10 @@ class _Compiler:
             outside = _or([outside, _leaf("$ex", "n" + prop.name, 1)], True)
         return (outside, inside) if node.negated else (inside, outside)
 
+    def atom(self, node: x.Node) -> tuple[Test, Test]:
+        """A whole condition tested in Python (its value computed by the compiled path's generator)."""
+        return self._atom(node, True)
+
     @DURABLE.on(x.Under, x.Call, x.Quantifier, x.IfElse, x.Param)
     def _atom(self, node: x.Node, none_true: bool) -> tuple[Test, Test]:
         """A leaf tested in Python: code hierarchy (a coarse industry code is undetermined), within /
@@ -432,7 +442,10 @@ class _Program:
         tests = []
         for rule in self.active:
             params = param_values(rule, as_of) or {}
-            tests.append(comp.rule(rule, params))
+            t, f = comp.rule(rule, params)
+            if not _fits(t, f):  # too wide for durable_rules (e.g. an all of 500): the condition is one Python atom
+                t, f = comp.atom(rule.when)
+            tests.append((t, f))
         self.props = list(comp.props.values())
         self.shards = self._shard([( _finish(t), _finish(f)) for t, f in tests])
         self.atoms = self._atom_function(comp.atom_nodes)

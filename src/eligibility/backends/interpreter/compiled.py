@@ -36,6 +36,10 @@ SOURCE: NodeTable[Callable[..., str]] = NodeTable("compiled", unsupported={x.Nam
 """The generated-source translation of each node class (a method of :class:`SourceGen`)."""
 
 
+SPLIT_LEVEL = 40
+"""Nested nodes one generated function holds (each adds at most three brackets; Python allows 200)."""
+
+
 class SourceGen:
     """Generates the source of one generated module: expressions and rule statements, with every
     constant bound to a global name (``self.consts``), never spliced into the text. The decision
@@ -44,16 +48,23 @@ class SourceGen:
     def __init__(self) -> None:
         self.consts: list[Any] = []
         self.n = 0
+        self.helpers: list[str] = []  # functions holding the deep parts of expressions
+        self.level = 0  # nodes open above the one being generated, in the current function
 
     def rule_statements(self, i: int, rule: Rule, as_of: date) -> list[str]:
         """Statements deciding rule ``i`` at ``as_of`` (its dated parameters bound); they append its
         decision to ``out`` or leave it out (out of scope)."""
         return _rule_source(i, rule, param_values(rule, as_of) or {}, self)
 
+    def module(self, source: str) -> str:
+        """The whole generated module: the helper functions of deep expressions, then ``source``."""
+        return "\n".join([*self.helpers, source])
+
     def define(self, source: str, filename: str) -> dict[str, Any]:
-        """Execute the generated ``source`` (names: :data:`_NAMESPACE` and the constants); its globals."""
+        """Execute the generated ``source`` with its helpers (names: :data:`_NAMESPACE` and the constants);
+        its globals."""
         namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(self.consts)})
-        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the validated model
+        exec(compile(self.module(source), filename, "exec"), namespace)  # noqa: S102 - generated from the validated model
         return namespace
 
     def const(self, value: Any) -> str:
@@ -69,7 +80,26 @@ class SourceGen:
         return f"t{self.n}"
 
     def expr(self, node: x.Node, params: dict[str, Any], item: str | None = None) -> str:
-        return SOURCE[type(node)](self, node, params, item)  # type: ignore[no-any-return]
+        """The source of ``node``'s value; below :data:`SPLIT_LEVEL` nested nodes it moves into a helper
+        function, so no generated function nests deeper than Python's parser allows (200 brackets)."""
+        if self.level >= SPLIT_LEVEL:
+            return self._helper(node, params, item)
+        self.level += 1
+        try:
+            return SOURCE[type(node)](self, node, params, item)  # type: ignore[no-any-return]
+        finally:
+            self.level -= 1
+
+    def _helper(self, node: x.Node, params: dict[str, Any], item: str | None) -> str:
+        """A call of a new helper function returning ``node``'s value (it reads the facts, derived facts,
+        as_of and the current list item, as the expression would)."""
+        saved, self.level = self.level, 0
+        body = self.expr(node, params, item)
+        self.level = saved
+        name = f"h{len(self.helpers)}"
+        args = "g, d, a" if item is None else f"g, d, a, {item}"
+        self.helpers.append(f"def {name}({args}):\n    return {body}")
+        return f"{name}({args})"
 
     @SOURCE.on(x.Literal)
     def _Literal(self, node: x.Literal, params: dict[str, Any], item: str | None) -> str:
@@ -152,14 +182,14 @@ class SourceGen:
 
     @SOURCE.on(x.And, x.Or)
     def _junction(self, node: x.And | x.Or, params: dict[str, Any], item: str | None) -> str:
-        """Three-valued and/or, short-cut on the deciding value (False for and, True for or)."""
+        """Three-valued and/or, short-cut on the deciding value (False for and, True for or): one flat
+        test of the parts in order, however many there are."""
         decisive = isinstance(node, x.Or)
         temps = [self.tmp() for _ in node.items]
         parts = [self.expr(i, params, item) for i in node.items]
-        tail = f"(U if {' or '.join(f'{t} is U' for t in temps)} else {not decisive})"
-        for t, p in zip(reversed(temps), reversed(parts)):
-            tail = f"({decisive} if ({t} := {p}) is {decisive} else {tail})"
-        return tail
+        tests = " or ".join(f"({t} := {p}) is {decisive}" for t, p in zip(temps, parts))
+        unknown = " or ".join(f"{t} is U" for t in temps)
+        return f"({decisive} if {tests} else (U if {unknown} else {not decisive}))"
 
     @SOURCE.on(x.Not)
     def _Not(self, node: x.Not, params: dict[str, Any], item: str | None) -> str:
@@ -397,7 +427,8 @@ class CompiledRules:
 
     def source(self, as_of: date) -> str:
         """The generated source for ``as_of`` (for auditing and debugging)."""
-        return self._generate(as_of)[0]
+        source, gen, _ = self._generate(as_of)
+        return gen.module(source)
 
     def decide(self, facts: Facts, as_of: date) -> list[Decision]:
         """Statuses and amounts of the rules in scope, with exclusive groups applied."""

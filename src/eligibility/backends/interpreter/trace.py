@@ -52,7 +52,7 @@ def compile_node(node: x.Node) -> Program:
     hit = _PROGRAMS.get(id(node))
     if hit is not None and hit[0] is node:
         return hit[1]
-    program = TRACE(node)
+    program = TRACE[type(node)](node)
     _PROGRAMS[id(node)] = (node, program)  # the node is kept alive, so its id is never reused
     return program
 
