@@ -432,7 +432,7 @@ class CompiledRules:
 
     def decide(self, facts: Facts, as_of: date) -> list[Decision]:
         """Statuses and amounts of the rules in scope, with exclusive groups applied."""
-        fn, _ = self.function(as_of)
+        fn, _ = self._functions(as_of)
         derived = None
         if self._uses_derived:
             def derived(name: str) -> Any:
@@ -442,7 +442,7 @@ class CompiledRules:
 
     def decider(self, as_of: date) -> Callable[[Any], list[Decision]]:
         """A closure deciding validated profiles at ``as_of``, with no per-call set-up."""
-        fn, _ = self.function(as_of)
+        fn, _ = self._functions(as_of)
         if self._uses_derived or self._grouped:
             return lambda profile: self.decide(profile.facts(), as_of)
         return lambda profile: fn(profile.facts().values.get, None, as_of)  # type: ignore[no-any-return]
