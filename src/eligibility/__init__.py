@@ -7,7 +7,7 @@
 """
 
 from ._version import __version__
-from .engine import Engine
+from .engine import Engine, IngestedFrame, register_frame_scorer
 from .errors import (
     CodeError,
     EligibilityError,
@@ -43,6 +43,7 @@ __all__ = [
     "Engine",
     "Evaluation",
     "EvaluationError",
+    "IngestedFrame",
     "OverrideError",
     "Profile",
     "ProfileError",
@@ -57,5 +58,6 @@ __all__ = [
     "UnsupportedNodeError",
     "__version__",
     "load_rules",
+    "register_frame_scorer",
     "to_frame",
 ]
