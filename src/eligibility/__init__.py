@@ -18,6 +18,7 @@ from .errors import (
     RuleSetError,
     UnknownFieldError,
     UnknownRuleError,
+    UnsupportedNodeError,
 )
 from .facts.frame import to_frame
 from .facts.profile import Profile
@@ -54,6 +55,7 @@ __all__ = [
     "Status",
     "UnknownFieldError",
     "UnknownRuleError",
+    "UnsupportedNodeError",
     "__version__",
     "load_rules",
     "register_frame_scorer",

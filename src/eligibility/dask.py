@@ -17,7 +17,6 @@ Needs the optional extra: ``pip install "eligibility[dask]"``.
 from __future__ import annotations
 
 import contextlib
-import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -44,9 +43,6 @@ from .model.rule import RuleSet
 __all__ = ["read_register", "score", "summarize"]
 
 _ENGINES: dict[str, Engine] = {}
-# The vectorized ingest keeps a module-level cache while it converts a frame: one scoring call per
-# process at a time (run workers with one thread each for parallelism).
-_LOCK = threading.Lock()
 _PART_BITS = 40  # a key's first occurrence, coded as partition << 40 | position in the partition
 
 
@@ -116,8 +112,7 @@ def _score_partition(part: pd.DataFrame, rules: RuleSet, day: date, wide: bool, 
     number = int(partition_info["number"]) if partition_info else 0
     start = starts[number]
     engine = _engine(rules)
-    with _LOCK:
-        out = engine.score(part, day, wide=wide, start_row=start)
+    out = engine.score(part, day, wide=wide, start_row=start)  # an Engine is safe across a worker's threads
     if firsts is None or not len(firsts) or not len(out):
         return out
     keys = _keys(part)

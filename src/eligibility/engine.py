@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -14,14 +15,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ._cache import BoundedCache
 from ._version import __version__
-from .backends.interpreter.compiled import CompiledRules, Decision
+from .backends.interpreter.compiled import SOURCE, CompiledRules
 from .backends.interpreter.evaluator import Prepared, evaluate_all, prepare
+from .backends.interpreter.trace import TRACE
 from .errors import EligibilityError, ProfileError
 from .facts.frame import is_missing, row_to_profile
 from .facts.profile import Profile
+from .model.dispatch import check_rules
 from .model.rule import RuleSet
-from .results import Evaluation, RuleResult, Status
+from .results import Decision, Evaluation, RuleResult, Status
 
 if TYPE_CHECKING:
     from .backends.vectorized.columns import Table
@@ -100,17 +104,12 @@ class Engine:
 
             rules = load_rules()
         self.rules = rules
+        check_rules(rules.rules, TRACE, SOURCE)  # a node a backend cannot translate fails here, not mid-run
         self._compiled = CompiledRules(rules)
-        self._prepared_cache: dict[date, Prepared] = {}
+        self._prepared: BoundedCache[date, Prepared] = BoundedCache(
+            lambda day: prepare(self.rules.rules, day, self.provenance(day)), 33)
         self._vectorized: Any = None
-
-    def _prepared(self, day: date) -> Prepared:
-        hit = self._prepared_cache.get(day)
-        if hit is None:
-            if len(self._prepared_cache) > 32:
-                self._prepared_cache.clear()
-            hit = self._prepared_cache[day] = prepare(self.rules.rules, day, self.provenance(day))
-        return hit
+        self._lock = threading.Lock()
 
     def provenance(self, as_of: date) -> dict[str, str]:
         """Library version, rule-set hash and as_of: what reproduces a decision (a fresh dict)."""
@@ -208,7 +207,9 @@ class Engine:
         from .backends.vectorized import VectorizedRules, score_frame
 
         if self._vectorized is None:
-            self._vectorized = VectorizedRules(self.rules)
+            with self._lock:  # built once even when threads score at once
+                if self._vectorized is None:
+                    self._vectorized = VectorizedRules(self.rules)
         day = _as_date(as_of)
         out = score_frame(self._vectorized, frame, day, wide=wide, start_row=first, table=table)
         out.attrs.update(self.provenance(day))

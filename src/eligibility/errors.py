@@ -155,6 +155,21 @@ class RuleSetError(EligibilityError):
         return "\n".join(str(e) for e in self.errors)
 
 
+class UnsupportedNodeError(EligibilityError):
+    """A backend cannot translate an expression node a rule uses; raised when the backend is built.
+
+    Attributes: ``backend`` (its name), ``node`` (the node class name), ``rule_id`` (None when the
+    node is met outside a rule).
+    """
+
+    def __init__(self, backend: str, node: str, rule_id: str | None = None) -> None:
+        where_zh = f"规则 {rule_id} 使用的" if rule_id else ""
+        where_en = f" used by rule {rule_id}" if rule_id else ""
+        super().__init__(f"{backend} 后端不支持{where_zh}表达式节点 {node}",
+                         f"the {backend} backend does not support the expression node {node}{where_en}",
+                         backend=backend, node=node, rule_id=rule_id)
+
+
 class ProfileError(EligibilityError):
     """An enterprise profile is invalid; ``field`` is the dotted path of the bad value."""
 

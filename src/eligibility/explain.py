@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from .backends.interpreter.trace import Trace
 from .facts.codes import division_name, region_name, section_name
 from .facts.derived import DERIVED
 from .facts.profile import registry
@@ -19,11 +19,16 @@ from .facts.flatten import UNKNOWN
 from .facts.labels import enum_label
 from .facts.money import format_money, format_number, format_rate
 from .model import expr as x
+from .model.dispatch import NodeTable
 from .model.rule import Rule
-from .results import Evaluation, RuleResult, Status
+
+if TYPE_CHECKING:
+    from .results import Evaluation, RuleResult, Trace
 
 U = UNKNOWN
 MARK = {True: "✓", False: "✗"}
+ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED, ERROR = "eligible", "ineligible", "undetermined", "superseded", "error"
+"""Status values as strings (a Status is a str): explain renders results without importing them."""
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
 
@@ -32,49 +37,89 @@ def _mark(value: Any) -> str:
 
 
 # -- value kinds and formatting --------------------------------------------------------------
+KINDS: NodeTable[Callable[[Any, Rule | None], str]] = NodeTable("value kinds")
+"""How each node class's value is written: money, rate, person, date, bool, enum, code:industry..."""
+
+
 def kind_of(node: x.Node, rule: Rule | None) -> str:
     """How a node's value should be written: money, rate, person, date, bool, enum, code:industry..."""
-    if isinstance(node, x.Literal):
-        v = node.value
-        if node.unit == "percent":
-            return "rate"
-        if node.unit:
-            return node.unit
-        return {bool: "bool", str: "str", date: "date", Decimal: "number"}.get(type(v), "value")
-    if isinstance(node, (x.Field, x.ItemField)):
-        path = node.path if isinstance(node, x.Field) else f"{node.list_path}[].{node.name}"
-        t = registry()[path].type
-        if t.kind == "number":
-            return t.unit or "number"
-        return f"code:{t.code}" if t.kind == "code" else t.kind
-    if isinstance(node, x.Derived):
-        return DERIVED[node.name].type.kind
-    if isinstance(node, x.Param) and rule is not None:
-        values = rule.params[node.name].values
-        return kind_of(values[0].value, rule) if values else "value"
-    if isinstance(node, x.AsOf):
-        return "date"
-    if isinstance(node, x.Arith):
-        left, right = kind_of(node.left, rule), kind_of(node.right, rule)
-        if "date" in (left, right):
-            return "date"
-        if node.op == "/" and left == right == "money":
-            return "number"
-        return "money" if "money" in (left, right) else left if left not in ("number", "rate") else right
-    if isinstance(node, x.Call):
-        if node.func == "year":
-            return "number"
-        if node.func == "lookup":
-            return kind_of(node.args[1].items[1], rule)  # type: ignore[attr-defined]
-        if node.func in ("min", "max", "round_fen", "tiered"):
-            return kind_of(node.args[0], rule)
+    return KINDS[type(node)](node, rule)  # type: ignore[no-any-return]
+
+
+@KINDS.on(x.Literal)
+def _literal_kind(node: x.Literal, rule: Rule | None) -> str:
+    if node.unit == "percent":
+        return "rate"
+    if node.unit:
+        return node.unit
+    return {bool: "bool", str: "str", date: "date", Decimal: "number"}.get(type(node.value), "value")
+
+
+@KINDS.on(x.Field, x.ItemField)
+def _field_kind(node: x.Field | x.ItemField, rule: Rule | None) -> str:
+    path = node.path if isinstance(node, x.Field) else f"{node.list_path}[].{node.name}"
+    t = registry()[path].type
+    if t.kind == "number":
+        return t.unit or "number"
+    return f"code:{t.code}" if t.kind == "code" else t.kind
+
+
+@KINDS.on(x.Derived)
+def _derived_kind(node: x.Derived, rule: Rule | None) -> str:
+    return DERIVED[node.name].type.kind
+
+
+@KINDS.on(x.Param)
+def _param_kind(node: x.Param, rule: Rule | None) -> str:
+    if rule is None:
         return "bool"
-    if isinstance(node, x.Quantifier):
-        return "count" if node.func == "count" else kind_of(node.body, rule) if node.func == "sum" else "bool"
-    if isinstance(node, x.IfElse):
-        return kind_of(node.then, rule)
-    if isinstance(node, x.Neg):
-        return kind_of(node.item, rule)
+    values = rule.params[node.name].values
+    return kind_of(values[0].value, rule) if values else "value"
+
+
+@KINDS.on(x.AsOf)
+def _as_of_kind(node: x.AsOf, rule: Rule | None) -> str:
+    return "date"
+
+
+@KINDS.on(x.Arith)
+def _arith_kind(node: x.Arith, rule: Rule | None) -> str:
+    left, right = kind_of(node.left, rule), kind_of(node.right, rule)
+    if "date" in (left, right):
+        return "date"
+    if node.op == "/" and left == right == "money":
+        return "number"
+    return "money" if "money" in (left, right) else left if left not in ("number", "rate") else right
+
+
+@KINDS.on(x.Call)
+def _call_kind(node: x.Call, rule: Rule | None) -> str:
+    if node.func == "year":
+        return "number"
+    if node.func == "lookup":
+        return kind_of(node.args[1].items[1], rule)  # type: ignore[attr-defined]
+    if node.func in ("min", "max", "round_fen", "tiered"):
+        return kind_of(node.args[0], rule)
+    return "bool"
+
+
+@KINDS.on(x.Quantifier)
+def _quantifier_kind(node: x.Quantifier, rule: Rule | None) -> str:
+    return "count" if node.func == "count" else kind_of(node.body, rule) if node.func == "sum" else "bool"
+
+
+@KINDS.on(x.IfElse)
+def _if_else_kind(node: x.IfElse, rule: Rule | None) -> str:
+    return kind_of(node.then, rule)
+
+
+@KINDS.on(x.Neg)
+def _neg_kind(node: x.Neg, rule: Rule | None) -> str:
+    return kind_of(node.item, rule)
+
+
+@KINDS.on(x.Compare, x.InList, x.Under, x.And, x.Or, x.Not, x.Clause, x.ListLit, x.Name)
+def _bool_kind(node: x.Node, rule: Rule | None) -> str:
     return "bool"
 
 
@@ -106,6 +151,10 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
         label = enum_label(value, lang)
         return label if label != str(value) else str(value)
     return str(value)
+
+
+RENDER: NodeTable[Callable[..., str]] = NodeTable("explanation", unsupported={x.Name})
+"""How each node class's trace reads in an explanation (a method of :class:`_Renderer`)."""
 
 
 class _Renderer:
@@ -162,55 +211,82 @@ class _Renderer:
 
     def expr(self, trace: Trace) -> str:
         """An expression with values, no outcome mark."""
-        node = trace.node
-        kids = trace.children
-        if isinstance(node, x.Compare):
-            equality = self._equality(node, kids)
-            if equality is not None:
-                return equality
-            parts = [self.operand(kids[0])] if kids else []
-            for op, kid in zip(node.ops, kids[1:]):
-                parts.append(OPS[op])
-                parts.append(self.operand(kid))
-            if len(kids) < len(node.operands):
-                return " ".join(parts)
-            return " ".join(parts)
-        if isinstance(node, x.Under):
-            names = []
-            for code in node.codes:
-                system = kind_of(node.operand, self.rule)
-                names.append(format_value(code, system, self.lang))
-            return self._membership(trace, self.t("、", ", ").join(names), node.negated, "属于", "under")
-        if isinstance(node, x.InList):
-            items = self.t("、", ", ").join(self.operand(k) for k in kids[1:])
-            return self._membership(trace, f"[{items}]", node.negated, "属于", "in")
-        if isinstance(node, (x.And, x.Or)):
-            joiner = self.t(" 且 ", " and ") if isinstance(node, x.And) else self.t(" 或 ", " or ")
-            return joiner.join(f"({self.expr(k)} {_mark(k.value)})" for k in kids)
-        if isinstance(node, x.Not):
-            return self.t(f"并非（{self.expr(kids[0])}）", f"not ({self.expr(kids[0])})")
-        if isinstance(node, x.Derived):
-            note = (trace.note.en if self.en else trace.note.zh) if trace.note is not None else ""
-            sep = ": " if self.en else "："
-            return f"{self.label(node)}{sep}{self.value(trace)}" + (f"（{note}）" if note and not self.en else f" ({note})" if note else "")
-        if isinstance(node, (x.Field, x.ItemField, x.AsOf, x.Param, x.Literal)):
-            return self.operand(trace)
-        if isinstance(node, x.Arith):
-            op = {"*": "×", "/": "÷"}.get(node.op, node.op)
-            return f"{self._paren(kids[0])} {op} {self._paren(kids[1])}"
-        if isinstance(node, x.Neg):
-            return f"-{self._paren(kids[0])}"
-        if isinstance(node, x.IfElse):
-            cond = kids[0]
-            if cond.value is U:
-                return self.t(f"（{self.expr(cond)} 未知，无法取值）", f"({self.expr(cond)} unknown: no value)")
-            branch = self.expr(kids[1]) if len(kids) > 1 else self.value(trace)
-            return self.t(f"{branch}〔因 {self.expr(cond)} {'成立' if cond.value else '不成立'}〕",
-                          f"{branch} [as {self.expr(cond)} is {'true' if cond.value else 'false'}]")
-        if isinstance(node, x.Call):
-            return self.call(trace)
-        if isinstance(node, x.Quantifier):
-            return self.quantifier(trace)
+        return RENDER[type(trace.node)](self, trace, trace.node, trace.children)  # type: ignore[no-any-return]
+
+    @RENDER.on(x.Compare)
+    def _compare(self, trace: Trace, node: x.Compare, kids: tuple[Trace, ...]) -> str:
+        equality = self._equality(node, kids)
+        if equality is not None:
+            return equality
+        parts = [self.operand(kids[0])] if kids else []
+        for op, kid in zip(node.ops, kids[1:]):
+            parts.append(OPS[op])
+            parts.append(self.operand(kid))
+        return " ".join(parts)
+
+    @RENDER.on(x.Under)
+    def _under(self, trace: Trace, node: x.Under, kids: tuple[Trace, ...]) -> str:
+        names = []
+        for code in node.codes:
+            system = kind_of(node.operand, self.rule)
+            names.append(format_value(code, system, self.lang))
+        return self._membership(trace, self.t("、", ", ").join(names), node.negated, "属于", "under")
+
+    @RENDER.on(x.InList)
+    def _in_list(self, trace: Trace, node: x.InList, kids: tuple[Trace, ...]) -> str:
+        items = self.t("、", ", ").join(self.operand(k) for k in kids[1:])
+        return self._membership(trace, f"[{items}]", node.negated, "属于", "in")
+
+    @RENDER.on(x.And, x.Or)
+    def _junction(self, trace: Trace, node: x.And | x.Or, kids: tuple[Trace, ...]) -> str:
+        joiner = self.t(" 且 ", " and ") if isinstance(node, x.And) else self.t(" 或 ", " or ")
+        return joiner.join(f"({self.expr(k)} {_mark(k.value)})" for k in kids)
+
+    @RENDER.on(x.Not)
+    def _not(self, trace: Trace, node: x.Not, kids: tuple[Trace, ...]) -> str:
+        inner = self.expr(kids[0])  # once: a chain of nots renders in linear time
+        return self.t(f"并非（{inner}）", f"not ({inner})")
+
+    @RENDER.on(x.Derived)
+    def _derived(self, trace: Trace, node: x.Derived, kids: tuple[Trace, ...]) -> str:
+        note = (trace.note.en if self.en else trace.note.zh) if trace.note is not None else ""
+        sep = ": " if self.en else "："
+        return f"{self.label(node)}{sep}{self.value(trace)}" + (f"（{note}）" if note and not self.en else f" ({note})" if note else "")
+
+    @RENDER.on(x.Field, x.ItemField, x.AsOf, x.Param, x.Literal)
+    def _leaf(self, trace: Trace, node: x.Node, kids: tuple[Trace, ...]) -> str:
+        return self.operand(trace)
+
+    @RENDER.on(x.Arith)
+    def _arith(self, trace: Trace, node: x.Arith, kids: tuple[Trace, ...]) -> str:
+        op = {"*": "×", "/": "÷"}.get(node.op, node.op)
+        return f"{self._paren(kids[0])} {op} {self._paren(kids[1])}"
+
+    @RENDER.on(x.Neg)
+    def _neg(self, trace: Trace, node: x.Neg, kids: tuple[Trace, ...]) -> str:
+        return f"-{self._paren(kids[0])}"
+
+    @RENDER.on(x.IfElse)
+    def _if_else(self, trace: Trace, node: x.IfElse, kids: tuple[Trace, ...]) -> str:
+        cond = kids[0]
+        test = self.expr(cond)  # once: nested ifs render in linear time
+        if cond.value is U:
+            return self.t(f"（{test} 未知，无法取值）", f"({test} unknown: no value)")
+        branch = self.expr(kids[1]) if len(kids) > 1 else self.value(trace)
+        return self.t(f"{branch}〔因 {test} {'成立' if cond.value else '不成立'}〕",
+                      f"{branch} [as {test} is {'true' if cond.value else 'false'}]")
+
+    @RENDER.on(x.Call)
+    def _call(self, trace: Trace, node: x.Call, kids: tuple[Trace, ...]) -> str:
+        return self.call(trace)
+
+    @RENDER.on(x.Quantifier)
+    def _quantifier(self, trace: Trace, node: x.Quantifier, kids: tuple[Trace, ...]) -> str:
+        return self.quantifier(trace)
+
+    @RENDER.on(x.ListLit, x.Clause)
+    def _value_only(self, trace: Trace, node: x.Node, kids: tuple[Trace, ...]) -> str:
+        """A ``tiered`` pair or a written condition's own node (their calls and items render themselves)."""
         return self.value(trace)
 
     def _membership(self, trace: Trace, target: str, negated: bool, word_zh: str, word_en: str) -> str:
@@ -286,11 +362,12 @@ class _Renderer:
         if node.func == "any":
             hit = next((k for k in trace.children if k.value is True), None)
             if hit is not None:
-                return self.t(f"{what}中有一项满足：{self.expr(hit)}", f"one of {what} matches: {self.expr(hit)}")
+                found = self.expr(hit)
+                return self.t(f"{what}中有一项满足：{found}", f"one of {what} matches: {found}")
             n = len(trace.children)
             head = self.t(f"{what}（共{n}项）中没有一项满足条件", f"none of {n} {what} matches")
-            shown = [self.t(f"第{i}项：{self.expr(k)}", f"item {i}: {self.expr(k)}")
-                     for i, k in enumerate(trace.children[:3], 1)]
+            shown = [self.t(f"第{i}项：{text}", f"item {i}: {text}")
+                     for i, text in enumerate((self.expr(k) for k in trace.children[:3]), 1)]
             more = [self.t(f"另有{n - 3}项", f"{n - 3} more")] if n > 3 else []
             return head + (self.t("——", " — ") + self.t("；", "; ").join(shown + more) if shown else "")
         if node.func == "all":
@@ -441,7 +518,7 @@ def amount_text(result: RuleResult, lang: str) -> str | None:
     if b.amount is None:
         return b.description.get(lang) if b.description else None
     if result.amount is None:
-        if result.status in (Status.ELIGIBLE, Status.UNDETERMINED) and result.missing:
+        if result.status in (ELIGIBLE, UNDETERMINED) and result.missing:
             return r.t("金额待定（缺少计算所需数据）", "amount pending (data needed to compute it is missing)")
         return None
     money = format_money(result.amount, lang)
@@ -493,7 +570,7 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
     if result.missing:
         names = r.t("、", ", ").join(_field_label(m, lang) for m in result.missing)
         lines.append(r.t(f"  缺少数据：{names}", f"  missing data: {names}"))
-        if rule.group and result.status == Status.UNDETERMINED:
+        if rule.group and result.status == UNDETERMINED:
             lines.append(r.t(f"  （补齐后可能在互斥组 {rule.group} 中胜出）",
                              f"  (once known, it could outrank the winner of group {rule.group})"))
     lines.append(r.t("  依据：", "  source: ") + rule.source.cite(lang))
@@ -505,16 +582,16 @@ def render_evaluation(ev: Evaluation, lang: str = "zh", include_ineligible: bool
     who = ev.name or ev.entity_id or ("the enterprise" if en else "该企业")
     head = (f"Policy check for {who} as of {ev.as_of}" if en else f"{who} 政策匹配结果（评估日期 {ev.as_of}）")
     lines = [head, "=" * 40]
-    order = {Status.ELIGIBLE: 0, Status.UNDETERMINED: 1, Status.SUPERSEDED: 2, Status.INELIGIBLE: 3, Status.ERROR: 4}
-    shown = [res for res in ev.results if include_ineligible or res.status != Status.INELIGIBLE]
+    order = {ELIGIBLE: 0, UNDETERMINED: 1, SUPERSEDED: 2, INELIGIBLE: 3, ERROR: 4}
+    shown = [res for res in ev.results if include_ineligible or res.status != INELIGIBLE]
     shown.sort(key=lambda res: (order[res.status], -(res.amount or 0), res.rule_id))
-    counts = {s: len(ev.by_status(s.value)) for s in order}
+    counts = {s: len(ev.by_status(s)) for s in order}
     total = (f"{format_money(ev.total(), lang)} of grants, tax and loan support" if en else "资金、税收与贷款支持")
     lines.append(
-        f"eligible {counts[Status.ELIGIBLE]} ({total}), undetermined {counts[Status.UNDETERMINED]}, "
-        f"superseded {counts[Status.SUPERSEDED]}, not eligible {counts[Status.INELIGIBLE]}" if en else
-        f"符合 {counts[Status.ELIGIBLE]} 项（{total}合计 {format_money(ev.total())}），待定 {counts[Status.UNDETERMINED]} 项，"
-        f"被取代 {counts[Status.SUPERSEDED]} 项，不符合 {counts[Status.INELIGIBLE]} 项"
+        f"eligible {counts[ELIGIBLE]} ({total}), undetermined {counts[UNDETERMINED]}, "
+        f"superseded {counts[SUPERSEDED]}, not eligible {counts[INELIGIBLE]}" if en else
+        f"符合 {counts[ELIGIBLE]} 项（{total}合计 {format_money(ev.total())}），待定 {counts[UNDETERMINED]} 项，"
+        f"被取代 {counts[SUPERSEDED]} 项，不符合 {counts[INELIGIBLE]} 项"
     )
     for res in shown:
         lines.append("")
@@ -599,6 +676,10 @@ def evaluation_dict(ev: Evaluation, lang: str = "zh") -> dict[str, Any]:
 
 
 # -- conditions in words, without a firm (catalogues, rule pages) -------------------------------
+WORDS: NodeTable[Callable[..., str]] = NodeTable("description")
+"""How each node class reads in words, without values (a method of :class:`_Describer`)."""
+
+
 class _Describer:
     """Renders a rule's expressions in words for people reading the rule itself."""
 
@@ -613,6 +694,7 @@ class _Describer:
             return format_value(node.value, kind_of(node, self.rule), self.lang)
         return self.words(node)
 
+    @WORDS.on(x.Param)
     def param(self, node: x.Param) -> str:
         if self.rule is None:
             return node.name
@@ -622,91 +704,124 @@ class _Describer:
         joined = ("; " if self.en else "；").join(parts)
         return f"{node.name}（{joined}）" if not self.en else f"{node.name} ({joined})"
 
-    def words(self, node: x.Node) -> str:  # noqa: C901 - one branch per node type
-        t, r = self.r.t, self.r
-        if isinstance(node, x.Clause):
-            label = node.label_en if self.en else node.label_zh
-            return label or self.words(node.item)
-        if isinstance(node, (x.Field, x.ItemField, x.Derived)):
-            return r.label(node)
-        if isinstance(node, x.Param):
-            return self.param(node)
-        if isinstance(node, x.AsOf):
-            return t("评估日期", "the evaluation date")
-        if isinstance(node, x.Literal):
-            return self.const(node)
-        if isinstance(node, x.Compare):
-            if len(node.ops) == 1 and node.ops[0] in ("==", "!=") and isinstance(node.operands[1], x.Literal):
-                value = node.operands[1].value
-                subject = self.words(node.operands[0])
-                if isinstance(value, bool):
-                    yes = value == (node.ops[0] == "==")
-                    return subject if yes else t(f"非{subject}", f"not {subject}")
-                rel = t("为" if node.ops[0] == "==" else "不为", "is" if node.ops[0] == "==" else "is not")
-                return f"{subject}{rel}{self.const(node.operands[1])}" if not self.en else \
-                    f"{subject} {rel} {self.const(node.operands[1])}"
-            parts = [self.words(node.operands[0])]
-            for op, operand in zip(node.ops, node.operands[1:]):
-                parts += [OPS[op], self.words(operand)]
-            return " ".join(parts)
-        if isinstance(node, x.Under):
-            kind = kind_of(node.operand, self.rule)
-            codes = t("、", ", ").join(format_value(c, kind, self.lang) for c in node.codes)
-            rel = t("不属于" if node.negated else "属于", "not under" if node.negated else "under")
-            return f"{self.words(node.operand)}{rel}{codes}" if not self.en else f"{self.words(node.operand)} {rel} {codes}"
-        if isinstance(node, x.InList):
-            items = t("、", ", ").join(self.const(i) for i in node.items)
-            rel = t("不是" if node.negated else "是", "not one of" if node.negated else "one of")
-            return f"{self.words(node.operand)}{rel}{items}" if not self.en else f"{self.words(node.operand)} {rel} {items}"
-        if isinstance(node, (x.And, x.Or)):
-            joiner = t("且", " and ") if isinstance(node, x.And) else t("或", " or ")
-            return joiner.join(f"（{self.words(i)}）" if not self.en else f"({self.words(i)})" for i in node.items)
-        if isinstance(node, x.Not):
-            return t(f"并非{self.words(node.item)}", f"not {self.words(node.item)}")
-        if isinstance(node, x.Arith):
-            op = {"*": "×", "/": "÷"}.get(node.op, node.op)
-            return f"{self.words(node.left)} {op} {self.words(node.right)}"
-        if isinstance(node, x.Neg):
-            return f"-{self.words(node.item)}"
-        if isinstance(node, x.IfElse):
-            return t(f"若{self.words(node.cond)}则{self.words(node.then)}，否则{self.words(node.otherwise)}",
-                     f"if {self.words(node.cond)} then {self.words(node.then)} else {self.words(node.otherwise)}")
-        if isinstance(node, x.Quantifier):
-            what = registry()[node.list_path].label(self.lang)
-            body = self.words(node.body)
-            if node.func == "any":
-                return t(f"{what}中有一项：{body}", f"one of {what}: {body}")
-            if node.func == "all":
-                return t(f"{what}每一项：{body}", f"every one of {what}: {body}")
-            if node.func == "count":
-                return t(f"{what}中满足「{body}」的项数", f"the number of {what} with {body}")
-            where = f"（{self.words(node.where)}）" if node.where is not None else ""
-            return t(f"{what}{where}的{body}合计", f"total {body} over {what}{where}")
-        if isinstance(node, x.Call):
-            return self.call(node)
+    def words(self, node: x.Node) -> str:
+        return WORDS[type(node)](self, node)  # type: ignore[no-any-return]
+
+    @WORDS.on(x.Clause)
+    def _clause(self, node: x.Clause) -> str:
+        label = node.label_en if self.en else node.label_zh
+        return label or self.words(node.item)
+
+    @WORDS.on(x.Field, x.ItemField, x.Derived)
+    def _fact(self, node: x.Node) -> str:
+        return self.r.label(node)
+
+    @WORDS.on(x.AsOf)
+    def _as_of(self, node: x.AsOf) -> str:
+        return self.r.t("评估日期", "the evaluation date")
+
+    @WORDS.on(x.Literal)
+    def _literal(self, node: x.Literal) -> str:
+        return self.const(node)
+
+    @WORDS.on(x.Compare)
+    def _compare(self, node: x.Compare) -> str:
+        t = self.r.t
+        if len(node.ops) == 1 and node.ops[0] in ("==", "!=") and isinstance(node.operands[1], x.Literal):
+            value = node.operands[1].value
+            subject = self.words(node.operands[0])
+            if isinstance(value, bool):
+                yes = value == (node.ops[0] == "==")
+                return subject if yes else t(f"非{subject}", f"not {subject}")
+            rel = t("为" if node.ops[0] == "==" else "不为", "is" if node.ops[0] == "==" else "is not")
+            return f"{subject}{rel}{self.const(node.operands[1])}" if not self.en else \
+                f"{subject} {rel} {self.const(node.operands[1])}"
+        parts = [self.words(node.operands[0])]
+        for op, operand in zip(node.ops, node.operands[1:]):
+            parts += [OPS[op], self.words(operand)]
+        return " ".join(parts)
+
+    @WORDS.on(x.Under)
+    def _under(self, node: x.Under) -> str:
+        t = self.r.t
+        kind = kind_of(node.operand, self.rule)
+        codes = t("、", ", ").join(format_value(c, kind, self.lang) for c in node.codes)
+        rel = t("不属于" if node.negated else "属于", "not under" if node.negated else "under")
+        return f"{self.words(node.operand)}{rel}{codes}" if not self.en else f"{self.words(node.operand)} {rel} {codes}"
+
+    @WORDS.on(x.InList)
+    def _in_list(self, node: x.InList) -> str:
+        t = self.r.t
+        items = t("、", ", ").join(self.const(i) for i in node.items)
+        rel = t("不是" if node.negated else "是", "not one of" if node.negated else "one of")
+        return f"{self.words(node.operand)}{rel}{items}" if not self.en else f"{self.words(node.operand)} {rel} {items}"
+
+    @WORDS.on(x.And, x.Or)
+    def _junction(self, node: x.And | x.Or) -> str:
+        joiner = self.r.t("且", " and ") if isinstance(node, x.And) else self.r.t("或", " or ")
+        return joiner.join(f"（{self.words(i)}）" if not self.en else f"({self.words(i)})" for i in node.items)
+
+    @WORDS.on(x.Not)
+    def _not(self, node: x.Not) -> str:
+        inner = self.words(node.item)  # once: a chain of nots reads in linear time
+        return self.r.t(f"并非{inner}", f"not {inner}")
+
+    @WORDS.on(x.Arith)
+    def _arith(self, node: x.Arith) -> str:
+        op = {"*": "×", "/": "÷"}.get(node.op, node.op)
+        return f"{self.words(node.left)} {op} {self.words(node.right)}"
+
+    @WORDS.on(x.Neg)
+    def _neg(self, node: x.Neg) -> str:
+        return f"-{self.words(node.item)}"
+
+    @WORDS.on(x.IfElse)
+    def _if_else(self, node: x.IfElse) -> str:
+        cond, then, otherwise = self.words(node.cond), self.words(node.then), self.words(node.otherwise)
+        return self.r.t(f"若{cond}则{then}，否则{otherwise}", f"if {cond} then {then} else {otherwise}")
+
+    @WORDS.on(x.Quantifier)
+    def _quantifier(self, node: x.Quantifier) -> str:
+        t = self.r.t
+        what = registry()[node.list_path].label(self.lang)
+        body = self.words(node.body)
+        if node.func == "any":
+            return t(f"{what}中有一项：{body}", f"one of {what}: {body}")
+        if node.func == "all":
+            return t(f"{what}每一项：{body}", f"every one of {what}: {body}")
+        if node.func == "count":
+            return t(f"{what}中满足「{body}」的项数", f"the number of {what} with {body}")
+        where = f"（{self.words(node.where)}）" if node.where is not None else ""
+        return t(f"{what}{where}的{body}合计", f"total {body} over {what}{where}")
+
+    @WORDS.on(x.ListLit, x.Name)
+    def _class_name(self, node: x.Node) -> str:
+        """A ``tiered`` pair or an unchecked name outside their call: named by class, as a last resort."""
         return type(node).__name__
 
+    @WORDS.on(x.Call)
     def call(self, node: x.Call) -> str:
         t, f, args = self.r.t, node.func, node.args
+        first = self.words(args[0]) if f in ("within", "in_year", "known", "exists", "year", "tiered", "lookup") else ""
         if f == "within":
-            return t(f"{self.words(args[0])}在评估日前{self.const(args[1])}内",
-                     f"{self.words(args[0])} within {self.const(args[1])} before the evaluation date")
+            return t(f"{first}在评估日前{self.const(args[1])}内",
+                     f"{first} within {self.const(args[1])} before the evaluation date")
         if f == "in_year":
-            return t(f"{self.words(args[0])}在评估日所在年度内", f"{self.words(args[0])} in the evaluation year")
+            return t(f"{first}在评估日所在年度内", f"{first} in the evaluation year")
         if f == "known":
-            return t(f"{self.words(args[0])}已知", f"{self.words(args[0])} is known")
+            return t(f"{first}已知", f"{first} is known")
         if f == "exists":
-            return t(f"有{self.words(args[0])}记录", f"has a {self.words(args[0])} record")
+            return t(f"有{first}记录", f"has a {first} record")
         if f == "year":
-            return t(f"{self.words(args[0])}的年份", f"the year of {self.words(args[0])}")
+            return t(f"{first}的年份", f"the year of {first}")
         if f == "tiered":
             tiers = t("；", "; ").join(f"{self.const(p.items[0])}以内 {self.const(p.items[1])}"  # type: ignore[attr-defined]
                                        if not self.en else f"{self.const(p.items[1])} up to {self.const(p.items[0])}"  # type: ignore[attr-defined]
                                        for p in args[1:])
-            return t(f"{self.words(args[0])}分档累进（{tiers}）", f"{self.words(args[0])} in brackets ({tiers})")
+            return t(f"{first}分档累进（{tiers}）", f"{first} in brackets ({tiers})")
         if f == "lookup":
             pairs = t("，", ", ").join(f"{self.const(p.items[0])} → {self.const(p.items[1])}" for p in args[1:])  # type: ignore[attr-defined]
-            return t(f"按{self.words(args[0])}：{pairs}", f"by {self.words(args[0])}: {pairs}")
+            return t(f"按{first}：{pairs}", f"by {first}: {pairs}")
         name = {"min": t("较小者", "the smaller of"), "max": t("较大者", "the larger of"),
                 "round_fen": t("四舍五入到分", "rounded to the fen")}.get(f, f)
         return f"{name}（{t('、', ', ').join(self.words(a) for a in args)}）" if not self.en else \

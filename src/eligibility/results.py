@@ -1,4 +1,8 @@
-"""Results of an evaluation: statuses, per-rule results with explanations, and the whole evaluation."""
+"""Results of an evaluation: statuses, traces, per-rule results and decisions, the whole evaluation.
+
+These are the core types every backend produces and the explanations read; no backend owns them.
+Rendering lives in :mod:`eligibility.explain`, which the rendering methods import when called.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from .backends.interpreter.trace import Trace
+    from .model.expr import Clause, Node
     from .model.rule import Rule
 
 
@@ -33,6 +37,42 @@ class Status(StrEnum):
         en = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined (data missing)",
               "superseded": "eligible but superseded (highest applies, no stacking)", "error": "error"}
         return (en if lang == "en" else zh)[self.value]
+
+
+_EMPTY: tuple[str, ...] = ()
+
+
+class Trace:
+    """A node's evaluation: value, sub-traces, missing facts, presumptions used, optional note."""
+
+    __slots__ = ("node", "value", "children", "missing", "presumed", "note", "clause")
+
+    def __init__(self, node: Node, value: Any, children: tuple[Trace, ...] = (), missing: tuple[str, ...] = _EMPTY,
+                 presumed: tuple[str, ...] = _EMPTY, note: Any = None) -> None:
+        self.node = node
+        self.value = value
+        self.children = children
+        self.missing = missing
+        self.presumed = presumed
+        self.note = note  # a derived fact's value, whose .zh / .en explain it (read only when rendering)
+        self.clause: Clause | None = None  # set when this trace is a condition as the policy writer wrote it
+
+    def __repr__(self) -> str:
+        return f"Trace({type(self.node).__name__}, {self.value!r})"
+
+
+class Decision(NamedTuple):
+    """A rule's decision without explanation: what the fast paths return.
+
+    ``received`` is set (to the amount, or True when unknown) for a rule already received in
+    as_of's year: it is ineligible itself but still outranks lower members of its group.
+    """
+
+    rule_id: str
+    status: Status
+    amount: Decimal | None
+    superseded_by: str | None = None
+    received: Decimal | bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

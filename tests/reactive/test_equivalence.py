@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import eligibility as el
-from eligibility.backends.interpreter.compiled import Decision
+from eligibility.results import Decision
 from eligibility.facts.profile import Profile
 from eligibility.reactive import Watcher
 from eligibility.reactive.events import changes

@@ -7,7 +7,7 @@ from itertools import product
 
 import pytest
 
-from eligibility.backends.interpreter.compiled import Decision
+from eligibility.results import Decision
 from eligibility.reactive import EventKind
 from eligibility.reactive.events import changes, transition
 from eligibility.results import Status

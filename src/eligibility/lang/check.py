@@ -5,7 +5,7 @@ before any profile is seen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,6 +15,7 @@ from ..facts.derived import DERIVED
 from ..facts.fields import FieldSpec
 from ..facts.profile import registry
 from ..model import expr as x
+from ..model.dispatch import NodeTable
 from .parser import ExpressionError
 from ..model.types import BOOL, DATE, DURATION, MONEY, NULL, NUMBER, STR, Type
 
@@ -51,6 +52,12 @@ def _same_family(a: Type, b: Type) -> bool:
     if a.kind == "number" and b.kind == "number":
         return a.unit is None or b.unit is None or a.unit == b.unit or "rate" in (a.unit, b.unit)
     return a.kind == b.kind
+
+
+CHECK: NodeTable[Callable[..., tuple[x.Node, Type]]] = NodeTable(
+    "type checker", unsupported={x.Field, x.ItemField, x.Derived, x.Param, x.Clause})
+"""The type checker's rule for each node class the parser produces (it makes the unsupported ones:
+fields, list-item fields, derived facts and parameters from names; written conditions are marked later)."""
 
 
 class Checker:
@@ -94,10 +101,7 @@ class Checker:
 
     # -- dispatch ----------------------------------------------------------------------------
     def check(self, node: x.Node) -> tuple[x.Node, Type]:
-        method = getattr(self, f"_{type(node).__name__}", None)
-        if method is None:  # pragma: no cover - every parser node has a method
-            raise _err(f"不支持的表达式 {type(node).__name__}", f"unsupported expression {type(node).__name__}", node)
-        return method(node)  # type: ignore[no-any-return]
+        return CHECK[type(node)](self, node)  # type: ignore[no-any-return]
 
     def check_bool(self, node: x.Node, what_zh: str = "条件", what_en: str = "a condition") -> x.Node:
         typed, t = self.check(node)
@@ -111,6 +115,7 @@ class Checker:
             )
         return typed
 
+    @CHECK.on(x.Literal)
     def _Literal(self, node: x.Literal) -> tuple[x.Node, Type]:
         v = node.value
         if node.unit == "money":
@@ -131,6 +136,7 @@ class Checker:
             return node, NULL
         return node, DATE
 
+    @CHECK.on(x.Name)
     def _Name(self, node: x.Name) -> tuple[x.Node, Type]:
         typed, t = self.resolve(node)
         if t.kind == "record":
@@ -143,9 +149,11 @@ class Checker:
             )
         return typed, t
 
+    @CHECK.on(x.AsOf)
     def _AsOf(self, node: x.AsOf) -> tuple[x.Node, Type]:
         return node, DATE
 
+    @CHECK.on(x.Compare)
     def _Compare(self, node: x.Compare) -> tuple[x.Node, Type]:
         typed = [self.check(op) for op in node.operands]
         for (left, lt), op, (right, rt) in zip(typed, node.ops, typed[1:]):
@@ -198,6 +206,7 @@ class Checker:
             "允许的取值：" + "、".join(map(str, values)), "allowed: " + ", ".join(map(str, values)),
         )
 
+    @CHECK.on(x.InList)
     def _InList(self, node: x.InList) -> tuple[x.Node, Type]:
         operand, t = self.check(node.operand)
         items = []
@@ -213,6 +222,7 @@ class Checker:
             items.append(item)
         return x.InList(operand, tuple(items), node.negated, span=node.span), BOOL
 
+    @CHECK.on(x.Under)
     def _Under(self, node: x.Under) -> tuple[x.Node, Type]:
         operand, t = self.check(node.operand)
         if t.kind != "code" or t.code not in ("industry", "region"):
@@ -237,21 +247,26 @@ class Checker:
                 codes.append(region_prefix(code))
         return x.Under(operand, tuple(codes), node.negated, span=node.span), BOOL
 
+    @CHECK.on(x.And)
     def _And(self, node: x.And) -> tuple[x.Node, Type]:
         return x.And(tuple(self.check_bool(i) for i in node.items), span=node.span), BOOL
 
+    @CHECK.on(x.Or)
     def _Or(self, node: x.Or) -> tuple[x.Node, Type]:
         return x.Or(tuple(self.check_bool(i) for i in node.items), span=node.span), BOOL
 
+    @CHECK.on(x.Not)
     def _Not(self, node: x.Not) -> tuple[x.Node, Type]:
         return x.Not(self.check_bool(node.item), span=node.span), BOOL
 
+    @CHECK.on(x.Neg)
     def _Neg(self, node: x.Neg) -> tuple[x.Node, Type]:
         item, t = self.check(node.item)
         if t.kind not in ("number", "money"):
             raise _err("只有数值和金额可以取负", "only numbers and money can be negated", node)
         return x.Neg(item, span=node.span), t
 
+    @CHECK.on(x.Arith)
     def _Arith(self, node: x.Arith) -> tuple[x.Node, Type]:
         left, lt = self.check(node.left)
         right, rt = self.check(node.right)
@@ -284,6 +299,7 @@ class Checker:
             f"cannot compute {lt.describe('en')} {op} {rt.describe('en')}", node,
         )
 
+    @CHECK.on(x.IfElse)
     def _IfElse(self, node: x.IfElse) -> tuple[x.Node, Type]:
         cond = self.check_bool(node.cond)
         then, tt = self.check(node.then)
@@ -295,9 +311,11 @@ class Checker:
             )
         return x.IfElse(cond, then, other, span=node.span), tt if tt.kind != "null" else ot
 
+    @CHECK.on(x.ListLit)
     def _ListLit(self, node: x.ListLit) -> tuple[x.Node, Type]:
         raise _err("列表只能出现在 in 之后或函数参数中", "a list may appear only after in or as a function argument", node)
 
+    @CHECK.on(x.Quantifier)
     def _Quantifier(self, node: x.Quantifier) -> tuple[x.Node, Type]:
         spec: FieldSpec | None = self.fields.get(node.list_path)
         if spec is None or spec.type.kind != "list":
@@ -319,6 +337,7 @@ class Checker:
         result = Type("number", unit="count") if node.func == "count" else BOOL
         return x.Quantifier(node.func, node.list_path, body, None, span=node.span), result
 
+    @CHECK.on(x.Call)
     def _Call(self, node: x.Call) -> tuple[x.Node, Type]:
         handler = getattr(self, f"_call_{node.func}", None)
         if handler is None:

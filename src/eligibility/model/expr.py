@@ -7,9 +7,10 @@ text) so errors and explanations can point back at what the policy writer wrote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 Span = tuple[int, int]
 
@@ -178,26 +179,22 @@ class Clause(Node):
 
 
 def children(node: Node) -> tuple[Node, ...]:
-    """The direct sub-nodes of ``node`` (for walks: field collection, linting, mutation)."""
-    if isinstance(node, Compare):
-        return node.operands
-    if isinstance(node, InList):
-        return (node.operand, *node.items)
-    if isinstance(node, Under):
-        return (node.operand,)
-    if isinstance(node, (And, Or, ListLit)):
-        return node.items
-    if isinstance(node, (Not, Neg, Clause)):
-        return (node.item,)
-    if isinstance(node, Arith):
-        return (node.left, node.right)
-    if isinstance(node, IfElse):
-        return (node.cond, node.then, node.otherwise)
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, Quantifier):
-        return (node.body,) if node.where is None else (node.body, node.where)
-    return ()
+    """The direct sub-nodes of ``node`` (for walks: field collection, linting, mutation), in field order."""
+    out: list[Node] = []
+    for name in _node_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            out.append(value)
+        elif isinstance(value, tuple):
+            out.extend(v for v in value if isinstance(v, Node))
+    return tuple(out)
+
+
+@cache
+def _node_fields(cls: type[Node]) -> tuple[str, ...]:
+    """The fields of a node class that may hold sub-nodes (a node or a tuple of them): read from its
+    annotations, so a new node class is walked without being listed anywhere."""
+    return tuple(f.name for f in fields(cls) if "Node" in str(f.type))
 
 
 def walk(node: Node):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import EligibilityError
 
 if TYPE_CHECKING:
-    from ..backends.interpreter.compiled import Decision
+    from ..results import Decision
     from ..engine import Engine
     from ..facts.profile import Profile
 

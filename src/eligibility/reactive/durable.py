@@ -27,7 +27,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from ..backends.interpreter.compiled import Decision, SourceGen, resolve
+from ..results import Decision
+from ..backends.interpreter.compiled import SOURCE, SourceGen, resolve
 from ..backends.interpreter.evaluator import in_force, param_values
 from ..engine import Engine
 from ..errors import EligibilityError
@@ -37,6 +38,7 @@ from ..facts.flatten import UNKNOWN
 from ..facts.profile import Profile
 from ..model.types import Type
 from ..model import expr as x
+from ..model.dispatch import NodeTable, check_rules
 from ..model.rule import Rule
 
 U = UNKNOWN
@@ -122,6 +124,12 @@ def _json(t: Test) -> dict[str, Any]:
     return {"$and" if t[0] == "and" else "$or": [_json(p) for p in t[1]]}
 
 
+def _fits(t: Test, f: Test) -> bool:
+    """Whether one rule's tests stay within durable_rules' limits for one fact."""
+    return (max(_bound(t), _bound(f)) <= MAX_TRUE
+            and len(_props(t, set()) | _props(f, set())) <= MAX_PROPERTIES - 2)
+
+
 def _bound(t: Test) -> int:
     """How many times the test can fire on one fact (durable_rules fires once per matching
     disjunct): the most simultaneously true conditions it adds."""
@@ -194,10 +202,16 @@ def _none_possible(path: str) -> bool:
     return any(reg[".".join(parts[:i])].absent_is_none for i in range(2, len(parts)))
 
 
+DURABLE: NodeTable[Callable[..., tuple[Any, Any]]] = NodeTable(
+    "durable", unsupported={x.Name}, inside={x.Arith, x.Neg, x.AsOf, x.ItemField, x.ListLit})
+"""The durable_rules translation of each condition node class. Values (arithmetic, dates, list items)
+are never tested by durable_rules itself: they sit inside atoms, which the compiled generator translates."""
+
+
 class _Compiler:
     """Compiles the conditions of one program (the rules in force at one as_of) to tests.
 
-    One translation per node type (``_DISPATCH``). A leaf durable_rules cannot test exactly is a
+    One translation per node class (``DURABLE``). A leaf durable_rules cannot test exactly is a
     Python atom: its value is computed by the compiled path's generator and sent as 1 (true),
     0 (false) or 2 (another known value, e.g. none); unknown is the absence of the property.
     """
@@ -210,44 +224,41 @@ class _Compiler:
 
     def rule(self, rule: Rule, params: dict[str, Any]) -> tuple[Test, Test]:
         self.params = params
-        try:
-            return self.cond(rule.when, True)
-        except _Unsupported as exc:
-            raise EligibilityError(
-                f"durable 后端无法编译规则 {rule.id} 的条件节点 {exc.args[0]}",
-                f"the durable backend cannot compile the condition node {exc.args[0]} of rule {rule.id}",
-                rule_id=rule.id, node=exc.args[0]) from None
+        return self.cond(rule.when, True)
 
     def cond(self, node: x.Node, none_true: bool) -> tuple[Test, Test]:
         """(known-true, known-false) tests of a condition. ``none_true``: how a known value that
         is not a boolean counts here — true inside ``all`` and at the top, false inside ``any`` and
         ``not`` (exactly as the compiled path's junctions treat it)."""
-        translate = _DISPATCH.get(type(node))
-        if translate is None:
-            raise _Unsupported(type(node).__name__)
-        return translate(self, node, none_true)
+        return DURABLE[type(node)](self, node, none_true)  # type: ignore[no-any-return]
 
     # node translations ------------------------------------------------------------------------
+    @DURABLE.on(x.And)
     def _and_node(self, node: x.And, none_true: bool) -> tuple[Test, Test]:
         parts = [self.cond(i, True) for i in node.items]
         return _and([t for t, _ in parts]), _or([f for _, f in parts])
 
+    @DURABLE.on(x.Or)
     def _or_node(self, node: x.Or, none_true: bool) -> tuple[Test, Test]:
         parts = [self.cond(i, False) for i in node.items]
         return _or([t for t, _ in parts]), _and([f for _, f in parts])
 
+    @DURABLE.on(x.Not)
     def _not_node(self, node: x.Not, none_true: bool) -> tuple[Test, Test]:
         t, f = self.cond(node.item, False)
         return f, t
 
+    @DURABLE.on(x.Clause)
     def _clause(self, node: x.Clause, none_true: bool) -> tuple[Test, Test]:
         return self.cond(node.item, none_true)
 
+    @DURABLE.on(x.Literal)
     def _literal(self, node: x.Literal, none_true: bool) -> tuple[Test, Test]:
         if node.value is True or node.value is False:
             return (TRUE, FALSE) if node.value else (FALSE, TRUE)
         return (TRUE, FALSE) if none_true else (FALSE, TRUE)
 
+    @DURABLE.on(x.Field, x.Derived)
     def _bare(self, node: x.Field | x.Derived, none_true: bool) -> tuple[Test, Test]:
         """A boolean fact used as a condition."""
         prop = self._prop(node)
@@ -259,6 +270,7 @@ class _Compiler:
             return (_or([t, none], True), f) if none_true else (t, _or([f, none], True))
         return t, f
 
+    @DURABLE.on(x.Compare)
     def _compare(self, node: x.Compare, none_true: bool) -> tuple[Test, Test]:
         if len(node.ops) == 1:
             left, right = node.operands
@@ -273,6 +285,7 @@ class _Compiler:
                     return native
         return self._atom(node, none_true)
 
+    @DURABLE.on(x.InList)
     def _in_list(self, node: x.InList, none_true: bool) -> tuple[Test, Test]:
         prop = self._prop(node.operand) if isinstance(node.operand, (x.Field, x.Derived)) else None
         values = [self._const(i) for i in node.items]
@@ -285,7 +298,14 @@ class _Compiler:
             outside = _or([outside, _leaf("$ex", "n" + prop.name, 1)], True)
         return (outside, inside) if node.negated else (inside, outside)
 
+    def atom(self, node: x.Node) -> tuple[Test, Test]:
+        """A whole condition tested in Python (its value computed by the compiled path's generator)."""
+        return self._atom(node, True)
+
+    @DURABLE.on(x.Under, x.Call, x.Quantifier, x.IfElse, x.Param)
     def _atom(self, node: x.Node, none_true: bool) -> tuple[Test, Test]:
+        """A leaf tested in Python: code hierarchy (a coarse industry code is undetermined), within /
+        in_year / known / exists (date logic and presence), lists of records, a boolean parameter."""
         key = (node, tuple(sorted(self.params.items())))  # equal nodes under other parameter values differ
         name = self.atoms.get(key)
         if name is None:
@@ -372,10 +392,6 @@ class _Compiler:
         return t, f
 
 
-class _Unsupported(Exception):
-    """A condition node the durable compiler has no translation for."""
-
-
 @dataclass(frozen=True)
 class _Scaled:
     """A numeric constant to be written at its property's final scale."""
@@ -389,23 +405,6 @@ class _Scaled:
         scaled = self.value * 10 ** self.prop.scale
         return int(scaled)
 
-
-_DISPATCH: dict[type, Callable[[_Compiler, Any, bool], tuple[Test, Test]]] = {
-    x.And: _Compiler._and_node,
-    x.Or: _Compiler._or_node,
-    x.Not: _Compiler._not_node,
-    x.Clause: _Compiler._clause,
-    x.Literal: _Compiler._literal,
-    x.Field: _Compiler._bare,
-    x.Derived: _Compiler._bare,
-    x.Compare: _Compiler._compare,
-    x.InList: _Compiler._in_list,
-    x.Under: _Compiler._atom,  # code hierarchy (a coarse industry code is undetermined): Python
-    x.Call: _Compiler._atom,  # within / in_year / known / exists …: date logic and presence in Python
-    x.Quantifier: _Compiler._atom,  # lists of records: Python
-    x.IfElse: _Compiler._atom,
-    x.Param: _Compiler._atom,  # a boolean parameter
-}
 
 
 def _finish(t: Test) -> Test:
@@ -439,11 +438,15 @@ class _Program:
         self.active = [r for r in rules.rules if in_force(r, as_of) is None]
         self.by_id = dict(rules.items())
         self.grouped = any(r.group for r in rules.rules)
+        check_rules(self.active, DURABLE, SOURCE)
         comp = _Compiler()
         tests = []
         for rule in self.active:
             params = param_values(rule, as_of) or {}
-            tests.append(comp.rule(rule, params))
+            t, f = comp.rule(rule, params)
+            if not _fits(t, f):  # too wide for durable_rules (e.g. an all of 500): the condition is one Python atom
+                t, f = comp.atom(rule.when)
+            tests.append((t, f))
         self.props = list(comp.props.values())
         self.shards = self._shard([( _finish(t), _finish(f)) for t, f in tests])
         self.atoms = self._atom_function(comp.atom_nodes)

@@ -28,7 +28,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from ..backends.interpreter.compiled import Decision
+from ..results import Decision
 from ..results import Status
 
 if TYPE_CHECKING:

@@ -20,7 +20,8 @@ from datetime import date
 from typing import Any
 
 from ..backends.interpreter import ops
-from ..backends.interpreter.compiled import Decision, resolve, rule_deciders
+from ..results import Decision
+from ..backends.interpreter.compiled import resolve, rule_deciders
 from ..backends.interpreter.evaluator import in_force, param_values
 from ..engine import Engine
 from ..facts.derived import CACHE_READS, evaluate_derived

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..backends.interpreter.compiled import Decision
+from ..results import Decision
 from ..engine import Engine, _as_date
 from ..errors import EligibilityError, ProfileError
 from ..facts.codes.uscc import parse_uscc

@@ -24,7 +24,7 @@ from ..results import PAYOUT_KINDS, Evaluation, RuleResult, Status
 from .html import Html, badge, definition_list, escape, join, page, section, tag
 
 if TYPE_CHECKING:
-    from ..backends.interpreter.trace import Trace
+    from ..results import Trace
 
 FORMATS = ("html", "md", "json")
 """Output formats of :func:`render_checkup`."""

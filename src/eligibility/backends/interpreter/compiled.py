@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from ...facts.derived import evaluate_derived
 from ...facts.profile import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
+from ..._cache import BoundedCache
 from ...groups import rank_key, received_amount, received_record
 from ...model import expr as x
+from ...model.dispatch import NodeTable
 from ...model.rule import Rule, RuleSet
-from ...results import Status
+from ...results import Decision, Status
 from . import ops
 from .evaluator import in_force, param_values
 
@@ -30,18 +32,12 @@ ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED = (Status.ELIGIBLE, Status.INELIG
                                                   Status.SUPERSEDED)
 
 
-class Decision(NamedTuple):
-    """A rule's decision without explanation: what the fast path returns.
+SOURCE: NodeTable[Callable[..., str]] = NodeTable("compiled", unsupported={x.Name}, inside={x.ListLit})
+"""The generated-source translation of each node class (a method of :class:`SourceGen`)."""
 
-    ``received`` is set (to the amount, or True when unknown) for a rule already received in
-    as_of's year: it is ineligible itself but still outranks lower members of its group.
-    """
 
-    rule_id: str
-    status: Status
-    amount: Decimal | None
-    superseded_by: str | None = None
-    received: Decimal | bool | None = None
+SPLIT_LEVEL = 40
+"""Nested nodes one generated function holds (each adds at most three brackets; Python allows 200)."""
 
 
 class SourceGen:
@@ -52,16 +48,23 @@ class SourceGen:
     def __init__(self) -> None:
         self.consts: list[Any] = []
         self.n = 0
+        self.helpers: list[str] = []  # functions holding the deep parts of expressions
+        self.level = 0  # nodes open above the one being generated, in the current function
 
     def rule_statements(self, i: int, rule: Rule, as_of: date) -> list[str]:
         """Statements deciding rule ``i`` at ``as_of`` (its dated parameters bound); they append its
         decision to ``out`` or leave it out (out of scope)."""
         return _rule_source(i, rule, param_values(rule, as_of) or {}, self)
 
+    def module(self, source: str) -> str:
+        """The whole generated module: the helper functions of deep expressions, then ``source``."""
+        return "\n".join([*self.helpers, source])
+
     def define(self, source: str, filename: str) -> dict[str, Any]:
-        """Execute the generated ``source`` (names: :data:`_NAMESPACE` and the constants); its globals."""
+        """Execute the generated ``source`` with its helpers (names: :data:`_NAMESPACE` and the constants);
+        its globals."""
         namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(self.consts)})
-        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from the validated model
+        exec(compile(self.module(source), filename, "exec"), namespace)  # noqa: S102 - generated from the validated model
         return namespace
 
     def const(self, value: Any) -> str:
@@ -77,33 +80,59 @@ class SourceGen:
         return f"t{self.n}"
 
     def expr(self, node: x.Node, params: dict[str, Any], item: str | None = None) -> str:
-        method = getattr(self, f"_{type(node).__name__}")
-        return method(node, params, item)  # type: ignore[no-any-return]
+        """The source of ``node``'s value; below :data:`SPLIT_LEVEL` nested nodes it moves into a helper
+        function, so no generated function nests deeper than Python's parser allows (200 brackets)."""
+        if self.level >= SPLIT_LEVEL:
+            return self._helper(node, params, item)
+        self.level += 1
+        try:
+            return SOURCE[type(node)](self, node, params, item)  # type: ignore[no-any-return]
+        finally:
+            self.level -= 1
 
+    def _helper(self, node: x.Node, params: dict[str, Any], item: str | None) -> str:
+        """A call of a new helper function returning ``node``'s value (it reads the facts, derived facts,
+        as_of and the current list item, as the expression would)."""
+        saved, self.level = self.level, 0
+        body = self.expr(node, params, item)
+        self.level = saved
+        name = f"h{len(self.helpers)}"
+        args = "g, d, a" if item is None else f"g, d, a, {item}"
+        self.helpers.append(f"def {name}({args}):\n    return {body}")
+        return f"{name}({args})"
+
+    @SOURCE.on(x.Literal)
     def _Literal(self, node: x.Literal, params: dict[str, Any], item: str | None) -> str:
         v = node.value
         if v is None or isinstance(v, bool):
             return repr(v)
         return self.const(v)
 
+    @SOURCE.on(x.Field)
     def _Field(self, node: x.Field, params: dict[str, Any], item: str | None) -> str:
         return f"g({node.path!r}, U)"
 
+    @SOURCE.on(x.ItemField)
     def _ItemField(self, node: x.ItemField, params: dict[str, Any], item: str | None) -> str:
         return f"{item}.get({node.name!r}, U)"
 
+    @SOURCE.on(x.Derived)
     def _Derived(self, node: x.Derived, params: dict[str, Any], item: str | None) -> str:
         return f"d({node.name!r})"
 
+    @SOURCE.on(x.Param)
     def _Param(self, node: x.Param, params: dict[str, Any], item: str | None) -> str:
         return self.const(params[node.name])
 
+    @SOURCE.on(x.AsOf)
     def _AsOf(self, node: x.AsOf, params: dict[str, Any], item: str | None) -> str:
         return "a"
 
+    @SOURCE.on(x.Clause)
     def _Clause(self, node: x.Clause, params: dict[str, Any], item: str | None) -> str:
         return self.expr(node.item, params, item)
 
+    @SOURCE.on(x.Compare)
     def _Compare(self, node: x.Compare, params: dict[str, Any], item: str | None) -> str:
         if len(node.ops) > 1:
             operands = ", ".join(self.expr(o, params, item) for o in node.operands)
@@ -124,6 +153,7 @@ class SourceGen:
         return (f"(U if ({t1} := {a}) is U or ({t2} := {b}) is U else "
                 f"({t1} is not None and {t2} is not None and {t1} {op} {t2}))")
 
+    @SOURCE.on(x.InList)
     def _InList(self, node: x.InList, params: dict[str, Any], item: str | None) -> str:
         values = [self.expr(i, params, item) for i in node.items]
         if all(isinstance(i, x.Literal) for i in node.items):
@@ -134,6 +164,7 @@ class SourceGen:
         test = "not in" if node.negated else "in"
         return f"(U if ({t} := {self.expr(node.operand, params, item)}) is U else {t} {test} {members})"
 
+    @SOURCE.on(x.Under)
     def _Under(self, node: x.Under, params: dict[str, Any], item: str | None) -> str:
         system = registry()[node.operand.path].type.code if isinstance(node.operand, x.Field) else None
         t = self.tmp()
@@ -149,35 +180,38 @@ class SourceGen:
             return call
         return f"(U if ({t} := {call}) is U else not {t})"
 
+    @SOURCE.on(x.And, x.Or)
     def _junction(self, node: x.And | x.Or, params: dict[str, Any], item: str | None) -> str:
-        """Three-valued and/or, short-cut on the deciding value (False for and, True for or)."""
+        """Three-valued and/or, short-cut on the deciding value (False for and, True for or): one flat
+        test of the parts in order, however many there are."""
         decisive = isinstance(node, x.Or)
         temps = [self.tmp() for _ in node.items]
         parts = [self.expr(i, params, item) for i in node.items]
-        tail = f"(U if {' or '.join(f'{t} is U' for t in temps)} else {not decisive})"
-        for t, p in zip(reversed(temps), reversed(parts)):
-            tail = f"({decisive} if ({t} := {p}) is {decisive} else {tail})"
-        return tail
+        tests = " or ".join(f"({t} := {p}) is {decisive}" for t, p in zip(temps, parts))
+        unknown = " or ".join(f"{t} is U" for t in temps)
+        return f"({decisive} if {tests} else (U if {unknown} else {not decisive}))"
 
-    _And = _junction
-    _Or = _junction
-
+    @SOURCE.on(x.Not)
     def _Not(self, node: x.Not, params: dict[str, Any], item: str | None) -> str:
         t = self.tmp()
         return f"(U if ({t} := {self.expr(node.item, params, item)}) is U else not {t})"
 
+    @SOURCE.on(x.Arith)
     def _Arith(self, node: x.Arith, params: dict[str, Any], item: str | None) -> str:
         return f"arith({node.op!r}, {self.expr(node.left, params, item)}, {self.expr(node.right, params, item)})"
 
+    @SOURCE.on(x.Neg)
     def _Neg(self, node: x.Neg, params: dict[str, Any], item: str | None) -> str:
         t = self.tmp()
         return f"(U if ({t} := {self.expr(node.item, params, item)}) is U or {t} is None else -{t})"
 
+    @SOURCE.on(x.IfElse)
     def _IfElse(self, node: x.IfElse, params: dict[str, Any], item: str | None) -> str:
         t = self.tmp()
         return (f"(U if ({t} := {self.expr(node.cond, params, item)}) is U else "
                 f"({self.expr(node.then, params, item)} if {t} else {self.expr(node.otherwise, params, item)}))")
 
+    @SOURCE.on(x.Call)
     def _Call(self, node: x.Call, params: dict[str, Any], item: str | None) -> str:
         f = node.func
         if f == "known":
@@ -202,6 +236,7 @@ class SourceGen:
             return f"round_money({args[0]})"
         return f"minmax({f!r}, ({', '.join(args)},))"
 
+    @SOURCE.on(x.Quantifier)
     def _Quantifier(self, node: x.Quantifier, params: dict[str, Any], item: str | None) -> str:
         it = f"it{self.n + 1}"
         self.n += 1
@@ -364,8 +399,8 @@ class CompiledRules:
 
     def __init__(self, rules: RuleSet, cache_size: int = 32) -> None:
         self.rules = rules
-        self._cache: dict[date, tuple[Callable[..., list[Decision]], list[Rule]]] = {}
-        self._cache_size = cache_size
+        self._functions: BoundedCache[date, tuple[Callable[..., list[Decision]], list[Rule]]] = BoundedCache(
+            self._build, cache_size)
         self._by_id = dict(rules.items())
         self._grouped = any(r.group for r in rules.rules)
         self._uses_derived = any(
@@ -381,25 +416,23 @@ class CompiledRules:
         src.append("    return out")
         return "\n".join(src), gen, active
 
-    def function(self, as_of: date) -> tuple[Callable[..., list[Decision]], list[Rule]]:
-        """The decision function for ``as_of`` and the rules it covers (those in force)."""
-        hit = self._cache.get(as_of)
-        if hit is not None:
-            return hit
+    def _build(self, as_of: date) -> tuple[Callable[..., list[Decision]], list[Rule]]:
         source, gen, active = self._generate(as_of)
-        compiled = (gen.define(source, f"<eligibility rules as of {as_of}>")["decide"], active)
-        if len(self._cache) >= self._cache_size:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[as_of] = compiled
-        return compiled
+        return gen.define(source, f"<eligibility rules as of {as_of}>")["decide"], active
+
+    def function(self, as_of: date) -> tuple[Callable[..., list[Decision]], list[Rule]]:
+        """The decision function for ``as_of`` and the rules it covers (those in force); built once
+        per date and kept (a bounded cache, safe when threads share the Engine)."""
+        return self._functions(as_of)
 
     def source(self, as_of: date) -> str:
         """The generated source for ``as_of`` (for auditing and debugging)."""
-        return self._generate(as_of)[0]
+        source, gen, _ = self._generate(as_of)
+        return gen.module(source)
 
     def decide(self, facts: Facts, as_of: date) -> list[Decision]:
         """Statuses and amounts of the rules in scope, with exclusive groups applied."""
-        fn, _ = self.function(as_of)
+        fn, _ = self._functions(as_of)
         derived = None
         if self._uses_derived:
             def derived(name: str) -> Any:
@@ -409,7 +442,7 @@ class CompiledRules:
 
     def decider(self, as_of: date) -> Callable[[Any], list[Decision]]:
         """A closure deciding validated profiles at ``as_of``, with no per-call set-up."""
-        fn, _ = self.function(as_of)
+        fn, _ = self._functions(as_of)
         if self._uses_derived or self._grouped:
             return lambda profile: self.decide(profile.facts(), as_of)
         return lambda profile: fn(profile.facts().values.get, None, as_of)  # type: ignore[no-any-return]

@@ -14,9 +14,9 @@ from ...facts.money import round_fen
 from ...groups import received_amount, received_record, winner
 from ...model import expr as x
 from ...model.rule import Rule
-from ...results import Instalment, OutOfScope, RuleResult, Status
+from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
 from . import ops
-from .trace import Env, Program, Trace, compile_node, evaluate
+from .trace import Env, Program, compile_node, evaluate
 
 U = UNKNOWN
 

@@ -18,29 +18,12 @@ from ...facts.derived import evaluate_derived
 from ...facts.profile import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...model import expr as x
+from ...model.dispatch import NodeTable
+from ...results import Trace
 from . import ops
 
 U = UNKNOWN
 _EMPTY: tuple[str, ...] = ()
-
-
-class Trace:
-    """A node's evaluation: value, sub-traces, missing facts, presumptions used, optional note."""
-
-    __slots__ = ("node", "value", "children", "missing", "presumed", "note", "clause")
-
-    def __init__(self, node: x.Node, value: Any, children: tuple[Trace, ...] = (), missing: tuple[str, ...] = _EMPTY,
-                 presumed: tuple[str, ...] = _EMPTY, note: Any = None) -> None:
-        self.node = node
-        self.value = value
-        self.children = children
-        self.missing = missing
-        self.presumed = presumed
-        self.note = note  # a derived fact's value, whose .zh / .en explain it (read only when rendering)
-        self.clause: x.Clause | None = None  # set when this trace is a condition as the policy writer wrote it
-
-    def __repr__(self) -> str:
-        return f"Trace({type(self.node).__name__}, {self.value!r})"
 
 
 class Env:
@@ -58,6 +41,9 @@ class Env:
 
 
 Program = Callable[[Env], Trace]
+TRACE: NodeTable[Callable[[Any], Program]] = NodeTable("interpreter", unsupported={x.Name}, inside={x.ListLit})
+"""The explaining evaluator's translation of each node class to its closure (pairs of ``tiered`` and
+``lookup`` are compiled by the call; a ``Name`` never outlives type checking)."""
 _PROGRAMS: dict[int, tuple[x.Node, Program]] = {}
 
 
@@ -66,7 +52,7 @@ def compile_node(node: x.Node) -> Program:
     hit = _PROGRAMS.get(id(node))
     if hit is not None and hit[0] is node:
         return hit[1]
-    program = _COMPILERS[type(node)](node)
+    program = TRACE[type(node)](node)
     _PROGRAMS[id(node)] = (node, program)  # the node is kept alive, so its id is never reused
     return program
 
@@ -111,11 +97,13 @@ def missing_fact(facts: Facts, path: str) -> str:
 
 
 # -- one compiler per node type ---------------------------------------------------------------
+@TRACE.on(x.Literal)
 def _literal(node: x.Literal) -> Program:
     trace = Trace(node, node.value)  # constant: one shared, never-mutated trace
     return lambda env: trace
 
 
+@TRACE.on(x.Field)
 def _field(node: x.Field) -> Program:
     path = node.path
 
@@ -130,6 +118,7 @@ def _field(node: x.Field) -> Program:
     return run
 
 
+@TRACE.on(x.ItemField)
 def _item_field(node: x.ItemField) -> Program:
     name, missing = node.name, (f"{node.list_path}[].{node.name}",)
 
@@ -140,6 +129,7 @@ def _item_field(node: x.ItemField) -> Program:
     return run
 
 
+@TRACE.on(x.Derived)
 def _derived(node: x.Derived) -> Program:
     name = node.name
 
@@ -150,15 +140,18 @@ def _derived(node: x.Derived) -> Program:
     return run
 
 
+@TRACE.on(x.Param)
 def _param(node: x.Param) -> Program:
     name = node.name
     return lambda env: Trace(node, env.params.get(name, U))
 
 
+@TRACE.on(x.AsOf)
 def _as_of(node: x.AsOf) -> Program:
     return lambda env: Trace(node, env.as_of)
 
 
+@TRACE.on(x.Compare)
 def _compare(node: x.Compare) -> Program:
     if len(node.ops) == 1:
         return _compare_pair(node)
@@ -248,6 +241,7 @@ def _compare_pair(node: x.Compare) -> Program:
     return run
 
 
+@TRACE.on(x.InList)
 def _in_list(node: x.InList) -> Program:
     operand = compile_node(node.operand)
     items = tuple(compile_node(i) for i in node.items)
@@ -263,6 +257,7 @@ def _in_list(node: x.InList) -> Program:
     return run
 
 
+@TRACE.on(x.Under)
 def _under(node: x.Under) -> Program:
     operand = compile_node(node.operand)
     system = registry()[node.operand.path].type.code if isinstance(node.operand, x.Field) else None
@@ -278,6 +273,7 @@ def _under(node: x.Under) -> Program:
     return run
 
 
+@TRACE.on(x.And, x.Or)
 def _junction(node: x.And | x.Or) -> Program:
     # every part is evaluated (no short cut), so an explanation names every failing condition
     programs = tuple(compile_node(i) for i in node.items)
@@ -296,6 +292,7 @@ def _junction(node: x.And | x.Or) -> Program:
     return run
 
 
+@TRACE.on(x.Not)
 def _not(node: x.Not) -> Program:
     item = compile_node(node.item)
 
@@ -306,6 +303,7 @@ def _not(node: x.Not) -> Program:
     return run
 
 
+@TRACE.on(x.Clause)
 def _clause(node: x.Clause) -> Program:
     """A written condition: its item's own trace, marked with the clause (no wrapper object)."""
     item = compile_node(node.item)
@@ -321,6 +319,7 @@ def _clause(node: x.Clause) -> Program:
     return run
 
 
+@TRACE.on(x.Arith)
 def _arith(node: x.Arith) -> Program:
     left, right, op = compile_node(node.left), compile_node(node.right), node.op
 
@@ -331,6 +330,7 @@ def _arith(node: x.Arith) -> Program:
     return run
 
 
+@TRACE.on(x.Neg)
 def _neg(node: x.Neg) -> Program:
     item = compile_node(node.item)
 
@@ -341,6 +341,7 @@ def _neg(node: x.Neg) -> Program:
     return run
 
 
+@TRACE.on(x.IfElse)
 def _if_else(node: x.IfElse) -> Program:
     cond, then, otherwise = compile_node(node.cond), compile_node(node.then), compile_node(node.otherwise)
 
@@ -354,6 +355,7 @@ def _if_else(node: x.IfElse) -> Program:
     return run
 
 
+@TRACE.on(x.Call)
 def _call(node: x.Call) -> Program:
     f = node.func
     if f in ("known", "exists"):
@@ -398,6 +400,7 @@ def _call(node: x.Call) -> Program:
     return run
 
 
+@TRACE.on(x.Quantifier)
 def _quantifier(node: x.Quantifier) -> Program:
     body = compile_node(node.body)
     where = compile_node(node.where) if node.where is not None else None
@@ -446,25 +449,3 @@ def _quantifier(node: x.Quantifier) -> Program:
         return Trace(node, result, kids, missing, _presumed(kids))
 
     return run
-
-
-_COMPILERS: dict[type, Callable[[Any], Program]] = {
-    x.Literal: _literal,
-    x.Field: _field,
-    x.ItemField: _item_field,
-    x.Derived: _derived,
-    x.Param: _param,
-    x.AsOf: _as_of,
-    x.Compare: _compare,
-    x.InList: _in_list,
-    x.Under: _under,
-    x.And: _junction,
-    x.Or: _junction,
-    x.Not: _not,
-    x.Clause: _clause,
-    x.Arith: _arith,
-    x.Neg: _neg,
-    x.IfElse: _if_else,
-    x.Call: _call,
-    x.Quantifier: _quantifier,
-}

@@ -197,6 +197,7 @@ class Table:
     presumed: dict[str, np.ndarray] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     derived_missing: dict[Any, Any] = field(default_factory=dict)  # memo of the compiler's missing inputs
+    memo: dict[Any, Any] = field(default_factory=dict)  # the compiler's per-decide memo (code columns, scope tests)
     has_entity: bool = True  # False when the input had no uscc column (entity all None)
     entity_arrow: Any = None  # the same ids as an Arrow string array, when ingest has one
     # field path → (rows (0-based) whose value could not be read, the reason per row): the field is

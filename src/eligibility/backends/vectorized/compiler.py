@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from ...errors import EligibilityError
 from ...facts.profile import registry
 from ...model import expr as x
+from ...model.dispatch import NodeTable, check_rules
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
 from ..interpreter.evaluator import in_force, param_values
@@ -87,6 +88,10 @@ class _Ctx:
     key: int = 0
 
 
+VECTORIZED: NodeTable[Callable[..., Col]] = NodeTable("vectorized", unsupported={x.Name})
+"""The column translation of each node class (a method of the per-rule evaluator)."""
+
+
 class _Evaluator:
     """Evaluates the nodes of one rule (its parameters bound) over a table, memoizing each node."""
 
@@ -103,7 +108,7 @@ class _Evaluator:
         key = (id(node), ctx.key)
         hit = self.memo.get(key)
         if hit is None:
-            hit = self.memo[key] = getattr(self, f"_{type(node).__name__}")(node, ctx)
+            hit = self.memo[key] = VECTORIZED[type(node)](self, node, ctx)
         return hit
 
     def _field_col(self, path: str, ctx: _Ctx) -> Col:
@@ -116,12 +121,15 @@ class _Evaluator:
         return col.take(ctx.lst.parent) if ctx.lst is not None else col
 
     # -- leaves --------------------------------------------------------------------------------
+    @VECTORIZED.on(x.Literal)
     def _Literal(self, node: x.Literal, ctx: _Ctx) -> Col:
         return ops.const(node.value)
 
+    @VECTORIZED.on(x.Field)
     def _Field(self, node: x.Field, ctx: _Ctx) -> Col:
         return self._field_col(node.path, ctx)
 
+    @VECTORIZED.on(x.ItemField)
     def _ItemField(self, node: x.ItemField, ctx: _Ctx) -> Col:
         assert ctx.lst is not None
         found = ctx.lst.items.get(node.name)
@@ -129,29 +137,36 @@ class _Evaluator:
             return Col("bool", np.False_, np.zeros(ctx.lst.size, bool), np.False_)
         return found
 
+    @VECTORIZED.on(x.Derived)
     def _Derived(self, node: x.Derived, ctx: _Ctx) -> Col:
         col = self.derived(node.name)
         return col.take(ctx.lst.parent) if ctx.lst is not None else col
 
+    @VECTORIZED.on(x.Param)
     def _Param(self, node: x.Param, ctx: _Ctx) -> Col:
         return ops.const(self.params[node.name])
 
+    @VECTORIZED.on(x.AsOf)
     def _AsOf(self, node: x.AsOf, ctx: _Ctx) -> Col:
         return ops.const(self.as_of)
 
+    @VECTORIZED.on(x.ListLit)
     def _ListLit(self, node: x.ListLit, ctx: _Ctx) -> Col:
         return Col("bool", np.False_, np.True_, np.False_)  # only read through tiered/lookup pairs
 
+    @VECTORIZED.on(x.Clause)
     def _Clause(self, node: x.Clause, ctx: _Ctx) -> Col:
         return self.ev(node.item, ctx)
 
     # -- logic ---------------------------------------------------------------------------------
+    @VECTORIZED.on(x.Compare)
     def _Compare(self, node: x.Compare, ctx: _Ctx) -> Col:
         operands = [self.ev(o, ctx) for o in node.operands]
         if len(node.ops) == 1:
             return ops.compare(node.ops[0], *operands)
         return ops.chain(node.ops, operands)
 
+    @VECTORIZED.on(x.InList)
     def _InList(self, node: x.InList, ctx: _Ctx) -> Col:
         operand = self.ev(node.operand, ctx)
         hits = [ops.compare("==", operand, self.ev(i, ctx)) for i in node.items]
@@ -160,29 +175,37 @@ class _Evaluator:
             val = val | (h.known & h.val)
         return Col("bool", ~val if node.negated else val, operand.known, np.False_)
 
+    @VECTORIZED.on(x.Under)
     def _Under(self, node: x.Under, ctx: _Ctx) -> Col:
         system = registry()[node.operand.path].type.code if isinstance(node.operand, x.Field) else None
-        return under(self.ev(node.operand, ctx), node.codes, system, node.negated)
+        return under(self.ev(node.operand, ctx), node.codes, system, node.negated, self.table.memo)
 
+    @VECTORIZED.on(x.And)
     def _And(self, node: x.And, ctx: _Ctx) -> Col:
         return ops.junction([self.ev(i, ctx) for i in node.items], is_and=True)
 
+    @VECTORIZED.on(x.Or)
     def _Or(self, node: x.Or, ctx: _Ctx) -> Col:
         return ops.junction([self.ev(i, ctx) for i in node.items], is_and=False)
 
+    @VECTORIZED.on(x.Not)
     def _Not(self, node: x.Not, ctx: _Ctx) -> Col:
         return ops.negate(self.ev(node.item, ctx))
 
     # -- values --------------------------------------------------------------------------------
+    @VECTORIZED.on(x.Arith)
     def _Arith(self, node: x.Arith, ctx: _Ctx) -> Col:
         return ops.arith(node.op, self.ev(node.left, ctx), self.ev(node.right, ctx))
 
+    @VECTORIZED.on(x.Neg)
     def _Neg(self, node: x.Neg, ctx: _Ctx) -> Col:
         return ops.neg(self.ev(node.item, ctx))
 
+    @VECTORIZED.on(x.IfElse)
     def _IfElse(self, node: x.IfElse, ctx: _Ctx) -> Col:
         return ops.where(self.ev(node.cond, ctx), self.ev(node.then, ctx), self.ev(node.otherwise, ctx))
 
+    @VECTORIZED.on(x.Call)
     def _Call(self, node: x.Call, ctx: _Ctx) -> Col:
         f, args = node.func, node.args
         if f == "known":
@@ -238,6 +261,7 @@ class _Evaluator:
             lower = bound
         return Col(total.kind, total.val, known, base.null, total.scale)
 
+    @VECTORIZED.on(x.Quantifier)
     def _Quantifier(self, node: x.Quantifier, ctx: _Ctx) -> Col:
         lst = self.table.lists.get(node.list_path)
         n = self.table.n
@@ -370,12 +394,10 @@ def _merge(items: Missing) -> Missing:
     return list(out.items())
 
 
-_FACTORIZED: dict[int, tuple[np.ndarray, tuple[np.ndarray, Any]]] = {}  # live during one decide() only
-_SCOPES: dict[tuple[int, str], tuple[Any, Any]] = {}  # likewise: region and development-zone tests of scope
-
-
-def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False) -> Col:
-    """Code-hierarchy membership, decided once per distinct code (a column holds few)."""
+def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False,
+          memo: dict[Any, Any] | None = None) -> Col:
+    """Code-hierarchy membership, decided once per distinct code (a column holds few). ``memo``: the
+    table's per-decide memo, where a column tested by many rules is factorized once."""
     if c.cats is not None:  # the column's own codes: one test per category, -1 (no value) last
         inverse = c.cats[0]
         uniques = [*c.cats[1].tolist(), None]
@@ -386,9 +408,11 @@ def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = Fa
         results = [r]
     else:
         vals = c.val
-        hit = _FACTORIZED.get(id(vals))
+        hit = memo.get(id(vals)) if memo is not None else None
         if hit is None or hit[0] is not vals:  # one column is tested by many rules: factorize it once
-            hit = _FACTORIZED[id(vals)] = (vals, pd.factorize(vals, use_na_sentinel=False))
+            hit = (vals, pd.factorize(vals, use_na_sentinel=False))
+            if memo is not None:
+                memo[id(vals)] = hit
         inverse, uniques = hit[1]
         results = [scalar_ops.under(u, codes, system) if isinstance(u, str) else False for u in uniques]
     true = np.array([r is True for r in results], dtype=bool)
@@ -433,6 +457,7 @@ class VectorizedRules:
     """A RuleSet compiled for column-wise evaluation (the vectorized backend)."""
 
     def __init__(self, rules: RuleSet) -> None:
+        check_rules(rules.rules, VECTORIZED)
         self.rules = rules
 
     def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
@@ -463,8 +488,7 @@ class VectorizedRules:
         try:
             outcomes = [self._rule(r, table, as_of, valid, derived, explain, no_failed) for r in active]
         finally:
-            _FACTORIZED.clear()
-            _SCOPES.clear()
+            table.memo.clear()
         resolve_groups(active, outcomes)
         return Decisions(table, as_of, active, outcomes)
 
@@ -487,11 +511,11 @@ class VectorizedRules:
                 use_matter = _arr(matter.known & ~matter.null, n)
                 region = Col("str", np.where(use_matter, matter.val, region.val),
                              np.where(use_matter, True, region.known), np.where(use_matter, False, region.null))
-            memo = _SCOPES.get((id(region), j.prefix))  # rules of one jurisdiction share the test
+            memo = table.memo.get((id(region), j.prefix))  # rules of one jurisdiction share the test
             if memo is None or memo[0] is not region:
-                inside = under(region, (j.prefix,), "region")
+                inside = under(region, (j.prefix,), "region", memo=table.memo)
                 known = _arr(inside.known, n)
-                memo = _SCOPES[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
+                memo = table.memo[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
             known, outside = memo[1]
             in_scope = in_scope & ~outside
             scope_unknown = scope_unknown | ~known
@@ -503,11 +527,11 @@ class VectorizedRules:
             source = z.arrow_text()  # the zone names still in Arrow (no Python string per row), or built
             if source is None:
                 source = z.val
-            other = _SCOPES.get((id(source), j.development_zone))
+            other = table.memo.get((id(source), j.development_zone))
             if other is None or other[0] is not source:  # one test per zone, shared by its rules
                 differs = (pc.not_equal(source, j.development_zone).to_numpy(zero_copy_only=False)
                            if isinstance(source, pa.Array) else _arr(source, n) != j.development_zone)
-                other = _SCOPES[(id(source), j.development_zone)] = (source, differs)
+                other = table.memo[(id(source), j.development_zone)] = (source, differs)
             in_scope = in_scope & ~(zk & (_arr(z.null, n) | other[1]))
             scope_unknown = scope_unknown | ~zk
             if explain:

@@ -153,7 +153,7 @@ def funnels(rules: Iterable[Rule], table: Table, as_of: date, in_scope: Mapping[
         for rule in active:
             out[rule.id] = _funnel(rule, table, as_of, in_scope[rule.id], derived, n)
     finally:
-        compiler._FACTORIZED.clear()  # the compiler's per-decide memo of code columns
+        table.memo.clear()  # the compiler's per-decide memo of code columns
     return out
 
 
