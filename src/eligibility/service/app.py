@@ -49,7 +49,7 @@ from .models import (
     RuleDetail,
     RulesResponse,
 )
-from .rulesets import RuleSets, engine_call
+from .rulesets import RuleSets
 from .scoring import check_register_name
 from .settings import ServiceSettings, settings_from_env
 
@@ -166,7 +166,7 @@ def _match(engine: Engine, profiles: list[Profile], day: date, lang: str, explai
     out = []
     for p in profiles:
         _check_deadline(deadline, seconds)
-        body = engine_call(lambda p=p: engine.evaluate(p, day).to_dict(lang))  # type: ignore[misc]
+        body = engine.evaluate(p, day).to_dict(lang)
         body["provenance"] = with_determination(body["provenance"], p)
         if not explain:
             for r in body["results"]:
@@ -186,12 +186,12 @@ def _decided(i: int, p: Profile, decisions: list[Any], provenance: dict[str, str
 def _decide_chunks(engine: Engine, profiles: list[Profile], day: date, deadline: float,
                    seconds: float) -> Iterator[list[dict[str, Any]]]:
     """Decisions in chunks of profiles, each chunk one engine call, the time limit checked between."""
-    decide = engine_call(lambda: engine.decider(day))
+    decide = engine.decider(day)
     provenance = engine.provenance(day)
     for start in range(0, len(profiles), _CHUNK):
         _check_deadline(deadline, seconds)
         part = profiles[start:start + _CHUNK]
-        decided = engine_call(lambda part=part: [decide(p) for p in part])  # type: ignore[misc]
+        decided = [decide(p) for p in part]
         yield [_decided(start + j, p, d, provenance) for j, (p, d) in enumerate(zip(part, decided, strict=True))]
 
 

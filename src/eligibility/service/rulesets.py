@@ -5,27 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from ..engine import Engine
 from ..io.archive import archive_rules, load_archived
 from ..io.rules import load_rules
-
-T = TypeVar("T")
-
-ENGINE_LOCK = threading.Lock()
-"""Serialises engine calls: the Engine keeps module-global memos that are not yet thread-safe. Every
-engine call of the service goes through :func:`engine_call`; once the Engine is thread-safe, this lock
-is the one thing to remove."""
-
-
-def engine_call(fn: Callable[[], T]) -> T:
-    """Run one engine call under :data:`ENGINE_LOCK`."""
-    with ENGINE_LOCK:
-        return fn()
-
 
 class RuleSets:
     """The current engine, and up to ``keep`` engines of archived rule sets asked for by hash."""
@@ -43,7 +27,7 @@ class RuleSets:
         ruleset = load_rules(*self.paths, tests=False)
         archive_rules(self.paths, ruleset, self.archive)
         engine = Engine(ruleset)
-        engine_call(lambda: engine.decider(None))  # compile now, not on the first request
+        engine.decider(None)  # compile now, not on the first request
         return engine
 
     def reload(self) -> tuple[str, str]:
