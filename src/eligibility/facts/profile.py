@@ -221,6 +221,10 @@ class GridConnection(_Record):
 
 class Guarantee(_Record):
     amount: Money | None = F("担保金额", "guarantee amount", unit="money")
+    term_years: Number | None = F(
+        "担保期限", "guarantee term", unit="year", presume=Decimal(1),
+        presume_zh="未给出担保期限，按一年计", presume_en="no guarantee term given: taken as one year",
+    )
 
 
 class Loan(_Record):
