@@ -506,6 +506,7 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
 
 
 def _restatement_scope(c: Citation, lang: str) -> str:
+    """Where and when a local restatement applies: （腾格里经济技术开发区，2019-01-01 至 2021-12-31）."""
     assert c.where is not None
     place = c.where.development_zone or c.where.name
     return (f"（{place}，{c.period.describe()}）" if lang != "en"
