@@ -227,7 +227,7 @@ def score(
     import warnings
 
     from .engine import Engine
-    from .io.registers import (
+    from .batch import (
         RegisterWarning,
         count_rows,
         default_workers,
@@ -303,8 +303,8 @@ def score(
             parallel = workers or default_workers()
             if total_rows is not None and total_rows <= chunk_size:
                 parallel = 1  # one chunk: nothing to overlap, no process start-up
-            scorer = engine if reporter is None else reporter.observing_engine()  # the report sees every chunk
-            summary = score_file(scorer, reader, target, day, wide=wide, on_chunk=update,
+            summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update,
+                                 on_scored=reporter.observe if reporter is not None else None,  # sees every chunk
                                  workers=parallel if reporter is None else 1)
         except EligibilityError as exc:
             progress.stop()
@@ -343,7 +343,7 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
     from .engine import Engine
-    from .io.registers import write_summary
+    from .batch import write_summary
 
     if columns is not None:
         err.print("--columns 暂不能与 --dask 同用 / --columns cannot be used with --dask yet", markup=False)
@@ -463,7 +463,7 @@ def whatif_cmd(
     (when given) with every --set applied.
     """
     _check_lang(lang)
-    from .io.registers import load_column_mapping
+    from .batch import load_column_mapping
     from .report.whatif import render_whatif
     from .whatif import apply_overrides, what_if, write_changes
 
@@ -714,6 +714,110 @@ def profile_schema() -> None:
     schema = Profile.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("watch")
+def watch_cmd(
+    changes: Annotated[list[Path] | None, typer.Argument(
+        help="变更文件（CSV、Parquet 或 Excel），按给出的顺序应用：每行按统一社会信用代码并入该企业已存的数据，"
+             " 只改文件中有的列，空格或占位符不改，单元格写方括号里的“清空”则清除该字段。"
+             " Change files (CSV, Parquet or Excel), applied in the order given: each row merges into the firm's"
+             " stored facts by USCC; only the columns present change, blanks and placeholders change nothing,"
+             " and a cell 清空 or clear in square brackets clears the field.", exists=True, dir_okay=False)] = None,
+    state: Annotated[Path, typer.Option(
+        "--state", help="状态库文件（SQLite；不存在时新建）。 The watch's store (an SQLite file, created when absent).")
+    ] = Path("watch.sqlite"),
+    removals: Annotated[list[Path] | None, typer.Option(
+        "--removals", exists=True, dir_okay=False,
+        help="移出监测的企业名单（含 uscc 列；可多次给出，在变更文件之后应用）。"
+             " Firms leaving the watch (a uscc column; repeatable; applied after the change files).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="把本次（或 --since 之后）的事件写入 .csv、.parquet 或 .xlsx。"
+                               " Write this run's events (or those after --since) to .csv, .parquet or .xlsx.")
+    ] = None,
+    since: Annotated[int | None, typer.Option(
+        "--since", min=0, help="导出序号大于 SEQ 的全部已记录事件（不应用变更也可）。"
+                               " Export every logged event with a sequence number above SEQ.")] = None,
+    rules: RulesOpt = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="把监测日期移到此日（YYYY-MM-DD），在应用变更之前；新状态库的初始日期（默认今天）。"
+                        " Move the watch's date to this day (YYYY-MM-DD) before applying the changes; the first"
+                        " date of a new store (default: today).")] = None,
+    columns: Annotated[Path | None, typer.Option(
+        "--columns", exists=True, dir_okay=False,
+        help="列映射 YAML（同 score）。 Column mapping YAML (as for score).")] = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """政策找企业的日常任务：把部门变更并入状态库，报告谁新符合、谁不再符合，事件只记一次。
+
+    The daily job of 政策找企业: merge department changes into the watch's store and report who became
+    eligible or lost a measure; each event is logged once (re-running the same file logs nothing).
+    """
+    from .reactive import Watcher
+    from .reactive.feed import FeedResult, apply_changes, apply_removals
+
+    lang = _check_lang(lang)
+    en = lang == "en"
+    ruleset = _load(rules, lang, tests=False)
+    try:
+        with Watcher(ruleset, as_of=_as_of(as_of, lang) if as_of else None, store=state) as w:
+            start = w.log()[-1].seq if w.log() else 0
+            if as_of is not None and _as_of(as_of, lang) != w.as_of:
+                w.advance_to(_as_of(as_of, lang))
+            results: list[FeedResult] = [apply_changes(w, p, columns) for p in changes or []]
+            results += [apply_removals(w, p, columns) for p in removals or []]
+            logged = w.log(after=since if since is not None else start)
+            date_now = w.as_of
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    for r in results:
+        for pr in r.problems:
+            err.print(f"{pr.file} 第 {pr.row} 行未应用：{pr.zh}" if not en else f"{pr.file} row {pr.row} not applied: {pr.en}",
+                      markup=False, highlight=False)
+    counts: dict[str, dict[str, int]] = {}
+    for ev in logged:
+        counts.setdefault(ev.rule_id, {}).setdefault(ev.kind, 0)
+        counts[ev.rule_id][ev.kind] += 1
+    kinds = ("newly_eligible", "no_longer_eligible", "amount_changed", "became_undetermined")
+    from .reactive.events import EventKind
+
+    table = Table(title=(f"Events as of {date_now}" if en else f"事件（监测日期 {date_now}）"))
+    table.add_column("rule" if en else "政策")
+    for k in kinds:
+        table.add_column(EventKind(k).label(lang), justify="right")
+    for rule_id, c in counts.items():
+        table.add_row(ruleset[rule_id].title.get(lang), *(str(c.get(k, 0)) for k in kinds))
+    applied = sum(r.applied for r in results)
+    refused = sum(len(r.problems) for r in results)
+    if counts:
+        out.print(table)
+    out.print(f"{applied} rows applied, {refused} refused; {len(logged)} events (log up to #{logged[-1].seq if logged else start})"
+              if en else f"应用 {applied} 行，未应用 {refused} 行；事件 {len(logged)} 条（日志至 #{logged[-1].seq if logged else start}）")
+    if output is not None:
+        _write_events([e.to_dict() for e in logged], output, lang)
+    if refused:
+        raise typer.Exit(1)
+
+
+EVENT_COLUMNS = ["seq", "entity_id", "rule_id", "kind", "old_status", "new_status", "old_amount", "new_amount",
+                 "as_of", "recorded_at", "rule_set"]
+
+
+def _write_events(rows: list[dict[str, Any]], output: Path, lang: str) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    suffix = output.suffix.lower()
+    if suffix == ".parquet":
+        frame.to_parquet(output, index=False)
+    elif suffix == ".xlsx":
+        frame.to_excel(output, index=False)
+    elif suffix == ".csv":
+        frame.to_csv(output, index=False)
+    else:
+        err.print(f"输出文件应为 .csv、.parquet 或 .xlsx：{output}" if lang != "en"
+                  else f"the output must be .csv, .parquet or .xlsx: {output}")
+        raise typer.Exit(2)
 
 
 def main() -> None:

@@ -20,10 +20,10 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import RuleDefinitionError, RuleSetError, suggest
 from ..facts.codes import is_valid_region
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..lang.check import check_expression
 from ..lang.parser import ExpressionError, parse_expression
-from ..lang.types import Type
+from ..model.types import Type
 from ..model import expr as x
 from ..model.rule import (
     NATIONAL,

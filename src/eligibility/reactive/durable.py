@@ -32,10 +32,10 @@ from ..backends.interpreter.evaluator import in_force, param_values
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..facts.derived import DERIVED, evaluate_derived
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..facts.flatten import UNKNOWN
 from ..facts.profile import Profile
-from ..lang.types import Type
+from ..model.types import Type
 from ..model import expr as x
 from ..model.rule import Rule
 

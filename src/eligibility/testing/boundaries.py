@@ -24,7 +24,7 @@ from typing import Any
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..explain import OPS, describe, format_value
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..facts.money import format_money
 from ..lint import constraints
 from ..model import expr as x

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..explain import clauses, describe
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..facts.flatten import UNKNOWN
 from ..model import expr as x
 from ..model.rule import Rule, RuleSet

@@ -34,7 +34,7 @@ from ..errors import EligibilityError
 from ..facts.codes import DIVISIONS, PROVINCES, REGION_NAMES, SECTIONS, check_character
 from ..facts.codes.uscc import ALPHABET, org_code_check_character
 from ..facts.derived import DERIVED
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..lint import conjuncts, constraints
 from ..model import expr as x
 from ..model.rule import Rule, RuleSet

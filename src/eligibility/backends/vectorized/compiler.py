@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import EligibilityError
-from ...facts.fields import registry
+from ...facts.profile import registry
 from ...model import expr as x
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
