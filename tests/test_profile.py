@@ -98,7 +98,7 @@ TAX_COMPLIANCE = ("refund_fraud_36m", "false_invoices_36m", "tax_evasion_36m", "
 def test_tax_compliance_records_are_optional_labelled_fields_presumed_absent() -> None:
     """The VAT credit refund conditions (公告2022年第14号 第三条) the tax authority holds: each optional,
     labelled in both languages, with the declared presumption "no record → presumed not"."""
-    from eligibility.facts.fields import registry
+    from eligibility.facts.profile import registry
 
     specs = registry()
     assert specs["tax_compliance"].label("zh") and specs["tax_compliance"].label("en")
