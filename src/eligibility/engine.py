@@ -175,7 +175,7 @@ class Engine:
               start_row: int | None = None) -> pd.DataFrame | Any:
         """Score a frame of flat profiles with the vectorized backend.
 
-        Long table (DESIGN.md "Batch output"): one row per (input row, rule in scope) plus one
+        Long table (docs/semantics.md, "Batch output"): one row per (input row, rule in scope) plus one
         ``error`` row per bad input row, with ``duplicate_of`` set on a row whose USCC appeared
         earlier. ``wide=True``: one row per input row, a status and amount column per rule.
         ``start_row`` numbers the first row (for chunks of a larger file; 1 by default). Same

@@ -1,4 +1,4 @@
-"""The enterprise profile, schema version 1 (field names fixed by DESIGN.md).
+"""The enterprise profile, schema version 1 (field names fixed: docs/semantics.md).
 
 Each field carries its Chinese and English label, its unit and any declared presumption in its
 metadata; :mod:`eligibility.facts.fields` reads them into the field registry that the type
