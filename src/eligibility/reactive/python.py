@@ -23,59 +23,19 @@ from ..backends.interpreter import ops
 from ..backends.interpreter.compiled import Decision, resolve, rule_deciders
 from ..backends.interpreter.evaluator import in_force, param_values
 from ..engine import Engine
-from ..facts.derived import CACHE_READS, DERIVED, evaluate_derived
+from ..facts.derived import CACHE_READS, evaluate_derived
 from ..facts.flatten import UNKNOWN, Facts
 from ..facts.profile import Profile
 from ..model import expr as x
 from ..model.rule import Rule
+from ..reads import rule_reads
+from ..reads import with_records as _with_records
 from ..results import Status
 
 U = UNKNOWN
 _ABSENT = object()
 ELIGIBLE, SUPERSEDED = Status.ELIGIBLE, Status.SUPERSEDED
 RuleFn = Callable[..., Decision | None]
-
-
-def rule_reads(rule: Rule) -> frozenset[str]:
-    """Every flat-fact path whose value can change the rule's decision, with the records above them.
-
-    Fields and lists read by its conditions, amount, cap and schedule; the raw fields of its
-    derived facts; where it applies (region, zone, its matters); benefits received for one-offs
-    and instalments. A record's own path is included, since a record given or taken away changes
-    what lies below it.
-    """
-    paths = {f"scenario.{name}" for name in rule.scenarios}
-    j = rule.jurisdiction
-    if j.prefix:
-        paths.add("region_code")
-        if j.by:
-            paths.add(f"scenario.{j.by}.region_code")
-    if j.development_zone:
-        paths.add("development_zone")
-    b = rule.benefit
-    if b.once or b.schedule:
-        paths.add("benefits_received")
-    roots = [rule.when, b.amount, b.cap, b.schedule.start if b.schedule else None]
-    for root in roots:
-        if root is None:
-            continue
-        for node in x.walk(root):
-            if isinstance(node, x.Field):
-                paths.add(node.path)
-            elif isinstance(node, x.Quantifier | x.ItemField):
-                paths.add(node.list_path)
-            elif isinstance(node, x.Derived):
-                paths.update(DERIVED[node.name].reads)
-    return _with_records(paths)
-
-
-def _with_records(paths: set[str] | tuple[str, ...]) -> frozenset[str]:
-    """The paths with every record above them (``a.b.c`` → ``a``, ``a.b``, ``a.b.c``)."""
-    out = set()
-    for path in paths:
-        parts = path.split("[]")[0].split(".")
-        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return frozenset(out)
 
 
 def _cache_readers() -> dict[str, frozenset[str]]:
