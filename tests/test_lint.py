@@ -100,6 +100,59 @@ def test_quote_checked_against_shipped_source(tmp_path: Path) -> None:
     assert ("quote-not-verbatim", "error") in codes(bad_findings)
 
 
+def _periods_file(period: str, local: str = "") -> str:
+    """A rule citing by period (a national law's documents), optionally with a local restatement."""
+    return ("document:\n  title: 测试\n  issuer: 测试\n  jurisdiction: {code: national, name: 全国}\n"
+            "  effective: {from: 2019-01-01, to: 2027-12-31}\nrules:\n  - id: q.one\n    title: {zh: 测试, en: test}\n"
+            "    source:\n      clause: 按期\n      periods:\n"
+            "        - {from: 2019-01-01, document: 财税〔2019〕13号, clause: 第一条}\n"
+            f"        - {{from: 2023-01-01, document: 公告2023年第19号, clause: 第一条{period}}}\n{local}"
+            "    kind: tax\n    mode: auto\n    basis: threshold\n    when: employees > 0\n")
+
+
+LOCAL = ("      restatements:\n        - {document: 地方文件, clause: 二(九), quote: %s, source: local.txt,\n"
+         "           jurisdiction: {code: \"152921\", name: 阿拉善左旗}, effective: {from: 2019-01-01, to: 2021-12-31}}\n")
+
+
+@pytest.mark.parametrize(("period", "local", "found"), [
+    ("", "", set()),  # cited by number and article, no text shipped: nothing to check
+    (", quote: 月销售额10万元以下, source: national.txt", "", set()),
+    (", quote: 月销售额10万元以內, source: national.txt", "", {("quote-not-verbatim", "error")}),
+    (", source: national.txt", "", {("missing-quote", "error")}),  # the text is shipped: quote the period
+    (", quote: 月销售额10万元以下", "", {("no-source-text", "info")}),  # a quote with no text cannot be checked
+    ("", LOCAL % "免征增值税", set()),
+    ("", LOCAL % "免征增值税。", {("quote-not-verbatim", "error")}),
+])
+def test_period_and_local_citations_quote_exactly_where_a_text_is_shipped(tmp_path: Path, period: str, local: str,
+                                                                          found: set[tuple[str, str]]) -> None:
+    (tmp_path / "national.txt").write_text("对月销售额10万元以下(含本数)的增值税小规模纳税人,免征增值税", encoding="utf-8")
+    (tmp_path / "local.txt").write_text("小规模纳税人……免征增值税", encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(_periods_file(period, local), encoding="utf-8")
+    findings, rules = lint([tmp_path / "r.yaml"])
+    assert rules is not None
+    quote_codes = {"quote-not-verbatim", "missing-quote", "no-source-text", "missing-citation"}
+    assert {(c, sev) for c, sev in codes(findings) if c in quote_codes} == found
+    rule = rules["q.one"]
+    assert [(c.period.start, c.period.end) for c in rule.source.periods] == [
+        (date(2019, 1, 1), date(2022, 12, 31)), (date(2023, 1, 1), date(2027, 12, 31))]
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("{clause: 一}", "missing required key 'quote' (the sentence verbatim; or cite by periods)"),
+    ("{clause: 按期, periods: [{from: 2023-01-01, document: 乙, clause: 第一条}, {from: 2019-01-01, document: 甲, clause: 第一条}]}",
+     "source.periods must be in increasing order of from"),
+])
+def test_a_citation_without_quote_or_periods_is_a_load_error(tmp_path: Path, source: str, message: str) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("document:\n  title: 测试\n  issuer: 测试\n  jurisdiction: {code: national, name: 全国}\nrules:\n"
+                    f"  - id: t.a\n    title: {{zh: 测试, en: test}}\n    source: {source}\n"
+                    "    kind: grant\n    mode: auto\n    basis: threshold\n    when: employees > 0\n", encoding="utf-8")
+    findings, rules = lint([path])
+    assert rules is None
+    (finding,) = findings
+    assert message in finding.en and finding.line == 8 and finding.rule_id == "t.a"
+
+
 def test_load_errors_come_back_as_findings(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("document:\n  title: 测试\n  issuer: 测试\n  jurisdiction: {code: national, name: 全国}\nrules:\n"

@@ -90,3 +90,55 @@ def test_evaluation_tier_out_of_range_names_the_field() -> None:
     with pytest.raises(el.ProfileError) as info:
         el.Profile.from_data({"tech_transfer": {"evaluation_tier": "4"}})
     assert info.value.fields == ["tech_transfer.evaluation_tier"]
+
+
+TAX_COMPLIANCE = ("refund_fraud_36m", "false_invoices_36m", "tax_evasion_36m", "immediate_refund_since_2019_04")
+
+
+def test_tax_compliance_records_are_optional_labelled_fields_presumed_absent() -> None:
+    """The VAT credit refund conditions (公告2022年第14号 第三条) the tax authority holds: each optional,
+    labelled in both languages, with the declared presumption "no record → presumed not"."""
+    from eligibility.facts.profile import registry
+
+    specs = registry()
+    assert specs["tax_compliance"].label("zh") and specs["tax_compliance"].label("en")
+    for name in TAX_COMPLIANCE:
+        spec = specs[f"tax_compliance.{name}"]
+        assert spec.label("zh") != spec.label("en")
+        assert spec.presume is not None and spec.presume.value is False
+        assert "推定没有" in spec.presume.zh and "presumed not" in spec.presume.en
+    facts = el.Profile.from_data({"tax_compliance": {"tax_evasion_36m": True}}).facts()
+    assert facts.values["tax_compliance.tax_evasion_36m"] is True
+    assert facts.values["tax_compliance.refund_fraud_36m"] is False
+    assert "tax_compliance.refund_fraud_36m" in facts.presumed
+    assert "tax_compliance.tax_evasion_36m" not in facts.presumed
+    assert "tax_compliance.refund_fraud_36m" not in el.Profile.from_data({}).facts().values
+
+
+def test_profile_json_schema_exports_the_tax_compliance_and_guarantee_term_fields() -> None:
+    schema = el.Profile.model_json_schema()
+    record = schema["$defs"]["TaxCompliance"]["properties"]
+    assert set(TAX_COMPLIANCE) <= set(record)
+    assert all(record[n]["presume"]["value"] is False for n in TAX_COMPLIANCE)
+    assert "tax_compliance" in schema["properties"]
+    term = schema["$defs"]["Guarantee"]["properties"]["term_years"]
+    assert term["label_zh"] == "担保期限" and str(term["presume"]["value"]) == "1"
+
+
+def test_tax_compliance_accepts_booleans_only_and_names_the_field() -> None:
+    with pytest.raises(el.ProfileError) as err:
+        el.Profile.from_data({"tax_compliance": {"false_invoices_36m": "maybe"}})
+    assert "tax_compliance.false_invoices_36m" in str(err.value)
+    with pytest.raises(el.ProfileError) as err:
+        el.Profile.from_data({"tax_compliance": {"fraud": True}})
+    assert "tax_compliance.fraud" in str(err.value)
+
+
+def test_the_refund_rule_reads_the_tax_records_never_the_dishonesty_list() -> None:
+    from eligibility.model import expr as x
+
+    rule = el.load_rules("ordos")["ordos.small-micro-vat-credit-refund"]
+    read = {n.path for n in x.walk(rule.when) if isinstance(n, x.Field)}
+    assert {f"tax_compliance.{n}" for n in TAX_COMPLIANCE} | {"tax_credit_rating"} <= read
+    assert "dishonest_record" not in read
+    assert rule.benefit.kind == "up_to"

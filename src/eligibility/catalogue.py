@@ -64,11 +64,15 @@ def render_rule(rule: Rule) -> str:
         f"- **待遇**：{_benefit(rule)}",
     ]
     for p in rule.params.values():
-        steps = "；".join(f"{v.start} 起 {describe(v.value, rule)}" + (f"（{v.basis}）" if v.basis else "") for v in p.values)
+        steps = "；".join(f"{v.start} 起 {describe(v.value, rule)}" + (f"（依据 {v.basis}）" if v.basis else "") for v in p.values)
         lines.append(f"- **参数 {p.name}**：{steps}")
     if rule.group:
         lines.append(f"- **互斥组**：`{rule.group}`（就高不重复）" + (f"，优先级 {rule.priority}" if rule.priority else ""))
-    lines.append(f"- **依据**：{rule.source.clause}：“{rule.source.quote}”")
+    if rule.source.periods:
+        lines.append("- **依据**（按期；原文未随规则包附带的，只写文号与条款）：")
+        lines += [f"  - {line}" for line in rule.source.cite_lines()]
+    else:
+        lines.append(f"- **依据**：{rule.source.clause}：“{rule.source.quote}”")
     if rule.notes:
         lines.append("- **读法说明**：")
         lines += [f"  > {ln}" if ln.strip() else "  >" for ln in rule.notes.splitlines()]

@@ -121,6 +121,9 @@ class Engine:
         p = profile if type(profile) is Profile else Profile.from_data(dict(profile))
         prepared = self._prepared(day)
         results, skipped = evaluate_all(prepared, p.facts(), day)
+        place = (p.region_code, p.development_zone)  # where a local restatement of a rule is cited
+        for r in results:
+            r.place = place
         return Evaluation(results, day, p.uscc, p.name, prepared.provenance, skipped)
 
     def decide(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> list[Decision]:

@@ -20,7 +20,7 @@ from .facts.labels import enum_label
 from .facts.money import format_money, format_number, format_rate
 from .model import expr as x
 from .model.dispatch import NodeTable
-from .model.rule import Rule
+from .model.rule import Citation, Rule
 
 if TYPE_CHECKING:
     from .results import Evaluation, RuleResult, Trace
@@ -196,16 +196,21 @@ class _Renderer:
         if isinstance(node, (x.Field, x.ItemField, x.Derived, x.AsOf)):
             return f"{self.label(node)} {self.value(trace)}"
         if isinstance(node, x.Param):
+            if isinstance(trace.value, bool):  # a yes/no switch of the period: say what it switches
+                shown = (self.t("当期适用", "in force for the period") if trace.value
+                         else self.t("当期不适用", "not in force for the period"))
+                return shown + self.param_basis(node.name)
             return f"{self.value(trace)}{self.param_basis(node.name)}"
         return self.expr(trace)
 
     def param_basis(self, name: str) -> str:
+        """The document that set a dated parameter's value of the period: （依据 财税〔2019〕13号）."""
         if self.rule is None or self.as_of is None:
             return ""
         pv = self.rule.params[name].at(self.as_of)
         if pv is None or not pv.basis:
             return ""
-        return self.t(f"（{pv.basis}）", f" ({pv.basis})")
+        return self.t(f"（依据 {pv.basis}）", f" (per {pv.basis})")
 
     as_of: date | None = None
 
@@ -573,8 +578,44 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
         if rule.group and result.status == UNDETERMINED:
             lines.append(r.t(f"  （补齐后可能在互斥组 {rule.group} 中胜出）",
                              f"  (once known, it could outrank the winner of group {rule.group})"))
-    lines.append(r.t("  依据：", "  source: ") + rule.source.cite(lang))
+    lines.extend(citation_lines(result, lang, r.as_of))
     return "\n".join(lines)
+
+
+def _restatement_scope(c: Citation, lang: str) -> str:
+    """Where and when a local restatement applies: （腾格里经济技术开发区，2019-01-01 至 2021-12-31）."""
+    assert c.where is not None
+    place = c.where.development_zone or c.where.name
+    return (f"（{place}，{c.period.describe()}）" if lang != "en"
+            else f" ({place}, {c.period.describe('en')})")
+
+
+def citations_at(result: RuleResult, as_of: date | None) -> tuple[Citation | None, list[Citation]]:
+    """The period's citation of a rule citing by period (None otherwise) and the local restatements
+    that apply to this firm on that date (its region, its zone, the restatement's dates)."""
+    source = result.rule.source
+    day = as_of or result.as_of
+    if day is None:
+        return None, []
+    region, zone = result.place or (None, None)
+    return source.at(day), [c for c in source.restatements if c.applies(day, region, zone)]
+
+
+def citation_lines(result: RuleResult, lang: str, as_of: date | None = None) -> list[str]:
+    """依据: the document of the period (national rules: its number and article, quoted only where the
+    text is shipped), then any local restatement that applies here and now."""
+    en = lang == "en"
+    period, local = citations_at(result, as_of)
+    if period is None:
+        lines = [("  source: " if en else "  依据：") + result.rule.source.cite(lang)]
+    else:
+        note = "" if period.quote else (" (text not shipped: cited by number and article)" if en
+                                        else "（原文未随规则包附带，按文号与条款引用）")
+        lines = [("  source: " if en else "  依据：") + period.cite(lang)
+                 + (f" ({period.period.describe('en')})" if en else f"（{period.period.describe()}）") + note]
+    for c in local:
+        lines.append(("  local restatement: " if en else "  地方转述：") + c.cite(lang) + _restatement_scope(c, lang))
+    return lines
 
 
 def render_evaluation(ev: Evaluation, lang: str = "zh", include_ineligible: bool = True) -> str:
@@ -640,6 +681,12 @@ def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None)
     r = _Renderer(rule, lang)
     r.as_of = as_of
     src = rule.source
+    period, local = citations_at(result, as_of)
+    citation = ({"document": src.document_title or src.document.title, "number": src.document.number,
+                 "issuer": src.document.issuer, "clause": src.clause, "quote": src.quote} if period is None else
+                {"document": period.document, "number": period.document, "issuer": src.document.issuer,
+                 "clause": period.clause, "quote": period.quote})
+    citation["restatements"] = [{"document": c.document, "clause": c.clause, "quote": c.quote} for c in local]
     return {
         "rule_id": rule.id,
         "title": rule.title.get(lang),
@@ -655,10 +702,7 @@ def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None)
         "conditions": [_clause_dict(r, c) for c in clauses(result.trace)],
         "reason": None if result.reason is None else result.reason[1 if r.en else 0],
         "kind": rule.kind, "mode": rule.mode, "basis": rule.basis, "group": rule.group,
-        "citation": {
-            "document": src.document_title or src.document.title, "number": src.document.number,
-            "issuer": src.document.issuer, "clause": src.clause, "quote": src.quote,
-        },
+        "citation": citation,
         "explanation": render_result(result, lang, as_of),
     }
 

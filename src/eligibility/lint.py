@@ -286,7 +286,7 @@ def check_groups(rules: Sequence[Rule]) -> list[Finding]:
     paying = [r for r in rules if r.benefit.amount is not None]
     for a, b in itertools.combinations(paying, 2):
         same_source = (a.source.document.file == b.source.document.file and a.source.clause == b.source.clause
-                       and a.source.quote == b.source.quote)
+                       and a.source.quote == b.source.quote and _cited(a) == _cited(b))
         if not same_source or (a.group and a.group == b.group) or _disjoint(a, b):
             continue
         findings.append(_rule_finding(
@@ -304,21 +304,48 @@ def check_rule(rule: Rule, today: date) -> list[Finding]:
         findings.append(_rule_finding(
             rule, "info", "expired", f"已于 {rule.effective.end} 期满（历史规则仍可用于回溯评估）",
             f"expired on {rule.effective.end} (history: still valid for past dates)"))
-    if not rule.source.clause.strip() or not rule.source.quote.strip():
+    if not rule.source.clause.strip() or not (rule.source.quote.strip() or rule.source.periods):
         findings.append(_rule_finding(rule, "error", "missing-citation", "缺少出处（条款或原文）",
                                       "citation incomplete (clause or quote missing)",
                                       "source: {clause: …, quote: 原文照录}", "source: {clause: …, quote: verbatim text}"))
-    text = rule.source.document.source_text
-    if text is not None and rule.source.quote not in text:
-        findings.append(_rule_finding(
-            rule, "error", "quote-not-verbatim", "原文引用在文件原文中找不到（须逐字照录）",
-            "the quote is not found verbatim in the document's source text",
-            "从 sources/ 中的原文复制，注意半角逗号与括号", "copy it from the text in sources/, punctuation included"))
+    if rule.source.quote.strip():
+        findings += _quote_findings(rule, "source", rule.source.quote, rule.source.document.source_text, "document.source")
+    for c in rule.source.periods + rule.source.restatements:
+        where = f"{c.document} {c.clause}"
+        if c.quote:
+            findings += _quote_findings(rule, where, c.quote, c.text, "source")
+        elif c.text is not None:
+            findings.append(_rule_finding(
+                rule, "error", "missing-quote", f"{where}：原文随规则包附带，却没有引原句",
+                f"{where}: the text is shipped but no sentence is quoted", "在 quote 中逐字照录该期的原句",
+                "quote the period's sentence verbatim"))
+    return findings + _rule_hygiene(rule)
+
+
+def _cited(rule: Rule) -> tuple[tuple[str, str, str | None], ...]:
+    """What a rule cites by period and locally, to tell apart rules sharing a clause line."""
+    return tuple((c.document, c.clause, c.quote) for c in rule.source.periods + rule.source.restatements)
+
+
+def _quote_findings(rule: Rule, where: str, quote: str, text: str | None, pointer: str) -> list[Finding]:
+    """A quote is checked verbatim where its text is shipped; without the text it cannot be (info).
+    A citation by document number and article alone (no quote, no text) needs neither."""
     if text is None:
-        findings.append(_rule_finding(
-            rule, "info", "no-source-text", "该文件未随规则包附原文，引用无法核对",
-            "the pack ships no source text for this document: the quote cannot be checked",
-            "在 document.source 指向原文文件", "point document.source at the document's text"))
+        return [_rule_finding(
+            rule, "info", "no-source-text", f"{where}：原文未随规则包附带，引用无法核对",
+            f"{where}: the pack ships no source text for it: the quote cannot be checked",
+            f"用 {pointer} 指向原文文件，或只写文号与条款、不引原句",
+            f"point {pointer} at its text, or cite the number and article without a quote")]
+    if quote in text:
+        return []
+    return [_rule_finding(
+        rule, "error", "quote-not-verbatim", f"{where}：原文引用在原文中找不到（须逐字照录）",
+        f"{where}: the quote is not found verbatim in the source text",
+        "从 sources/ 中的原文复制，注意半角逗号与括号", "copy it from the text in sources/, punctuation included")]
+
+
+def _rule_hygiene(rule: Rule) -> list[Finding]:
+    findings = []
     if not rule.tests:
         findings.append(_rule_finding(rule, "warning", "no-tests", "没有示例测试", "the rule has no tests",
                                       "在 tests: 中至少写符合、不符合与待定各一例",

@@ -105,6 +105,7 @@ class RuleResult:
     presumed: tuple[str, ...] = ()
     outranks: tuple[str, ...] = ()
     as_of: date | None = None
+    place: tuple[str | None, str | None] | None = None  # the firm's region code and development zone
 
     def __init__(self, rule: Rule, status: Status, trace: Trace | None = None) -> None:
         self.rule = rule

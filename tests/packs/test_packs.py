@@ -3,6 +3,7 @@ in the shipped source text, every rule with notes and tests, every rule test pas
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -52,11 +53,33 @@ def test_examples_are_not_loaded_by_default() -> None:
 
 @pytest.mark.parametrize("rule", EVERYTHING.rules, ids=lambda r: r.id)
 def test_quote_is_verbatim_in_the_shipped_source(rule: el.Rule) -> None:
-    source = rule.source.document.source_text
     if rule.id.startswith("examples."):
         return  # demo rules quote the seeds too, but do not ship them twice
+    if rule.source.periods:  # cited by period: a quote exactly where the period's text is shipped
+        for c in rule.source.periods + rule.source.restatements:
+            assert (c.quote is not None) == (c.text is not None), f"{rule.id}: {c.document} quote without text or text without quote"
+            assert c.quote is None or c.quote in c.text, f"{rule.id}: {c.document} quote not found verbatim"
+        return
+    source = rule.source.document.source_text
     assert source is not None, f"{rule.id}: its document ships no source text (document.source)"
     assert rule.source.quote in source, f"{rule.id}: quote not found verbatim in {rule.source.document.file}"
+
+
+@pytest.mark.parametrize("rule", [r for r in EVERYTHING.rules if r.id.startswith("cn.")], ids=lambda r: r.id)
+def test_national_rules_cite_each_period_and_the_seed_only_as_a_local_restatement(rule: el.Rule) -> None:
+    """Every day a national rule is in force has one period citation (a document number and article);
+    the seed's restatement is local: 腾格里 (152921 and the zone), 2019-2021 only."""
+    periods = rule.source.periods
+    assert periods and periods[0].period.start == rule.effective.start and periods[-1].period.end == rule.effective.end
+    for a, b in zip(periods, periods[1:]):
+        assert a.period.end is not None and b.period.start is not None
+        assert (b.period.start - a.period.end).days == 1
+    assert all(c.document and c.clause.startswith("第") and c.where is None for c in periods)
+    assert "阿腾党发" not in rule.source.clause and not rule.source.quote
+    (local,) = rule.source.restatements
+    assert "阿腾党发〔2021〕50号" in local.document and local.quote
+    assert local.where is not None and local.where.code == "152921" and local.where.development_zone == "腾格里经济技术开发区"
+    assert (local.period.start, local.period.end) == (date(2019, 1, 1), date(2021, 12, 31))
 
 
 @pytest.mark.parametrize("rule", EVERYTHING.rules, ids=lambda r: r.id)

@@ -146,3 +146,20 @@ def test_every_response_carries_a_request_id_and_echoes_a_well_formed_one(client
     assert len(client.get("/healthz").headers["x-request-id"]) == 32
     assert client.get("/healthz", headers={"x-request-id": "abc-123"}).headers["x-request-id"] == "abc-123"
     assert client.get("/healthz", headers={"x-request-id": "bad id\n"}).headers["x-request-id"] != "bad id\n"
+
+
+def test_a_national_result_cites_its_period_by_number_and_the_zone_restatement_as_declared(client: TestClient) -> None:
+    """A national period is cited without a quote (its text is not shipped) and the 腾格里 restatement
+    beside it for a firm there in 2021: the body validates against the declared response schema."""
+    from eligibility.service.models import MatchResponse
+
+    profile = {"region_code": "152921", "development_zone": "腾格里经济技术开发区", "employees": 10,
+               "total_assets": "100万", "taxable_income": "200万"}
+    body = post_json(client, "/v1/match", {"profile": profile, "as_of": "2021-06-30"}).json()
+    MatchResponse.model_validate(body)
+    (firm,) = body["results"]
+    cite = next(r for r in firm["results"] if r["rule_id"] == "cn.small-low-profit-income-tax")["citation"]
+    assert (cite["document"], cite["clause"], cite["quote"]) == ("财政部 税务总局公告2021年第12号", "第一条", None)
+    assert [r["clause"] for r in cite["restatements"]] == ["二(九)"] and cite["restatements"][0]["quote"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Citation"]["properties"]
+    assert "restatements" in schema and {"type": "null"} in schema["quote"]["anyOf"]

@@ -250,3 +250,21 @@ def test_entity_ids_stay_in_arrow_until_read_as_objects() -> None:
     assert table.entity_ids().to_pylist() == ["91350100M000100Y43", "91110000600037341L", None, None]
     assert table.entity.tolist() == ["91350100M000100Y43", "91110000600037341L", None, None]
     assert table.entity.dtype == object and table.entity_values is table.entity  # built once
+
+
+@pytest.mark.parametrize("given", [["3", None, "0.5"], [3, None, 2], [3.0, float("nan"), 0.5]])
+def test_a_presumed_number_keeps_the_scale_of_the_values_given_beside_it(given: list[Any]) -> None:
+    """A guarantee term presumed one year on one row must not rescale the terms given on the others
+    (3 years read as 0.03 when the presumption's money scale replaced the column's)."""
+    import eligibility as el
+
+    engine = el.Engine(el.load_rules("ordos"))
+    df = pd.DataFrame({"region_code": ["150602"] * 3, "scenario.guarantee.amount": ["300万"] * 3,
+                       "scenario.guarantee.term_years": given})
+    scored = engine.score(df, "2023-06-30")
+    got = scored[scored.rule_id == "ordos.guarantee-fee-cap"].amount.tolist()
+    expected = [engine.evaluate({"region_code": "150602", "scenario": {"guarantee": {
+        "amount": "300万", **({} if v is None or v != v else {"term_years": v})}}}, "2023-06-30")
+        ["ordos.guarantee-fee-cap"].amount for v in given]
+    assert got == expected
+    assert expected[0] == 3 * expected[1]

@@ -147,6 +147,28 @@ class VatCredit(_Record):
     increment: Money | None = F("增量留抵税额", "retained credit, increment", unit="money")
 
 
+def _presumed_not(zh: str, en: str) -> Any:
+    return F(zh, en, presume=False, presume_zh="税务机关无此记录，推定没有", presume_en="no such record with the tax authority: presumed not")
+
+
+class TaxCompliance(_Record):
+    """Records the tax authority holds on a firm (VAT credit refund conditions, 公告2022年第14号 第三条).
+
+    Given as a mapping (even empty), each absent record is presumed not to exist — a presumption the
+    explanation states; the mapping itself absent means these records were not consulted (unknown)."""
+
+    refund_fraud_36m: bool | None = _presumed_not(
+        "申请退税前36个月内骗取留抵退税或出口退税", "VAT credit or export refund fraud in the 36 months before applying")
+    false_invoices_36m: bool | None = _presumed_not(
+        "申请退税前36个月内虚开增值税专用发票", "false special VAT invoices issued in the 36 months before applying")
+    tax_evasion_36m: bool | None = _presumed_not(
+        "申请退税前36个月内因偷税被税务机关处罚两次及以上",
+        "penalised for tax evasion twice or more in the 36 months before applying")
+    immediate_refund_since_2019_04: bool | None = _presumed_not(
+        "2019年4月1日起享受过即征即退、先征后返（退）政策",
+        "has had immediate VAT refund or refund-after-levy since 2019-04-01")
+
+
 class SocialInsurance(_Record):
     deferred: bool | None = F("曾阶段性缓缴社保费", "social insurance deferred")
     deferred_amount: Money | None = F("缓缴金额", "amount deferred", unit="money")
@@ -224,6 +246,10 @@ class GridConnection(_Record):
 
 class Guarantee(_Record):
     amount: Money | None = F("担保金额", "guarantee amount", unit="money")
+    term_years: Number | None = F(
+        "担保期限", "guarantee term", unit="year", presume=Decimal(1),
+        presume_zh="未给出担保期限，按一年计", presume_en="no guarantee term given: taken as one year",
+    )
 
 
 class Loan(_Record):
@@ -274,6 +300,7 @@ class Profile(_Record):
     taxes_due: TaxesDue | None = F("应纳税费（减免前）", "taxes due before relief")
     vehicles: list[Vehicle] | None = F("车辆", "vehicles")
     vat_credit: VatCredit | None = F("增值税留抵税额", "retained VAT input credit")
+    tax_compliance: TaxCompliance | None = F("涉税违法与退税记录（税务机关）", "tax-compliance records (tax authority)")
     social_insurance: SocialInsurance | None = F("社会保险费", "social insurance")
     operations: Operations | None = F("经营情况", "operations")
     tech_transfer: TechTransfer | None = F("科技成果转化", "technology transfer")

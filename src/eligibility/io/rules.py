@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,7 @@ from ..model import expr as x
 from ..model.rule import (
     NATIONAL,
     Benefit,
+    Citation,
     Document,
     Expectation,
     Jurisdiction,
@@ -541,7 +543,9 @@ def _load_rule(ctx: _FileContext, raw: Any, mark: Mark, document: Document,
         tests += b.tests(sibling_tests[model.id], sibling_raw["tests"][model.id], sibling_ctx)
     if not b.ok or when is None:
         return None
-    source = Source(document, model.source.clause, model.source.quote, model.source.document)
+    source = _source(ctx, raw, model, document, _period(model.effective, document.effective))
+    if source is None:
+        return None
     return Rule(
         id=model.id,
         title=Text(model.title.zh, model.title.en),
@@ -563,6 +567,50 @@ def _load_rule(ctx: _FileContext, raw: Any, mark: Mark, document: Document,
         scenarios=_scenarios([when, benefit.amount, benefit.cap, benefit.schedule.start if benefit.schedule else None],
                              juris),
     )
+
+
+def _source(ctx: _FileContext, raw: Any, model: RuleModel, document: Document, effective: Period) -> Source | None:
+    """The rule's citation; a rule citing by period gets each period's document, ending the day before
+    the next starts (the last with the rule), and its local restatements with where and when they apply."""
+    sm = model.source
+    ok = True
+    if not sm.quote and not sm.periods:
+        ok = False
+        ctx.error("缺少必填项 'quote'（原文照录；或按期引用 periods）",
+                  "missing required key 'quote' (the sentence verbatim; or cite by periods)",
+                  _mark_at(raw, ("source",)), rule_id=model.id)
+    periods: list[Citation] = []
+    starts = [p.start for p in sm.periods or []]
+    if starts != sorted(set(starts)):
+        ok = False
+        ctx.error("source.periods 须按 from 递增且不重复", "source.periods must be in increasing order of from",
+                  _mark_at(raw, ("source", "periods")), rule_id=model.id)
+    for i, pm in enumerate(sm.periods or []):
+        end = starts[i + 1] - timedelta(days=1) if i + 1 < len(starts) else effective.end
+        text = _citation_text(ctx, pm.source, _mark_at(raw, ("source", "periods", i, "source")))
+        periods.append(Citation(pm.document, pm.clause, Period(pm.start, end), pm.quote, text))
+    restatements: list[Citation] = []
+    for i, rm in enumerate(sm.restatements or []):
+        where = _jurisdiction(ctx, rm.jurisdiction, _mark_at(raw, ("source", "restatements", i, "jurisdiction")))
+        text = _citation_text(ctx, rm.source, _mark_at(raw, ("source", "restatements", i, "source")))
+        if where is None:
+            ok = False
+            continue
+        restatements.append(Citation(rm.document, rm.clause, _period(rm.effective, Period()), rm.quote, text, where))
+    if not ok:
+        return None
+    return Source(document, sm.clause, sm.quote or "", sm.document, tuple(periods), tuple(restatements))
+
+
+def _citation_text(ctx: _FileContext, path: str | None, mark: Mark | None) -> str | None:
+    """The text a citation's quote is checked against, read from a path relative to the rule file."""
+    if path is None:
+        return None
+    file = ctx.path.parent / path
+    if not file.exists():
+        ctx.error(f"找不到原文文件 {path}", f"source text {path} not found", mark)
+        return None
+    return file.read_text(encoding="utf-8")
 
 
 def required_for_tests(files: Iterable[Path]) -> list[Path]:

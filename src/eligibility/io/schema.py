@@ -71,10 +71,32 @@ class DocumentModel(_Strict):
     notes: str | None = None
 
 
+class PeriodCitationModel(_Strict):
+    start: Date = Field(alias="from", description="first day this citation is in force (to the next one's start)")
+    document: str = Field(min_length=1, description="the document number in force for the period, e.g. 财税〔2019〕13号")
+    clause: str = Field(min_length=1, description="its article, e.g. 第二条")
+    quote: str | None = Field(default=None, description="the period's sentence, verbatim: only where source ships the text")
+    source: str | None = Field(default=None, description="path of that document's text, relative to this file")
+
+
+class RestatementModel(_Strict):
+    document: str = Field(min_length=1, description="the local document restating the measure")
+    clause: str = Field(min_length=1)
+    quote: str | None = Field(default=None, description="the restating sentence, verbatim (checked when source is given)")
+    source: str | None = Field(default=None, description="path of the local document's text, relative to this file")
+    jurisdiction: JurisdictionModel = Field(description="where the restatement applies (shown only to firms there)")
+    effective: PeriodModel = Field(description="when the restatement applies")
+
+
 class SourceModel(_Strict):
     clause: str
-    quote: str = Field(min_length=1, description="the sentence copied verbatim from the document")
+    quote: str | None = Field(default=None, description="the sentence copied verbatim from the document "
+                              "(required unless the rule cites by period)")
     document: str | None = Field(default=None, description="title of another document cited (baseline packs)")
+    periods: list[PeriodCitationModel] | None = Field(
+        default=None, description="a citation per period, for a rule that changes with the law (sorted by from)")
+    restatements: list[RestatementModel] | None = Field(
+        default=None, description="local restatements, cited beside the period's document where and when they apply")
 
 
 class ParamValueModel(_Strict):

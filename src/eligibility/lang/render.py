@@ -150,7 +150,9 @@ def rule_text(rule: Rule, lang: str = "zh") -> str:
         lines.append(("  benefit: " if en else "  待遇：") + b.description.get(lang))
     if rule.group:
         lines.append(f"  group {rule.group} · priority {rule.priority}")
-    lines.append(("  source: " if en else "  依据：") + rule.source.cite(lang))
+    cited = rule.source.cite_lines(lang)
+    lines.append(("  source: " if en else "  依据：") + cited[0])
+    lines += ["        " + line for line in cited[1:]]
     if rule.notes:
         lines.append("  notes:" if en else "  说明：")
         lines += ["    " + ln for ln in rule.notes.splitlines()]

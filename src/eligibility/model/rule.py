@@ -96,17 +96,68 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Citation:
+    """One dated or local citation: the document and article in force for ``period`` (a national rule
+    cites each period's own document), or a local restatement shown only ``where`` and when it applies.
+    ``quote`` is given only where the pack ships the document's ``text`` to check it against."""
+
+    document: str
+    clause: str
+    period: Period
+    quote: str | None = None
+    text: str | None = None
+    where: Jurisdiction | None = None
+
+    def applies(self, as_of: date, region_code: str | None, zone: str | None) -> bool:
+        """In force on ``as_of`` and, for a local restatement, for a firm registered there."""
+        if not self.period.contains(as_of):
+            return False
+        if self.where is None:
+            return True
+        if region_code is None or not region_code.startswith(self.where.prefix):
+            return False
+        return self.where.development_zone is None or zone == self.where.development_zone
+
+    def cite(self, lang: str = "zh") -> str:
+        head = f"《{self.document}》{self.clause}" if lang != "en" else f"{self.document}, clause {self.clause}"
+        return head + ((f"：“{self.quote}”" if lang != "en" else f": “{self.quote}”") if self.quote else "")
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
-    """The citation: document, clause and the quoted sentence (verbatim)."""
+    """The citation: document, clause and the quoted sentence (verbatim). A rule that changes with
+    the law cites each period's document instead (``periods``; its own quote may then be empty), with
+    any local restatement of it beside (``restatements``)."""
 
     document: Document
     clause: str
     quote: str
     document_title: str | None = None  # a rule in a baseline pack may cite another document
+    periods: tuple[Citation, ...] = ()
+    restatements: tuple[Citation, ...] = ()
+
+    def at(self, as_of: date) -> Citation | None:
+        """The period citation in force on ``as_of`` (None for a rule without periods)."""
+        return next((c for c in self.periods if c.period.contains(as_of)), None)
 
     def cite(self, lang: str = "zh") -> str:
         title = self.document_title or str(self.document)
-        return f"《{title}》{self.clause}：“{self.quote}”" if lang != "en" else f"{title}, clause {self.clause}: “{self.quote}”"
+        head = f"《{title}》{self.clause}" if lang != "en" else f"{title}, clause {self.clause}"
+        return head + ((f"：“{self.quote}”" if lang != "en" else f": “{self.quote}”") if self.quote else "")
+
+    def cite_lines(self, lang: str = "zh") -> list[str]:
+        """The whole citation for people reading the rule: each period's document, then each local
+        restatement with where and when it applies (one line each); a plain rule's single line."""
+        if not self.periods:
+            return [self.cite(lang)]
+        en = lang == "en"
+        lines = [f"{c.period.describe(lang)}{': ' if en else '：'}{c.cite(lang)}" for c in self.periods]
+        for c in self.restatements:
+            assert c.where is not None
+            place = c.where.development_zone or c.where.name
+            lines.append((f"local restatement ({place}, {c.period.describe(lang)}): " if en
+                          else f"地方转述（{place}，{c.period.describe()}）：") + c.cite(lang))
+        return lines
 
 
 @dataclass(frozen=True, slots=True)

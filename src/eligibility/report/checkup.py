@@ -70,7 +70,7 @@ class Item:
     document: str
     number: str | None
     clause: str
-    quote: str
+    quote: str | None  # None: cited by document number and article (the text is not shipped)
     lines: tuple[Line, ...]
     missing: tuple[tuple[str, str], ...] = ()
     superseded_by: str | None = None
@@ -444,7 +444,7 @@ def _card(item: Item, w: _Words) -> Html:
     parts.append(tag("p", tag("strong", w("判定过程", "How it was decided")), class_="sub"))
     parts.append(_conditions(item.lines))
     cite = join([f"《{item.document}》" if w.lang != "en" else item.document, " ", _where(item)])
-    parts.append(tag("blockquote", join([tag("cite", join([w("依据：", "Source: "), cite])), item.quote])))
+    parts.append(tag("blockquote", join([tag("cite", join([w("依据：", "Source: "), cite])), item.quote or ""])))
     return tag("article", join(parts), class_=f"card {tone}", id=item.rule_id)
 
 
@@ -506,7 +506,7 @@ def _md_item(item: Item, w: _Words) -> list[str]:
         out += [f"{'  ' * (ln.depth + 1)}- → {_md(g)}" for g in ln.gaps]
         out += [f"{'  ' * (ln.depth + 1)}- （{_md(p)}）" for p in ln.presumed]
     cite = (f"《{item.document}》" if w.lang != "en" else item.document) + f" {_where(item)}"
-    out += ["", f"> {w('依据：', 'Source: ')}{_md(cite)}", ">", f"> “{_md(item.quote)}”", ""]
+    out += ["", f"> {w('依据：', 'Source: ')}{_md(cite)}"] + ([">", f"> “{_md(item.quote)}”"] if item.quote else []) + [""]
     return out
 
 

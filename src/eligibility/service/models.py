@@ -51,12 +51,21 @@ class Provenance(BaseModel):
     determination_id: str
 
 
+class Restatement(BaseModel):
+    """A local document's restatement of a national rule, cited where and when it applies."""
+
+    document: str
+    clause: str
+    quote: str | None
+
+
 class Citation(BaseModel):
     document: str
     number: str | None
     issuer: str
     clause: str | None
-    quote: str
+    quote: str | None  # None: a national period cited by document number and article (its text not shipped)
+    restatements: list[Restatement] = []
 
 
 class Instalment(BaseModel):

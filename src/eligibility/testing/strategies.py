@@ -230,6 +230,8 @@ def profiles(draw: st.DrawFn, missing: float = 0.1, as_of: date | None = None,
         "type": st.sampled_from(("truck", "trailer", "special_work", "wheeled_special_machinery", "other")),
         "annual_tax": money(600, 0.6)}), max_size=3))
     b.put_record(out, "vat_credit", {"stock": money(50_000, 1.5), "increment": money(30_000, 1.5)})
+    b.put_record(out, "tax_compliance", {k: _chance(0.03) for k in (
+        "refund_fraud_36m", "false_invoices_36m", "tax_evasion_36m", "immediate_refund_since_2019_04")})
     deferred = draw(_chance(0.2))
     b.put_record(out, "social_insurance",
                  {"deferred": st.just(deferred), **({"deferred_amount": money(80_000)} if deferred else {})})
@@ -312,7 +314,7 @@ def _scenario(b: _Builder, latest: date) -> dict[str, Any]:
         capacity = draw(st.sampled_from(KVA_SIZES))
         out["grid_connection"] = b.record({"capacity_kva": st.just(capacity), "low_voltage": st.just(capacity <= 100)})
     if draw(_chance(0.25)):
-        out["guarantee"] = b.record({"amount": money(3_000_000, 1.0)})
+        out["guarantee"] = b.record({"amount": money(3_000_000, 1.0), "term_years": st.sampled_from((1, 2, 3, "0.5"))})
     if draw(_chance(0.25)):
         out["loan"] = b.record({
             "amount": money(2_000_000, 1.0), "term_years": st.sampled_from((1, 2, 3, 5)),

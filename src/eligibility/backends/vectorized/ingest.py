@@ -873,8 +873,9 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
                 if s.presume.value is None:
                     null = null | use
                 else:
-                    kind, fill_val, scale = _presumed_value(s.presume.value)
-                    val = np.where(use, fill_val, _values(leaf) if coded else val)
+                    kind, fill_val, scale, val = _presumed_fill(s.presume.value, kind, scale,
+                                                                 _values(leaf) if coded else val, leaf is not None)
+                    val = np.where(use, fill_val, val)
                 known = known | use
         known, null = _compact(known), _compact(null)
         # converters leave the filler where a value is absent; only a record removed by its flag
@@ -902,6 +903,22 @@ def _values(leaf: _Leaf) -> np.ndarray:
     """A coded text leaf's values per row ("" where it has none)."""
     assert leaf.cats is not None
     return Col.coded(leaf.cats[0], leaf.cats[1], leaf.present).val  # type: ignore[no-any-return]
+
+
+def _presumed_fill(value: Any, kind: str, scale: int, val: Any, given: bool) -> tuple[str, Any, int, Any]:
+    """A presumption beside the values given: (kind, filler, scale, values). A number presumed in a
+    column of scaled integers takes the column's scale (the larger of the two: 3 years beside a
+    presumed 1 stays 3, not 0.03); with no values given, the presumption's own form."""
+    p_kind, p_val, p_scale = _presumed_value(value)
+    if not given or p_kind != "int" or kind not in ("int", "dec"):
+        return p_kind, p_val, p_scale, val
+    if kind == "dec":
+        return kind, Decimal(value), scale, val
+    exp = -Decimal(value).normalize().as_tuple().exponent  # type: ignore[operator]
+    target = max(scale, int(exp), 0)
+    if target > scale:
+        val = np.asarray(val, dtype=np.int64) * 10 ** (target - scale)
+    return kind, int(Decimal(value).scaleb(target)), target, val
 
 
 def _presumed_value(value: Any) -> tuple[str, Any, int]:
