@@ -91,7 +91,7 @@ def _in_register(facts: Facts, as_of: date, register: str) -> tuple[Any, tuple[s
 
 
 ABOVE_SCALE_REVENUE = Decimal(20_000_000)
-"""规模以上工业: annual main-business revenue ≥ 2000万 (STANDARDS.md §4) — shown, never deciding."""
+"""规模以上工业: annual main-business revenue ≥ 2000万 (docs/standards.md §4) — shown, never deciding."""
 
 
 def register_fact(facts: Facts, as_of: date, register: str, name_zh: str, name_en: str,

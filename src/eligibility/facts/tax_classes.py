@@ -46,7 +46,7 @@ SMALL_LOW_PROFIT_LIMITS: tuple[SmallLowProfitLimits, ...] = (
         date(2019, 1, 1), date(2022, 12, 31), Decimal(3_000_000), 300, Decimal(50_000_000),
     ),
     SmallLowProfitLimits(
-        # 第二条 defines (STANDARDS.md §2); the announcement runs 2023-01-01 – 2027-12-31.
+        # 第二条 defines (docs/standards.md §2); the announcement runs 2023-01-01 – 2027-12-31.
         "财政部 税务总局公告2023年第12号", "MOF/STA Announcement No. 12 of 2023",
         date(2023, 1, 1), date(2027, 12, 31), Decimal(3_000_000), 300, Decimal(50_000_000),
     ),
