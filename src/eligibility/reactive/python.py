@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..backends.interpreter import ops
 from ..backends.interpreter.compiled import Decision, resolve, rule_deciders
-from ..backends.interpreter.evaluator import in_force, param_values
 from ..engine import Engine
-from ..facts.derived import CACHE_READS, DERIVED, evaluate_derived
+from ..facts.derived import CACHE_READS, evaluate_derived
 from ..facts.flatten import UNKNOWN, Facts
 from ..facts.profile import Profile
-from ..model import expr as x
+from ..lower import in_force, lower, param_values
 from ..model.rule import Rule
 from ..results import Status
 
@@ -37,36 +35,10 @@ RuleFn = Callable[..., Decision | None]
 
 
 def rule_reads(rule: Rule) -> frozenset[str]:
-    """Every flat-fact path whose value can change the rule's decision, with the records above them.
-
-    Fields and lists read by its conditions, amount, cap and schedule; the raw fields of its
-    derived facts; where it applies (region, zone, its matters); benefits received for one-offs
-    and instalments. A record's own path is included, since a record given or taken away changes
-    what lies below it.
-    """
-    paths = {f"scenario.{name}" for name in rule.scenarios}
-    j = rule.jurisdiction
-    if j.prefix:
-        paths.add("region_code")
-        if j.by:
-            paths.add(f"scenario.{j.by}.region_code")
-    if j.development_zone:
-        paths.add("development_zone")
-    b = rule.benefit
-    if b.once or b.schedule:
-        paths.add("benefits_received")
-    roots = [rule.when, b.amount, b.cap, b.schedule.start if b.schedule else None]
-    for root in roots:
-        if root is None:
-            continue
-        for node in x.walk(root):
-            if isinstance(node, x.Field):
-                paths.add(node.path)
-            elif isinstance(node, x.Quantifier | x.ItemField):
-                paths.add(node.list_path)
-            elif isinstance(node, x.Derived):
-                paths.update(DERIVED[node.name].reads)
-    return _with_records(paths)
+    """Every flat-fact path whose value can change the rule's decision (what its lowered form reads:
+    conditions, scope, receipts, amount, cap, instalments), with the records above them. A record's
+    own path is included, since a record given or taken away changes what lies below it."""
+    return _with_records(tuple(lower(rule).reads()))
 
 
 def _with_records(paths: set[str] | tuple[str, ...]) -> frozenset[str]:
@@ -89,16 +61,7 @@ def _cache_readers() -> dict[str, frozenset[str]]:
 
 def reads_as_of(rule: Rule) -> bool:
     """Can the rule's decision change with as_of alone (its facts and parameters unchanged)?"""
-    b = rule.benefit
-    if b.once or b.schedule:
-        return True  # what was received counts by as_of's year; instalments are due by year
-    for root in (rule.when, b.amount, b.cap):
-        if root is None:
-            continue
-        for node in x.walk(root):
-            if isinstance(node, x.AsOf | x.Derived) or (isinstance(node, x.Call) and node.func in ("within", "in_year")):
-                return True
-    return False
+    return lower(rule).reads_as_of()
 
 
 def _raw(dec: Decision | None) -> Decision | None:
@@ -146,7 +109,7 @@ class _Program:
         key = (region, zone)
         found = self._scopes.get(key)
         if found is None:
-            ids = tuple(i for i, r in enumerate(self.rules) if _may_apply(r, region, zone))
+            ids = tuple(i for i, r in enumerate(self.rules) if lower(r).may_apply(region, zone))
             pos = {i: p for p, i in enumerate(ids)}
             groups: dict[str, list[int]] = {}
             for i in ids:
@@ -155,14 +118,6 @@ class _Program:
             found = self._scopes[key] = _Scope(key, ids, tuple(self.fns[i] for i in ids), pos,
                                                {g: tuple(m) for g, m in groups.items()})
         return found
-
-
-def _may_apply(rule: Rule, region: Any, zone: Any) -> bool:
-    """Can the rule be in scope for a firm in ``region`` and ``zone``? (Its function decides exactly.)"""
-    j = rule.jurisdiction
-    if j.prefix and not j.by and ops.under(region, (j.prefix,), "region") is False:
-        return False
-    return not (j.development_zone and zone is not U and zone != j.development_zone)
 
 
 class _Firm:

@@ -20,15 +20,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ...errors import EligibilityError
 from ...facts.fields import registry
+from ...groups import LOWEST_FEN, NO_AMOUNT_FEN, winners
+from ...lower import RECEIVED, Lowered, in_force, lower, param_values
 from ...model import expr as x
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
-from ..interpreter.evaluator import in_force, param_values
 from . import ops
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
 
@@ -371,7 +370,6 @@ def _merge(items: Missing) -> Missing:
 
 
 _FACTORIZED: dict[int, tuple[np.ndarray, tuple[np.ndarray, Any]]] = {}  # live during one decide() only
-_SCOPES: dict[tuple[int, str], tuple[Any, Any]] = {}  # likewise: region and development-zone tests of scope
 
 
 def under(c: Col, codes: tuple[str, ...], system: str | None, negated: bool = False) -> Col:
@@ -444,8 +442,8 @@ class VectorizedRules:
         from .derived import derived_column, derived_columns
 
         active = [r for r in self.rules.rules if in_force(r, as_of) is None]
-        used = sorted({n.name for r in active for root in (r.when, r.benefit.amount, r.benefit.cap)
-                       if root is not None for n in x.walk(root) if isinstance(n, x.Derived)})
+        used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
+                       if isinstance(n, x.Derived)})
         missing: dict[str, Missing] = {}
         cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain else None) \
             if used else {}  # shared reads, one pass, with the inputs each unknown row lacks
@@ -460,58 +458,37 @@ class VectorizedRules:
 
         valid = table.valid()
         no_failed = None if explain else np.full(table.n, -1, np.int16)  # shared by the rules: never written
+        scopes: dict[int, tuple[Col, np.ndarray, np.ndarray]] = {}  # this decide's scope tests, by node
         try:
-            outcomes = [self._rule(r, table, as_of, valid, derived, explain, no_failed) for r in active]
+            outcomes = [self._rule(lower(r), table, as_of, valid, derived, explain, no_failed, scopes) for r in active]
         finally:
             _FACTORIZED.clear()
-            _SCOPES.clear()
         resolve_groups(active, outcomes)
         return Decisions(table, as_of, active, outcomes)
 
-    def _rule(self, rule: Rule, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
-              explain: bool, no_failed: np.ndarray | None = None) -> RuleOutcome:
+    def _rule(self, low: Lowered, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
+              explain: bool, no_failed: np.ndarray | None, scopes: dict[int, tuple[Col, np.ndarray, np.ndarray]],
+              ) -> RuleOutcome:
+        rule = low.rule
         n = table.n
         ev = _Evaluator(table, as_of, param_values(rule, as_of) or {}, derived)
         in_scope: Any = np.True_ if table.all_valid() else valid  # a scalar until a test narrows it
         scope_unknown: Any = np.False_
         scope_missing: Missing = []
-        for name in sorted(rule.scenarios):
-            s = table.col(f"scenario.{name}")
+        for node in low.scenarios:
+            s = ev.ev(node)
             in_scope = in_scope & _arr(s.known & ~s.null & s.val, n).astype(bool, copy=False)
-        j = rule.jurisdiction
-        if j.prefix:
-            region_path = "region_code"
-            region = table.col("region_code")
-            if j.by:
-                matter = table.col(f"scenario.{j.by}.region_code")
-                use_matter = _arr(matter.known & ~matter.null, n)
-                region = Col("str", np.where(use_matter, matter.val, region.val),
-                             np.where(use_matter, True, region.known), np.where(use_matter, False, region.null))
-            memo = _SCOPES.get((id(region), j.prefix))  # rules of one jurisdiction share the test
-            if memo is None or memo[0] is not region:
-                inside = under(region, (j.prefix,), "region")
-                known = _arr(inside.known, n)
-                memo = _SCOPES[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
-            known, outside = memo[1]
-            in_scope = in_scope & ~outside
-            scope_unknown = scope_unknown | ~known
+        for node in low.tests:  # region, zone: false puts a row out of scope, unknown leaves it undetermined
+            hit = scopes.get(id(node))
+            if hit is None:  # rules of one jurisdiction share the node, so the test is made once
+                col = ev.ev(node)
+                known = _arr(col.known, n)
+                hit = scopes[id(node)] = (col, known, known & ~_arr(col.null, n) & ~_arr(col.val, n).astype(bool))
+            ev.memo[(id(node), 0)] = hit[0]
+            in_scope = in_scope & ~hit[2]
+            scope_unknown = scope_unknown | ~hit[1]
             if explain:
-                scope_missing += ev._field_missing(region_path, ~known)
-        if j.development_zone:
-            z = table.col("development_zone")
-            zk = _arr(z.known, n)
-            source = z.arrow_text()  # the zone names still in Arrow (no Python string per row), or built
-            if source is None:
-                source = z.val
-            other = _SCOPES.get((id(source), j.development_zone))
-            if other is None or other[0] is not source:  # one test per zone, shared by its rules
-                differs = (pc.not_equal(source, j.development_zone).to_numpy(zero_copy_only=False)
-                           if isinstance(source, pa.Array) else _arr(source, n) != j.development_zone)
-                other = _SCOPES[(id(source), j.development_zone)] = (source, differs)
-            in_scope = in_scope & ~(zk & (_arr(z.null, n) | other[1]))
-            scope_unknown = scope_unknown | ~zk
-            if explain:
-                scope_missing += ev._field_missing("development_zone", ~zk)
+                scope_missing += ev.missing(node, ~hit[1])
         c = ev.ev(rule.when)
         c_false = _arr(ops.and_(ops.and_not(c.known, c.null), ~_arr(c.val, n).astype(bool, copy=False)), n)
         c_unknown = _arr(ops.or_(~ops.as_mask(c.known), scope_unknown), n)
@@ -529,42 +506,40 @@ class VectorizedRules:
         outcome = RuleOutcome(rule, status, np.zeros(n, np.int64), np.zeros(n, bool), failed,
                               [cl.text for cl in clause_nodes], [])
         open_rows = ops.and_(in_scope, ~c_false)
-        b = rule.benefit
-        if b.once or b.schedule:
-            self._received(rule, table, as_of, open_rows, outcome)
+        f = low.finish
+        if low.received is not None:
+            self._received(low, ev, as_of, open_rows, outcome)
             open_rows = open_rows & (outcome.status != INELIGIBLE)
         amount_missing: Missing = []
-        if b.amount is not None:
-            m = ev.ev(b.amount)
-            if b.cap is not None:
-                cap = ev.ev(b.cap)
+        if f.amount is not None:
+            m = ev.ev(f.amount)
+            if f.cap is not None:
+                cap = ev.ev(f.cap)
                 capped = ops.minmax("min", [m, cap])
                 # the cap is read only where the amount is known and given
                 amount_given = _arr(m.known & ~m.null, n)
                 m = Col(capped.kind, capped.val, np.where(amount_given, capped.known, m.known),
                         np.where(amount_given, capped.null, m.null), capped.scale)
                 if explain:
-                    amount_missing += ev.missing(b.cap, open_rows & amount_given & ~_arr(cap.known, n))
+                    amount_missing += ev.missing(f.cap, open_rows & amount_given & ~_arr(cap.known, n))
             if explain:
-                amount_missing += ev.missing(b.amount, open_rows)
+                amount_missing += ev.missing(f.amount, open_rows)
             m = ops.to_fen(ops.round_fen(m)) if m.kind in ("int", "dec") else ops.to_fen(m)
             known, given = m.known, ops.and_not(m.known, m.null)  # scalars for a fixed amount
             amount = m.val
-            if b.schedule is not None:
+            if f.index is not None:
                 known, given, amount = _arr(known, n), _arr(given, n), _arr(amount, n).astype(np.int64)
-                start = ev.ev(b.schedule.start)
-                sk = _arr(start.known & ~start.null, n)
+                due = ev.ev(f.index)
+                sk = _arr(due.known & ~due.null, n)
                 pending = given & ~sk
                 if explain:
-                    sm = ev.missing(b.schedule.start, open_rows & given & ~_arr(start.known, n))
-                    amount_missing += sm or ([(b.schedule.start_text, open_rows & pending)] if pending.any() else [])
-                    no_start = open_rows & given & _arr(start.known & start.null, n)
+                    sm = ev.missing(f.start, open_rows & given & ~_arr(due.known, n))  # type: ignore[arg-type]
+                    amount_missing += sm or ([(f.start_text, open_rows & pending)] if pending.any() else [])
+                    no_start = open_rows & given & _arr(due.known & due.null, n)
                     if no_start.any():
-                        amount_missing.append((b.schedule.start_text, no_start))
-                years = np.asarray(_arr(start.val, n), dtype="int64").astype("datetime64[D]").astype(
-                    "datetime64[Y]").astype(np.int64) + 1970
-                index = as_of.year - years + 1
-                count = b.schedule.count
+                        amount_missing.append((f.start_text, no_start))  # type: ignore[arg-type]
+                index = _arr(due.val, n).astype(np.int64) // 10 ** due.scale
+                count = f.instalments
                 refused = open_rows & given & sk & ((index < 1) | (index > count))
                 part = _round_div(amount, count)
                 last = amount - part * (count - 1)
@@ -572,9 +547,9 @@ class VectorizedRules:
                 known = known & ~(given & ~sk)
                 given = given & sk
                 status[refused] = INELIGIBLE
-                for (yr, idx) in _distinct_pairs(years[refused], index[refused]):
-                    rows = refused & (years == yr) & (index == idx)
-                    text = (f"paid over {count} years from {yr}; {as_of.year} is "
+                for idx in sorted(set(index[refused].tolist())):
+                    rows = refused & (index == idx)
+                    text = (f"paid over {count} years from {as_of.year - idx + 1}; {as_of.year} is "
                             f"{'before' if idx < 1 else 'after'} the schedule")
                     outcome.reason.append((rows, text))
                 open_rows = open_rows & ~refused
@@ -589,23 +564,21 @@ class VectorizedRules:
             outcome.missing = sorted(_merge(cond_missing + [(p, mk & open_rows) for p, mk in amount_missing]))
         return outcome
 
-    def _received(self, rule: Rule, table: Table, as_of: date, rows: np.ndarray, outcome: RuleOutcome) -> None:
-        """One-offs received in any year and instalments received this year make the rule ineligible."""
-        lst = table.lists.get("benefits_received")
-        if lst is None or lst.size == 0:
+    def _received(self, low: Lowered, ev: _Evaluator, as_of: date, rows: np.ndarray, outcome: RuleOutcome) -> None:
+        """Rows whose receipt test holds (a one-off in any year, an instalment this year) are ineligible;
+        the first matching record gives the year shown and, in as_of's year, what ranks in the group."""
+        table, q = ev.table, low.received
+        lst = table.lists.get(RECEIVED)
+        if lst is None or lst.size == 0 or q is None:
             return
-        rid = lst.items.get("rule_id")
-        if rid is None:
-            return
-        match = _arr(rid.known & ~rid.null, lst.size) & (_arr(rid.val, lst.size) == rule.id)
+        body = ev.ev(q.body, _Ctx(lst, id(q)))
+        match = _arr(body.known & ~body.null & _arr(body.val, lst.size).astype(bool, copy=False), lst.size)
         year = lst.items.get("year")
         this_year = np.zeros(lst.size, bool)
         if year is not None:
             this_year = _arr(year.known & ~year.null, lst.size) & (
                 _arr(year.val, lst.size) == as_of.year * 10 ** year.scale)
-        if not rule.benefit.once:
-            match &= this_year
-        match &= lst.known[lst.parent] & rows[lst.parent]
+        match = match & lst.known[lst.parent] & rows[lst.parent]
         idx = np.flatnonzero(match)
         if not len(idx):
             return
@@ -624,9 +597,8 @@ class VectorizedRules:
         ty = this_year[first_items]
         recv[parents[ty]] = True
         amt = lst.items.get("amount")
-        fixed = rule.benefit.amount
-        fixed_fen = (int(fixed.value.scaleb(2)) if isinstance(fixed, x.Literal) and isinstance(fixed.value, Decimal)
-                     else None)
+        fixed = low.finish.fixed
+        fixed_fen = int(fixed.scaleb(2)) if fixed is not None else None
         if amt is not None:
             a_given = _arr(amt.known & ~amt.null, lst.size)[first_items]
             a_fen = ops.to_fen(amt)
@@ -658,12 +630,8 @@ def _round_div(total: np.ndarray, count: int) -> np.ndarray:
     return np.where(total < 0, -mag, mag)
 
 
-def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
-    return sorted({(int(p), int(q)) for p, q in zip(a.tolist(), b.tolist())})
-
-
 def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
-    """就高不重复 on every row at once, with the ranking of :func:`eligibility.groups.rank_key`."""
+    """就高不重复 on every row at once (:func:`eligibility.groups.winners` over arrays, as every backend)."""
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(rules):
         if r.group:
@@ -671,24 +639,19 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
     for members in groups.values():
         if len(members) < 2:
             continue
-        # static tie order: higher priority, then higher jurisdiction level (smaller number), then id
-        order = sorted(members, key=lambda i: (-rules[i].priority, rules[i].jurisdiction.level, rules[i].id))
-        n = len(outcomes[order[0]].status)
-        best = np.full(n, np.iinfo(np.int64).min, np.int64)
-        winner = np.full(n, -1, np.int32)
-        eligible_count = np.zeros(n, np.int32)
-        for i in order:
+        candidate, amount = [], []
+        for i in members:
             o = outcomes[i]
-            eligible = o.status == ELIGIBLE
-            eligible_count += eligible
-            candidate = eligible.copy()
-            amount = np.where(o.has_amount, o.amount, -100)  # no amount ranks as −1 yuan
-            if o.received is not None:
-                candidate |= o.received
-                amount = np.where(o.received, np.where(o.received_has_amount, o.received_amount, -100), amount)
-            better = candidate & (amount > best)
-            best = np.where(better, amount, best)
-            winner = np.where(better, i, winner)
+            c = o.status == ELIGIBLE
+            a = np.where(o.has_amount, o.amount, NO_AMOUNT_FEN)
+            if o.received is not None:  # a receipt of this year ranks with what was received
+                c = c | o.received
+                a = np.where(o.received, np.where(o.received_has_amount, o.received_amount, NO_AMOUNT_FEN), a)
+            candidate.append(c)
+            amount.append(a)
+        local = winners([rules[i] for i in members], candidate, amount, LOWEST_FEN)
+        winner = np.where(local >= 0, np.asarray(members, np.int32)[local], -1).astype(np.int32)
+        n = len(winner)
         for i in members:
             o = outcomes[i]
             lose = (o.status == ELIGIBLE) & (winner != i) & (winner >= 0)
@@ -697,4 +660,3 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
                 sb = np.full(n, -1, np.int32) if o.superseded_by is None else o.superseded_by
                 sb[lose] = winner[lose]
                 o.superseded_by = sb
-
