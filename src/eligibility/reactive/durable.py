@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from ..backends.interpreter.compiled import Decision, SourceGen, resolve
-from ..backends.interpreter.evaluator import in_force, param_values
+from ..lower import in_force, param_values
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..facts.derived import DERIVED, evaluate_derived
@@ -448,7 +448,7 @@ class _Program:
         self.atoms = self._atom_function(comp.atom_nodes)
         self.decide_raw = self._decide_function()
         used = set().union(*(s.props for s in self.shards))
-        self.props = [p for p in self.props if {p.name, p.name + "l", "n" + p.name} & used]
+        self.props = [p for p in self.props if {p.name, p.name + "l", p.name + "h", "n" + p.name} & used]
         self.shard_props = [tuple(sorted(s.props)) for s in self.shards]
         self.digest = hashlib.sha256(json.dumps([s.definition for s in self.shards], sort_keys=True,
                                                 default=str).encode()).hexdigest()
