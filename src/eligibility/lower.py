@@ -42,6 +42,7 @@ class Finish:
     start: x.Node | None = None  # the triggering event's date (year 1 of the instalments)
     start_text: str | None = None  # how the writer named it (shown when it is missing)
     index: x.Node | None = None  # which instalment falls due in as_of's year (1-based)
+    each_year: bool = False  # every instalment is the whole amount (at most ``instalments`` years)
 
     @property
     def fixed(self) -> Decimal | None:
@@ -163,7 +164,7 @@ def _finish(rule: Rule) -> Finish:
         return Finish(b.amount, b.kind, b.cap, b.once)
     year = x.Call("year", (s.start,))
     index = x.Arith("+", x.Arith("-", x.Call("year", (x.AsOf(),)), year), x.Literal(Decimal(1)))
-    return Finish(b.amount, b.kind, b.cap, b.once, s.count, s.start, s.start_text, index)
+    return Finish(b.amount, b.kind, b.cap, b.once, s.count, s.start, s.start_text, index, s.each_year)
 
 
 @cache

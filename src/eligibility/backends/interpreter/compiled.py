@@ -296,8 +296,9 @@ def received(rule_id: str, finish: Finish, record: dict[str, Any], year: int) ->
     return Decision(rule_id, INELIGIBLE, None, None, this_year)
 
 
-def finish_amount(value: Any, cap: Any, index: Any, count: int) -> Any:
-    """Cap, then the instalment ``index`` of ``count`` due; returns the amount, U, None, or False (refused)."""
+def finish_amount(value: Any, cap: Any, index: Any, count: int, each_year: bool = False) -> Any:
+    """Cap, then the instalment ``index`` of ``count`` due (each the whole amount with ``each_year``);
+    returns the amount, U, None, or False (refused)."""
     if value is U or value is None:
         return value
     if cap is not None:
@@ -311,6 +312,8 @@ def finish_amount(value: Any, cap: Any, index: Any, count: int) -> Any:
     if not 1 <= index <= count:
         return False
     total = round_fen(value)
+    if each_year:
+        return total
     part = round_fen(total / count)
     return total - part * (count - 1) if index == count else part
 
@@ -353,7 +356,7 @@ def _rule_source(i: int, low: Lowered, params: dict[str, Any], gen: SourceGen) -
         return lines + ["        " + ln for ln in body]
     cap = gen.expr(f.cap, params) if f.cap is not None else "None"
     index = gen.expr(f.index, params) if f.index is not None else "None"
-    body.append(f"m = finish_amount({gen.expr(f.amount, params)}, {cap}, {index}, {f.instalments})")
+    body.append(f"m = finish_amount({gen.expr(f.amount, params)}, {cap}, {index}, {f.instalments}, {f.each_year})")
     body.append(f"if m is False: out.append({no}); break")
     body.append("if m is U: m = None")
     body.append(f"out.append(new(Decision, ({rid}, UNDETERMINED if c is U else ELIGIBLE, m, None, None))); break")

@@ -91,12 +91,12 @@ def _amount(f: Finish, env: Env) -> tuple[Any, Trace | None, Instalment | None, 
         return U, t, None, None
     index, n, year = int(due), f.instalments, env.as_of.year
     first = year - index + 1
-    total = round_fen(value)
+    total = round_fen(value) * n if f.each_year else round_fen(value)
     if not 1 <= index <= n:
         zh = f"分{n}年兑现，自{first}年起；{year}年{'尚未开始' if index < 1 else '已不在兑现期内'}"
         en = f"paid over {n} years from {first}; {year} is {'before' if index < 1 else 'after'} the schedule"
         return None, t, Instalment(index, n, total, first), (zh, en)
-    part = round_fen(total / n)
+    part = round_fen(value) if f.each_year else round_fen(total / n)
     amount = total - part * (n - 1) if index == n else part
     return amount, t, Instalment(index, n, total, first), None
 

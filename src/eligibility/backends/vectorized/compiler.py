@@ -541,9 +541,9 @@ class VectorizedRules:
                 index = _arr(due.val, n).astype(np.int64) // 10 ** due.scale
                 count = f.instalments
                 refused = open_rows & given & sk & ((index < 1) | (index > count))
-                part = _round_div(amount, count)
-                last = amount - part * (count - 1)
-                amount = np.where(index == count, last, part)
+                if not f.each_year:  # each_year: every instalment is the whole amount
+                    part = _round_div(amount, count)
+                    amount = np.where(index == count, amount - part * (count - 1), part)
                 known = known & ~(given & ~sk)
                 given = given & sk
                 status[refused] = INELIGIBLE
