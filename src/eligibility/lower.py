@@ -167,9 +167,22 @@ def _finish(rule: Rule) -> Finish:
     return Finish(b.amount, b.kind, b.cap, b.once, s.count, s.start, s.start_text, index, s.each_year)
 
 
-@cache
+_LOWERED: dict[int, tuple[Rule, Lowered]] = {}  # by the rule object (rules of equal content stay apart)
+
+
 def lower(rule: Rule) -> Lowered:
-    """The rule as core nodes (built once per rule)."""
+    """The rule as core nodes, built once per rule object (the Engine's compiled path lowers every
+    rule when it is built). The entry keeps its rule alive, so an id is never reused; two threads
+    lowering one rule at once build equal values, either of which is kept."""
+    hit = _LOWERED.get(id(rule))
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    low = _lower(rule)
+    _LOWERED[id(rule)] = (rule, low)
+    return low
+
+
+def _lower(rule: Rule) -> Lowered:
     j = rule.jurisdiction
     return Lowered(
         rule,
