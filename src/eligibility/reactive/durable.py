@@ -746,4 +746,4 @@ class DurableBackend:
             return evaluate_derived(name, facts, program.as_of).value
 
         raw = program.decide_raw(facts.values.get, derived, program.as_of, outcome)
-        return resolve(raw, program.by_id, program.grouped)
+        return resolve(raw, program.by_id, program.grouped, facts, program.as_of)

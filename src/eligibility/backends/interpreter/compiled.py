@@ -24,6 +24,7 @@ from ...model import expr as x
 from ...model.rule import Rule, RuleSet
 from ...results import Status
 from . import ops
+from .earlier import one_off, settle
 
 U = UNKNOWN
 ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED = (Status.ELIGIBLE, Status.INELIGIBLE, Status.UNDETERMINED,
@@ -35,6 +36,8 @@ class Decision(NamedTuple):
 
     ``received`` is set (to the amount, or True when unknown) for a rule already received in
     as_of's year: it is ineligible itself but still outranks lower members of its group.
+    ``topped_up`` is what its group of one-off grants had already paid, when ``amount`` is the
+    difference left to pay (就高: the firm ends with the highest member's amount).
     """
 
     rule_id: str
@@ -42,6 +45,7 @@ class Decision(NamedTuple):
     amount: Decimal | None
     superseded_by: str | None = None
     received: Decimal | bool | None = None
+    topped_up: Decimal | None = None
 
 
 class SourceGen:
@@ -359,7 +363,7 @@ def _rule_source(i: int, low: Lowered, params: dict[str, Any], gen: SourceGen) -
     body.append(f"m = finish_amount({gen.expr(f.amount, params)}, {cap}, {index}, {f.instalments}, {f.each_year})")
     body.append(f"if m is False: out.append({no}); break")
     body.append("if m is U: m = None")
-    body.append(f"out.append(new(Decision, ({rid}, UNDETERMINED if c is U else ELIGIBLE, m, None, None))); break")
+    body.append(f"out.append(new(Decision, ({rid}, UNDETERMINED if c is U else ELIGIBLE, m, None, None, None))); break")
     return lines + ["        " + ln for ln in body]
 
 
@@ -408,7 +412,7 @@ class CompiledRules:
             def derived(name: str) -> Any:
                 return evaluate_derived(name, facts, as_of).value
 
-        return resolve(fn(facts.values.get, derived, as_of), self._by_id, self._grouped)
+        return resolve(fn(facts.values.get, derived, as_of), self._by_id, self._grouped, facts, as_of)
 
     def decider(self, as_of: date) -> Callable[[Any], list[Decision]]:
         """A closure deciding validated profiles at ``as_of``, with no per-call set-up."""
@@ -430,8 +434,11 @@ def rule_deciders(rules: Sequence[Rule], as_of: date) -> list[Callable[..., Deci
     return [namespace[f"r{i}"] for i in range(len(rules))]
 
 
-def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool) -> list[Decision]:
-    """Decisions with 就高不重复 applied (:func:`eligibility.groups.winners`, as every backend)."""
+def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool, facts: Facts | None = None,
+            as_of: date | None = None) -> list[Decision]:
+    """Decisions with 就高不重复 applied (:func:`eligibility.groups.winners`, as every backend); with
+    the firm's ``facts`` and ``as_of``, a group of one-off grants is settled across dates
+    (:func:`.earlier.settle`, as the interpreter)."""
     if not grouped:
         return raw
     groups: dict[str, list[Decision]] = {}
@@ -445,19 +452,42 @@ def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool) -> list
     if not contested:
         return raw
     won: dict[str, str] = {}
+    settled: dict[str, Decision] = {}
     for group in contested:
         members = groups[group]
+        rules = [active[d.rule_id] for d in members]
+        if facts is not None and as_of is not None and one_off(active[d.rule_id] for d in raw
+                                                                if active[d.rule_id].group == group):
+            settled.update(_settled(raw, active, group, facts, as_of))
+            continue
         amounts = [(d.amount if d.status is ELIGIBLE else d.received if isinstance(d.received, Decimal) else None)
                    for d in members]
-        w = winners([active[d.rule_id] for d in members], [True] * len(members),
-                    [NO_AMOUNT if a is None else a for a in amounts])
+        w = winners(rules, [True] * len(members), [NO_AMOUNT if a is None else a for a in amounts])
         won[group] = members[w].rule_id
     out = []
     for dec in raw:
+        hit = settled.get(dec.rule_id)
+        if hit is not None:
+            out.append(hit)
+            continue
         group = active[dec.rule_id].group
         win = won.get(group) if group else None
         if win is not None and dec.status is ELIGIBLE and win != dec.rule_id:
             out.append(dec._replace(status=SUPERSEDED, superseded_by=win))
         else:
             out.append(dec)
+    return out
+
+
+def _settled(raw: list[Decision], active: dict[str, Rule], group: str, facts: Facts, as_of: date
+             ) -> dict[str, Decision]:
+    """The changed decisions of one group of one-off grants, by rule id."""
+    members = [d for d in raw if active[d.rule_id].group == group]
+    s = settle([active[d.rule_id] for d in members], [d.status is ELIGIBLE for d in members],
+               [d.amount for d in members], facts, as_of)
+    out = {members[i].rule_id: members[i]._replace(status=SUPERSEDED, superseded_by=by.id)
+           for i, by in s.superseded.items()}
+    if s.amount is not None:
+        d = members[s.paid]
+        out[d.rule_id] = d._replace(amount=s.amount, topped_up=s.deducted)
     return out

@@ -62,7 +62,7 @@ def first_item(node: x.Quantifier, env: Env) -> dict[str, Any] | None:
     return None
 
 
-def _received(low: Lowered, env: Env) -> tuple[int, Decimal | None] | None:
+def received_record(low: Lowered, env: Env) -> tuple[int, Decimal | None] | None:
     """The year (and amount) this one-off, or this year's instalment, was already received."""
     record = first_item(low.received, env) if low.received is not None else None  # the receipt test holds
     if record is None:
@@ -144,7 +144,7 @@ def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
         result.amount_kind = finish.kind
     if decided is False:
         return result
-    received = _received(low, env)
+    received = received_record(low, env)
     if received is not None:
         result.received_year, result.received_amount = received
         result.reason = (f"已于{received[0]}年享受", f"already received in {received[0]}")
@@ -169,8 +169,11 @@ def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
     return result
 
 
-def resolve_groups(results: Iterable[RuleResult]) -> None:
-    """Apply 就高不重复 in place: in each group only the winner (:func:`eligibility.groups.winners`) stays eligible."""
+def resolve_groups(results: Iterable[RuleResult], facts: Facts | None = None) -> None:
+    """Apply 就高不重复 in place: in each group only the winner (:func:`eligibility.groups.winners`) stays
+    eligible; a group of one-off grants is settled across dates (:func:`.earlier.settle`, with ``facts``)."""
+    from .earlier import one_off, settle
+
     by_group: dict[str, list[RuleResult]] = {}
     for r in results:
         if r.rule.group:
@@ -179,17 +182,34 @@ def resolve_groups(results: Iterable[RuleResult]) -> None:
         eligible = [r.status == Status.ELIGIBLE for r in members]
         if not any(eligible):
             continue
+        rules = [r.rule for r in members]
+        if facts is not None and one_off(rules):
+            _settle(members, settle(rules, eligible, [r.amount for r in members], facts, members[0].as_of))  # type: ignore[arg-type]
+            continue
         candidate = [e or (r.received_year is not None and r.as_of is not None and r.received_year == r.as_of.year)
                      for r, e in zip(members, eligible)]
         amount = [(r.amount if e else r.received_amount) for r, e in zip(members, eligible)]
-        best = members[winners([r.rule for r in members], candidate,
-                               [NO_AMOUNT if a is None else a for a in amount])]
+        best = members[winners(rules, candidate, [NO_AMOUNT if a is None else a for a in amount])]
         losers = tuple(r for r, e in zip(members, eligible) if e and r is not best)
         for r in losers:
             r.status = Status.SUPERSEDED
             r.superseded_by = best.rule_id
         if best.status == Status.ELIGIBLE:
             best.outranks = tuple(r.rule_id for r in losers)
+
+
+def _settle(members: list[RuleResult], settled: Any) -> None:
+    """Write a settled one-off group (:class:`.earlier.Settled`) into its members' results."""
+    for i, by in settled.superseded.items():
+        members[i].status = Status.SUPERSEDED
+        members[i].superseded_by = by.id
+    for i, reason in settled.reasons.items():
+        members[i].reason = reason
+    if settled.paid >= 0:
+        paid = members[settled.paid]
+        paid.outranks = tuple(members[i].rule_id for i, by in settled.superseded.items() if by is paid.rule)
+        if settled.amount is not None:
+            paid.amount = settled.amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,5 +249,5 @@ def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) ->
             results.append(r)
             grouped = grouped or r.rule.group is not None
     if grouped:
-        resolve_groups(results)
+        resolve_groups(results, facts)
     return results, skipped

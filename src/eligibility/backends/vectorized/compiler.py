@@ -23,13 +23,16 @@ import pandas as pd
 
 from ...errors import EligibilityError
 from ...facts.fields import registry
+from ...facts.flatten import Facts
 from ...groups import LOWEST_FEN, NO_AMOUNT_FEN, winners
 from ...lower import RECEIVED, Lowered, in_force, lower, param_values
 from ...model import expr as x
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
+from ..interpreter.earlier import one_off, settle
 from . import ops
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
+from .derived import _facts_at, _is_money, _native
 
 OUT, INELIGIBLE, ELIGIBLE, UNDETERMINED, SUPERSEDED = -1, 0, 1, 2, 3
 STATUS_NAMES = ("ineligible", "eligible", "undetermined", "superseded")
@@ -463,7 +466,7 @@ class VectorizedRules:
             outcomes = [self._rule(lower(r), table, as_of, valid, derived, explain, no_failed, scopes) for r in active]
         finally:
             _FACTORIZED.clear()
-        resolve_groups(active, outcomes)
+        resolve_groups(active, outcomes, table, as_of)
         return Decisions(table, as_of, active, outcomes)
 
     def _rule(self, low: Lowered, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
@@ -630,14 +633,19 @@ def _round_div(total: np.ndarray, count: int) -> np.ndarray:
     return np.where(total < 0, -mag, mag)
 
 
-def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
-    """就高不重复 on every row at once (:func:`eligibility.groups.winners` over arrays, as every backend)."""
+def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome], table: Table, as_of: date) -> None:
+    """就高不重复 on every row at once (:func:`eligibility.groups.winners` over arrays, as every backend);
+    a group of one-off grants is settled across dates row by row, on the rows where a member is
+    eligible (:func:`_settle_rows`)."""
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(rules):
         if r.group:
             groups.setdefault(r.group, []).append(i)
     for members in groups.values():
         if len(members) < 2:
+            continue
+        if one_off([rules[i] for i in members]):
+            _settle_rows(rules, outcomes, members, table, as_of)
             continue
         candidate, amount = [], []
         for i in members:
@@ -660,3 +668,56 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
                 sb = np.full(n, -1, np.int32) if o.superseded_by is None else o.superseded_by
                 sb[lose] = winner[lose]
                 o.superseded_by = sb
+
+
+def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[int], table: Table,
+                 as_of: date) -> None:
+    """A group of one-off grants on the rows where one of its members is eligible: each such row's
+    facts are read back from the table and the group settled by :func:`.earlier.settle`, the
+    interpreter's own resolution (a few rows: those eligible for one of these grants)."""
+    eligible = [outcomes[i].status == ELIGIBLE for i in members]
+    rows = np.flatnonzero(np.logical_or.reduce(eligible))
+    if not len(rows):
+        return
+    group = [rules[i] for i in members]
+    paths = sorted({p for r in group for p in lower(r).reads()})
+    n = table.n
+    for row in rows.tolist():
+        facts = row_facts(table, row, paths)
+        amounts = [Decimal(int(outcomes[i].amount[row])).scaleb(-2) if outcomes[i].has_amount[row] else None
+                   for i in members]
+        s = settle(group, [bool(e[row]) for e in eligible], amounts, facts, as_of)
+        for k, by in s.superseded.items():
+            o = outcomes[members[k]]
+            o.status[row] = SUPERSEDED
+            if o.superseded_by is None:
+                o.superseded_by = np.full(n, -1, np.int32)
+            o.superseded_by[row] = members[group.index(by)]
+        for k, (_, en) in s.reasons.items():
+            mask = np.zeros(n, bool)
+            mask[row] = True
+            outcomes[members[k]].reason.append((mask, en))
+        if s.amount is not None:
+            outcomes[members[s.paid]].amount[row] = int(s.amount.scaleb(2))
+
+
+def row_facts(table: Table, row: int, paths: list[str]) -> Facts:
+    """The flat facts of one row at ``paths`` (fields and lists; other paths unknown)."""
+    scalar = [p for p in paths if p in table.cols]
+    facts = _facts_at(table, row, scalar, [table.cols[p] for p in scalar])
+    specs = registry()
+    for path in paths:
+        lc = table.lists.get(path)
+        if lc is None or not (lc.known[row] if np.ndim(lc.known) else lc.known):
+            continue
+        items = []
+        for j in range(int(lc.offsets[row]), int(lc.offsets[row + 1])):
+            item: dict[str, Any] = {}
+            for name, c in lc.items.items():
+                if not (c.known[j] if np.ndim(c.known) else c.known):
+                    continue
+                null = c.null[j] if np.ndim(c.null) else c.null
+                item[name] = None if null else _native(c, c.at(j), _is_money(specs, f"{path}[].{name}"))
+            items.append(item)
+        facts.values[path] = tuple(items)
+    return facts
