@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import eligibility as el
@@ -44,7 +45,7 @@ def _paths(profile: dict[str, Any], day: date) -> list[dict[str, Row]]:
     decider = {d.rule_id: (d.status.value, d.amount, d.superseded_by)
                for d in ENGINE.decider(day)(Profile.from_data(profile)) if d.rule_id in group}
     scored = ENGINE.score(to_frame([profile]), day)
-    batch = {rec.rule_id: (rec.status, None if rec.amount is None or rec.amount is pd_na() else Decimal(rec.amount),
+    batch = {rec.rule_id: (rec.status, None if rec.amount is pd.NA else Decimal(rec.amount),
                            rec.superseded_by if isinstance(rec.superseded_by, str) else None)
              for rec in scored.itertuples() if rec.rule_id in group}
     out = [explained, decided, decider, batch]
@@ -54,12 +55,6 @@ def _paths(profile: dict[str, Any], day: date) -> list[dict[str, Row]]:
             out.append({d.rule_id: (d.status.value, d.amount, d.superseded_by) for d in w.decisions(USCC)
                         if d.rule_id in group})
     return out
-
-
-def pd_na() -> Any:
-    import pandas as pd
-
-    return pd.NA
 
 
 def _agree(profile: dict[str, Any], day: date) -> dict[str, Row]:
