@@ -141,3 +141,33 @@ def test_a_tax_group_member_paid_earlier_in_the_year_does_not_bar_a_later_period
     assert ev["cn.small-scale-vat-exemption"].status == "eligible"
     assert ev["cn.small-scale-vat-exemption"].amount == ENGINE.evaluate(
         {k: v for k, v in profile.items() if k != "benefits_received"}, date(2021, 6, 30))["cn.small-scale-vat-exemption"].amount
+
+
+def test_a_batch_settles_only_the_rows_that_need_it_and_agrees_with_the_interpreter_on_each() -> None:
+    """One frame of firms: those settled across dates and those the array ranking decides alone."""
+    plain = {"uscc": USCC, "region_code": "530802", "certifications": [MUNICIPAL_2023]}
+    other_receipt = {**plain, "benefits_received": [{"rule_id": "puer.single-champion", "year": 2023, "amount": 1000000}]}
+    firms = [BOTH, plain, RECEIVED_NATIONAL, TOP_UP, APART, other_receipt, BOTH]
+    for day in (date(2024, 6, 30), date(2024, 7, 1)):
+        scored = ENGINE.score(to_frame(firms), day)
+        for row, firm in enumerate(firms, start=1):
+            want = {r.rule_id: (r.status.value, r.amount, r.superseded_by, r.reason[1] if r.reason else None)
+                    for r in ENGINE.evaluate(firm, day).results if r.rule.group == "puer.specialised"}
+            got = {rec.rule_id: (rec.status, None if rec.amount is pd.NA else Decimal(rec.amount),
+                                 rec.superseded_by if isinstance(rec.superseded_by, str) else None,
+                                 rec.reason if isinstance(rec.reason, str) else None)
+                   for rec in scored[scored["row"] == row].itertuples() if rec.rule_id in want}
+            assert got == want, (row, day)
+
+
+def test_an_undated_condition_is_false_only_where_no_date_makes_it_true() -> None:
+    from eligibility.backends.interpreter.earlier import undated
+    from eligibility.backends.interpreter.trace import Env, evaluate
+
+    national = next(r for r in ENGINE.rules.rules if r.id == NATIONAL)
+    relaxed = undated(national.when)
+    without = Profile.from_data({"region_code": "530802", "certifications": [MUNICIPAL_2023]}).facts()
+    with_old = Profile.from_data({"region_code": "530802", "certifications": [NATIONAL_2023]}).facts()
+    assert evaluate(relaxed, Env(without, date(2030, 1, 1), {})).value is False
+    assert evaluate(relaxed, Env(with_old, date(2030, 1, 1), {})).value is not False
+    assert evaluate(national.when, Env(with_old, date(2030, 1, 1), {})).value is False

@@ -12,7 +12,7 @@ read in this profile, and the starts of their effective periods, before as_of.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from ...facts.flatten import Facts
 from ...facts.money import format_money
 from ...groups import NO_AMOUNT, winners
 from ...lower import lower
+from ...model import expr as x
 from ...model.rule import Rule
 from ...results import Status
 from .evaluator import evaluate_rule, received_record
@@ -43,15 +44,52 @@ def _dates(value: Any, into: set[date]) -> None:
                         into.add(v)
 
 
+_READS: dict[tuple[int, ...], tuple[Sequence[Rule], tuple[str, ...], frozenset[date]]] = {}
+
+
+def _group_reads(members: Sequence[Rule]) -> tuple[tuple[str, ...], frozenset[date]]:
+    """The paths the members read and the starts of their effective periods and parameter values
+    (worked out once per group; the entry keeps its rules alive, so an id is never reused)."""
+    key = tuple(id(r) for r in members)
+    hit = _READS.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], members)):
+        paths = tuple(sorted({p for r in members for p in lower(r).reads()}))
+        starts = frozenset(s for r in members for s in (r.effective.start, *(v.start for param in r.params.values()
+                                                                            for v in param.values)) if s is not None)
+        hit = _READS[key] = (tuple(members), paths, starts)
+    return hit[1], hit[2]
+
+
 def candidate_dates(members: Sequence[Rule], facts: Facts, as_of: date) -> list[date]:
     """The dates before as_of on which a member's eligibility may have begun, in order."""
-    found: set[date] = set()
-    for rule in members:
-        for path in lower(rule).reads():
-            _dates(facts.values.get(path), found)
-        starts = [rule.effective.start, *(v.start for param in rule.params.values() for v in param.values)]
-        found.update(s for s in starts if s is not None)
+    paths, found = _group_reads(members)
+    found = set(found)
+    for path in paths:
+        _dates(facts.values.get(path), found)
     return sorted(d for d in found if d < as_of)
+
+
+UNDATED = x.Field("\u2026undated")  # a path no profile holds: unknown on every backend
+
+
+def _dated(node: x.Node) -> bool:
+    return any(isinstance(n, x.AsOf | x.Param | x.Derived) or (isinstance(n, x.Call) and n.func in ("within", "in_year"))
+               for n in x.walk(node))
+
+
+def undated(node: x.Node) -> x.Node:
+    """The condition with every part that can change with the date (as_of, a dated parameter, a
+    derived fact, a window) made unknown: where it is false, the rule is false on every date (a
+    false and/or/not/any/all in three-valued logic stays false whatever an unknown part is)."""
+    if not _dated(node):
+        return node
+    if isinstance(node, x.And | x.Or):
+        return replace(node, items=tuple(undated(i) for i in node.items))
+    if isinstance(node, x.Not | x.Clause):
+        return replace(node, item=undated(node.item))
+    if isinstance(node, x.Quantifier) and node.func in ("any", "all") and node.where is None:
+        return replace(node, body=undated(node.body))
+    return UNDATED
 
 
 def earlier_bar(members: Sequence[Rule], winner: Rule, facts: Facts, as_of: date

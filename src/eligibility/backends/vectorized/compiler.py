@@ -29,7 +29,7 @@ from ...lower import RECEIVED, Lowered, in_force, lower, param_values
 from ...model import expr as x
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
-from ..interpreter.earlier import one_off, settle
+from ..interpreter.earlier import one_off, settle, undated
 from . import ops
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
 from .derived import _facts_at, _is_money, _native
@@ -635,8 +635,8 @@ def _round_div(total: np.ndarray, count: int) -> np.ndarray:
 
 def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome], table: Table, as_of: date) -> None:
     """就高不重复 on every row at once (:func:`eligibility.groups.winners` over arrays, as every backend);
-    a group of one-off grants is settled across dates row by row, on the rows where a member is
-    eligible (:func:`_settle_rows`)."""
+    a group of one-off grants is then settled across dates row by row, on the rows where that can
+    change the outcome (:func:`_settle_rows`)."""
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(rules):
         if r.group:
@@ -644,9 +644,8 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome], table: Table,
     for members in groups.values():
         if len(members) < 2:
             continue
-        if one_off([rules[i] for i in members]):
-            _settle_rows(rules, outcomes, members, table, as_of)
-            continue
+        settled = one_off([rules[i] for i in members])
+        eligible = [outcomes[i].status == ELIGIBLE for i in members] if settled else []
         candidate, amount = [], []
         for i in members:
             o = outcomes[i]
@@ -668,25 +667,64 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome], table: Table,
                 sb = np.full(n, -1, np.int32) if o.superseded_by is None else o.superseded_by
                 sb[lose] = winner[lose]
                 o.superseded_by = sb
+        if settled:
+            _settle_rows(rules, outcomes, members, eligible, table, as_of)
 
 
-def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[int], table: Table,
-                 as_of: date) -> None:
-    """A group of one-off grants on the rows where one of its members is eligible: each such row's
-    facts are read back from the table and the group settled by :func:`.earlier.settle`, the
-    interpreter's own resolution (a few rows: those eligible for one of these grants)."""
-    eligible = [outcomes[i].status == ELIGIBLE for i in members]
-    rows = np.flatnonzero(np.logical_or.reduce(eligible))
-    if not len(rows):
+_UNDATED: dict[int, tuple[Rule, x.Node]] = {}  # each rule's condition with its dated parts unknown
+
+
+def _undated(rule: Rule) -> x.Node:
+    hit = _UNDATED.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        hit = _UNDATED[id(rule)] = (rule, undated(rule.when))
+    return hit[1]
+
+
+def _no_derived(name: str) -> Col:
+    raise AssertionError(f"an undated condition reads no derived fact ({name})")
+
+
+def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[int], eligible: list[np.ndarray],
+                 table: Table, as_of: date) -> None:
+    """A group of one-off grants settled across dates (:func:`.earlier.settle`, the interpreter's own
+    resolution) on the rows where a member is eligible and either a member was received or another
+    member could be eligible on some date (its condition with the dated parts unknown is not false);
+    elsewhere the settlement is the ranking just made. Each such row's facts are read back from the
+    table."""
+    rows = np.logical_or.reduce(eligible)
+    if not rows.any():
         return
     group = [rules[i] for i in members]
+    ids = np.array([r.id for r in group], dtype=object)
+    received = np.zeros(table.n, bool)
+    lst = table.lists.get(RECEIVED)
+    rid = lst.items.get("rule_id") if lst is not None else None
+    if lst is not None and rid is not None and lst.size:
+        hit = _arr(rid.known & ~rid.null, lst.size) & np.isin(np.asarray(_arr(rid.val, lst.size), dtype=object), ids)
+        received[lst.parent[hit]] = True
+    ev = _Evaluator(table, as_of, {}, _no_derived)
+    possible = np.zeros(table.n, np.int8)
+    for rule in group:
+        c = ev.ev(_undated(rule))
+        possible += ~_arr(c.known & ~c.null & ~_arr(c.val, table.n).astype(bool), table.n)
+    rows = np.flatnonzero(rows & (received | (possible >= 2)))
+    if not len(rows):
+        return
     paths = sorted({p for r in group for p in lower(r).reads()})
     n = table.n
     for row in rows.tolist():
         facts = row_facts(table, row, paths)
         amounts = [Decimal(int(outcomes[i].amount[row])).scaleb(-2) if outcomes[i].has_amount[row] else None
                    for i in members]
-        s = settle(group, [bool(e[row]) for e in eligible], amounts, facts, as_of)
+        flags = [bool(e[row]) for e in eligible]
+        s = settle(group, flags, amounts, facts, as_of)
+        for k, i in enumerate(members):
+            o = outcomes[i]
+            if flags[k]:
+                o.status[row] = ELIGIBLE
+                if o.superseded_by is not None:
+                    o.superseded_by[row] = -1
         for k, by in s.superseded.items():
             o = outcomes[members[k]]
             o.status[row] = SUPERSEDED
