@@ -713,6 +713,7 @@ def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[i
         return
     paths = sorted({p for r in group for p in lower(r).reads()})
     n = table.n
+    reasons: dict[tuple[int, str], list[int]] = {}  # (member, text) → its rows: one mask per text
     for row in rows.tolist():
         facts = row_facts(table, row, paths)
         amounts = [Decimal(int(outcomes[i].amount[row])).scaleb(-2) if outcomes[i].has_amount[row] else None
@@ -732,11 +733,13 @@ def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[i
                 o.superseded_by = np.full(n, -1, np.int32)
             o.superseded_by[row] = members[group.index(by)]
         for k, (_, en) in s.reasons.items():
-            mask = np.zeros(n, bool)
-            mask[row] = True
-            outcomes[members[k]].reason.append((mask, en))
+            reasons.setdefault((members[k], en), []).append(row)
         if s.amount is not None:
             outcomes[members[s.paid]].amount[row] = int(s.amount.scaleb(2))
+    for (i, en), at in reasons.items():
+        mask = np.zeros(n, bool)
+        mask[at] = True
+        outcomes[i].reason.append((mask, en))
 
 
 def row_facts(table: Table, row: int, paths: list[str]) -> Facts:
