@@ -447,6 +447,9 @@ def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool) -> list
     won: dict[str, str] = {}
     for group in contested:
         members = groups[group]
+        if len(members) == 1:  # no rival
+            won[group] = members[0].rule_id
+            continue
         amounts = [(d.amount if d.status is ELIGIBLE else d.received if isinstance(d.received, Decimal) else None)
                    for d in members]
         w = winners([active[d.rule_id] for d in members], [True] * len(members),
