@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ...facts.derived import evaluate_derived
-from ...facts.fields import registry
+from ...facts.profile import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
 from ...groups import NO_AMOUNT, winners
