@@ -1020,7 +1020,8 @@ def io_floor(register: Path, scored: Path, target: Path) -> None:
     scoring itself may take."""
     t0 = time.perf_counter()
     import eligibility.cli  # noqa: F401 - the CLI's start-up imports
-    from eligibility.io.registers import _Background, _read_ahead, open_writer, read_register
+    from eligibility.batch import open_writer, read_register
+    from eligibility.batch.pipeline import _Background, _read_ahead
 
     t_import = time.perf_counter() - t0
     t1 = time.perf_counter()

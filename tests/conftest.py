@@ -28,7 +28,7 @@ EXAMPLE_REGISTER = Path(__file__).resolve().parents[1] / "examples" / "register.
 @pytest.fixture(scope="module")
 def register() -> pd.DataFrame:
     """The example register as the streaming reader gives it (one chunk), rows numbered from 1."""
-    from eligibility.io.registers import read_register
+    from eligibility.batch import read_register
 
     ((_, chunk),) = list(read_register(EXAMPLE_REGISTER, 10_000))
     frame = chunk.reset_index(drop=True)

@@ -352,9 +352,9 @@ def test_score_mapping_errors_exit_2_with_file_and_line(tmp_path: Path) -> None:
 
 
 def test_score_excel_overflow_fails_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from eligibility.io import registers
+    from eligibility.batch import writers
 
-    monkeypatch.setattr(registers, "XLSX_MAX_ROWS", 100)
+    monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 100)
     out = tmp_path / "out"
     out.mkdir()
     for extra in ([], ["--lang", "en"]):

@@ -7,7 +7,7 @@
 """
 
 from ._version import __version__
-from .engine import Engine
+from .engine import Engine, IngestedFrame, register_frame_scorer
 from .errors import (
     CodeError,
     EligibilityError,
@@ -42,6 +42,7 @@ __all__ = [
     "Engine",
     "Evaluation",
     "EvaluationError",
+    "IngestedFrame",
     "OverrideError",
     "Profile",
     "ProfileError",
@@ -55,5 +56,6 @@ __all__ = [
     "UnknownRuleError",
     "__version__",
     "load_rules",
+    "register_frame_scorer",
     "to_frame",
 ]

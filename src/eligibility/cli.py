@@ -1,13 +1,18 @@
 """The ``eligibility`` command: match one firm, score a register, inspect and check rules.
 
-Every command explains itself with ``--help``; errors are printed in Chinese and English (or the
-``--lang`` chosen) and exit non-zero: 1 for failed checks, 2 for bad input.
+Every command explains itself with ``-h``/``--help`` (whole and bilingual); errors are printed in
+Chinese and English (or the ``--lang`` chosen). Exit codes: 0 ok, 1 tests or lint failed, 2 usage or
+input error. ``-`` stands for standard input where a profile is read.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import platform
+import shutil
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,15 +31,63 @@ from rich.table import Table
 
 from .errors import EligibilityError, RuleSetError
 
+EXIT_CODES = ("退出码 / exit codes: 0 成功 ok; 1 测试或检查未通过 tests or lint failed;"
+              " 2 用法或输入错误 usage or input error.")
+_OWN_HELP = {
+    "help": "显示此帮助并退出。 Show this help and exit.",
+    "install_completion": "为当前 shell 安装命令补全。 Install completion for the current shell.",
+    "show_completion": "显示当前 shell 的补全脚本（可复制或自定义）。 Show the completion script for the current"
+                       " shell, to copy it or customise the installation.",
+}
+
+
+class Group(typer.core.TyperGroup):
+    """A command group whose help is whole and bilingual: each command's whole first paragraph (Click would
+    cut it at ~45 characters), Click's own options (help, shell completion) in both languages, and the
+    exit codes at the end of every command's help."""
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        params = super().get_params(ctx)
+        for param in params:
+            if param.name in _OWN_HELP:
+                param.help = _OWN_HELP[param.name]
+        return params
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            option = cmd.get_help_option(ctx)  # made once per command, then reused for its own help
+            if option is not None:
+                option.help = _OWN_HELP["help"]
+            cmd.epilog = cmd.epilog or EXIT_CODES
+        return cmd
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                first = inspect.cleandoc(cmd.help or cmd.short_help or "").split("\n\n")[0]
+                rows.append((name, " ".join(first.split())))
+        if rows:
+            with formatter.section("命令 / Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="eligibility",
+    cls=Group,
     help="惠企政策可执行化：按规则判断企业可享受的政策并给出解释。\n\n"
     "Executable enterprise-support policy: decide which measures a firm qualifies for, and why.",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,  # Click's plain help: whole texts, no type column
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES,
 )
-rules_app = typer.Typer(help="查看规则 / inspect rules: list, show, schema, facts, docs.", no_args_is_help=True)
-profile_app = typer.Typer(help="企业画像 / enterprise profiles: schema.", no_args_is_help=True)
+rules_app = typer.Typer(cls=Group, help="查看规则 / inspect rules: list, show, schema, facts, docs.",
+                        no_args_is_help=True, rich_markup_mode=None)
+profile_app = typer.Typer(cls=Group, help="企业画像 / enterprise profiles: schema.", no_args_is_help=True,
+                          rich_markup_mode=None)
 app.add_typer(rules_app, name="rules")
 app.add_typer(profile_app, name="profile")
 
@@ -43,17 +96,45 @@ err = Console(stderr=True, soft_wrap=True)
 
 RulesOpt = Annotated[
     list[str] | None,
-    typer.Option("--rules", "-r", help="规则文件、文件夹或内置规则包名（可多次给出； 默认全部内置规则包）。"
+    typer.Option("--rules", "-r", metavar="PATH|PACK", help="规则文件、文件夹或内置规则包名（可多次给出； 默认全部内置规则包）。"
                  " Rule file, folder or bundled pack name (repeatable; default: all bundled packs)."),
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="评估日期 YYYY-MM-DD（默认今天）。Evaluation date (default: today)."),
+    typer.Option("--as-of", metavar="YYYY-MM-DD", help="评估日期 YYYY-MM-DD（默认今天）。Evaluation date (default: today)."),
 ]
-LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh|en. Output language.")]
+LangOpt = Annotated[str, typer.Option("--lang", metavar="zh|en", help="输出语言。 Output language.")]
+ListFormatOpt = Annotated[str, typer.Option("--format", "-f", metavar="text|json",
+                                            help="输出格式：表格或 JSON。 Output format: a table or JSON.")]
 
 
-def _fail(exc: EligibilityError, lang: str, code: int = 2) -> None:
+def _version(value: bool) -> None:
+    """``--version``: the library, the hash of the bundled packs (what reproduces a decision), Python."""
+    if not value:
+        return
+    from . import __version__
+    from .io.rules import discover, files_hash
+
+    out.print(f"eligibility {__version__}\n"
+              f"rules {files_hash(discover([]))} (内置规则包 / bundled packs)\n"
+              f"Python {platform.python_version()}", markup=False, highlight=False)
+    raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_version, is_eager=True,
+        help="显示版本、内置规则包的规则集哈希与 Python 版本。 Show the version, the rule-set hash of the bundled"
+             " packs and the Python version.")] = False) -> None:
+    """Options that come before any command (the app's help text is the Typer's own)."""
+
+
+def _fail(exc: EligibilityError, lang: str, code: int = 2, fmt: str = "text") -> None:
+    if fmt == "json":  # the one error body machine readers get from the service too
+        from .error_body import error_body
+
+        sys.stdout.write(json.dumps(error_body(exc), ensure_ascii=False, indent=2) + "\n")
+        raise typer.Exit(code)
     if isinstance(exc, RuleSetError):
         for e in exc.errors:
             err.print(e.message(lang), markup=False, highlight=False)
@@ -72,13 +153,27 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
-def _load(rules: list[str] | None, lang: str, tests: bool = True):  # type: ignore[no-untyped-def]
+def _load(rules: list[str] | None, lang: str, tests: bool = True, also: list[Path] | None = None,  # type: ignore[no-untyped-def]
+          fmt: str = "text"):
+    """The rule set of ``rules`` (and the files ``also``), with the notes of ``_note_shadowed``."""
     from .io.rules import load_rules
 
+    _note_shadowed(rules)
     try:
-        return load_rules(*(rules or []), tests=tests)
+        return load_rules(*(rules or []), *(also or []), tests=tests)
     except EligibilityError as exc:
-        _fail(exc, lang)
+        _fail(exc, lang, fmt=fmt)
+
+
+def _note_shadowed(paths: list[str] | None) -> None:
+    """A note for each name that is both a path holding rule files here and a bundled pack: the path
+    is loaded (a path holding no rule files, like ./examples beside the profiles, leaves the pack)."""
+    from .io.rules import shadowed_packs
+
+    for name, local in shadowed_packs(paths or []):
+        if local:
+            err.print(f"注意：已加载本地路径 ./{name}，而非同名内置规则包 / note: loaded the path ./{name}, not the"
+                      f" bundled pack {name}", style="yellow", markup=False, highlight=False)
 
 
 def _as_of(value: str | None, lang: str) -> date:
@@ -92,21 +187,36 @@ def _as_of(value: str | None, lang: str) -> date:
 
 
 def _read_profile(path: Path) -> Any:
+    """A profile from a JSON or YAML file, or from standard input for ``-`` (JSON when it starts with ``{``)."""
     from .io.yamlload import load_yaml
 
+    if str(path) == "-":
+        text = sys.stdin.read()
+        return json.loads(text) if text.lstrip().startswith("{") else load_yaml(text, "<stdin>")
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
         return json.loads(text)
     return load_yaml(text, str(path))
 
 
+def _archived(ruleset_hash: str, archive: Path | None, lang: str, fmt: str):  # type: ignore[no-untyped-def]
+    from .io.archive import default_archive_dir, load_archived
+
+    try:
+        return load_archived(ruleset_hash, archive or default_archive_dir())
+    except EligibilityError as exc:
+        _fail(exc, lang, fmt=fmt)
+
+
 @app.command()
 def match(
-    profile: Annotated[Path, typer.Argument(help="企业画像文件（JSON 或 YAML）。Profile file (JSON or YAML).",
-                                            exists=True, dir_okay=False)],
+    profile: Annotated[Path, typer.Argument(help="企业画像文件（JSON 或 YAML）；- 为标准输入。"
+                                            " Profile file (JSON or YAML); - reads standard input.",
+                                            allow_dash=True, dir_okay=False)],
     rules: RulesOpt = None,
     as_of: AsOfOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json",
+                                     help="输出格式：文本或 JSON。 Output format: text or JSON.")] = "text",
     lang: LangOpt = "zh",
     only_eligible: Annotated[bool, typer.Option("--only-eligible", help="只显示符合、待定和被取代的政策。"
                                                 " Hide rules the firm does not qualify for.")] = False,
@@ -114,8 +224,21 @@ def match(
         "--report", help="另写一份政策体检报告：.html（可打印的独立网页）、.md 或 .json，语言随 --lang。"
                          " Also write the policy check-up report: .html (a self-contained printable page), .md"
                          " or .json, in the --lang language.")] = None,
+    rule_set: Annotated[str | None, typer.Option(
+        "--rule-set", metavar="HASH",
+        help="用规则集归档中该哈希的规则集作答（服务曾用过的规则集，审计复核用；不能与 --rules 同用）。"
+             " Answer with the archived rule set of this hash (one a service answered with, for an audit;"
+             " not with --rules).")] = None,
+    archive: Annotated[Path | None, typer.Option(
+        "--archive", help="规则集归档目录（默认 $ELIGIBILITY_DATA_DIR/rulesets，即 eligibility-data/rulesets）。"
+                          " The rule-set archive (default $ELIGIBILITY_DATA_DIR/rulesets, i.e. eligibility-data/rulesets).")
+    ] = None,
 ) -> None:
-    """为一家企业匹配政策并解释每项判断。Match one firm against the rules and explain every decision."""
+    """为一家企业匹配政策并解释每项判断。Match one firm against the rules and explain every decision.
+
+    输出末尾给出判定编号（画像、规则集哈希与评估日期的哈希；同一案例重算得到同一编号，与服务一致）。
+    The output ends with the determination id (a hash of the profile, the rule-set hash and the date: the
+    same case re-run gives the same id, as the service does)."""
     _check_lang(lang)
     from .engine import Engine
     from .report import format_from_suffix, render_checkup
@@ -126,19 +249,34 @@ def match(
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
 
-    ruleset = _load(rules, lang)
+    from .facts.profile import Profile
+    from .provenance import with_determination
+
+    if str(profile) != "-" and not profile.is_file():
+        err.print(f"找不到画像文件 {profile} / no profile file {profile}", markup=False, highlight=False)
+        raise typer.Exit(2)
+    if rule_set is not None and rules:
+        err.print("--rule-set 不能与 --rules 同用 / --rule-set cannot be used with --rules", markup=False)
+        raise typer.Exit(2)
+    ruleset = _load(rules, lang, fmt=fmt) if rule_set is None else _archived(rule_set, archive, lang, fmt)
     try:
         data = _read_profile(profile)
-        ev = Engine(ruleset).evaluate(data, _as_of(as_of, lang))
+        firm = Profile.from_data(data)
+        ev = Engine(ruleset).evaluate(firm, _as_of(as_of, lang))
     except EligibilityError as exc:
-        _fail(exc, lang)
+        _fail(exc, lang, fmt=fmt)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         err.print(f"{profile}: 无法读取画像 / cannot read the profile: {exc}")
         raise typer.Exit(2) from None
+    provenance = with_determination(ev.provenance, firm)
     if fmt == "json":
-        out.print_json(ev.to_json(lang))
+        body = ev.to_dict(lang)
+        body["provenance"] = provenance
+        out.print_json(json.dumps(body, ensure_ascii=False))
     elif fmt == "text":
         out.print(ev.explain(lang, include_ineligible=not only_eligible), markup=False, highlight=False)
+        out.print(f"determination id {provenance['determination_id']}" if lang == "en" else
+                  f"判定编号 {provenance['determination_id']}", markup=False, highlight=False)
     else:
         err.print(f"--format 只能是 text 或 json / --format must be text or json, got {fmt!r}")
         raise typer.Exit(2)
@@ -167,7 +305,9 @@ def score(
         help="结果文件 .csv、.parquet 或 .xlsx（默认：当前目录下的 <输入名>.scored.csv）。 按政策汇总写在旁边："
              " <输出名>.summary.csv（输出为 .xlsx 时另有 .summary.xlsx）。"
              " Output file .csv, .parquet or .xlsx (default: <input stem>.scored.csv in the current folder); the"
-             " per-rule summary goes beside it as <output stem>.summary.csv (and .summary.xlsx for .xlsx output).")
+             " per-rule summary goes beside it as <output stem>.summary.csv (and .summary.xlsx for .xlsx output)."
+             " -o - 把长表以 CSV 写到标准输出（汇总写到标准错误）。 -o - writes the long table as CSV to standard"
+             " output (the summary to standard error).")
     ] = None,
     rules: RulesOpt = None,
     as_of: AsOfOpt = None,
@@ -227,7 +367,7 @@ def score(
     import warnings
 
     from .engine import Engine
-    from .io.registers import (
+    from .batch import (
         RegisterWarning,
         count_rows,
         default_workers,
@@ -250,6 +390,9 @@ def score(
         except EligibilityError as exc:
             _fail(exc, lang)
     if dask_cluster is not None:
+        if str(output) == "-":
+            err.print("--dask 的输出是目录，不能为 - / with --dask the output is a directory, not -", markup=False)
+            raise typer.Exit(2)
         if report:
             err.print("--report 暂不能与 --dask 同用 / --report cannot be used with --dask yet", markup=False)
             raise typer.Exit(2)
@@ -259,7 +402,8 @@ def score(
         err.print(f"{input}：输入是目录；目录只能配合 --dask 读入 / {input}: the input is a directory; a directory"
                   " is read only with --dask", markup=False)
         raise typer.Exit(2)
-    target = output or Path(input.stem + ".scored.csv")
+    to_stdout = str(output) == "-"  # the CSV is written aside, then copied to standard output
+    target = Path(tempfile.mkdtemp()) / "scored.csv" if to_stdout else output or Path(input.stem + ".scored.csv")
     try:
         input_format(input)
         output_format(target)
@@ -303,8 +447,8 @@ def score(
             parallel = workers or default_workers()
             if total_rows is not None and total_rows <= chunk_size:
                 parallel = 1  # one chunk: nothing to overlap, no process start-up
-            scorer = engine if reporter is None else reporter.observing_engine()  # the report sees every chunk
-            summary = score_file(scorer, reader, target, day, wide=wide, on_chunk=update,
+            summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update,
+                                 on_scored=reporter.observe if reporter is not None else None,  # sees every chunk
                                  workers=parallel if reporter is None else 1)
         except EligibilityError as exc:
             progress.stop()
@@ -316,7 +460,7 @@ def score(
             raise typer.Exit(2) from None
         final = reader.bytes_total if by_bytes else max(total_rows or 0, int(progress.tasks[0].completed))
         progress.update(task, completed=final, total=final)
-    summary_paths = [target.with_name(target.stem + ".summary.csv")]
+    summary_paths = [] if to_stdout else [target.with_name(target.stem + ".summary.csv")]
     if target.suffix.lower() == ".xlsx":
         summary_paths.append(target.with_name(target.stem + ".summary.xlsx"))
     for path in summary_paths:
@@ -328,7 +472,12 @@ def score(
             err.print(f"无法写入报告 {path}：{exc.strerror} / cannot write the report {path}: {exc.strerror}",
                       markup=False)
             raise typer.Exit(2) from None
-    _print_summary(summary, lang, engine.provenance(day))
+    _print_summary(summary, lang, engine.provenance(day), err if to_stdout else out)
+    if to_stdout:
+        with target.open("rb") as scored:
+            shutil.copyfileobj(scored, sys.stdout.buffer)
+        shutil.rmtree(target.parent)
+        return
     written = [str(p) for p in [target, *summary_paths, *(report or [])]]
     out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
 
@@ -343,7 +492,7 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
     from .engine import Engine
-    from .io.registers import write_summary
+    from .batch import write_summary
 
     if columns is not None:
         err.print("--columns 暂不能与 --dask 同用 / --columns cannot be used with --dask yet", markup=False)
@@ -398,12 +547,14 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
     out.print(f"written: {target}, {summary_path}" if en else f"已写出：{target}、{summary_path}", markup=False)
 
 
-def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
+def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console: Console = out) -> None:
     """The per-rule table, then how every input row is accounted for (read = scored + errors + no rule)."""
     en = lang == "en"
     table = Table(title="per-rule summary" if en else "按政策汇总",
-                  caption=f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
-                          f"as of {provenance['as_of']}")
+                  caption=(f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
+                           f"as of {provenance['as_of']}") if en else
+                          (f"eligibility {provenance['version']} · 规则集 {provenance['ruleset_hash'][:12]} · "
+                           f"评估日 {provenance['as_of']}"))
     table.add_column("rule" if en else "政策", overflow="fold")
     for col in (("eligible", "符合"), ("undetermined", "待定"), ("superseded", "被取代"), ("ineligible", "不符合"),
                 ("budget, yuan", "预算影响（元）")):
@@ -411,19 +562,19 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str]) -> None:
     for rec in summary.to_dict("records"):
         table.add_row(rec["rule_id"], str(rec["eligible"]), str(rec["undetermined"]), str(rec["superseded"]),
                       str(rec["ineligible"]), f"{rec['amount_total']:,.2f}")
-    out.print(table)
+    console.print(table)
     a = summary.attrs
-    out.print(
+    console.print(
         (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
          f"{a['rows_no_rule']}") if en else
         (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
         markup=False,
     )
     if a.get("blank_rows"):
-        out.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
+        console.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
     if a.get("rows_duplicate"):
         n = a["rows_duplicate"]
-        out.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
+        console.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
                   f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
 
 
@@ -434,11 +585,11 @@ def whatif_cmd(
         exists=True, dir_okay=False)],
     rules: RulesOpt = None,
     against: Annotated[list[str] | None, typer.Option(
-        "--against", help="调整后的规则（文件、文件夹或规则包，可多次给出；默认与 --rules 相同，再加 --set）。"
+        "--against", metavar="PATH|PACK", help="调整后的规则（文件、文件夹或规则包，可多次给出；默认与 --rules 相同，再加 --set）。"
                           " The changed rules (file, folder or pack, repeatable; default: the --rules, plus --set).")
     ] = None,
     settings: Annotated[list[str] | None, typer.Option(
-        "--set", help="覆盖一项设置（可多次给出）：规则id.amount=金额（如 puer.new-industrial-above-scale.amount=60万），"
+        "--set", metavar="RULE.amount=VALUE|RULE.params.NAME=VALUE", help="覆盖一项设置（可多次给出）：规则id.amount=金额（如 puer.new-industrial-above-scale.amount=60万），"
                       "或 规则id.params.参数名=取值（评估日施行的那一期）。 Override a setting (repeatable): RULE.amount=VALUE,"
                       " or RULE.params.NAME=VALUE (the value in force on --as-of).")
     ] = None,
@@ -463,7 +614,7 @@ def whatif_cmd(
     (when given) with every --set applied.
     """
     _check_lang(lang)
-    from .io.registers import load_column_mapping
+    from .batch import load_column_mapping
     from .report.whatif import render_whatif
     from .whatif import apply_overrides, what_if, write_changes
 
@@ -504,8 +655,9 @@ def _print_whatif(result: Any, lang: str, shown: int) -> None:
     en = lang == "en"
     prov = result.provenance()
     table = Table(title="what-if: per-rule change" if en else "调整影响：按政策",
-                  caption=f"eligibility {prov['version']} · rules {prov['ruleset_hash_before'][:12]} → "
-                          f"{prov['ruleset_hash_after'][:12]} · as of {prov['as_of']} · rows {result.rows_read}")
+                  caption=f"eligibility {prov['version']} · {'rules' if en else '规则集'} "
+                          f"{prov['ruleset_hash_before'][:12]} → {prov['ruleset_hash_after'][:12]} · "
+                          f"{'as of' if en else '评估日'} {prov['as_of']} · {'rows' if en else '行数'} {result.rows_read}")
     for i, name in enumerate(("rule", "eligible firms", "budget, yuan", "firms changed") if en else
                              ("政策", "符合企业", "预算（元）", "变化企业")):
         table.add_column(name, justify="left" if i == 0 else "right", overflow="fold")
@@ -534,9 +686,10 @@ def _print_whatif(result: Any, lang: str, shown: int) -> None:
 
 @app.command()
 def lint(
-    paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
+    paths: Annotated[list[str] | None, typer.Argument(metavar="PATH|PACK", help="规则文件、文件夹或规则包（默认全部内置）。"
                                                      " Rule files, folders or packs (default: bundled).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text|json")] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json",
+                                     help="输出格式：文本或 JSON。 Output format: text or JSON.")] = "text",
     lang: LangOpt = "zh",
     strict: Annotated[bool, typer.Option("--strict", help="警告也视为失败。Fail on warnings too.")] = False,
 ) -> None:
@@ -549,6 +702,7 @@ def lint(
     _check_lang(lang)
     from .lint import lint as run_lint
 
+    _note_shadowed(paths)
     try:
         findings, ruleset = run_lint(paths or [])
     except EligibilityError as exc:
@@ -571,13 +725,15 @@ def lint(
 
 @app.command("test")
 def test_cmd(
-    paths: Annotated[list[str] | None, typer.Argument(help="规则文件、文件夹或规则包（默认全部内置）。"
+    paths: Annotated[list[str] | None, typer.Argument(metavar="PATH|PACK", help="规则文件、文件夹或规则包（默认全部内置）。"
                                                      " Rule files, folders or packs (default: bundled).")] = None,
     lang: LangOpt = "zh",
     coverage: Annotated[bool, typer.Option("--coverage", help="显示条件覆盖率（每个条件的真/假/未知是否都被测到）。"
                                            " Show condition coverage (true/false/unknown per condition).")] = False,
-    fail_under: Annotated[float | None, typer.Option("--fail-under", help="覆盖率低于 N% 时失败。"
-                                                     " Fail when coverage is below N%.")] = None,
+    fail_under: Annotated[float | None, typer.Option("--fail-under", metavar="N", help=(
+        "覆盖率（配合 --mutate 时还有变异得分）低于 N% 时失败；没有变异也算失败。"
+        " Fail when coverage (and, with --mutate, the mutation score) is below N%; no mutant at all fails too."))
+    ] = None,
     boundaries: Annotated[bool, typer.Option("--boundaries", help="显示每个门槛两侧与门槛处的判定（含本数一目了然）。"
                                              " Show the decision just below, at and just above every threshold.")] = False,
     mutate: Annotated[bool, typer.Option("--mutate", help="变异检查：改动比较符或门槛一个单位，看测试能否发现。"
@@ -589,14 +745,26 @@ def test_cmd(
     """运行规则文件中的示例测试（tests:），可选覆盖率、门槛与变异检查。
     Run the examples written in rule files (tests:); optionally coverage, boundaries and mutation.
 
-    失败时显示期望与实际之差及完整解释；有失败时退出码为 1。
-    A failure shows expected vs actual and the full explanation; exit 1 on any failure.
+    失败时显示期望与实际之差及完整解释；有失败时退出码为 1。 测试文件的 requires: 列出的规则包一并加载（只运行所给路径的测试）。
+    A failure shows expected vs actual and the full explanation; exit 1 on any failure. The packs a tests
+    file names under requires: are loaded too (only the tests of the given paths run).
     """
     _check_lang(lang)
+    from .io.rules import discover, required_for_tests
     from .testing.runner import run_rule_tests
 
-    ruleset = _load(paths, lang)
-    outcomes = run_rule_tests(ruleset)
+    try:
+        wanted = {f.resolve() for f in discover(paths or [])}
+        required = required_for_tests(sorted(wanted))
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    if required:
+        names = ", ".join(sorted({f.parent.name for f in required}))
+        err.print(f"测试所需，一并加载：{names} / loaded too, as the tests require: {names}", markup=False,
+                  highlight=False)
+    ruleset = _load(paths, lang, also=required)
+    outcomes = [o for o in run_rule_tests(ruleset) if Path(o.rule.file).resolve() in wanted]
+    only = {r.id for r in ruleset.rules if Path(r.file).resolve() in wanted} if required else None
     failed = [o for o in outcomes if not o.passed]
     for o in failed:
         out.print(o.report(lang), markup=False, highlight=False)
@@ -605,7 +773,7 @@ def test_cmd(
         from .testing.coverage import coverage as run_coverage
         from .testing.coverage import format_coverage, total_percent
 
-        reports = run_coverage(ruleset)
+        reports = run_coverage(ruleset, only)
         out.print(format_coverage(reports, lang), markup=False, highlight=False)
         if fail_under is not None and total_percent(reports) < fail_under:
             err.print(f"coverage {total_percent(reports):.1f}% < {fail_under}%" if lang == "en" else
@@ -614,40 +782,112 @@ def test_cmd(
     if boundaries:
         from .testing.boundaries import boundary_report, format_boundary_report
 
-        out.print(format_boundary_report(boundary_report(ruleset), lang), markup=False, highlight=False)
+        out.print(format_boundary_report(boundary_report(ruleset, only=only), lang), markup=False, highlight=False)
     if mutate:
         from .testing.mutation import format_mutation, run_mutation
+        from .testing.mutation import score as mutation_score
 
         with Progress(TextColumn("mutants" if lang == "en" else "变异"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as progress:
             task = progress.add_task("", total=None)
             results = run_mutation(ruleset, sample, seed,
-                                   lambda i, n: progress.update(task, completed=i, total=n))
+                                   lambda i, n: progress.update(task, completed=i, total=n), only)
         out.print(format_mutation(results, lang), markup=False, highlight=False)
+        if fail_under is not None and (not results or mutation_score(results) < fail_under):
+            err.print((f"mutation score {mutation_score(results):.1f}% < {fail_under}%" if results else
+                       "no mutant, so no mutation score") if lang == "en" else
+                      (f"变异得分 {mutation_score(results):.1f}% 低于 {fail_under}%" if results else
+                       "没有变异，无法得出变异得分"), markup=False)
+            exit_code = 1
     passed = len(outcomes) - len(failed)
     out.print(f"{passed} passed, {len(failed)} failed", markup=False)
     raise typer.Exit(exit_code)
 
 
+@app.command()
+def serve(
+    rules: RulesOpt = None,
+    host: Annotated[str | None, typer.Option(
+        "--host", help="监听地址（默认 127.0.0.1，仅本机）。 Address to listen on (default 127.0.0.1, this machine only).")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="端口（默认 8000）。 Port (default 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="工作进程数（默认 1）。 Worker processes (default 1).")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", dir_okay=False, help="配置文件 .yaml/.yml/.toml（环境变量 ELIGIBILITY_* 与命令行选项优先）。"
+                                         " Configuration file .yaml/.yml/.toml (ELIGIBILITY_* variables and options win).")
+    ] = None,
+    auth: Annotated[bool | None, typer.Option(
+        "--auth/--no-auth", help="是否要求访问令牌（默认：监听本机回环地址时不要求，否则要求）。"
+                                 " Require a bearer token (default: not on loopback, yes elsewhere).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="规则集归档与任务文件目录（默认 eligibility-data，多个工作进程共用）。"
+                           " Rule-set archive and job files (default eligibility-data, shared by the workers).")
+    ] = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """启动判定服务（HTTP API，见 /docs）。Start the decision service (HTTP API; see /docs).
+
+    需要 serve 组件：pip install "eligibility\\[serve]"。 Needs the serve extra: pip install
+    "eligibility\\[serve]".
+    """
+    _check_lang(lang)
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        err.print('判定服务需要 serve 组件：pip install "eligibility[serve]"\n'
+                  'the decision service needs the serve extra: pip install "eligibility[serve]"', markup=False)
+        raise typer.Exit(2) from None
+    from pydantic import ValidationError
+
+    from .service.server import run
+    from .service.settings import load_settings
+
+    try:
+        settings = load_settings(config, rules=rules or None, host=host, port=port, workers=workers, auth=auth,
+                                 data_dir=data_dir)
+    except ValidationError as exc:
+        err.print(f"配置有误 / invalid configuration:\n{exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    state = "on" if settings.auth_required else "off"
+    err.print(f"eligibility serve http://{settings.host}:{settings.port} · workers {settings.workers} · "
+              f"访问令牌认证{'开启' if state == 'on' else '关闭'} / bearer-token auth {state}"
+              + ("" if settings.auth is not None else
+                 (" (默认：本机回环地址不要求 / default on loopback)" if state == "off" else
+                  " (默认：非本机回环地址要求 / default off loopback)")), markup=False, highlight=False)
+    try:
+        run(settings)
+    except EligibilityError as exc:
+        _fail(exc, lang)
+
+
 @rules_app.command("list")
-def rules_list(rules: RulesOpt = None, as_of: AsOfOpt = None, lang: LangOpt = "zh") -> None:
+def rules_list(rules: RulesOpt = None, as_of: AsOfOpt = None, fmt: ListFormatOpt = "text",
+               lang: LangOpt = "zh") -> None:
     """列出规则（给出 --as-of 时只列当日施行的）。List rules (only those in force on --as-of, if given)."""
     _check_lang(lang)
-    ruleset = _load(rules, lang)
+    _check_format(fmt)
+    ruleset = _load(rules, lang, tests=False)
     day = _as_of(as_of, lang) if as_of else None
-    table = Table()
-    table.add_column("id", no_wrap=True)
-    for col in ("title" if lang == "en" else "名称", "kind", "mode", "basis", "group", "effective"):
-        table.add_column(col)
-    for r in ruleset.rules:
-        if day is not None and not r.effective.contains(day):
-            continue
-        table.add_row(r.id, r.title.get(lang), r.kind, r.mode, r.basis, r.group or "", r.effective.describe(lang))
-    out.print(table)
+    shown = [r for r in ruleset.rules if day is None or r.effective.contains(day)]
+    records = [{"id": r.id, "title": r.title.get(lang), "kind": r.kind, "mode": r.mode, "basis": r.basis,
+                "group": r.group, "effective": {"from": _iso(r.effective.start), "to": _iso(r.effective.end)}}
+               for r in shown]
+    cells = [(r.id, r.title.get(lang), r.kind, r.mode, r.basis, r.group or "", r.effective.describe(lang))
+             for r in shown]
+    _print_listing(records, cells, ("id", "title", "kind", "mode", "basis", "group", "effective"),
+                   ("id", "名称", "类别", "方式", "依据", "互斥组", "施行期"), fmt, lang)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 @rules_app.command("show")
-def rules_show(rule_id: Annotated[str, typer.Argument(help="规则 id / rule id")], rules: RulesOpt = None,
+def rules_show(rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="规则 id / rule id")], rules: RulesOpt = None,
                lang: LangOpt = "zh") -> None:
     """显示一条规则：条件、待遇、出处与说明。Show one rule: conditions, benefit, citation and notes."""
     _check_lang(lang)
@@ -693,16 +933,35 @@ def rules_docs(
 
 
 @rules_app.command("facts")
-def rules_facts(lang: LangOpt = "zh") -> None:
+def rules_facts(fmt: ListFormatOpt = "text", lang: LangOpt = "zh") -> None:
     """列出规则可用的派生事实。List the derived facts rules may use."""
     _check_lang(lang)
+    _check_format(fmt)
     from .facts.derived import DERIVED
 
+    records = [{"name": f.name, "label": f.label(lang), "type": f.type.describe(lang), "reads": list(f.reads)}
+               for f in DERIVED.values()]
+    cells = [(f.name, f.label(lang), f.type.describe(lang), ", ".join(f.reads)) for f in DERIVED.values()]
+    _print_listing(records, cells, ("name", "label", "type", "reads"), ("名称", "说明", "类型", "读取字段"), fmt, lang)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("text", "json"):
+        err.print(f"--format 只能是 text 或 json / --format must be text or json, got {fmt!r}", markup=False)
+        raise typer.Exit(2)
+
+
+def _print_listing(records: list[dict[str, Any]], cells: list[tuple[str, ...]], en_headers: tuple[str, ...],
+                   zh_headers: tuple[str, ...], fmt: str, lang: str) -> None:
+    """A listing as JSON (a list of objects keyed in English) or as a table headed in the --lang language."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        return
     table = Table()
-    for col in ("name", "label", "type", "reads"):
-        table.add_column(col)
-    for f in DERIVED.values():
-        table.add_row(f.name, f.label(lang), f.type.describe(lang), ", ".join(f.reads))
+    for i, header in enumerate(en_headers if lang == "en" else zh_headers):
+        table.add_column(header, no_wrap=i == 0, overflow="fold")  # the id whole, the rest folded, never cut
+    for row in cells:
+        table.add_row(*row)
     out.print(table)
 
 
@@ -716,8 +975,113 @@ def profile_schema() -> None:
     sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
 
 
+@app.command("watch")
+def watch_cmd(
+    changes: Annotated[list[Path] | None, typer.Argument(
+        help="变更文件（CSV、Parquet 或 Excel），按给出的顺序应用：每行按统一社会信用代码并入该企业已存的数据，"
+             " 只改文件中有的列，空格或占位符不改，单元格写方括号里的“清空”则清除该字段。"
+             " Change files (CSV, Parquet or Excel), applied in the order given: each row merges into the firm's"
+             " stored facts by USCC; only the columns present change, blanks and placeholders change nothing,"
+             " and a cell 清空 or clear in square brackets clears the field.", exists=True, dir_okay=False)] = None,
+    state: Annotated[Path, typer.Option(
+        "--state", help="状态库文件（SQLite；不存在时新建）。 The watch's store (an SQLite file, created when absent).")
+    ] = Path("watch.sqlite"),
+    removals: Annotated[list[Path] | None, typer.Option(
+        "--removals", exists=True, dir_okay=False,
+        help="移出监测的企业名单（含 uscc 列；可多次给出，在变更文件之后应用）。"
+             " Firms leaving the watch (a uscc column; repeatable; applied after the change files).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="把本次（或 --since 之后）的事件写入 .csv、.parquet 或 .xlsx。"
+                               " Write this run's events (or those after --since) to .csv, .parquet or .xlsx.")
+    ] = None,
+    since: Annotated[int | None, typer.Option(
+        "--since", min=0, help="导出序号大于 SEQ 的全部已记录事件（不应用变更也可）。"
+                               " Export every logged event with a sequence number above SEQ.")] = None,
+    rules: RulesOpt = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="把监测日期移到此日（YYYY-MM-DD），在应用变更之前；新状态库的初始日期（默认今天）。"
+                        " Move the watch's date to this day (YYYY-MM-DD) before applying the changes; the first"
+                        " date of a new store (default: today).")] = None,
+    columns: Annotated[Path | None, typer.Option(
+        "--columns", exists=True, dir_okay=False,
+        help="列映射 YAML（同 score）。 Column mapping YAML (as for score).")] = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """政策找企业的日常任务：把部门变更并入状态库，报告谁新符合、谁不再符合，事件只记一次。
+
+    The daily job of 政策找企业: merge department changes into the watch's store and report who became
+    eligible or lost a measure; each event is logged once (re-running the same file logs nothing).
+    """
+    from .reactive import Watcher
+    from .reactive.feed import FeedResult, apply_changes, apply_removals
+
+    lang = _check_lang(lang)
+    en = lang == "en"
+    ruleset = _load(rules, lang, tests=False)
+    try:
+        with Watcher(ruleset, as_of=_as_of(as_of, lang) if as_of else None, store=state) as w:
+            start = w.log()[-1].seq if w.log() else 0
+            if as_of is not None and _as_of(as_of, lang) != w.as_of:
+                w.advance_to(_as_of(as_of, lang))
+            results: list[FeedResult] = [apply_changes(w, p, columns) for p in changes or []]
+            results += [apply_removals(w, p, columns) for p in removals or []]
+            logged = w.log(after=since if since is not None else start)
+            date_now = w.as_of
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    for r in results:
+        for pr in r.problems:
+            err.print(f"{pr.file} 第 {pr.row} 行未应用：{pr.zh}" if not en else f"{pr.file} row {pr.row} not applied: {pr.en}",
+                      markup=False, highlight=False)
+    counts: dict[str, dict[str, int]] = {}
+    for ev in logged:
+        counts.setdefault(ev.rule_id, {}).setdefault(ev.kind, 0)
+        counts[ev.rule_id][ev.kind] += 1
+    kinds = ("newly_eligible", "no_longer_eligible", "amount_changed", "became_undetermined")
+    from .reactive.events import EventKind
+
+    table = Table(title=(f"Events as of {date_now}" if en else f"事件（监测日期 {date_now}）"))
+    table.add_column("rule" if en else "政策")
+    for k in kinds:
+        table.add_column(EventKind(k).label(lang), justify="right")
+    for rule_id, c in counts.items():
+        table.add_row(ruleset[rule_id].title.get(lang), *(str(c.get(k, 0)) for k in kinds))
+    applied = sum(r.applied for r in results)
+    refused = sum(len(r.problems) for r in results)
+    if counts:
+        out.print(table)
+    out.print(f"{applied} rows applied, {refused} refused; {len(logged)} events (log up to #{logged[-1].seq if logged else start})"
+              if en else f"应用 {applied} 行，未应用 {refused} 行；事件 {len(logged)} 条（日志至 #{logged[-1].seq if logged else start}）")
+    if output is not None:
+        _write_events([e.to_dict() for e in logged], output, lang)
+    if refused:
+        raise typer.Exit(1)
+
+
+EVENT_COLUMNS = ["seq", "entity_id", "rule_id", "kind", "old_status", "new_status", "old_amount", "new_amount",
+                 "as_of", "recorded_at", "rule_set"]
+
+
+def _write_events(rows: list[dict[str, Any]], output: Path, lang: str) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    suffix = output.suffix.lower()
+    if suffix == ".parquet":
+        frame.to_parquet(output, index=False)
+    elif suffix == ".xlsx":
+        frame.to_excel(output, index=False)
+    elif suffix == ".csv":
+        frame.to_csv(output, index=False)
+    else:
+        err.print(f"输出文件应为 .csv、.parquet 或 .xlsx：{output}" if lang != "en"
+                  else f"the output must be .csv, .parquet or .xlsx: {output}")
+        raise typer.Exit(2)
+
+
 def main() -> None:
-    app()
+    """The console entry point (``eligibility`` and ``python -m eligibility``)."""
+    app(prog_name="eligibility")
 
 
 if __name__ == "__main__":

@@ -36,9 +36,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .engine import Engine, _as_date
+from .batch import RegisterError, merge_summaries
+from .engine import Engine, _as_date, register_frame_scorer
 from .engine import summarize as _summarize_frame
-from .io.registers import RegisterError, merge_summaries
 from .model.rule import RuleSet
 
 __all__ = ["read_register", "score", "summarize"]
@@ -172,6 +172,10 @@ def score(ddf: dd.DataFrame, engine_or_rules: Engine | RuleSet, as_of: date | st
         firsts = pd.Series(global_row, index=firsts_coded.index.astype(object))
     return ddf.map_partitions(_score_partition, _rules_dependency(rules), day, wide, starts, firsts,
                               meta=meta, align_dataframes=False)
+
+
+register_frame_scorer(lambda frame: isinstance(frame, dd.DataFrame),
+                      lambda engine, frame, as_of, wide: score(frame, engine, as_of, wide=wide))
 
 
 _RECONCILE = ("rows_read", "rows_error", "rows_scored", "rows_no_rule", "rows_duplicate")

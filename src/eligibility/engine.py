@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,9 @@ from .facts.frame import row_to_profile
 from .facts.profile import Profile
 from .model.rule import RuleSet
 from .results import Evaluation, RuleResult, Status
+
+if TYPE_CHECKING:
+    from .backends.vectorized.columns import Table
 
 SCORE_COLUMNS = ["row", "entity_id", "rule_id", "status", "amount", "amount_kind", "superseded_by", "missing",
                  "failed", "reason"]
@@ -35,6 +40,51 @@ def _as_date(as_of: date | str | None) -> date:
             raise EligibilityError(f"评估日期应为 YYYY-MM-DD，实际为 {as_of!r}",
                                    f"as_of must be YYYY-MM-DD, got {as_of!r}") from None
     return as_of
+
+
+@dataclass(frozen=True, slots=True)
+class IngestedFrame:
+    """A frame of flat profiles validated and converted for scoring, no rule read yet: what
+    :meth:`Engine.ingest` returns and :meth:`Engine.score` takes in place of the frame.
+
+    ``frame``: the frame as given; ``start_row``: the number of its first row; ``table``: its columns
+    as the vectorized backend holds them (``table.row`` are the row numbers, ``table.ignored`` the
+    columns that are no profile field)."""
+
+    frame: pd.DataFrame
+    start_row: int
+    table: Table
+
+
+FrameScorer = Callable[["Engine", Any, date, bool], Any]
+"""``scorer(engine, frame, as_of, wide)``: the long (or wide) table of a frame type the Engine does not
+score itself (e.g. a Dask DataFrame: a lazy table)."""
+
+_FRAME_SCORERS: list[tuple[Callable[[Any], bool], FrameScorer]] = []
+#: top-level package of a frame type → the module that registers its scorer when imported
+_FRAME_MODULES = {"dask": "eligibility.dask", "dask_expr": "eligibility.dask"}  # dask_expr: dask < 2025.1
+
+
+def register_frame_scorer(accepts: Callable[[Any], bool], scorer: FrameScorer) -> None:
+    """Let :meth:`Engine.score` take another frame type: a frame for which ``accepts(frame)`` is true
+    is scored by ``scorer(engine, frame, as_of, wide)`` (``eligibility.dask`` registers Dask DataFrames)."""
+    _FRAME_SCORERS.append((accepts, scorer))
+
+
+def _registered_scorer(frame: Any) -> FrameScorer | None:
+    return next((scorer for accepts, scorer in _FRAME_SCORERS if accepts(frame)), None)
+
+
+def _frame_scorer(frame: Any) -> FrameScorer | None:
+    """The registered scorer of a frame that is neither a pandas DataFrame nor an IngestedFrame,
+    importing the module that registers it when the frame's package is known (so ``engine.score``
+    takes a Dask DataFrame without ``import eligibility.dask``); None when there is none."""
+    scorer = _registered_scorer(frame)
+    module = _FRAME_MODULES.get(type(frame).__module__.partition(".")[0])
+    if scorer is None and module is not None:
+        importlib.import_module(module)
+        scorer = _registered_scorer(frame)
+    return scorer
 
 
 class Engine:
@@ -110,38 +160,53 @@ class Engine:
             for r in results:
                 yield _score_row(row_no, entity, r)
 
-    def score(self, df: pd.DataFrame, as_of: date | str | None = None, wide: bool = False,
-              start_row: int = 1, *, _ingested: Any = None) -> pd.DataFrame:
+    def ingest(self, df: pd.DataFrame, start_row: int = 1) -> IngestedFrame:
+        """The first half of :meth:`score`: ``df`` validated and converted column by column, its rows
+        numbered from ``start_row`` (no rule read yet). Thread-safe, so a stream can ingest the next
+        chunk on another thread while this one is scored: pass the result to :meth:`score`."""
+        from .backends.vectorized import table_from_frame
+
+        return IngestedFrame(df, start_row, table_from_frame(df, start_row))
+
+    def score(self, df: pd.DataFrame | IngestedFrame | Any, as_of: date | str | None = None, wide: bool = False,
+              start_row: int | None = None) -> pd.DataFrame | Any:
         """Score a frame of flat profiles with the vectorized backend.
 
-        Long table (DESIGN.md "Batch output"): one row per (input row, rule in scope) plus one
+        Long table (docs/semantics.md, "Batch output"): one row per (input row, rule in scope) plus one
         ``error`` row per bad input row, with ``duplicate_of`` set on a row whose USCC appeared
         earlier. ``wide=True``: one row per input row, a status and amount column per rule.
-        ``start_row`` numbers the first row (for chunks of a larger file). Same decisions as
-        :meth:`evaluate`; explain any row with :meth:`explain_row`. A Dask DataFrame is scored
-        lazily by :func:`eligibility.dask.score` (rows numbered from 1 across partitions; ``start_row``
-        does not apply).
-        """
-        if type(df).__module__.startswith("dask"):  # a Dask DataFrame: scored partition by partition
-            from . import dask as eld
+        ``start_row`` numbers the first row (for chunks of a larger file; 1 by default). Same
+        decisions as :meth:`evaluate`; explain any row with :meth:`explain_row`.
 
-            return eld.score(df, self, as_of, wide=wide)  # type: ignore[return-value]
+        ``df`` may also be a frame :meth:`ingest` validated ahead (rows numbered as ingested: a
+        different ``start_row`` is refused), or a frame type with a registered scorer
+        (:func:`register_frame_scorer`): a Dask DataFrame is scored lazily by
+        :func:`eligibility.dask.score` (rows numbered from 1 across partitions; ``start_row`` does
+        not apply).
+        """
+        if isinstance(df, IngestedFrame):
+            if start_row is not None and start_row != df.start_row:
+                raise ValueError(f"已校验的表从第 {df.start_row} 行起，不是第 {start_row} 行 / the ingested table is "
+                                 f"not this frame's: it starts at row {df.start_row}, not {start_row}")
+            frame, first, table = df.frame, df.start_row, df.table
+        elif isinstance(df, pd.DataFrame):
+            frame, first, table = df, 1 if start_row is None else start_row, None
+        else:
+            scorer = _frame_scorer(df)
+            if scorer is None:
+                kind = f"{type(df).__module__}.{type(df).__name__}"
+                raise TypeError(f"无法为 {kind} 打分：应为 pandas DataFrame、IngestedFrame 或已注册打分器的表类型 / "
+                                f"cannot score a {kind}: expected a pandas DataFrame, an IngestedFrame or a frame "
+                                "type with a registered scorer")
+            return scorer(self, df, _as_date(as_of), wide)
         from .backends.vectorized import VectorizedRules, score_frame
 
         if self._vectorized is None:
             self._vectorized = VectorizedRules(self.rules)
         day = _as_date(as_of)
-        out = score_frame(self._vectorized, df, day, wide=wide, start_row=start_row, table=_ingested)
+        out = score_frame(self._vectorized, frame, day, wide=wide, start_row=first, table=table)
         out.attrs.update(self.provenance(day))
         return out
-
-    def _ingest(self, df: pd.DataFrame, start_row: int = 1) -> Any:
-        """The first half of :meth:`score`: ``df`` validated and converted column by column (no rule
-        read yet). Thread-safe, so a stream can ingest the next chunk while this one is decided;
-        pass the result to :meth:`score` as ``_ingested`` with the same frame and ``start_row``."""
-        from .backends.vectorized import table_from_frame
-
-        return table_from_frame(df, start_row)
 
     def score_rows(self, df: pd.DataFrame, as_of: date | str | None = None) -> pd.DataFrame:
         """The long table computed row by row through the explaining interpreter (the reference)."""

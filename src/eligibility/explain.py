@@ -14,7 +14,7 @@ from typing import Any
 from .backends.interpreter.trace import Trace
 from .facts.codes import division_name, region_name, section_name
 from .facts.derived import DERIVED
-from .facts.fields import registry
+from .facts.profile import registry
 from .facts.flatten import UNKNOWN
 from .facts.labels import enum_label
 from .facts.money import format_money, format_number, format_rate

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -28,9 +29,15 @@ LOWEST = Decimal("-Infinity")  # below every amount: the starting best of one fi
 LOWEST_FEN = np.iinfo(np.int64).min  # the same over int64 fen
 
 
-def tie_order(rules: Sequence[Rule]) -> list[int]:
+def tie_order(rules: Sequence[Rule]) -> tuple[int, ...]:
     """Member positions in tie order: higher priority, then higher jurisdiction level, then smaller id."""
-    return sorted(range(len(rules)), key=lambda i: (-rules[i].priority, rules[i].jurisdiction.level, rules[i].id))
+    return _tie_order(tuple(rules))
+
+
+@lru_cache(maxsize=4096)
+def _tie_order(rules: tuple[Rule, ...]) -> tuple[int, ...]:  # a group's members recur firm after firm
+    return tuple(sorted(range(len(rules)), key=lambda i: (-rules[i].priority, rules[i].jurisdiction.level,
+                                                          rules[i].id)))
 
 
 def _where(cond: Any, a: Any, b: Any) -> Any:

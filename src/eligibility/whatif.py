@@ -313,7 +313,7 @@ def _chunks(register: str | Path | pd.DataFrame, chunk_size: int, mapping: Any) 
             part = register.iloc[start:start + chunk_size].reset_index(drop=True)
             yield np.arange(start + 1, start + 1 + len(part), dtype=np.int64), part, 0
         return
-    from .io.registers import read_register
+    from .batch import read_register
 
     with read_register(register, chunk_size, mapping) as reader:
         for _, chunk in reader:

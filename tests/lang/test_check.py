@@ -9,7 +9,7 @@ import pytest
 
 from eligibility.lang.check import check_expression
 from eligibility.lang.parser import ExpressionError, parse_expression
-from eligibility.lang.types import BOOL, DATE, MONEY, NUMBER, Type
+from eligibility.model.types import BOOL, DATE, MONEY, NUMBER, Type
 from eligibility.model import expr as x
 
 PARAMS = {"limit": MONEY, "rate": Type("number", unit="rate"), "headcount": Type("number", unit="person")}

@@ -21,7 +21,7 @@ from eligibility.backends.vectorized.funnel import scope_step, steps
 from eligibility.cli import app
 from eligibility.facts.derived import DERIVED, evaluate_derived
 from eligibility.facts.frame import row_to_profile
-from eligibility.io.registers import score_file
+from eligibility.batch import score_file
 from eligibility.model import expr as x
 from eligibility.report.batch import BatchReport, amount_fen, batch_report
 from eligibility.report.excel import SHEET_NAME_MAX, sheet_names
@@ -126,8 +126,8 @@ def test_chunked_streaming_report_equals_one_whole_report(engine: el.Engine, rep
         seen.append(done)
         streamed.add_scored(chunk_scored)
 
-    summary = score_file(streamed.observing_engine(), REGISTER, tmp_path / "out.parquet", AS_OF, chunk_size=700,
-                         on_chunk=on_chunk)
+    summary = score_file(engine, REGISTER, tmp_path / "out.parquet", AS_OF, chunk_size=700, on_chunk=on_chunk,
+                         on_scored=streamed.observe)
     streamed.finish(summary)
     assert seen == [700, 1400, 2100, 2400]
     assert streamed.regions == report.regions and streamed.scales == report.scales

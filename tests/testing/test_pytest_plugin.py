@@ -121,3 +121,13 @@ def test_bad_options_are_usage_errors(project: pytest.Pytester) -> None:
     close.stderr.fnmatch_lines(["*did you mean 'examples'?*"])
     project.makeini("[pytest]\neligibility_rules = rules\neligibility_lang = fr\n")
     assert project.runpytest().ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_a_pack_with_requires_runs_alone(pytester: pytest.Pytester) -> None:
+    """``--eligibility-rules cn``: the cn tests need the tengger pack (shared exclusive groups); its tests
+    file says so (``requires: [tengger]``), so tengger is loaded and only the cn tests are collected."""
+    result = pytester.runpytest("--eligibility-rules", "cn", "-q")
+    import eligibility as el
+
+    cn_tests = sum(len(r.tests) for r in el.load_rules("cn").rules)
+    result.assert_outcomes(passed=cn_tests)

@@ -14,7 +14,7 @@ import eligibility as el
 from ruletext import rule_yaml
 from eligibility.errors import EligibilityError
 from eligibility.facts.codes import is_valid_region, parse_uscc
-from eligibility.facts.fields import registry
+from eligibility.facts.profile import registry
 from eligibility.facts.profile import Profile
 from eligibility.testing.strategies import default_as_of, profiles, profiles_for, read_paths, seed_profiles
 

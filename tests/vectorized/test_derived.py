@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,22 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eligibility.backends.vectorized import derived as vderived
 from eligibility.backends.vectorized.columns import EPOCH_ORDINAL, Col, Table
 from eligibility.backends.vectorized.derived import derived_column, derived_columns
 from eligibility.backends.vectorized.fromfacts import table_from_facts
-from eligibility.facts.derived import (
-    DERIVED,
-    DerivedFact,
-    DerivedValue,
-    evaluate_derived,
-)
-from eligibility.facts.fields import registry
+from eligibility.facts.derivation import DerivedFact
+from eligibility.facts.derived import DERIVED, DerivedValue, evaluate_derived
 from eligibility.facts.flatten import UNKNOWN, Facts
-from eligibility.facts.profile import Profile
+from eligibility.facts.profile import Profile, registry
 from eligibility.facts.scale import FIGURES, SCALE_STANDARDS, threshold
 from eligibility.facts.tax_classes import SMALL_LOW_PROFIT_LIMITS
-from eligibility.lang.types import Type
+from eligibility.model.types import Type
 from eligibility.testing import profiles
 
 AS_OF = (date(2010, 1, 1), date(2019, 6, 30), date(2022, 12, 31), date(2023, 1, 1), date(2024, 6, 30),
@@ -78,14 +74,15 @@ def assert_same(facts: list[Facts], dates: tuple[date, ...] = AS_OF, names: tupl
 
 # -- differential: random profiles ----------------------------------------------------------------
 def undeclared() -> Any:
-    """CRITICAL emptied for a while: every derived fact falls back to every distinct value as a code."""
+    """Critical points withdrawn for a while: every derived fact falls back to every distinct value as a code."""
     class Emptied:
         def __enter__(self) -> None:
-            self.saved = dict(vderived.CRITICAL)
-            vderived.CRITICAL.clear()
+            self.saved = dict(DERIVED)
+            for name, fact in self.saved.items():
+                DERIVED[name] = dataclasses.replace(fact, critical=None)
 
         def __exit__(self, *exc: object) -> None:
-            vderived.CRITICAL.update(self.saved)
+            DERIVED.update(self.saved)
 
     return Emptied()
 

@@ -1,7 +1,7 @@
 """The field registry: every profile field by dotted path, with type, labels, unit and presumption.
 
-Built once from the pydantic models in :mod:`eligibility.facts.profile`, so the schema has one
-source. List items are registered under ``<list>[].<field>`` (``certifications[].kind``).
+Built from the pydantic models of :mod:`eligibility.facts.profile` (``registry()`` there), so the
+schema has one source. List items are registered under ``<list>[].<field>`` (``certifications[].kind``).
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ import typing
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from ..lang.types import BOOL, DATE, MONEY, STR, Type
-from .profile import Profile, Registers, Scenario
+from ..model.types import BOOL, DATE, MONEY, STR, Type
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +39,6 @@ class FieldSpec:
 
     def label(self, lang: str = "zh") -> str:
         return self.label_en if lang == "en" else self.label_zh
-
-
-# records whose members, when absent from a given mapping, are known to be absent
-_MEMBERS_OPTIONAL: tuple[type[BaseModel], ...] = (Registers, Scenario)
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -93,20 +87,15 @@ def _walk(model: type[BaseModel], prefix: str, out: dict[str, FieldSpec]) -> Non
                 _walk(inner, f"{path}[].", out)
         elif record:
             out[path] = FieldSpec(path, Type("record", record=path), label_zh, label_en,
-                                  absent_is_none=model in _MEMBERS_OPTIONAL)
+                                  absent_is_none=getattr(model, "members_optional", False))
             _walk(inner, f"{path}.", out)
         else:
             out[path] = FieldSpec(path, _leaf_type(inner, extra), label_zh, label_en, spec_presume)
 
 
-@cache
-def registry() -> dict[str, FieldSpec]:
-    """Every field of the profile schema by dotted path (list items as ``list[].field``)."""
+def registry_for(model: type[BaseModel]) -> dict[str, FieldSpec]:
+    """Every field of a profile model by dotted path. A model whose class sets ``members_optional``
+    holds records that are known absent when missing from a given mapping (``absent_is_none``)."""
     out: dict[str, FieldSpec] = {}
-    _walk(Profile, "", out)
+    _walk(model, "", out)
     return out
-
-
-def field_names() -> list[str]:
-    """Paths a rule may name (scalars and records, not list items)."""
-    return [p for p in registry() if "[]" not in p]

@@ -9,12 +9,13 @@ say "assumed".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from .fields import FieldSpec, Presumption, registry
-from .profile import Profile
+from pydantic import BaseModel
+
+from .fields import FieldSpec, Presumption
 
 
 class _Unknown:
@@ -52,39 +53,44 @@ class Facts:
         return self.values.get(path, UNKNOWN)
 
 
-@cache
-def _children(path: str) -> tuple[FieldSpec, ...]:
-    prefix = f"{path}." if path else ""
-    depth = prefix.count(".")
-    return tuple(
-        s for p, s in registry().items() if p.startswith(prefix) and p.count(".") == depth and "[]" not in p[len(prefix):]
-    )
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A registry arranged for flattening: each record's direct fields, each record's descendants."""
+
+    children: dict[str, tuple[FieldSpec, ...]]
+    descendants: dict[str, tuple[str, ...]]
 
 
-@cache
-def _descendants(path: str) -> tuple[str, ...]:
-    prefix = path + "."
-    return tuple(p for p in registry() if p.startswith(prefix) and "[]" not in p)
+def layout_of(registry: Mapping[str, FieldSpec]) -> Layout:
+    """Arrange a registry for :func:`flatten` (build it once per schema)."""
+    flat = [p for p in registry if "[]" not in p]
+    records = [""] + [p for p, s in registry.items() if s.type.kind == "record" and "[]" not in p]
+    children = {r: tuple(registry[p] for p in flat
+                         if p.startswith(f"{r}." if r else "") and p.count(".") == (r.count(".") + 1 if r else 0))
+                for r in records}
+    descendants = {r: tuple(p for p in flat if p.startswith(r + ".")) for r in records if r}
+    return Layout(children, descendants)
 
 
-def _set_none(path: str, values: dict[str, Any]) -> None:
+def _set_none(path: str, values: dict[str, Any], layout: Layout) -> None:
     """A record known to be absent: it and everything below it are known-empty."""
     values[path] = None
-    for p in _descendants(path):
+    for p in layout.descendants[path]:
         values[p] = None
 
 
-def _fill(path: str, given: dict[str, Any], values: dict[str, Any], presumed: dict[str, Presumption]) -> None:
-    for spec in _children(path):
+def _fill(path: str, given: dict[str, Any], values: dict[str, Any], presumed: dict[str, Presumption],
+          layout: Layout) -> None:
+    for spec in layout.children[path]:
         key = spec.path.rsplit(".", 1)[-1]
         present = key in given
         value = given.get(key)
         if spec.type.kind == "record":
             if isinstance(value, dict):
                 values[spec.path] = True
-                _fill(spec.path, value, values, presumed)
+                _fill(spec.path, value, values, presumed, layout)
             elif spec.absent_is_none and path:
-                _set_none(spec.path, values)
+                _set_none(spec.path, values, layout)
         elif spec.type.kind == "list":
             if value is not None:
                 values[spec.path] = tuple(value)
@@ -98,9 +104,10 @@ def _fill(path: str, given: dict[str, Any], values: dict[str, Any], presumed: di
                 presumed[spec.path] = spec.presume
 
 
-def flatten(profile: Profile) -> Facts:
-    """The flat facts of a validated profile (see module docstring for the three states)."""
+def flatten(profile: BaseModel, layout: Layout) -> Facts:
+    """The flat facts of a validated profile under the layout of its schema's registry (see the
+    module docstring for the three states); ``Profile.facts()`` is the usual way in."""
     values: dict[str, Any] = {}
     presumed: dict[str, Presumption] = {}
-    _fill("", profile.model_dump(exclude_unset=True), values, presumed)
+    _fill("", profile.model_dump(exclude_unset=True), values, presumed, layout)
     return Facts(values, presumed)

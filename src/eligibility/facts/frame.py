@@ -16,9 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ProfileError
-from .fields import registry
-from .flatten import flatten
-from .profile import Profile
+from .profile import Profile, registry
 
 
 def columns() -> list[str]:
@@ -38,7 +36,7 @@ def to_frame(profiles: Iterable[Profile | Mapping[str, Any]]) -> pd.DataFrame:
     cols = columns()
     for p in profiles:
         profile = Profile.from_data(dict(p) if not isinstance(p, Profile) else p)
-        values = flatten(profile).values
+        values = profile.facts().values
         row: dict[str, Any] = {}
         for c in cols:
             if c not in values:

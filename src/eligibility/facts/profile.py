@@ -1,4 +1,4 @@
-"""The enterprise profile, schema version 1 (field names fixed by DESIGN.md).
+"""The enterprise profile, schema version 1 (field names fixed: docs/semantics.md).
 
 Each field carries its Chinese and English label, its unit and any declared presumption in its
 metadata; :mod:`eligibility.facts.fields` reads them into the field registry that the type
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,10 +26,10 @@ from pydantic import (
 
 from ..errors import CodeError, ProfileError, suggest
 from .codes import normalize_industry_code, parse_uscc, validate_region
+from .fields import FieldSpec, registry_for
+from .flatten import Facts, Layout, flatten, layout_of
 from .money import parse_money, parse_rate
 
-if TYPE_CHECKING:
-    from .flatten import Facts
 
 SCHEMA_VERSION = 1
 
@@ -93,6 +94,8 @@ class AboveQuotaTrade(RegisterEntry):
 
 class Registers(_Record):
     """Statistics register memberships; a register not listed in a given mapping means "not a member"."""
+
+    members_optional: ClassVar[bool] = True  # a register not listed in a given mapping: not in it
 
     above_scale_industrial: AboveScaleIndustrial | None = F("规模以上工业企业名录", "above-scale industrial register")
     above_quota_trade: AboveQuotaTrade | None = F("限额以上批零住餐企业名录", "above-quota trade register")
@@ -235,6 +238,8 @@ class Loan(_Record):
 class Scenario(_Record):
     """The matter at hand (a procurement, a loan...), not the firm; a matter not listed is absent."""
 
+    members_optional: ClassVar[bool] = True  # a matter not listed in a given mapping: no such matter
+
     procurement: Procurement | None = F("政府采购项目", "government procurement")
     grid_connection: GridConnection | None = F("用电报装", "grid connection")
     guarantee: Guarantee | None = F("融资担保", "guarantee")
@@ -308,9 +313,7 @@ class Profile(_Record):
         """The flat facts of this profile (computed once and cached; the profile is immutable)."""
         cached = self.__dict__.get("_facts_cache")
         if cached is None:
-            from .flatten import flatten
-
-            cached = flatten(self)
+            cached = flatten(self, _layout())
             object.__setattr__(self, "_facts_cache", cached)
         return cached  # type: ignore[no-any-return]
 
@@ -390,3 +393,19 @@ def profile_error(exc: ValidationError, data: dict[str, Any]) -> ProfileError:
         field=fields[0] if len(fields) == 1 else None,
         fields=fields,
     )
+
+
+@cache
+def registry() -> dict[str, FieldSpec]:
+    """Every field of the profile schema by dotted path (list items as ``list[].field``)."""
+    return registry_for(Profile)
+
+
+@cache
+def _layout() -> Layout:
+    return layout_of(registry())
+
+
+def field_names() -> list[str]:
+    """Paths a rule may name (scalars and records, not list items)."""
+    return [p for p in registry() if "[]" not in p]

@@ -28,7 +28,7 @@ otherwise ``missing`` names exactly the inputs whose value could change the answ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -38,9 +38,9 @@ from itertools import product
 from types import MappingProxyType
 from typing import Any
 
-from ..lang.types import BOOL, Type
+from ..model.types import BOOL, Type
 from .codes import normalize_industry_code
-from .derived import CACHE_READS, DerivedValue, derived_fact
+from .derivation import CACHE_READS, Classes, DerivedValue, Points, Read, derived_fact
 from .flatten import UNKNOWN, Facts
 from .money import format_money, format_number
 
@@ -486,7 +486,25 @@ def _classify(facts: Facts, as_of: date) -> ScaleClassification:
     return found  # type: ignore[no-any-return]
 
 
-@derived_fact("scale", SCALE, "企业规模", "enterprise scale", _READS)
+def _scale_reads(as_of: date) -> dict[str, Read]:
+    """scale, is_sme, is_small_or_micro: the industry code through its 划型 groups, and each figure
+    through the bounds of those groups in the standard in force (all groups when the code is unknown)."""
+    standard = scale_standard(as_of)
+    if standard is None:
+        return {}  # no standard held: UNKNOWN whatever the inputs
+
+    def bounds(figure: str, groups: Iterable[str] | None = None) -> list[Any]:
+        rows = standard.rows.values() if groups is None else [r for r in standard.rows.values() if r.group in groups]
+        return sorted({threshold(f, b) for row in rows for _, bs in row.ranked() for f, b in bs if f == figure})
+
+    reads: dict[str, Read] = {"industry_code": Classes(scale_groups)}
+    for figure in FIGURES:
+        reads[figure] = Points(tuple(bounds(figure)), "industry_code",
+                               lambda groups, figure=figure: bounds(figure, groups))  # type: ignore[misc]
+    return reads
+
+
+@derived_fact("scale", SCALE, "企业规模", "enterprise scale", _READS, _scale_reads)
 def _scale(facts: Facts, as_of: date) -> DerivedValue:
     found = _classify(facts, as_of)
     return DerivedValue(found.value, found.missing, render=found.render)
@@ -510,11 +528,11 @@ def _member_of(facts: Facts, as_of: date, classes: frozenset[str], label_zh: str
     return DerivedValue(value, missing, render=render)
 
 
-@derived_fact("is_sme", BOOL, "中小企业", "small or medium-sized enterprise", _READS)
+@derived_fact("is_sme", BOOL, "中小企业", "small or medium-sized enterprise", _READS, _scale_reads)
 def _is_sme(facts: Facts, as_of: date) -> DerivedValue:
     return _member_of(facts, as_of, SME_CLASSES, "中小企业", "small or medium-sized enterprise")
 
 
-@derived_fact("is_small_or_micro", BOOL, "小微企业", "small or micro enterprise", _READS)
+@derived_fact("is_small_or_micro", BOOL, "小微企业", "small or micro enterprise", _READS, _scale_reads)
 def _is_small_or_micro(facts: Facts, as_of: date) -> DerivedValue:
     return _member_of(facts, as_of, SMALL_OR_MICRO_CLASSES, "小微企业", "small or micro enterprise")

@@ -16,8 +16,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..lang.types import BOOL
-from .derived import DerivedValue, derived_fact
+from ..model.types import BOOL
+from .derivation import DISTINCT, DerivedValue, Points, Read, derived_fact
 from .flatten import UNKNOWN, Facts
 from .money import format_money, format_number
 
@@ -87,9 +87,22 @@ def _industry_test(facts: Facts) -> tuple[str, Any, str, str]:
     )
 
 
+def _small_low_profit_reads(as_of: date) -> dict[str, Read]:
+    limits = small_low_profit_limits(as_of)
+    if limits is None:
+        return {}  # no table held covers as_of: UNKNOWN whatever the inputs
+    return {
+        "restricted_industry": DISTINCT,
+        "taxable_income": Points((limits.max_taxable_income,)),
+        "employees": Points((limits.max_employees,)),
+        "total_assets": Points((limits.max_total_assets,)),
+    }
+
+
 @derived_fact(
     "is_small_low_profit", BOOL, "小型微利企业", "small low-profit enterprise",
     ("restricted_industry", "taxable_income", "employees", "total_assets"),
+    _small_low_profit_reads,
 )
 def _is_small_low_profit(facts: Facts, as_of: date) -> DerivedValue:
     limits = small_low_profit_limits(as_of)

@@ -19,10 +19,10 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import RuleDefinitionError, RuleSetError, suggest
 from ..facts.codes import is_valid_region
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..lang.check import check_expression
 from ..lang.parser import ExpressionError, parse_expression
-from ..lang.types import Type
+from ..model.types import Type
 from ..model import expr as x
 from ..model.rule import (
     NATIONAL,
@@ -69,9 +69,27 @@ def _is_pack_name(raw: str | Path) -> bool:
     return isinstance(raw, str) and "/" not in text and "\\" not in text and not text.startswith(".") and "." not in text
 
 
+_DOCUMENT_HEADER = re.compile(r"^document:", re.MULTILINE)
+
+
+def _holds_rules(path: Path) -> bool:
+    """Whether ``path`` is a rule file or a folder holding one (YAML with a top-level ``document:``)."""
+    files = [path] if path.is_file() else sorted(f for f in path.rglob("*") if is_rule_file(f))
+    return any(_DOCUMENT_HEADER.search(f.read_text(encoding="utf-8", errors="replace")) for f in files)
+
+
+def shadowed_packs(paths: Iterable[str | Path]) -> list[tuple[str, bool]]:
+    """The bare names among ``paths`` that are both an existing path and a bundled pack, each with
+    whether the path wins (it does when it holds rule files; else the bundled pack is loaded)."""
+    root = bundled_rules_dir()
+    return [(str(raw), _holds_rules(Path(raw))) for raw in paths
+            if _is_pack_name(raw) and Path(raw).exists() and (root / str(raw)).is_dir()]
+
+
 def discover(paths: Iterable[str | Path]) -> list[Path]:
     """Rule files under the given files, folders or bundled pack names; none = every bundled pack
-    except the ``examples`` demo pack. A bare name ("examples", "5308") means a bundled pack first."""
+    except the ``examples`` demo pack. A path that exists and holds rule files wins over a bundled pack
+    of the same name (``shadowed_packs`` tells which was taken); any other bare name is a bundled pack."""
     root = bundled_rules_dir()
     paths = list(paths)
     if not paths:
@@ -80,8 +98,8 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if _is_pack_name(raw) and (root / str(raw)).is_dir():
-            path = root / str(raw)  # a bare name is a bundled pack; write ./name for a local folder
+        if _is_pack_name(raw) and (root / str(raw)).is_dir() and not (path.exists() and _holds_rules(path)):
+            path = root / str(raw)
         if path.is_dir():
             files.extend(f for f in sorted(path.rglob("*")) if is_rule_file(f) and "sources" not in f.relative_to(path).parts)
         elif path.is_file():
@@ -547,6 +565,36 @@ def _load_rule(ctx: _FileContext, raw: Any, mark: Mark, document: Document,
     )
 
 
+def required_for_tests(files: Iterable[Path]) -> list[Path]:
+    """Rule files the tests beside ``files`` need loaded too and ``files`` lack: the ``requires:`` of each
+    ``<name>.tests.yaml``, each a path relative to that file or else a bundled pack name."""
+    files = list(files)
+    have = {f.resolve() for f in files}
+    needed: list[Path] = []
+    for path in files:
+        for suffix in (".tests.yaml", ".tests.yml"):
+            sibling = path.with_name(path.stem + suffix)
+            if not sibling.exists():
+                continue
+            raw = load_yaml_file(sibling)
+            required = raw.get("requires") if isinstance(raw, dict) else None
+            for name in required if isinstance(required, list) else []:
+                local = sibling.parent / str(name)
+                for f in discover([local if local.exists() else str(name)]):
+                    if f.resolve() not in have:
+                        have.add(f.resolve())
+                        needed.append(f)
+    return needed
+
+
+def files_hash(files: Iterable[Path]) -> str:
+    """The content hash of a rule set made of ``files`` (names and bytes, in order): ``RuleSet.hash``."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def load_rules(*paths: str | Path, tests: bool = True) -> RuleSet:
     """Load rule files, folders or bundled pack names (none: all bundled packs but the examples).
 
@@ -560,9 +608,7 @@ def load_rules(*paths: str | Path, tests: bool = True) -> RuleSet:
     errors: list[RuleDefinitionError] = []
     documents, rules = [], []
     seen: dict[str, Rule] = {}
-    digest = hashlib.sha256()
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         document, loaded = load_file(path, errors, tests)
         if document is not None:
             documents.append(document)
@@ -579,7 +625,7 @@ def load_rules(*paths: str | Path, tests: bool = True) -> RuleSet:
             rules.append(rule)
     if errors:
         raise RuleSetError(errors)
-    return RuleSet(rules, documents, digest.hexdigest())
+    return RuleSet(rules, documents, files_hash(files))
 
 
 def parse_amount_text(text: str) -> Decimal:

@@ -143,8 +143,11 @@ class RuleFileModel(_Strict):
 
 
 class TestFileModel(_Strict):
-    """A sibling ``<name>.tests.yaml``: tests by rule id."""
+    """A sibling ``<name>.tests.yaml``: tests by rule id, and the rules they need loaded beside them."""
 
+    requires: list[str] = Field(default_factory=list, description=(
+        "bundled packs or rule paths (relative to this file) the tests need loaded too, e.g. [tengger] when an"
+        " exclusive group spans packs; their own tests are not run"))
     tests: dict[str, list[TestModel]]
 
 

@@ -12,10 +12,11 @@ from decimal import Decimal
 from ..errors import CodeError, suggest
 from ..facts.codes import normalize_industry_code, region_prefix
 from ..facts.derived import DERIVED
-from ..facts.fields import FieldSpec, registry
+from ..facts.fields import FieldSpec
+from ..facts.profile import registry
 from ..model import expr as x
 from .parser import ExpressionError
-from .types import BOOL, DATE, DURATION, MONEY, NULL, NUMBER, STR, Type
+from ..model.types import BOOL, DATE, DURATION, MONEY, NULL, NUMBER, STR, Type
 
 ORDER_KINDS = {"number", "money", "date", "duration"}
 BOOL_FUNCS = {"known", "exists", "within", "in_year"}

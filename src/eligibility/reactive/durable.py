@@ -32,10 +32,10 @@ from ..lower import in_force, param_values
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..facts.derived import DERIVED, evaluate_derived
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..facts.flatten import UNKNOWN
 from ..facts.profile import Profile
-from ..lang.types import Type
+from ..model.types import Type
 from ..model import expr as x
 from ..model.rule import Rule
 
@@ -66,11 +66,12 @@ def _durable() -> tuple[Any, Any, type]:
     except ImportError as exc:
         version = ".".join(map(str, sys.version_info[:3]))
         raise EligibilityError(
-            f"durable 后端需要 durable-rules 包，但无法导入（{exc}）。durable-rules 2.0.28 无法在 Python ≥ 3.13 上"
-            f"构建（当前为 Python {version}）：请在 Python 3.11/3.12 上安装 durable-rules，或改用 backend=\"python\"。",
-            f"the durable backend needs the durable-rules package, which cannot be imported ({exc}). "
-            f"durable-rules 2.0.28 does not build on Python >= 3.13 (this is Python {version}): install "
-            f"durable-rules on Python 3.11/3.12, or use backend=\"python\".",
+            f"durable 后端需要 durable-rules 包，但无法导入（{exc}）：请安装 pip install 'eligibility[durable]'"
+            f"（durable-rules 2.0.28 无法在 Python ≥ 3.13 上构建，当前为 Python {version}，需 Python 3.11/3.12），"
+            f"或改用 backend=\"python\"。",
+            f"the durable backend needs the durable-rules package, which cannot be imported ({exc}): "
+            f"pip install 'eligibility[durable]' (durable-rules 2.0.28 does not build on Python >= 3.13; this is "
+            f"Python {version}, it needs 3.11/3.12), or use backend=\"python\".",
             backend="durable", cause=str(exc),
         ) from exc
 

@@ -92,7 +92,7 @@ class Event:
     it is computed only when read, by the interpreter, on the firm's facts after the change."""
 
     __slots__ = ("kind", "rule_id", "entity_id", "status_before", "status_after", "amount_before", "amount_after",
-                 "superseded_by", "as_of", "_change")
+                 "superseded_by", "as_of", "seq", "_change")
 
     def __init__(self, kind: EventKind, before: Decision | None, after: Decision | None, change: Change) -> None:
         self.kind = kind
@@ -104,6 +104,7 @@ class Event:
         self.amount_after = after.amount if after is not None else None
         self.superseded_by = after.superseded_by if after is not None else None
         self.as_of = change.as_of
+        self.seq: int | None = None  # its number in the watch's durable log (None without a store)
         self._change = change
 
     def key(self) -> tuple[Any, ...]:

@@ -3,13 +3,22 @@
 The backend keeps firms' facts and answers their decisions; the Watcher keeps each firm's last
 decisions and diffs them into events with one transition table (:mod:`.events`), so every
 backend gives the same event stream. One writer at a time: a Watcher is not thread-safe.
+
+With a store (``Watcher(..., store="watch.sqlite")``) every change — an upsert, a batch of them, a
+removal, a new date — is one transaction of the store: the firms' facts, their decisions and the
+events it causes are written together or not at all, and the events are logged with a sequence
+number that consumers read from (:meth:`Watcher.log`) and acknowledge (:meth:`Watcher.ack`).
+Listeners and streams hear of a change only after it is committed.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -19,8 +28,11 @@ from ..errors import EligibilityError, ProfileError
 from ..facts.codes.uscc import parse_uscc
 from ..facts.profile import Profile
 from ..model.rule import RuleSet
+from ..results import Status
+from ..store import Commit, LoggedEvent, Store, open_store
+from ..store.base import NewEvent
 from .base import make_backend
-from .events import Change, Event, EventKind, changes
+from .events import Change, Event, EventKind, Found, changes
 
 Callback = Callable[[Event], Any]
 
@@ -64,6 +76,28 @@ class EventStream:
         self._watcher._unsubscribe(self.put)
 
 
+def _decisions_data(decisions: list[Decision]) -> list[list[Any]]:
+    """Decisions as JSON data for the store (amounts as text: exact)."""
+    return [[d.rule_id, d.status.value, None if d.amount is None else str(d.amount), d.superseded_by,
+             d.received if d.received is None or isinstance(d.received, bool) else str(d.received)]
+            for d in decisions]
+
+
+def _decisions_of(data: list[list[Any]]) -> list[Decision]:
+    return [Decision(rule_id, Status(status), None if amount is None else Decimal(amount), superseded_by,
+                     received if received is None or isinstance(received, bool) else Decimal(received))
+            for rule_id, status, amount, superseded_by, received in data]
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one change does before it is committed: firms written, removed, and the events found."""
+
+    firms: dict[str, tuple[Profile, list[Decision]]] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    found: list[tuple[str, Profile | None, list[Found]]] = field(default_factory=list)
+
+
 class Watcher:
     """Watches firms and reports what each change makes them newly eligible for, or lose.
 
@@ -74,17 +108,50 @@ class Watcher:
     ``rules``: a RuleSet or an Engine (None: the bundled packs). ``backend``: "python" (default,
     incremental, in this process) or "durable" (durable_rules). Events come back from each call,
     go to callbacks registered with :meth:`on`, and queue on streams opened with :meth:`events`.
+
+    ``store``: a path (an SQLite file, created when absent) or a :class:`~eligibility.store.Store`
+    keeping the watch across restarts. Re-opened, the watch resumes where the store left it: its
+    firms, their last decisions and its date (``as_of`` is the date of a new store only; move a
+    store's date with :meth:`advance_to`, which logs what that changes once). Decisions that the current
+    rules give differently from the stored ones (the rules were corrected) are logged as events
+    when the store is opened. ``retention_days``: logged events older than this are deleted when
+    the store is opened and on :meth:`prune`.
     """
 
     def __init__(self, rules: RuleSet | Engine | None = None, as_of: date | str | None = None,
-                 backend: str = "python") -> None:
+                 backend: str = "python", *, store: str | Path | Store | None = None,
+                 retention_days: int | None = None) -> None:
         self.engine = rules if isinstance(rules, Engine) else Engine(rules)
-        self._as_of = _as_date(as_of)
+        self._store = None if store is None else open_store(store)
+        self._retention = None if retention_days is None else timedelta(days=retention_days)
+        stored = self._store.load() if self._store is not None else None
+        self._as_of = stored.as_of if stored is not None and stored.as_of is not None else _as_date(as_of)
+        self._checkpoint = stored.checkpoint if stored is not None else None
         self.backend = backend
         self._backend = make_backend(backend, self.engine, self._as_of)
         self._order = {r.id: i for i, r in enumerate(self.engine.rules.rules)}
         self._firms: dict[str, tuple[Profile, list[Decision]]] = {}
         self._listeners: list[tuple[EventKind | None, Callback]] = []
+        if stored is not None:
+            self._resume(stored.firms)
+            if self._retention is not None:
+                self.prune()
+
+    def _resume(self, firms: dict[str, tuple[Any, Any]]) -> None:
+        """Rebuild the backend from the stored firms; log what the current rules decide differently."""
+        batch = _Batch()
+        for uscc, (data, decisions) in firms.items():
+            profile = Profile.from_data(data)
+            before = _decisions_of(decisions)
+            now = self._backend.put(uscc, profile)
+            self._firms[uscc] = (profile, before)
+            if now != before:
+                self._firms[uscc] = batch.firms[uscc] = (profile, now)
+                found = changes(before, now, self._order)
+                if found:
+                    batch.found.append((uscc, profile, found))
+        if batch.firms:
+            self._finish(batch, None)
 
     @property
     def as_of(self) -> date:
@@ -112,8 +179,23 @@ class Watcher:
         return found
 
     # -- changes -------------------------------------------------------------------------------
-    def upsert(self, profile: Profile | dict[str, Any]) -> list[Event]:
+    def upsert(self, profile: Profile | dict[str, Any], *, checkpoint: str | None = None) -> list[Event]:
         """Add or replace a firm (keyed by its USCC); the events the change causes."""
+        batch = _Batch()
+        self._put(profile, batch)
+        return self._finish(batch, checkpoint)
+
+    def upsert_many(self, profiles: Iterable[Profile | dict[str, Any]], *,
+                    checkpoint: str | None = None) -> list[Event]:
+        """Upsert each profile in turn, as one change (one transaction of the store); all the events,
+        in order. ``checkpoint`` names the batch (e.g. the change file) in the store: see
+        :attr:`checkpoint`."""
+        batch = _Batch()
+        for p in profiles:
+            self._put(p, batch)
+        return self._finish(batch, checkpoint)
+
+    def _put(self, profile: Profile | dict[str, Any], batch: _Batch) -> None:
         p = profile if type(profile) is Profile else Profile.from_data(profile)
         uscc = p.uscc
         if uscc is None:
@@ -123,57 +205,124 @@ class Watcher:
         decisions = self._backend.put(uscc, p)
         prev = self._firms.get(uscc)
         self._firms[uscc] = (p, decisions)
+        if self._store is not None:
+            batch.firms[uscc] = (p, decisions)
         if prev is None:
             found = changes([], decisions, self._order)
         elif prev[1] is decisions:
-            return []
+            return
         else:
             found = changes(prev[1], decisions, self._order)
-        return self._emit(found, uscc, p) if found else []
+        if found:
+            batch.found.append((uscc, p, found))
 
-    def upsert_many(self, profiles: Iterable[Profile | dict[str, Any]]) -> list[Event]:
-        """Upsert each profile in turn; all the events, in order."""
-        events: list[Event] = []
-        for p in profiles:
-            found = self.upsert(p)
-            if found:
-                events += found
-        return events
-
-    def remove(self, uscc: str) -> list[Event]:
+    def remove(self, uscc: str, *, checkpoint: str | None = None) -> list[Event]:
         """Stop watching a firm: each rule it was eligible for ends (no_longer_eligible). A firm not
         watched is no error (removals may arrive twice); it gives no events."""
-        code = uscc if uscc in self._firms else parse_uscc(str(uscc)).code
-        prev = self._firms.pop(code, None)
-        if prev is None:
-            return []
-        self._backend.remove(code)
-        found = changes(prev[1], [], self._order)
-        return self._emit(found, code, None) if found else []
+        return self.remove_many([uscc], checkpoint=checkpoint)
 
-    def advance_to(self, day: date | str) -> list[Event]:
+    def remove_many(self, usccs: Iterable[str], *, checkpoint: str | None = None) -> list[Event]:
+        """Stop watching these firms, as one change; the events, in order."""
+        batch = _Batch()
+        for uscc in usccs:
+            code = uscc if uscc in self._firms else parse_uscc(str(uscc)).code
+            prev = self._firms.pop(code, None)
+            if prev is None:
+                continue
+            self._backend.remove(code)
+            batch.removed.append(code)
+            found = changes(prev[1], [], self._order)
+            if found:
+                batch.found.append((code, None, found))
+        return self._finish(batch, checkpoint)
+
+    def advance_to(self, day: date | str, *, checkpoint: str | None = None) -> list[Event]:
         """Move as_of (forward or back) and report what the new date changes: measures entering or
         leaving force, dated thresholds, "within 12 months", instalments due by year."""
         day = _as_date(day)
-        events: list[Event] = []
+        batch = _Batch()
         self._as_of = day
         for uscc, decisions in self._backend.advance_to(day):
             profile, before = self._firms[uscc]
             self._firms[uscc] = (profile, decisions)
+            if self._store is not None:
+                batch.firms[uscc] = (profile, decisions)
             found = changes(before, decisions, self._order)
             if found:
-                events += self._emit(found, uscc, profile)
-        return events
+                batch.found.append((uscc, profile, found))
+        return self._finish(batch, checkpoint, dated=True)
 
-    def _emit(self, found: list[tuple[EventKind, Decision | None, Decision | None]], uscc: str,
-              profile: Profile | None) -> list[Event]:
-        change = Change(self.engine, uscc, profile, self._as_of)
-        events = [Event(kind, before, after, change) for kind, before, after in found]
+    def forget(self, uscc: str) -> bool:
+        """Delete a firm's facts, decisions and logged events (个人信息保护法: 个体工商户 are natural
+        persons), without events; whether the firm was watched."""
+        code = uscc if uscc in self._firms else parse_uscc(str(uscc)).code
+        held = self._firms.pop(code, None) is not None
+        if held:
+            self._backend.remove(code)
+        if self._store is not None:
+            self._store.forget([code])
+        return held
+
+    def _finish(self, batch: _Batch, checkpoint: str | None, dated: bool = False) -> list[Event]:
+        """Commit the batch to the store (when there is one), then tell the listeners."""
+        events = [Event(kind, before, after, change)
+                  for uscc, profile, found in batch.found
+                  for change in (Change(self.engine, uscc, profile, self._as_of),)
+                  for kind, before, after in found]
+        if self._store is not None and (batch.firms or batch.removed or events or checkpoint is not None or dated):
+            seqs = self._store.commit(Commit(
+                self._as_of, self.engine.rules.hash,
+                {u: (p.model_dump(mode="json", exclude_unset=True), _decisions_data(d))
+                 for u, (p, d) in batch.firms.items()},
+                batch.removed,
+                [NewEvent(ev.entity_id, ev.rule_id, ev.kind.value,
+                          ev.status_before.value if ev.status_before else None,
+                          ev.status_after.value if ev.status_after else None,
+                          ev.amount_before, ev.amount_after) for ev in events],
+                checkpoint))
+            for ev, seq in zip(events, seqs):
+                ev.seq = seq
+            if checkpoint is not None:
+                self._checkpoint = checkpoint
         for kind, fn in self._listeners:
             for ev in events:
                 if kind is None or ev.kind is kind:
                     fn(ev)
         return events
+
+    # -- the durable log -------------------------------------------------------------------------
+    @property
+    def checkpoint(self) -> str | None:
+        """The name of the last batch committed with one (``upsert_many(..., checkpoint=...)``): where
+        a feed resumes after a restart. None without a store or before any."""
+        return self._checkpoint
+
+    def _durable(self) -> Store:
+        if self._store is None:
+            raise EligibilityError("此监测没有状态库：创建时请给出 store=路径",
+                                   "this watch has no store: create it with store=PATH")
+        return self._store
+
+    def log(self, after: int = 0, limit: int | None = None) -> list[LoggedEvent]:
+        """Logged events with a sequence number above ``after``, in order (at most ``limit``) — the
+        durable log, unlike :meth:`events` which queues live events of this process only."""
+        return self._durable().log(after, limit)
+
+    def ack(self, consumer: str, seq: int) -> None:
+        """Record that ``consumer`` has handled every logged event up to ``seq`` (kept in the store:
+        after a restart, it resumes with ``log(after=acked(consumer))``, so nothing is handled twice)."""
+        self._durable().ack(consumer, seq)
+
+    def acked(self, consumer: str) -> int:
+        """The last sequence number ``consumer`` acknowledged (0: none yet)."""
+        return self._durable().acked(consumer)
+
+    def prune(self, older_than_days: int | None = None) -> int:
+        """Delete logged events older than ``older_than_days`` (default: the watch's retention); how many."""
+        keep = timedelta(days=older_than_days) if older_than_days is not None else self._retention
+        if keep is None:
+            raise EligibilityError("未设定日志保留期：请给出天数", "no log retention set: give a number of days")
+        return self._durable().prune(datetime.now(UTC) - keep)
 
     # -- delivery ------------------------------------------------------------------------------
     def on(self, kind: EventKind | str | None, fn: Callback) -> Callback:
@@ -197,9 +346,11 @@ class Watcher:
         return stream
 
     def close(self) -> None:
-        """Release the backend; the watcher cannot be used afterwards."""
+        """Release the backend and the store; the watcher cannot be used afterwards."""
         self._backend.close()
         self._firms.clear()
+        if self._store is not None:
+            self._store.close()
 
     def __enter__(self) -> Watcher:
         return self

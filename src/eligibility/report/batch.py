@@ -2,8 +2,9 @@
 each rule's condition funnel — as one self-contained HTML page (inline SVG charts) or an Excel workbook.
 
 Built chunk by chunk so a register of millions of rows never needs its whole long table in memory:
-:meth:`BatchReport.observe` takes one chunk's ingested table and long table (counts per region and
-scale class, funnel counts — plain integers, so chunks add up), :meth:`BatchReport.add_scored` keeps
+:meth:`BatchReport.observe` takes one chunk's ingested frame and long table (counts per region and
+scale class, funnel counts — plain integers, so chunks add up; it is the streaming scorer's
+``on_scored`` observer), :meth:`BatchReport.add_scored` keeps
 the first eligible firms per rule, and the per-rule counts and budget come from the run's merged
 summary (``engine.summarize`` or the streaming scorer's). Money is summed in integer fen.
 
@@ -24,20 +25,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..backends.vectorized import VectorizedRules, long_table, table_from_frame
-from ..backends.vectorized.columns import Col, Table
+from ..backends.vectorized.columns import Col
 from ..backends.vectorized.derived import derived_columns
 from ..backends.vectorized.funnel import FunnelCounts, derived_needed, funnels
+from ..engine import Engine, IngestedFrame
 from ..errors import EligibilityError
-from ..facts.codes.regions import region_name, region_path
+from .figures import SCALES, Firm, GroupTotals, region_label, scale_label
 from .html import Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, table, tag
 
 FIRMS_PER_RULE = 1000
 """Eligible firms kept per rule for the workbook (the first ones in input order)."""
 
-SCALES = ("large", "medium", "small", "micro")
-_SCALE_NAMES = {"large": ("大型", "large"), "medium": ("中型", "medium"), "small": ("小型", "small"),
-                "micro": ("微型", "micro"), None: ("未知", "unknown")}
 _CHART_GROUPS = 20  # regions drawn in a chart; the table lists all
 
 
@@ -45,28 +43,8 @@ def _t(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
-@dataclass(slots=True)
-class GroupTotals:
-    """One region or scale class: firms scored, firms with at least one eligible benefit, eligible
-    benefits and their amount (integer fen, exact)."""
-
-    firms: int = 0
-    eligible_firms: int = 0
-    benefits: int = 0
-    amount_fen: int = 0
-
-    @property
-    def amount(self) -> Decimal:
-        return Decimal(self.amount_fen).scaleb(-2)
 
 
-@dataclass(slots=True)
-class Firm:
-    """An eligible firm of a rule, for the workbook."""
-
-    row: int
-    entity_id: str | None
-    amount: Decimal | None
 
 
 def amount_fen(amount: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +101,7 @@ def _add_groups(into: dict[str | None, GroupTotals], keys: np.ndarray, scored: n
 class BatchReport:
     """Accumulates what the batch summary shows, chunk by chunk (see the module docstring)."""
 
-    engine: Any
+    engine: Engine
     as_of: date
     firms_per_rule: int = FIRMS_PER_RULE
     regions: dict[str | None, GroupTotals] = field(default_factory=dict)
@@ -133,9 +111,10 @@ class BatchReport:
     summary: pd.DataFrame | None = None
 
     # -- accumulation ----------------------------------------------------------------------------
-    def observe(self, table: Table, scored: pd.DataFrame) -> None:
-        """Counts of one chunk: ``table`` is the chunk ingested by the vectorized backend and ``scored``
-        its long table (row numbers as in ``table.row``)."""
+    def observe(self, ingested: IngestedFrame, scored: pd.DataFrame) -> None:
+        """Counts of one chunk: ``ingested`` is the chunk as :meth:`Engine.ingest` validated it and
+        ``scored`` the engine's long table of it (row numbers as in ``ingested.table.row``)."""
+        table = ingested.table
         n = table.n
         rule_col = scored["rule_id"]
         line = (rule_col.notna() & (scored["status"] != "error")).to_numpy(dtype=bool)
@@ -180,10 +159,6 @@ class BatchReport:
             if len(kept) < self.firms_per_rule:
                 entity = ids[i] if isinstance(ids[i], str) else None
                 kept.append(Firm(int(rows[i]), entity, Decimal(int(fen[i])).scaleb(-2) if given[i] else None))
-
-    def observing_engine(self) -> ObservingEngine:
-        """An engine for the streaming scorer that feeds this report from each chunk it scores."""
-        return ObservingEngine(self)
 
     def finish(self, summary: pd.DataFrame) -> BatchReport:
         """Sets the run's merged per-rule summary (counts, budget, reconciliation and provenance)."""
@@ -243,43 +218,12 @@ def check_report_path(path: str | Path) -> None:
                                f"a report file is .html or .xlsx, got '{target.name}'", path=str(target))
 
 
-class ObservingEngine:
-    """The Engine as the streaming scorer uses it (``rules``, ``provenance``, ``score``, ``summarize``),
-    scoring each chunk with the vectorized backend exactly as ``Engine.score`` does and handing the
-    chunk's table and long table to a :class:`BatchReport` — one ingest per chunk, not two."""
-
-    def __init__(self, report: BatchReport) -> None:
-        self.report = report
-        self.engine = report.engine
-        self.rules = self.engine.rules
-        self._compiled = VectorizedRules(self.rules)
-
-    def provenance(self, as_of: date) -> dict[str, str]:
-        return self.engine.provenance(as_of)  # type: ignore[no-any-return]
-
-    def summarize(self, scored: pd.DataFrame) -> pd.DataFrame:
-        return self.engine.summarize(scored)  # type: ignore[no-any-return]
-
-    def _ingest(self, df: pd.DataFrame, start_row: int = 1) -> Any:
-        """As ``Engine._ingest``: the chunk validated ahead, on the stream's reading thread."""
-        return table_from_frame(df, start_row)
-
-    def score(self, df: pd.DataFrame, as_of: date, start_row: int = 1, *, _ingested: Any = None) -> pd.DataFrame:
-        table = _ingested if _ingested is not None else table_from_frame(df, start_row)
-        out = long_table(self._compiled.decide(table, as_of))
-        out.attrs["rows_read"] = len(df)
-        out.attrs["ignored_columns"] = list(table.ignored)
-        out.attrs.update(self.engine.provenance(as_of))
-        self.report.observe(table, out)
-        return out
-
-
-def batch_report(scored: pd.DataFrame, df: pd.DataFrame, engine: Any, as_of: date | str,
+def batch_report(scored: pd.DataFrame, df: pd.DataFrame, engine: Engine, as_of: date | str,
                  start_row: int = 1, firms_per_rule: int = FIRMS_PER_RULE) -> BatchReport:
     """The report of one scored frame: ``scored = engine.score(df, as_of, start_row=start_row)``."""
     day = as_of if isinstance(as_of, date) else date.fromisoformat(as_of)
     report = BatchReport(engine, day, firms_per_rule)
-    report.observe(table_from_frame(df, start_row), scored)
+    report.observe(engine.ingest(df, start_row), scored)
     report.add_scored(scored)
     summary = engine.summarize(scored)
     summary.attrs.setdefault("rows_read", len(df))
@@ -287,18 +231,6 @@ def batch_report(scored: pd.DataFrame, df: pd.DataFrame, engine: Any, as_of: dat
 
 
 # -- HTML --------------------------------------------------------------------------------------
-def region_label(code: str | None, lang: str) -> str:
-    """``普洱市 思茅区（530802）``: the names held for the code's levels below the province, and the code."""
-    if code is None:
-        return _t(lang, "未知地区", "region unknown")
-    names = region_path(code, lang)
-    shown = " ".join(names[1:] if len(names) > 1 else names) or (region_name(code, lang) or "")
-    return f"{shown}（{code}）" if lang != "en" else f"{shown} ({code})".strip()
-
-
-def scale_label(scale: str | None, lang: str) -> str:
-    zh, en = _SCALE_NAMES.get(scale, (str(scale), str(scale)))
-    return _t(lang, zh, en)
 
 
 def _money(amount: Decimal, lang: str) -> str:

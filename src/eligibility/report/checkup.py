@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from ..explain import clauses, describe, result_dict
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..facts.flatten import UNKNOWN
 from ..facts.money import format_money
 from ..model import expr as x

@@ -11,14 +11,13 @@ import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-if TYPE_CHECKING:
-    from .batch import BatchReport
+from .figures import SCALES, BatchFigures, region_label, scale_label
 
 SHEET_NAME_MAX = 31
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -64,10 +63,8 @@ def _widths(ws: Worksheet, widths: Sequence[int]) -> None:
         ws.column_dimensions[chr(ord("A") + i)].width = w
 
 
-def write_workbook(report: BatchReport, path: str | Path, lang: str = "zh") -> Path:
+def write_workbook(report: BatchFigures, path: str | Path, lang: str = "zh") -> Path:
     """Writes the workbook of ``report`` (which must have its summary) to ``path``."""
-    from .batch import SCALES, region_label, scale_label
-
     target = Path(path)
     prov = report.provenance()
     records = report.rule_rows()
@@ -126,7 +123,7 @@ def write_workbook(report: BatchReport, path: str | Path, lang: str = "zh") -> P
     return target
 
 
-def _rule_sheet(ws: Worksheet, report: BatchReport, r: dict[str, Any], lang: str, summary_name: str) -> None:
+def _rule_sheet(ws: Worksheet, report: BatchFigures, r: dict[str, Any], lang: str, summary_name: str) -> None:
     rid = r["rule_id"]
     ws.append([report.rule_title(rid, lang)])
     ws["A1"].font = Font(bold=True, size=13)

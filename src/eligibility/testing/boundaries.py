@@ -16,6 +16,7 @@ Use the cases as data, or in hypothesis: ``st.sampled_from(boundary_cases(rule))
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,12 +25,12 @@ from typing import Any
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..explain import OPS, describe, format_value
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..facts.money import format_money
 from ..lint import constraints
 from ..model import expr as x
 from ..model.rule import NATIONAL, Rule, RuleSet
-from .strategies import (
+from .seeds import (
     date_windows,
     default_as_of,
     field_step,
@@ -213,12 +214,16 @@ def _threshold_cases(rule: Rule, node: x.Compare, path: str, op: str, threshold:
 
 
 # -- running them ------------------------------------------------------------------------------------
-def boundary_report(rules: RuleSet, as_of: date | None = None) -> list[BoundaryResult]:
-    """Evaluate every boundary case of every rule through the Engine with the whole rule set (so
-    exclusive groups apply): the status at each, so the reading of each threshold shows at a glance."""
+def boundary_report(rules: RuleSet, as_of: date | None = None,
+                    only: Collection[str] | None = None) -> list[BoundaryResult]:
+    """Evaluate every boundary case of every rule (or of the rule ids ``only``) through the Engine with
+    the whole rule set (so exclusive groups apply): the status at each, so the reading of each threshold
+    shows at a glance."""
     engine = Engine(rules)
     out: list[BoundaryResult] = []
     for rule in rules.rules:
+        if only is not None and rule.id not in only:
+            continue
         for case in boundary_cases(rule, as_of):
             try:
                 ev = engine.evaluate(case.profile, case.as_of)

@@ -7,12 +7,13 @@ not expected to be; a condition that reads no data at all is expected neither tr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..explain import clauses, describe
-from ..facts.fields import registry
+from ..facts.profile import registry
 from ..facts.flatten import UNKNOWN
 from ..model import expr as x
 from ..model.rule import Rule, RuleSet
@@ -100,9 +101,10 @@ def rule_coverage(engine: Engine, rule: Rule) -> RuleCoverage:
     return report
 
 
-def coverage(rules: RuleSet) -> list[RuleCoverage]:
+def coverage(rules: RuleSet, only: Collection[str] | None = None) -> list[RuleCoverage]:
+    """Condition coverage of every rule (or of the rule ids ``only``), evaluated with the whole set."""
     engine = Engine(rules)
-    return [rule_coverage(engine, rule) for rule in rules.rules]
+    return [rule_coverage(engine, rule) for rule in rules.rules if only is None or rule.id in only]
 
 
 def total_percent(reports: list[RuleCoverage]) -> float:

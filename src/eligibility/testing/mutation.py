@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -128,9 +128,11 @@ def _caught(rules: RuleSet, mutant: Mutant) -> tuple[bool, str | None]:
 
 
 def run_mutation(rules: RuleSet, sample: int | None = None, seed: int = 0,
-                 progress: Callable[[int, int], None] | None = None) -> list[MutationResult]:
-    """Run mutants (all, or a seeded random sample of ``sample``) against the rules' own tests."""
-    everything = [m for rule in rules.rules for m in mutants(rule)]
+                 progress: Callable[[int, int], None] | None = None,
+                 only: Collection[str] | None = None) -> list[MutationResult]:
+    """Run mutants (all, or a seeded random sample of ``sample``) of every rule (or of the rule ids
+    ``only``) against the rules' own tests."""
+    everything = [m for rule in rules.rules if only is None or rule.id in only for m in mutants(rule)]
     chosen = everything if sample is None or sample >= len(everything) else random.Random(seed).sample(everything, sample)
     results = []
     for i, mutant in enumerate(chosen, 1):
@@ -149,7 +151,11 @@ def score(results: list[MutationResult]) -> float:
 
 
 def format_mutation(results: list[MutationResult], lang: str = "zh") -> str:
+    """The survivors, then the score; with no mutant at all, says so instead of a score."""
     en = lang == "en"
+    if not results:
+        return ("no mutant: the rules have no comparison or threshold to change, so the tests were not checked"
+                if en else "没有可生成的变异：规则中没有可改动的比较符或门槛，测试未经变异检查")
     survivors = [r for r in results if not r.caught]
     lines = []
     for r in survivors:

@@ -25,7 +25,7 @@ import pytest
 
 from ..engine import Engine
 from ..errors import RuleDefinitionError, RuleSetError, suggest
-from ..io.rules import bundled_rules_dir, discover, load_rules
+from ..io.rules import bundled_rules_dir, discover, load_rules, required_for_tests
 from ..model.rule import Rule, RuleSet, RuleTest
 from .runner import TestOutcome, run_test
 
@@ -120,14 +120,15 @@ def _owner(error_file: str | None, files: list[Path]) -> Path | None:
 
 
 def _load(state: _State) -> None:
-    """Load every rule file together; a file with errors is set aside and the rest loaded again."""
+    """Load every rule file together, with the packs their tests files require (``requires:``; their own
+    tests are not collected); a file with errors is set aside and the rest loaded again."""
     state.loaded = True
     good = sorted(state.files)
     while good:
         try:
-            state.rules = load_rules(*good)
-        except RuleSetError as exc:
-            for err in exc.errors:
+            state.rules = load_rules(*good, *required_for_tests(good))
+        except (RuleSetError, RuleDefinitionError) as exc:
+            for err in exc.errors if isinstance(exc, RuleSetError) else [exc]:
                 owners = [o] if (o := _owner(err.file, good)) else good  # an error no file owns fails them all
                 for owner in owners:
                     state.broken.setdefault(owner, []).append(err)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ...facts.derived import evaluate_derived
-from ...facts.fields import registry
+from ...facts.profile import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
 from ...groups import NO_AMOUNT, winners
@@ -455,14 +455,17 @@ def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool, facts: 
     settled: dict[str, Decision] = {}
     for group in contested:
         members = groups[group]
-        rules = [active[d.rule_id] for d in members]
         if facts is not None and as_of is not None and one_off(active[d.rule_id] for d in raw
                                                                 if active[d.rule_id].group == group):
             settled.update(_settled(raw, active, group, facts, as_of))
             continue
+        if len(members) == 1:  # no rival
+            won[group] = members[0].rule_id
+            continue
         amounts = [(d.amount if d.status is ELIGIBLE else d.received if isinstance(d.received, Decimal) else None)
                    for d in members]
-        w = winners(rules, [True] * len(members), [NO_AMOUNT if a is None else a for a in amounts])
+        w = winners([active[d.rule_id] for d in members], [True] * len(members),
+                    [NO_AMOUNT if a is None else a for a in amounts])
         won[group] = members[w].rule_id
     out = []
     for dec in raw:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from ...facts.derived import evaluate_derived
-from ...facts.fields import registry
+from ...facts.profile import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...model import expr as x
 from . import ops

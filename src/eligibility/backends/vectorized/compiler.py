@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ...errors import EligibilityError
-from ...facts.fields import registry
 from ...facts.flatten import Facts
+from ...facts.profile import registry
 from ...groups import LOWEST_FEN, NO_AMOUNT_FEN, winners
 from ...lower import RECEIVED, Lowered, in_force, lower, param_values
 from ...model import expr as x

@@ -9,7 +9,7 @@ itself; text: a class of equivalent values; unknown and known-empty get codes of
 codes are combined into one key, the scalar function runs **once per distinct key** on flat facts
 built from a representative row, and the results are taken back to the rows. This is exact by
 construction and generic: the value is whatever :func:`~eligibility.facts.derived.evaluate_derived`
-gives, and a derived fact without a declaration in :data:`CRITICAL` falls back to every distinct
+gives, and a derived fact declared without critical points (``DerivedFact.critical``) falls back to every distinct
 value of every read as its own code (exact, slower).
 
 Codes of a read: 0 unknown, 1 known-empty, 2… known. For a number or date with sorted distinct
@@ -35,8 +35,9 @@ import pyarrow.compute as pc
 
 from ...errors import EligibilityError
 from ...facts.codes import industry_section
+from ...facts.derivation import DISTINCT, Classes, Points, Read
 from ...facts.derived import DERIVED, evaluate_derived
-from ...facts.fields import registry
+from ...facts.profile import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import FEN
 from ...facts.scale import FIGURES, scale_groups, scale_standard, threshold
@@ -48,96 +49,6 @@ DENSE_LIMIT = 1 << 22
 """Largest product of code counts for which keys index a dense array (else they are sorted)."""
 LOOKUP_LIMIT = 1 << 20
 """Widest range of integer values coded through a lookup table instead of a binary search."""
-
-
-# -- declarations -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Points:
-    """A number or date read that the compute function only compares with ``points`` (in the
-    profile's units: yuan as Decimal, persons as int, dates). With ``given`` (another read, declared
-    as :class:`Classes`), ``within(class)`` names the subset of ``points`` that matters when that
-    read is in ``class``; regions that differ only by the other points are then merged."""
-
-    points: tuple[Any, ...]
-    given: str | None = None
-    within: Callable[[Hashable], Iterable[Any]] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Classes:
-    """A read whose value matters only through ``key(value)`` (None: every value its own class).
-    ``prefix``: only the first ``prefix`` characters of a text value matter, and ``key`` is given
-    them (the representative passed to the compute function is still a whole value of a row)."""
-
-    key: Callable[[Any], Hashable] | None = None
-    prefix: int | None = None
-
-
-Read = Points | Classes
-DISTINCT = Classes()
-
-
-def _scale_reads(as_of: date) -> dict[str, Read]:
-    """scale, is_sme, is_small_or_micro: the industry code through its 划型 groups, and each figure
-    through the bounds of those groups in the standard in force (all groups when the code is unknown)."""
-    standard = scale_standard(as_of)
-    if standard is None:
-        return {}  # no standard held: UNKNOWN whatever the inputs
-
-    def bounds(figure: str, groups: Iterable[str] | None = None) -> list[Any]:
-        rows = standard.rows.values() if groups is None else [r for r in standard.rows.values() if r.group in groups]
-        return sorted({threshold(f, b) for row in rows for _, bs in row.ranked() for f, b in bs if f == figure})
-
-    reads: dict[str, Read] = {"industry_code": Classes(scale_groups)}
-    for figure in FIGURES:
-        reads[figure] = Points(tuple(bounds(figure)), "industry_code",
-                               lambda groups, figure=figure: bounds(figure, groups))  # type: ignore[misc]
-    return reads
-
-
-def _small_low_profit_reads(as_of: date) -> dict[str, Read]:
-    limits = small_low_profit_limits(as_of)
-    if limits is None:
-        return {}  # no table held covers as_of: UNKNOWN whatever the inputs
-    return {
-        "restricted_industry": DISTINCT,
-        "taxable_income": Points((limits.max_taxable_income,)),
-        "employees": Points((limits.max_employees,)),
-        "total_assets": Points((limits.max_total_assets,)),
-    }
-
-
-def _register_reads(register: str) -> Callable[[date], dict[str, Read]]:
-    """Register membership: the record, and its dates against as_of (revenue and the industry code
-    are read only for the explanation)."""
-    base = f"registers.{register}"
-
-    def reads(as_of: date) -> dict[str, Read]:
-        return {base: DISTINCT, f"{base}.entered_on": Points((as_of,)), f"{base}.left_on": Points((as_of,))}
-
-    return reads
-
-
-def _industrial_reads(as_of: date) -> dict[str, Read]:
-    return {"industry_code": Classes(industry_section)}
-
-
-def _individual_business_reads(as_of: date) -> dict[str, Read]:
-    return {"uscc": Classes(lambda head: head == "92", prefix=2)}
-
-
-CRITICAL: dict[str, Callable[[date], dict[str, Read]]] = {
-    "scale": _scale_reads,
-    "is_sme": _scale_reads,
-    "is_small_or_micro": _scale_reads,
-    "is_small_low_profit": _small_low_profit_reads,
-    "is_above_scale_industrial": _register_reads("above_scale_industrial"),
-    "is_above_quota_trade": _register_reads("above_quota_trade"),
-    "is_industrial": _industrial_reads,
-    "is_individual_business": _individual_business_reads,
-}
-"""Derived fact → (as_of → the reads its value depends on, each with how it matters). Facts that
-share a function here (scale, is_sme, is_small_or_micro) are computed together."""
 
 
 # -- public API ---------------------------------------------------------------------------------
@@ -160,7 +71,7 @@ def derived_columns(names: Iterable[str], table: Table, as_of: date,
             raise EligibilityError(f"未知的派生事实 '{name}'", f"unknown derived fact '{name}'", name=name)
     families: dict[Any, list[str]] = {}
     for name in wanted:
-        declared = CRITICAL.get(name)
+        declared = DERIVED[name].critical
         families.setdefault(declared if declared is not None else ("undeclared", name), []).append(name)
     encoder = _Encoder(table)
     out: dict[str, Col] = {}

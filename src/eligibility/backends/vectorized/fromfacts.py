@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import EligibilityError
-from ...facts.fields import FieldSpec, registry
+from ...facts.fields import FieldSpec
+from ...facts.profile import registry
 from ...facts.flatten import Facts
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
 

@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ...errors import ProfileError
-from ...facts.fields import FieldSpec, registry
+from ...facts.fields import FieldSpec
+from ...facts.profile import registry
 from ...facts.frame import _truth
 from ...facts.profile import Profile
 from .columns import _LAZY, EPOCH_ORDINAL, Col, Deferred, ListCol, Table

@@ -1,4 +1,4 @@
-"""Decisions → the batch tables of DESIGN.md ("Batch output"), built column-wise.
+"""Decisions → the batch tables of docs/semantics.md ("Batch output"), built column-wise.
 
 Long table: one row per (input row, rule in scope) in input order then rule order, plus one
 ``error`` row per bad input row. ``amount`` is an exact decimal (Arrow decimal128(18, 2)),

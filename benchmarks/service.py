@@ -1,0 +1,228 @@
+"""Load on the decision service (issue 22), side by side with the same work done in-process.
+
+Starts ``eligibility serve`` on 127.0.0.1 (a free port; loopback only), then runs a closed-loop httpx
+client — N connections, each sending its next request when the last is answered — at 1, 16 and 64
+connections on:
+
+- ``/v1/match`` with explanations, one example profile per request (the twelve in turn), against
+  ``Engine.evaluate`` + ``to_dict`` of the same twelve in-process (the same explained JSON content,
+  without HTTP);
+- ``/v1/decide`` with ``--batch`` JSON profiles per request, against parsing the same JSON, validating
+  the profiles and deciding them in-process.
+
+Then a soak at 16 connections (``--soak`` seconds; the server's RSS at start and end) and a reload
+under load (``--reload`` seconds at 16 connections, SIGHUP to the server half-way: errors counted).
+Everything is bounded: ``--seconds`` per level, ``--max-requests`` per level. The client shares the
+machine's cores with the server, so the figures that mean something are the ratios to in-process.
+
+Run: python benchmarks/service.py [--seconds 5] [--levels 1,16,64] [--batch 1000] [--soak 20] [--reload 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import yaml
+
+import eligibility as el
+from eligibility.facts.profile import Profile
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import best_of, machine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILES = ROOT / "examples" / "profiles"
+AS_OF = date(2024, 6, 30)
+
+
+def example_profiles() -> list[dict[str, Any]]:
+    """The example profiles as JSON-ready dicts (dates and amounts as text)."""
+    names = sorted(p for p in PROFILES.glob("*.yaml") if p.stem != "expected")
+    return [json.loads(json.dumps(yaml.safe_load(p.read_text(encoding="utf-8")), default=str)) for p in names]
+
+
+@dataclass
+class Load:
+    """One closed-loop run: latencies (s) of answered requests, error count, wall time."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def row(self, name: str, conns: int, firms_per_request: int) -> str:
+        n = len(self.latencies)
+        rate = n / self.seconds if self.seconds else 0.0
+        ordered = sorted(self.latencies) or [0.0]
+        p50 = statistics.median(ordered) * 1000
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        return (f"| {name} | {conns} | {n} | {rate:,.1f} | {rate * firms_per_request:,.0f} | {p50:,.1f} | {p99:,.1f} "
+                f"| {self.errors} |")
+
+    def firms_per_second(self, firms_per_request: int) -> float:
+        return len(self.latencies) * firms_per_request / self.seconds if self.seconds else 0.0
+
+
+async def closed_loop(base: str, path: str, bodies: list[bytes], conns: int, seconds: float, max_requests: int,
+                      on_half: Callable[[], None] | None = None) -> Load:
+    """``conns`` workers each sending the next of ``bodies`` (in turn) to ``path`` as soon as the last is
+    answered, for ``seconds`` or ``max_requests`` in all; ``on_half`` is called once half-way (a reload
+    under load)."""
+    load = Load()
+    sent = 0
+    headers = {"content-type": "application/json"}
+    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        start = time.perf_counter()
+        end = start + seconds
+        half_done = on_half is None
+
+        async def worker() -> None:
+            nonlocal sent, half_done
+            while time.perf_counter() < end and sent < max_requests:
+                sent += 1
+                if not half_done and time.perf_counter() - start > seconds / 2:
+                    half_done = True
+                    on_half()  # type: ignore[misc]
+                t0 = time.perf_counter()
+                try:
+                    response = await client.post(path, content=bodies[sent % len(bodies)], headers=headers)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    load.latencies.append(time.perf_counter() - t0)
+                else:
+                    load.errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(conns)))
+        load.seconds = time.perf_counter() - start
+    return load
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(data_dir: str, rules: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    args = [sys.executable, "-m", "eligibility.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--data-dir", data_dir, *(a for r in rules for a in ("--rules", r))]
+    env = {**os.environ, "ELIGIBILITY_MAX_BODY_BYTES": str(64 * 2**20), "ELIGIBILITY_REQUEST_TIMEOUT": "120"}
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/readyz").status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def in_process(profiles: list[dict[str, Any]], batch_body: bytes, batch: int) -> tuple[float, float, float, float]:
+    """Firms/s in-process: explained (evaluate + to_dict, the JSON content /v1/match returns), decided only,
+    JSON → validate → decide, and evaluate alone (traces, no rendering)."""
+    engine = el.Engine(el.load_rules(tests=False))
+    validated = [Profile.from_data(p) for p in profiles]
+    for p in validated:  # warm the caches, as a running server has
+        engine.evaluate(p, AS_OF).to_dict("zh")
+    explained = best_of(lambda: [engine.evaluate(p, AS_OF).to_dict("zh") for p in validated], 5)
+    evaluated = best_of(lambda: [engine.evaluate(p, AS_OF) for p in validated], 5)
+    decide = engine.decider(AS_OF)
+    decided = best_of(lambda: [decide(p) for p in validated * 20], 5)
+
+    def from_json() -> None:
+        data = json.loads(batch_body)
+        for p in data["profiles"]:
+            decide(Profile.model_validate(p))
+
+    parsed = best_of(from_json, 5)
+    return len(validated) / explained, 20 * len(validated) / decided, batch / parsed, len(validated) / evaluated
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=5.0, help="seconds per load level")
+    ap.add_argument("--levels", default="1,16,64", help="concurrent connections, comma-separated")
+    ap.add_argument("--batch", type=int, default=1000, help="profiles per /v1/decide request")
+    ap.add_argument("--max-requests", type=int, default=20_000, help="bound on requests per level")
+    ap.add_argument("--soak", type=float, default=20.0, help="soak seconds at 16 connections (0: skip)")
+    ap.add_argument("--reload", type=float, default=10.0, help="seconds of load with a SIGHUP half-way (0: skip)")
+    ap.add_argument("--rules", action="append", default=[], help="rule packs (default: all bundled)")
+    args = ap.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+
+    profiles = example_profiles()
+    match_bodies = [json.dumps({"profile": p, "as_of": AS_OF.isoformat(), "explain": True}).encode() for p in profiles]
+    firms = [profiles[i % len(profiles)] for i in range(args.batch)]
+    batch_body = json.dumps({"profiles": firms, "as_of": AS_OF.isoformat()}).encode()
+
+    print(f"# eligibility {el.__version__} service load · {machine()} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    explained_rate, decided_rate, json_rate, evaluated_rate = in_process(profiles, batch_body, args.batch)
+    print(f"in-process: explained (evaluate + to_dict) {explained_rate:,.0f} firms/s · evaluate alone"
+          f" {evaluated_rate:,.0f} · decided {decided_rate:,.0f} · JSON → validate → decide {json_rate:,.0f}"
+          " firms/s (best of 5)")
+
+    with tempfile.TemporaryDirectory(prefix="eligibility-bench-") as data_dir:
+        proc, base = start_server(data_dir, args.rules)
+        try:
+            print("| endpoint | connections | requests | req/s | firms/s | p50 ms | p99 ms | errors |")
+            print("|---|---|---|---|---|---|---|---|")
+            best_match = best_decide = 0.0
+            for conns in levels:
+                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, conns, args.seconds,
+                                               args.max_requests))
+                print(load.row("/v1/match explained", conns, 1))
+                best_match = max(best_match, load.firms_per_second(1))
+            for conns in levels:
+                load = asyncio.run(closed_loop(base, "/v1/decide", [batch_body], conns, args.seconds,
+                                               max(1, args.max_requests // args.batch)))
+                print(load.row(f"/v1/decide ×{args.batch}", conns, args.batch))
+                best_decide = max(best_decide, load.firms_per_second(args.batch))
+            again = in_process(profiles, batch_body, args.batch)  # the machine is noisy: best of before and after
+            explained_rate, json_rate = max(explained_rate, again[0]), max(json_rate, again[2])
+            print(f"in-process again: explained {again[0]:,.0f} firms/s · JSON → validate → decide {again[2]:,.0f}"
+                  f" firms/s; ratio of the best service figure to the best in-process one: match explained"
+                  f" {best_match / explained_rate:.0%} · decide from JSON {best_decide / json_rate:.0%}")
+            server = psutil.Process(proc.pid)
+            if args.soak:
+                rss0 = server.memory_info().rss
+                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, 16, args.soak, 10**9))
+                rss1 = server.memory_info().rss
+                print(load.row(f"soak {args.soak:g} s /v1/match", 16, 1) +
+                      f" RSS {rss0 / 2**20:,.0f} → {rss1 / 2**20:,.0f} MiB ({(rss1 - rss0) / rss0:+.1%})")
+            if args.reload:
+                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, 16, args.reload, 10**9,
+                                               on_half=lambda: proc.send_signal(signal.SIGHUP)))
+                print(load.row(f"reload under load {args.reload:g} s", 16, 1))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()

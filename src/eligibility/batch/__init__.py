@@ -1,0 +1,33 @@
+"""Enterprise registers in, scored tables out, streamed in chunks (CSV, Parquet, Excel): the batch
+layer above the Engine.
+
+- :mod:`.mapping`: headers → profile fields, money units (万元, 亿元) converted exactly, headers ignored;
+- :mod:`.readers`: :func:`read_register` yields ``(start_row, chunk)`` pairs with input row numbers;
+- :mod:`.duplicates`: :class:`DuplicateTracker` flags repeated USCCs across the whole file;
+- :mod:`.summary`: per-chunk summaries merged exactly, written as CSV or Excel;
+- :mod:`.tables` and :mod:`.writers`: the long and wide tables, appended chunk by chunk to Parquet,
+  CSV or Excel;
+- :mod:`.pipeline`: :func:`score_chunks` and :func:`score_file` run the whole stream.
+
+    from eligibility.batch import score_file
+    summary = score_file(engine, "register.parquet", "scored.parquet", date(2024, 6, 30))
+"""
+
+from .duplicates import DuplicateTracker
+from .errors import OutputTooLargeError, RegisterError, RegisterWarning
+from .formats import INPUT_SUFFIXES, OUTPUT_SUFFIXES, input_format, output_format
+from .mapping import UNITS, ColumnMapping, load_column_mapping, parse_column_mapping, scale_money
+from .pipeline import default_workers, partial_path, score_chunk, score_chunks, score_file
+from .readers import RegisterReader, count_rows, read_register
+from .summary import SummaryAccumulator, merge_summaries, write_summary
+from .tables import LONG_COLUMNS, LONG_SCHEMA, to_wide, wide_rule_ids, wide_schema
+from .writers import XLSX_MAX_ROWS, TableWriter, open_writer
+
+__all__ = [
+    "INPUT_SUFFIXES", "LONG_COLUMNS", "LONG_SCHEMA", "OUTPUT_SUFFIXES", "UNITS", "XLSX_MAX_ROWS",
+    "ColumnMapping", "DuplicateTracker", "OutputTooLargeError", "RegisterError", "RegisterReader",
+    "RegisterWarning", "SummaryAccumulator", "TableWriter", "count_rows", "default_workers", "input_format",
+    "load_column_mapping", "merge_summaries", "open_writer", "output_format", "parse_column_mapping",
+    "partial_path", "read_register", "scale_money", "score_chunk", "score_chunks", "score_file", "to_wide",
+    "wide_rule_ids", "wide_schema", "write_summary",
+]

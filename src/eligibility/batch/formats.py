@@ -1,0 +1,30 @@
+"""The file formats a register is read from and a scored table written to, by suffix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import RegisterError
+
+INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+def _suffix(path: Path, allowed: tuple[str, ...], what_zh: str, what_en: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise RegisterError(
+            f"不支持的{what_zh}格式 '{path.suffix or path.name}'：应为 " + "、".join(allowed),
+            f"unsupported {what_en} format '{path.suffix or path.name}': use " + ", ".join(allowed),
+            file=str(path))
+    return suffix
+
+
+def input_format(path: str | Path) -> str:
+    """"csv", "parquet" or "xlsx" by the file's suffix; :class:`RegisterError` otherwise."""
+    return _suffix(Path(path), INPUT_SUFFIXES, "输入文件", "input")[1:]
+
+
+def output_format(path: str | Path) -> str:
+    """"csv", "parquet" or "xlsx" by the file's suffix; :class:`RegisterError` otherwise."""
+    return _suffix(Path(path), OUTPUT_SUFFIXES, "输出文件", "output")[1:]

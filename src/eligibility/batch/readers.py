@@ -1,0 +1,415 @@
+"""Reading a register in chunks (CSV, Parquet, Excel): :func:`read_register` yields
+``(start_row, chunk)`` pairs of ``chunk_size`` rows (100,000 by default), so a register of 10⁷
+firms never sits in memory at once:
+
+- **CSV** is parsed by pyarrow's streaming reader with *every* column read as text (a bad number in
+  one row never fails the file: conversion and its errors happen in the engine, per row); empty
+  fields are missing. UTF-8 (with or without BOM) and GB 18030 (GBK) are recognised.
+- **Parquet** is read batch by batch and keeps its Arrow types (decimal, date, list and struct
+  columns stay Arrow-backed: ``pd.ArrowDtype``).
+- **Excel (.xlsx)**: the first sheet, first row = headers, cells as Python values (datetime → date).
+
+Row numbers (the ``row`` column of the output) count data records from the first one after the
+header, as a spreadsheet shows them: row *N* is record *N + 1* of the file (its line *N + 1* when no
+quoted value spans lines; row *N + 1* of the sheet). Blank records (every cell empty) keep their
+number but are skipped and counted apart (``blank_rows``): they are not firms. A CSV record with the wrong
+number of fields cannot be read into columns; it is reported as an ``error`` row at its number
+(``chunk.attrs["invalid_rows"]``), so every record is still accounted for. ``chunk.index`` holds the
+row numbers of the chunk's rows (contiguous from ``start_row`` unless such records were taken out).
+Headers become profile columns through a column mapping (:mod:`.mapping`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import EligibilityError
+from .errors import RegisterError, RegisterWarning
+from .formats import input_format
+from .mapping import ColumnMapping, as_mapping, plan_columns, scale_money
+
+
+def count_rows(path: str | Path) -> int | None:
+    """Data rows of a register when that is cheap to know (Parquet metadata; the dimension an
+    .xlsx sheet declares); None otherwise (CSV: follow the bytes read instead)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    if suffix == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            rows = ws.max_row
+            return max(int(rows) - 1, 0) if rows else None
+        except Exception:  # noqa: BLE001 - a sheet without a usable dimension: unknown
+            return None
+        finally:
+            wb.close()
+    return None
+
+
+def _sniff_encoding(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf8"
+    except UnicodeDecodeError:
+        try:
+            codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+            return "gb18030"
+        except UnicodeDecodeError:
+            return "utf8"  # let the parser report where
+
+
+class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
+    """An iterator of ``(start_row, chunk)``; made by :func:`read_register`.
+
+    Attributes while reading: ``format`` ("csv" | "parquet" | "xlsx"), ``columns`` (profile
+    columns produced), ``unknown_columns`` and ``missing_columns`` (mapped headers absent),
+    ``warnings`` (bilingual ``(zh, en)`` pairs, also issued once as :class:`RegisterWarning`),
+    ``rows_total`` (data rows when known), ``bytes_total``/``bytes_read`` (CSV progress),
+    ``rows_read`` (rows yielded so far, malformed ones included) and ``blank_rows`` (skipped).
+    """
+
+    def __init__(self, path: str | Path, chunk_size: int = 100_000,
+                 mapping: ColumnMapping | str | Path | None = None) -> None:
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self.path = Path(path)
+        self.chunk_size = int(chunk_size)
+        self.mapping = as_mapping(mapping)
+        self.format = input_format(self.path)
+        if not self.path.is_file():
+            raise RegisterError(f"找不到文件 {self.path}", f"no such file: {self.path}", file=str(self.path))
+        self.bytes_total = self.path.stat().st_size
+        self.bytes_read = 0
+        self.rows_read = 0
+        self.blank_rows = 0
+        self.rows_total: int | None = None
+        self._closers: list[Callable[[], None]] = []
+        opener = {"csv": self._open_csv, "parquet": self._open_parquet, "xlsx": self._open_xlsx}[self.format]
+        try:
+            self._chunks = opener()
+        except EligibilityError:
+            self.close()
+            raise
+        except (pa.ArrowInvalid, OSError, ValueError, KeyError) as exc:
+            self.close()
+            raise _read_error(self.path, exc) from None
+        self.columns = [self._plan.rename[self._plan.headers[i]] for i in self._plan.keep]
+        self.unknown_columns = list(self._plan.unknown)
+        self.missing_columns = list(self._plan.not_found)
+        self.warnings = list(self._plan.warnings)
+        for zh, en in self.warnings:
+            warnings.warn(f"{zh}\n{en}", RegisterWarning, stacklevel=3)
+
+    # -- iteration ------------------------------------------------------------------------------
+    def __iter__(self) -> RegisterReader:
+        return self
+
+    def __next__(self) -> tuple[int, pd.DataFrame]:
+        try:
+            start, chunk = next(self._chunks)
+            while not len(chunk) and not chunk.attrs.get("invalid_rows"):  # only blank rows: nothing to score
+                start, chunk = next(self._chunks)
+        except StopIteration:
+            self.bytes_read = self.bytes_total
+            self.close()
+            raise
+        except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+            self.close()
+            raise _read_error(self.path, exc) from None
+        self.rows_read += len(chunk) + len(chunk.attrs.get("invalid_rows", ()))
+        return start, chunk
+
+    def close(self) -> None:
+        for closer in self._closers:
+            try:
+                closer()
+            except Exception:  # noqa: BLE001,S110 - closing is best effort
+                pass
+        self._closers.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- per-chunk conversion ---------------------------------------------------------------------
+    def _finish(self, frame: pd.DataFrame, numbers: np.ndarray, invalid: list[tuple[int, str, str, Any]]
+                ) -> tuple[int, pd.DataFrame]:
+        """Rename to profile columns, convert units, number the rows, attach malformed records."""
+        frame.index = pd.Index(numbers, dtype="int64", name=None)
+        frame = frame.rename(columns=self._plan.rename)
+        for target, factor in self._plan.units.items():
+            if target in frame.columns:
+                frame[target] = pd.Series([scale_money(v, factor) for v in frame[target].astype(object)],
+                                          index=frame.index, dtype=object)
+        frame.attrs["invalid_rows"] = invalid
+        firsts = ([int(numbers[0])] if len(numbers) else []) + ([invalid[0][0]] if invalid else [])
+        return (min(firsts) if firsts else 0), frame
+
+    # -- CSV ------------------------------------------------------------------------------------
+    def _open_csv(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        import pyarrow.csv as pacsv
+
+        encoding = _sniff_encoding(self.path)
+        invalid: list[tuple[int | None, str]] = []
+
+        def on_invalid(row: Any) -> str:
+            invalid.append((row.number, row.text))
+            return "skip"
+
+        parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
+        probe = pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(encoding=encoding), parse_options=parse)
+        raw_names = list(probe.schema.names)
+        del probe
+        invalid.clear()
+        headers = [n.strip().lstrip("\ufeff").strip() for n in raw_names]
+        self._plan = plan_columns(headers, self.mapping, str(self.path))
+        kept_raw = [raw_names[i] for i in self._plan.keep]
+        uscc_index = next((i for i in self._plan.keep if self._plan.rename[headers[i]] == "uscc"), None)
+        handle = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        self._closers.append(handle.close)
+        reader = pacsv.open_csv(
+            handle,
+            read_options=pacsv.ReadOptions(encoding=encoding, use_threads=False, block_size=1 << 20),
+            parse_options=parse,
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in raw_names}, strings_can_be_null=True,
+                null_values=[""], quoted_strings_can_be_null=True),
+        )
+        self._closers.insert(0, reader.close)
+        return self._csv_chunks(reader, handle, invalid, kept_raw, uscc_index, len(raw_names))
+
+    def _csv_chunks(self, reader: Any, handle: Any, invalid: list[tuple[int | None, str]], kept_raw: list[str],
+                    uscc_index: int | None, width: int) -> Iterator[tuple[int, pd.DataFrame]]:
+        """Number the records (malformed ones reported by the parser keep their place) and cut the
+        parser's batches into chunks of ``chunk_size`` rows."""
+        next_no = 1                                # the next record number not yet given out
+        pending: list[tuple[int, str]] = []        # malformed records (number, text) ahead of next_no
+        settled: list[tuple[int, str]] = []        # malformed records behind next_no, not yet yielded
+        buffer: list[tuple[np.ndarray, pa.RecordBatch]] = []
+        buffered = 0
+
+        def malformed(no: int, text: str) -> tuple[int, str, str, Any]:
+            try:
+                fields = next(csv.reader(io.StringIO(text)))
+            except (csv.Error, StopIteration):
+                fields = []
+            entity = None
+            if uscc_index is not None and uscc_index < len(fields):
+                entity = fields[uscc_index].strip() or None
+            zh = f"该行有 {len(fields)} 个字段，而表头有 {width} 列，无法按列读取"
+            en = f"the line has {len(fields)} fields but the header has {width} columns; it cannot be read"
+            return no, zh, en, entity
+
+        def chunk(count: int) -> tuple[int, pd.DataFrame]:
+            nonlocal buffered, settled
+            batches, numbers = [], []
+            need = count
+            while need:
+                nums, batch = buffer[0]
+                if batch.num_rows <= need:
+                    buffer.pop(0)
+                    batches.append(batch)
+                    numbers.append(nums)
+                    need -= batch.num_rows
+                else:
+                    batches.append(batch.slice(0, need))
+                    numbers.append(nums[:need])
+                    buffer[0] = (nums[need:], batch.slice(need))
+                    need = 0
+            buffered -= count
+            # malformed records before the next buffered row belong to this chunk
+            limit = int(buffer[0][0][0]) if buffer else None
+            settled.sort()
+            mine = [s for s in settled if limit is None or s[0] < limit]
+            settled = settled[len(mine):]
+            table = pa.Table.from_batches(batches) if batches else None
+            nums = np.concatenate(numbers) if numbers else np.zeros(0, np.int64)
+            return self._csv_frame(table, nums, [malformed(no, text) for no, text in mine], kept_raw)
+
+        def arrived(n: int) -> None:
+            pending.extend((no - 1 if no is not None else next_no + n, text) for no, text in invalid)
+            invalid.clear()
+            pending.sort()
+
+        for batch in reader:
+            self.bytes_read = min(handle.tell(), self.bytes_total) if not handle.closed else self.bytes_total
+            n = batch.num_rows
+            arrived(n)
+            taken = np.array([p[0] for p in pending], dtype=np.int64)
+            if taken.size:
+                cand = np.arange(next_no, next_no + n + taken.size, dtype=np.int64)
+                nums = cand[~np.isin(cand, taken)][:n]
+            else:
+                nums = np.arange(next_no, next_no + n, dtype=np.int64)
+            if n:
+                next_no = int(nums[-1]) + 1
+                buffer.append((nums, batch))
+                buffered += n
+            settled.extend(p for p in pending if p[0] < next_no)
+            pending[:] = [p for p in pending if p[0] >= next_no]
+            while buffered >= self.chunk_size:
+                yield chunk(self.chunk_size)
+        arrived(0)
+        settled.extend(pending)
+        while buffered:
+            yield chunk(min(self.chunk_size, buffered))
+        if settled:
+            yield chunk(0)
+
+    def _csv_frame(self, table: pa.Table | None, numbers: np.ndarray, invalid: list[tuple[int, str, str, Any]],
+                   kept_raw: list[str]) -> tuple[int, pd.DataFrame]:
+        import pyarrow.compute as pc
+
+        if table is None or table.num_rows == 0:
+            frame = pd.DataFrame({self._plan.headers[i]: pd.Series([], dtype=pd.ArrowDtype(pa.string()))
+                                  for i in self._plan.keep})
+            return self._finish(frame, np.zeros(0, np.int64), invalid)
+        blank = None
+        for col in table.columns:
+            nulls = pc.is_null(col)
+            blank = nulls if blank is None else pc.and_(blank, nulls)
+        if blank is not None:
+            mask = np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+            if mask.any():
+                self.blank_rows += int(mask.sum())
+                table = table.filter(pa.array(~mask))
+                numbers = numbers[~mask]
+        frame = table.select(kept_raw).to_pandas(types_mapper=pd.ArrowDtype)
+        frame.columns = [self._plan.headers[i] for i in self._plan.keep]
+        return self._finish(frame, numbers, invalid)
+
+    # -- Parquet ----------------------------------------------------------------------------------
+    def _open_parquet(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(self.path)
+        self._closers.append(pf.close)
+        raw_names = list(pf.schema_arrow.names)
+        headers = [n.strip() for n in raw_names]
+        self._plan = plan_columns(headers, self.mapping, str(self.path))
+        self.rows_total = int(pf.metadata.num_rows)
+        kept_raw = [raw_names[i] for i in self._plan.keep]
+        return self._parquet_chunks(pf, kept_raw)
+
+    def _parquet_chunks(self, pf: Any, kept_raw: list[str]) -> Iterator[tuple[int, pd.DataFrame]]:
+        next_no = 1
+        for batch in pf.iter_batches(batch_size=self.chunk_size, columns=kept_raw):
+            frame = batch.to_pandas(types_mapper=pd.ArrowDtype)
+            frame.columns = [self._plan.headers[i] for i in self._plan.keep]
+            numbers = np.arange(next_no, next_no + batch.num_rows, dtype=np.int64)
+            next_no += batch.num_rows
+            yield self._finish(frame, numbers, [])
+
+    # -- Excel ----------------------------------------------------------------------------------
+    def _open_xlsx(self) -> Iterator[tuple[int, pd.DataFrame]]:
+        import zipfile
+
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, openpyxl.utils.exceptions.InvalidFileException) as exc:
+            raise _read_error(self.path, exc) from None
+        self._closers.append(wb.close)
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_row = next(rows, None) or ()
+        raw = [None if h is None else str(h) for h in header_row]
+        present = [i for i, h in enumerate(raw) if h is not None]     # columns without a header are left out
+        headers = [raw[i].strip() for i in present]  # type: ignore[union-attr]
+        self._plan = plan_columns(headers, self.mapping, str(self.path))
+        try:
+            self.rows_total = max(int(ws.max_row) - 1, 0) if ws.max_row else None
+        except Exception:  # noqa: BLE001
+            self.rows_total = None
+        return self._xlsx_chunks(rows, [present[i] for i in self._plan.keep])
+
+    def _xlsx_chunks(self, rows: Iterator[tuple[Any, ...]], source: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
+        from ..facts.profile import registry
+
+        spec = registry()
+        names = [self._plan.headers[i] for i in self._plan.keep]
+        textual = [spec[self._plan.rename[n]].type.kind in ("code", "str", "enum") for n in names]
+        numbers: list[int] = []
+        values: list[list[Any]] = [[] for _ in names]
+
+        def flush() -> tuple[int, pd.DataFrame]:
+            frame = pd.DataFrame({n: pd.Series(v, dtype=object) for n, v in zip(names, values, strict=True)},
+                                 columns=names)
+            nums = np.asarray(numbers, dtype=np.int64)
+            numbers.clear()
+            for v in values:
+                v.clear()
+            return self._finish(frame, nums, [])
+
+        for no, row in enumerate(rows, start=1):
+            if all(_cell(v, False) is None for v in row):
+                self.blank_rows += 1
+                continue
+            cells = [_cell(row[j] if j < len(row) else None, t) for j, t in zip(source, textual, strict=True)]
+            numbers.append(no)
+            for column, value in zip(values, cells, strict=True):
+                column.append(value)
+            if len(numbers) >= self.chunk_size:
+                yield flush()
+        if numbers:
+            yield flush()
+
+
+def _cell(value: Any, textual: bool) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, datetime):
+        return value.date()
+    if textual and not isinstance(value, bool):
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+    return value
+
+
+def _read_error(path: Path, exc: BaseException) -> RegisterError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return RegisterError(f"无法读取企业名录：{detail}", f"cannot read the register: {detail}", file=str(path))
+
+
+def read_register(path: str | Path, chunk_size: int = 100_000,
+                  mapping: ColumnMapping | str | Path | None = None) -> RegisterReader:
+    """Stream a register (.csv, .parquet, .xlsx) as ``(start_row, chunk)`` pairs of at most
+    ``chunk_size`` rows, with profile columns (``mapping`` applied: a :class:`ColumnMapping` or the
+    path of a mapping file).
+
+    ``chunk.index`` holds the input row numbers (1-based, from the first data row);
+    ``chunk.attrs["invalid_rows"]`` lists CSV records that could not be split into columns as
+    ``(row, reason_zh, reason_en, entity_id)``. The file is opened and its headers checked at once:
+    a bad file raises :class:`RegisterError` here, not at the first chunk.
+
+    >>> for start, chunk in read_register("examples/register.csv", chunk_size=1000):  # doctest: +SKIP
+    ...     scored = score_chunk(engine, chunk, date(2024, 6, 30), tracker)  # numbers rows, adds error rows
+    """
+    return RegisterReader(path, chunk_size, mapping)

@@ -1,0 +1,439 @@
+"""The decision service: a FastAPI application over one Engine (swapped on reload), with the
+rule-set archive, scoring jobs, bearer-token auth, limits and the one error body (no ``from __future__
+import annotations`` here: FastAPI reads the route annotations at run time)."""
+
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, suppress
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
+
+from .._version import __version__
+from ..engine import Engine
+from ..error_body import error_body
+from ..errors import EligibilityError
+from ..facts.profile import Profile
+from ..io.archive import RuleSetNotArchivedError
+from ..provenance import with_determination
+from .errors import ServiceError, install_error_handlers
+from .jobs import Jobs, public, read_state
+from .middleware import BodyLimit, RequestLog, configure_logging
+from .models import (
+    HASH_PATTERN,
+    DecideResponse,
+    DecisionRequest,
+    ErrorBody,
+    FactsResponse,
+    Health,
+    JobOut,
+    MatchResponse,
+    Ready,
+    ReloadResponse,
+    RuleDetail,
+    RulesResponse,
+)
+from .rulesets import RuleSets, engine_call
+from .scoring import check_register_name
+from .settings import ServiceSettings, settings_from_env
+
+T = TypeVar("T")
+log = logging.getLogger("eligibility.service")
+NDJSON = "application/x-ndjson"
+_CHUNK = 256  # profiles decided per engine call in /v1/decide
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (401, "unauthorized"), (404, "not_found"), (408, "timeout"), (413, "too_large"),
+        (422, "profile_invalid, rules_invalid, request_invalid, ..."), (500, "internal"))
+}
+bearer = HTTPBearer(auto_error=False, description="令牌 / bearer token (when auth is on)")
+
+
+class Service:
+    """What the routes share: settings, rule sets, jobs and the accepted tokens."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.tokens = settings.token_set()
+        self.admin_tokens = settings.token_set(admin=True) or self.tokens
+        if settings.auth_required and not self.tokens:
+            raise EligibilityError(
+                f"访问令牌认证已开启（监听 {settings.host}，非本机回环地址），但没有配置令牌："
+                "请设置 ELIGIBILITY_TOKENS 或 tokens_file，或明确关闭认证（--no-auth）",
+                f"bearer-token auth is on (listening on {settings.host}, not loopback) but no token is configured:"
+                " set ELIGIBILITY_TOKENS or tokens_file, or turn auth off explicitly (--no-auth)")
+        self.rulesets = RuleSets(settings.rules, settings.rulesets_dir)
+        self.jobs = Jobs(settings.jobs_dir, settings.rulesets_dir, settings.max_jobs, settings.job_retention,
+                         settings.job_chunk_size)
+
+    def reload(self) -> tuple[str, str]:
+        old, new = self.rulesets.reload()
+        log.info("rule set reloaded", extra={"previous_hash": old, "ruleset_hash": new})
+        return old, new
+
+    async def limited(self, fn: Callable[[], T]) -> T:
+        """Run blocking work in a thread within the request time limit (``408 timeout`` past it)."""
+        try:
+            with anyio.fail_after(self.settings.request_timeout):
+                return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True)
+        except TimeoutError:
+            raise timeout_error(self.settings.request_timeout) from None
+
+    def deadline(self) -> float:
+        return time.monotonic() + self.settings.request_timeout
+
+
+def timeout_error(seconds: float) -> ServiceError:
+    return ServiceError("timeout", f"请求处理超过时限 {seconds:g} 秒", f"the request took longer than {seconds:g} s")
+
+
+def _check_deadline(deadline: float, seconds: float) -> None:
+    if time.monotonic() > deadline:
+        raise timeout_error(seconds)
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def _authorised(given: HTTPAuthorizationCredentials | None, tokens: frozenset[str]) -> bool:
+    """Constant-time comparison against every accepted token (no early exit on a match)."""
+    if given is None or given.scheme.lower() != "bearer":
+        return False
+    offered = given.credentials.encode()
+    found = False
+    for token in tokens:
+        found |= hmac.compare_digest(offered, token.encode())
+    return found
+
+
+def _unauthorized() -> ServiceError:
+    return ServiceError("unauthorized", "缺少或无效的访问令牌（Authorization: Bearer <令牌>）",
+                        "missing or invalid bearer token (Authorization: Bearer <token>)",
+                        location="Authorization", headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_token(svc: Annotated[Service, Depends(service)],
+                  given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+    if svc.settings.auth_required and not _authorised(given, svc.tokens):
+        raise _unauthorized()
+
+
+def require_admin(svc: Annotated[Service, Depends(service)],
+                  given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+    if not _authorised(given, svc.admin_tokens):
+        raise _unauthorized()
+
+
+def _profiles(req: DecisionRequest, limit: int) -> list[Profile]:
+    if (req.profile is None) == (req.profiles is None):
+        raise ServiceError("request_invalid", "请给出 profile 或 profiles 之一", "give exactly one of profile or profiles",
+                           location="profile")
+    profiles = [req.profile] if req.profile is not None else list(req.profiles or [])
+    if len(profiles) > limit:
+        raise ServiceError("too_large", f"一次最多 {limit:,} 个画像，实际 {len(profiles):,} 个",
+                           f"at most {limit:,} profiles per request, got {len(profiles):,}", location="profiles")
+    return profiles
+
+
+def _engine(svc: Service, rule_set: str | None) -> Engine:
+    try:
+        return svc.rulesets.get(rule_set)
+    except RuleSetNotArchivedError:
+        raise ServiceError("not_found", f"规则集归档中没有哈希为 {rule_set} 的规则集",
+                           f"no rule set with hash {rule_set} in the rule-set archive", location="rule_set") from None
+
+
+def _match(engine: Engine, profiles: list[Profile], day: date, lang: str, explain: bool,
+           deadline: float, seconds: float) -> list[dict[str, Any]]:
+    out = []
+    for p in profiles:
+        _check_deadline(deadline, seconds)
+        body = engine_call(lambda p=p: engine.evaluate(p, day).to_dict(lang))  # type: ignore[misc]
+        body["provenance"] = with_determination(body["provenance"], p)
+        if not explain:
+            for r in body["results"]:
+                r.pop("conditions", None)
+                r.pop("explanation", None)
+        out.append(body)
+    return out
+
+
+def _decided(i: int, p: Profile, decisions: list[Any], provenance: dict[str, str]) -> dict[str, Any]:
+    return {"index": i, "entity_id": p.uscc, "provenance": with_determination(provenance, p),
+            "decisions": [{"rule_id": d.rule_id, "status": d.status.value,
+                           "amount": None if d.amount is None else f"{d.amount:.2f}", "superseded_by": d.superseded_by}
+                          for d in decisions]}
+
+
+def _decide_chunks(engine: Engine, profiles: list[Profile], day: date, deadline: float,
+                   seconds: float) -> Iterator[list[dict[str, Any]]]:
+    """Decisions in chunks of profiles, each chunk one engine call, the time limit checked between."""
+    decide = engine_call(lambda: engine.decider(day))
+    provenance = engine.provenance(day)
+    for start in range(0, len(profiles), _CHUNK):
+        _check_deadline(deadline, seconds)
+        part = profiles[start:start + _CHUNK]
+        decided = engine_call(lambda part=part: [decide(p) for p in part])  # type: ignore[misc]
+        yield [_decided(start + j, p, d, provenance) for j, (p, d) in enumerate(zip(part, decided, strict=True))]
+
+
+def _ndjson(chunks: Iterator[list[dict[str, Any]]]) -> Iterator[bytes]:
+    """One JSON line per firm; an error mid-stream (the time limit) ends it with one error line."""
+    try:
+        for chunk in chunks:
+            yield b"".join(json.dumps(item, ensure_ascii=False).encode() + b"\n" for item in chunk)
+    except ServiceError as exc:
+        yield json.dumps(exc.body, ensure_ascii=False).encode() + b"\n"
+    except EligibilityError as exc:
+        yield json.dumps(error_body(exc), ensure_ascii=False).encode() + b"\n"
+
+
+def _rule_summary(rule: Any, lang: str) -> dict[str, Any]:
+    return {"id": rule.id, "title": rule.title.get(lang), "kind": rule.kind, "mode": rule.mode, "basis": rule.basis,
+            "group": rule.group, "effective": rule.effective.describe(lang), "jurisdiction": rule.jurisdiction.code}
+
+
+def build_router() -> APIRouter:
+    """The versioned API (``/v1``), every route behind the token check."""
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], responses=_ERRORS)
+    Svc = Annotated[Service, Depends(service)]
+    Lang = Annotated[Literal["zh", "en"], Query(description="语言 / language")]
+
+    @v1.post("/match", response_model=MatchResponse, summary="匹配并解释 / match and explain")
+    async def match(req: DecisionRequest, svc: Svc) -> JSONResponse:
+        """每家企业的全部判断与解释（同 `eligibility match --format json`）及出处。Every decision with its
+        explanation for each firm, as `eligibility match --format json` gives it, plus provenance."""
+        profiles = _profiles(req, svc.settings.max_profiles)
+        engine = _engine(svc, req.rule_set)
+        day = req.as_of or date.today()
+        seconds = svc.settings.request_timeout
+        results = await svc.limited(lambda: _match(engine, profiles, day, req.lang, req.explain,
+                                                   svc.deadline(), seconds))
+        return JSONResponse({"results": results})
+
+    @v1.post("/decide", response_model=DecideResponse, summary="批量判定 / decide many",
+             responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}},
+                              "description": "JSON, or NDJSON (one firm per line) with Accept: application/x-ndjson"}})
+    async def decide(req: DecisionRequest, request: Request, svc: Svc) -> Response:
+        """只给状态与金额（编译路径），每家企业带出处；`Accept: application/x-ndjson` 时逐行流式返回。
+        Statuses and amounts only (compiled path), with provenance per firm; streamed one firm per line
+        with `Accept: application/x-ndjson`."""
+        profiles = _profiles(req, svc.settings.max_profiles)
+        engine = _engine(svc, req.rule_set)
+        day = req.as_of or date.today()
+        seconds = svc.settings.request_timeout
+        chunks = _decide_chunks(engine, profiles, day, svc.deadline(), seconds)
+        if NDJSON in request.headers.get("accept", ""):
+            return StreamingResponse(_ndjson(chunks), media_type=NDJSON)
+        results = await svc.limited(lambda: [item for chunk in chunks for item in chunk])
+        return JSONResponse({"results": results})
+
+    @v1.get("/rules", response_model=RulesResponse, summary="规则列表 / list rules")
+    def rules(svc: Svc, lang: Lang = "zh",
+              as_of: Annotated[date | None, Query(description="只列当日施行的 / only rules in force that day")] = None,
+              rule_set: Annotated[str | None, Query(pattern=HASH_PATTERN)] = None) -> dict[str, Any]:
+        engine = _engine(svc, rule_set)
+        listed = [r for r in engine.rules.rules if as_of is None or r.effective.contains(as_of)]
+        return {"ruleset_hash": engine.rules.hash, "rules": [_rule_summary(r, lang) for r in listed]}
+
+    @v1.get("/rules/{rule_id}", response_model=RuleDetail, summary="一条规则及出处 / one rule with its citation")
+    def rule(rule_id: str, svc: Svc, lang: Lang = "zh",
+             rule_set: Annotated[str | None, Query(pattern=HASH_PATTERN)] = None) -> dict[str, Any]:
+        from ..lang.render import rule_text
+
+        engine = _engine(svc, rule_set)
+        try:
+            r = engine.rules[rule_id]
+        except EligibilityError as exc:
+            raise ServiceError("not_found", exc.zh, exc.en, location="rule_id") from None
+        src = r.source
+        citation = {"document": src.document_title or src.document.title, "number": src.document.number,
+                    "issuer": src.document.issuer, "clause": src.clause, "quote": src.quote}
+        return _rule_summary(r, lang) | {"citation": citation, "notes": r.notes, "text": rule_text(r, lang)}
+
+    @v1.get("/facts", response_model=FactsResponse, summary="派生事实 / derived facts")
+    def facts(lang: Lang = "zh") -> dict[str, Any]:
+        from ..facts.derived import DERIVED
+
+        return {"facts": [{"name": f.name, "label": f.label(lang), "type": f.type.describe(lang), "reads": list(f.reads)}
+                          for f in DERIVED.values()]}
+
+    @v1.get("/schema/profile", summary="画像 JSON Schema / profile JSON Schema")
+    def profile_schema() -> dict[str, Any]:
+        schema = Profile.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        return schema
+
+    @v1.get("/schema/rules", summary="规则文件 JSON Schema / rule-file JSON Schema")
+    def rules_schema() -> dict[str, Any]:
+        from ..io.schema import rule_file_json_schema
+
+        return rule_file_json_schema()
+
+    @v1.post("/admin/reload", response_model=ReloadResponse, dependencies=[Depends(require_admin)],
+             summary="重新加载规则 / reload the rules")
+    async def reload(svc: Svc) -> dict[str, Any]:
+        """重新读取规则文件；进行中的请求仍用旧规则完成。多进程时通知主进程逐个替换工作进程。
+        Read the rule files again; requests in flight finish on the old rules. With several workers the
+        main process is told (SIGHUP) and replaces the workers one by one."""
+        if svc.settings.workers > 1:
+            os.kill(os.getppid(), signal.SIGHUP)
+            return {"status": "requested", "previous_hash": svc.rulesets.current.rules.hash, "ruleset_hash": None}
+        old, new = await anyio.to_thread.run_sync(svc.reload)
+        return {"status": "reloaded", "previous_hash": old, "ruleset_hash": new}
+
+    @v1.post("/score", status_code=202, response_model=JobOut, summary="名录打分任务 / score a register (job)")
+    async def score(svc: Svc, file: Annotated[UploadFile, File(description="CSV, Parquet or .xlsx")],
+                    as_of: Annotated[date | None, Form()] = None,
+                    output: Annotated[Literal["csv", "parquet"], Form()] = "csv",
+                    rule_set: Annotated[str | None, Form(pattern=HASH_PATTERN)] = None) -> JSONResponse:
+        """上传企业名录，后台打分；用 GET /v1/jobs/{id} 查看进度与行数核对。Upload a register to score in the
+        background; follow it with GET /v1/jobs/{id} (progress and row reconciliation)."""
+        filename = Path(file.filename or "register").name
+        try:
+            check_register_name(filename)
+        except EligibilityError as exc:
+            raise ServiceError("register_invalid", exc.zh, exc.en, location="file") from None
+        engine = _engine(svc, rule_set)
+        jobs = svc.jobs
+
+        def take() -> dict[str, Any] | None:
+            fd, tmp = tempfile.mkstemp(dir=jobs.root, prefix=".upload-")
+            with os.fdopen(fd, "wb") as f:
+                shutil.copyfileobj(file.file, f)
+            try:
+                return jobs.create(Path(tmp), filename, Path(filename).suffix.lower(), engine.rules.hash,
+                                   as_of or date.today(), output)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+
+        state = await anyio.to_thread.run_sync(take)
+        if state is None:
+            raise ServiceError("too_many_jobs", f"任务数已达上限 {svc.settings.max_jobs}，请稍后或删除已完成的任务",
+                               f"the job limit of {svc.settings.max_jobs} is reached: retry later or delete finished jobs")
+        return JSONResponse(public(state), status_code=202, headers={"Location": f"/v1/jobs/{state['id']}"})
+
+    def _job_folder(svc: Service, job_id: str) -> Path:
+        folder = svc.jobs.folder(job_id)
+        if folder is None:
+            raise ServiceError("not_found", f"没有任务 {job_id}", f"no job {job_id}", location="job_id")
+        return folder
+
+    @v1.get("/jobs/{job_id}", response_model=JobOut, summary="任务进度 / job progress")
+    def job(job_id: str, svc: Svc) -> dict[str, Any]:
+        state = read_state(_job_folder(svc, job_id))
+        if state is None:
+            raise ServiceError("not_found", f"没有任务 {job_id}", f"no job {job_id}", location="job_id")
+        return public(state)
+
+    @v1.get("/jobs/{job_id}/result", summary="任务结果文件 / job result file",
+            responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
+                             "description": "the long table"}, 409: {"model": ErrorBody, "description": "conflict"}})
+    def job_result(job_id: str, svc: Svc) -> FileResponse:
+        folder = _job_folder(svc, job_id)
+        state = read_state(folder) or {}
+        if state.get("status") != "done":
+            raise ServiceError("conflict", f"任务尚未完成（{state.get('status')}）", f"the job is not done ({state.get('status')})",
+                               location="job_id")
+        output = state["output"]
+        media = "text/csv" if output.endswith(".csv") else "application/vnd.apache.parquet"
+        download = Path(state["filename"]).stem + ".scored" + Path(output).suffix
+        return FileResponse(folder / output, media_type=media, filename=download)
+
+    @v1.delete("/jobs/{job_id}", status_code=204, summary="删除任务 / delete a job")
+    def delete_job(job_id: str, svc: Svc) -> Response:
+        if not svc.jobs.delete(job_id):
+            raise ServiceError("not_found", f"没有任务 {job_id}", f"no job {job_id}", location="job_id")
+        return Response(status_code=204)
+
+    return v1
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    svc: Service = app.state.service
+    loop = asyncio.get_running_loop()
+    with suppress(NotImplementedError, RuntimeError, ValueError):  # only in the main thread of a Unix process
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, _reload_logged, svc))
+
+    async def expire() -> None:
+        while True:
+            await asyncio.sleep(min(60.0, svc.settings.job_retention))
+            await anyio.to_thread.run_sync(svc.jobs.expire)
+
+    sweeper = asyncio.create_task(expire())
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        with suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGHUP)
+        svc.jobs.stop_all()
+
+
+def _reload_logged(svc: Service) -> None:
+    """SIGHUP: reload; a bad rule file is logged and the current rules keep answering."""
+    try:
+        svc.reload()
+    except EligibilityError as exc:
+        log.error("rule set reload failed; the current rule set keeps answering", extra=error_body(exc))
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The application for ``settings`` (default: from the environment). Loads the rules (and archives
+    them) before it returns, so a bad rule file stops start-up with its file and line."""
+    settings = settings or settings_from_env()
+    configure_logging()
+    svc = Service(settings)
+    app = FastAPIOffline(
+        title="eligibility decision service", version=__version__, lifespan=_lifespan, redoc_url=None,
+        description="惠企政策判定服务：按规则判断企业可享受的政策并给出解释。 Enterprise-support policy decisions"
+                    " with explanations and provenance. Errors: one body "
+                    '`{"error": {"code", "message_zh", "message_en", "location"}}`.',
+        responses={404: {"model": ErrorBody, "description": "not_found"}},
+    )
+    app.state.service = svc
+    install_error_handlers(app)
+
+    @app.get("/healthz", response_model=Health, summary="存活 / liveness")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", response_model=Ready, summary="就绪 / readiness")
+    def readyz() -> dict[str, Any]:
+        current = svc.rulesets.current
+        return {"status": "ready", "version": __version__, "ruleset_hash": current.rules.hash,
+                "rules": len(current.rules)}
+
+    app.include_router(build_router())
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
+                       upload_paths=frozenset({"/v1/score"}))
+    app.add_middleware(RequestLog)
+    auth = "on" if settings.auth_required else "off"
+    log.info(f"auth {auth}", extra={
+        "auth": auth, "host": settings.host, "ruleset_hash": svc.rulesets.current.rules.hash,
+        "message_zh": f"访问令牌认证：{'开启' if auth == 'on' else '关闭'}（监听 {settings.host}）"})
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The uvicorn factory of ``eligibility serve`` worker processes."""
+    return create_app(settings_from_env())

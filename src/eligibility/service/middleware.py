@@ -1,0 +1,141 @@
+"""ASGI middleware: a request id on every request and response, one structured JSON access-log line
+per request (method, route template, status, sizes, time — never a header value, query, path
+parameter or body, so no profile value or uploaded data reaches the log), and request body limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import ServiceError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+access_log = logging.getLogger("eligibility.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line: time, level, logger, message and the record's ``extra`` fields."""
+
+    _PLAIN = set(vars(logging.makeLogRecord({})))
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+        }
+        data.update({k: v for k, v in vars(record).items()
+                     if k not in self._PLAIN and k != "color_message" and not k.startswith("_")})
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def configure_logging() -> None:
+    """Send the service's loggers (``eligibility.*``) to stderr as JSON lines, once."""
+    root = logging.getLogger("eligibility")
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        root.propagate = False
+
+
+class RequestLog:
+    """Gives each request an id (the caller's ``X-Request-ID`` when well-formed, else a new one), returns
+    it in ``X-Request-ID`` and logs one access line when the response is sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        start = time.perf_counter()
+        status = 500
+        sizes = {"in": 0, "out": 0}
+
+        async def counting_receive() -> Message:
+            message = await receive()
+            sizes["in"] += len(message.get("body", b""))
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body":
+                sizes["out"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            access_log.info("request", extra={
+                "request_id": request_id, "method": scope["method"],
+                "route": getattr(route, "path", None), "status": status, "bytes_in": sizes["in"],
+                "bytes_out": sizes["out"], "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+            })
+
+
+class BodyLimit:
+    """Refuses a request body over its limit with ``413 too_large``: at once when Content-Length says so,
+    else as soon as the bytes read pass it (a chunked upload is never read to the end)."""
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int, upload_paths: frozenset[str]) -> None:
+        self.app = app
+        self.limit = limit
+        self.upload_limit = upload_limit
+        self.upload_paths = upload_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.upload_limit if scope["path"] in self.upload_paths else self.limit
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_too_large(send, limit)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise too_large(limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def too_large(limit: int) -> ServiceError:
+    return ServiceError("too_large", f"请求体超过上限 {limit:,} 字节", f"the request body exceeds the limit of {limit:,} bytes",
+                        location="body")
+
+
+async def _send_too_large(send: Send, limit: int) -> None:
+    body = json.dumps(too_large(limit).body, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
