@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import eligibility as el
-from eligibility.backends.interpreter.earlier import candidate_dates, one_off
+from eligibility.backends.interpreter.evaluator import candidate_dates, one_off
 from eligibility.facts.frame import to_frame
 from eligibility.facts.profile import Profile
 from eligibility.reactive import Watcher
@@ -161,7 +161,7 @@ def test_a_batch_settles_only_the_rows_that_need_it_and_agrees_with_the_interpre
 
 
 def test_an_undated_condition_is_false_only_where_no_date_makes_it_true() -> None:
-    from eligibility.backends.interpreter.earlier import undated
+    from eligibility.backends.interpreter.evaluator import undated
     from eligibility.backends.interpreter.trace import Env, evaluate
 
     national = next(r for r in ENGINE.rules.rules if r.id == NATIONAL)

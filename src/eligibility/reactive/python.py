@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from ..backends.interpreter.compiled import Decision, resolve, rule_deciders
-from ..backends.interpreter.earlier import one_off
+from ..backends.interpreter.evaluator import one_off
 from ..engine import Engine
 from ..facts.derived import CACHE_READS, evaluate_derived
 from ..facts.flatten import UNKNOWN, Facts

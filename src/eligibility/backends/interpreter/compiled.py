@@ -24,7 +24,7 @@ from ...model import expr as x
 from ...model.rule import Rule, RuleSet
 from ...results import Status
 from . import ops
-from .earlier import one_off, settle
+from .evaluator import one_off, settle
 
 U = UNKNOWN
 ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED = (Status.ELIGIBLE, Status.INELIGIBLE, Status.UNDETERMINED,
@@ -438,7 +438,7 @@ def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool, facts: 
             as_of: date | None = None) -> list[Decision]:
     """Decisions with 就高不重复 applied (:func:`eligibility.groups.winners`, as every backend); with
     the firm's ``facts`` and ``as_of``, a group of one-off grants is settled across dates
-    (:func:`.earlier.settle`, as the interpreter)."""
+    (:func:`.evaluator.settle`, as the interpreter)."""
     if not grouped:
         return raw
     groups: dict[str, list[Decision]] = {}

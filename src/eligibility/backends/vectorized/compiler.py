@@ -29,7 +29,7 @@ from ...lower import RECEIVED, Lowered, in_force, lower, param_values
 from ...model import expr as x
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
-from ..interpreter.earlier import one_off, settle, undated
+from ..interpreter.evaluator import one_off, settle, undated
 from . import ops
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
 from .derived import _facts_at, _is_money, _native
@@ -687,7 +687,7 @@ def _no_derived(name: str) -> Col:
 
 def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[int], eligible: list[np.ndarray],
                  table: Table, as_of: date) -> None:
-    """A group of one-off grants settled across dates (:func:`.earlier.settle`, the interpreter's own
+    """A group of one-off grants settled across dates (:func:`..interpreter.evaluator.settle`, the interpreter's own
     resolution) on the rows where a member is eligible and either a member was received or another
     member could be eligible on some date (its condition with the dated parts unknown is not false);
     elsewhere the settlement is the ranking just made. Each such row's facts are read back from the
