@@ -36,6 +36,7 @@ SKIPPED = {
     "README.md": 2,
     "docs/reactive.md": 1,
     "docs/scaling.md": 4,
+    "docs/service.md": 5,
 }
 
 

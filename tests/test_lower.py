@@ -46,3 +46,12 @@ def test_lowered_once_per_rule_object() -> None:
     assert again == RULES["conf.region"] and again is not RULES["conf.region"]
     assert lower(RULES["conf.region"]) is lower(RULES["conf.region"])
     assert lower(again).rule is again  # equal content, its own object
+
+
+def test_static_reads_agree_with_the_lowered_rule() -> None:
+    """eligibility.reads (per-field isolation in batches) sits below lowering and restates what a rule
+    reads; it must name exactly what the lowered rule reads, for every bundled rule."""
+    from eligibility.reads import rule_reads, with_records
+
+    for rule in [*el.load_rules(tests=False).rules, *RULES.rules]:
+        assert rule_reads(rule) == with_records(lower(rule).reads()), rule.id

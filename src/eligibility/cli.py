@@ -293,10 +293,11 @@ def match(
 @app.command()
 def score(
     input: Annotated[Path, typer.Argument(
-        help="企业名录：CSV、Parquet 或 Excel（.xlsx：第一个工作表，首行为表头）。 每行一家企业，"
-             " 列名为画像字段（嵌套字段用点号）， 或用 --columns 映射。"
-             " Register: CSV, Parquet or Excel (.xlsx: first sheet, first row = headers); one firm per row,"
-             " columns named after profile fields (dotted for nested ones), or mapped with --columns."
+        help="企业名录：CSV、Parquet 或 Excel（.xlsx/.xls：默认第一个工作表，自动找表头行）。 每行一家企业；"
+             " 列名为画像字段（嵌套字段用点号）或部门常用表头（如 营业收入（万元）），其余用 --columns 映射。"
+             " Register: CSV, Parquet or Excel (.xlsx/.xls: the first sheet by default, header row found); one firm"
+             " per row; columns named after profile fields (dotted for nested ones) or as departments write them"
+             " (营业收入（万元）), others mapped with --columns."
              " 用 --dask 时：Parquet 文件或 Parquet 分片目录。 With --dask: a Parquet file or a directory of"
              " Parquet part files.",
         exists=True, dir_okay=True)],
@@ -347,6 +348,17 @@ def score(
              " --workers do not apply.")
     ] = None,
     lang: LangOpt = "zh",
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", metavar="NAME|N|all",
+        help="Excel 工作表：名称、从 1 起的序号，或 all（全部工作表；输出多一列 sheet，row 为表内行号）。默认第一个。"
+             " Excel sheet: a name, a 1-based number, or all (every sheet; the output gains a sheet column and row"
+             " counts within its sheet). Default: the first.")
+    ] = None,
+    lenient: Annotated[bool, typer.Option(
+        "--lenient",
+        help="列级问题（缺少统一社会信用代码列、列映射中的表头不存在）只警告，仍然打分。"
+             " Column-level problems (no USCC column, a mapped header not in the file) are warnings, not errors.")
+    ] = False,
     report: Annotated[list[Path] | None, typer.Option(
         "--report",
         help="另写汇总报告：.html（带图表的独立网页）或 .xlsx（汇总表 + 每条政策一个工作表）；可给两次，各写一份。"
@@ -418,11 +430,10 @@ def score(
         mapping = load_column_mapping(columns) if columns is not None else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RegisterWarning)
-            reader = read_register(input, chunk_size, mapping)
+            reader = read_register(input, chunk_size, mapping, strict=not lenient, sheet=sheet)
     except EligibilityError as exc:
         _fail(exc, lang)
-    for zh, en_text in reader.warnings:
-        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
+    shown = _print_columns(reader, lang)
     engine = Engine(ruleset)
     reporter = BatchReport(engine, day) if report else None
     total_rows = reader.rows_total if reader.rows_total is not None else count_rows(input)
@@ -472,6 +483,8 @@ def score(
             err.print(f"无法写入报告 {path}：{exc.strerror} / cannot write the report {path}: {exc.strerror}",
                       markup=False)
             raise typer.Exit(2) from None
+    for zh, en_text in reader.warnings[shown:]:  # rows skipped below an Excel header, known once read
+        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
     _print_summary(summary, lang, engine.provenance(day), err if to_stdout else out)
     if to_stdout:
         with target.open("rb") as scored:
@@ -480,6 +493,18 @@ def score(
         return
     written = [str(p) for p in [target, *summary_paths, *(report or [])]]
     out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
+
+
+def _print_columns(reader: Any, lang: str) -> int:
+    """Before scoring: ``column → field (unit)`` per column read, then the reader's warnings (how
+    many were printed)."""
+    en = lang == "en"
+    err.print("columns read (column → field (unit)):" if en else "读取的列（列 → 字段（单位））：", markup=False)
+    for rec in reader.recognised:
+        err.print(f"  {rec.describe()}", markup=False, highlight=False)
+    for zh, en_text in reader.warnings:
+        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
+    return len(reader.warnings)
 
 
 def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as_of: str | None,
@@ -556,13 +581,24 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console:
                           (f"eligibility {provenance['version']} · 规则集 {provenance['ruleset_hash'][:12]} · "
                            f"评估日 {provenance['as_of']}"))
     table.add_column("rule" if en else "政策", overflow="fold")
-    for col in (("eligible", "符合"), ("undetermined", "待定"), ("superseded", "被取代"), ("ineligible", "不符合"),
-                ("budget, yuan", "预算影响（元）")):
+    for col in (("eligible", "符合"), ("superseded", "被取代"), ("undetermined", "待定"), ("ineligible", "不符合"),
+                ("error", "出错"), ("exact, yuan", "确定金额（元）"), ("up to, yuan", "上限金额（元）"),
+                ("amount unknown", "金额未知")):
         table.add_column(col[0] if en else col[1], justify="right")
+    floors = []
     for rec in summary.to_dict("records"):
-        table.add_row(rec["rule_id"], str(rec["eligible"]), str(rec["undetermined"]), str(rec["superseded"]),
-                      str(rec["ineligible"]), f"{rec['amount_total']:,.2f}")
+        table.add_row(rec["rule_id"], *(str(rec.get(k, 0)) for k in ("eligible", "superseded", "undetermined",
+                                                                        "ineligible", "error")),
+                      f"{rec['amount_exact']:,.2f}", f"{rec['amount_up_to']:,.2f}",
+                      str(rec["amount_unknown"]) + (" *" if rec["lower_bound"] else ""))
+        if rec["lower_bound"]:
+            floors.append(rec)
     console.print(table)
+    for rec in floors:
+        console.print(f"* {rec['rule_id']}: {rec['amount_unknown']} of {rec['eligible']} eligible firms have no known "
+                      "amount; its totals are a lower bound" if en else
+                      f"* {rec['rule_id']}：{rec['eligible']} 家符合条件的企业中有 {rec['amount_unknown']} 家金额未知，"
+                      "金额合计只是下限", markup=False)
     a = summary.attrs
     console.print(
         (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
@@ -576,6 +612,61 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console:
         n = a["rows_duplicate"]
         console.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
                   f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
+
+
+@app.command("check")
+def check_cmd(
+    input: Annotated[Path, typer.Argument(
+        help="企业名录（CSV、Parquet 或 Excel）。 Register (CSV, Parquet or Excel).", exists=True, dir_okay=False)],
+    columns: Annotated[Path | None, typer.Option(
+        "--columns", exists=True, dir_okay=False,
+        help="列映射 YAML（同 score）。 Column mapping YAML (as for score).")] = None,
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", metavar="NAME|N|all", help="Excel 工作表（同 score）。 Excel sheet (as for score).")] = None,
+    lenient: Annotated[bool, typer.Option(
+        "--lenient", help="列级问题只警告（同 score）。 Column-level problems are warnings (as for score).")] = False,
+    lang: LangOpt = "zh",
+) -> None:
+    """试读名录而不打分：每列对应的字段、读入/未知/拒收的值数与拒收示例。 A dry run: per column, the field
+    it maps to and how many values were read, unknown and refused, with examples; no rule is evaluated.
+    """
+    _check_lang(lang)
+    import warnings
+
+    from .batch.check import check_register
+    from .batch import RegisterWarning, load_column_mapping
+
+    en = lang == "en"
+    try:
+        mapping = load_column_mapping(columns) if columns is not None else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RegisterWarning)
+            result = check_register(input, mapping, sheet=sheet, strict=not lenient)
+    except EligibilityError as exc:
+        _fail(exc, lang)
+    table = Table(title=f"{input}")
+    for name in (("column", "列"), ("field (unit)", "字段（单位）"), ("read", "读入"), ("unknown", "未知"),
+                 ("refused", "拒收"), ("examples (row: reason)", "示例（行：原因）")):
+        table.add_column(name[0] if en else name[1], overflow="fold",
+                         justify="right" if name[0] in ("read", "unknown", "refused") else "left")
+    for c in result.columns:
+        examples = "\n".join(f"{row}: {_side(text, en)}" for row, text in c.examples)
+        table.add_row(c.header, c.field + (f" ({c.unit})" if c.unit else ""), f"{c.read:,}", f"{c.unknown:,}",
+                      f"{c.refused:,}", examples)
+    out.print(table)
+    for zh, en_text in result.warnings:
+        err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
+    out.print(f"rows read {result.rows_read:,}; rows that cannot be scored at all {result.rows_failed:,}; blank "
+              f"{result.blank_rows:,}" if en else
+              f"读入 {result.rows_read:,} 行；整行无法评估 {result.rows_failed:,} 行；空行 {result.blank_rows:,}",
+              markup=False)
+
+
+def _side(text: str, en: bool) -> str:
+    """One language of an "en | zh" reason."""
+    left, sep, right = text.partition(" | ")
+    side = left if en or not sep else right
+    return " ".join(side.replace("invalid profile:", "").replace("企业画像有误：", "").split())
 
 
 @app.command("whatif")

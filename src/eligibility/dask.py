@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .batch import RegisterError, merge_summaries
-from .engine import Engine, _as_date, register_frame_scorer
+from .engine import SUMMARY_COLUMNS, SUMMARY_COUNTS, Engine, _as_date, register_frame_scorer
 from .engine import summarize as _summarize_frame
 from .model.rule import RuleSet
 
@@ -180,10 +180,10 @@ register_frame_scorer(lambda frame: isinstance(frame, dd.DataFrame),
 
 _RECONCILE = ("rows_read", "rows_error", "rows_scored", "rows_no_rule", "rows_duplicate")
 _SUMMARY_META = pd.DataFrame({
-    "partition": pd.Series([], dtype="int64"), "rule_id": pd.Series([], dtype=object),
-    "title": pd.Series([], dtype=object), **{c: pd.Series([], dtype="int64") for c in
-                                             ("eligible", "undetermined", "superseded", "ineligible")},
-    "amount_total": pd.Series([], dtype=object), **{c: pd.Series([], dtype="Int64") for c in _RECONCILE}})
+    "partition": pd.Series([], dtype="int64"),
+    **{c: pd.Series([], dtype="int64" if c in SUMMARY_COUNTS else bool if c == "lower_bound" else object)
+       for c in SUMMARY_COLUMNS},
+    **{c: pd.Series([], dtype="Int64") for c in _RECONCILE}})
 
 
 def _summary_frame(scored: pd.DataFrame, rules: RuleSet, partition_info: dict[str, Any] | None = None
@@ -193,10 +193,9 @@ def _summary_frame(scored: pd.DataFrame, rules: RuleSet, partition_info: dict[st
     summary = _summarize_frame(scored, rules)
     dup = scored["row"][scored["duplicate_of"].notna().to_numpy(dtype=bool)]
     attrs = {**summary.attrs, "rows_duplicate": int(dup.nunique())}
-    frame = summary if len(summary) else pd.DataFrame([{"rule_id": None, "title": None, "eligible": 0,
-                                                         "undetermined": 0, "superseded": 0, "ineligible": 0,
-                                                         "amount_total": None}])
-    frame = frame.astype({c: "int64" for c in ("eligible", "undetermined", "superseded", "ineligible")})
+    frame = summary if len(summary) else pd.DataFrame([{c: 0 if c in SUMMARY_COUNTS else False if c == "lower_bound"
+                                                        else None for c in SUMMARY_COLUMNS}])
+    frame = frame.astype({c: "int64" for c in SUMMARY_COUNTS} | {"lower_bound": bool})
     frame.insert(0, "partition", int(partition_info["number"]) if partition_info else 0)
     for k in _RECONCILE:
         frame[k] = pd.array([attrs.get(k)] * len(frame), dtype="Int64")

@@ -18,7 +18,7 @@ from ._version import __version__
 from .backends.interpreter.compiled import CompiledRules, Decision
 from .backends.interpreter.evaluator import Prepared, evaluate_all, prepare
 from .errors import EligibilityError, ProfileError
-from .facts.frame import row_to_profile
+from .facts.frame import is_missing, row_to_profile
 from .facts.profile import Profile
 from .model.rule import RuleSet
 from .results import Evaluation, RuleResult, Status
@@ -142,23 +142,29 @@ class Engine:
         return self._compiled.decider(_as_date(as_of))
 
     # -- batch (row by row through the interpreter; the vectorized backend replaces it) ---------
-    def iter_score(self, df: pd.DataFrame, as_of: date | str | None = None, start_row: int = 1) -> Iterator[dict[str, Any]]:
-        """Long-table rows for a frame of flat profiles; a bad row yields one ``error`` row."""
+    def iter_score(self, df: pd.DataFrame, as_of: date | str | None = None, start_row: int = 1,
+                   field_errors: dict[str, int] | None = None) -> Iterator[dict[str, Any]]:
+        """Long-table rows for a frame of flat profiles: a row without a readable USCC (or failing as a
+        whole) yields one ``error`` row; an unreadable value makes the rules reading its field
+        ``error`` (counted per field in ``field_errors`` when given)."""
         day = _as_date(as_of)
         for offset, record in enumerate(df.to_dict("records")):
             row_no = start_row + offset
             raw_id = record.get("uscc")
             entity = None if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) else str(raw_id)
             try:
-                profile = Profile.from_data(row_to_profile(record))
+                profile, bad = _profile_isolating(record)
             except ProfileError as exc:
                 yield {"row": row_no, "entity_id": entity, "rule_id": None, "status": Status.ERROR.value,
                        "amount": None, "amount_kind": None, "superseded_by": None, "missing": [], "failed": None,
                        "reason": exc.en.replace("\n", " ") + " | " + exc.zh.replace("\n", " ")}
                 continue
+            if field_errors is not None:
+                for path in bad:
+                    field_errors[path] = field_errors.get(path, 0) + 1
             results, _ = evaluate_all(self._prepared(day), profile.facts(), day)
             for r in results:
-                yield _score_row(row_no, entity, r)
+                yield _score_row(row_no, entity, r) if not bad else _isolated_row(row_no, entity, r, bad)
 
     def ingest(self, df: pd.DataFrame, start_row: int = 1) -> IngestedFrame:
         """The first half of :meth:`score`: ``df`` validated and converted column by column, its rows
@@ -210,8 +216,10 @@ class Engine:
 
     def score_rows(self, df: pd.DataFrame, as_of: date | str | None = None) -> pd.DataFrame:
         """The long table computed row by row through the explaining interpreter (the reference)."""
-        out = pd.DataFrame(list(self.iter_score(df, as_of)), columns=SCORE_COLUMNS)
+        field_errors: dict[str, int] = {}
+        out = pd.DataFrame(list(self.iter_score(df, as_of, field_errors=field_errors)), columns=SCORE_COLUMNS)
         out.attrs["rows_read"] = len(df)
+        out.attrs["field_errors"] = field_errors
         out.attrs.update(self.provenance(_as_date(as_of)))
         return out
 
@@ -222,6 +230,57 @@ class Engine:
     def explain_row(self, df: pd.DataFrame, i: int, as_of: date | str | None = None) -> Evaluation:
         """Explain row ``i`` (0-based position) of a flat profile frame through the interpreter."""
         return self.evaluate(row_to_profile(df.iloc[i].to_dict()), as_of)
+
+
+def _profile_isolating(record: dict[str, Any]) -> tuple[Profile, dict[str, str]]:
+    """A flat row as a profile, and the fields whose values could not be read (path → the schema's
+    words): those are left unknown (per-field isolation). A row whose USCC cannot be read, or that
+    fails as a whole, raises :class:`ProfileError` (a row-level error)."""
+    try:
+        return Profile.from_data(row_to_profile(record)), {}
+    except ProfileError:
+        pass
+    from .backends.vectorized.ingest import validate_value
+    from .facts.profile import registry
+
+    spec = registry()
+    bad: dict[str, str] = {}
+    for path, value in record.items():
+        s = spec.get(path)
+        if s is None or "[]" in path or is_missing(value):
+            continue
+        if s.type.kind in ("list", "record"):
+            try:
+                Profile.from_data(row_to_profile({path: value}))
+            except ProfileError as exc:
+                bad[path] = exc.en.replace("\n", " ") + " | " + exc.zh.replace("\n", " ")
+            continue
+        _, reason = validate_value(path, value)
+        if reason is not None:
+            bad[path] = reason
+    if not bad or "uscc" in bad:
+        return Profile.from_data(row_to_profile(record)), {}  # raises: the row as a whole
+    return Profile.from_data(row_to_profile({k: v for k, v in record.items() if k not in bad})), bad
+
+
+def _isolated_row(row_no: int, entity: str | None, r: RuleResult, bad: dict[str, str]) -> dict[str, Any]:
+    """A rule's long-table row when some fields of the firm could not be read: ``error`` (or
+    ``undetermined`` for a field with a presumption) if the rule reads one of them, else as decided."""
+    from .backends.vectorized.isolation import field_error_reason
+    from .facts.profile import registry
+    from .reads import readers
+
+    row = _score_row(row_no, entity, r)
+    hit = [p for p in bad if r.rule_id in readers([r.rule], p)]
+    if not hit:
+        return row
+    spec = registry()
+    presumed = [p for p in hit if spec[p].presume is not None]
+    status = Status.UNDETERMINED if len(presumed) == len(hit) else Status.ERROR
+    row.update(status=status.value, amount=None, amount_kind=None, superseded_by=None, failed=None,
+               missing=presumed if status is Status.UNDETERMINED else [],
+               reason="; ".join(field_error_reason(p, row_no, bad[p]) for p in hit))
+    return row
 
 
 def _score_row(row_no: int, entity: str | None, r: RuleResult) -> dict[str, Any]:
@@ -290,28 +349,52 @@ def _exact_sums(keys: pd.Series, amounts: pd.Series, where: np.ndarray | None = 
     return out
 
 
+#: the run summary, one row per rule (terminal, ``engine.summarize``, the summary file and reports):
+#: counts per status; known eligible amounts with exact amounts and caps (``up_to``) kept apart;
+#: ``amount_total`` their sum; ``amount_unknown`` eligible firms whose amount is not known (for a
+#: rule that grants one); ``lower_bound`` true when that is not zero (the totals are then a floor)
+SUMMARY_COLUMNS = ["rule_id", "title", "eligible", "superseded", "undetermined", "ineligible", "error",
+                   "amount_exact", "amount_up_to", "amount_total", "amount_unknown", "lower_bound"]
+SUMMARY_COUNTS = ("eligible", "superseded", "undetermined", "ineligible", "error", "amount_unknown")
+SUMMARY_MONEY = ("amount_exact", "amount_up_to", "amount_total")
+
+
 def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Per-rule counts and budget impact (sum of eligible amounts, exact)."""
+    """Per-rule counts and budget impact (sums of eligible amounts, exact), in :data:`SUMMARY_COLUMNS`,
+    with the reconciliation in ``attrs``: rows read = scored (a rule decided or in field error) +
+    failed (row-level errors, no rule id) + no rule in scope; ``field_errors`` per column when known."""
     rule_col, status_col = scored["rule_id"], scored["status"]
     counts = _counts(rule_col, status_col)
     eligible = ((status_col == "eligible") & rule_col.notna()).to_numpy(dtype=bool)
-    totals = _exact_sums(rule_col, scored["amount"], eligible)
+    up_to = eligible & (scored["amount_kind"] == "up_to").to_numpy(dtype=bool) if "amount_kind" in scored \
+        else np.zeros(len(scored), bool)
+    exact_sums = _exact_sums(rule_col, scored["amount"], eligible & ~up_to)
+    up_to_sums = _exact_sums(rule_col, scored["amount"], up_to)
+    unknown_at = eligible & scored["amount"].isna().to_numpy(dtype=bool)
+    unknown = rule_col[unknown_at].astype(object).value_counts().to_dict() if unknown_at.any() else {}
     rows = []
     for rule_id in sorted(counts):
         rule = rules.get(rule_id)
         row = counts[rule_id]
+        grants = rule is not None and rule.benefit.amount is not None
+        exact, capped = exact_sums.get(rule_id, Decimal(0)), up_to_sums.get(rule_id, Decimal(0))
+        n_unknown = int(unknown.get(rule_id, 0)) if grants else 0
         rows.append({
             "rule_id": rule_id,
             "title": rule.title.zh if rule else "",
-            **{name: int(row.get(name, 0)) for name in ("eligible", "undetermined", "superseded", "ineligible")},
-            "amount_total": totals.get(rule_id, Decimal(0)),
+            **{name: int(row.get(name, 0)) for name in ("eligible", "superseded", "undetermined", "ineligible",
+                                                         "error")},
+            "amount_exact": exact, "amount_up_to": capped, "amount_total": exact + capped,
+            "amount_unknown": n_unknown, "lower_bound": n_unknown > 0,
         })
-    summary = pd.DataFrame(rows, columns=["rule_id", "title", "eligible", "undetermined", "superseded", "ineligible",
-                                          "amount_total"])
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     rows_read = scored.attrs.get("rows_read")
     row_numbers = scored["row"].to_numpy()
-    in_error = (status_col == "error").to_numpy(dtype=bool)
+    # a row-level failure has no rule id; an error with a rule id is a field error of a scored row
+    in_error = ((status_col == "error") & rule_col.isna()).to_numpy(dtype=bool)
     errors, scored_rows = _distinct(row_numbers[in_error]), _distinct(row_numbers[~in_error])
     summary.attrs.update({"rows_read": rows_read, "rows_error": errors, "rows_scored": scored_rows,
                           "rows_no_rule": (rows_read - errors - scored_rows) if rows_read is not None else None})
+    if "field_errors" in scored.attrs:
+        summary.attrs["field_errors"] = dict(scored.attrs["field_errors"])
     return summary

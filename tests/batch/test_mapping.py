@@ -49,13 +49,14 @@ def test_mapping_renames_and_converts_units_exactly(tmp_path: Path) -> None:
         warnings.simplefilter("error", RegisterWarning)
         (_, chunk), = list(read_register(path, mapping=tmp_path / "m.yaml"))
     assert list(chunk.columns) == ["uscc", "name", "revenue", "total_assets", "employees"]
-    assert chunk.loc[1, "revenue"] == Decimal(12345678) and str(chunk.loc[1, "revenue"]) == "12345678"
-    assert chunk.loc[1, "total_assets"] == Decimal(1)
+    # exact yuan as text (the profile schema reads it as Decimal)
+    assert chunk.loc[1, "revenue"] == "12345678"
+    assert chunk.loc[1, "total_assets"] == "1"
     assert chunk.loc[2, "revenue"] == "12x3"  # unreadable: left for the engine to report
-    assert chunk.loc[2, "total_assets"] == Decimal(150000000)
-    assert chunk.loc[3, "revenue"] == Decimal(12345000) and pd.isna(chunk.loc[3, "total_assets"])
+    assert chunk.loc[2, "total_assets"] == "150000000"
+    assert chunk.loc[3, "revenue"] == "12345000" and pd.isna(chunk.loc[3, "total_assets"])
     assert chunk.loc[4, "revenue"] == "2500万"  # carries its own unit
-    assert chunk.loc[4, "total_assets"] == Decimal("0.1")  # finer than a fen: the engine refuses it
+    assert chunk.loc[4, "total_assets"] == "0.1"  # finer than a fen: the engine refuses it
     assert chunk.loc[1, "employees"] == "9"
 
 
@@ -92,7 +93,7 @@ def test_mapping_errors_name_file_line_and_suggestion(tmp_path: Path) -> None:
                                 "  收入2: revenue\n  名称: scenario.loan\n  证书: certifications[].kind\n")
     messages = [x.message("en") for x in e.errors]
     assert len(e.errors) == 4, messages
-    assert "m.yaml:2:32: unit '万' is not one of 元, 万元, 亿元; did you mean '万元'?" in messages[0]
+    assert "m.yaml:2:32: unit '万' is not one of 元, 千元, 万元, 亿元; did you mean '万元'?" in messages[0]
     assert "m.yaml:3:32: only money fields take a unit; 'employees' is" in messages[1]
     assert "m.yaml:4:3: two headers map onto field 'revenue': '营业收入' (line 2) and '收入2'" in messages[2]
     assert "unknown field 'certifications[].kind'" in messages[3]

@@ -141,5 +141,5 @@ def test_xlsx_first_sheet_headers_dates_and_blank_rows(tmp_path: Path) -> None:
     assert list(frame.columns) == ["uscc", "region_code", "registered_on", "revenue"]
     assert frame.loc[1, "registered_on"] == date(2010, 3, 24)
     assert frame.loc[1, "region_code"] == "530821" and frame.loc[4, "region_code"] == "530802"  # codes as text
-    assert frame.loc[1, "revenue"] == 1866400 and frame.loc[3, "revenue"] == 12.5
-    assert frame.loc[4, "revenue"] is None
+    assert frame.loc[1, "revenue"] == "1866400" and frame.loc[3, "revenue"] == "12.5"  # exact text, no float
+    assert pd.isna(frame.loc[4, "revenue"])

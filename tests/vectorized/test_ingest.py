@@ -97,7 +97,16 @@ def _coded_result(path: str, values: list[Any]) -> tuple[list[Any], list[bool], 
         col = table.col(path)
         known = np.broadcast_to(col.known & ~np.asarray(col.null), (len(values),))
     vals = [v if k else None for v, k in zip(np.broadcast_to(col.val, (len(values),)).tolist(), known.tolist())]
-    return list(table.error), known.tolist(), vals
+    return _errors(table), known.tolist(), vals
+
+
+def _errors(table: Any) -> list[Any]:
+    """Per row: its error, row-level (no USCC) or of a field (the field is then unknown on that row)."""
+    out = list(table.error)
+    for rows, texts in table.field_errors.values():
+        for i, text in zip(rows.tolist(), texts.tolist()):
+            out[i] = text if out[i] is None else f"{out[i]}; {text}"
+    return out
 
 
 def _whole_column(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,16 +169,17 @@ def test_decimal_money_is_exact_and_refuses_what_the_schema_refuses(typ: pa.Data
         arr = pa.Array.from_buffers(typ, len(arr), [arr.buffers()[0], pa.py_buffer(words)], null_count=arr.null_count)
     table = table_from_frame(pd.DataFrame({"revenue": pd.arrays.ArrowExtensionArray(arr)}))
     col = table.col("revenue")
+    errors = _errors(table)
     for i, d in enumerate(values):
         if d is None:
-            assert not np.broadcast_to(col.known, (len(values),))[i] and table.error[i] is None
+            assert not np.broadcast_to(col.known, (len(values),))[i] and errors[i] is None
             continue
         try:
             expected = Profile.from_data({"revenue": d}).revenue
         except ProfileError:
-            assert table.error[i] is not None
+            assert errors[i] is not None
             continue
-        assert table.error[i] is None
+        assert errors[i] is None
         got = col.val[i] if col.kind == "dec" else Decimal(int(col.val[i])).scaleb(-col.scale)
         assert got == expected  # exact (int64 fen, or Decimal beyond it)
 
@@ -184,7 +194,7 @@ def test_arrow_validity_is_read_from_the_bitmap_of_sliced_and_null_typed_columns
     assert list(np.broadcast_to(table.col("employees").known, (4,))) == [False, True, False, True]
     assert list(table.col("employees").val) == [0, 3, 0, 5]
     assert not np.broadcast_to(table.col("revenue").known, (4,)).any()
-    assert list(table.error) == [None] * 4
+    assert _errors(table) == [None] * 4
 
 
 def test_free_text_is_built_only_when_read_and_reads_as_given() -> None:
@@ -214,7 +224,7 @@ def test_frames_ingested_on_two_threads_at_once_match_one_at_a_time() -> None:
         cols = [(p, c.known.tolist() if np.ndim(c.known) else bool(c.known),
                  np.asarray(c.val).astype(str).tolist() if np.ndim(c.val) else str(c.val))
                 for p, c in sorted(table.cols.items())]
-        return [table.error.tolist(), table.row.tolist(), cols]
+        return [_errors(table), table.row.tolist(), cols]
 
     alone = [fingerprint(frames[0], 1), fingerprint(frames[1], 61)]
     results: dict[int, list[list[Any]]] = {0: [], 1: []}

@@ -1,18 +1,24 @@
 """Enterprise registers in, scored tables out, streamed in chunks (CSV, Parquet, Excel): the batch
 layer above the Engine.
 
-- :mod:`.mapping`: headers → profile fields, money units (万元, 亿元) converted exactly, headers ignored;
+- :mod:`.headers` and :mod:`.spellings`: headers and values as departments write them (Chinese
+  header spellings with their units, value vocabularies, placeholders, dates, codes);
+- :mod:`.encoding` and :mod:`.excel`: CSV lines decoded one by one (UTF-8, else GB 18030), and
+  Excel workbooks read as they are (header row found, title/total/notes rows skipped and reported);
+- :mod:`.mapping`: headers → profile fields, money units (千元, 万元, 亿元) converted exactly, headers ignored;
 - :mod:`.readers`: :func:`read_register` yields ``(start_row, chunk)`` pairs with input row numbers;
 - :mod:`.duplicates`: :class:`DuplicateTracker` flags repeated USCCs across the whole file;
 - :mod:`.summary`: per-chunk summaries merged exactly, written as CSV or Excel;
 - :mod:`.tables` and :mod:`.writers`: the long and wide tables, appended chunk by chunk to Parquet,
   CSV or Excel;
-- :mod:`.pipeline`: :func:`score_chunks` and :func:`score_file` run the whole stream.
+- :mod:`.pipeline`: :func:`score_chunks` and :func:`score_file` run the whole stream;
+- :mod:`.check`: :func:`check_register`, a dry run (per column: read, unknown, refused).
 
     from eligibility.batch import score_file
     summary = score_file(engine, "register.parquet", "scored.parquet", date(2024, 6, 30))
 """
 
+from .check import check_register
 from .duplicates import DuplicateTracker
 from .errors import OutputTooLargeError, RegisterError, RegisterWarning
 from .formats import INPUT_SUFFIXES, OUTPUT_SUFFIXES, input_format, output_format
@@ -26,7 +32,7 @@ from .writers import XLSX_MAX_ROWS, TableWriter, open_writer
 __all__ = [
     "INPUT_SUFFIXES", "LONG_COLUMNS", "LONG_SCHEMA", "OUTPUT_SUFFIXES", "UNITS", "XLSX_MAX_ROWS",
     "ColumnMapping", "DuplicateTracker", "OutputTooLargeError", "RegisterError", "RegisterReader",
-    "RegisterWarning", "SummaryAccumulator", "TableWriter", "count_rows", "default_workers", "input_format",
+    "RegisterWarning", "SummaryAccumulator", "TableWriter", "check_register", "count_rows", "default_workers", "input_format",
     "load_column_mapping", "merge_summaries", "open_writer", "output_format", "parse_column_mapping",
     "partial_path", "read_register", "scale_money", "score_chunk", "score_chunks", "score_file", "to_wide",
     "wide_rule_ids", "wide_schema", "write_summary",

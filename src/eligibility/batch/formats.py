@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .errors import RegisterError
 
-INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xlsm", ".xls")
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 
@@ -21,8 +21,10 @@ def _suffix(path: Path, allowed: tuple[str, ...], what_zh: str, what_en: str) ->
 
 
 def input_format(path: str | Path) -> str:
-    """"csv", "parquet" or "xlsx" by the file's suffix; :class:`RegisterError` otherwise."""
-    return _suffix(Path(path), INPUT_SUFFIXES, "输入文件", "input")[1:]
+    """"csv", "parquet" or "xlsx" (any Excel workbook: .xlsx, .xlsm, .xls) by the file's suffix;
+    :class:`RegisterError` otherwise."""
+    suffix = _suffix(Path(path), INPUT_SUFFIXES, "输入文件", "input")[1:]
+    return "xlsx" if suffix in ("xlsm", "xls") else suffix
 
 
 def output_format(path: str | Path) -> str:

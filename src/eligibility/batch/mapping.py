@@ -1,16 +1,21 @@
 """Column mapping: a register's headers renamed to profile fields, money units converted exactly
-to yuan, and headers to ignore (the CLI's ``--columns``)::
+to yuan, headers to ignore, and extra value spellings and date formats (the CLI's ``--columns``)::
 
     columns:
       统一社会信用代码: uscc
       营业收入(万元): {field: revenue, unit: 万元}   # "1234.5678" → 12345678 yuan
       从业人数: employees
     ignore: [备注]
+    values:                                         # tried before the built-in spellings
+      vat_taxpayer: {小微: small_scale}
+    date_formats: ["%d/%m/%Y"]
 
-A converted value is an exact Decimal (text stripped of separators, floats read by their ``repr``);
-a value that cannot be read as a number is passed on unchanged, so the engine reports its row as an
-error (a value carrying its own unit, "2500万", is read by the engine as such). Headers that are
-neither mapped, ignored nor profile fields are dropped with one warning (a did-you-mean each).
+Headers are compared in normal form (:mod:`.headers`: full/half-width brackets alike), and the
+common headers departments write need no mapping at all. A unit named in a header applies when the
+mapping names none. A value that cannot be read is passed on unchanged, so the engine reports it
+for its field and row (a value carrying its own unit, "2500万", is read by the engine as such).
+Headers that are neither mapped, ignored, recognised nor profile fields are dropped with one warning
+(a did-you-mean each).
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ import pandas as pd
 from ..errors import RuleDefinitionError, RuleSetError, UnknownFieldError, suggest
 from ..io.yamlload import Located, LocatedList, Mark, load_yaml
 from .errors import RegisterError
+from .headers import MONEY_UNITS, Recognised, plan_headers
 
 #: money units a column mapping may declare, and their factor to yuan
-UNITS: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10) ** 4, "亿元": Decimal(10) ** 8}
+UNITS: dict[str, Decimal] = dict(MONEY_UNITS)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class ColumnMapping:
     units: Mapping[str, Decimal] = field(default_factory=dict)
     ignore: frozenset[str] = frozenset()
     source: str | None = None
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # field → spelling → value
+    date_formats: tuple[str, ...] = ()                                      # strptime patterns
 
 
 def load_column_mapping(path: str | Path) -> ColumnMapping:
@@ -95,8 +103,9 @@ def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence
                       f"unknown key '{key}'" + (f"; did you mean '{near}'?" if near else ""), node.key_marks[key],
                       hint_zh=hint_zh, hint_en=hint_en)
 
-    unknown_keys(data, ["columns", "ignore"], "列映射文件只有 columns: 与 ignore: 两项",
-                 "a mapping file has columns: and ignore: only")
+    unknown_keys(data, ["columns", "ignore", "values", "date_formats"],
+                 "列映射文件只有 columns:、ignore:、values: 与 date_formats: 四项",
+                 "a mapping file has columns:, ignore:, values: and date_formats: only")
     fields = field_names()
     spec = registry()
     columns: dict[str, str] = {}
@@ -145,8 +154,8 @@ def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence
                 kind = spec[target].type.kind
                 if not isinstance(unit, str) or unit.strip() not in UNITS:
                     near = suggest(str(unit), list(UNITS)) if isinstance(unit, str) else None
-                    error(f"单位 '{unit}' 无效，应为 元、万元 或 亿元" + (f"，是否想写 '{near}'？" if near else ""),
-                          f"unit '{unit}' is not one of 元, 万元, 亿元" + (f"; did you mean '{near}'?" if near else ""),
+                    error(f"单位 '{unit}' 无效，应为 元、千元、万元 或 亿元" + (f"，是否想写 '{near}'？" if near else ""),
+                          f"unit '{unit}' is not one of 元, 千元, 万元, 亿元" + (f"; did you mean '{near}'?" if near else ""),
                           unit_mark)
                     continue
                 if kind != "money":
@@ -169,9 +178,40 @@ def parse_column_mapping(data: Any, filename: str = "<mapping>", lines: Sequence
                     error(f"表头 '{item}' 既被映射又被忽略", f"header '{item}' is both mapped and ignored", mark)
                 else:
                     ignore.add(str(item))
+    values: dict[str, dict[str, Any]] = {}
+    raw_values = data.get("values")
+    if raw_values is not None:
+        if not isinstance(raw_values, Located):
+            error("values: 应为映射（字段: {写法: 取值}）", "values: must be a mapping (field: {spelling: value})",
+                  data.value_marks.get("values"))
+        else:
+            for name, spellings in raw_values.items():
+                if name not in spec or "[]" in name:
+                    error("", "", raw_values.key_marks[name], UnknownFieldError, name=name,
+                          suggestion=suggest(str(name), fields))
+                elif not isinstance(spellings, Located):
+                    error(f"values: 下的 '{name}' 应为映射（写法: 取值）",
+                          f"'{name}' under values: must be a mapping (spelling: value)", raw_values.value_marks[name],
+                          hint_zh="示例：values: {vat_taxpayer: {小微: small_scale}}",
+                          hint_en="e.g. values: {vat_taxpayer: {小微: small_scale}}")
+                else:
+                    values[str(name)] = {str(k): v for k, v in spellings.items()}
+    formats: list[str] = []
+    raw_formats = data.get("date_formats")
+    if raw_formats is not None:
+        if not isinstance(raw_formats, LocatedList):
+            error("date_formats: 应为格式列表（如 '%d/%m/%Y'）", "date_formats: must be a list of formats (e.g. '%d/%m/%Y')",
+                  data.value_marks.get("date_formats"))
+        else:
+            for item, mark in zip(raw_formats, raw_formats.item_marks, strict=True):
+                if not isinstance(item, str) or "%" not in item:
+                    error(f"日期格式 {item!r} 无效，应含 %Y、%m、%d 等", f"date format {item!r} is not valid: use %Y, %m, %d …",
+                          mark)
+                else:
+                    formats.append(item)
     if errors:
         raise RuleSetError(errors)
-    return ColumnMapping(columns, units, frozenset(ignore), filename)
+    return ColumnMapping(columns, units, frozenset(ignore), filename, values, tuple(formats))
 
 
 def as_mapping(mapping: ColumnMapping | str | Path | None) -> ColumnMapping | None:
@@ -237,13 +277,15 @@ class ColumnPlan:
     unknown: list[str]
     not_found: list[str]
     warnings: list[tuple[str, str]]
+    recognised: list[Recognised] = field(default_factory=list)  # kept columns, in file order
 
 
-def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str) -> ColumnPlan:
+def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str, strict: bool = False) -> ColumnPlan:
+    """Headers → fields (a mapping first, then the spellings :mod:`eligibility.batch.headers` knows).
+    ``strict``: a mapped header not in the file, or no USCC column, is a :class:`RegisterError`."""
     from ..facts.profile import field_names
 
     fields = field_names()
-    field_set = set(fields)
     seen: dict[str, int] = {}
     for i, h in enumerate(headers):
         if h in seen:
@@ -251,31 +293,40 @@ def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str) -
                                 f"header '{h}' appears twice (columns {seen[h] + 1} and {i + 1})", file=file, column=h)
         seen[h] = i
     m = mapping or ColumnMapping()
+    hp = plan_headers(headers, m.columns, m.units, m.ignore)
     keep: list[int] = []
     rename: dict[str, str] = {}
-    source_of: dict[str, str] = {}
-    unknown: list[str] = []
-    for i, h in enumerate(headers):
-        if h in m.columns:
-            target = m.columns[h]
-        elif h in m.ignore:
-            continue
-        elif h in field_set:
-            target = h
-        else:
-            unknown.append(h)
-            continue
-        if target in source_of:
-            raise RegisterError(
-                f"两列都给出字段 '{target}'：'{source_of[target]}' 与 '{h}'；请在列映射中忽略其中一列",
-                f"two columns give field '{target}': '{source_of[target]}' and '{h}'; ignore one in the column mapping",
-                file=file, column=h)
-        source_of[target] = h
-        keep.append(i)
-        rename[h] = target
-    units = {m.columns[h]: f for h, f in m.units.items() if h in rename}
-    not_found = [h for h in m.columns if h not in seen]
+    source_of: dict[str, Recognised] = {}
+    unknown: list[str] = [headers[i] for i in hp.unknown]
     msgs: list[tuple[str, str]] = []
+    for i in sorted(hp.fields):
+        rec, h = hp.fields[i], headers[i]
+        first = source_of.get(rec.field)
+        if first is not None:
+            if rec.how == "alias" and first.how != "mapping":  # a second built-in spelling: the first wins
+                msgs.append((f"{file}: 列 '{h}' 与 '{first.header}' 都识别为字段 '{rec.field}'，已采用 '{first.header}'",
+                             f"{file}: columns '{h}' and '{first.header}' both read as field '{rec.field}'; "
+                             f"'{first.header}' is used"))
+                continue
+            raise RegisterError(
+                f"两列都给出字段 '{rec.field}'：'{first.header}' 与 '{h}'；请在列映射中忽略其中一列",
+                f"two columns give field '{rec.field}': '{first.header}' and '{h}'; ignore one in the column mapping",
+                file=file, column=h)
+        source_of[rec.field] = rec
+        keep.append(i)
+        rename[h] = rec.field
+    units = {rec.field: rec.factor for rec in source_of.values() if rec.factor is not None and rec.factor != 1}
+    not_found = list(hp.not_found)
+    if strict and not_found:
+        raise RegisterError(
+            f"列映射中的表头在文件中不存在：{'、'.join(repr(h) for h in not_found)}（可用 --lenient 改为警告）",
+            f"mapped header(s) not found in the file: {', '.join(repr(h) for h in not_found)} "
+            "(--lenient makes this a warning)", file=file, column=not_found[0])
+    if strict and "uscc" not in source_of:
+        raise RegisterError(
+            "找不到统一社会信用代码列（表头如 统一社会信用代码、纳税人识别号，或在列映射中指明）；可用 --lenient 仍然评分",
+            "no USCC column found (a header such as 统一社会信用代码 or 纳税人识别号, or name it in the column "
+            "mapping); --lenient scores anyway", file=file, column="uscc")
     if unknown:
         parts_zh, parts_en = [], []
         for h in unknown:
@@ -290,4 +341,4 @@ def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str) -
     if not_found:
         msgs.append((f"{file}: 列映射中的表头在文件中不存在：" + "、".join(f"'{h}'" for h in not_found),
                      f"{file}: mapped header(s) not found in the file: " + ", ".join(f"'{h}'" for h in not_found)))
-    return ColumnPlan(headers, keep, rename, units, unknown, not_found, msgs)
+    return ColumnPlan(headers, keep, rename, units, unknown, not_found, msgs, [hp.fields[i] for i in keep])

@@ -193,6 +193,7 @@ def score_chunks(engine: Engine, reader: Iterable[tuple[int, pd.DataFrame]], wri
         raise ValueError("on_scored 在本进程中查看各批，不能与 workers > 1 同用 / on_scored sees the chunks in this "
                          "process: it cannot be used with workers > 1")
     tracker = DuplicateTracker()
+    sheet_of_tracker: list[Any] = [None]  # with several sheets: duplicates are tracked within a sheet
     background = _Background()
     acc = SummaryAccumulator([r.id for r in engine.rules.rules])
     ids = list(rule_ids) if rule_ids is not None else wide_rule_ids(engine.rules, as_of)
@@ -200,7 +201,12 @@ def score_chunks(engine: Engine, reader: Iterable[tuple[int, pd.DataFrame]], wri
 
     def consume(chunk: pd.DataFrame, scored: pd.DataFrame, summary: pd.DataFrame | None = None) -> None:
         """Duplicates, summary, writing and progress for one scored chunk (on the background thread)."""
-        nonlocal done, repeated
+        nonlocal done, repeated, tracker
+        sheet = chunk.attrs.get("sheet")
+        if sheet is not None:
+            if sheet != sheet_of_tracker[0]:
+                tracker, sheet_of_tracker[0] = DuplicateTracker(), sheet
+            scored["sheet"] = sheet
         if summary is None:
             summary = engine.summarize(scored)
             summary.attrs["rows_read"] = scored.attrs["rows_read"]

@@ -4,10 +4,12 @@ firms never sits in memory at once:
 
 - **CSV** is parsed by pyarrow's streaming reader with *every* column read as text (a bad number in
   one row never fails the file: conversion and its errors happen in the engine, per row); empty
-  fields are missing. UTF-8 (with or without BOM) and GB 18030 (GBK) are recognised.
+  fields are missing. Each line is decoded on its own (:mod:`.encoding`): UTF-8 where it is valid
+  UTF-8, else GB 18030 (GBK), else the record is a row-level error at its number.
 - **Parquet** is read batch by batch and keeps its Arrow types (decimal, date, list and struct
   columns stay Arrow-backed: ``pd.ArrowDtype``).
-- **Excel (.xlsx)**: the first sheet, first row = headers, cells as Python values (datetime → date).
+- **Excel (.xlsx, .xlsm, .xls)** through python-calamine (:mod:`.excel`): the header row found below
+  title rows, total and notes rows skipped and reported, one sheet, another, or all.
 
 Row numbers (the ``row`` column of the output) count data records from the first one after the
 header, as a spreadsheet shows them: row *N* is record *N + 1* of the file (its line *N + 1* when no
@@ -16,28 +18,29 @@ number but are skipped and counted apart (``blank_rows``): they are not firms. A
 number of fields cannot be read into columns; it is reported as an ``error`` row at its number
 (``chunk.attrs["invalid_rows"]``), so every record is still accounted for. ``chunk.index`` holds the
 row numbers of the chunk's rows (contiguous from ``start_row`` unless such records were taken out).
-Headers become profile columns through a column mapping (:mod:`.mapping`).
+Headers become profile columns through a column mapping (:mod:`.mapping`) and the spellings
+departments write (:mod:`.headers`); values are normalised per field (:mod:`.spellings`).
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import warnings
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import EligibilityError
 from .errors import RegisterError, RegisterWarning
 from .formats import input_format
-from .mapping import ColumnMapping, as_mapping, plan_columns, scale_money
+from .mapping import ColumnMapping, as_mapping, plan_columns
+from .spellings import ColumnCounts, normalise_column
 
 
 def count_rows(path: str | Path) -> int | None:
@@ -49,33 +52,16 @@ def count_rows(path: str | Path) -> int | None:
         import pyarrow.parquet as pq
 
         return int(pq.ParquetFile(path).metadata.num_rows)
-    if suffix == ".xlsx":
-        import openpyxl
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        from ..batch.excel import open_workbook
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
-            ws = wb.worksheets[0]
-            rows = ws.max_row
-            return max(int(rows) - 1, 0) if rows else None
-        except Exception:  # noqa: BLE001 - a sheet without a usable dimension: unknown
+            wb = open_workbook(path)
+            sheet = wb.get_sheet_by_name(wb.sheet_names[0])
+            return max(int(sheet.height) - 1, 0)
+        except Exception:  # noqa: BLE001 - a workbook that cannot be opened: unknown
             return None
-        finally:
-            wb.close()
     return None
-
-
-def _sniff_encoding(path: Path) -> str:
-    with open(path, "rb") as f:
-        head = f.read(1 << 20)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf8"
-    except UnicodeDecodeError:
-        try:
-            codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
-            return "gb18030"
-        except UnicodeDecodeError:
-            return "utf8"  # let the parser report where
 
 
 class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
@@ -86,15 +72,29 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
     ``warnings`` (bilingual ``(zh, en)`` pairs, also issued once as :class:`RegisterWarning`),
     ``rows_total`` (data rows when known), ``bytes_total``/``bytes_read`` (CSV progress),
     ``rows_read`` (rows yielded so far, malformed ones included) and ``blank_rows`` (skipped).
+    ``recognised``: per kept column what it became (``column → field (unit)``); ``column_counts``:
+    per field the values read, unknown and refused so far (with examples); ``sheet_reports``
+    (Excel: header row, skipped title/total/notes rows, formula cells without value, merged cells).
+
+    ``strict``: a mapped header missing from the file, or no USCC column, raises
+    :class:`RegisterError` at once (the CLI's default; ``--lenient`` turns it off). ``sheet``
+    (Excel): a 1-based number, a name, or ``"all"`` (each chunk then carries ``attrs["sheet"]``).
     """
 
     def __init__(self, path: str | Path, chunk_size: int = 100_000,
-                 mapping: ColumnMapping | str | Path | None = None) -> None:
+                 mapping: ColumnMapping | str | Path | None = None, *, strict: bool = False,
+                 sheet: str | int | None = None) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
         self.path = Path(path)
         self.chunk_size = int(chunk_size)
         self.mapping = as_mapping(mapping)
+        self.strict = strict
+        self.sheet = sheet
+        self.column_counts: dict[str, ColumnCounts] = {}
+        self.sheet_reports: list[Any] = []
+        self.sheet_reports_done = False
+        self.decoder: Any = None
         self.format = input_format(self.path)
         if not self.path.is_file():
             raise RegisterError(f"找不到文件 {self.path}", f"no such file: {self.path}", file=str(self.path))
@@ -114,6 +114,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             self.close()
             raise _read_error(self.path, exc) from None
         self.columns = [self._plan.rename[self._plan.headers[i]] for i in self._plan.keep]
+        self.recognised = list(self._plan.recognised)
         self.unknown_columns = list(self._plan.unknown)
         self.missing_columns = list(self._plan.not_found)
         self.warnings = list(self._plan.warnings)
@@ -132,6 +133,9 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         except StopIteration:
             self.bytes_read = self.bytes_total
             self.close()
+            reports, self.sheet_reports_done = (self.sheet_reports if not self.sheet_reports_done else []), True
+            for report in reports:  # rows skipped below the header, known now
+                self.warnings.extend(report.messages(str(self.path), "tail"))
             raise
         except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
             self.close()
@@ -159,10 +163,15 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         """Rename to profile columns, convert units, number the rows, attach malformed records."""
         frame.index = pd.Index(numbers, dtype="int64", name=None)
         frame = frame.rename(columns=self._plan.rename)
-        for target, factor in self._plan.units.items():
-            if target in frame.columns:
-                frame[target] = pd.Series([scale_money(v, factor) for v in frame[target].astype(object)],
-                                          index=frame.index, dtype=object)
+        spellings = self.mapping.values if self.mapping else {}
+        formats = self.mapping.date_formats if self.mapping else ()
+        for target in frame.columns:  # value spellings, placeholders and header units (batch.spellings)
+            frame[target], counts = normalise_column(frame[target], target, numbers, self._plan.units.get(target),
+                                                     spellings.get(target), formats)
+            if target in self.column_counts:
+                self.column_counts[target].add(counts)
+            else:
+                self.column_counts[target] = counts
         frame.attrs["invalid_rows"] = invalid
         firsts = ([int(numbers[0])] if len(numbers) else []) + ([invalid[0][0]] if invalid else [])
         return (min(firsts) if firsts else 0), frame
@@ -171,7 +180,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
     def _open_csv(self) -> Iterator[tuple[int, pd.DataFrame]]:
         import pyarrow.csv as pacsv
 
-        encoding = _sniff_encoding(self.path)
+        from ..batch.encoding import LineDecoder
+
         invalid: list[tuple[int | None, str]] = []
 
         def on_invalid(row: Any) -> str:
@@ -179,19 +189,21 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             return "skip"
 
         parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
-        probe = pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(encoding=encoding), parse_options=parse)
-        raw_names = list(probe.schema.names)
-        del probe
+        with open(self.path, "rb") as raw:  # each line decoded on its own: UTF-8, else GB 18030
+            probe = pacsv.open_csv(LineDecoder(raw), parse_options=parse)
+            raw_names = list(probe.schema.names)
+            del probe
         invalid.clear()
         headers = [n.strip().lstrip("\ufeff").strip() for n in raw_names]
-        self._plan = plan_columns(headers, self.mapping, str(self.path))
+        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict)
         kept_raw = [raw_names[i] for i in self._plan.keep]
         uscc_index = next((i for i in self._plan.keep if self._plan.rename[headers[i]] == "uscc"), None)
-        handle = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        handle = LineDecoder(open(self.path, "rb"))  # noqa: SIM115 - closed by close()
+        self.decoder = handle
         self._closers.append(handle.close)
         reader = pacsv.open_csv(
             handle,
-            read_options=pacsv.ReadOptions(encoding=encoding, use_threads=False, block_size=1 << 20),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 20),
             parse_options=parse,
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in raw_names}, strings_can_be_null=True,
@@ -254,7 +266,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             pending.sort()
 
         for batch in reader:
-            self.bytes_read = min(handle.tell(), self.bytes_total) if not handle.closed else self.bytes_total
+            self.bytes_read = min(handle.bytes_read, self.bytes_total) if not handle.closed else self.bytes_total
             n = batch.num_rows
             arrived(n)
             taken = np.array([p[0] for p in pending], dtype=np.int64)
@@ -286,6 +298,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             frame = pd.DataFrame({self._plan.headers[i]: pd.Series([], dtype=pd.ArrowDtype(pa.string()))
                                   for i in self._plan.keep})
             return self._finish(frame, np.zeros(0, np.int64), invalid)
+        if self.decoder is not None and len(self.decoder.bad_lines) > self._bad_seen:
+            table, numbers = self._undecodable(table, numbers, invalid)
         blank = None
         for col in table.columns:
             nulls = pc.is_null(col)
@@ -300,6 +314,31 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         frame.columns = [self._plan.headers[i] for i in self._plan.keep]
         return self._finish(frame, numbers, invalid)
 
+    _bad_seen = 0
+
+    def _undecodable(self, table: pa.Table, numbers: np.ndarray, invalid: list[tuple[int, str, str, Any]]
+                     ) -> tuple[pa.Table, np.ndarray]:
+        """Records holding a line that is neither UTF-8 nor GB 18030 (marked by the decoder) become
+        row-level errors at their row numbers."""
+        from ..batch.encoding import MARK
+
+        marked = None
+        for col in table.columns:
+            hit = pc.fill_null(pc.match_substring(col, MARK), False)
+            marked = hit if marked is None else pc.or_(marked, hit)
+        mask = np.asarray(marked.to_numpy(zero_copy_only=False), dtype=bool) if marked is not None else None
+        if mask is None or not mask.any():
+            return table, numbers
+        lines = self.decoder.bad_lines
+        for no in numbers[mask].tolist():
+            line = lines[self._bad_seen] if self._bad_seen < len(lines) else None
+            self._bad_seen += 1
+            at_zh, at_en = (f"第 {line} 行", f"line {line}") if line else ("该行", "the line")
+            invalid.append((int(no), f"{at_zh}既不是 UTF-8 也不是 GB18030（GBK）编码，无法读取",
+                            f"{at_en} is neither UTF-8 nor GB18030 (GBK) text and cannot be read", None))
+        invalid.sort(key=lambda i: i[0])
+        return table.filter(pa.array(~mask)), numbers[~mask]
+
     # -- Parquet ----------------------------------------------------------------------------------
     def _open_parquet(self) -> Iterator[tuple[int, pd.DataFrame]]:
         import pyarrow.parquet as pq
@@ -308,7 +347,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         self._closers.append(pf.close)
         raw_names = list(pf.schema_arrow.names)
         headers = [n.strip() for n in raw_names]
-        self._plan = plan_columns(headers, self.mapping, str(self.path))
+        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict)
         self.rows_total = int(pf.metadata.num_rows)
         kept_raw = [raw_names[i] for i in self._plan.keep]
         return self._parquet_chunks(pf, kept_raw)
@@ -324,73 +363,92 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
 
     # -- Excel ----------------------------------------------------------------------------------
     def _open_xlsx(self) -> Iterator[tuple[int, pd.DataFrame]]:
-        import zipfile
-
-        import openpyxl
+        """Excel through :mod:`eligibility.batch.excel` (python-calamine): the header row found, the
+        rows that are not firms skipped and reported, one or several sheets."""
+        from ..batch.excel import iter_sheet, open_workbook, select_sheets
+        from ..batch.headers import recognise
 
         try:
-            wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, openpyxl.utils.exceptions.InvalidFileException) as exc:
+            wb = open_workbook(self.path)
+            names = select_sheets(list(wb.sheet_names), self.sheet)
+        except LookupError as exc:
+            zh, en = exc.args if len(exc.args) == 2 else (str(exc), str(exc))
+            raise RegisterError(zh, en, file=str(self.path)) from None
+        except Exception as exc:  # noqa: BLE001 - calamine's own errors: not a workbook, damaged
             raise _read_error(self.path, exc) from None
         self._closers.append(wb.close)
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header_row = next(rows, None) or ()
-        raw = [None if h is None else str(h) for h in header_row]
-        present = [i for i, h in enumerate(raw) if h is not None]     # columns without a header are left out
-        headers = [raw[i].strip() for i in present]  # type: ignore[union-attr]
-        self._plan = plan_columns(headers, self.mapping, str(self.path))
-        try:
-            self.rows_total = max(int(ws.max_row) - 1, 0) if ws.max_row else None
-        except Exception:  # noqa: BLE001
-            self.rows_total = None
-        return self._xlsx_chunks(rows, [present[i] for i in self._plan.keep])
+        mapped = {h for h in (self.mapping.columns if self.mapping else {})}
 
-    def _xlsx_chunks(self, rows: Iterator[tuple[Any, ...]], source: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
-        from ..facts.profile import registry
+        def known(text: str) -> bool:
+            return text.strip() in mapped or recognise(text) is not None
 
-        spec = registry()
+        sheets = []
+        skipped: list[str] = []
+        for name in names:
+            headers_raw, rows, report = iter_sheet(wb, name, self.path, known)
+            if len(names) > 1 and not any(h and known(h) for h in headers_raw):
+                skipped.append(name)  # with --sheet all: a sheet of notes, not a list of firms
+                continue
+            self.sheet_reports.append(report)
+            sheets.append((report, headers_raw, rows))
+        if not sheets:
+            raise RegisterError(f"没有一个工作表有可识别的表头：{'、'.join(names)}",
+                                f"no sheet has a recognised header: {', '.join(names)}", file=str(self.path))
+        first = sheets[0][1]
+        present = [i for i, h in enumerate(first) if h]      # columns without a header are left out
+        self._plan = plan_columns([first[i] for i in present], self.mapping, str(self.path), self.strict)
+        if skipped:
+            self._plan.warnings.append((f"{self.path}: 工作表 {'、'.join(skipped)} 没有可识别的表头，未读取",
+                                        f"{self.path}: sheet(s) {', '.join(skipped)} have no recognised header "
+                                        "and were not read"))
+        for report in self.sheet_reports:
+            for zh, en in report.messages(str(self.path)):
+                self._plan.warnings.append((zh, en))
+        self.rows_total = None
+        return self._xlsx_sheets(sheets, len(names) > 1)
+
+    def _xlsx_sheets(self, sheets: list[tuple[Any, list[str], Iterator[tuple[int, list[Any]]]]], several: bool
+                     ) -> Iterator[tuple[int, pd.DataFrame]]:
+        """Each sheet's rows in chunks; with several sheets each sheet's columns are matched to the
+        first sheet's by header, and every chunk carries ``attrs["sheet"]``. Rows are numbered within
+        their sheet from the first after the header (``row`` N is sheet row header + N)."""
         names = [self._plan.headers[i] for i in self._plan.keep]
-        textual = [spec[self._plan.rename[n]].type.kind in ("code", "str", "enum") for n in names]
+        for report, headers, rows in sheets:
+            where = {h.strip(): i for i, h in enumerate(headers) if h}
+            source = [where.get(n, -1) for n in names]
+            for start, frame in self._xlsx_chunks(rows, source, names, report.header_row):
+                if several:
+                    frame.attrs["sheet"] = report.sheet
+                yield start, frame
+            self.blank_rows += report.blank_rows
+
+    def _xlsx_chunks(self, rows: Iterator[tuple[int, list[Any]]], source: list[int], names: list[str],
+                     header_row: int) -> Iterator[tuple[int, pd.DataFrame]]:
         numbers: list[int] = []
-        values: list[list[Any]] = [[] for _ in names]
+        block: list[list[Any]] = []
 
         def flush() -> tuple[int, pd.DataFrame]:
-            frame = pd.DataFrame({n: pd.Series(v, dtype=object) for n, v in zip(names, values, strict=True)},
-                                 columns=names)
+            width = max(map(len, block))
+            columns = list(zip(*(r if len(r) == width else [*r, *([None] * (width - len(r)))] for r in block)))
+            data = {}
+            for n, j in zip(names, source, strict=True):
+                col = np.empty(len(block), dtype=object)
+                if 0 <= j < width:
+                    col[:] = columns[j]
+                data[n] = pd.Series(col, dtype=object)
+            frame = pd.DataFrame(data, columns=names)
             nums = np.asarray(numbers, dtype=np.int64)
             numbers.clear()
-            for v in values:
-                v.clear()
+            block.clear()
             return self._finish(frame, nums, [])
 
-        for no, row in enumerate(rows, start=1):
-            if all(_cell(v, False) is None for v in row):
-                self.blank_rows += 1
-                continue
-            cells = [_cell(row[j] if j < len(row) else None, t) for j, t in zip(source, textual, strict=True)]
-            numbers.append(no)
-            for column, value in zip(values, cells, strict=True):
-                column.append(value)
+        for sheet_row, row in rows:
+            numbers.append(sheet_row - header_row)
+            block.append(row)
             if len(numbers) >= self.chunk_size:
                 yield flush()
         if numbers:
             yield flush()
-
-
-def _cell(value: Any, textual: bool) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, datetime):
-        return value.date()
-    if textual and not isinstance(value, bool):
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-    return value
 
 
 def _read_error(path: Path, exc: BaseException) -> RegisterError:
@@ -399,7 +457,8 @@ def _read_error(path: Path, exc: BaseException) -> RegisterError:
 
 
 def read_register(path: str | Path, chunk_size: int = 100_000,
-                  mapping: ColumnMapping | str | Path | None = None) -> RegisterReader:
+                  mapping: ColumnMapping | str | Path | None = None, *, strict: bool = False,
+                  sheet: str | int | None = None) -> RegisterReader:
     """Stream a register (.csv, .parquet, .xlsx) as ``(start_row, chunk)`` pairs of at most
     ``chunk_size`` rows, with profile columns (``mapping`` applied: a :class:`ColumnMapping` or the
     path of a mapping file).
@@ -412,4 +471,4 @@ def read_register(path: str | Path, chunk_size: int = 100_000,
     >>> for start, chunk in read_register("examples/register.csv", chunk_size=1000):  # doctest: +SKIP
     ...     scored = score_chunk(engine, chunk, date(2024, 6, 30), tracker)  # numbers rows, adds error rows
     """
-    return RegisterReader(path, chunk_size, mapping)
+    return RegisterReader(path, chunk_size, mapping, strict=strict, sheet=sheet)

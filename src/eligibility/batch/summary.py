@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine import SUMMARY_COLUMNS, SUMMARY_MONEY
 from .values import is_missing, plain_value
 
 
@@ -40,7 +41,11 @@ class SummaryAccumulator:
         if self._columns is None:
             self._columns = list(summary.columns)
         for k, v in summary.attrs.items():
-            if k in self._counts:
+            if k == "field_errors":  # per column: field errors add up
+                mine = self._attrs.setdefault(k, {})
+                for path, count in v.items():
+                    mine[path] = mine.get(path, 0) + int(count)
+            elif k in self._counts:
                 cur = self._counts[k]
                 self._counts[k] = None if cur is None or v is None else cur + int(v)
             else:
@@ -52,26 +57,27 @@ class SummaryAccumulator:
             rid = str(rec["rule_id"])
             acc = self._rules.get(rid)
             if acc is None:
-                self._rules[rid] = {k: (_dec(v) if k.startswith("amount") else v) for k, v in rec.items()}
+                self._rules[rid] = {k: (_dec(v) if k in SUMMARY_MONEY else v) for k, v in rec.items()}
                 continue
             for k, v in rec.items():
                 if k == "rule_id":
                     continue
-                if k.startswith("amount"):
+                if k in SUMMARY_MONEY:
                     acc[k] = _dec(acc[k]) + _dec(v)
+                elif k == "lower_bound":
+                    acc[k] = bool(acc[k]) or bool(v)
                 elif isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
                     acc[k] = int(acc[k]) + int(v)
                 elif acc.get(k) is None or acc.get(k) == "":
                     acc[k] = v
 
     def result(self) -> pd.DataFrame:
-        cols = self._columns or ["rule_id", "title", "eligible", "undetermined", "superseded", "ineligible",
-                                 "amount_total"]
+        cols = self._columns or list(SUMMARY_COLUMNS)
         last = len(self._order)
         rows = [self._rules[k] for k in sorted(self._rules, key=lambda k: (self._order.get(k, last), k))]
         out = pd.DataFrame(rows, columns=cols)
         for c in cols:
-            if c not in ("rule_id", "title") and not c.startswith("amount") and len(out):
+            if c not in ("rule_id", "title", "lower_bound", *SUMMARY_MONEY) and len(out):
                 try:
                     out[c] = out[c].astype("int64")
                 except (TypeError, ValueError):
@@ -90,12 +96,16 @@ def merge_summaries(summaries: Iterable[pd.DataFrame], order: Sequence[str] | No
 
 
 def write_summary(summary: pd.DataFrame, path: str | Path) -> None:
-    """The per-rule summary as CSV (amounts as text with 2 decimals) or Excel (with a second sheet
-    holding the reconciliation and provenance)."""
+    """The per-rule summary (:data:`~eligibility.engine.SUMMARY_COLUMNS`) as CSV (amounts as text with
+    2 decimals, the reconciliation — rows read, scored, failed, no rule — in columns on every line) or
+    Excel (with a second sheet holding the reconciliation and provenance)."""
     path = Path(path)
     frame = summary.copy()
+    for k in _RECONCILE:  # the reconciliation on every line: the file stands alone
+        if k in summary.attrs and path.suffix.lower() != ".xlsx":
+            frame[k] = summary.attrs[k]
     for c in frame.columns:
-        if str(c).startswith("amount"):
+        if c in SUMMARY_MONEY:
             frame[c] = [None if v is None or v is pd.NA else f"{_dec(v):.2f}" for v in frame[c]]
     if path.suffix.lower() == ".xlsx":
         import openpyxl
@@ -105,11 +115,11 @@ def write_summary(summary: pd.DataFrame, path: str | Path) -> None:
         ws.title = "summary"
         ws.append([str(c) for c in frame.columns])
         for rec in summary.itertuples(index=False):
-            ws.append([_dec(v) if str(c).startswith("amount") else plain_value(v)
+            ws.append([_dec(v) if c in SUMMARY_MONEY else plain_value(v)
                        for c, v in zip(summary.columns, rec, strict=True)])
         for row in ws.iter_rows(min_row=2):
             for cell, c in zip(row, summary.columns, strict=True):
-                if str(c).startswith("amount"):
+                if c in SUMMARY_MONEY:
                     cell.number_format = "#,##0.00"
         about = wb.create_sheet("about")
         for k, v in summary.attrs.items():

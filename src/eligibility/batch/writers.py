@@ -123,6 +123,8 @@ class TableWriter:
         if self._closed:
             raise ValueError("writer is closed")
         if self._sink is None:
+            if not self.wide and "sheet" in frame.columns:  # rows from several sheets: which one
+                self.schema = LONG_SCHEMA.append(pa.field("sheet", pa.string()))
             self._open(self.schema if self.schema is not None else wide_schema([str(c) for c in frame.columns]))
         assert self.schema is not None
         if self.format == "xlsx" and self.rows_written + len(frame) > XLSX_MAX_ROWS - 1:

@@ -2,7 +2,8 @@
 
 A record column (``registers``, ``registers.above_scale_industrial``) holds True when the record is
 given, False when it is known to be absent, and NA when unknown. A list column holds a list
-(possibly empty) or NA when unknown. A leaf column holds the value or NA (unknown).
+(possibly empty) or NA when unknown, Arrow-backed (``list<struct>``) so that Parquet and Dask keep
+it a list. A leaf column holds the value or NA (unknown).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import ProfileError
 from .profile import Profile, registry
@@ -46,8 +48,32 @@ def to_frame(profiles: Iterable[Profile | Mapping[str, Any]]) -> pd.DataFrame:
             else:
                 row[c] = _plain(values[c])
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=cols)
-    return frame.astype({c: "object" for c in cols})
+    frame = pd.DataFrame(rows, columns=cols).astype({c: "object" for c in cols})
+    for c in cols:  # lists as Arrow list<struct>: pandas, Parquet and Dask keep them as lists
+        if registry()[c].type.kind == "list":
+            arrow = _list_array(c, frame[c].tolist())
+            if arrow is not None:
+                frame[c] = pd.Series(arrow, index=frame.index)
+    return frame
+
+
+_ARROW_ITEM = {"str": pa.string(), "enum": pa.string(), "code": pa.string(), "date": pa.date32(),
+               "money": pa.decimal128(18, 2), "number": pa.int64(), "bool": pa.bool_()}
+
+
+def _list_array(path: str, values: list[Any]) -> Any:
+    """A list column as an Arrow-backed ``list<struct>`` array (the item fields typed from the
+    schema: money decimal128(18, 2), dates date32); None (the column stays Python lists) when a
+    value does not fit those types (a number that is not an integer)."""
+    prefix = path + "[]."
+    fields = [(p[len(prefix):], _ARROW_ITEM.get(s.type.kind, pa.string())) for p, s in registry().items()
+              if p.startswith(prefix) and "." not in p[len(prefix):]]
+    typ = pa.list_(pa.struct(fields))
+    try:
+        arr = pa.array([None if v is pd.NA or v is None else v for v in values], type=typ)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return None
+    return pd.array(arr, dtype=pd.ArrowDtype(typ))
 
 
 def is_missing(value: Any) -> bool:
@@ -95,6 +121,10 @@ def row_to_profile(row: Mapping[str, Any]) -> dict[str, Any]:
                 continue
         if isinstance(value, str) and s is not None and s.type.kind == "list":
             value = _json_list(key, value)
+        elif s is not None and s.type.kind == "list" and isinstance(value, (list, tuple)):
+            # an Arrow list<struct> gives every item every field: a null one was not given
+            value = [{k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item
+                     for item in value]
         if isinstance(value, float) and s is not None and s.type.kind == "money":
             value = Decimal(repr(value))
         _put(out, key, list(value) if isinstance(value, tuple) else value)

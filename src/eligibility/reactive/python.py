@@ -27,6 +27,7 @@ from ..facts.flatten import UNKNOWN, Facts
 from ..facts.profile import Profile
 from ..lower import in_force, lower, param_values
 from ..model.rule import Rule
+from ..reads import with_records as _with_records
 from ..results import Status
 
 U = UNKNOWN
@@ -39,16 +40,7 @@ def rule_reads(rule: Rule) -> frozenset[str]:
     """Every flat-fact path whose value can change the rule's decision (what its lowered form reads:
     conditions, scope, receipts, amount, cap, instalments), with the records above them. A record's
     own path is included, since a record given or taken away changes what lies below it."""
-    return _with_records(tuple(lower(rule).reads()))
-
-
-def _with_records(paths: set[str] | tuple[str, ...]) -> frozenset[str]:
-    """The paths with every record above them (``a.b.c`` → ``a``, ``a.b``, ``a.b.c``)."""
-    out = set()
-    for path in paths:
-        parts = path.split("[]")[0].split(".")
-        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return frozenset(out)
+    return _with_records(lower(rule).reads())
 
 
 def _cache_readers() -> dict[str, frozenset[str]]:

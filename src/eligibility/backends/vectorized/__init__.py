@@ -9,6 +9,7 @@ import pandas as pd
 from .columns import Col, ListCol, Table
 from .compiler import Decisions, VectorizedRules
 from .ingest import table_from_frame
+from .isolation import isolate_long, isolate_wide
 from .output import LONG_COLUMNS, long_table, wide_table
 
 
@@ -22,6 +23,9 @@ def score_frame(compiled: VectorizedRules, df: pd.DataFrame, as_of: date, wide: 
         raise ValueError("the ingested table is not this frame's")
     decisions = compiled.decide(table, as_of, explain=not wide)  # the wide table shows no explanations
     out = wide_table(decisions) if wide else long_table(decisions)
+    if table.field_errors:  # a value that could not be read: only the rules reading its field
+        out = (isolate_wide if wide else isolate_long)(out, table, decisions.rules)
+    out.attrs["field_errors"] = {path: len(rows) for path, (rows, _) in table.field_errors.items()}
     out.attrs["rows_read"] = len(df)
     out.attrs["ignored_columns"] = list(table.ignored)
     return out

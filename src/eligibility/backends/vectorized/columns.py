@@ -199,6 +199,9 @@ class Table:
     derived_missing: dict[Any, Any] = field(default_factory=dict)  # memo of the compiler's missing inputs
     has_entity: bool = True  # False when the input had no uscc column (entity all None)
     entity_arrow: Any = None  # the same ids as an Arrow string array, when ingest has one
+    # field path → (rows (0-based) whose value could not be read, the reason per row): the field is
+    # unknown there, and the rules that read it are reported as in error (see .isolation)
+    field_errors: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def entity(self) -> np.ndarray:

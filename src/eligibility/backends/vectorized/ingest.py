@@ -649,7 +649,8 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
             try:
                 v = json.loads(v)
             except json.JSONDecodeError as exc:
-                errors.add_at(i, f"{path}: must be a JSON list ({exc.msg}) | {path} 应为 JSON 列表")
+                errors.add_at(i, f"{path} must be a JSON list: {exc.msg} (at character {exc.pos})"
+                                 f" | {path} 应为 JSON 列表：{exc.msg}（第 {exc.pos} 个字符）")  # as row_to_profile words it
                 rows.append([])
                 continue
         if isinstance(v, np.ndarray):
@@ -736,10 +737,13 @@ def _parent(path: str) -> str:
 
 
 def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
-    """Validate and convert a frame of flat profiles; bad rows become error rows (never dropped)."""
+    """Validate and convert a frame of flat profiles. A value that cannot be read leaves its field
+    unknown on that row and is kept in ``table.field_errors`` (per-field isolation); a row without a
+    readable USCC becomes an error row (never dropped)."""
     n = len(df)
     spec = registry()
     errors = _Errors(n)
+    field_errors: dict[str, _Errors] = {}
     df = df.reset_index(drop=True)
     leaves: dict[str, _Leaf] = {}
     lists: dict[str, ListCol] = {}
@@ -753,12 +757,13 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
             if s is None or "[]" in path:
                 ignored.append(path)
                 continue
+            mine = errors if path == "uscc" else field_errors.setdefault(path, _Errors(n))
             if s.type.kind == "list":
-                lists[path] = _list_col(path, column, errors)
+                lists[path] = _list_col(path, column, mine)
             elif s.type.kind == "record":
-                record_flag[path] = _record_flags(path, column, errors)
+                record_flag[path] = _record_flags(path, column, mine)
             else:
-                leaves[path] = convert_leaf(path, column, errors)
+                leaves[path] = convert_leaf(path, column, mine)
         table = _assemble(n, leaves, lists, record_flag)
         table.has_entity = "uscc" in series
         entity = _entity(series["uscc"]) if table.has_entity else None
@@ -771,6 +776,9 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
         _MEMO.factors.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
     table.set_errors(errors.array(), errors.rows)
+    table.field_errors = {path: (np.fromiter(e.rows, np.int64, len(e.rows)),
+                                 np.array(["; ".join(dict.fromkeys(t)) for t in e.rows.values()], dtype=object))
+                          for path, e in field_errors.items() if e.rows}
     table.ignored = ignored
     return table
 

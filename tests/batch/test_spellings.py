@@ -1,0 +1,164 @@
+"""Value spellings of REGISTERS.md → canonical values; placeholders unknown; the unreadable refused."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import eligibility as el
+from eligibility.batch.spellings import UNREAD, normalise_column, normalise_value, parse_date, parse_period
+
+
+@pytest.mark.parametrize("text", ["2019-05-20", "2019/5/20", "2019.5.20", "2019年5月20日", "20190520", "43605",
+                                  43605, 43605.0, "2019-05-20 00:00:00", datetime(2019, 5, 20), "２０１９年５月２０日"])
+def test_date_spellings(text: object) -> None:
+    assert parse_date(text) == date(2019, 5, 20)
+
+
+@pytest.mark.parametrize("text", ["2019-13-01", "2019年5月", "5/20/2019", "昨天", "2019-05-20 10:30:00"])
+def test_dates_that_are_not_read(text: str) -> None:
+    assert parse_date(text) is None
+
+
+def test_extra_date_formats() -> None:
+    assert parse_date("20/05/2019", ("%d/%m/%Y",)) == date(2019, 5, 20)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("2024-03", date(2024, 3, 1), date(2024, 3, 31)),
+    ("2024年3月", date(2024, 3, 1), date(2024, 3, 31)),
+    ("202402", date(2024, 2, 1), date(2024, 2, 29)),
+    ("2024年第一季度", date(2024, 1, 1), date(2024, 3, 31)),
+    ("2024Q4", date(2024, 10, 1), date(2024, 12, 31)),
+    ("2024年", date(2024, 1, 1), date(2024, 12, 31)),
+])
+def test_period_spellings(text: str, first: date, last: date) -> None:
+    assert parse_period(text) == (first, last)
+
+
+@pytest.mark.parametrize(("path", "text", "want"), [
+    ("vat_taxpayer", "小规模纳税人", "small_scale"), ("vat_taxpayer", "小规模", "small_scale"),
+    ("vat_taxpayer", "一般纳税人", "general"),
+    ("vat_filing_period", "按月", "month"), ("vat_filing_period", "季报", "quarter"),
+    ("tax_credit_rating", "A级", "A"), ("tax_credit_rating", "ｂ", "B"), ("tax_credit_rating", "M", "M"),
+    ("ownership", "民营", "private"),
+    ("dishonest_record", "是", "true"), ("dishonest_record", "否", "false"), ("dishonest_record", "有", "true"),
+    ("dishonest_record", "无", "false"), ("dishonest_record", "Y", "true"), ("dishonest_record", "√", "true"),
+    ("dishonest_record", "×", "false"), ("dishonest_record", "0", "false"), ("dishonest_record", "TRUE", "true"),
+    ("dishonest_record", 1, "true"),
+    ("region_code", "530802.0", "530802"), ("region_code", 530802.0, "530802"),
+    ("region_code", "530802001000", "530802"), ("region_code", "５３０８０２", "530802"),
+    ("industry_code", "3011", "3011"), ("industry_code", "C3011", "C3011"), ("industry_code", "c30", "C30"),
+    ("uscc", " 91530802ma6k0000 14 ", "91530802MA6K000014"), ("uscc", "９１５３０８０２ＭＡ６Ｋ００００１４", "91530802MA6K000014"),
+    ("employees", "１８０", "180"), ("employees", "180人", "180"), ("employees", 180.0, "180"),
+    ("employees", "1,200", "1200"),
+    ("revenue", "1,234,567.89", "1234567.89"), ("revenue", "1234567.89元", "1234567.89"),
+    ("revenue", "123.4万", "123.4万"), ("revenue", "１２３", "123"),
+    ("registered_on", "2019年5月20日", "2019-05-20"),
+    ("name", " 示例（有限）公司 ", "示例（有限）公司"),
+])
+def test_value_spellings(path: str, text: object, want: str) -> None:
+    from eligibility.batch.spellings import kind_of
+
+    assert normalise_value(kind_of(path), path, text) == want
+
+
+@pytest.mark.parametrize("text", ["", "-", "—", "--", "/", "无", "暂无", "NULL", "null", "N/A", "#N/A", "nan", None,
+                                  float("nan")])
+def test_placeholders_are_unknown_not_zero(text: object) -> None:
+    for path, kind in (("revenue", "money"), ("employees", "number"), ("registered_on", "date"),
+                       ("region_code", "region"), ("vat_taxpayer", "enum"), ("name", "str")):
+        assert normalise_value(kind, path, text) is None, (path, text)
+
+
+@pytest.mark.parametrize(("kind", "path", "text"), [
+    ("money", "revenue", "1,23,4"), ("number", "employees", "很多"), ("date", "registered_on", "2019-02-30"),
+    ("enum", "vat_taxpayer", "个体"), ("bool", "dishonest_record", "也许"), ("region", "region_code", "5308"),
+    ("industry", "industry_code", "制造业"),
+])
+def test_unreadable_values_are_refused(kind: str, path: str, text: str) -> None:
+    assert normalise_value(kind, path, text) is UNREAD
+
+
+def test_money_unit_from_the_header_is_applied_exactly() -> None:
+    assert normalise_value("money", "revenue", "1234.5678", Decimal(10_000)) == "12345678"
+    assert normalise_value("money", "revenue", 0.1, Decimal(1000)) == "100"
+    assert normalise_value("money", "revenue", "2,500", Decimal(1000)) == "2500000"
+    assert normalise_value("money", "revenue", "2500万", Decimal(1000)) is UNREAD  # two units: not guessed
+
+
+def test_mapping_vocabulary_is_tried_first() -> None:
+    assert normalise_value("enum", "vat_taxpayer", "小微", vocabulary={"小微": "small_scale"}) == "small_scale"
+    assert normalise_value("bool", "dishonest_record", "列入", vocabulary={"列入": True}) == "true"
+
+
+def test_normalised_values_are_what_the_profile_schema_reads() -> None:
+    from eligibility.batch.spellings import kind_of
+
+    profile = {"uscc": normalise_value("uscc", "uscc", "９１５３０８０２ＭＡ６Ｋ００００１４")}
+    for path, text in [("region_code", "530802001000"), ("industry_code", "3011"), ("registered_on", "20190520"),
+                       ("employees", "１８０"), ("revenue", "1,234,567.89元"), ("vat_taxpayer", "小规模纳税人"),
+                       ("vat_filing_period", "按季"), ("tax_credit_rating", "A级"), ("dishonest_record", "否")]:
+        profile[path] = normalise_value(kind_of(path), path, text)
+    p = el.Profile.from_data(profile)
+    assert p.industry_code == "C3011" and p.region_code == "530802" and p.employees == 180
+    assert p.revenue == Decimal("1234567.89") and p.vat_taxpayer == "small_scale" and p.dishonest_record is False
+
+
+def test_column_counts_read_unknown_refused_with_examples_arrow_and_object() -> None:
+    values = ["2019-05-20", "2019年5月20日", "-", None, "不是日期", "2019-05-20"]
+    rows = np.arange(10, 16)
+    for series in (pd.Series(values, dtype=object),
+                   pd.Series(pd.array(pa.array(values, pa.string()), dtype=pd.ArrowDtype(pa.string())))):
+        out, counts = normalise_column(series, "registered_on", rows)
+        assert (counts.read, counts.unknown, counts.refused) == (3, 2, 1)
+        assert counts.examples == [(14, "不是日期")]
+        assert [None if pd.isna(v) else v for v in out.tolist()] == [
+            "2019-05-20", "2019-05-20", None, None, "不是日期", "2019-05-20"]
+
+
+def test_a_clean_arrow_column_comes_back_as_it_was() -> None:
+    series = pd.Series(pd.array(pa.array(["530802", None, "530821"], pa.string()), dtype=pd.ArrowDtype(pa.string())))
+    out, counts = normalise_column(series, "region_code", np.arange(1, 4))
+    assert out is series and (counts.read, counts.unknown, counts.refused) == (2, 1, 0)
+
+
+def test_typed_columns_are_left_alone() -> None:
+    series = pd.Series([1.5, None], dtype="float64")
+    out, counts = normalise_column(series, "revenue", np.arange(1, 3))
+    assert out is series and (counts.read, counts.unknown) == (1, 1)
+
+
+def test_a_mapping_adds_value_spellings_and_date_formats(tmp_path: Path) -> None:
+    from eligibility.batch import load_column_mapping, read_register
+
+    (tmp_path / "m.yaml").write_text("columns: {}\nvalues:\n  vat_taxpayer: {小微: small_scale}\n"
+                                     "  dishonest_record: {列入: true}\ndate_formats: ['%d/%m/%Y']\n", encoding="utf-8")
+    (tmp_path / "r.csv").write_text("统一社会信用代码,纳税人资格,是否失信,成立日期\n"
+                                    "91530802MA6K000014,小微,列入,20/05/2019\n"
+                                    "91530802MA6K000014,一般纳税人,否,2019-05-20\n", encoding="utf-8")
+    mapping = load_column_mapping(tmp_path / "m.yaml")
+    assert mapping.values["vat_taxpayer"] == {"小微": "small_scale"} and mapping.date_formats == ("%d/%m/%Y",)
+    (_, chunk), = list(read_register(tmp_path / "r.csv", mapping=mapping))
+    assert chunk["vat_taxpayer"].tolist() == ["small_scale", "general"]
+    assert chunk["dishonest_record"].tolist() == ["true", "false"]
+    assert chunk["registered_on"].tolist() == ["2019-05-20", "2019-05-20"]
+
+
+def test_mapping_values_errors_name_the_line(tmp_path: Path) -> None:
+    from eligibility.batch import load_column_mapping
+    from eligibility.errors import RuleSetError
+
+    (tmp_path / "m.yaml").write_text("columns: {}\nvalues:\n  vat_taxpayr: {小微: small_scale}\n"
+                                     "date_formats: [dd-mm]\n", encoding="utf-8")
+    with pytest.raises(RuleSetError) as e:
+        load_column_mapping(tmp_path / "m.yaml")
+    messages = [x.message("en") for x in e.value.errors]
+    assert any(":3:" in m and "did you mean 'vat_taxpayer'" in m for m in messages)
+    assert any(":4:" in m and "date format 'dd-mm'" in m for m in messages)
