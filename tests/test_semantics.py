@@ -317,9 +317,13 @@ def test_group_counts_a_member_already_received_this_year(make_rules) -> None:
     got = statuses(engine, this_year)
     assert got == {"g.high": ("ineligible", None), "g.low": ("superseded", Decimal(100_000))}
     assert {d.rule_id: d.superseded_by for d in engine.decide(this_year, AS_OF)}["g.low"] == "g.high"
-    # received in an earlier year: a new, lower grant this year is not blocked by it
+    # received in an earlier year: in a group of one-off grants it still bars the lower grant (就高不重复
+    # across dates), and a lower grant received earlier leaves the higher one the difference
     earlier = {"employees": 5, "benefits_received": [{"rule_id": "g.high", "year": 2022, "amount": 300000}]}
-    assert statuses(engine, earlier) == {"g.high": ("ineligible", None), "g.low": ("eligible", Decimal(100_000))}
+    assert statuses(engine, earlier) == {"g.high": ("ineligible", None), "g.low": ("superseded", Decimal(100_000))}
+    low_first = {"employees": 5, "benefits_received": [{"rule_id": "g.low", "year": 2022, "amount": 100000}]}
+    assert statuses(engine, low_first) == {"g.high": ("eligible", Decimal(200_000)), "g.low": ("ineligible", None)}
+    assert {d.rule_id: d.topped_up for d in engine.decide(low_first, AS_OF)}["g.high"] == Decimal(100_000)
 
 
 def test_total_counts_money_paid_or_saved_only(make_rules) -> None:

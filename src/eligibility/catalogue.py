@@ -42,7 +42,9 @@ def _benefit(rule: Rule) -> str:
     if b.cap is not None:
         text += f"，封顶 {describe(b.cap, rule)}"
     if b.schedule is not None:
-        text += f"，分{b.schedule.count}年兑现（自 {describe(b.schedule.start, rule)} 所在年度起，每年一期）"
+        text += (f"，连续{b.schedule.count}年每年兑现（自 {describe(b.schedule.start, rule)} 所在年度起）"
+                 if b.schedule.each_year else
+                 f"，分{b.schedule.count}年兑现（自 {describe(b.schedule.start, rule)} 所在年度起，每年一期）")
     text += AMOUNT_ZH.get(b.kind, "")
     if b.once:
         text += "，一次性（已享受的不再给予）"

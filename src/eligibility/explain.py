@@ -550,9 +550,9 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
     if amount:
         lines.append(r.t(f"  待遇：{amount}", f"  benefit: {amount}"))
     if result.superseded_by:
-        lines.append(r.t(f"  被 {result.superseded_by} 取代：同组就高不重复，只享受金额最高的一项（含本年度已享受的）",
+        lines.append(r.t(f"  被 {result.superseded_by} 取代：同组就高不重复，只享受金额最高的一项（含已享受的）",
                          f"  superseded by {result.superseded_by}: within the group only the highest applies "
-                         "(counting what was already received this year)"))
+                         "(counting what was already received)"))
     if result.outranks:
         lines.append(r.t(f"  同组就高：本项优先于 {'、'.join(result.outranks)}",
                          f"  highest in its group: takes precedence over {', '.join(result.outranks)}"))

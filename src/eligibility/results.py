@@ -65,7 +65,10 @@ class Decision(NamedTuple):
     """A rule's decision without explanation: what the fast paths return.
 
     ``received`` is set (to the amount, or True when unknown) for a rule already received in
-    as_of's year: it is ineligible itself but still outranks lower members of its group.
+    as_of's year (in any year, in a group of one-off grants): it is ineligible itself but still
+    outranks lower members of its group. ``topped_up`` is what its group of one-off grants had
+    already paid, when ``amount`` is the difference left to pay (就高: the firm ends with the highest
+    member's amount).
     """
 
     rule_id: str
@@ -73,6 +76,7 @@ class Decision(NamedTuple):
     amount: Decimal | None
     superseded_by: str | None = None
     received: Decimal | bool | None = None
+    topped_up: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """The conformance suite every backend runs (DESIGN.md): each case gives a profile, a date and the
-expected status (and amount, superseded_by) per rule; every backend must agree exactly.
+expected status (and amount, superseded_by) per rule; every backend must agree exactly. A case's
+``rules`` names bundled packs or folders beside this file (``rules``: the suite's own test rules).
 
 A backend is a function (engine, profile dict, as_of) → {rule_id: (status, amount, superseded_by)}
 for the rules in scope. A backend that cannot run a case names the case and the reason in
@@ -23,6 +24,12 @@ from eligibility.facts.frame import to_frame
 from eligibility.io.rules import parse_amount_text
 from eligibility.reactive import Watcher
 
+try:
+    import dask
+    from dask import dataframe as dd
+except ImportError:  # the dask extra is not installed: its backend's cases are skipped, saying so
+    dd = None
+
 HERE = Path(__file__).parent
 Outcome = dict[str, tuple[str, Decimal | None, str | None]]
 
@@ -36,7 +43,17 @@ def _compiled(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outcom
 
 
 def _vectorized(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outcome:
-    scored = engine.score(to_frame([profile]), as_of)
+    return _long_table_outcome(engine.score(to_frame([profile]), as_of))
+
+
+def _dask(engine: el.Engine, profile: dict[str, Any], as_of: date) -> Outcome:
+    """Dask as a backend: the one-row frame as a Dask DataFrame, scored through ``Engine.score``."""
+    with dask.config.set({"dataframe.convert-string": False}):  # list columns stay lists, as in pandas
+        frame = dd.from_pandas(to_frame([profile]), npartitions=1)
+        return _long_table_outcome(engine.score(frame, as_of).compute(scheduler="sync"))
+
+
+def _long_table_outcome(scored: pd.DataFrame) -> Outcome:
     assert not (scored["status"] == "error").any(), scored["reason"].tolist()
     return {rec.rule_id: (rec.status, None if rec.amount is pd.NA else rec.amount,
                           rec.superseded_by if isinstance(rec.superseded_by, str) else None)
@@ -62,6 +79,7 @@ BACKENDS: dict[str, Callable[[el.Engine, dict[str, Any], date], Outcome]] = {
     "vectorized": _vectorized,
     "reactive-python": _reactive("python"),
     "reactive-durable": _reactive("durable"),
+    "dask": _dask,
 }
 EXPECTED_GAPS: dict[tuple[str, str], str] = {}  # (backend, case name) → why it cannot run
 
@@ -72,6 +90,8 @@ def _cases() -> list[Any]:
         for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
             for backend in BACKENDS:
                 marks = []
+                if backend == "dask" and dd is None:
+                    marks.append(pytest.mark.skip(reason="dask is not installed (the dask extra)"))
                 if (backend, case["name"]) in EXPECTED_GAPS:
                     marks.append(pytest.mark.xfail(reason=EXPECTED_GAPS[(backend, case["name"])], strict=True))
                 out.append(pytest.param(backend, case, id=f"{path.stem}:{case['name']}:{backend}", marks=marks))
@@ -84,7 +104,7 @@ _ENGINES: dict[tuple[str, ...], el.Engine] = {}
 def _engine(packs: list[str] | None) -> el.Engine:
     key = tuple(packs or ())
     if key not in _ENGINES:
-        _ENGINES[key] = el.Engine(el.load_rules(*key))
+        _ENGINES[key] = el.Engine(el.load_rules(*(HERE / p if (HERE / p).exists() else p for p in key)))
     return _ENGINES[key]
 
 

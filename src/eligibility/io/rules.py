@@ -381,7 +381,7 @@ class _RuleBuilder:
                 self.ctx.error("分期的 start 应为日期表达式", "schedule start must be a date expression",
                                self.mark("benefit", "schedule", "start"), rule_id=self.model.id)
             elif typed is not None:
-                schedule = Schedule(bm.schedule.instalments, typed[0], bm.schedule.start)
+                schedule = Schedule(bm.schedule.instalments, typed[0], bm.schedule.start, bm.schedule.each_year)
         kind = bm.kind
         if (kind == "instalment") != (schedule is not None):
             self.ok = False

@@ -113,6 +113,8 @@ class ParamModel(_Strict):
 class ScheduleModel(_Strict):
     instalments: int = Field(ge=1, le=50)
     start: str = Field(description="date expression of the triggering event; its year is instalment 1")
+    each_year: bool = Field(default=False, description="the amount is paid in full each year, in at most "
+                            "`instalments` years (连续N年每年), instead of being divided among them")
 
 
 class BenefitModel(_Strict):

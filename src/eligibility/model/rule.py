@@ -184,11 +184,13 @@ class Parameter:
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """Instalments: ``count`` yearly parts, year 1 being the year of the ``start`` date."""
+    """Instalments: ``count`` yearly parts, year 1 being the year of the ``start`` date; with
+    ``each_year`` every part is the whole amount (paid each year, in at most ``count`` years)."""
 
     count: int
     start: x.Node
     start_text: str
+    each_year: bool = False
 
 
 @dataclass(frozen=True, slots=True)

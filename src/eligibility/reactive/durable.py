@@ -27,9 +27,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from ..results import Decision
 from ..backends.interpreter.compiled import SOURCE, SourceGen, resolve
-from ..backends.interpreter.evaluator import in_force, param_values
+from ..lower import in_force, param_values
+from ..results import Decision
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..facts.derived import DERIVED, evaluate_derived
@@ -452,7 +452,7 @@ class _Program:
         self.atoms = self._atom_function(comp.atom_nodes)
         self.decide_raw = self._decide_function()
         used = set().union(*(s.props for s in self.shards))
-        self.props = [p for p in self.props if {p.name, p.name + "l", "n" + p.name} & used]
+        self.props = [p for p in self.props if {p.name, p.name + "l", p.name + "h", "n" + p.name} & used]
         self.shard_props = [tuple(sorted(s.props)) for s in self.shards]
         self.digest = hashlib.sha256(json.dumps([s.definition for s in self.shards], sort_keys=True,
                                                 default=str).encode()).hexdigest()
@@ -750,4 +750,4 @@ class DurableBackend:
             return evaluate_derived(name, facts, program.as_of).value
 
         raw = program.decide_raw(facts.values.get, derived, program.as_of, outcome)
-        return resolve(raw, program.by_id, program.grouped)
+        return resolve(raw, program.by_id, program.grouped, facts, program.as_of)

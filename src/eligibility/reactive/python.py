@@ -19,17 +19,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..backends.interpreter import ops
-from ..results import Decision
 from ..backends.interpreter.compiled import resolve, rule_deciders
-from ..backends.interpreter.evaluator import in_force, param_values
+from ..backends.interpreter.evaluator import one_off
+from ..results import Decision
 from ..engine import Engine
 from ..facts.derived import CACHE_READS, evaluate_derived
 from ..facts.flatten import UNKNOWN, Facts
 from ..facts.profile import Profile
-from ..model import expr as x
+from ..lower import in_force, lower, param_values
 from ..model.rule import Rule
-from ..reads import rule_reads
 from ..reads import with_records as _with_records
 from ..results import Status
 
@@ -37,6 +35,13 @@ U = UNKNOWN
 _ABSENT = object()
 ELIGIBLE, SUPERSEDED = Status.ELIGIBLE, Status.SUPERSEDED
 RuleFn = Callable[..., Decision | None]
+
+
+def rule_reads(rule: Rule) -> frozenset[str]:
+    """Every flat-fact path whose value can change the rule's decision (what its lowered form reads:
+    conditions, scope, receipts, amount, cap, instalments), with the records above them. A record's
+    own path is included, since a record given or taken away changes what lies below it."""
+    return _with_records(lower(rule).reads())
 
 
 def _cache_readers() -> dict[str, frozenset[str]]:
@@ -50,20 +55,14 @@ def _cache_readers() -> dict[str, frozenset[str]]:
 
 def reads_as_of(rule: Rule) -> bool:
     """Can the rule's decision change with as_of alone (its facts and parameters unchanged)?"""
-    b = rule.benefit
-    if b.once or b.schedule:
-        return True  # what was received counts by as_of's year; instalments are due by year
-    for root in (rule.when, b.amount, b.cap):
-        if root is None:
-            continue
-        for node in x.walk(root):
-            if isinstance(node, x.AsOf | x.Derived) or (isinstance(node, x.Call) and node.func in ("within", "in_year")):
-                return True
-    return False
+    return lower(rule).reads_as_of()
 
 
 def _raw(dec: Decision | None) -> Decision | None:
-    """A decision as it was before groups were applied (superseded members were eligible)."""
+    """A decision as it was before groups were applied (superseded members were eligible, a
+    top-up paid its whole amount)."""
+    if dec is not None and dec.topped_up is not None:
+        dec = dec._replace(amount=dec.amount + dec.topped_up, topped_up=None)  # type: ignore[operator]
     if dec is not None and dec.status is SUPERSEDED:
         return dec._replace(status=ELIGIBLE, superseded_by=None)
     return dec
@@ -90,6 +89,11 @@ class _Program:
         self.by_id = {r.id: r for r in self.rules}
         self.index = {r.id: i for i, r in enumerate(self.rules)}
         self.grouped = any(r.group for r in self.rules)
+        members: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            if r.group:
+                members.setdefault(r.group, []).append(r)
+        self.one_off = frozenset(g for g, m in members.items() if one_off(m))  # settled across dates
         readers: dict[str, list[int]] = {}
         for i, rule in enumerate(self.rules):
             for path in rule_reads(rule):
@@ -107,7 +111,7 @@ class _Program:
         key = (region, zone)
         found = self._scopes.get(key)
         if found is None:
-            ids = tuple(i for i, r in enumerate(self.rules) if _may_apply(r, region, zone))
+            ids = tuple(i for i, r in enumerate(self.rules) if lower(r).may_apply(region, zone))
             pos = {i: p for p, i in enumerate(ids)}
             groups: dict[str, list[int]] = {}
             for i in ids:
@@ -116,14 +120,6 @@ class _Program:
             found = self._scopes[key] = _Scope(key, ids, tuple(self.fns[i] for i in ids), pos,
                                                {g: tuple(m) for g, m in groups.items()})
         return found
-
-
-def _may_apply(rule: Rule, region: Any, zone: Any) -> bool:
-    """Can the rule be in scope for a firm in ``region`` and ``zone``? (Its function decides exactly.)"""
-    j = rule.jurisdiction
-    if j.prefix and not j.by and ops.under(region, (j.prefix,), "region") is False:
-        return False
-    return not (j.development_zone and zone is not U and zone != j.development_zone)
 
 
 class _Firm:
@@ -198,12 +194,15 @@ class PythonBackend:
             if slots is None:
                 slots = firm.slots.copy()
             slots[p] = new
-            if rules[i].group and _may_regroup(raw, new):
+            if rules[i].group and (rules[i].group in prog.one_off or _may_regroup(raw, new)):
                 dirty.add(rules[i].group)
-        if slots is None:
+        dirty.update(rules[i].group for i in touched if i in scope.pos and rules[i].group in prog.one_off)
+        if slots is None and not dirty:
             return firm.decisions
+        if slots is None:
+            slots = firm.slots.copy()
         for group in dirty:
-            self._resolve_group(slots, scope.groups[group])
+            self._resolve_group(slots, scope.groups[group], facts)
         firm.slots = slots
         firm.decisions = [d for d in slots if d is not None]
         return firm.decisions
@@ -217,21 +216,24 @@ class PythonBackend:
     def _finish(self, profile: Profile, scope: _Scope, raw: list[Decision | None]) -> _Firm:
         """The firm's record from its raw decisions, with every group of its scope resolved."""
         present = [d for d in raw if d is not None]
-        resolved = resolve(present, self._program.by_id, self._program.grouped)
+        resolved = resolve(present, self._program.by_id, self._program.grouped, profile.facts(), self._program.as_of)
         if resolved is not present:
             it = iter(resolved)
             raw = [None if d is None else next(it) for d in raw]
         return _Firm(profile, scope, raw, resolved)
 
-    def _resolve_group(self, slots: list[Decision | None], members: tuple[int, ...]) -> None:
-        """Apply 就高不重复 again to one group's members, in place."""
+    def _resolve_group(self, slots: list[Decision | None], members: tuple[int, ...], facts: Facts) -> None:
+        """Apply 就高不重复 again to one group's members, in place (a group of one-off grants is
+        settled across dates, reading the firm's facts)."""
         at = [p for p in members if slots[p] is not None]
         raw = [_raw(slots[p]) for p in at]
-        if sum(d.status is ELIGIBLE for d in raw) <= 1 and all(d.received is None for d in raw):  # type: ignore[union-attr]
+        prog = self._program
+        if (sum(d.status is ELIGIBLE for d in raw) <= 1 and all(d.received is None for d in raw)  # type: ignore[union-attr]
+                and not (raw and prog.by_id[raw[0].rule_id].group in prog.one_off)):  # type: ignore[union-attr]
             for p, dec in zip(at, raw):  # no rival: nothing is superseded
                 slots[p] = dec
             return
-        for p, dec in zip(at, resolve(raw, self._program.by_id, True)):  # type: ignore[arg-type]
+        for p, dec in zip(at, resolve(raw, prog.by_id, True, facts, prog.as_of)):  # type: ignore[arg-type]
             slots[p] = dec
 
     def remove(self, entity_id: str) -> None:

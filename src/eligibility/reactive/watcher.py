@@ -79,14 +79,16 @@ class EventStream:
 def _decisions_data(decisions: list[Decision]) -> list[list[Any]]:
     """Decisions as JSON data for the store (amounts as text: exact)."""
     return [[d.rule_id, d.status.value, None if d.amount is None else str(d.amount), d.superseded_by,
-             d.received if d.received is None or isinstance(d.received, bool) else str(d.received)]
+             d.received if d.received is None or isinstance(d.received, bool) else str(d.received),
+             None if d.topped_up is None else str(d.topped_up)]
             for d in decisions]
 
 
 def _decisions_of(data: list[list[Any]]) -> list[Decision]:
     return [Decision(rule_id, Status(status), None if amount is None else Decimal(amount), superseded_by,
-                     received if received is None or isinstance(received, bool) else Decimal(received))
-            for rule_id, status, amount, superseded_by, received in data]
+                     received if received is None or isinstance(received, bool) else Decimal(received),
+                     None if topped_up is None else Decimal(topped_up))
+            for rule_id, status, amount, superseded_by, received, topped_up in data]
 
 
 @dataclass(slots=True)

@@ -19,13 +19,14 @@ from ...facts.profile import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
 from ..._cache import BoundedCache
-from ...groups import rank_key, received_amount, received_record
+from ...groups import NO_AMOUNT, winners
+from ...lower import Finish, Lowered, in_force, lower, param_values
 from ...model import expr as x
 from ...model.dispatch import NodeTable
 from ...model.rule import Rule, RuleSet
 from ...results import Decision, Status
 from . import ops
-from .evaluator import in_force, param_values
+from .evaluator import one_off, settle
 
 U = UNKNOWN
 ELIGIBLE, INELIGIBLE, UNDETERMINED, SUPERSEDED = (Status.ELIGIBLE, Status.INELIGIBLE, Status.UNDETERMINED,
@@ -54,7 +55,7 @@ class SourceGen:
     def rule_statements(self, i: int, rule: Rule, as_of: date) -> list[str]:
         """Statements deciding rule ``i`` at ``as_of`` (its dated parameters bound); they append its
         decision to ``out`` or leave it out (out of scope)."""
-        return _rule_source(i, rule, param_values(rule, as_of) or {}, self)
+        return _rule_source(i, lower(rule), param_values(rule, as_of) or {}, self)
 
     def module(self, source: str) -> str:
         """The whole generated module: the helper functions of deep expressions, then ``source``."""
@@ -236,6 +237,12 @@ class SourceGen:
             return f"round_money({args[0]})"
         return f"minmax({f!r}, ({', '.join(args)},))"
 
+    def first_item(self, node: x.Quantifier, params: dict[str, Any]) -> str:
+        """The first item of the quantifier's list for which its body holds, or None."""
+        it = f"it{self.n + 1}"
+        self.n += 1
+        return f"first_item(g({node.list_path!r}, U), lambda {it}: {self.expr(node.body, params, it)})"
+
     @SOURCE.on(x.Quantifier)
     def _Quantifier(self, node: x.Quantifier, params: dict[str, Any], item: str | None) -> str:
         it = f"it{self.n + 1}"
@@ -305,20 +312,29 @@ def exists_item(items: Any, body: Callable[[Any], Any]) -> Any:
     return U if unknown else False
 
 
-def received(rule: Rule, items: Any, year: int) -> Decision | None:
-    """The decision for a rule already received (None when it was not)."""
-    record = received_record(rule, items, year)
-    if record is None:
+def first_item(items: Any, body: Callable[[Any], Any]) -> Any:
+    """The first item for which ``body`` holds (None when none does, or the list is unknown)."""
+    if items is U:
         return None
+    for item in items:
+        if body(item) is True:
+            return item
+    return None
+
+
+def received(rule_id: str, finish: Finish, record: dict[str, Any], year: int) -> Decision:
+    """The decision for a rule already received: ineligible, ranking in its group with what was
+    received when that was in as_of's year."""
     this_year = None
     if record.get("year") == year:
-        amount = received_amount(rule, record)
+        amount = finish.received_amount(record)
         this_year = amount if amount is not None else True
-    return Decision(rule.id, INELIGIBLE, None, None, this_year)
+    return Decision(rule_id, INELIGIBLE, None, None, this_year)
 
 
-def finish_amount(value: Any, cap: Any, start: Any, count: int, year: int) -> Any:
-    """Cap, then the instalment due in ``year``; returns the amount, U, None, or False (refused)."""
+def finish_amount(value: Any, cap: Any, index: Any, count: int, each_year: bool = False) -> Any:
+    """Cap, then the instalment ``index`` of ``count`` due (each the whole amount with ``each_year``);
+    returns the amount, U, None, or False (refused)."""
     if value is U or value is None:
         return value
     if cap is not None:
@@ -327,18 +343,20 @@ def finish_amount(value: Any, cap: Any, start: Any, count: int, year: int) -> An
             return U
     if count == 0:
         return round_fen(value)
-    if start is U or start is None:
+    if index is U or index is None:
         return U
-    index = year - start.year + 1
     if not 1 <= index <= count:
         return False
     total = round_fen(value)
+    if each_year:
+        return total
     part = round_fen(total / count)
     return total - part * (count - 1) if index == count else part
 
 
 _NAMESPACE: dict[str, Any] = {
     "U": U, "Decimal": Decimal, "chain": chain, "quantify": quantify, "received": received,
+    "first_item": first_item,
     "finish_amount": finish_amount, "exists_item": exists_item, "Decision": Decision,
     "new": tuple.__new__, "under": ops.under, "arith": ops.arith, "within": ops.within,
     "in_year": ops.in_year, "tiered": ops.tiered, "lookup": ops.lookup, "minmax": ops.minmax,
@@ -346,51 +364,38 @@ _NAMESPACE: dict[str, Any] = {
 }
 
 
-def _rule_source(i: int, rule: Rule, params: dict[str, Any], gen: SourceGen) -> list[str]:
-    """Statements deciding rule ``i``; they append ``(i, status, amount)`` to ``out`` or skip it."""
+def _rule_source(i: int, low: Lowered, params: dict[str, Any], gen: SourceGen) -> list[str]:
+    """Statements deciding rule ``i`` (its lowered form); they append its decision to ``out`` or skip it."""
+    rule = low.rule
     lines = [f"    # {rule.id}", "    while True:"]
-    body: list[str] = []
-    for name in sorted(rule.scenarios):
-        body.append(f"if g('scenario.{name}', U) is not True: break")
+    body: list[str] = [f"if {gen.expr(node, params)} is not True: break" for node in low.scenarios]
     scope_unknown = []
-    j = rule.jurisdiction
-    if j.prefix:
-        region = "g('region_code', U)"
-        if j.by:
-            path = f"scenario.{j.by}.region_code"
-            body.append(f"r = g({path!r}, U)")
-            body.append(f"r = r if r is not U and r is not None else {region}")
-            region = "r"
-        body.append(f"j = under({region}, {gen.const((j.prefix,))}, 'region')")
-        body.append("if j is False: break")
-        scope_unknown.append("j is U")
-    if j.development_zone:
-        body.append("z = g('development_zone', U)")
-        body.append(f"if z is not U and z != {gen.const(j.development_zone)}: break")
-        scope_unknown.append("z is U")
-    body.append(f"c = {gen.expr(rule.when, params)}")
+    for k, node in enumerate(low.tests):
+        body.append(f"s{k} = {gen.expr(node, params)}")
+        body.append(f"if s{k} is False: break")
+        scope_unknown.append(f"s{k} is U")
+    body.append(f"c = {gen.expr(low.when, params)}")
     rid = gen.const(rule.id)
     # decisions are immutable: the ones that do not depend on the profile are shared constants
     no = gen.const(Decision(rule.id, INELIGIBLE, None))
     body.append(f"if c is False: out.append({no}); break")
     if scope_unknown:
         body.append(f"if {' or '.join(scope_unknown)}: c = U")
-    b = rule.benefit
-    if b.once or b.schedule:
-        body.append(f"r = received({gen.const(rule)}, g('benefits_received', U), a.year)")
-        body.append("if r is not None: out.append(r); break")
-    if b.amount is None or (isinstance(b.amount, x.Literal) and b.cap is None and b.schedule is None):
-        m = None if b.amount is None else round_fen(b.amount.value)  # type: ignore[attr-defined]
+    f = low.finish
+    if low.received is not None:
+        body.append(f"r = {gen.first_item(low.received, params)}")
+        body.append(f"if r is not None: out.append(received({rid}, {gen.const(f)}, r, a.year)); break")
+    if f.amount is None or (isinstance(f.amount, x.Literal) and f.cap is None and not f.instalments):
+        m = None if f.amount is None else round_fen(f.amount.value)  # type: ignore[attr-defined]
         yes, maybe = gen.const(Decision(rule.id, ELIGIBLE, m)), gen.const(Decision(rule.id, UNDETERMINED, m))
         body.append(f"out.append({maybe} if c is U else {yes}); break")
         return lines + ["        " + ln for ln in body]
-    cap = gen.expr(b.cap, params) if b.cap is not None else "None"
-    start = gen.expr(b.schedule.start, params) if b.schedule else "None"
-    count = b.schedule.count if b.schedule else 0
-    body.append(f"m = finish_amount({gen.expr(b.amount, params)}, {cap}, {start}, {count}, a.year)")
+    cap = gen.expr(f.cap, params) if f.cap is not None else "None"
+    index = gen.expr(f.index, params) if f.index is not None else "None"
+    body.append(f"m = finish_amount({gen.expr(f.amount, params)}, {cap}, {index}, {f.instalments}, {f.each_year})")
     body.append(f"if m is False: out.append({no}); break")
     body.append("if m is U: m = None")
-    body.append(f"out.append(new(Decision, ({rid}, UNDETERMINED if c is U else ELIGIBLE, m, None, None))); break")
+    body.append(f"out.append(new(Decision, ({rid}, UNDETERMINED if c is U else ELIGIBLE, m, None, None, None))); break")
     return lines + ["        " + ln for ln in body]
 
 
@@ -404,8 +409,7 @@ class CompiledRules:
         self._by_id = dict(rules.items())
         self._grouped = any(r.group for r in rules.rules)
         self._uses_derived = any(
-            isinstance(n, x.Derived) for r in rules.rules
-            for root in (r.when, r.benefit.amount, r.benefit.cap) if root is not None for n in x.walk(root))
+            isinstance(n, x.Derived) for r in rules.rules for root in lower(r).roots() for n in x.walk(root))
 
     def _generate(self, as_of: date) -> tuple[str, SourceGen, list[Rule]]:
         active = [r for r in self.rules.rules if in_force(r, as_of) is None]
@@ -438,7 +442,7 @@ class CompiledRules:
             def derived(name: str) -> Any:
                 return evaluate_derived(name, facts, as_of).value
 
-        return resolve(fn(facts.values.get, derived, as_of), self._by_id, self._grouped)
+        return resolve(fn(facts.values.get, derived, as_of), self._by_id, self._grouped, facts, as_of)
 
     def decider(self, as_of: date) -> Callable[[Any], list[Decision]]:
         """A closure deciding validated profiles at ``as_of``, with no per-call set-up."""
@@ -460,29 +464,63 @@ def rule_deciders(rules: Sequence[Rule], as_of: date) -> list[Callable[..., Deci
     return [namespace[f"r{i}"] for i in range(len(rules))]
 
 
-def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool) -> list[Decision]:
-    """Decisions with 就高不重复 applied (same ranking as the interpreter: :mod:`eligibility.groups`)."""
+def resolve(raw: list[Decision], active: dict[str, Rule], grouped: bool, facts: Facts | None = None,
+            as_of: date | None = None) -> list[Decision]:
+    """Decisions with 就高不重复 applied (:func:`eligibility.groups.winners`, as every backend); with
+    the firm's ``facts`` and ``as_of``, a group of one-off grants is settled across dates
+    (:func:`.evaluator.settle`, as the interpreter)."""
     if not grouped:
         return raw
-    groups: dict[str, list[tuple[Rule, Any]]] = {}
-    received_this_year: dict[str, list[tuple[Rule, Any]]] = {}
-    for dec in raw:
-        rule = active[dec.rule_id]
-        if rule.group and dec.status is ELIGIBLE:
-            groups.setdefault(rule.group, []).append((rule, dec.amount))
-        elif rule.group and dec.received is not None:
-            amount = dec.received if isinstance(dec.received, Decimal) else None
-            received_this_year.setdefault(rule.group, []).append((rule, amount))
-    if not groups:
-        return raw
-    winners = {g: min(members + received_this_year.get(g, []), key=lambda m: rank_key(*m))[0].id
-               for g, members in groups.items()}
-    out = []
+    groups: dict[str, list[Decision]] = {}
+    contested: set[str] = set()
     for dec in raw:
         group = active[dec.rule_id].group
-        win = winners.get(group) if group else None
+        if group and (dec.status is ELIGIBLE or dec.received is not None):
+            groups.setdefault(group, []).append(dec)
+            if dec.status is ELIGIBLE:
+                contested.add(group)
+    if not contested:
+        return raw
+    won: dict[str, str] = {}
+    settled: dict[str, Decision] = {}
+    for group in contested:
+        members = groups[group]
+        if facts is not None and as_of is not None and one_off(active[d.rule_id] for d in raw
+                                                                if active[d.rule_id].group == group):
+            settled.update(_settled(raw, active, group, facts, as_of))
+            continue
+        if len(members) == 1:  # no rival
+            won[group] = members[0].rule_id
+            continue
+        amounts = [(d.amount if d.status is ELIGIBLE else d.received if isinstance(d.received, Decimal) else None)
+                   for d in members]
+        w = winners([active[d.rule_id] for d in members], [True] * len(members),
+                    [NO_AMOUNT if a is None else a for a in amounts])
+        won[group] = members[w].rule_id
+    out = []
+    for dec in raw:
+        hit = settled.get(dec.rule_id)
+        if hit is not None:
+            out.append(hit)
+            continue
+        group = active[dec.rule_id].group
+        win = won.get(group) if group else None
         if win is not None and dec.status is ELIGIBLE and win != dec.rule_id:
             out.append(dec._replace(status=SUPERSEDED, superseded_by=win))
         else:
             out.append(dec)
+    return out
+
+
+def _settled(raw: list[Decision], active: dict[str, Rule], group: str, facts: Facts, as_of: date
+             ) -> dict[str, Decision]:
+    """The changed decisions of one group of one-off grants, by rule id."""
+    members = [d for d in raw if active[d.rule_id].group == group]
+    s = settle([active[d.rule_id] for d in members], [d.status is ELIGIBLE for d in members],
+               [d.amount for d in members], facts, as_of)
+    out = {members[i].rule_id: members[i]._replace(status=SUPERSEDED, superseded_by=by.id)
+           for i, by in s.superseded.items()}
+    if s.amount is not None:
+        d = members[s.paid]
+        out[d.rule_id] = d._replace(amount=s.amount, topped_up=s.deducted)
     return out

@@ -1,17 +1,18 @@
-"""The interpreter backend: one profile, every rule, a full explanation of each decision."""
+"""The interpreter backend: one profile, every rule, a full explanation of each decision; and the
+settlement of groups of one-off grants across evaluation dates, which every backend calls."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from ...facts.flatten import UNKNOWN, Facts
-from ...facts.money import round_fen
-from ...groups import received_amount, received_record, winner
+from ...facts.money import format_money, round_fen
+from ...groups import NO_AMOUNT, winners
+from ...lower import Finish, Lowered, in_force, lower, param_values
 from ...model import expr as x
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
@@ -21,104 +22,83 @@ from .trace import Env, Program, compile_node, evaluate
 U = UNKNOWN
 
 
-def param_values(rule: Rule, as_of: date) -> dict[str, Any] | None:
-    """The rule's parameters at as_of; None when one has no value then (the rule is not in force)."""
-    values: dict[str, Any] = {}
-    for name, param in rule.params.items():
-        pv = param.at(as_of)
-        if pv is None:
-            return None
-        values[name] = pv.value.value  # type: ignore[attr-defined]
-    return values
-
-
-def in_force(rule: Rule, as_of: date) -> OutOfScope | None:
-    if not rule.effective.contains(as_of):
-        return OutOfScope(rule, f"{as_of} 不在施行期（{rule.effective.describe()}）内",
-                          f"{as_of} is outside its effective period ({rule.effective.describe('en')})")
-    if param_values(rule, as_of) is None:
-        return OutOfScope(rule, f"{as_of} 没有适用的参数取值（该期政策未施行）",
-                          f"no parameter value applies on {as_of} (not in force then)")
-    return None
-
-
-@cache
-def _scope_nodes(rule: Rule) -> tuple[tuple[str, ...], x.Under | None, x.Under | None, x.Compare | None]:
-    """Scenario paths, jurisdiction tests (by the firm's region; by the matter's) and zone test."""
-    j = rule.jurisdiction
-    scenarios = tuple(f"scenario.{name}" for name in sorted(rule.scenarios))
-    firm = matter = zone = None
-    if j.prefix:
-        firm = x.Under(x.Field("region_code"), (j.prefix,))
-        if j.by:
-            matter = x.Under(x.Field(f"scenario.{j.by}.region_code"), (j.prefix,))
-    if j.development_zone:
-        zone = x.Compare((x.Field("development_zone"), x.Literal(j.development_zone)), ("==",))
-    return scenarios, firm, matter, zone
-
-
-def scope(rule: Rule, facts: Facts, env: Env) -> OutOfScope | tuple[Trace, ...]:
+def scope(low: Lowered, env: Env) -> OutOfScope | tuple[Trace, ...]:
     """Is the firm (or its matter) within the rule's reach? Out of scope, or the traces that decide it
     (an UNKNOWN trace makes the rule undetermined)."""
-    scenarios, firm, matter, zone = _scope_nodes(rule)
-    values = facts.values
-    for path in scenarios:
-        if values.get(path, U) is not True:
+    rule = low.rule
+    for node in low.scenarios:
+        if evaluate(node, env).value is not True:
+            path = node.operands[0].path  # type: ignore[attr-defined]
             return OutOfScope(rule, f"不涉及该事项（{path}）", f"no such matter in the profile ({path})")
-    if firm is None and zone is None:
-        return ()
     traces: list[Trace] = []
     j = rule.jurisdiction
-    if firm is not None:
-        by_matter = matter is not None and values.get(matter.operand.path, U) not in (U, None)  # type: ignore[attr-defined]
-        t = evaluate(matter if by_matter else firm, env)  # type: ignore[arg-type]
+    if low.region is not None:
+        t = evaluate(low.region, env)
+        if isinstance(low.region, x.IfElse):
+            t = t.children[1]  # the region test taken (the matter's where it is held, else the firm's)
         if t.value is False:
             return OutOfScope(rule, f"不在适用地区（{j.name}）", f"outside its jurisdiction ({j.name})")
         traces.append(t)
-    if zone is not None:
-        zt = evaluate(zone, env)
+    if low.zone is not None:
+        zt = evaluate(low.zone, env)
         if zt.value is False:
             return OutOfScope(rule, f"不在{j.development_zone}", f"not in {j.development_zone}")
         traces.append(zt)
     return tuple(traces)
 
 
-def _received(rule: Rule, facts: Facts, as_of: date) -> tuple[int, Decimal | None] | None:
+def first_item(node: x.Quantifier, env: Env) -> dict[str, Any] | None:
+    """The first item of ``node``'s list for which its body holds (the record a receipt test found)."""
+    items = env.values.get(node.list_path, U)
+    if not isinstance(items, list | tuple):
+        return None
+    body, saved = compile_node(node.body), env.item
+    try:
+        for item in items:
+            env.item = item
+            if body(env).value is True:
+                return item  # type: ignore[no-any-return]
+    finally:
+        env.item = saved
+    return None
+
+
+def received_record(low: Lowered, env: Env) -> tuple[int, Decimal | None] | None:
     """The year (and amount) this one-off, or this year's instalment, was already received."""
-    record = received_record(rule, facts.values.get("benefits_received", U), as_of.year)
+    record = first_item(low.received, env) if low.received is not None else None  # the receipt test holds
     if record is None:
         return None
-    return int(record["year"]), received_amount(rule, record)
+    return int(record["year"]), low.finish.received_amount(record)
 
 
-def _amount(rule: Rule, env: Env) -> tuple[Any, Trace | None, Instalment | None, tuple[str, str] | None]:
+def _amount(f: Finish, env: Env) -> tuple[Any, Trace | None, Instalment | None, tuple[str, str] | None]:
     """(amount or UNKNOWN or None, its trace, the instalment, a reason the schedule refuses)."""
-    b = rule.benefit
-    if b.amount is None:
+    if f.amount is None:
         return None, None, None, None
-    t = evaluate(b.amount, env)
+    t = evaluate(f.amount, env)
     value = t.value
-    if b.cap is not None and value is not U and value is not None:
-        cap = evaluate(b.cap, env)
+    if f.cap is not None and value is not U and value is not None:
+        cap = evaluate(f.cap, env)
         capped = ops.minmax("min", [value, cap.value])
-        t = Trace(x.Call("min", (b.amount, b.cap)), capped, (t, cap), cap.missing if capped is U else ())
+        t = Trace(x.Call("min", (f.amount, f.cap)), capped, (t, cap), cap.missing if capped is U else ())
         value = capped
-    if b.schedule is None or value is U or value is None:
+    if f.index is None or value is U or value is None:
         return (value if value is U or value is None else round_fen(value)), t, None, None
-    start = evaluate(b.schedule.start, env)
-    if start.value is U or start.value is None:
-        t = Trace(t.node, U, (t, start), start.missing or (b.schedule.start_text,))
+    due = evaluate(f.index, env).value
+    if due is U or due is None:
+        start = evaluate(f.start, env)  # type: ignore[arg-type]
+        t = Trace(t.node, U, (t, start), start.missing or (f.start_text,))  # type: ignore[arg-type]
         return U, t, None, None
-    index = env.as_of.year - start.value.year + 1
-    n = b.schedule.count
-    total = round_fen(value)
+    index, n, year = int(due), f.instalments, env.as_of.year
+    first = year - index + 1
+    total = round_fen(value) * n if f.each_year else round_fen(value)
     if not 1 <= index <= n:
-        zh = f"分{n}年兑现，自{start.value.year}年起；{env.as_of.year}年{'尚未开始' if index < 1 else '已不在兑现期内'}"
-        en = f"paid over {n} years from {start.value.year}; {env.as_of.year} is {'before' if index < 1 else 'after'} the schedule"
-        return None, t, Instalment(index, n, total, start.value.year), (zh, en)
-    part = round_fen(total / n)
+        zh = f"分{n}年兑现，自{first}年起；{year}年{'尚未开始' if index < 1 else '已不在兑现期内'}"
+        en = f"paid over {n} years from {first}; {year} is {'before' if index < 1 else 'after'} the schedule"
+        return None, t, Instalment(index, n, total, first), (zh, en)
+    part = round_fen(value) if f.each_year else round_fen(total / n)
     amount = total - part * (n - 1) if index == n else part
-    return amount, t, Instalment(index, n, total, start.value.year), None
+    return amount, t, Instalment(index, n, total, first), None
 
 
 def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfScope:
@@ -130,19 +110,15 @@ def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfSc
 
 
 def _evaluate_in_force(rule: Rule, params: dict[str, Any], facts: Facts, as_of: date) -> RuleResult | OutOfScope:
-    return _run_rule(rule, compile_node(rule.when), _has_scope(rule), Env(facts, as_of, params))
+    return _run_rule(lower(rule), compile_node(rule.when), Env(facts, as_of, params))
 
 
-def _has_scope(rule: Rule) -> bool:
-    return bool(rule.scenarios or rule.jurisdiction.prefix or rule.jurisdiction.development_zone)
-
-
-def _run_rule(rule: Rule, when: Program, scoped_rule: bool, env: Env) -> RuleResult | OutOfScope:
-    """One rule on one firm: scope, conditions, already-received, amount (the env carries its params)."""
-    facts, as_of = env.facts, env.as_of
+def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
+    """One rule on one firm: scope, conditions, already-received, the finish (the env carries its params)."""
+    rule, as_of = low.rule, env.as_of
     scoped: tuple[Trace, ...] = ()
-    if scoped_rule:
-        checked = scope(rule, facts, env)
+    if low.scoped:
+        checked = scope(low, env)
         if isinstance(checked, OutOfScope):
             return checked
         scoped = checked
@@ -164,16 +140,17 @@ def _run_rule(rule: Rule, when: Program, scoped_rule: bool, env: Env) -> RuleRes
         result.scope_traces = scoped
     if presumed:
         result.presumed = presumed
-    if rule.benefit.amount is not None:
-        result.amount_kind = rule.benefit.kind
+    finish = low.finish
+    if finish.amount is not None:
+        result.amount_kind = finish.kind
     if decided is False:
         return result
-    received = _received(rule, facts, as_of)
+    received = received_record(low, env)
     if received is not None:
         result.received_year, result.received_amount = received
         result.reason = (f"已于{received[0]}年享受", f"already received in {received[0]}")
         return result
-    amount, amount_trace, instalment, refusal = _amount(rule, env)
+    amount, amount_trace, instalment, refusal = _amount(finish, env)
     result.amount_trace, result.instalment = amount_trace, instalment
     if refusal is not None:
         result.reason = refusal
@@ -193,33 +170,53 @@ def _run_rule(rule: Rule, when: Program, scoped_rule: bool, env: Env) -> RuleRes
     return result
 
 
-def resolve_groups(results: Iterable[RuleResult]) -> None:
-    """Apply 就高不重复 in place: in each group only the winner stays eligible."""
+def resolve_groups(results: Iterable[RuleResult], facts: Facts | None = None) -> None:
+    """Apply 就高不重复 in place: in each group only the winner (:func:`eligibility.groups.winners`) stays
+    eligible; a group of one-off grants is settled across dates (:func:`settle`, with ``facts``)."""
     by_group: dict[str, list[RuleResult]] = {}
     for r in results:
         if r.rule.group:
             by_group.setdefault(r.rule.group, []).append(r)
     for members in by_group.values():
-        eligible = [r for r in members if r.status == Status.ELIGIBLE]
-        if not eligible:
+        eligible = [r.status == Status.ELIGIBLE for r in members]
+        if not any(eligible):
             continue
-        this_year = [r for r in members if r.received_year is not None and r.as_of and r.received_year == r.as_of.year]
-        best = winner([(r.rule, r.amount) for r in eligible] + [(r.rule, r.received_amount) for r in this_year])
-        for r in eligible:
-            if r.rule is not best:
-                r.status = Status.SUPERSEDED
-                r.superseded_by = best.id
-        best_result = next(r for r in members if r.rule is best)
-        if best_result.status == Status.ELIGIBLE:
-            best_result.outranks = tuple(r.rule_id for r in eligible if r.rule is not best)
+        rules = [r.rule for r in members]
+        if facts is not None and one_off(rules):
+            _settle(members, settle(rules, eligible, [r.amount for r in members], facts, members[0].as_of))  # type: ignore[arg-type]
+            continue
+        candidate = [e or (r.received_year is not None and r.as_of is not None and r.received_year == r.as_of.year)
+                     for r, e in zip(members, eligible)]
+        amount = [(r.amount if e else r.received_amount) for r, e in zip(members, eligible)]
+        best = members[winners(rules, candidate, [NO_AMOUNT if a is None else a for a in amount])]
+        losers = tuple(r for r, e in zip(members, eligible) if e and r is not best)
+        for r in losers:
+            r.status = Status.SUPERSEDED
+            r.superseded_by = best.rule_id
+        if best.status == Status.ELIGIBLE:
+            best.outranks = tuple(r.rule_id for r in losers)
+
+
+def _settle(members: list[RuleResult], settled: Any) -> None:
+    """Write a settled one-off group (:class:`Settled`) into its members' results."""
+    for i, by in settled.superseded.items():
+        members[i].status = Status.SUPERSEDED
+        members[i].superseded_by = by.id
+    for i, reason in settled.reasons.items():
+        members[i].reason = reason
+    if settled.paid >= 0:
+        paid = members[settled.paid]
+        paid.outranks = tuple(members[i].rule_id for i, by in settled.superseded.items() if by is paid.rule)
+        if settled.amount is not None:
+            paid.amount = settled.amount
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """The rules of a set as they stand on one date: those in force, with their parameter values,
-    compiled condition and whether they have a scope to check."""
+    compiled condition and lowered form."""
 
-    active: tuple[tuple[Rule, dict[str, Any], Program, bool], ...]
+    active: tuple[tuple[Lowered, dict[str, Any], Program], ...]
     skipped: tuple[OutOfScope, ...]
     provenance: dict[str, str]
 
@@ -229,7 +226,7 @@ def prepare(rules: Iterable[Rule], as_of: date, provenance: dict[str, str] | Non
     for rule in rules:
         out = in_force(rule, as_of)
         if out is None:
-            active.append((rule, param_values(rule, as_of) or {}, compile_node(rule.when), _has_scope(rule)))
+            active.append((lower(rule), param_values(rule, as_of) or {}, compile_node(rule.when)))
         else:
             skipped.append(out)
     return Prepared(tuple(active), tuple(skipped), provenance or {"as_of": as_of.isoformat()})
@@ -242,14 +239,185 @@ def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) ->
     skipped: list[OutOfScope] = list(prepared.skipped)
     grouped = False
     env = Env(facts, as_of, {})
-    for rule, params, when, scoped in prepared.active:
+    for low, params, when in prepared.active:
         env.params = params
-        r = _run_rule(rule, when, scoped, env)
+        r = _run_rule(low, when, env)
         if isinstance(r, OutOfScope):
             skipped.append(r)
         else:
             results.append(r)
-            grouped = grouped or rule.group is not None
+            grouped = grouped or r.rule.group is not None
     if grouped:
-        resolve_groups(results)
+        resolve_groups(results, facts)
     return results, skipped
+
+
+# -- groups of one-off grants across evaluation dates ---------------------------------------------
+# A group is *one-off* when one of its members is paid once (``once: true``). Such a rule's
+# eligibility as a function of the date changes only where a window it reads opens (a
+# ``within(certified_on, 12 months)`` window opens on ``certified_on``, ``in_year(entered_on)`` on
+# ``entered_on``) or where the rule comes into force; so "were H and M both eligible on some date
+# d <= as_of" is decided by evaluating the members on the *candidate dates*: the dates the members
+# read in this profile, and the starts of their effective periods and parameter values, before as_of.
+# Decided here, by the interpreter, for every backend.
+
+def one_off(members: Sequence[Rule]) -> bool:
+    """Is the group resolved across dates (one of its members is paid once)?"""
+    return any(r.benefit.once for r in members)
+
+
+def _dates(value: Any, into: set[date]) -> None:
+    if isinstance(value, date):
+        into.add(value)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, dict):
+                for v in item.values():
+                    if isinstance(v, date):
+                        into.add(v)
+
+
+_READS: dict[tuple[int, ...], tuple[Sequence[Rule], tuple[str, ...], frozenset[date]]] = {}
+
+
+def _group_reads(members: Sequence[Rule]) -> tuple[tuple[str, ...], frozenset[date]]:
+    """The paths the members read and the starts of their effective periods and parameter values
+    (worked out once per group; the entry keeps its rules alive, so an id is never reused)."""
+    key = tuple(id(r) for r in members)
+    hit = _READS.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], members)):
+        paths = tuple(sorted({p for r in members for p in lower(r).reads()}))
+        starts = frozenset(s for r in members for s in (r.effective.start, *(v.start for param in r.params.values()
+                                                                            for v in param.values)) if s is not None)
+        hit = _READS[key] = (tuple(members), paths, starts)
+    return hit[1], hit[2]
+
+
+def candidate_dates(members: Sequence[Rule], facts: Facts, as_of: date) -> list[date]:
+    """The dates before as_of on which a member's eligibility may have begun, in order."""
+    paths, found = _group_reads(members)
+    found = set(found)
+    for path in paths:
+        _dates(facts.values.get(path), found)
+    return sorted(d for d in found if d < as_of)
+
+
+UNDATED = x.Field("\u2026undated")  # a path no profile holds: unknown on every backend
+
+
+def _dated(node: x.Node) -> bool:
+    return any(isinstance(n, x.AsOf | x.Param | x.Derived) or (isinstance(n, x.Call) and n.func in ("within", "in_year"))
+               for n in x.walk(node))
+
+
+def undated(node: x.Node) -> x.Node:
+    """The condition with every part that can change with the date (as_of, a dated parameter, a
+    derived fact, a window) made unknown: where it is false, the rule is false on every date (a
+    false and/or/not/any/all in three-valued logic stays false whatever an unknown part is)."""
+    if not _dated(node):
+        return node
+    if isinstance(node, x.And | x.Or):
+        return replace(node, items=tuple(undated(i) for i in node.items))
+    if isinstance(node, x.Not | x.Clause):
+        return replace(node, item=undated(node.item))
+    if isinstance(node, x.Quantifier) and node.func in ("any", "all") and node.where is None:
+        return replace(node, body=undated(node.body))
+    return UNDATED
+
+
+def earlier_bar(members: Sequence[Rule], winner: Rule, facts: Facts, as_of: date
+                ) -> tuple[Rule, date, Decimal | None] | None:
+    """The member that outranked ``winner`` on the first candidate date on which both were eligible
+    (with that date and its amount then), or None: the winner was never eligible together with a
+    higher member."""
+    for day in candidate_dates(members, facts, as_of):
+        mine = evaluate_rule(winner, facts, day)
+        if getattr(mine, "status", None) != Status.ELIGIBLE:
+            continue
+        at = [evaluate_rule(r, facts, day) if r is not winner else mine for r in members]
+        eligible = [getattr(r, "status", None) == Status.ELIGIBLE for r in at]
+        amounts = [getattr(r, "amount", None) for r in at]
+        w = winners(members, eligible, [NO_AMOUNT if a is None else a for a in amounts])
+        if members[w] is not winner:
+            return members[w], day, amounts[w]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A one-off group settled for one firm: ``superseded`` maps each eligible member's position to
+    the rule that supersedes it; ``paid`` is the position of the member paid (-1 none), ``amount``
+    what it is paid when that differs from its own amount (a top-up), ``deducted`` what the group
+    had already paid; ``reasons`` the (zh, en) text shown for a position."""
+
+    superseded: dict[int, Rule]
+    paid: int = -1
+    amount: Decimal | None = None
+    deducted: Decimal | None = None
+    reasons: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def receipt(rule: Rule, facts: Facts, as_of: date) -> tuple[bool, Decimal | None]:
+    """Was the rule received (its own receipt test: a one-off in any year, an instalment in as_of's
+    year), whatever its conditions say now; and what was received (the record's amount, else the
+    rule's fixed amount)."""
+    found = received_record(lower(rule), Env(facts, as_of, {}))
+    return (False, None) if found is None else (True, found[1])
+
+
+def settle(members: Sequence[Rule], eligible: Sequence[bool], amount: Sequence[Decimal | None],
+           facts: Facts, as_of: date) -> Settled:
+    """就高不重复 in a one-off group, across dates (the reading stated in the design notes).
+
+    Members received (any year, by their own receipt test) rank with what was received; the winner
+    among them and the members eligible now supersedes the others. A winner eligible now is
+    superseded by a higher member that was eligible together with it on an earlier date
+    (:func:`earlier_bar`); otherwise it is paid its amount less what the group already received
+    (superseded by the best received member when nothing is left).
+    """
+    n = len(members)
+    receipts = [receipt(r, facts, as_of) for r in members]
+    received = [r[0] for r in receipts]
+    received_amount = [r[1] for r in receipts]
+    candidate = [eligible[i] or received[i] for i in range(n)]
+    ranked = [(amount[i] if eligible[i] else received_amount[i]) for i in range(n)]
+    w = winners(members, candidate, [NO_AMOUNT if a is None else a for a in ranked])
+    if w < 0:
+        return Settled({})
+    superseded = {i: members[w] for i in range(n) if eligible[i] and i != w}
+    if not eligible[w]:
+        then = received_amount[w]
+        zh = f"（{format_money(then)}）" if then is not None else ""
+        en = f" ({format_money(then, 'en')})" if then is not None else ""
+        reason = (f"已享受同组 {members[w].id}{zh}，按就高不重复不再给予",
+                  f"already received {members[w].id}{en} of its group: highest applies, not paid again")
+        return Settled(superseded, reasons=dict.fromkeys(superseded, reason))
+    bar = earlier_bar(members, members[w], facts, as_of)
+    if bar is not None:
+        rule, day, then = bar
+        zh = f"（{format_money(then)}）" if then is not None else ""
+        en = f" ({format_money(then, 'en')})" if then is not None else ""
+        reason = (f"{day.isoformat()} 已同时符合同组 {rule.id}{zh}，按就高不重复不再给予",
+                  f"on {day.isoformat()} already eligible together with {rule.id}{en} of its group: "
+                  "highest applies, not paid again")
+        return Settled({**superseded, w: rule}, reasons={w: reason})
+    got = [i for i in range(n) if received[i]]
+    own = amount[w]
+    if not got or own is None:
+        return Settled(superseded, w)
+    deducted = sum((received_amount[i] for i in got if received_amount[i] is not None), Decimal(0))
+    listed_zh = "、".join(f"{members[i].id} {format_money(received_amount[i])}" if received_amount[i] is not None
+                         else members[i].id for i in got)
+    listed_en = ", ".join(f"{members[i].id} {format_money(received_amount[i], 'en')}"
+                          if received_amount[i] is not None else members[i].id for i in got)
+    pay = own - deducted
+    if pay <= 0:
+        best = winners([members[i] for i in got], [True] * len(got),
+                       [NO_AMOUNT if received_amount[i] is None else received_amount[i] for i in got])
+        return Settled({**superseded, w: members[got[best]]},
+                       reasons={w: (f"已享受同组 {listed_zh}，不低于本项金额，按就高不重复不再给予",
+                                    f"already received in its group: {listed_en}, not less than this amount: "
+                                    "highest applies, not paid again")})
+    return Settled(superseded, w, pay, deducted,
+                   {w: (f"已享受同组 {listed_zh}，补差 {format_money(pay)}",
+                        f"already received in its group: {listed_en}; pays the difference, {format_money(pay, 'en')}")})

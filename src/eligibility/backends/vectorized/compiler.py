@@ -20,18 +20,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ...errors import EligibilityError
+from ...facts.flatten import Facts
 from ...facts.profile import registry
+from ...groups import LOWEST_FEN, NO_AMOUNT_FEN, winners
+from ...lower import RECEIVED, Lowered, in_force, lower, param_values
 from ...model import expr as x
 from ...model.dispatch import NodeTable, check_rules
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
-from ..interpreter.evaluator import in_force, param_values
+from ..interpreter.evaluator import one_off, settle, undated
 from . import ops
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
+from .derived import _facts_at, _is_money, _native
 
 OUT, INELIGIBLE, ELIGIBLE, UNDETERMINED, SUPERSEDED = -1, 0, 1, 2, 3
 STATUS_NAMES = ("ineligible", "eligible", "undetermined", "superseded")
@@ -469,8 +471,8 @@ class VectorizedRules:
         from .derived import derived_column, derived_columns
 
         active = [r for r in self.rules.rules if in_force(r, as_of) is None]
-        used = sorted({n.name for r in active for root in (r.when, r.benefit.amount, r.benefit.cap)
-                       if root is not None for n in x.walk(root) if isinstance(n, x.Derived)})
+        used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
+                       if isinstance(n, x.Derived)})
         missing: dict[str, Missing] = {}
         cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain else None) \
             if used else {}  # shared reads, one pass, with the inputs each unknown row lacks
@@ -485,57 +487,37 @@ class VectorizedRules:
 
         valid = table.valid()
         no_failed = None if explain else np.full(table.n, -1, np.int16)  # shared by the rules: never written
+        scopes: dict[int, tuple[Col, np.ndarray, np.ndarray]] = {}  # this decide's scope tests, by node
         try:
-            outcomes = [self._rule(r, table, as_of, valid, derived, explain, no_failed) for r in active]
+            outcomes = [self._rule(lower(r), table, as_of, valid, derived, explain, no_failed, scopes) for r in active]
         finally:
             table.memo.clear()
-        resolve_groups(active, outcomes)
+        resolve_groups(active, outcomes, table, as_of)
         return Decisions(table, as_of, active, outcomes)
 
-    def _rule(self, rule: Rule, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
-              explain: bool, no_failed: np.ndarray | None = None) -> RuleOutcome:
+    def _rule(self, low: Lowered, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
+              explain: bool, no_failed: np.ndarray | None, scopes: dict[int, tuple[Col, np.ndarray, np.ndarray]],
+              ) -> RuleOutcome:
+        rule = low.rule
         n = table.n
         ev = _Evaluator(table, as_of, param_values(rule, as_of) or {}, derived)
         in_scope: Any = np.True_ if table.all_valid() else valid  # a scalar until a test narrows it
         scope_unknown: Any = np.False_
         scope_missing: Missing = []
-        for name in sorted(rule.scenarios):
-            s = table.col(f"scenario.{name}")
+        for node in low.scenarios:
+            s = ev.ev(node)
             in_scope = in_scope & _arr(s.known & ~s.null & s.val, n).astype(bool, copy=False)
-        j = rule.jurisdiction
-        if j.prefix:
-            region_path = "region_code"
-            region = table.col("region_code")
-            if j.by:
-                matter = table.col(f"scenario.{j.by}.region_code")
-                use_matter = _arr(matter.known & ~matter.null, n)
-                region = Col("str", np.where(use_matter, matter.val, region.val),
-                             np.where(use_matter, True, region.known), np.where(use_matter, False, region.null))
-            memo = table.memo.get((id(region), j.prefix))  # rules of one jurisdiction share the test
-            if memo is None or memo[0] is not region:
-                inside = under(region, (j.prefix,), "region", memo=table.memo)
-                known = _arr(inside.known, n)
-                memo = table.memo[(id(region), j.prefix)] = (region, (known, known & ~_arr(inside.val, n)))
-            known, outside = memo[1]
-            in_scope = in_scope & ~outside
-            scope_unknown = scope_unknown | ~known
+        for node in low.tests:  # region, zone: false puts a row out of scope, unknown leaves it undetermined
+            hit = scopes.get(id(node))
+            if hit is None:  # rules of one jurisdiction share the node, so the test is made once
+                col = ev.ev(node)
+                known = _arr(col.known, n)
+                hit = scopes[id(node)] = (col, known, known & ~_arr(col.null, n) & ~_arr(col.val, n).astype(bool))
+            ev.memo[(id(node), 0)] = hit[0]
+            in_scope = in_scope & ~hit[2]
+            scope_unknown = scope_unknown | ~hit[1]
             if explain:
-                scope_missing += ev._field_missing(region_path, ~known)
-        if j.development_zone:
-            z = table.col("development_zone")
-            zk = _arr(z.known, n)
-            source = z.arrow_text()  # the zone names still in Arrow (no Python string per row), or built
-            if source is None:
-                source = z.val
-            other = table.memo.get((id(source), j.development_zone))
-            if other is None or other[0] is not source:  # one test per zone, shared by its rules
-                differs = (pc.not_equal(source, j.development_zone).to_numpy(zero_copy_only=False)
-                           if isinstance(source, pa.Array) else _arr(source, n) != j.development_zone)
-                other = table.memo[(id(source), j.development_zone)] = (source, differs)
-            in_scope = in_scope & ~(zk & (_arr(z.null, n) | other[1]))
-            scope_unknown = scope_unknown | ~zk
-            if explain:
-                scope_missing += ev._field_missing("development_zone", ~zk)
+                scope_missing += ev.missing(node, ~hit[1])
         c = ev.ev(rule.when)
         c_false = _arr(ops.and_(ops.and_not(c.known, c.null), ~_arr(c.val, n).astype(bool, copy=False)), n)
         c_unknown = _arr(ops.or_(~ops.as_mask(c.known), scope_unknown), n)
@@ -553,52 +535,50 @@ class VectorizedRules:
         outcome = RuleOutcome(rule, status, np.zeros(n, np.int64), np.zeros(n, bool), failed,
                               [cl.text for cl in clause_nodes], [])
         open_rows = ops.and_(in_scope, ~c_false)
-        b = rule.benefit
-        if b.once or b.schedule:
-            self._received(rule, table, as_of, open_rows, outcome)
+        f = low.finish
+        if low.received is not None:
+            self._received(low, ev, as_of, open_rows, outcome)
             open_rows = open_rows & (outcome.status != INELIGIBLE)
         amount_missing: Missing = []
-        if b.amount is not None:
-            m = ev.ev(b.amount)
-            if b.cap is not None:
-                cap = ev.ev(b.cap)
+        if f.amount is not None:
+            m = ev.ev(f.amount)
+            if f.cap is not None:
+                cap = ev.ev(f.cap)
                 capped = ops.minmax("min", [m, cap])
                 # the cap is read only where the amount is known and given
                 amount_given = _arr(m.known & ~m.null, n)
                 m = Col(capped.kind, capped.val, np.where(amount_given, capped.known, m.known),
                         np.where(amount_given, capped.null, m.null), capped.scale)
                 if explain:
-                    amount_missing += ev.missing(b.cap, open_rows & amount_given & ~_arr(cap.known, n))
+                    amount_missing += ev.missing(f.cap, open_rows & amount_given & ~_arr(cap.known, n))
             if explain:
-                amount_missing += ev.missing(b.amount, open_rows)
+                amount_missing += ev.missing(f.amount, open_rows)
             m = ops.to_fen(ops.round_fen(m)) if m.kind in ("int", "dec") else ops.to_fen(m)
             known, given = m.known, ops.and_not(m.known, m.null)  # scalars for a fixed amount
             amount = m.val
-            if b.schedule is not None:
+            if f.index is not None:
                 known, given, amount = _arr(known, n), _arr(given, n), _arr(amount, n).astype(np.int64)
-                start = ev.ev(b.schedule.start)
-                sk = _arr(start.known & ~start.null, n)
+                due = ev.ev(f.index)
+                sk = _arr(due.known & ~due.null, n)
                 pending = given & ~sk
                 if explain:
-                    sm = ev.missing(b.schedule.start, open_rows & given & ~_arr(start.known, n))
-                    amount_missing += sm or ([(b.schedule.start_text, open_rows & pending)] if pending.any() else [])
-                    no_start = open_rows & given & _arr(start.known & start.null, n)
+                    sm = ev.missing(f.start, open_rows & given & ~_arr(due.known, n))  # type: ignore[arg-type]
+                    amount_missing += sm or ([(f.start_text, open_rows & pending)] if pending.any() else [])
+                    no_start = open_rows & given & _arr(due.known & due.null, n)
                     if no_start.any():
-                        amount_missing.append((b.schedule.start_text, no_start))
-                years = np.asarray(_arr(start.val, n), dtype="int64").astype("datetime64[D]").astype(
-                    "datetime64[Y]").astype(np.int64) + 1970
-                index = as_of.year - years + 1
-                count = b.schedule.count
+                        amount_missing.append((f.start_text, no_start))  # type: ignore[arg-type]
+                index = _arr(due.val, n).astype(np.int64) // 10 ** due.scale
+                count = f.instalments
                 refused = open_rows & given & sk & ((index < 1) | (index > count))
-                part = _round_div(amount, count)
-                last = amount - part * (count - 1)
-                amount = np.where(index == count, last, part)
+                if not f.each_year:  # each_year: every instalment is the whole amount
+                    part = _round_div(amount, count)
+                    amount = np.where(index == count, amount - part * (count - 1), part)
                 known = known & ~(given & ~sk)
                 given = given & sk
                 status[refused] = INELIGIBLE
-                for (yr, idx) in _distinct_pairs(years[refused], index[refused]):
-                    rows = refused & (years == yr) & (index == idx)
-                    text = (f"paid over {count} years from {yr}; {as_of.year} is "
+                for idx in sorted(set(index[refused].tolist())):
+                    rows = refused & (index == idx)
+                    text = (f"paid over {count} years from {as_of.year - idx + 1}; {as_of.year} is "
                             f"{'before' if idx < 1 else 'after'} the schedule")
                     outcome.reason.append((rows, text))
                 open_rows = open_rows & ~refused
@@ -613,23 +593,21 @@ class VectorizedRules:
             outcome.missing = sorted(_merge(cond_missing + [(p, mk & open_rows) for p, mk in amount_missing]))
         return outcome
 
-    def _received(self, rule: Rule, table: Table, as_of: date, rows: np.ndarray, outcome: RuleOutcome) -> None:
-        """One-offs received in any year and instalments received this year make the rule ineligible."""
-        lst = table.lists.get("benefits_received")
-        if lst is None or lst.size == 0:
+    def _received(self, low: Lowered, ev: _Evaluator, as_of: date, rows: np.ndarray, outcome: RuleOutcome) -> None:
+        """Rows whose receipt test holds (a one-off in any year, an instalment this year) are ineligible;
+        the first matching record gives the year shown and, in as_of's year, what ranks in the group."""
+        table, q = ev.table, low.received
+        lst = table.lists.get(RECEIVED)
+        if lst is None or lst.size == 0 or q is None:
             return
-        rid = lst.items.get("rule_id")
-        if rid is None:
-            return
-        match = _arr(rid.known & ~rid.null, lst.size) & (_arr(rid.val, lst.size) == rule.id)
+        body = ev.ev(q.body, _Ctx(lst, id(q)))
+        match = _arr(body.known & ~body.null & _arr(body.val, lst.size).astype(bool, copy=False), lst.size)
         year = lst.items.get("year")
         this_year = np.zeros(lst.size, bool)
         if year is not None:
             this_year = _arr(year.known & ~year.null, lst.size) & (
                 _arr(year.val, lst.size) == as_of.year * 10 ** year.scale)
-        if not rule.benefit.once:
-            match &= this_year
-        match &= lst.known[lst.parent] & rows[lst.parent]
+        match = match & lst.known[lst.parent] & rows[lst.parent]
         idx = np.flatnonzero(match)
         if not len(idx):
             return
@@ -648,9 +626,8 @@ class VectorizedRules:
         ty = this_year[first_items]
         recv[parents[ty]] = True
         amt = lst.items.get("amount")
-        fixed = rule.benefit.amount
-        fixed_fen = (int(fixed.value.scaleb(2)) if isinstance(fixed, x.Literal) and isinstance(fixed.value, Decimal)
-                     else None)
+        fixed = low.finish.fixed
+        fixed_fen = int(fixed.scaleb(2)) if fixed is not None else None
         if amt is not None:
             a_given = _arr(amt.known & ~amt.null, lst.size)[first_items]
             a_fen = ops.to_fen(amt)
@@ -682,12 +659,10 @@ def _round_div(total: np.ndarray, count: int) -> np.ndarray:
     return np.where(total < 0, -mag, mag)
 
 
-def _distinct_pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
-    return sorted({(int(p), int(q)) for p, q in zip(a.tolist(), b.tolist())})
-
-
-def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
-    """就高不重复 on every row at once, with the ranking of :func:`eligibility.groups.rank_key`."""
+def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome], table: Table, as_of: date) -> None:
+    """就高不重复 on every row at once (:func:`eligibility.groups.winners` over arrays, as every backend);
+    a group of one-off grants is then settled across dates row by row, on the rows where that can
+    change the outcome (:func:`_settle_rows`)."""
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(rules):
         if r.group:
@@ -695,24 +670,21 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
     for members in groups.values():
         if len(members) < 2:
             continue
-        # static tie order: higher priority, then higher jurisdiction level (smaller number), then id
-        order = sorted(members, key=lambda i: (-rules[i].priority, rules[i].jurisdiction.level, rules[i].id))
-        n = len(outcomes[order[0]].status)
-        best = np.full(n, np.iinfo(np.int64).min, np.int64)
-        winner = np.full(n, -1, np.int32)
-        eligible_count = np.zeros(n, np.int32)
-        for i in order:
+        settled = one_off([rules[i] for i in members])
+        eligible = [outcomes[i].status == ELIGIBLE for i in members] if settled else []
+        candidate, amount = [], []
+        for i in members:
             o = outcomes[i]
-            eligible = o.status == ELIGIBLE
-            eligible_count += eligible
-            candidate = eligible.copy()
-            amount = np.where(o.has_amount, o.amount, -100)  # no amount ranks as −1 yuan
-            if o.received is not None:
-                candidate |= o.received
-                amount = np.where(o.received, np.where(o.received_has_amount, o.received_amount, -100), amount)
-            better = candidate & (amount > best)
-            best = np.where(better, amount, best)
-            winner = np.where(better, i, winner)
+            c = o.status == ELIGIBLE
+            a = np.where(o.has_amount, o.amount, NO_AMOUNT_FEN)
+            if o.received is not None:  # a receipt of this year ranks with what was received
+                c = c | o.received
+                a = np.where(o.received, np.where(o.received_has_amount, o.received_amount, NO_AMOUNT_FEN), a)
+            candidate.append(c)
+            amount.append(a)
+        local = winners([rules[i] for i in members], candidate, amount, LOWEST_FEN)
+        winner = np.where(local >= 0, np.asarray(members, np.int32)[local], -1).astype(np.int32)
+        n = len(winner)
         for i in members:
             o = outcomes[i]
             lose = (o.status == ELIGIBLE) & (winner != i) & (winner >= 0)
@@ -721,4 +693,98 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome]) -> None:
                 sb = np.full(n, -1, np.int32) if o.superseded_by is None else o.superseded_by
                 sb[lose] = winner[lose]
                 o.superseded_by = sb
+        if settled:
+            _settle_rows(rules, outcomes, members, eligible, table, as_of)
 
+
+_UNDATED: dict[int, tuple[Rule, x.Node]] = {}  # each rule's condition with its dated parts unknown
+
+
+def _undated(rule: Rule) -> x.Node:
+    hit = _UNDATED.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        hit = _UNDATED[id(rule)] = (rule, undated(rule.when))
+    return hit[1]
+
+
+def _no_derived(name: str) -> Col:
+    raise AssertionError(f"an undated condition reads no derived fact ({name})")
+
+
+def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[int], eligible: list[np.ndarray],
+                 table: Table, as_of: date) -> None:
+    """A group of one-off grants settled across dates (:func:`..interpreter.evaluator.settle`, the interpreter's own
+    resolution) on the rows where a member is eligible and either a member was received or another
+    member could be eligible on some date (its condition with the dated parts unknown is not false);
+    elsewhere the settlement is the ranking just made. Each such row's facts are read back from the
+    table."""
+    rows = np.logical_or.reduce(eligible)
+    if not rows.any():
+        return
+    group = [rules[i] for i in members]
+    ids = np.array([r.id for r in group], dtype=object)
+    received = np.zeros(table.n, bool)
+    lst = table.lists.get(RECEIVED)
+    rid = lst.items.get("rule_id") if lst is not None else None
+    if lst is not None and rid is not None and lst.size:
+        hit = _arr(rid.known & ~rid.null, lst.size) & np.isin(np.asarray(_arr(rid.val, lst.size), dtype=object), ids)
+        received[lst.parent[hit]] = True
+    ev = _Evaluator(table, as_of, {}, _no_derived)
+    possible = np.zeros(table.n, np.int8)
+    for rule in group:
+        c = ev.ev(_undated(rule))
+        possible += ~_arr(c.known & ~c.null & ~_arr(c.val, table.n).astype(bool), table.n)
+    rows = np.flatnonzero(rows & (received | (possible >= 2)))
+    if not len(rows):
+        return
+    paths = sorted({p for r in group for p in lower(r).reads()})
+    n = table.n
+    reasons: dict[tuple[int, str], list[int]] = {}  # (member, text) → its rows: one mask per text
+    for row in rows.tolist():
+        facts = row_facts(table, row, paths)
+        amounts = [Decimal(int(outcomes[i].amount[row])).scaleb(-2) if outcomes[i].has_amount[row] else None
+                   for i in members]
+        flags = [bool(e[row]) for e in eligible]
+        s = settle(group, flags, amounts, facts, as_of)
+        for k, i in enumerate(members):
+            o = outcomes[i]
+            if flags[k]:
+                o.status[row] = ELIGIBLE
+                if o.superseded_by is not None:
+                    o.superseded_by[row] = -1
+        for k, by in s.superseded.items():
+            o = outcomes[members[k]]
+            o.status[row] = SUPERSEDED
+            if o.superseded_by is None:
+                o.superseded_by = np.full(n, -1, np.int32)
+            o.superseded_by[row] = members[group.index(by)]
+        for k, (_, en) in s.reasons.items():
+            reasons.setdefault((members[k], en), []).append(row)
+        if s.amount is not None:
+            outcomes[members[s.paid]].amount[row] = int(s.amount.scaleb(2))
+    for (i, en), at in reasons.items():
+        mask = np.zeros(n, bool)
+        mask[at] = True
+        outcomes[i].reason.append((mask, en))
+
+
+def row_facts(table: Table, row: int, paths: list[str]) -> Facts:
+    """The flat facts of one row at ``paths`` (fields and lists; other paths unknown)."""
+    scalar = [p for p in paths if p in table.cols]
+    facts = _facts_at(table, row, scalar, [table.cols[p] for p in scalar])
+    specs = registry()
+    for path in paths:
+        lc = table.lists.get(path)
+        if lc is None or not (lc.known[row] if np.ndim(lc.known) else lc.known):
+            continue
+        items = []
+        for j in range(int(lc.offsets[row]), int(lc.offsets[row + 1])):
+            item: dict[str, Any] = {}
+            for name, c in lc.items.items():
+                if not (c.known[j] if np.ndim(c.known) else c.known):
+                    continue
+                null = c.null[j] if np.ndim(c.null) else c.null
+                item[name] = None if null else _native(c, c.at(j), _is_money(specs, f"{path}[].{name}"))
+            items.append(item)
+        facts.values[path] = tuple(items)
+    return facts

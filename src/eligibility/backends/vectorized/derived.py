@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -34,14 +34,11 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ...errors import EligibilityError
-from ...facts.codes import industry_section
 from ...facts.derivation import DISTINCT, Classes, Points, Read
 from ...facts.derived import DERIVED, evaluate_derived
 from ...facts.profile import registry
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import FEN
-from ...facts.scale import FIGURES, scale_groups, scale_standard, threshold
-from ...facts.tax_classes import small_low_profit_limits
 from .columns import EPOCH_ORDINAL, Col, Table
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

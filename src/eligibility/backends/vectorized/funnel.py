@@ -19,9 +19,9 @@ import numpy as np
 
 from ...facts.derived import DERIVED
 from ...lang.render import unparse
+from ...lower import in_force, lower, param_values
 from ...model import expr as x
 from ...model.rule import Rule
-from ..interpreter.evaluator import in_force, param_values
 from . import compiler
 from .columns import Col, Table
 from .derived import derived_columns
@@ -75,20 +75,11 @@ def scope_step(rule: Rule) -> Step | None:
     return Step("jurisdiction", zh, en, scope=True)
 
 
-def _scope_unknown(rule: Rule, table: Table, n: int) -> np.ndarray:
-    """Rows the compiler keeps in scope although their region or zone is unknown (as in its ``_rule``)."""
-    j = rule.jurisdiction
+def _scope_unknown(ev: compiler._Evaluator, rule: Rule, n: int) -> np.ndarray:
+    """Rows the compiler keeps in scope although their region or zone is unknown (its lowered tests)."""
     unknown = np.zeros(n, bool)
-    if j.prefix:
-        region = table.col("region_code")
-        if j.by:  # judged where the matter is held, when it says
-            matter = table.col(f"scenario.{j.by}.region_code")
-            use = compiler._arr(matter.known & ~matter.null, n)
-            region = Col("str", np.where(use, matter.val, region.val), np.where(use, True, region.known),
-                         np.where(use, False, region.null))
-        unknown |= ~compiler._arr(compiler.under(region, (j.prefix,), "region").known, n)
-    if j.development_zone:
-        unknown |= ~compiler._arr(table.col("development_zone").known, n)
+    for node in lower(rule).tests:
+        unknown |= ~compiler._arr(ev.ev(node).known, n)
     return unknown
 
 
@@ -166,7 +157,7 @@ def _funnel(rule: Rule, table: Table, as_of: date, scope: np.ndarray, derived: C
                                                                 for node in nodes]
     if first is not None:
         shown = [first, *shown]
-        masks.insert(0, lambda: (~_scope_unknown(rule, table, n), np.zeros(n, bool)))
+        masks.insert(0, lambda: (~_scope_unknown(ev, rule, n), np.zeros(n, bool)))
     cumulative = np.zeros((len(masks), 3), np.int64)
     alone = np.zeros((len(masks), 3), np.int64)
     passing = scope.copy()
