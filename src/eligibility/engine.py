@@ -18,6 +18,7 @@ from .backends.interpreter.evaluator import Prepared, evaluate_all, prepare
 from .errors import EligibilityError, ProfileError
 from .facts.frame import row_to_profile
 from .facts.profile import Profile
+from .limits import ensure_stack
 from .model.rule import RuleSet
 from .results import Evaluation, RuleResult, Status
 
@@ -34,6 +35,9 @@ def _as_date(as_of: date | str | None) -> date:
         except ValueError:
             raise EligibilityError(f"评估日期应为 YYYY-MM-DD，实际为 {as_of!r}",
                                    f"as_of must be YYYY-MM-DD, got {as_of!r}") from None
+    if not isinstance(as_of, date):
+        raise EligibilityError(f"评估日期应为日期或 YYYY-MM-DD 文字，实际为 {type(as_of).__name__} {as_of!r}",
+                               f"as_of must be a date or YYYY-MM-DD text, got {type(as_of).__name__} {as_of!r}")
     return as_of
 
 
@@ -49,6 +53,7 @@ class Engine:
             from .io.rules import load_rules
 
             rules = load_rules()
+        ensure_stack()  # rules nest up to MAX_DEPTH levels, evaluated by recursive walkers
         self.rules = rules
         self._compiled = CompiledRules(rules)
         self._prepared_cache: dict[date, Prepared] = {}
@@ -69,7 +74,7 @@ class Engine:
     def evaluate(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> Evaluation:
         """Evaluate every rule on one profile with full explanations (as_of defaults to today)."""
         day = as_of if type(as_of) is date else _as_date(as_of)
-        p = profile if type(profile) is Profile else Profile.from_data(dict(profile))
+        p = profile if type(profile) is Profile else Profile.from_data(profile)
         prepared = self._prepared(day)
         results, skipped = evaluate_all(prepared, p.facts(), day)
         return Evaluation(results, day, p.uscc, p.name, prepared.provenance, skipped)
@@ -80,7 +85,7 @@ class Engine:
         Same decisions as :meth:`evaluate`; use it when explanations are not needed.
         """
         day = as_of if type(as_of) is date else _as_date(as_of)
-        p = profile if type(profile) is Profile else Profile.from_data(dict(profile))
+        p = profile if type(profile) is Profile else Profile.from_data(profile)
         return self._compiled.decide(p.facts(), day)
 
     def decider(self, as_of: date | str | None = None) -> Callable[[Profile], list[Decision]]:

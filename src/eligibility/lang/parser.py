@@ -22,6 +22,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ..errors import EligibilityError
+from ..limits import MAX_DEPTH, ensure_stack
 from ..model import expr as x
 
 
@@ -137,6 +138,14 @@ class Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def enter(self, t: Token, levels: int = 1) -> None:
+        """One more level of nesting (brackets, not, a sign, a call, a chain of operators), at most MAX_DEPTH."""
+        self.depth += levels
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(f"表达式嵌套超过 {MAX_DEPTH} 层", f"expression nested deeper than {MAX_DEPTH} levels",
+                                  (t.start, max(t.end, t.start + 1)), "拆成几个条件或参数", "split it into several conditions")
 
     # -- token helpers ---------------------------------------------------------------------
     @property
@@ -187,12 +196,14 @@ class Parser:
 
     def expression(self) -> x.Node:
         if self.at("kw", "if"):
+            self.enter(self.tok)
             start = self.advance().start
             cond = self.expression()
             self.expect("kw", "then", "then", "'then'")
             then = self.expression()
             self.expect("kw", "else", "else", "'else'")
             otherwise = self.expression()
+            self.depth -= 1
             return x.IfElse(cond, then, otherwise, span=(start, otherwise.span[1]))
         return self.or_expr()
 
@@ -214,8 +225,10 @@ class Parser:
 
     def not_expr(self) -> x.Node:
         if self.at("kw", "not"):
+            self.enter(self.tok)
             start = self.advance().start
             item = self.not_expr()
+            self.depth -= 1
             return x.Not(item, span=(start, item.span[1]))
         return self.comparison()
 
@@ -262,24 +275,34 @@ class Parser:
 
     def additive(self) -> x.Node:
         node = self.term()
+        chain = 0  # a + b + c nests to the left: each operator is a level
         while self.tok.kind == "op" and self.tok.text in "+-":
+            self.enter(self.tok)
+            chain += 1
             op = self.advance().text
             right = self.term()
             node = x.Arith(op, node, right, span=(node.span[0], right.span[1]))
+        self.depth -= chain
         return node
 
     def term(self) -> x.Node:
         node = self.unary()
+        chain = 0
         while self.tok.kind == "op" and self.tok.text in "*/":
+            self.enter(self.tok)
+            chain += 1
             op = self.advance().text
             right = self.unary()
             node = x.Arith(op, node, right, span=(node.span[0], right.span[1]))
+        self.depth -= chain
         return node
 
     def unary(self) -> x.Node:
         if self.at("op", "-"):
+            self.enter(self.tok)
             start = self.advance().start
             item = self.unary()
+            self.depth -= 1
             if isinstance(item, x.Literal) and isinstance(item.value, Decimal):
                 return x.Literal(-item.value, item.unit, span=(start, item.span[1]))
             return x.Neg(item, span=(start, item.span[1]))
@@ -303,16 +326,20 @@ class Parser:
             self.advance()
             return x.AsOf(span=(t.start, t.end))
         if self.accept("op", "("):
+            self.enter(t)
             node = self.expression()
             self.expect("op", ")", "')'", "')'")
+            self.depth -= 1
             return node
         if self.accept("op", "["):
+            self.enter(t)
             items: list[x.Node] = []
             if not self.at("op", "]"):
                 items.append(self.expression())
                 while self.accept("op", ","):
                     items.append(self.expression())
             end = self.expect("op", "]", "']'", "']'")
+            self.depth -= 1
             return x.ListLit(tuple(items), span=(t.start, end.end))
         if t.kind == "name":
             return self.name_or_call()
@@ -364,13 +391,14 @@ class Parser:
         name = ".".join(parts)
         if not self.at("op", "("):
             return x.Name(name, span=(first.start, end))
-        self.advance()
+        self.enter(self.advance())
         args: list[x.Node] = []
         if not self.at("op", ")"):
             args.append(self.expression())
             while self.accept("op", ","):
                 args.append(self.expression())
         close = self.expect("op", ")", "')'", "')'")
+        self.depth -= 1
         span = (first.start, close.end)
         if name in QUANTIFIERS:
             return self._quantifier(name, args, span)
@@ -395,5 +423,7 @@ def _normal(d: Decimal) -> Decimal:
 
 
 def parse_expression(text: str) -> x.Node:
-    """Parse one expression into an untyped node tree (names not yet resolved)."""
+    """Parse one expression into an untyped node tree (names not yet resolved); nesting beyond
+    MAX_DEPTH is an ExpressionError at the bracket, ``not`` or operator that goes too deep."""
+    ensure_stack()
     return Parser(text).parse()

@@ -33,6 +33,7 @@ from ...errors import ProfileError
 from ...facts.fields import FieldSpec, registry
 from ...facts.frame import _truth
 from ...facts.profile import Profile
+from ...limits import MAX_DEPTH
 from .columns import _LAZY, EPOCH_ORDINAL, Col, Deferred, ListCol, Table
 from .ops import and_, or_
 
@@ -649,6 +650,10 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
                 v = json.loads(v)
             except json.JSONDecodeError as exc:
                 errors.add_at(i, f"{path}: must be a JSON list ({exc.msg}) | {path} 应为 JSON 列表")
+                rows.append([])
+                continue
+            except RecursionError:  # far deeper than MAX_DEPTH (a shallower one is refused by the profile)
+                errors.add_at(i, f"{path}: nested deeper than {MAX_DEPTH} levels | {path}：嵌套超过 {MAX_DEPTH} 层")
                 rows.append([])
                 continue
         if isinstance(v, np.ndarray):
