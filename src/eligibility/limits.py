@@ -38,6 +38,13 @@ MAX_MONEY = Decimal(10) ** 18
 """Amounts are below this in magnitude (10^18 yuan): far above any firm's figure, far below where
 Decimal arithmetic at 28 digits would round."""
 
+MAX_DURATION_YEARS = 200
+"""A duration in a rule (``12 months``, ``3 years``, ``90 days``) is at most this long."""
+
+FIRST_YEAR, LAST_YEAR = 1000, 8999
+"""A date written in a rule, and an evaluation date, fall in these years: a date ± the longest
+duration stays a valid calendar date."""
+
 SHOWN_CHARS = 60
 """How much of a bad value an error message quotes."""
 

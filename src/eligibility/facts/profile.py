@@ -60,16 +60,25 @@ NonNegativeMoney = Annotated[Money, AfterValidator(_not_negative)]
 
 
 def _head_count(v: object) -> object:
-    """A number of persons: whole, not negative, finite (a NaN is unknown before this runs)."""
+    """A number of persons before conversion: not a boolean, not infinite, not fractional (a NaN is
+    unknown before this runs)."""
     if isinstance(v, bool):
         raise ValueError("人数不能是布尔值 / a head count cannot be a boolean")
-    if isinstance(v, (int, float, Decimal)) and not abs(v) < MAX_MONEY:  # also infinite
+    if isinstance(v, (float, Decimal)) and not abs(v) < MAX_MONEY:  # also infinite
         raise ValueError(f"人数超出范围：{shown(v)} / head count out of range: {shown(v)}")
     if isinstance(v, float) and v != int(v):
         raise ValueError(f"人数应为整数，实际为 {shown(v)} / a head count must be a whole number, got {shown(v)}")
-    if isinstance(v, (int, float, Decimal)) and v < 0:
-        raise ValueError(f"人数不能为负数（{shown(v)}） / a head count cannot be negative ({shown(v)})")
     return v
+
+
+def _head_count_range(v: int | None) -> int | None:
+    """A number of persons after conversion: at least 0, below MAX_MONEY."""
+    if v is not None and v < 0:
+        raise ValueError(f"人数不能为负数（{v}） / a head count cannot be negative ({v})")
+    if v is not None and v >= MAX_MONEY:
+        raise ValueError(f"人数超出范围：{shown(v)} / head count out of range: {shown(v)}")
+    return v
+
 
 Rate = Annotated[
     Decimal,
@@ -223,6 +232,7 @@ class Hires(_Record):
 
     _counts = field_validator("new_qualifying_hires_this_year", "graduates_hired_this_year", mode="before")(
         _head_count)
+    _counts_range = field_validator("new_qualifying_hires_this_year", "graduates_hired_this_year")(_head_count_range)
 
 
 class Power(_Record):
@@ -335,6 +345,7 @@ class Profile(_Record):
         return normalize_industry_code(str(v)) if v is not None else v
 
     _count = field_validator("employees", mode="before")(_head_count)
+    _count_range = field_validator("employees")(_head_count_range)
 
     def facts(self) -> Facts:
         """The flat facts of this profile (computed once and cached; the profile is immutable)."""

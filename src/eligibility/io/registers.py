@@ -60,6 +60,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._cells import csv_safe_arrow, csv_safe_frame, no_formulas, string_cell, xlsx_text
 from .._hashing import hash_text_keys
 from ..errors import (
     EligibilityError,
@@ -68,6 +69,7 @@ from ..errors import (
     UnknownFieldError,
     suggest,
 )
+from ..facts.codes.uscc import normalise_uscc
 from .yamlload import Located, LocatedList, Mark, load_yaml
 
 __all__ = [
@@ -903,13 +905,16 @@ def _norm_usccs(usccs: Iterable[Any]) -> pa.Array:
             arr = pa.array([_norm_uscc(v) for v in values], pa.string())
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
         arr = pa.array([_norm_uscc(v) for v in arr.to_pylist()], pa.string())
-    return pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(arr.cast(pa.string()))), "")
+    arr = arr.cast(pa.string())
+    if not pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():  # full-width: as a profile reads it
+        return pa.array([_norm_uscc(v) for v in arr.to_pylist()], pa.string())
+    return pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(arr)), "")
 
 
 def _norm_uscc(value: Any) -> str:
     if _missing(value):
         return ""
-    return str(value).strip().upper()
+    return normalise_uscc(str(value))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1005,9 +1010,9 @@ def write_summary(summary: pd.DataFrame, path: str | Path) -> None:
         wb = openpyxl.Workbook()
         ws = wb.active
         ws.title = "summary"
-        ws.append([str(c) for c in frame.columns])
+        ws.append([xlsx_text(str(c)) for c in frame.columns])
         for rec in summary.itertuples(index=False):
-            ws.append([_dec(v) if str(c).startswith("amount") else _plain(v)
+            ws.append([_dec(v) if str(c).startswith("amount") else xlsx_text(_plain(v))
                        for c, v in zip(summary.columns, rec, strict=True)])
         for row in ws.iter_rows(min_row=2):
             for cell, c in zip(row, summary.columns, strict=True):
@@ -1015,10 +1020,12 @@ def write_summary(summary: pd.DataFrame, path: str | Path) -> None:
                     cell.number_format = "#,##0.00"
         about = wb.create_sheet("about")
         for k, v in summary.attrs.items():
-            about.append([str(k), _plain(v)])
+            about.append([str(k), xlsx_text(_plain(v))])
+        no_formulas(wb)
         wb.save(path)
     else:
-        frame.to_csv(path, index=False)
+        csv_safe_frame(frame, skip=tuple(c for c in frame.columns if str(c).startswith("amount"))).to_csv(
+            path, index=False)
 
 
 def _plain(value: Any) -> Any:
@@ -1255,7 +1262,7 @@ class TableWriter:
                     cell.number_format = "0.00"
                     out.append(cell)
                 else:
-                    out.append(v)
+                    out.append(string_cell(self._sheet, v))
             self._sheet.append(out)
 
     def close(self) -> None:
@@ -1270,7 +1277,7 @@ class TableWriter:
             if self.metadata:
                 about = self._sink.create_sheet("about")
                 for k, v in self.metadata.items():
-                    about.append([str(k), _plain(v)])
+                    about.append([str(k), string_cell(about, _plain(v))])
             self._sink.save(self.path)
         else:
             self._sink.close()
@@ -1315,11 +1322,12 @@ def _csv_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     for col in table.columns:
         if isinstance(col, pa.ChunkedArray):
             col = col.combine_chunks()
+        text = pa.types.is_list(col.type) or pa.types.is_dictionary(col.type) or pa.types.is_string(col.type)
         if pa.types.is_list(col.type):
             col = pc.binary_join(col, ";")
         elif not pa.types.is_integer(col.type):
             col = col.cast(pa.string())
-        arrays.append(col)
+        arrays.append(csv_safe_arrow(col) if text else col)  # text only: a negative amount is a number
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ..errors import EligibilityError
-from ..limits import MAX_DEPTH, ensure_stack
+from ..limits import FIRST_YEAR, LAST_YEAR, MAX_DEPTH, MAX_DURATION_YEARS, ensure_stack
 from ..model import expr as x
 
 
@@ -109,6 +109,12 @@ def tokenize(text: str) -> list[Token]:
                     f"invalid date: {m.group('date')}",
                     (start, end),
                 ) from None
+            if not FIRST_YEAR <= value.year <= LAST_YEAR:
+                raise ExpressionError(
+                    f"日期超出范围：{m.group('date')}（应在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间）",
+                    f"date out of range: {m.group('date')} (years {FIRST_YEAR} to {LAST_YEAR})",
+                    (start, end),
+                )
             tokens.append(Token("date", m.group("date"), start, end, value))
         elif kind == "string":
             tokens.append(Token("string", m.group("string"), start, end, m.group("string")[1:-1]))
@@ -378,6 +384,10 @@ class Parser:
     def _duration(self, value: Decimal, unit: str, span: x.Span) -> x.Literal:
         if value != value.to_integral_value():
             raise ExpressionError("期限须为整数", "a duration must be a whole number", span)
+        per_year = {"year": 1, "month": 12, "day": 366}[unit]
+        if value > MAX_DURATION_YEARS * per_year:
+            raise ExpressionError(f"期限过长（最长 {MAX_DURATION_YEARS} 年）", f"duration too long (at most {MAX_DURATION_YEARS} years)",
+                                  span)
         return x.Literal(x.Duration(int(value), unit), None, span=span)
 
     def name_or_call(self) -> x.Node:

@@ -16,7 +16,7 @@ from typing import Any
 from ..backends.interpreter.compiled import Decision
 from ..engine import Engine, _as_date
 from ..errors import EligibilityError, ProfileError
-from ..facts.codes.uscc import parse_uscc
+from ..facts.codes.uscc import normalise_uscc
 from ..facts.profile import Profile
 from ..model.rule import RuleSet
 from .base import make_backend
@@ -95,7 +95,11 @@ class Watcher:
         return len(self._firms)
 
     def __contains__(self, uscc: object) -> bool:
-        return uscc in self._firms
+        return isinstance(uscc, str) and self._key(uscc) in self._firms
+
+    def _key(self, uscc: object) -> str:
+        """The watch key of a code as typed: normalised as a profile's USCC is (full-width, case, spaces)."""
+        return uscc if isinstance(uscc, str) and uscc in self._firms else normalise_uscc(str(uscc))
 
     def decisions(self, uscc: str) -> list[Decision]:
         """The firm's current decisions (rules in scope, after groups), as ``Engine.decide`` gives them."""
@@ -106,7 +110,7 @@ class Watcher:
         return self._firm(uscc)[0]
 
     def _firm(self, uscc: str) -> tuple[Profile, list[Decision]]:
-        found = self._firms.get(uscc) or self._firms.get(parse_uscc(str(uscc)).code)
+        found = self._firms.get(self._key(uscc))
         if found is None:
             raise EligibilityError(f"未监测该企业：{uscc}", f"no such firm in the watch: {uscc}", uscc=uscc)
         return found
@@ -143,7 +147,7 @@ class Watcher:
     def remove(self, uscc: str) -> list[Event]:
         """Stop watching a firm: each rule it was eligible for ends (no_longer_eligible). A firm not
         watched is no error (removals may arrive twice); it gives no events."""
-        code = uscc if uscc in self._firms else parse_uscc(str(uscc)).code
+        code = self._key(uscc)
         prev = self._firms.pop(code, None)
         if prev is None:
             return []

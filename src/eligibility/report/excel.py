@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .._cells import no_formulas, xlsx_text
+
 if TYPE_CHECKING:
     from .batch import BatchReport
 
@@ -122,6 +124,7 @@ def write_workbook(report: BatchReport, path: str | Path, lang: str = "zh") -> P
 
     for r in records:
         _rule_sheet(wb.create_sheet(names[r["rule_id"]]), report, r, lang, summary_name)
+    no_formulas(wb)
     wb.save(target)
     return target
 
@@ -163,6 +166,6 @@ def _rule_sheet(ws: Worksheet, report: BatchReport, r: dict[str, Any], lang: str
                       f"Only the first {len(firms)} in input order; the long table (status = eligible) has them all.")])
     _header(ws, [_t(lang, "行号", "row"), _t(lang, "统一社会信用代码", "USCC"), _t(lang, "金额（元）", "amount (yuan)")])
     for firm in firms:
-        ws.append([firm.row, firm.entity_id, firm.amount])
+        ws.append([firm.row, xlsx_text(firm.entity_id), firm.amount])
         _money_cells(ws, [3])
     _widths(ws, [12, 48, 14, 14, 14, 14, 14, 60])
