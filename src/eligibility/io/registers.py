@@ -70,7 +70,7 @@ from ..errors import (
     suggest,
 )
 from ..facts.codes.uscc import normalise_uscc
-from .yamlload import Located, LocatedList, Mark, load_yaml
+from .yamlload import Located, LocatedList, Mark, load_yaml, read_rule_text
 
 __all__ = [
     "INPUT_SUFFIXES", "LONG_COLUMNS", "LONG_SCHEMA", "OUTPUT_SUFFIXES", "UNITS", "XLSX_MAX_ROWS",
@@ -152,8 +152,8 @@ def load_column_mapping(path: str | Path) -> ColumnMapping:
     :class:`~eligibility.errors.RuleDefinitionError` (file, line, column, hint) per problem.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
     try:
+        text = read_rule_text(path)
         data = load_yaml(text, str(path))
     except RuleDefinitionError as exc:
         raise RuleSetError([exc]) from None

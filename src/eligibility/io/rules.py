@@ -481,16 +481,17 @@ def _load_sibling_tests(ctx: _FileContext) -> tuple[dict[str, list[TestModel]], 
 
 
 def rules_root(path: Path, given: Iterable[str | Path] = ()) -> Path:
-    """The folder a rule file's ``document.source`` must stay inside: the bundled rules folder for a
-    bundled pack (packs cite each other's sources), else the folder given to load (or the file's own
-    folder when a file was given)."""
+    """The folder a rule file's ``document.source`` must stay inside: the folder of packs. For a
+    bundled pack that is the bundled rules folder (packs cite each other's sources); else the folder
+    holding the pack given to load (a folder given, or the folder of a file given)."""
     resolved = path.resolve()
     bundled = bundled_rules_dir().resolve()
     if resolved.is_relative_to(bundled):
         return bundled
-    folders = [Path(g).resolve() for g in given if Path(g).is_dir()]
-    inside = [f for f in folders if resolved.is_relative_to(f)]
-    return min(inside, key=lambda f: len(f.parts)) if inside else resolved.parent
+    packs = [Path(g).resolve() if Path(g).is_dir() else Path(g).resolve().parent for g in given]
+    inside = [p for p in packs if resolved.is_relative_to(p)]
+    pack = min(inside, key=lambda p: len(p.parts)) if inside else resolved.parent
+    return pack.parent
 
 
 def _source_text(ctx: _FileContext, source: str, root: Path, mark: Mark | None) -> str | None:

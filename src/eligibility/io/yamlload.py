@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import RuleDefinitionError
-from ..limits import MAX_RULE_FILE_BYTES, MAX_YAML_ALIASES, MAX_YAML_DEPTH, MAX_YAML_NODES, ensure_stack
+from ..limits import MAX_DEPTH, MAX_RULE_FILE_BYTES, MAX_YAML_ALIASES, MAX_YAML_DEPTH, MAX_YAML_NODES, ensure_stack
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ def _scan_events(cls: type[Any], text: str, filename: str) -> bool:
                 expanded += 1
                 open_.append([1, event.anchor])
                 if len(open_) > MAX_YAML_DEPTH:
-                    raise refuse(event, f"嵌套超过 {MAX_YAML_DEPTH} 层", f"nested deeper than {MAX_YAML_DEPTH} levels")
+                    raise refuse(event, f"嵌套超过 {MAX_DEPTH} 层", f"nested deeper than {MAX_DEPTH} levels")  # + the file's own
                 continue
             elif isinstance(event, yaml.CollectionEndEvent):
                 size, anchor = open_.pop()
@@ -187,8 +187,8 @@ def read_rule_text(path: Path) -> str:
     error naming the file and the encoding expected."""
     size = path.stat().st_size
     if size > MAX_RULE_FILE_BYTES:
-        raise RuleDefinitionError(f"规则文件超过 {MAX_RULE_FILE_BYTES // 2**20} MiB（{size:,} 字节）",
-                                  f"rule file larger than {MAX_RULE_FILE_BYTES // 2**20} MiB ({size:,} bytes)", file=str(path))
+        raise RuleDefinitionError(f"YAML 文件超过 {MAX_RULE_FILE_BYTES // 2**20} MiB（{size:,} 字节）",
+                                  f"YAML file larger than {MAX_RULE_FILE_BYTES // 2**20} MiB ({size:,} bytes)", file=str(path))
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
@@ -197,7 +197,7 @@ def read_rule_text(path: Path) -> str:
         guess = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "GBK/GB18030" if _is_gb(data) else None
         found_zh = f"（看起来是 {guess}）" if guess else ""
         found_en = f" (it looks like {guess})" if guess else ""
-        raise RuleDefinitionError(f"规则文件应为 UTF-8 编码{found_zh}", f"a rule file must be UTF-8 text{found_en}",
+        raise RuleDefinitionError(f"YAML 文件应为 UTF-8 编码{found_zh}", f"a YAML file must be UTF-8 text{found_en}",
                                   file=str(path), line=line, hint_zh="请用编辑器另存为 UTF-8",
                                   hint_en="save it as UTF-8 in your editor") from None
 

@@ -299,6 +299,8 @@ class Parser:
             chain += 1
             op = self.advance().text
             right = self.unary()
+            if op == "/" and isinstance(right, x.Literal) and isinstance(right.value, Decimal) and right.value == 0:
+                raise ExpressionError("除数为 0", "division by zero", right.span)
             node = x.Arith(op, node, right, span=(node.span[0], right.span[1]))
         self.depth -= chain
         return node

@@ -308,7 +308,7 @@ def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Le
     chunked = _arrow(s)
     if chunked is not None and pa.types.is_decimal(chunked.type):
         got = _decimal_fen(chunked, present)
-        if got is not None:
+        if got is not None and not (present & (got[0] < 0)).any():  # a negative one: the schema decides
             fen, finer = got
             if finer is None:
                 return _Leaf("int", fen, present, 2)
