@@ -188,7 +188,8 @@ class _Renderer:
             joiner = self.t(" 且 ", " and ") if isinstance(node, x.And) else self.t(" 或 ", " or ")
             return joiner.join(f"({self.expr(k)} {_mark(k.value)})" for k in kids)
         if isinstance(node, x.Not):
-            return self.t(f"并非（{self.expr(kids[0])}）", f"not ({self.expr(kids[0])})")
+            inner = self.expr(kids[0])  # once: rendering it per language doubled the work at each level
+            return self.t(f"并非（{inner}）", f"not ({inner})")
         if isinstance(node, x.Derived):
             note = (trace.note.en if self.en else trace.note.zh) if trace.note is not None else ""
             sep = ": " if self.en else "："
@@ -202,11 +203,12 @@ class _Renderer:
             return f"-{self._paren(kids[0])}"
         if isinstance(node, x.IfElse):
             cond = kids[0]
+            said = self.expr(cond)
             if cond.value is U:
-                return self.t(f"（{self.expr(cond)} 未知，无法取值）", f"({self.expr(cond)} unknown: no value)")
+                return self.t(f"（{said} 未知，无法取值）", f"({said} unknown: no value)")
             branch = self.expr(kids[1]) if len(kids) > 1 else self.value(trace)
-            return self.t(f"{branch}〔因 {self.expr(cond)} {'成立' if cond.value else '不成立'}〕",
-                          f"{branch} [as {self.expr(cond)} is {'true' if cond.value else 'false'}]")
+            return self.t(f"{branch}〔因 {said} {'成立' if cond.value else '不成立'}〕",
+                          f"{branch} [as {said} is {'true' if cond.value else 'false'}]")
         if isinstance(node, x.Call):
             return self.call(trace)
         if isinstance(node, x.Quantifier):
@@ -662,15 +664,16 @@ class _Describer:
             joiner = t("且", " and ") if isinstance(node, x.And) else t("或", " or ")
             return joiner.join(f"（{self.words(i)}）" if not self.en else f"({self.words(i)})" for i in node.items)
         if isinstance(node, x.Not):
-            return t(f"并非{self.words(node.item)}", f"not {self.words(node.item)}")
+            inner = self.words(node.item)
+            return t(f"并非{inner}", f"not {inner}")
         if isinstance(node, x.Arith):
             op = {"*": "×", "/": "÷"}.get(node.op, node.op)
             return f"{self.words(node.left)} {op} {self.words(node.right)}"
         if isinstance(node, x.Neg):
             return f"-{self.words(node.item)}"
         if isinstance(node, x.IfElse):
-            return t(f"若{self.words(node.cond)}则{self.words(node.then)}，否则{self.words(node.otherwise)}",
-                     f"if {self.words(node.cond)} then {self.words(node.then)} else {self.words(node.otherwise)}")
+            cond, then, otherwise = self.words(node.cond), self.words(node.then), self.words(node.otherwise)
+            return t(f"若{cond}则{then}，否则{otherwise}", f"if {cond} then {then} else {otherwise}")
         if isinstance(node, x.Quantifier):
             what = registry()[node.list_path].label(self.lang)
             body = self.words(node.body)
