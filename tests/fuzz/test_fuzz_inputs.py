@@ -4,6 +4,7 @@ deciding a cell as the API decides the same value."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from datetime import date
@@ -114,7 +115,7 @@ words = st.sampled_from(["match", "score", "lint", "test", "rules", "list", "sho
 def test_cli_arguments_exit_cleanly(tmp_path_factory: pytest.TempPathFactory, args: list[str]) -> None:
     """Any argument list: an exit code (0 ok, 1 findings, 2 usage or input), never a traceback."""
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path_factory.mktemp("cli")), bounded():
+    with contextlib.chdir(tmp_path_factory.mktemp("cli")), bounded():
         Path("profile.json").write_text(json.dumps({"revenue": "2500万", "employees": 20}), encoding="utf-8")
         Path("deep.json").write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
         Path("array.json").write_text("[1, 2]", encoding="utf-8")
