@@ -143,8 +143,9 @@ class UnknownFieldError(RuleDefinitionError):
     """A rule names a field the profile schema does not have; ``suggestion`` is the closest one."""
 
     def __init__(self, name: str, suggestion: str | None = None, **kw: Any) -> None:
-        zh = f"未知字段 '{name}'"
-        en = f"unknown field '{name}'"
+        said = name if len(name) <= 60 else name[:57] + "..."  # a hostile name is not echoed whole
+        zh = f"未知字段 '{said}'"
+        en = f"unknown field '{said}'"
         if suggestion:
             zh += f"，是否想写 '{suggestion}'？"
             en += f"; did you mean '{suggestion}'?"

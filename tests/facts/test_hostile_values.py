@@ -40,7 +40,7 @@ def refused(engine: el.Engine, data: Any, field: str | None = None) -> ProfileEr
         errors.append(info.value)
     assert len({e.en for e in errors}) == 1
     if field is not None:
-        assert field in errors[0].fields or errors[0].field == field
+        assert errors[0].field == field or field in getattr(errors[0], "fields", ())
     return errors[0]
 
 

@@ -146,7 +146,7 @@ def test_nul_byte_is_a_located_error(tmp_path: Path) -> None:
 def test_utf8_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     path = write(tmp_path, rule_yaml("t.bom", "'revenue > 0'"))
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    assert [r.id for r in load_rules(path)] == ["t.bom"]
+    assert [r.id for r in load_rules(path).rules] == ["t.bom"]
 
 
 def test_gbk_column_mapping_names_the_encoding(tmp_path: Path) -> None:
