@@ -9,15 +9,15 @@ so entity ids stay as given.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+
+if TYPE_CHECKING:  # openpyxl is imported only when an .xlsx is written
+    from openpyxl.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_START_RE = r"^[=+\-@\t\r]"
@@ -48,11 +48,15 @@ def csv_safe_arrow(column: pa.Array) -> pa.Array:
 
 def xlsx_text(value: Any) -> Any:
     """A value for an .xlsx cell: text without the control characters the format cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def string_cell(sheet: Worksheet, value: Any) -> Any:
     """For a write-only sheet: text as a string cell (never a formula); anything else as it is."""
+    from openpyxl.cell import WriteOnlyCell
+
     if not isinstance(value, str):
         return value
     cell = WriteOnlyCell(sheet, value=xlsx_text(value))
