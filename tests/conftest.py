@@ -22,6 +22,16 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz-long", action="store_true",
+                     help="run the fuzz tests (tests/fuzz) long, as ELIGIBILITY_FUZZ_LONG=1 does")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--fuzz-long", default=False):
+        os.environ["ELIGIBILITY_FUZZ_LONG"] = "1"
+
 EXAMPLE_REGISTER = Path(__file__).resolve().parents[1] / "examples" / "register.csv"
 
 

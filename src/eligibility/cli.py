@@ -195,7 +195,14 @@ def _read_profile(path: Path) -> Any:
         return json.loads(text) if text.lstrip().startswith("{") else load_yaml(text, "<stdin>")
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except RecursionError:  # nested far deeper than any profile (the limit is checked on the data)
+            from .errors import ProfileError
+            from .limits import MAX_DEPTH
+
+            raise ProfileError(f"{path}: 嵌套超过 {MAX_DEPTH} 层", f"{path}: nested deeper than {MAX_DEPTH} levels",
+                               file=str(path)) from None
     return load_yaml(text, str(path))
 
 

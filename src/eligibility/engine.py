@@ -23,6 +23,7 @@ from .backends.interpreter.trace import TRACE
 from .errors import EligibilityError, ProfileError
 from .facts.frame import is_missing, row_to_profile
 from .facts.profile import Profile
+from .limits import FIRST_YEAR, LAST_YEAR, ensure_stack
 from .model.dispatch import check_rules
 from .model.rule import RuleSet
 from .results import Decision, Evaluation, RuleResult, Status
@@ -39,10 +40,16 @@ def _as_date(as_of: date | str | None) -> date:
         return date.today()
     if isinstance(as_of, str):
         try:
-            return date.fromisoformat(as_of)
+            as_of = date.fromisoformat(as_of)
         except ValueError:
             raise EligibilityError(f"评估日期应为 YYYY-MM-DD，实际为 {as_of!r}",
                                    f"as_of must be YYYY-MM-DD, got {as_of!r}") from None
+    if not isinstance(as_of, date):
+        raise EligibilityError(f"评估日期应为日期或 YYYY-MM-DD 文字，实际为 {type(as_of).__name__} {as_of!r}",
+                               f"as_of must be a date or YYYY-MM-DD text, got {type(as_of).__name__} {as_of!r}")
+    if not FIRST_YEAR <= as_of.year <= LAST_YEAR:
+        raise EligibilityError(f"评估日期超出范围：{as_of}（应在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间）",
+                               f"as_of out of range: {as_of} (years {FIRST_YEAR} to {LAST_YEAR})")
     return as_of
 
 
@@ -103,6 +110,7 @@ class Engine:
             from .io.rules import load_rules
 
             rules = load_rules()
+        ensure_stack()  # rules nest up to MAX_DEPTH levels, evaluated by recursive walkers
         self.rules = rules
         check_rules(rules.rules, TRACE, SOURCE)  # a node a backend cannot translate fails here, not mid-run
         self._compiled = CompiledRules(rules)
@@ -117,8 +125,8 @@ class Engine:
 
     def evaluate(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> Evaluation:
         """Evaluate every rule on one profile with full explanations (as_of defaults to today)."""
-        day = as_of if type(as_of) is date else _as_date(as_of)
-        p = profile if type(profile) is Profile else Profile.from_data(dict(profile))
+        day = _as_date(as_of)
+        p = profile if type(profile) is Profile else Profile.from_data(profile)
         prepared = self._prepared(day)
         results, skipped = evaluate_all(prepared, p.facts(), day)
         place = (p.region_code, p.development_zone)  # where a local restatement of a rule is cited
@@ -131,8 +139,8 @@ class Engine:
 
         Same decisions as :meth:`evaluate`; use it when explanations are not needed.
         """
-        day = as_of if type(as_of) is date else _as_date(as_of)
-        p = profile if type(profile) is Profile else Profile.from_data(dict(profile))
+        day = _as_date(as_of)
+        p = profile if type(profile) is Profile else Profile.from_data(profile)
         return self._compiled.decide(p.facts(), day)
 
     def decider(self, as_of: date | str | None = None) -> Callable[[Profile], list[Decision]]:

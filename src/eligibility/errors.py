@@ -111,10 +111,11 @@ class RuleDefinitionError(EligibilityError):
         if self.rule_id:
             text += f" [{self.rule_id}]"
         if self.source_line is not None:
-            text += "\n    " + self.source_line.rstrip("\n")
-            if self.col is not None:
+            shown, col = _window(self.source_line.rstrip("\n"), self.col)
+            text += "\n    " + shown
+            if col is not None:
                 # caret under the column; CJK characters are double width in a terminal
-                width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in self.source_line[: self.col - 1])
+                width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in shown[: col - 1])
                 text += "\n    " + " " * width + "^"
         hint = self.hint_en if lang == "en" else self.hint_zh
         if hint:
@@ -125,12 +126,26 @@ class RuleDefinitionError(EligibilityError):
         return self.message("zh") + "\n" + self.message("en")
 
 
+_WINDOW = 120
+
+
+def _window(line: str, col: int | None) -> tuple[str, int | None]:
+    """A long source line cut to about _WINDOW characters around ``col`` (1-based), and the column in the cut."""
+    if len(line) <= _WINDOW:
+        return line, col
+    at = (col or 1) - 1
+    start = max(0, min(at - _WINDOW // 2, len(line) - _WINDOW))
+    cut = ("…" if start else "") + line[start:start + _WINDOW] + ("…" if start + _WINDOW < len(line) else "")
+    return cut, None if col is None else at - start + 1 + (1 if start else 0)
+
+
 class UnknownFieldError(RuleDefinitionError):
     """A rule names a field the profile schema does not have; ``suggestion`` is the closest one."""
 
     def __init__(self, name: str, suggestion: str | None = None, **kw: Any) -> None:
-        zh = f"未知字段 '{name}'"
-        en = f"unknown field '{name}'"
+        said = name if len(name) <= 60 else name[:57] + "..."  # a hostile name is not echoed whole
+        zh = f"未知字段 '{said}'"
+        en = f"unknown field '{said}'"
         if suggestion:
             zh += f"，是否想写 '{suggestion}'？"
             en += f"; did you mean '{suggestion}'?"

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ._cells import csv_safe_frame
 from ._version import __version__
 from .backends.vectorized import VectorizedRules, table_from_frame
 from .backends.vectorized.compiler import ELIGIBLE, OUT, STATUS_NAMES, Decisions
@@ -362,7 +363,7 @@ def write_changes(result: WhatIf, path: str | Path) -> Path:
         frame = result.changes.copy()
         for c in ("amount_before", "amount_after"):
             frame[c] = [None if pd.isna(v) else f"{Decimal(v):.2f}" for v in frame[c].astype(object)]
-        frame.to_csv(target, index=False)
+        csv_safe_frame(frame, skip=("amount_before", "amount_after")).to_csv(target, index=False)
     else:
         raise EligibilityError(f"变化清单应为 .csv 或 .parquet，收到 '{target.name}'",
                                f"the list of changes is .csv or .parquet, got '{target.name}'", path=str(target))

@@ -167,8 +167,7 @@ def test_a_profile_needs_a_uscc(engine: CountingEngine) -> None:
     with pytest.raises(el.ProfileError) as bad:
         w.upsert({"uscc": PUER, "revenu": 1})
     assert "revenue" in bad.value.en  # validated by Profile.from_data: did you mean
-    with pytest.raises(el.CodeError):
-        w.remove("91530802MA6K0UPC6X")  # a wrong check character
+    assert w.remove("91530802MA6K0UPC6X") == []  # a firm not watched (even a malformed code) is no error
 
 
 def test_unknown_backend(rules: el.RuleSet) -> None:
@@ -182,3 +181,15 @@ def test_a_ruleset_or_an_engine(rules: el.RuleSet) -> None:
         w.upsert(_small_profit("200万"))
         assert w.decisions(HANGZHOU) == w.engine.decide(_small_profit("200万"), "2024-06-30")
         assert w.profile(HANGZHOU).taxable_income == Decimal(2_000_000)
+
+
+def test_a_full_width_or_lower_case_code_finds_the_same_firm(engine: CountingEngine) -> None:
+    """Issue "hardening" row 13: ``uscc.lower() in watcher`` agrees with ``decisions()`` (before, False)."""
+    w = Watcher(engine, as_of="2024-06-30")
+    code = "91350100M000100Y43"
+    w.upsert({"uscc": "９１３５０１００Ｍ０００１００Ｙ４３", "region_code": "530802"})
+    for typed in (code, code.lower(), f" {code} ", "９１３５０１００Ｍ０００１００Ｙ４３"):
+        assert typed in w
+        assert w.decisions(typed) == w.decisions(code)
+    assert "nonsense" not in w and 5 not in w
+    assert w.remove("nonsense") == [] and w.remove(code.lower()) is not None and code not in w

@@ -134,7 +134,7 @@ def boundary_profiles() -> list[dict[str, Any]]:
                     out.append(data)
     for figure, limits in (("taxable_income", income), ("employees", [300]), ("total_assets", [Decimal(50_000_000)])):
         for point in limits:
-            for value in (*_beside(figure, point), -point):
+            for value in (*_beside(figure, point), *((-point,) if figure != "employees" else ())):  # no negative head count
                 for restricted in (True, False, None):
                     data = {figure: value}
                     if restricted is not None:

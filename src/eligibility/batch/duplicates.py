@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._hashing import hash_text_keys
+from ..facts.codes.uscc import normalise_uscc
 from .values import is_missing
 
 
@@ -119,10 +120,13 @@ def _norm_usccs(usccs: Iterable[Any]) -> pa.Array:
             arr = pa.array([norm_uscc(v) for v in values], pa.string())
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
         arr = pa.array([norm_uscc(v) for v in arr.to_pylist()], pa.string())
-    return pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(arr.cast(pa.string()))), "")
+    arr = arr.cast(pa.string())
+    if not pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():  # full-width: as a profile reads it
+        return pa.array([norm_uscc(v) for v in arr.to_pylist()], pa.string())
+    return pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(arr)), "")
 
 
 def norm_uscc(value: Any) -> str:
     if is_missing(value):
         return ""
-    return str(value).strip().upper()
+    return normalise_uscc(str(value))

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RuleDefinitionError, RuleSetError, UnknownFieldError, suggest
-from ..io.yamlload import Located, LocatedList, Mark, load_yaml
+from ..io.yamlload import Located, LocatedList, Mark, load_yaml, read_rule_text
 from .errors import RegisterError
 from .headers import MONEY_UNITS, Recognised, plan_headers
 
@@ -61,8 +61,8 @@ def load_column_mapping(path: str | Path) -> ColumnMapping:
     :class:`~eligibility.errors.RuleDefinitionError` (file, line, column, hint) per problem.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
     try:
+        text = read_rule_text(path)
         data = load_yaml(text, str(path))
     except RuleDefinitionError as exc:
         raise RuleSetError([exc]) from None

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._cells import csv_safe_frame, no_formulas, xlsx_text
 from ..engine import SUMMARY_COLUMNS, SUMMARY_MONEY
 from .values import is_missing, plain_value
 
@@ -113,9 +114,9 @@ def write_summary(summary: pd.DataFrame, path: str | Path) -> None:
         wb = openpyxl.Workbook()
         ws = wb.active
         ws.title = "summary"
-        ws.append([str(c) for c in frame.columns])
+        ws.append([xlsx_text(str(c)) for c in frame.columns])
         for rec in summary.itertuples(index=False):
-            ws.append([_dec(v) if c in SUMMARY_MONEY else plain_value(v)
+            ws.append([_dec(v) if c in SUMMARY_MONEY else xlsx_text(plain_value(v))
                        for c, v in zip(summary.columns, rec, strict=True)])
         for row in ws.iter_rows(min_row=2):
             for cell, c in zip(row, summary.columns, strict=True):
@@ -123,7 +124,8 @@ def write_summary(summary: pd.DataFrame, path: str | Path) -> None:
                     cell.number_format = "#,##0.00"
         about = wb.create_sheet("about")
         for k, v in summary.attrs.items():
-            about.append([str(k), plain_value(v)])
+            about.append([str(k), xlsx_text(plain_value(v))])
+        no_formulas(wb)
         wb.save(path)
     else:
-        frame.to_csv(path, index=False)
+        csv_safe_frame(frame, skip=tuple(c for c in frame.columns if c in SUMMARY_MONEY)).to_csv(path, index=False)

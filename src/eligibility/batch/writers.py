@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .._cells import csv_safe_arrow, string_cell
 from .errors import OutputTooLargeError
 from .formats import output_format
 from .tables import LONG_SCHEMA, wide_schema
@@ -157,7 +158,7 @@ class TableWriter:
                     cell.number_format = "0.00"
                     out.append(cell)
                 else:
-                    out.append(v)
+                    out.append(string_cell(self._sheet, v))
             self._sheet.append(out)
 
     def close(self) -> None:
@@ -172,7 +173,7 @@ class TableWriter:
             if self.metadata:
                 about = self._sink.create_sheet("about")
                 for k, v in self.metadata.items():
-                    about.append([str(k), plain_value(v)])
+                    about.append([str(k), string_cell(about, plain_value(v))])
             self._sink.save(self.path)
         else:
             self._sink.close()
@@ -217,11 +218,12 @@ def _csv_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     for col in table.columns:
         if isinstance(col, pa.ChunkedArray):
             col = col.combine_chunks()
+        text = pa.types.is_list(col.type) or pa.types.is_dictionary(col.type) or pa.types.is_string(col.type)
         if pa.types.is_list(col.type):
             col = pc.binary_join(col, ";")
         elif not pa.types.is_integer(col.type):
             col = col.cast(pa.string())
-        arrays.append(col)
+        arrays.append(csv_safe_arrow(col) if text else col)  # text only: a negative amount is a number
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ProfileError
+from ..limits import MAX_DEPTH
 from .profile import Profile, registry
 
 
@@ -140,6 +141,9 @@ def _json_list(key: str, text: str) -> Any:
     except json.JSONDecodeError as exc:
         raise ProfileError(f"{key} 应为 JSON 列表：{exc.msg}（第 {exc.pos} 个字符）",
                            f"{key} must be a JSON list: {exc.msg} (at character {exc.pos})", field=key) from None
+    except RecursionError:  # far deeper than MAX_DEPTH (a shallower one is refused by the profile)
+        raise ProfileError(f"{key} 嵌套超过 {MAX_DEPTH} 层", f"{key} nested deeper than {MAX_DEPTH} levels",
+                           field=key) from None
 
 
 def _ensure(out: dict[str, Any], path: str) -> dict[str, Any]:

@@ -2,21 +2,52 @@
 
 A float is read by its shortest representation (``repr``) and accepted only when that has at most
 two decimals, so 19999999.0 is 19,999,999 yuan and 0.123 is refused. Strings may carry Chinese
-units (``"2500万"``, ``"1.5亿元"``) and thousands separators.
+units (``"2500万"``, ``"1.5亿元"``) and thousands separators in groups of three (``20,000,000``; not
+``20,00``). An amount is below :data:`~eligibility.limits.MAX_MONEY` in magnitude and a text at most
+:data:`~eligibility.limits.MAX_CELL_CHARS` long; a NaN is unknown (see :func:`unknown_number`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from ..limits import MAX_CELL_CHARS, MAX_MONEY, shown
 
 FEN = Decimal("0.01")
 _UNITS = {"": Decimal(1), "元": Decimal(1), "万": Decimal(10_000), "万元": Decimal(10_000), "亿": Decimal(10**8), "亿元": Decimal(10**8)}
-_MONEY_TEXT = re.compile(r"^\s*([+-]?[\d,，]*\.?\d+)\s*(亿元|万元|亿|万|元)?\s*$")
+# linear: no nested repetition; separators only between groups of three digits
+_MONEY_TEXT = re.compile(r"\s*([+-]?(?:\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+))\s*(亿元|万元|亿|万|元)?\s*")
 
 
 class MoneyValueError(ValueError):
     """A value cannot be read as exact money; the message is bilingual."""
+
+
+def unknown_number(value: Any) -> bool:
+    """A NaN (float, numpy or Decimal) — an unknown value, as an empty cell is."""
+    if isinstance(value, Decimal):
+        return value.is_nan()
+    return isinstance(value, float) and math.isnan(value)
+
+
+def too_long(text: str) -> None:
+    """Refuse a text longer than MAX_CELL_CHARS before parsing it (the message quotes its start)."""
+    if len(text) > MAX_CELL_CHARS:
+        raise MoneyValueError(
+            f"取值过长（{len(text):,} 个字符，上限 {MAX_CELL_CHARS:,}）：{shown(text)}"
+            f" / value too long ({len(text):,} characters, at most {MAX_CELL_CHARS:,}): {shown(text)}")
+
+
+def in_range(amount: Decimal, value: object) -> Decimal:
+    """``amount`` if finite and below MAX_MONEY in magnitude, else a MoneyValueError naming ``value``."""
+    if not amount.is_finite() or abs(amount) >= MAX_MONEY:
+        raise MoneyValueError(
+            f"数值超出范围：{shown(value)}（绝对值应小于 10^18）"
+            f" / value out of range: {shown(value)} (its magnitude must be below 10^18)")
+    return amount
 
 
 def parse_money(value: object) -> Decimal:
@@ -30,32 +61,35 @@ def parse_money(value: object) -> Decimal:
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int):
-        amount = Decimal(value)
+        amount = Decimal(value) if abs(value) < MAX_MONEY else in_range(MAX_MONEY, value)
     elif isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise MoneyValueError(f"金额无效：{value!r} / not a valid amount: {value!r}")
+            raise MoneyValueError(f"金额无效：{shown(value)} / not a valid amount: {shown(value)}")
         amount = Decimal(repr(value))
     elif isinstance(value, str):
-        m = _MONEY_TEXT.match(value)
+        too_long(value)
+        m = _MONEY_TEXT.fullmatch(value)
         if not m:
             raise MoneyValueError(
-                f"无法识别的金额 {value!r}（示例：1234.56、2500万、1.5亿元）"
-                f" / cannot read {value!r} as money (e.g. 1234.56, 2500万, 1.5亿元)"
+                f"无法识别的金额 {shown(value)}（示例：1234.56、2500万、1.5亿元、20,000,000）"
+                f" / cannot read {shown(value)} as money (e.g. 1234.56, 2500万, 1.5亿元, 20,000,000)"
             )
         try:
             amount = Decimal(m.group(1).replace(",", "").replace("，", "")) * _UNITS[m.group(2) or ""]
         except InvalidOperation:
-            raise MoneyValueError(f"无法识别的金额 {value!r} / cannot read {value!r} as money") from None
+            raise MoneyValueError(f"无法识别的金额 {shown(value)} / cannot read {shown(value)} as money") from None
     else:
         raise MoneyValueError(
             f"金额应为数字或数字字符串，实际为 {type(value).__name__} / money must be a number or a numeric string,"
             f" got {type(value).__name__}"
         )
     if not amount.is_finite():
-        raise MoneyValueError(f"金额无效：{value!r} / not a valid amount: {value!r}")
+        raise MoneyValueError(f"金额无效：{shown(value)} / not a valid amount: {shown(value)}")
+    in_range(amount, value)
     if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
         raise MoneyValueError(
-            f"金额 {value!r} 精确到分以下（最多两位小数） / amount {value!r} has more than two decimals (finer than a fen)"
+            f"金额 {shown(value)} 精确到分以下（最多两位小数）"
+            f" / amount {shown(value)} has more than two decimals (finer than a fen)"
         )
     return _canonical(amount)
 
@@ -73,20 +107,24 @@ def round_fen(amount: Decimal) -> Decimal:
 
 
 def parse_rate(value: object) -> Decimal:
-    """Read a rate: ``0.0365``, ``"3.65%"`` or a Decimal; floats through their repr."""
+    """Read a rate or a plain number: ``0.0365``, ``"3.65%"`` or a Decimal; floats through their repr.
+    It must be finite and below MAX_MONEY in magnitude."""
     if isinstance(value, bool):
         raise MoneyValueError(f"比率不能是布尔值 / a rate cannot be a boolean ({value!r})")
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return Decimal(value.strip()[:-1]) / 100
-        except InvalidOperation:
-            raise MoneyValueError(f"无法识别的比率 {value!r} / cannot read {value!r} as a rate") from None
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    if isinstance(value, str):
+        too_long(value)
+    if isinstance(value, int) and abs(value) >= MAX_MONEY:
+        return in_range(MAX_MONEY, value)
     try:
-        return Decimal(str(value)) if isinstance(value, (int, str)) else Decimal(value)  # type: ignore[arg-type]
-    except (InvalidOperation, TypeError):
-        raise MoneyValueError(f"无法识别的比率 {value!r} / cannot read {value!r} as a rate") from None
+        if isinstance(value, str) and value.strip().endswith("%"):
+            number = Decimal(value.strip()[:-1]) / 100
+        elif isinstance(value, float):
+            number = Decimal(repr(value))
+        else:
+            number = Decimal(str(value)) if isinstance(value, (int, str)) else Decimal(value)  # type: ignore[arg-type]
+    except (InvalidOperation, TypeError, ValueError):
+        raise MoneyValueError(f"无法识别的数值 {shown(value)} / cannot read {shown(value)} as a number") from None
+    return in_range(number, value)
 
 
 def _group(d: Decimal, places: int) -> str:

@@ -8,6 +8,7 @@ checker and the explanations use. An absent field is *unknown*; an empty list or
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -15,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -22,13 +24,15 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from ..errors import CodeError, ProfileError, suggest
+from ..limits import MAX_DEPTH, MAX_MONEY, depth, shown
 from .codes import normalize_industry_code, parse_uscc, validate_region
 from .fields import FieldSpec, registry_for
 from .flatten import Facts, Layout, flatten, layout_of
-from .money import parse_money, parse_rate
+from .money import parse_money, parse_rate, unknown_number
 
 
 SCHEMA_VERSION = 1
@@ -44,6 +48,39 @@ Money = Annotated[
         }
     ),
 ]
+
+
+def _not_negative(amount: Decimal) -> Decimal:
+    if amount < 0:
+        raise ValueError(f"不能为负数（{amount}） / cannot be negative ({amount})")
+    return amount
+
+
+NonNegativeMoney = Annotated[Money, AfterValidator(_not_negative)]
+"""Money that cannot be below zero (revenue; a profit or an income may be negative)."""
+
+
+def _head_count(v: object) -> object:
+    """A number of persons before conversion: not a boolean, not infinite, not fractional (a NaN is
+    unknown before this runs)."""
+    if isinstance(v, bool):
+        raise ValueError("人数不能是布尔值 / a head count cannot be a boolean")
+    if isinstance(v, (float, Decimal)) and not abs(v) < MAX_MONEY:  # also infinite
+        raise ValueError(f"人数超出范围：{shown(v)} / head count out of range: {shown(v)}")
+    if isinstance(v, float) and v != int(v):
+        raise ValueError(f"人数应为整数，实际为 {shown(v)} / a head count must be a whole number, got {shown(v)}")
+    return v
+
+
+def _head_count_range(v: int | None) -> int | None:
+    """A number of persons after conversion: at least 0, below MAX_MONEY."""
+    if v is not None and v < 0:
+        raise ValueError(f"人数不能为负数（{v}） / a head count cannot be negative ({v})")
+    if v is not None and v >= MAX_MONEY:
+        raise ValueError(f"人数超出范围：{shown(v)} / head count out of range: {shown(v)}")
+    return v
+
+
 Rate = Annotated[
     Decimal,
     BeforeValidator(parse_rate),
@@ -73,6 +110,14 @@ def F(zh: str, en: str, *, unit: str | None = None, code: str | None = None, pre
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nan_is_unknown(cls, data: Any) -> Any:
+        # a NaN (an empty float cell) is unknown, as an absent value is (DESIGN: three-valued logic)
+        if isinstance(data, dict) and any(unknown_number(v) for v in data.values()):
+            return {k: None if unknown_number(v) else v for k, v in data.items()}
+        return data
 
 
 class RegisterEntry(_Record):
@@ -210,6 +255,10 @@ class Hires(_Record):
     graduates_employer_contribution_monthly: Money | None = F(
         "毕业生单位缴费（月）", "employer contribution for graduates, monthly", unit="money")
 
+    _counts = field_validator("new_qualifying_hires_this_year", "graduates_hired_this_year", mode="before")(
+        _head_count)
+    _counts_range = field_validator("new_qualifying_hires_this_year", "graduates_hired_this_year")(_head_count_range)
+
 
 class Power(_Record):
     user_type: Literal["general_commercial_industrial", "large_industry", "residential"] | None = F("用电类别", "power user type")
@@ -281,7 +330,7 @@ class Profile(_Record):
     industry_code: str | None = F("国民经济行业代码", "industry code (GB/T 4754-2017)", code="industry")
     registered_on: date | None = F("成立日期", "date established")
     employees: int | None = F("从业人员", "employees", unit="person")
-    revenue: Money | None = F("营业收入", "operating revenue", unit="money")
+    revenue: NonNegativeMoney | None = F("营业收入", "operating revenue", unit="money")
     total_assets: Money | None = F("资产总额", "total assets", unit="money")
     taxable_income: Money | None = F("应纳税所得额", "taxable income", unit="money")
     vat_taxpayer: Literal["general", "small_scale"] | None = F("增值税纳税人类型", "VAT taxpayer type")
@@ -327,14 +376,8 @@ class Profile(_Record):
     def _industry(cls, v: object) -> object:
         return normalize_industry_code(str(v)) if v is not None else v
 
-    @field_validator("employees", mode="before")
-    @classmethod
-    def _count(cls, v: object) -> object:
-        if isinstance(v, bool):
-            raise ValueError("人数不能是布尔值 / a head count cannot be a boolean")
-        if isinstance(v, float) and v != int(v):
-            raise ValueError(f"人数应为整数，实际为 {v!r} / a head count must be a whole number, got {v!r}")
-        return v
+    _count = field_validator("employees", mode="before")(_head_count)
+    _count_range = field_validator("employees")(_head_count_range)
 
     def facts(self) -> Facts:
         """The flat facts of this profile (computed once and cached; the profile is immutable)."""
@@ -345,15 +388,21 @@ class Profile(_Record):
         return cached  # type: ignore[no-any-return]
 
     @classmethod
-    def from_data(cls, data: Profile | dict[str, Any]) -> Profile:
-        """Validate a dict into a Profile; every problem is reported at once with its field path."""
+    def from_data(cls, data: Profile | Mapping[str, Any]) -> Profile:
+        """Validate a mapping into a Profile; every problem is reported at once with its field path."""
         if isinstance(data, Profile):
             return data
-        if not isinstance(data, dict):
+        if not isinstance(data, Mapping):
             raise ProfileError(
                 f"企业画像应为映射（dict），实际为 {type(data).__name__}",
                 f"a profile must be a mapping (dict), got {type(data).__name__}",
             )
+        if not isinstance(data, dict):
+            data = dict(data)
+        for key, value in data.items():
+            if depth(value) >= MAX_DEPTH:
+                raise ProfileError(f"嵌套超过 {MAX_DEPTH} 层", f"nested deeper than {MAX_DEPTH} levels",
+                                   field=str(key), limit=MAX_DEPTH)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -407,7 +456,7 @@ def profile_error(exc: ValidationError, data: dict[str, Any]) -> ProfileError:
             lines_en.append(f"{path}: {ctx_err.en}")
             continue
         msg = str(ctx_err) if ctx_err is not None else err["msg"]
-        given = repr(err.get("input"))[:60]
+        given = shown(err.get("input"))
         if " / " in msg:
             zh, en = msg.split(" / ", 1)
         else:

@@ -23,6 +23,7 @@ from ..facts.codes import is_valid_region
 from ..facts.profile import registry
 from ..lang.check import check_expression
 from ..lang.parser import ExpressionError, parse_expression
+from ..limits import MAX_SOURCE_BYTES, shown
 from ..model.types import Type
 from ..model import expr as x
 from ..model.rule import (
@@ -51,7 +52,7 @@ from .schema import (
     TestFileModel,
     TestModel,
 )
-from .yamlload import Located, LocatedList, Mark, load_yaml_file
+from .yamlload import Located, LocatedList, Mark, load_yaml, load_yaml_file, read_rule_text
 
 EXAMPLES_PACK = "examples"
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -236,6 +237,15 @@ def _report_validation(ctx: _FileContext, exc: ValidationError, data: Any, model
             )
 
 
+def _written(value: Any) -> tuple[str, str]:
+    """What a YAML value is, for a message (Chinese, English): a list, nothing, or the text as written."""
+    if isinstance(value, list):
+        return "列表", "a list"
+    if value is None:
+        return "空值", "nothing"
+    return f"“{shown(_text_of(value))[1:-1]}”", shown(_text_of(value))
+
+
 def _text_of(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -310,6 +320,11 @@ class _RuleBuilder:
     def condition(self, raw: Any, mark: Mark | None, path: tuple[Any, ...]) -> x.Node | None:
         """``when``: a string, a list (all of), {all|any: [...]}, {not: ...} or {expr, label}."""
         if isinstance(raw, list):
+            if not raw:
+                self.ok = False
+                self.ctx.error("条件列表为空：每家企业都会符合", "an empty list of conditions: every firm would qualify",
+                               mark, rule_id=self.model.id, hint_zh="至少写一个条件", hint_en="write at least one condition")
+                return None
             return self._combine(x.And, raw, path)
         if isinstance(raw, dict):
             keys = set(raw)
@@ -369,10 +384,10 @@ class _RuleBuilder:
         amount = cap = None
         if bm.amount is not None:
             typed = self.expression(bm.amount, self.mark("benefit", "amount"), "money")
-            amount = typed[0] if typed else None
+            amount = self._not_negative(typed[0], bm.amount, "amount") if typed else None
         if bm.cap is not None:
             typed = self.expression(bm.cap, self.mark("benefit", "cap"), "money")
-            cap = typed[0] if typed else None
+            cap = self._not_negative(typed[0], bm.cap, "cap") if typed else None
         schedule = None
         if bm.schedule is not None:
             typed = self.expression(bm.schedule.start, self.mark("benefit", "schedule", "start"), None)
@@ -391,6 +406,15 @@ class _RuleBuilder:
         description = Text(bm.description.zh, bm.description.en) if bm.description else None
         return Benefit(amount, _text_of(bm.amount) if bm.amount is not None else None, kind, cap, bm.once,
                        schedule, description)
+
+    def _not_negative(self, node: x.Node, written: Any, key: str) -> x.Node | None:
+        """A benefit amount or cap that is a negative constant is refused (a benefit is never a charge)."""
+        if isinstance(node, x.Literal) and isinstance(node.value, Decimal) and node.value < 0:
+            self.ok = False
+            self.ctx.error(f"benefit.{key} 不能为负数：{_text_of(written)}", f"benefit.{key} cannot be negative: {_text_of(written)}",
+                           self.mark("benefit", key), rule_id=self.model.id)
+            return None
+        return node
 
     def tests(self, models: list[TestModel], raw_tests: Any, ctx: _FileContext | None = None) -> tuple[RuleTest, ...]:
         """The rule's tests; ``ctx`` is the file they are written in (a sibling tests file, or the rule file)."""
@@ -463,10 +487,11 @@ def _load_sibling_tests(ctx: _FileContext) -> tuple[dict[str, list[TestModel]], 
     for suffix in (".tests.yaml", ".tests.yml"):
         sibling = ctx.path.with_name(ctx.path.stem + suffix)
         if sibling.exists():
-            sub = _FileContext(sibling, sibling.read_text(encoding="utf-8").splitlines(), ctx.errors)
             raw = None
             try:
-                raw = load_yaml_file(sibling)
+                text = read_rule_text(sibling)
+                sub = _FileContext(sibling, text.splitlines(), ctx.errors)
+                raw = load_yaml(text, str(sibling))
                 return TestFileModel.model_validate(raw).tests, raw, sub
             except RuleDefinitionError as exc:
                 ctx.errors.append(exc)
@@ -475,16 +500,59 @@ def _load_sibling_tests(ctx: _FileContext) -> tuple[dict[str, list[TestModel]], 
     return {}, None, None
 
 
-def load_file(path: Path, errors: list[RuleDefinitionError], tests: bool = True) -> tuple[Document | None, list[Rule]]:
-    """Load one rule file; problems are appended to ``errors`` (and the bad rules left out).
-    ``tests=False``: its sibling ``*.tests.yaml`` is not read (the rules' inline tests still are)."""
-    text = path.read_text(encoding="utf-8")
-    ctx = _FileContext(path, text.splitlines(), errors)
+def rules_root(path: Path, given: Iterable[str | Path] = ()) -> Path:
+    """The folder a rule file's ``document.source`` must stay inside: the folder of packs. For a
+    bundled pack that is the bundled rules folder (packs cite each other's sources); else the folder
+    holding the pack given to load (a folder given, or the folder of a file given)."""
+    resolved = path.resolve()
+    bundled = bundled_rules_dir().resolve()
+    if resolved.is_relative_to(bundled):
+        return bundled
+    packs = [Path(g).resolve() if Path(g).is_dir() else Path(g).resolve().parent for g in given]
+    inside = [p for p in packs if resolved.is_relative_to(p)]
+    pack = min(inside, key=lambda p: len(p.parts)) if inside else resolved.parent
+    return pack.parent
+
+
+def _source_text(ctx: _FileContext, source: str, root: Path, mark: Mark | None) -> str | None:
+    """The policy text named by ``document.source``: a regular UTF-8 file inside ``root`` of at most
+    MAX_SOURCE_BYTES; anything else is an error at the ``source:`` line."""
+    target = (ctx.path.parent / source).resolve()
+    if not target.is_relative_to(root.resolve()):
+        ctx.error(f"原文文件 {source} 不在规则目录 {root} 之内", f"source text {source} is outside the rules folder {root}",
+                  mark, hint_zh="原文文件应放在规则目录内（如 sources/ 子目录）",
+                  hint_en="keep source texts inside the rules folder (e.g. a sources/ folder)")
+        return None
+    if not target.exists():
+        ctx.error(f"找不到原文文件 {source}", f"source text {source} not found", mark)
+        return None
+    if not target.is_file():
+        ctx.error(f"原文 {source} 不是普通文件", f"source text {source} is not a regular file", mark)
+        return None
+    if target.stat().st_size > MAX_SOURCE_BYTES:
+        ctx.error(f"原文文件 {source} 超过 {MAX_SOURCE_BYTES // 2**20} MiB", 
+                  f"source text {source} is larger than {MAX_SOURCE_BYTES // 2**20} MiB", mark)
+        return None
     try:
-        raw = load_yaml_file(path)
+        return target.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        ctx.error(f"原文文件 {source} 不是 UTF-8 编码", f"source text {source} is not UTF-8 text", mark,
+                  hint_zh="请另存为 UTF-8", hint_en="save it as UTF-8")
+        return None
+
+
+def load_file(path: Path, errors: list[RuleDefinitionError], tests: bool = True,
+              root: Path | None = None) -> tuple[Document | None, list[Rule]]:
+    """Load one rule file; problems are appended to ``errors`` (and the bad rules left out).
+    ``tests=False``: its sibling ``*.tests.yaml`` is not read (the rules' inline tests still are).
+    ``root``: the folder its source text must be inside (see :func:`rules_root`; default its own)."""
+    try:
+        text = read_rule_text(path)
+        raw = load_yaml(text, str(path))
     except RuleDefinitionError as exc:
         errors.append(exc)
         return None, []
+    ctx = _FileContext(path, text.splitlines(), errors)
     if not isinstance(raw, Located) or "document" not in raw or "rules" not in raw:
         ctx.error("规则文件应包含 document: 与 rules: 两部分", "a rule file has two parts: document: and rules:",
                   getattr(raw, "mark", Mark(1, 1)))
@@ -497,13 +565,8 @@ def load_file(path: Path, errors: list[RuleDefinitionError], tests: bool = True)
     juris = _jurisdiction(ctx, dm.jurisdiction, _mark_at(raw, ("document", "jurisdiction")))
     if juris is None:
         return None, []
-    source_text = None
-    if dm.source:
-        source_path = path.parent / dm.source
-        if source_path.exists():
-            source_text = source_path.read_text(encoding="utf-8")
-        else:
-            ctx.error(f"找不到原文文件 {dm.source}", f"source text {dm.source} not found", _mark_at(raw, ("document", "source")))
+    source_text = _source_text(ctx, dm.source, root or path.parent, _mark_at(raw, ("document", "source"))) \
+        if dm.source else None
     document = Document(dm.title, dm.issuer, dm.number, dm.date, juris, _period(dm.effective, Period()), str(path),
                         source_text, (dm.notes or "").strip())
     raw_rules = raw["rules"]
@@ -513,6 +576,11 @@ def load_file(path: Path, errors: list[RuleDefinitionError], tests: bool = True)
     sibling_tests, sibling_raw, sibling_ctx = _load_sibling_tests(ctx) if tests else ({}, None, None)
     rules = []
     for i, raw_rule in enumerate(raw_rules):
+        if not isinstance(raw_rule, Located):
+            zh, en = _written(raw_rule)
+            ctx.error(f"规则应为映射（id:、title:、when: …），实际为 {zh}", f"a rule is a mapping (id:, title:, when: …), got {en}",
+                      raw_rules.item_marks[i])
+            continue
         rule = _load_rule(ctx, raw_rule, raw_rules.item_marks[i], document, sibling_tests, sibling_raw, sibling_ctx)
         if rule is not None:
             rules.append(rule)
@@ -657,7 +725,7 @@ def load_rules(*paths: str | Path, tests: bool = True) -> RuleSet:
     documents, rules = [], []
     seen: dict[str, Rule] = {}
     for path in files:
-        document, loaded = load_file(path, errors, tests)
+        document, loaded = load_file(path, errors, tests, rules_root(path, paths))
         if document is not None:
             documents.append(document)
         for rule in loaded:

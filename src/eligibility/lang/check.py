@@ -86,11 +86,12 @@ class Checker:
         if self.scope.item_list is not None:
             prefix = f"{self.scope.item_list}[]."
             options += [p[len(prefix):] for p in self.fields if p.startswith(prefix)]
-        hint = suggest(node.name, options)
+        hint = suggest(node.name, options) if len(node.name) <= 100 else None
         dym_zh = f"，是否想写 '{hint}'？" if hint else ""
         dym_en = f"; did you mean '{hint}'?" if hint else ""
+        said = node.name if len(node.name) <= 60 else node.name[:57] + "..."  # not echoed whole
         err = _err(
-            f"未知字段 '{node.name}'{dym_zh}", f"unknown field '{node.name}'{dym_en}", node,
+            f"未知字段 '{said}'{dym_zh}", f"unknown field '{said}'{dym_en}", node,
             "字段名见 `eligibility profile schema`；派生事实见 `eligibility rules facts`",
             "see `eligibility profile schema` for fields and `eligibility rules facts` for derived facts",
         )

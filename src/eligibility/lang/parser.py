@@ -22,6 +22,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ..errors import EligibilityError
+from ..limits import FIRST_YEAR, LAST_YEAR, MAX_DEPTH, MAX_DURATION_YEARS, ensure_stack
 from ..model import expr as x
 
 
@@ -108,6 +109,12 @@ def tokenize(text: str) -> list[Token]:
                     f"invalid date: {m.group('date')}",
                     (start, end),
                 ) from None
+            if not FIRST_YEAR <= value.year <= LAST_YEAR:
+                raise ExpressionError(
+                    f"日期超出范围：{m.group('date')}（应在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间）",
+                    f"date out of range: {m.group('date')} (years {FIRST_YEAR} to {LAST_YEAR})",
+                    (start, end),
+                )
             tokens.append(Token("date", m.group("date"), start, end, value))
         elif kind == "string":
             tokens.append(Token("string", m.group("string"), start, end, m.group("string")[1:-1]))
@@ -137,6 +144,14 @@ class Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def enter(self, t: Token, levels: int = 1) -> None:
+        """One more level of nesting (brackets, not, a sign, a call, a chain of operators), at most MAX_DEPTH."""
+        self.depth += levels
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(f"表达式嵌套超过 {MAX_DEPTH} 层", f"expression nested deeper than {MAX_DEPTH} levels",
+                                  (t.start, max(t.end, t.start + 1)), "拆成几个条件或参数", "split it into several conditions")
 
     # -- token helpers ---------------------------------------------------------------------
     @property
@@ -187,12 +202,14 @@ class Parser:
 
     def expression(self) -> x.Node:
         if self.at("kw", "if"):
+            self.enter(self.tok)
             start = self.advance().start
             cond = self.expression()
             self.expect("kw", "then", "then", "'then'")
             then = self.expression()
             self.expect("kw", "else", "else", "'else'")
             otherwise = self.expression()
+            self.depth -= 1
             return x.IfElse(cond, then, otherwise, span=(start, otherwise.span[1]))
         return self.or_expr()
 
@@ -214,8 +231,10 @@ class Parser:
 
     def not_expr(self) -> x.Node:
         if self.at("kw", "not"):
+            self.enter(self.tok)
             start = self.advance().start
             item = self.not_expr()
+            self.depth -= 1
             return x.Not(item, span=(start, item.span[1]))
         return self.comparison()
 
@@ -262,24 +281,36 @@ class Parser:
 
     def additive(self) -> x.Node:
         node = self.term()
+        chain = 0  # a + b + c nests to the left: each operator is a level
         while self.tok.kind == "op" and self.tok.text in "+-":
+            self.enter(self.tok)
+            chain += 1
             op = self.advance().text
             right = self.term()
             node = x.Arith(op, node, right, span=(node.span[0], right.span[1]))
+        self.depth -= chain
         return node
 
     def term(self) -> x.Node:
         node = self.unary()
+        chain = 0
         while self.tok.kind == "op" and self.tok.text in "*/":
+            self.enter(self.tok)
+            chain += 1
             op = self.advance().text
             right = self.unary()
+            if op == "/" and isinstance(right, x.Literal) and isinstance(right.value, Decimal) and right.value == 0:
+                raise ExpressionError("除数为 0", "division by zero", right.span)
             node = x.Arith(op, node, right, span=(node.span[0], right.span[1]))
+        self.depth -= chain
         return node
 
     def unary(self) -> x.Node:
         if self.at("op", "-"):
+            self.enter(self.tok)
             start = self.advance().start
             item = self.unary()
+            self.depth -= 1
             if isinstance(item, x.Literal) and isinstance(item.value, Decimal):
                 return x.Literal(-item.value, item.unit, span=(start, item.span[1]))
             return x.Neg(item, span=(start, item.span[1]))
@@ -303,16 +334,20 @@ class Parser:
             self.advance()
             return x.AsOf(span=(t.start, t.end))
         if self.accept("op", "("):
+            self.enter(t)
             node = self.expression()
             self.expect("op", ")", "')'", "')'")
+            self.depth -= 1
             return node
         if self.accept("op", "["):
+            self.enter(t)
             items: list[x.Node] = []
             if not self.at("op", "]"):
                 items.append(self.expression())
                 while self.accept("op", ","):
                     items.append(self.expression())
             end = self.expect("op", "]", "']'", "']'")
+            self.depth -= 1
             return x.ListLit(tuple(items), span=(t.start, end.end))
         if t.kind == "name":
             return self.name_or_call()
@@ -351,6 +386,10 @@ class Parser:
     def _duration(self, value: Decimal, unit: str, span: x.Span) -> x.Literal:
         if value != value.to_integral_value():
             raise ExpressionError("期限须为整数", "a duration must be a whole number", span)
+        per_year = {"year": 1, "month": 12, "day": 366}[unit]
+        if value > MAX_DURATION_YEARS * per_year:
+            raise ExpressionError(f"期限过长（最长 {MAX_DURATION_YEARS} 年）", f"duration too long (at most {MAX_DURATION_YEARS} years)",
+                                  span)
         return x.Literal(x.Duration(int(value), unit), None, span=span)
 
     def name_or_call(self) -> x.Node:
@@ -364,13 +403,14 @@ class Parser:
         name = ".".join(parts)
         if not self.at("op", "("):
             return x.Name(name, span=(first.start, end))
-        self.advance()
+        self.enter(self.advance())
         args: list[x.Node] = []
         if not self.at("op", ")"):
             args.append(self.expression())
             while self.accept("op", ","):
                 args.append(self.expression())
         close = self.expect("op", ")", "')'", "')'")
+        self.depth -= 1
         span = (first.start, close.end)
         if name in QUANTIFIERS:
             return self._quantifier(name, args, span)
@@ -395,5 +435,7 @@ def _normal(d: Decimal) -> Decimal:
 
 
 def parse_expression(text: str) -> x.Node:
-    """Parse one expression into an untyped node tree (names not yet resolved)."""
+    """Parse one expression into an untyped node tree (names not yet resolved); nesting beyond
+    MAX_DEPTH is an ExpressionError at the bracket, ``not`` or operator that goes too deep."""
+    ensure_stack()
     return Parser(text).parse()

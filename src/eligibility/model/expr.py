@@ -204,3 +204,16 @@ def walk(node: Node):  # type: ignore[no-untyped-def]
         n = stack.pop()
         yield n
         stack.extend(reversed(children(n)))
+
+
+def read_facts(node: Node) -> tuple[str, ...]:
+    """The facts ``node`` reads, in order, once each: field paths, list item fields, derived facts."""
+    found: dict[str, None] = {}
+    for n in walk(node):
+        if isinstance(n, Field):
+            found[n.path] = None
+        elif isinstance(n, ItemField):
+            found[f"{n.list_path}[].{n.name}"] = None
+        elif isinstance(n, Derived):
+            found[n.name] = None
+    return tuple(found)

@@ -25,7 +25,7 @@ from typing import Any
 from ..results import Decision
 from ..engine import Engine, _as_date
 from ..errors import EligibilityError, ProfileError
-from ..facts.codes.uscc import parse_uscc
+from ..facts.codes.uscc import normalise_uscc
 from ..facts.profile import Profile
 from ..model.rule import RuleSet
 from ..results import Status
@@ -164,7 +164,11 @@ class Watcher:
         return len(self._firms)
 
     def __contains__(self, uscc: object) -> bool:
-        return uscc in self._firms
+        return isinstance(uscc, str) and self._key(uscc) in self._firms
+
+    def _key(self, uscc: object) -> str:
+        """The watch key of a code as typed: normalised as a profile's USCC is (full-width, case, spaces)."""
+        return uscc if isinstance(uscc, str) and uscc in self._firms else normalise_uscc(str(uscc))
 
     def decisions(self, uscc: str) -> list[Decision]:
         """The firm's current decisions (rules in scope, after groups), as ``Engine.decide`` gives them."""
@@ -175,7 +179,7 @@ class Watcher:
         return self._firm(uscc)[0]
 
     def _firm(self, uscc: str) -> tuple[Profile, list[Decision]]:
-        found = self._firms.get(uscc) or self._firms.get(parse_uscc(str(uscc)).code)
+        found = self._firms.get(self._key(uscc))
         if found is None:
             raise EligibilityError(f"未监测该企业：{uscc}", f"no such firm in the watch: {uscc}", uscc=uscc)
         return found
@@ -227,7 +231,7 @@ class Watcher:
         """Stop watching these firms, as one change; the events, in order."""
         batch = _Batch()
         for uscc in usccs:
-            code = uscc if uscc in self._firms else parse_uscc(str(uscc)).code
+            code = self._key(uscc)
             prev = self._firms.pop(code, None)
             if prev is None:
                 continue
@@ -257,7 +261,7 @@ class Watcher:
     def forget(self, uscc: str) -> bool:
         """Delete a firm's facts, decisions and logged events (个人信息保护法: 个体工商户 are natural
         persons), without events; whether the firm was watched."""
-        code = uscc if uscc in self._firms else parse_uscc(str(uscc)).code
+        code = self._key(uscc)
         held = self._firms.pop(code, None) is not None
         if held:
             self._backend.remove(code)

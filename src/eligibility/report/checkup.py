@@ -464,9 +464,10 @@ def _conditions(lines: tuple[Line, ...]) -> Html:
 # -- Markdown ------------------------------------------------------------------------------------
 def _markdown(c: Checkup) -> str:
     w = _Words(c.lang)
-    out = [f"# {w.title(c)}", "", w.headline(c), "",
-           f"- {w('企业名称', 'Enterprise')}：{c.name or '—'}" if c.lang != "en" else f"- Enterprise: {c.name or '—'}",
-           f"- {w('统一社会信用代码', 'USCC')}{w('：', ': ')}{c.entity_id or '—'}",
+    name = _md(c.name or "—")
+    out = [f"# {_md(w.title(c))}", "", w.headline(c), "",
+           f"- {w('企业名称', 'Enterprise')}：{name}" if c.lang != "en" else f"- Enterprise: {name}",
+           f"- {w('统一社会信用代码', 'USCC')}{w('：', ': ')}{_md(c.entity_id or '—')}",
            f"- {w('评估日期', 'As of')}{w('：', ': ')}{c.as_of}", ""]
     out.append("| " + " | ".join(label for _, label, _ in w.counts(c)) + " |")
     out.append("|" + "---:|" * len(w.counts(c)))

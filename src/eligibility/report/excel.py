@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .._cells import no_formulas, xlsx_text
 from .figures import SCALES, BatchFigures, region_label, scale_label
 
 SHEET_NAME_MAX = 31
@@ -119,6 +120,7 @@ def write_workbook(report: BatchFigures, path: str | Path, lang: str = "zh") -> 
 
     for r in records:
         _rule_sheet(wb.create_sheet(names[r["rule_id"]]), report, r, lang, summary_name)
+    no_formulas(wb)
     wb.save(target)
     return target
 
@@ -160,6 +162,6 @@ def _rule_sheet(ws: Worksheet, report: BatchFigures, r: dict[str, Any], lang: st
                       f"Only the first {len(firms)} in input order; the long table (status = eligible) has them all.")])
     _header(ws, [_t(lang, "行号", "row"), _t(lang, "统一社会信用代码", "USCC"), _t(lang, "金额（元）", "amount (yuan)")])
     for firm in firms:
-        ws.append([firm.row, firm.entity_id, firm.amount])
+        ws.append([firm.row, xlsx_text(firm.entity_id), firm.amount])
         _money_cells(ws, [3])
     _widths(ws, [12, 48, 14, 14, 14, 14, 14, 60])

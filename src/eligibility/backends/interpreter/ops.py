@@ -59,10 +59,14 @@ def add_months(d: date, months: int) -> date:
     return date(year, month + 1, day)
 
 
-def shift(d: date, duration: Duration, sign: int) -> date:
-    if duration.unit == "day":
-        return d + timedelta(days=sign * duration.amount)
-    return add_months(d, sign * (duration.months() or 0))
+def shift(d: date, duration: Duration, sign: int) -> Any:
+    """``d ± duration``; unknown when it leaves the calendar (9999-12-31 + 1 day)."""
+    try:
+        if duration.unit == "day":
+            return d + timedelta(days=sign * duration.amount)
+        return add_months(d, sign * (duration.months() or 0))
+    except (OverflowError, ValueError):
+        return U
 
 
 def arith(op: str, a: Any, b: Any) -> Any:

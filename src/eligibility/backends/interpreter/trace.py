@@ -322,10 +322,14 @@ def _clause(node: x.Clause) -> Program:
 @TRACE.on(x.Arith)
 def _arith(node: x.Arith) -> Program:
     left, right, op = compile_node(node.left), compile_node(node.right), node.op
+    divisor = x.read_facts(node.right) if op == "/" else ()
 
     def run(env: Env) -> Trace:
         a, b = left(env), right(env)
-        return _with(node, ops.arith(op, a.value, b.value), (a, b))
+        value = ops.arith(op, a.value, b.value)
+        if value is U and divisor and a.value is not U and b.value is not U:  # a division by zero:
+            return Trace(node, U, (a, b), divisor, _presumed((a, b)))  # the facts that made the zero
+        return _with(node, value, (a, b))
 
     return run
 

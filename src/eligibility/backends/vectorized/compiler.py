@@ -362,6 +362,12 @@ class _Evaluator:
             return _merge(self.missing(node.cond, unknown & ~ck, ctx) + self.missing(node.then, unknown & pick, ctx)
                           + self.missing(node.otherwise, unknown & ck & ~pick, ctx))
         out = []
+        if isinstance(node, x.Arith) and node.op == "/":  # a division by zero: the facts that made the zero
+            a, b = self.ev(node.left, ctx), self.ev(node.right, ctx)
+            by_zero = unknown & _arr(a.known, len(rows)) & _arr(b.known, len(rows))
+            if by_zero.any():
+                out += [(path, by_zero) for path in x.read_facts(node.right)]
+                unknown = unknown & ~by_zero
         for kid in x.children(node):
             out.extend(self.missing(kid, unknown, ctx))
         return _merge(out)

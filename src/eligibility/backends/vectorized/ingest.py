@@ -34,6 +34,7 @@ from ...facts.fields import FieldSpec
 from ...facts.profile import registry
 from ...facts.frame import _truth
 from ...facts.profile import Profile
+from ...limits import MAX_DEPTH
 from .columns import _LAZY, EPOCH_ORDINAL, Col, Deferred, ListCol, Table
 from .ops import and_, or_
 
@@ -308,7 +309,7 @@ def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Le
     chunked = _arrow(s)
     if chunked is not None and pa.types.is_decimal(chunked.type):
         got = _decimal_fen(chunked, present)
-        if got is not None:
+        if got is not None and not (present & (got[0] < 0)).any():  # a negative one: the schema decides
             fen, finer = got
             if finer is None:
                 return _Leaf("int", fen, present, 2)
@@ -317,24 +318,22 @@ def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Le
             return _Leaf("int", np.where(ok, fen, 0), ok, 2)
     if chunked is not None and (pa.types.is_integer(chunked.type) or pa.types.is_floating(chunked.type)):
         s = pd.Series(chunked.to_numpy(zero_copy_only=False), index=s.index)
+        present = present & s.notna().to_numpy()  # an Arrow NaN is a value there, unknown here
     kind = s.dtype.kind if not isinstance(s.dtype, pd.ArrowDtype) else "O"
+    # plain amounts are read here; a negative, huge or odd one goes through the schema, which decides
+    # (and words the error) as for one profile
     if kind in "iu" or (hasattr(s.dtype, "numpy_dtype") and s.dtype.numpy_dtype.kind in "iu"):
         v = s.to_numpy(dtype=np.int64, na_value=0)
-        fits = np.abs(v) < 2**62 // 100
-        errors.add(present & ~fits, f"{path}: amount too large | {path}：金额过大")
-        return _Leaf("int", np.where(present & fits, v * 100, 0), present & fits, 2)
-    if kind == "f" or (hasattr(s.dtype, "numpy_dtype") and s.dtype.numpy_dtype.kind == "f"):
+        plain = (v >= 0) & (v < 2**62 // 100)
+        if not (present & ~plain).any():
+            return _Leaf("int", np.where(present, v * 100, 0), present, 2)
+    elif kind == "f" or (hasattr(s.dtype, "numpy_dtype") and s.dtype.numpy_dtype.kind == "f"):
         v = s.to_numpy(dtype=np.float64, na_value=np.nan)
         with np.errstate(invalid="ignore", over="ignore"):
             f = np.round(v * 100)
-            exact = np.isfinite(v) & (np.abs(v) < 2**53 / 100) & (f / 100 == v)
-        fen = np.where(exact, f, 0).astype(np.int64)
-        rest = present & ~exact
-        if rest.any():  # odd floats: the schema decides (and words the error)
-            obj, ok = _by_unique(path, *factor(s), rest, errors, _to_fen)
-            fen = np.where(rest & ok, _obj_int(obj, rest & ok), fen)
-            exact = exact | (rest & ok)
-        return _Leaf("int", fen, present & exact, 2)
+            exact = np.isfinite(v) & (v >= 0) & (v < 2**53 / 100) & (f / 100 == v)
+        if not (present & ~exact).any():
+            return _Leaf("int", np.where(exact, f, 0).astype(np.int64), present, 2)
     obj, ok = _by_unique(path, *factor(s), present, errors, _to_fen)
     return _fen_leaf(obj, ok)
 
@@ -399,7 +398,8 @@ def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> 
             v = np.frombuffer(chunk.buffers()[1], np.int64)[chunk.offset:chunk.offset + len(chunk)]
         else:
             v = s.to_numpy(dtype=np.int64, na_value=0)
-        return _Leaf("int", np.where(present, v, 0), present, 0)
+        if not (present & ((v < 0) | (v >= 10**18))).any():  # a negative or huge one: the schema decides, below
+            return _Leaf("int", np.where(present, v, 0), present, 0)
     codes, uniques = factor(s)
     lut: list[np.ndarray] = []
     _, ok = _by_unique(path, codes, uniques, present, errors, lambda v: v, lut)
@@ -651,6 +651,10 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
             except json.JSONDecodeError as exc:
                 errors.add_at(i, f"{path} must be a JSON list: {exc.msg} (at character {exc.pos})"
                                  f" | {path} 应为 JSON 列表：{exc.msg}（第 {exc.pos} 个字符）")  # as row_to_profile words it
+                rows.append([])
+                continue
+            except RecursionError:  # far deeper than MAX_DEPTH (a shallower one is refused by the profile)
+                errors.add_at(i, f"{path}: nested deeper than {MAX_DEPTH} levels | {path}：嵌套超过 {MAX_DEPTH} 层")
                 rows.append([])
                 continue
         if isinstance(v, np.ndarray):

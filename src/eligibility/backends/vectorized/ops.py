@@ -200,7 +200,11 @@ def arith(op: str, a: Col, b: Col) -> Col:
     null = a.null | b.null
     if b.kind == "dur" or a.kind == "dur":
         d, dur, sign = (a, b.val, 1 if op == "+" else -1) if b.kind == "dur" else (b, a.val, 1)
-        return Col("date", shift_days(d.val, dur, sign), known, null)
+        days = shift_days(d.val, dur, sign)
+        calendar = (days >= _FIRST_DAY) & (days <= _LAST_DAY)  # else unknown, as in the interpreter
+        if np.ndim(days) == 0:
+            return Col("date", days if calendar else np.int64(0), known & bool(calendar), null)
+        return Col("date", np.where(calendar, days, 0), known & calendar, null)
     if op == "/":
         a, b = to_dec(a), to_dec(b)
         zero_raw = as_mask(np.asarray(b.val == 0))
@@ -223,6 +227,10 @@ def arith(op: str, a: Col, b: Col) -> Col:
 
 def neg(c: Col) -> Col:
     return Col(c.kind, -c.val, c.known, c.null, c.scale)
+
+
+_FIRST_DAY = date.min.toordinal() - EPOCH_ORDINAL
+_LAST_DAY = date.max.toordinal() - EPOCH_ORDINAL
 
 
 def shift_days(days: Any, duration: Duration, sign: int) -> Any:

@@ -20,7 +20,7 @@ from eligibility.facts.codes.regions import (
     region_under,
     validate_region,
 )
-from eligibility.facts.codes.uscc import USCC, check_character, is_valid_uscc, parse_uscc
+from eligibility.facts.codes.uscc import USCC, check_character, is_valid_uscc, normalise_uscc, parse_uscc
 
 __all__ = [
     "DIVISIONS",
@@ -36,6 +36,7 @@ __all__ = [
     "is_valid_region",
     "is_valid_uscc",
     "normalize_industry_code",
+    "normalise_uscc",
     "parse_uscc",
     "region_name",
     "region_path",

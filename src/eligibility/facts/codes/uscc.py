@@ -99,6 +99,12 @@ def _normalise(code: object, field: str) -> str:
             field=field,
             value=code,
         )
+    return normalise_uscc(code)
+
+
+def normalise_uscc(code: str) -> str:
+    """A USCC as typed, in the one form that profiles, batch duplicate detection and the watch
+    compare: NFKC (full-width → ASCII), outer whitespace off, upper case. Not validated."""
     return unicodedata.normalize("NFKC", code).strip().upper()
 
 
