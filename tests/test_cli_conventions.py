@@ -240,3 +240,20 @@ def test_score_writes_the_long_table_to_standard_output(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.summary.csv", "reg.csv", "streamed.csv"]
     dask = runner.invoke(app, [*args, "-o", "-", "--dask", "local:1"])
     assert dask.exit_code == 2
+
+
+def test_whatif_writes_the_changes_to_standard_output(tmp_path: Path) -> None:
+    import pandas as pd
+
+    args = ["whatif", str(ROOT / "examples" / "register.csv"), "--as-of", "2025-06-30",
+            "--set", "puer.new-industrial-above-scale.amount=60万"]
+    piped = runner.invoke(app, [*args, "-o", "-"])
+    assert piped.exit_code == 0, piped.stderr
+    to_file = runner.invoke(app, [*args, "-o", str(tmp_path / "changes.csv")])
+    assert to_file.exit_code == 0
+    streamed = tmp_path / "streamed.csv"
+    streamed.write_text(piped.stdout, encoding="utf-8")
+    expected = pd.read_csv(tmp_path / "changes.csv", dtype=str)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(pd.read_csv(streamed, dtype=str), expected)
+    assert "调整影响" in piped.stderr and "调整影响" not in piped.stdout

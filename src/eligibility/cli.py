@@ -693,7 +693,9 @@ def whatif_cmd(
     ] = None,
     as_of: AsOfOpt = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="结果变化的企业清单 .csv 或 .parquet。 The firms whose outcome changes, as .csv or .parquet.")
+        "--output", "-o", help="结果变化的企业清单 .csv 或 .parquet；- 为标准输出（CSV，表格改写到标准错误）。"
+                               " The firms whose outcome changes, as .csv or .parquet; - for standard output (CSV; the"
+                               " tables then go to standard error).")
     ] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="另写 HTML 报告（独立网页，带图表）。 Also write an HTML report (self-contained, with charts).")
@@ -719,7 +721,8 @@ def whatif_cmd(
     if against is None and not settings:
         err.print("请给出 --against 或至少一个 --set / give --against or at least one --set", markup=False)
         raise typer.Exit(2)
-    for path, allowed in ((output, (".csv", ".parquet")), (report, (".html", ".htm"))):
+    to_stdout = output is not None and str(output) == "-"  # the changes as CSV on standard output
+    for path, allowed in ((None if to_stdout else output, (".csv", ".parquet")), (report, (".html", ".htm"))):
         if path is not None and path.suffix.lower() not in allowed:
             err.print(f"{path}：文件类型应为 {' 或 '.join(allowed)} / {path}: expected {' or '.join(allowed)}", markup=False)
             raise typer.Exit(2)
@@ -734,10 +737,13 @@ def whatif_cmd(
                              settings=settings or [], against=", ".join(against) if against else None)
     except EligibilityError as exc:
         _fail(exc, lang)
-    _print_whatif(result, lang, shown)
+    _print_whatif(result, lang, shown, err if to_stdout else out)
     written = []
     try:
-        if output is not None:
+        if to_stdout:
+            with tempfile.TemporaryDirectory() as tmp:
+                sys.stdout.write(write_changes(result, Path(tmp) / "changes.csv").read_text(encoding="utf-8"))
+        elif output is not None:
             written.append(str(write_changes(result, output)))
         if report is not None:
             report.write_text(render_whatif(result, lang), encoding="utf-8")
@@ -746,10 +752,11 @@ def whatif_cmd(
         err.print(f"无法写出：{exc} / cannot write: {exc}", markup=False)
         raise typer.Exit(2) from None
     if written:
-        out.print(f"written: {', '.join(written)}" if lang == "en" else f"已写出：{'、'.join(written)}", markup=False)
+        (err if to_stdout else out).print(f"written: {', '.join(written)}" if lang == "en" else
+                                          f"已写出：{'、'.join(written)}", markup=False)
 
 
-def _print_whatif(result: Any, lang: str, shown: int) -> None:
+def _print_whatif(result: Any, lang: str, shown: int, out: Console = out) -> None:
     en = lang == "en"
     prov = result.provenance()
     table = Table(title="what-if: per-rule change" if en else "调整影响：按政策",
