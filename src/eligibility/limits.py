@@ -15,6 +15,9 @@ MAX_DEPTH = 200
 """Nesting: YAML collections of a rule file, brackets / ``not`` / ``-`` in one expression, a JSON list
 cell or a profile (mappings and lists inside each other)."""
 
+MAX_CHAIN = 300
+"""Terms of one chain of operators (``a + b + … ``, ``a * b * …``): flat in the text, so apart from the
+nesting depth, but nested to the left in the model — the backends are tested at this length."""
 MAX_YAML_DEPTH = MAX_DEPTH + 10
 """Nesting of a YAML document: MAX_DEPTH levels of conditions, plus the levels of the file's own
 structure (document, rules, a rule, its when:)."""

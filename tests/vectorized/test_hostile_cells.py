@@ -21,6 +21,7 @@ import pytest
 
 import eligibility as el
 from eligibility.batch import DuplicateTracker, read_register, score_chunk
+from eligibility.reads import rule_reads
 from ruletext import rule_yaml
 
 AS_OF = date(2024, 6, 30)
@@ -40,21 +41,28 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> el.Engine:
 
 
 def api(engine: el.Engine, data: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """rule id → (status, sorted missing) from the explaining interpreter; "error" for a ProfileError."""
+    """rule id → (status, sorted missing) from the explaining interpreter. A value the profile refuses
+    is isolated to its field, as the batch does: the rules that read that field are ``error``, every
+    other rule is decided with the field unknown."""
     try:
         results = engine.evaluate(data, as_of=AS_OF).results
-    except el.ProfileError:
-        return {"*": ("error", ())}
+    except el.ProfileError as exc:
+        bad = {f for f in data if f in str(exc.en)}
+        assert bad, exc.en
+        rest = {k: v for k, v in data.items() if k not in bad}
+        results = engine.evaluate(rest, as_of=AS_OF).results
+        return {r.rule_id: ("error", ()) if rule_reads(engine.rules[r.rule_id]) & bad
+                else (r.status.value, tuple(sorted(r.missing))) for r in results}
     return {r.rule_id: (r.status.value, tuple(sorted(r.missing))) for r in results}
 
 
 def batch(engine: el.Engine, frame: pd.DataFrame) -> list[dict[str, tuple[str, tuple[str, ...]]]]:
-    """Per input row, the same mapping from the batch's long table."""
+    """Per input row, the same mapping from the batch's long table ("*": a row-level error)."""
     scored = engine.score(frame, AS_OF)
     out: list[dict[str, tuple[str, tuple[str, ...]]]] = [{} for _ in range(len(frame))]
     for rec in scored.itertuples(index=False):
         missing = tuple(sorted(rec.missing)) if isinstance(rec.missing, list) else ()
-        key = "*" if rec.status == "error" else rec.rule_id
+        key = rec.rule_id if isinstance(rec.rule_id, str) else "*"
         out[int(rec.row) - 1][key] = (rec.status, missing if rec.status != "error" else ())
     return out
 
@@ -77,7 +85,8 @@ def test_each_bad_cell_is_its_firms_error_and_the_batch_agrees_with_the_api(
     frame = pd.DataFrame({column: pd.Series(values, dtype=dtype), other: [1] * len(values)})
     got = batch(engine, frame)
     assert got == [api(engine, {column: v, other: 1}) for v in values]
-    assert any("*" in row for row in got) and any("*" not in row for row in got)
+    errors = [any(status == "error" for status, _ in row.values()) for row in got]
+    assert any(errors) and not all(errors)
 
 
 def test_arrow_columns_from_parquet_agree_with_the_api(engine: el.Engine) -> None:
@@ -91,16 +100,19 @@ def test_arrow_columns_from_parquet_agree_with_the_api(engine: el.Engine) -> Non
     assert batch(engine, frame) == expected
 
 
-def test_a_deep_json_list_cell_is_its_rows_error(engine: el.Engine) -> None:
-    """Before: RecursionError aborted the batch."""
+def test_a_deep_json_list_cell_is_its_rows_error() -> None:
+    """Before: RecursionError aborted the batch. Now the too deep cell is a field error of its row: the
+    rules that read the certifications are ``error`` naming the limit, the row's other rules are decided."""
+    engine = el.Engine(el.load_rules("examples"))
     frame = pd.DataFrame({"certifications": ["[" * 5000 + "]" * 5000, "[" * 300 + "]" * 300, "[]"],
-                          "revenue": [1, 1, 1], "employees": [1, 1, 1]})
+                          "region_code": ["530802"] * 3, "industry_code": ["C3011"] * 3})
     scored = engine.score(frame, AS_OF)
     errors = scored[scored["status"] == "error"]
-    assert sorted(errors["row"].tolist()) == [1, 2]
+    assert sorted(set(errors["row"].tolist())) == [1, 2] and errors["rule_id"].notna().all()
     assert all("200" in reason for reason in errors["reason"])
-    third = scored[scored["row"] == 3]
-    assert len(third) == 3 and (third["status"] != "error").all()
+    assert (scored.loc[scored["row"] != 3, "status"] != "error").sum() > 0   # the rest of the row decided
+    assert (scored.loc[scored["row"] == 3, "status"] != "error").all()
+    assert engine.summarize(scored).attrs["field_errors"] == {"certifications": 2}
 
 
 def test_division_by_zero_names_the_divisor_in_missing_on_both_paths(engine: el.Engine) -> None:

@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ..errors import EligibilityError
-from ..limits import FIRST_YEAR, LAST_YEAR, MAX_DEPTH, MAX_DURATION_YEARS, ensure_stack
+from ..limits import FIRST_YEAR, LAST_YEAR, MAX_CHAIN, MAX_DEPTH, MAX_DURATION_YEARS, ensure_stack
 from ..model import expr as x
 
 
@@ -147,7 +147,7 @@ class Parser:
         self.depth = 0
 
     def enter(self, t: Token, levels: int = 1) -> None:
-        """One more level of nesting (brackets, not, a sign, a call, a chain of operators), at most MAX_DEPTH."""
+        """One more level of nesting (brackets, not, a sign, a call), at most MAX_DEPTH."""
         self.depth += levels
         if self.depth > MAX_DEPTH:
             raise ExpressionError(f"表达式嵌套超过 {MAX_DEPTH} 层", f"expression nested deeper than {MAX_DEPTH} levels",
@@ -281,28 +281,32 @@ class Parser:
 
     def additive(self) -> x.Node:
         node = self.term()
-        chain = 0  # a + b + c nests to the left: each operator is a level
+        chain = 0  # a + b + c nests to the left in the model: at most MAX_CHAIN terms
         while self.tok.kind == "op" and self.tok.text in "+-":
-            self.enter(self.tok)
-            chain += 1
+            chain = self.chained(chain)
             op = self.advance().text
             right = self.term()
             node = x.Arith(op, node, right, span=(node.span[0], right.span[1]))
-        self.depth -= chain
         return node
+
+    def chained(self, chain: int) -> int:
+        """One more operator of a chain, at most MAX_CHAIN terms."""
+        if chain + 2 > MAX_CHAIN:
+            t = self.tok
+            raise ExpressionError(f"一串运算超过 {MAX_CHAIN} 项", f"a chain of operators longer than {MAX_CHAIN} terms",
+                                  (t.start, max(t.end, t.start + 1)), "拆成几个参数或条件", "split it into several parameters")
+        return chain + 1
 
     def term(self) -> x.Node:
         node = self.unary()
         chain = 0
         while self.tok.kind == "op" and self.tok.text in "*/":
-            self.enter(self.tok)
-            chain += 1
+            chain = self.chained(chain)
             op = self.advance().text
             right = self.unary()
             if op == "/" and isinstance(right, x.Literal) and isinstance(right.value, Decimal) and right.value == 0:
                 raise ExpressionError("除数为 0", "division by zero", right.span)
             node = x.Arith(op, node, right, span=(node.span[0], right.span[1]))
-        self.depth -= chain
         return node
 
     def unary(self) -> x.Node:
