@@ -144,3 +144,11 @@ def test_full_width_uscc_is_a_duplicate_of_the_same_code_in_ascii(tmp_path: Path
     first = scored.groupby("row")["duplicate_of"].first()
     assert pd.isna(first[1]) and first[2] == 1 and first[3] == 1
     assert set(scored["status"]) != {"error"}
+
+
+def test_a_signalling_nan_decimal_is_unknown_as_in_the_api(engine: el.Engine) -> None:
+    """Before: pandas raised decimal.InvalidOperation testing it for missing, and the batch stopped."""
+    values = [Decimal("5"), Decimal("sNaN"), Decimal("7")]
+    frame = pd.DataFrame({"revenue": pd.Series(values, dtype=object), "employees": [1, 1, 1]})
+    assert batch(engine, frame) == [api(engine, {"revenue": v, "employees": 1}) for v in values]
+    assert batch(engine, frame)[1] == api(engine, {"employees": 1})

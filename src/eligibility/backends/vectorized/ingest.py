@@ -154,6 +154,17 @@ class _Memo(threading.local):
 _MEMO = _Memo()
 
 
+def _testable(values: np.ndarray) -> np.ndarray:
+    """``values`` with any signalling-NaN Decimal made None: a NaN is unknown, as the profile reads it
+    (pandas cannot test a signalling one for missing: it raises, and stopped the batch)."""
+    snan = [i for i, v in enumerate(values) if type(v) is Decimal and v.is_snan()]
+    if snan:
+        values = values.copy()
+        for i in snan:
+            values[i] = None
+    return values
+
+
 def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Codes (−1: missing or blank) and distinct values of a column, in C for Arrow and object columns
     (computed once per column within one :func:`table_from_frame`)."""
@@ -175,7 +186,7 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
             blank_u = np.zeros(len(uniques), bool)
     else:
         try:
-            codes, found = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+            codes, found = pd.factorize(_testable(s.to_numpy(dtype=object)), use_na_sentinel=True)
         except TypeError:  # unhashable values (lists): one by one
             values = s.to_numpy(dtype=object)
             miss = s.isna().to_numpy(dtype=bool) if len(values) else np.zeros(0, bool)
