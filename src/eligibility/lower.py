@@ -20,10 +20,10 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from .facts.derived import DERIVED
 from .facts.flatten import UNKNOWN
 from .model import expr as x
 from .model.rule import Rule
+from .reads import node_reads
 from .results import OutOfScope
 
 RECEIVED = "benefits_received"
@@ -92,16 +92,7 @@ class Lowered:
 
     def reads(self) -> frozenset[str]:
         """The flat-fact paths the decision reads: fields, lists, and the raw fields of derived facts."""
-        paths: set[str] = set()
-        for root in self.roots():
-            for node in x.walk(root):
-                if isinstance(node, x.Field):
-                    paths.add(node.path)
-                elif isinstance(node, x.Quantifier | x.ItemField):
-                    paths.add(node.list_path)
-                elif isinstance(node, x.Derived):
-                    paths.update(DERIVED[node.name].reads)
-        return frozenset(paths)
+        return frozenset(node_reads(self.roots()))
 
     def reads_as_of(self) -> bool:
         """Can the decision change with as_of alone? (A receipt of as_of's year also ranks in groups.)"""

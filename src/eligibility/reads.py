@@ -36,7 +36,13 @@ def rule_reads(rule: Rule) -> frozenset[str]:
     b = rule.benefit
     if b.once or b.schedule:
         paths.add("benefits_received")
-    roots = [rule.when, b.amount, b.cap, b.schedule.start if b.schedule else None]
+    paths |= node_reads([rule.when, b.amount, b.cap, b.schedule.start if b.schedule else None])
+    return with_records(paths)
+
+
+def node_reads(roots: Iterable[x.Node | None]) -> set[str]:
+    """The flat-fact paths expressions read: fields, lists, and the raw fields of derived facts."""
+    paths: set[str] = set()
     for root in roots:
         if root is None:
             continue
@@ -47,7 +53,7 @@ def rule_reads(rule: Rule) -> frozenset[str]:
                 paths.add(node.list_path)
             elif isinstance(node, x.Derived):
                 paths.update(DERIVED[node.name].reads)
-    return with_records(paths)
+    return paths
 
 
 def with_records(paths: Iterable[str]) -> frozenset[str]:
