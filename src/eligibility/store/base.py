@@ -16,10 +16,9 @@ class StoreError(EligibilityError):
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    """One event of the durable log: ``seq`` orders it (and is what a consumer acknowledges)."""
+class NewEvent:
+    """An event to log (the store gives it its sequence number and time)."""
 
-    seq: int
     entity_id: str
     rule_id: str
     kind: str
@@ -27,6 +26,13 @@ class LoggedEvent:
     new_status: str | None
     old_amount: Decimal | None
     new_amount: Decimal | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedEvent(NewEvent):
+    """One event of the durable log: ``seq`` orders it (and is what a consumer acknowledges)."""
+
+    seq: int
     as_of: date
     recorded_at: datetime
     rule_set: str
@@ -41,19 +47,6 @@ class LoggedEvent:
             "as_of": self.as_of.isoformat(), "recorded_at": self.recorded_at.isoformat(),
             "rule_set": self.rule_set,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event to log (the store gives it its sequence number and time)."""
-
-    entity_id: str
-    rule_id: str
-    kind: str
-    old_status: str | None
-    new_status: str | None
-    old_amount: Decimal | None
-    new_amount: Decimal | None
 
 
 @dataclass(slots=True)

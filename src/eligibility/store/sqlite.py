@@ -96,9 +96,10 @@ class SQLiteStore:
     def log(self, after: int = 0, limit: int | None = None) -> list[LoggedEvent]:
         sql = "SELECT * FROM events WHERE seq > ? ORDER BY seq" + (" LIMIT ?" if limit is not None else "")
         args: tuple[int, ...] = (after, limit) if limit is not None else (after,)
-        return [LoggedEvent(seq, entity, rule, kind, old_s, new_s,
+        return [LoggedEvent(entity, rule, kind, old_s, new_s,
                             None if old_a is None else Decimal(old_a), None if new_a is None else Decimal(new_a),
-                            date.fromisoformat(as_of), datetime.fromisoformat(at), rule_set)
+                            seq=seq, as_of=date.fromisoformat(as_of), recorded_at=datetime.fromisoformat(at),
+                            rule_set=rule_set)
                 for seq, entity, rule, kind, old_s, new_s, old_a, new_a, as_of, at, rule_set
                 in self._con.execute(sql, args)]
 
