@@ -52,27 +52,21 @@ class SheetReport:
         out: list[tuple[str, str]] = []
         at = f"{file} [{self.sheet}]"
 
-        def rows(xs: list[int]) -> str:
-            return "、".join(map(str, xs[:10])) + ("…" if len(xs) > 10 else "")
-
-        def rows_en(xs: list[int]) -> str:
-            return ", ".join(map(str, xs[:10])) + ("…" if len(xs) > 10 else "")
-
         if part == "tail":
             return self._tail(at)
         if self.title_rows:
             out.append((f"{at}: 表头在第 {self.header_row} 行；其上 {len(self.title_rows)} 行（标题等）已跳过：第 "
-                        f"{rows(self.title_rows)} 行",
+                        f"{_first_ten(self.title_rows, '、')} 行",
                         f"{at}: header on row {self.header_row}; {len(self.title_rows)} row(s) above it (titles) "
-                        f"skipped: rows {rows_en(self.title_rows)}"))
+                        f"skipped: rows {_first_ten(self.title_rows, ', ')}"))
         if self.formula_cells:
-            cells = ", ".join(self.formula_cells[:10]) + ("…" if len(self.formula_cells) > 10 else "")
+            cells = _first_ten(self.formula_cells, ", ")
             out.append((f"{at}: {len(self.formula_cells)} 个公式单元格没有计算结果（请在 Excel 中打开并保存后再导出），"
                         f"按缺失处理：{cells}",
                         f"{at}: {len(self.formula_cells)} formula cell(s) have no computed value (open and save the "
                         f"workbook in Excel first); read as missing: {cells}"))
         if self.merged_cells:
-            cells = ", ".join(self.merged_cells[:10]) + ("…" if len(self.merged_cells) > 10 else "")
+            cells = _first_ten(self.merged_cells, ", ")
             out.append((f"{at}: {len(self.merged_cells)} 处合并单元格，只有左上角单元格有值：{cells}",
                         f"{at}: {len(self.merged_cells)} merged cell range(s); only the top-left cell holds the "
                         f"value: {cells}"))
@@ -242,3 +236,8 @@ def formula_cells_without_value(path: Path, sheet: str) -> list[str]:
             if ref:
                 out.append(ref.group(1).decode())
     return out
+
+
+def _first_ten(items: list[Any], sep: str) -> str:
+    """The first ten items joined by ``sep``, with "…" when there are more."""
+    return sep.join(map(str, items[:10])) + ("…" if len(items) > 10 else "")
