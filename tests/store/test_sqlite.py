@@ -49,6 +49,29 @@ def test_reopened_watch_resumes_without_repeating_events(tmp_path: Path, engine:
     assert [e.seq for e in logged] == [e.seq for e in first]
 
 
+def test_a_restored_watch_keeps_the_firms_order_of_the_uninterrupted_one(tmp_path: Path, engine: el.Engine,
+                                                                          firms: list[dict[str, Any]]) -> None:
+    """Firms updated again keep their place: a date move after a restart emits its events in the same
+    order as without the restart (the crash test's exact-log promise rests on this)."""
+    again = [{**f, "employees": f.get("employees", 0) + 1} for f in reversed(firms)]
+    with Watcher(engine, as_of=AS_OF) as w:
+        w.upsert_many(firms)
+        w.upsert_many(again)
+        uninterrupted = keys(w.advance_to("2025-04-15"))
+    path = tmp_path / "watch.sqlite"
+    with Watcher(engine, as_of=AS_OF, store=path) as w:
+        w.upsert_many(firms)
+        w.upsert_many(again)
+    store = SQLiteStore(path)
+    try:
+        assert list(store.load().firms) == [f["uscc"] for f in firms]
+    finally:
+        store.close()
+    with Watcher(engine, store=path) as w:
+        restored = keys(w.advance_to("2025-04-15"))
+    assert len({e[1] for e in uninterrupted}) > 1 and restored == uninterrupted
+
+
 def test_date_moves_are_persisted_and_logged_once(tmp_path: Path, engine: el.Engine,
                                                   firms: list[dict[str, Any]]) -> None:
     path = tmp_path / "watch.sqlite"

@@ -121,7 +121,12 @@ class SQLiteStore:
         seqs: list[int] = []
         with self._transaction() as con:
             if change.firms:
-                con.executemany("INSERT OR REPLACE INTO firms (uscc, profile, decisions) VALUES (?, ?, ?)",
+                # an upsert, not INSERT OR REPLACE: a firm keeps its row (its rowid, hence its place in
+                # load()'s order), as it keeps its place in the watch's own dict; a restored watch then
+                # walks its firms, and emits a date move's events, in the uninterrupted run's order
+                con.executemany("INSERT INTO firms (uscc, profile, decisions) VALUES (?, ?, ?)"
+                                " ON CONFLICT(uscc) DO UPDATE SET profile = excluded.profile,"
+                                " decisions = excluded.decisions",
                                 [(u, json.dumps(p, ensure_ascii=False, separators=(",", ":")),
                                   json.dumps(d, ensure_ascii=False, separators=(",", ":")))
                                  for u, (p, d) in change.firms.items()])
