@@ -151,7 +151,8 @@ def test_html_shows_provenance_reconciliation_and_every_section(report: BatchRep
             assert f'id="{anchor}"' in page
     assert "读入 2,400 行 = 已评估 2,400 + 出错 0 + 无适用政策 0" in zh
     assert "rows read 2,400 = scored 2,400 + errors 0 + no rule in scope 0" in en
-    assert "普洱市 思茅区（530802）" in zh and "微型" in zh and "排除最多" in zh
+    assert "普洱市思茅区（530802）" in zh and "深圳市南山区（440305）" in zh and "广东省（" not in zh
+    assert "微型" in zh and "排除最多" in zh
     assert "excludes most" in en and "micro" in en
     total = sum((Decimal(v) for v in report.summary["amount_total"]), Decimal(0))
     assert f"{(total / 10000).quantize(Decimal('0.01')):,}万元" in zh  # the headline figure, in 万元

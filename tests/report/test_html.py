@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from eligibility.report import Bar, Html, badge, bar_chart, escape, join, page, section, table, tag
+from eligibility.report.figures import region_label
 
 
 def test_escape_and_html_concatenation() -> None:
@@ -71,3 +72,17 @@ def test_chart_and_table_render_at_phone_width(render_html, tmp_path: Path) -> N
     assert bars.count() == 5
     assert bars.nth(4).bounding_box()["width"] > bars.nth(0).bounding_box()["width"] * 4
     assert shown.page.locator("table.data td[data-label='金额']").first.is_visible()
+
+
+@pytest.mark.parametrize(("code", "zh", "en"), [
+    ("440305", "深圳市南山区（440305）", "Nanshan District, Shenzhen City (440305)"),
+    ("110105", "北京市朝阳区（110105）", "Chaoyang District, Beijing Municipality (110105)"),
+    ("530802", "普洱市思茅区（530802）", "Simao District, Pu'er City (530802)"),
+    ("152971", "内蒙古阿拉善高新技术产业开发区（152971）",
+     "Inner Mongolia Alxa High-tech Industrial Development Zone (152971)"),
+    ("530899", "普洱市（530899）", "Pu'er City (530899)"),
+    (None, "未知地区", "region unknown"),
+])
+def test_region_labels_name_the_county_with_its_city(code: str | None, zh: str, en: str) -> None:
+    assert region_label(code, "zh") == zh
+    assert region_label(code, "en") == en
