@@ -48,6 +48,14 @@ def test_bar_lengths_are_exact_shares_of_the_largest() -> None:
     assert bar_chart([Bar("甲", 1), Bar("乙", 3)], title="t", max_value=4).count('width="25.0"') == 1
 
 
+def test_a_bar_in_two_parts_draws_each_part_after_the_other() -> None:
+    chart = bar_chart([Bar("甲", 30, "30 + 上限 10", "info", extra=10), Bar("乙", 20, "20")], title="t")
+    rects = re.findall(r'class="fill (\w+)" x="([\d.]+)" y="0" width="([\d.]+)"', chart)
+    assert rects == [("info", "0", "75.0"), ("warn", "75.0", "25.0"), ("info", "0", "50.0")]
+    share = bar_chart([Bar("北京", Decimal(90) / 109, "90 / 109")], title="t", max_value=1)
+    assert 'width="82.6"' in share
+
+
 def test_page_is_a_whole_document_without_external_resources() -> None:
     doc = page("标题 <1>", section("概况", Html("<p>x</p>"), id="s"), "en")
     assert doc.startswith("<!DOCTYPE html>") and '<html lang="en">' in doc

@@ -22,16 +22,29 @@ def _t(lang: str, zh: str, en: str) -> str:
 @dataclass(slots=True)
 class GroupTotals:
     """One region or scale class: firms scored, firms with at least one eligible benefit, eligible
-    benefits and their amount (integer fen, exact)."""
+    benefits, and their amounts as the summary schema keeps them: exact and up-to apart (integer fen),
+    and the eligible benefits of paying rules whose amount is unknown (the exact sum is then a lower bound)."""
 
     firms: int = 0
     eligible_firms: int = 0
     benefits: int = 0
     amount_fen: int = 0
+    up_to_fen: int = 0
+    amount_unknown: int = 0
 
     @property
     def amount(self) -> Decimal:
+        """The exact amounts' sum in yuan."""
         return Decimal(self.amount_fen).scaleb(-2)
+
+    @property
+    def up_to(self) -> Decimal:
+        """The up-to (cap) amounts' sum in yuan."""
+        return Decimal(self.up_to_fen).scaleb(-2)
+
+    @property
+    def lower_bound(self) -> bool:
+        return self.amount_unknown > 0
 
 
 @dataclass(slots=True)
