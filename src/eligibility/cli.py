@@ -289,7 +289,7 @@ def match(
         raise typer.Exit(2)
     if report is not None and report_fmt is not None:
         try:
-            report.write_text(render_checkup(ev, report_fmt, lang), encoding="utf-8")
+            report.write_text(render_checkup(ev, report_fmt, lang, firm), encoding="utf-8")
         except OSError as exc:
             err.print(f"无法写入报告 {report}：{exc.strerror} / cannot write the report {report}: {exc.strerror}",
                       markup=False, highlight=False)
