@@ -153,3 +153,16 @@ def test_match_report_warns_about_a_future_certification(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "认定日期（certifications[0].certified_on）为 2025-10-20，晚于评估日期 2025-06-30" in page
+
+
+def test_totals_keep_up_to_amounts_apart_and_say_at_least_when_some_are_unknown() -> None:
+    ev, profile = _example("puer-retail-upgrade", "2026-11-22")
+    zh, en = checkup(ev, "zh", profile), checkup(ev, "en", profile)
+    assert (zh.total_exact, zh.total_up_to, zh.amount_unknown) == (56000, 300000, 1)
+    assert zh.total_exact + zh.total_up_to == ev.total()  # the engine's total, now in its two parts
+    page = render_checkup(ev, "html", "zh", profile)
+    assert "确定金额至少 5.6万元（另有 1 项金额待定），另有上限类最高 30万元。" in page
+    assert '<span class="n">至少 5.6万元</span><span class="l">确定金额（下限）</span>' in page
+    assert "at least CNY 56,000 of grants" in render_checkup(ev, "md", "en", profile)
+    data = checkup_dict(en)
+    assert (data["total_exact"], data["total_up_to"], data["amount_unknown"]) == ("56000.00", "300000.00", 1)

@@ -111,6 +111,21 @@ class Checkup:
     not_met: tuple[Item, ...] = ()
     warnings: tuple[str, ...] = ()
 
+    @property
+    def total_exact(self) -> Decimal:
+        """Exact amounts of the money the firm gets (grants, tax relief, loan support)."""
+        return sum((i.amount for i in self.benefits if i.payout and i.amount_kind != "up_to"), Decimal(0))
+
+    @property
+    def total_up_to(self) -> Decimal:
+        """Up-to amounts (caps) of the money the firm gets, kept apart from the exact ones."""
+        return sum((i.amount for i in self.benefits if i.payout and i.amount_kind == "up_to"), Decimal(0))
+
+    @property
+    def amount_unknown(self) -> int:
+        """Benefits paying money whose amount the data cannot compute: the exact sum is then a lower bound."""
+        return sum(1 for i in self.benefits if i.kind in PAYOUT_KINDS and i.amount is None)
+
 
 def checkup(ev: Evaluation, lang: str = "zh", profile: Profile | None = None) -> Checkup:
     """The check-up of one evaluation (``Engine.evaluate``) in ``lang`` (``zh`` or ``en``); with the
@@ -468,7 +483,8 @@ def checkup_dict(c: Checkup) -> dict[str, Any]:
 
     return {
         "report": "checkup", "lang": c.lang, "name": c.name, "entity_id": c.entity_id, "as_of": c.as_of,
-        "total": money(c.total), "counts": dict(c.counts), "out_of_scope": c.out_of_scope,
+        "total": money(c.total), "total_exact": money(c.total_exact), "total_up_to": money(c.total_up_to),
+        "amount_unknown": c.amount_unknown, "counts": dict(c.counts), "out_of_scope": c.out_of_scope,
         "benefits": [item(i) for i in c.benefits], "superseded": [item(i) for i in c.superseded],
         "undetermined": [item(i) for i in c.undetermined], "near_misses": [item(i) for i in c.near_misses],
         "not_met": [item(i) for i in c.not_met], "warnings": list(c.warnings),
@@ -490,9 +506,19 @@ class _Words:
         return self(f"{who} 政策体检报告", f"Policy check-up: {who}")
 
     def headline(self, c: Checkup) -> str:
-        money = format_money(c.total, self.lang)
-        return self(f"可享受 {c.counts['eligible']} 项政策，资金、税收与贷款支持合计 {money}。",
-                    f"{c.counts['eligible']} measure(s) apply: {money} of grants, tax relief and loan support.")
+        """How many measures apply and what they pay: exact amounts (at least, when some are unknown),
+        up-to amounts apart."""
+        n, unknown = c.counts["eligible"], c.amount_unknown
+        exact = format_money(c.total_exact, self.lang)
+        out = self(f"可享受 {n} 项政策，资金、税收与贷款支持确定金额{'至少 ' if unknown else ''}{exact}",
+                   f"{n} measure(s) apply: {'at least ' if unknown else ''}{exact} of grants, tax relief and loan "
+                   "support")
+        if unknown:
+            out += self(f"（另有 {unknown} 项金额待定）", f" ({unknown} more with the amount still unknown)")
+        if c.total_up_to:
+            up_to = format_money(c.total_up_to, self.lang)
+            out += self(f"，另有上限类最高 {up_to}", f", and up to {up_to} more in capped amounts")
+        return out + self("。", ".")
 
     def sections(self) -> dict[str, tuple[str, str]]:
         """Section id → (heading, what it lists)."""
@@ -558,7 +584,13 @@ class _Words:
 
     def counts(self, c: Checkup) -> list[tuple[str, str, str]]:
         n = c.counts
-        return [(format_money(c.total, self.lang), self("合计金额", "total"), "ok"),
+        exact = format_money(c.total_exact, self.lang)
+        tiles = [(self(f"至少 {exact}", f"≥ {exact}") if c.amount_unknown else exact,
+                  self("确定金额（下限）", "exact amounts (lower bound)") if c.amount_unknown
+                  else self("确定金额", "exact amounts"), "ok")]
+        if c.total_up_to:
+            tiles.append((format_money(c.total_up_to, self.lang), self("上限类最高", "up to (caps)"), "ok"))
+        return [*tiles,
                 (str(n["eligible"]), self("可享受", "apply"), "ok"),
                 (str(n["superseded"]), self("被取代", "superseded"), "info"),
                 (str(n["undetermined"]), self("待定", "undetermined"), "warn"),
@@ -579,8 +611,10 @@ def _html(c: Checkup) -> str:
     w = _Words(c.lang)
     who = [(w("企业名称", "Enterprise"), c.name or "—"), (w("统一社会信用代码", "USCC"), c.entity_id or "—"),
            (w("评估日期", "As of"), c.as_of)]
+    money_labels = (w("确定金额", "exact amounts"), w("上限类", "up to"))
     stats = join(tag("div", join([tag("span", n, class_="n"), tag("span", label, class_="l")]),
-                     class_=f"stat {tone}" + (" wide" if i == 0 else "")) for i, (n, label, tone) in enumerate(w.counts(c)))
+                     class_=f"stat {tone}" + (" wide" if label.startswith(money_labels) else ""))
+                 for n, label, tone in w.counts(c))
     parts = [tag("h1", w.title(c)), tag("p", w.headline(c), class_="lead"), definition_list(who),
              tag("div", stats, class_="summary")]
     if c.warnings:
