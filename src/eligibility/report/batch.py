@@ -402,7 +402,7 @@ def render_html(report: BatchReport, lang: str = "zh") -> str:
         _stat(f"{failed:,}", _t(lang, "整行出错", "rows failed")),
         _stat(f"{no_rule:,}", _t(lang, "无适用政策", "no rule in scope")),
         _stat(f"{total_benefits:,}", _t(lang, "符合项数", "eligible benefits")),
-        _stat(f"{unknown:,}", _t(lang, "符合但金额未知（项）", "eligible, amount unknown")),
+        _stat(f"{unknown:,}", _t(lang, "金额未知（项）", "amount unknown")),
         _stat(_in_unit(exact, lang), _t(lang, "确定金额合计" + ("（下限）" if lower else ""),
                                          "exact amounts" + (" (lower bound)" if lower else "")),
               unit, _t(lang, "至少", "at least") if lower else None, wide=True),
