@@ -585,7 +585,7 @@ class _Words:
     def counts(self, c: Checkup) -> list[tuple[str, str, str]]:
         n = c.counts
         exact = format_money(c.total_exact, self.lang)
-        tiles = [(self(f"至少 {exact}", f"≥ {exact}") if c.amount_unknown else exact,
+        tiles = [(self(f"至少 {exact}", f"at least {exact}") if c.amount_unknown else exact,
                   self("确定金额（下限）", "exact amounts (lower bound)") if c.amount_unknown
                   else self("确定金额", "exact amounts"), "ok")]
         if c.total_up_to:
