@@ -307,3 +307,14 @@ def test_batch_report_renders_in_chromium(render_html, report: BatchReport, tmp_
         assert min(widths) > 40, f"{width}px: a funnel bar is squeezed to {min(widths)}px"
         first = page.locator("#funnels .card").first
         assert first.locator("h3").is_visible() and first.locator("figure.chart").is_visible()
+
+
+def test_field_errors_are_counted_per_rule_and_per_column(engine: el.Engine, register: pd.DataFrame) -> None:
+    bad = register.head(60).copy()
+    bad["employees"] = bad["employees"].astype(object)
+    bad.loc[:9, "employees"] = "x1"
+    report = batch_report(engine.score(bad, AS_OF), bad, engine, AS_OF)
+    zh, en = report.render_html("zh"), report.render_html("en")
+    assert "从业人员（employees）10 处" in zh and "(employees): 10" in en
+    errors = {r["rule_id"]: int(r["error"]) for r in report.rule_rows()}
+    assert sum(errors.values()) > 0 and all(_cells(zh, rid)[4] == f"{n:,}" for rid, n in errors.items())

@@ -30,6 +30,7 @@ from ..backends.vectorized.derived import derived_columns
 from ..backends.vectorized.funnel import FunnelCounts, derived_needed, funnels
 from ..engine import Engine, IngestedFrame
 from ..errors import EligibilityError
+from ..facts.profile import registry
 from .figures import SCALES, Firm, GroupTotals, region_label, scale_label
 from .html import Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, table, tag
 
@@ -422,6 +423,13 @@ def render_html(report: BatchReport, lang: str = "zh") -> str:
     ]
     if prov.get("rows_duplicate"):
         pairs.append((_t(lang, "重复信用代码", "repeated USCCs"), f"{prov['rows_duplicate']:,}"))
+    field_errors = report.summary.attrs.get("field_errors") if report.summary is not None else None
+    if field_errors:
+        spec = registry()
+        named = [(spec[f].label(lang) if f in spec else f, f, int(n)) for f, n in sorted(field_errors.items())]
+        pairs.append((_t(lang, "无法读取的值（按列）", "unreadable values (per column)"),
+                      _t(lang, "、".join(f"{label}（{f}）{n:,} 处" for label, f, n in named),
+                         "; ".join(f"{label} ({f}): {n:,}" for label, f, n in named))))
     provenance = section(_t(lang, "来源与核对", "Provenance and reconciliation"), definition_list(pairs), id="provenance")
 
     def money_cells(r: dict[str, Any]) -> list[str]:
