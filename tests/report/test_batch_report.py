@@ -315,6 +315,6 @@ def test_field_errors_are_counted_per_rule_and_per_column(engine: el.Engine, reg
     bad.loc[:9, "employees"] = "x1"
     report = batch_report(engine.score(bad, AS_OF), bad, engine, AS_OF)
     zh, en = report.render_html("zh"), report.render_html("en")
-    assert "从业人员（employees）10 处" in zh and "(employees): 10" in en
+    assert "从业人员（employees）10 处" in zh and "unreadable values (per column)</dt><dd>employees: 10<" in en
     errors = {r["rule_id"]: int(r["error"]) for r in report.rule_rows()}
     assert sum(errors.values()) > 0 and all(_cells(zh, rid)[4] == f"{n:,}" for rid, n in errors.items())

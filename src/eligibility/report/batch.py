@@ -429,7 +429,7 @@ def render_html(report: BatchReport, lang: str = "zh") -> str:
         named = [(spec[f].label(lang) if f in spec else f, f, int(n)) for f, n in sorted(field_errors.items())]
         pairs.append((_t(lang, "无法读取的值（按列）", "unreadable values (per column)"),
                       _t(lang, "、".join(f"{label}（{f}）{n:,} 处" for label, f, n in named),
-                         "; ".join(f"{label} ({f}): {n:,}" for label, f, n in named))))
+                         "; ".join(f"{label} ({f}): {n:,}" if label != f else f"{f}: {n:,}" for label, f, n in named))))
     provenance = section(_t(lang, "来源与核对", "Provenance and reconciliation"), definition_list(pairs), id="provenance")
 
     def money_cells(r: dict[str, Any]) -> list[str]:
