@@ -156,7 +156,7 @@ def test_html_shows_provenance_reconciliation_and_every_section(report: BatchRep
     assert "微型" in zh and "排除最多" in zh
     assert "excludes most" in en and "micro" in en
     exact = sum((Decimal(v) for v in report.summary["amount_exact"]), Decimal(0))
-    tile = re.search(r'<span class="n"><span class="q">至少</span>([\d,.]+)<span class="u">万元</span></span>', zh)
+    tile = re.search(r'<span class="n"><span class="q">至少</span><span class="f">([\d,.]+)<span class="u">万元</span>', zh)
     assert tile and tile.group(1) == f"{(exact / 10000).quantize(Decimal('0.01')):,}"  # a lower bound, in 万元
 
 

@@ -162,7 +162,9 @@ def test_totals_keep_up_to_amounts_apart_and_say_at_least_when_some_are_unknown(
     assert zh.total_exact + zh.total_up_to == ev.total()  # the engine's total, now in its two parts
     page = render_checkup(ev, "html", "zh", profile)
     assert "确定金额至少 5.6万元（另有 1 项金额待定），另有上限类最高 30万元。" in page
-    assert '<span class="n">至少 5.6万元</span><span class="l">确定金额（下限）</span>' in page
+    assert ('<span class="n"><span class="q">至少</span><span class="f">5.6万元</span></span>'
+            '<span class="l">确定金额（下限）</span>') in page
+    assert '<span class="q">最高</span><span class="f">30万元</span></span><span class="l">上限类合计</span>' in page
     assert "at least CNY 56,000 of grants" in render_checkup(ev, "md", "en", profile)
     data = checkup_dict(en)
     assert (data["total_exact"], data["total_up_to"], data["amount_unknown"]) == ("56000.00", "300000.00", 1)

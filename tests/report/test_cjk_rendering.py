@@ -87,12 +87,16 @@ def test_layout_at_phone_and_desktop_width(render_html, pages: dict[str, Path], 
     shown = render_html(pages[name], width=width)
     assert shown.ok and shown.errors == [], shown.errors
     assert shown.scroll_width <= shown.inner_width, f"{name} at {width}px scrolls sideways: {shown.scroll_width}"
-    tiles = shown.page.eval_on_selector_all(".stat .n", """els => els.map(n => ({
-        text: n.innerText, height: n.getBoundingClientRect().height, line: parseFloat(getComputedStyle(n).lineHeight),
-        right: n.getBoundingClientRect().right, box: n.parentElement.getBoundingClientRect().right}))""")
+    # the figure with its unit: one line (a line box as tall as the figure's line height) inside its tile
+    tiles = shown.page.eval_on_selector_all(".stat .n .f", """els => els.map(f => ({
+        text: f.innerText, lines: f.getClientRects().length, right: f.getBoundingClientRect().right,
+        box: f.closest('.stat').getBoundingClientRect().right,
+        unit: f.querySelector('.u') ? f.querySelector('.u').getBoundingClientRect().bottom
+                                       - f.getBoundingClientRect().bottom : 0}))""")
     assert len(tiles) >= 6
     for tile in tiles:
-        assert tile["height"] <= 1.1 * tile["line"], f"{name} at {width}px: tile {tile['text']!r} wraps"
+        assert tile["lines"] == 1, f"{name} at {width}px: tile {tile['text']!r} wraps"
+        assert abs(tile["unit"]) <= 6, f"{name} at {width}px: the unit of {tile['text']!r} is on another line"
         assert tile["right"] <= tile["box"], f"{name} at {width}px: tile {tile['text']!r} overflows its box"
     if name.startswith("checkup"):
         assert shown.page.locator("#warnings").is_visible()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eligibility.report import Bar, Html, badge, bar_chart, escape, join, page, section, table, tag
+from eligibility.report import Bar, Html, badge, bar_chart, escape, join, page, section, stat, table, tag
 from eligibility.report.figures import region_label
 
 
@@ -94,3 +94,21 @@ def test_chart_and_table_render_at_phone_width(render_html, tmp_path: Path) -> N
 def test_region_labels_name_the_county_with_its_city(code: str | None, zh: str, en: str) -> None:
     assert region_label(code, "zh") == zh
     assert region_label(code, "en") == en
+
+
+def test_a_long_tile_wraps_after_its_qualifier_never_inside_figure_and_unit(render_html, tmp_path: Path) -> None:
+    tiles = Html('<div class="summary">') + join([
+        stat("14,231,913.13", "exact amounts (lower bound)", unit="CNY thousand", qualifier="at least", wide=True),
+        stat("1,234,567,890.12", "确定金额合计（下限）", unit="万元", qualifier="至少", wide=True, tone="ok"),
+        stat("2,400", "rows read"),
+    ]) + Html("</div>")
+    assert 'class="stat ok wide"' in tiles and '<span class="f">2,400</span>' in tiles
+    with pytest.raises(ValueError, match="unknown tone"):
+        stat("1", "x", tone="green")
+    path = tmp_path / "tiles.html"
+    path.write_text(page("tiles", tiles), encoding="utf-8")
+    shown = render_html(path, width=375)
+    assert shown.scroll_width <= shown.inner_width
+    figures = shown.page.eval_on_selector_all(".stat .f", """els => els.map(f => [f.getClientRects().length,
+        f.getBoundingClientRect().right <= f.closest('.stat').getBoundingClientRect().right])""")
+    assert figures == [[1, True]] * 3

@@ -32,7 +32,7 @@ from ..engine import Engine, IngestedFrame
 from ..errors import EligibilityError
 from ..facts.profile import registry
 from .figures import SCALES, Firm, GroupTotals, region_label, scale_label
-from .html import Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, table, tag
+from .html import Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, stat, table, tag
 
 FIRMS_PER_RULE = 1000
 """Eligible firms kept per rule for the workbook (the first ones in input order)."""
@@ -268,15 +268,6 @@ def _short(text: str, limit: int = 32) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _stat(value: object, label: str, unit: str | None = None, qualifier: str | None = None,
-          wide: bool = False) -> Html:
-    """A headline tile: the figure (with its qualifier and unit on the same line) over its label."""
-    figure = join([tag("span", qualifier, class_="q") if qualifier else "", value,
-                   tag("span", unit, class_="u") if unit else ""])
-    return tag("div", join([tag("span", figure, class_="n"), tag("span", label, class_="l")]),
-               class_="stat wide" if wide else "stat")
-
-
 def _money_bar(label: str, exact: Decimal, up_to: Decimal, lower_bound: bool, lang: str) -> Bar:
     """A bar of exact (blue) and up-to (amber) amounts whose text states both parts as drawn."""
     parts = []
@@ -398,17 +389,17 @@ def render_html(report: BatchReport, lang: str = "zh") -> str:
                        f"As of {prov['as_of']} · {len(records)} measures with firms in scope · amounts in {unit}"),
                class_="lead")
     stats = tag("div", join([
-        _stat(f"{read:,}" if read is not None else "—", _t(lang, "读入行数", "rows read")),
-        _stat(f"{scored:,}", _t(lang, "已评估", "scored")),
-        _stat(f"{failed:,}", _t(lang, "整行出错", "rows failed")),
-        _stat(f"{no_rule:,}", _t(lang, "无适用政策", "no rule in scope")),
-        _stat(f"{total_benefits:,}", _t(lang, "符合项数", "eligible benefits")),
-        _stat(f"{unknown:,}", _t(lang, "金额未知（项）", "amount unknown")),
-        _stat(_in_unit(exact, lang), _t(lang, "确定金额合计" + ("（下限）" if lower else ""),
-                                         "exact amounts" + (" (lower bound)" if lower else "")),
-              unit, _t(lang, "至少", "at least") if lower else None, wide=True),
-        _stat(_in_unit(up_to, lang), _t(lang, "“不超过”类上限合计", "up-to amounts (caps)"), unit,
-              _t(lang, "最多", "up to"), wide=True),
+        stat(f"{read:,}" if read is not None else "—", _t(lang, "读入行数", "rows read")),
+        stat(f"{scored:,}", _t(lang, "已评估", "scored")),
+        stat(f"{failed:,}", _t(lang, "整行出错", "rows failed")),
+        stat(f"{no_rule:,}", _t(lang, "无适用政策", "no rule in scope")),
+        stat(f"{total_benefits:,}", _t(lang, "符合项数", "eligible benefits")),
+        stat(f"{unknown:,}", _t(lang, "金额未知（项）", "amount unknown")),
+        stat(_in_unit(exact, lang), _t(lang, "确定金额合计" + ("（下限）" if lower else ""),
+                                        "exact amounts" + (" (lower bound)" if lower else "")),
+             unit=unit, qualifier=_t(lang, "至少", "at least") if lower else None, wide=True),
+        stat(_in_unit(up_to, lang), _t(lang, "“不超过”类上限合计", "up-to amounts (caps)"), unit=unit,
+             qualifier=_t(lang, "最多", "up to"), wide=True),
     ]), class_="summary")
     if read is not None:
         recon = _t(lang, f"读入 {read:,} 行 = 已评估 {scored:,} + 整行出错 {failed:,} + 无适用政策 {no_rule:,}",

@@ -24,7 +24,7 @@ from ..facts.money import format_money
 from ..model import expr as x
 from ..model.rule import Rule
 from ..results import PAYOUT_KINDS, Evaluation, RuleResult, Status
-from .html import Html, badge, definition_list, escape, join, page, section, tag
+from .html import Html, badge, definition_list, escape, join, page, section, stat, tag
 
 if TYPE_CHECKING:
     from ..facts.profile import Profile
@@ -582,20 +582,22 @@ class _Words:
                 (self("规则集哈希", "Rule-set hash"), p.get("ruleset_hash", "")),
                 (self("程序版本", "Library version"), f"eligibility {p.get('version', '')}")]
 
-    def counts(self, c: Checkup) -> list[tuple[str, str, str]]:
+    def counts(self, c: Checkup) -> list[tuple[str | None, str, str, str]]:
+        """The headline tiles: (qualifier, figure, label, tone); money tiles first."""
         n = c.counts
-        exact = format_money(c.total_exact, self.lang)
-        tiles = [(self(f"至少 {exact}", f"at least {exact}") if c.amount_unknown else exact,
-                  self("确定金额（下限）", "exact amounts (lower bound)") if c.amount_unknown
-                  else self("确定金额", "exact amounts"), "ok")]
+        tiles: list[tuple[str | None, str, str, str]] = [
+            (self("至少", "at least") if c.amount_unknown else None, format_money(c.total_exact, self.lang),
+             self("确定金额（下限）", "exact amounts (lower bound)") if c.amount_unknown
+             else self("确定金额", "exact amounts"), "ok")]
         if c.total_up_to:
-            tiles.append((format_money(c.total_up_to, self.lang), self("上限类最高", "up to (caps)"), "ok"))
+            tiles.append((self("最高", "up to"), format_money(c.total_up_to, self.lang),
+                          self("上限类合计", "capped amounts"), "ok"))
         return [*tiles,
-                (str(n["eligible"]), self("可享受", "apply"), "ok"),
-                (str(n["superseded"]), self("被取代", "superseded"), "info"),
-                (str(n["undetermined"]), self("待定", "undetermined"), "warn"),
-                (str(n["near_miss"]), self("差一点", "near misses"), "warn"),
-                (str(c.not_eligible), self("不符合", "not met"), "muted")]
+                (None, str(n["eligible"]), self("可享受", "apply"), "ok"),
+                (None, str(n["superseded"]), self("被取代", "superseded"), "info"),
+                (None, str(n["undetermined"]), self("待定", "undetermined"), "warn"),
+                (None, str(n["near_miss"]), self("差一点", "near misses"), "warn"),
+                (None, str(c.not_eligible), self("不符合", "not met"), "muted")]
 
 
 MARKS = {True: ("✓", "ok"), False: ("✗", "no"), None: ("？", "warn")}
@@ -611,10 +613,9 @@ def _html(c: Checkup) -> str:
     w = _Words(c.lang)
     who = [(w("企业名称", "Enterprise"), c.name or "—"), (w("统一社会信用代码", "USCC"), c.entity_id or "—"),
            (w("评估日期", "As of"), c.as_of)]
-    money_labels = (w("确定金额", "exact amounts"), w("上限类", "up to"))
-    stats = join(tag("div", join([tag("span", n, class_="n"), tag("span", label, class_="l")]),
-                     class_=f"stat {tone}" + (" wide" if label.startswith(money_labels) else ""))
-                 for n, label, tone in w.counts(c))
+    tiles = w.counts(c)
+    money = len(tiles) - 5  # the money tiles come first
+    stats = join(stat(n, label, qualifier=q, tone=tone, wide=i < money) for i, (q, n, label, tone) in enumerate(tiles))
     parts = [tag("h1", w.title(c)), tag("p", w.headline(c), class_="lead"), definition_list(who),
              tag("div", stats, class_="summary")]
     if c.warnings:
@@ -688,9 +689,10 @@ def _markdown(c: Checkup) -> str:
            f"- {w('评估日期', 'As of')}{w('：', ': ')}{c.as_of}", ""]
     if c.warnings:
         out += [f"> **{w('数据提醒', 'Check the data')}**", ">"] + [f"> - {_md(text)}" for text in c.warnings] + [""]
-    out.append("| " + " | ".join(label for _, label, _ in w.counts(c)) + " |")
-    out.append("|" + "---:|" * len(w.counts(c)))
-    out.append("| " + " | ".join(n for n, _, _ in w.counts(c)) + " |")
+    tiles = w.counts(c)
+    out.append("| " + " | ".join(label for _, _, label, _ in tiles) + " |")
+    out.append("|" + "---:|" * len(tiles))
+    out.append("| " + " | ".join(f"{q} {n}" if q else n for q, n, _, _ in tiles) + " |")
     for key, (heading, note) in w.sections().items():
         out += ["", f"## {heading}", "", f"_{note}_", ""]
         items = _items(c)[key]

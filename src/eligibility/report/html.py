@@ -138,6 +138,18 @@ def bar_chart(bars: Sequence[Bar], *, title: object, caption: object = None,
                aria_label=_plain(title))
 
 
+def stat(figure: object, label: object, *, unit: object = None, qualifier: object = None, tone: str | None = None,
+         wide: bool = False) -> Html:
+    """A headline tile: the figure over its label. The figure and its unit never break apart (a narrow
+    tile wraps after the qualifier, "至少" / "at least", instead); ``wide`` spans two columns."""
+    if tone is not None and tone not in TONES:
+        raise ValueError(f"未知的样式 {tone!r} / unknown tone {tone!r}")
+    body = join([tag("span", qualifier, class_="q") if qualifier else "",
+                 tag("span", join([figure, tag("span", unit, class_="u") if unit else ""]), class_="f")])
+    classes = " ".join(["stat", *([tone] if tone else []), *(["wide"] if wide else [])])
+    return tag("div", join([tag("span", body, class_="n"), tag("span", label, class_="l")]), class_=classes)
+
+
 def _plain(value: object) -> str:
     """Text of a header for attributes: tags stripped from :class:`Html`, plain text as is."""
     if isinstance(value, Html):
@@ -221,7 +233,8 @@ svg.bar .fill.muted{fill:#8c959f}
 .summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(7.5rem,1fr));gap:10px;margin:1rem 0}
 .stat{border:1px solid var(--line);border-radius:8px;padding:10px 12px;break-inside:avoid}
 .stat.wide{grid-column:span 2}
-.stat .n{display:block;font-size:1.4rem;font-weight:700;line-height:1.2;white-space:nowrap}
+.stat .n{display:block;font-size:1.4rem;font-weight:700;line-height:1.2}
+.stat .n .f{white-space:nowrap}
 .stat .n .u,.stat .n .q{font-size:.8rem;font-weight:600}
 .stat .n .u{margin-left:.2em}
 .stat .n .q{margin-right:.2em}

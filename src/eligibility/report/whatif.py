@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ..errors import EligibilityError
 from ..whatif import WhatIf
-from .html import Bar, Html, bar_chart, definition_list, join, page, section, table, tag
+from .html import Bar, Html, bar_chart, definition_list, join, page, section, stat, table, tag
 
 FIRMS_SHOWN = 200
 """Changed (firm, rule) pairs listed on the page."""
@@ -41,12 +41,6 @@ def _status(name: object, lang: str) -> str:
     return _t(lang, zh, en)
 
 
-def _stat(value: object, label: str, unit: str | None = None) -> Html:
-    figure = join([value, tag("span", unit, class_="u") if unit else ""])
-    return tag("div", join([tag("span", figure, class_="n"), tag("span", label, class_="l")]),
-               class_="stat wide" if unit else "stat")
-
-
 def render_whatif(result: WhatIf, lang: str = "zh", firms_shown: int = FIRMS_SHOWN) -> str:
     """The what-if page for ``result`` in ``lang`` (zh or en)."""
     if lang not in ("zh", "en"):
@@ -57,10 +51,10 @@ def render_whatif(result: WhatIf, lang: str = "zh", firms_shown: int = FIRMS_SHO
     delta = result.budget_delta
     status_changes = int((result.changes["status_before"] != result.changes["status_after"]).sum())
     stats = tag("div", join([
-        _stat(f"{result.rows_read:,}", _t(lang, "读入行数", "rows read")),
-        _stat(f"{len(moved):,}", _t(lang, "受影响的政策", "measures affected")),
-        _stat(f"{status_changes:,}", _t(lang, "状态变化", "status changes")),
-        _stat(_signed(delta), _t(lang, "预算变化", "budget change"), _unit(lang)),
+        stat(f"{result.rows_read:,}", _t(lang, "读入行数", "rows read")),
+        stat(f"{len(moved):,}", _t(lang, "受影响的政策", "measures affected")),
+        stat(f"{status_changes:,}", _t(lang, "状态变化", "status changes")),
+        stat(_signed(delta), _t(lang, "预算变化", "budget change"), unit=_unit(lang), wide=True),
     ]), class_="summary")
     settings = join([tag("code", s) for s in result.settings], ", ") if result.settings else "—"
     pairs: list[tuple[object, object]] = [
