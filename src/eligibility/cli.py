@@ -374,6 +374,30 @@ def score(
              " sheet per rule); give it twice for both. In the --lang language; with a report, chunks are scored in this"
              " process (--workers does not apply); not with --dask.")
     ] = None,
+    labels: Annotated[str | None, typer.Option(
+        "--labels", metavar="zh|en|codes",
+        help="给人看的表头与结果用语：zh 或 en（如 判定结果=符合，并加一列政策名称），codes 为规范列名与代码。"
+             " 默认：CSV 为 codes（供程序读取），.xlsx 与 --excel 为 --lang 的语言（.xlsx 第二个工作表 scored 仍为代码）；"
+             " Parquet 始终为代码。"
+             " Headers and outcome words for people: zh or en (status=eligible becomes 判定结果=符合, plus a rule"
+             " title column), or codes (the normative columns and codes). Default: codes for CSV (for programs),"
+             " the --lang language for .xlsx and --excel (an .xlsx keeps the codes on its second sheet, scored);"
+             " Parquet always holds the codes.")
+    ] = None,
+    excel: Annotated[bool, typer.Option(
+        "--excel",
+        help="CSV 以 UTF-8 BOM 开头，中文 Windows 上用 Excel 双击打开不乱码；同时默认 --labels 为 --lang 的语言。"
+             " 仅用于 CSV 输出。"
+             " Start the CSV with a UTF-8 byte order mark, so that Excel on Chinese Windows opens it without garbled"
+             " text; --labels then defaults to the --lang language. CSV output only.")
+    ] = False,
+    keep: Annotated[str | None, typer.Option(
+        "--keep", metavar="COL,...",
+        help="把输入中的这些列（按文件中的表头原样书写，逗号分隔）原样带到输出，放在 entity_id 之后；"
+             " 企业名称列（如 企业名称、纳税人名称）总会带出，列名 name。"
+             " Carry these input columns (by their headers as written, comma-separated) through to the output as"
+             " text, after entity_id; the firm's name column (企业名称, 纳税人名称…) is always carried, as name.")
+    ] = None,
 ) -> None:
     """为整个企业名录打分（分批流式处理），输出长表与按政策汇总。Score a register, streamed in chunks:
     long table plus a per-rule summary.
@@ -415,7 +439,11 @@ def score(
         if report:
             err.print("--report 暂不能与 --dask 同用 / --report cannot be used with --dask yet", markup=False)
             raise typer.Exit(2)
-        _score_on_dask(input, output, rules, as_of, columns, wide, dask_cluster, lang)
+        if excel or labels not in (None, "codes"):
+            err.print("--dask 输出 Parquet，只含代码：不能用 --excel 或 --labels / with --dask the output is Parquet"
+                      " and holds the codes: --excel and --labels do not apply", markup=False)
+            raise typer.Exit(2)
+        _score_on_dask(input, output, rules, as_of, columns, wide, dask_cluster, lang, _keep_list(keep))
         return
     if input.is_dir():
         err.print(f"{input}：输入是目录；目录只能配合 --dask 读入 / {input}: the input is a directory; a directory"
@@ -431,15 +459,19 @@ def score(
     if target.resolve() == input.resolve():
         err.print("输出文件不能与输入文件相同 / the output must not be the input file", markup=False)
         raise typer.Exit(2)
+    label_lang = _output_labels(labels, excel, output_format(target), lang)
     ruleset = _load(rules, lang, tests=False)  # scoring runs no rule tests: their files are not parsed
     day = _as_of(as_of, lang)
     try:
         mapping = load_column_mapping(columns) if columns is not None else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RegisterWarning)
-            reader = read_register(input, chunk_size, mapping, strict=not lenient, sheet=sheet)
+            reader = read_register(input, chunk_size, mapping, strict=not lenient, sheet=sheet, keep=_keep_list(keep))
     except EligibilityError as exc:
         _fail(exc, lang)
+    from .batch import Labels
+
+    titles = Labels(label_lang, {r.id: r.title.get(label_lang) for r in ruleset.rules}) if label_lang else None
     shown = _print_columns(reader, lang)
     engine = Engine(ruleset)
     reporter = BatchReport(engine, day) if report else None
@@ -467,7 +499,7 @@ def score(
                 parallel = 1  # one chunk: nothing to overlap, no process start-up
             summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update,
                                  on_scored=reporter.observe if reporter is not None else None,  # sees every chunk
-                                 workers=parallel if reporter is None else 1)
+                                 workers=parallel if reporter is None else 1, labels=titles, bom=excel)
         except EligibilityError as exc:
             progress.stop()
             _fail(exc, lang)
@@ -502,6 +534,30 @@ def score(
     out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
 
 
+def _keep_list(keep: str | None) -> list[str]:
+    """``--keep A,B`` → ["A", "B"] (full-width commas too; blanks dropped)."""
+    return [h.strip() for h in (keep or "").replace("，", ",").split(",") if h.strip()]
+
+
+def _output_labels(labels: str | None, excel: bool, fmt: str, lang: str) -> str | None:
+    """The language of the scored file's labels (None: codes), from ``--labels``, ``--excel`` and the
+    output format; a combination that cannot be honoured exits 2."""
+    if labels not in (None, "zh", "en", "codes"):
+        err.print(f"--labels 只能是 zh、en 或 codes / --labels must be zh, en or codes, got {labels!r}", markup=False)
+        raise typer.Exit(2)
+    if excel and fmt != "csv":
+        err.print("--excel 只用于 CSV 输出（.xlsx 本身就是 Excel 文件）/ --excel is for CSV output (an .xlsx is already"
+                  " an Excel file)", markup=False)
+        raise typer.Exit(2)
+    if fmt == "parquet" and labels in ("zh", "en"):
+        err.print("Parquet 输出只含规范列名与代码，--labels 用于 CSV 与 Excel / Parquet output holds the normative"
+                  " columns and codes; --labels is for CSV and Excel", markup=False)
+        raise typer.Exit(2)
+    if labels is None:
+        return lang if fmt == "xlsx" or excel else None
+    return None if labels == "codes" else labels
+
+
 def _print_columns(reader: Any, lang: str) -> int:
     """Before scoring: ``column → field (unit)`` per column read, then the reader's warnings (how
     many were printed)."""
@@ -515,7 +571,7 @@ def _print_columns(reader: Any, lang: str) -> int:
 
 
 def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as_of: str | None,
-                   columns: Path | None, wide: bool, cluster_spec: str, lang: str) -> None:
+                   columns: Path | None, wide: bool, cluster_spec: str, lang: str, keep: list[str]) -> None:
     """``eligibility score --dask``: partitioned Parquet in, partitioned Parquet out (see ``score``)."""
     en = lang == "en"
     try:
@@ -533,6 +589,15 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
     try:
         eld.parse_cluster(cluster_spec)
         ddf = eld.read_register(input)
+        carry = (["name"] if "name" in ddf.columns and "name" not in keep else []) + keep
+        missing = [h for h in keep if h not in ddf.columns]
+        if missing:
+            from .batch import RegisterError
+
+            present = [str(c) for c in ddf.columns]
+            raise RegisterError(f"--keep 的列 '{missing[0]}' 不在输入中；输入中的列：{'、'.join(present)}",
+                                f"--keep column '{missing[0]}' is not in the input; its columns are: "
+                                f"{', '.join(present)}", file=str(input), column=missing[0])
     except EligibilityError as exc:
         _fail(exc, lang)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -561,7 +626,8 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
                 progress.update(task, completed=done, total=total)
 
             try:
-                summary = eld.score_to_parquet(ddf, engine, day, target, client, wide=wide, on_progress=update)
+                summary = eld.score_to_parquet(ddf, engine, day, target, client, wide=wide, on_progress=update,
+                                               carry=carry)
             except EligibilityError as exc:
                 progress.stop()
                 _fail(exc, lang)

@@ -80,7 +80,16 @@ class Labels:
         return [h if seen[h] == 1 or h == c else f"{h} [{c}]" for h, c in zip(out, columns, strict=True)]
 
     def values(self, column: str) -> dict[str, str] | None:
-        """Code → word for a coded column (status, amount kind, a rule id column → its title), else None."""
+        """Code → word for a coded column (status, amount kind, a rule id column → its title, the
+        facts in ``missing`` and ``failed`` → their names in the profile schema and the derived facts),
+        else None."""
+        if column in ("missing", "failed"):
+            from ..facts.derived import DERIVED
+            from ..facts.profile import registry
+
+            words = {path: spec.label_en if self.lang == "en" else spec.label_zh for path, spec in registry().items()}
+            words.update({name: fact.label(self.lang) for name, fact in DERIVED.items()})
+            return {k: v for k, v in words.items() if v}
         if column == "status" or column.endswith(".status"):
             return {k: self._pick(v) for k, v in STATUS.items()}
         if column == "amount_kind":

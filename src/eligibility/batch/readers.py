@@ -269,7 +269,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             del probe
         invalid.clear()
         headers = [n.strip().lstrip("\ufeff").strip() for n in raw_names]
-        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict)
+        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict,
+                                  self.keep)
         self._raw_names = raw_names
         kept_raw = [raw_names[i] for i in self._plan.keep]
         uscc_index = next((i for i in self._plan.keep if self._plan.rename[headers[i]] == "uscc"), None)
@@ -427,7 +428,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         self._closers.append(pf.close)
         raw_names = list(pf.schema_arrow.names)
         headers = [n.strip() for n in raw_names]
-        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict)
+        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict,
+                                  self.keep)
         self._raw_names = raw_names
         self.rows_total = int(pf.metadata.num_rows)
         kept_raw = [raw_names[i] for i in self._plan.keep]
@@ -479,7 +481,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                                 f"no sheet has a recognised header: {', '.join(names)}", file=str(self.path))
         first = sheets[0][1]
         present = [i for i, h in enumerate(first) if h]      # columns without a header are left out
-        self._plan = plan_columns([first[i] for i in present], self.mapping, str(self.path), self.strict)
+        self._plan = plan_columns([first[i] for i in present], self.mapping, str(self.path), self.strict,
+                                  self.keep)
         if skipped:
             self._plan.warnings.append((f"{self.path}: 工作表 {'、'.join(skipped)} 没有可识别的表头，未读取",
                                         f"{self.path}: sheet(s) {', '.join(skipped)} have no recognised header "

@@ -86,14 +86,24 @@ def _relabel(column: pa.Array, words: Mapping[str, str]) -> pa.Array:
 
 
 def _labelled(table: pa.Table, labels: Labels) -> pa.Table:
-    """The table as people read it: outcome and amount-kind words, rule titles (a ``rule_title``
-    column after ``rule_id``, titles for ``superseded_by``); column names still the codes."""
+    """The table as people read it: outcome and amount-kind words (no kind where there is no
+    amount), the missing facts by name, rule titles (a ``rule_title`` column after ``rule_id``,
+    titles for ``superseded_by``); column names still the codes."""
+    import pyarrow.compute as pc
+
     names, arrays = [], []
     for name, col in zip(table.column_names, table.columns, strict=True):
         col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         words = labels.values(name)
+        if words is not None and pa.types.is_list(col.type):
+            col = pa.ListArray.from_arrays(col.offsets, _relabel(col.values, words).cast(pa.string()),
+                                           mask=col.is_null())
+        elif words is not None:
+            col = _relabel(col, words)
+        if name == "amount_kind" and "amount" in table.column_names:
+            col = pc.if_else(pc.is_null(table.column("amount")), pa.scalar(None, pa.string()), col.cast(pa.string()))
         names.append(name)
-        arrays.append(_relabel(col, words) if words is not None else col)
+        arrays.append(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
         if name == "rule_id":
             names.append("rule_title")
             arrays.append(_relabel(col, labels.titles))
