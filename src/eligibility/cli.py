@@ -645,46 +645,93 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
     out.print(f"written: {target}, {summary_path}" if en else f"已写出：{target}、{summary_path}", markup=False)
 
 
+def _wrapped(console: Console, text: str, style: str | None = None) -> None:
+    """A line of text wrapped to the console's width, Chinese-aware (never mid-word, a number with its unit)."""
+    from ._wrap import wrap
+
+    for line in wrap(text, console.width):
+        console.print(line, markup=False, highlight=False, style=style, soft_wrap=True)
+
+
+def _fitted_table(console: Console, title: str, first: str, names: list[str],
+                  columns: list[tuple[str, list[str]]]) -> Table:
+    """A table of one row per name and right-aligned figures that fits the console's width: the
+    figures whole, the names wrapped Chinese-aware between words (never inside one)."""
+    from rich import box
+    from rich.cells import cell_len
+
+    from ._wrap import longest_unit, wrap
+
+    def head(text: str) -> tuple[str, int]:  # a header may break at its spaces only
+        return "\n".join(text.split()), max(cell_len(word) for word in text.split())
+
+    heads = [head(h) for h, _ in columns]
+    widths = [max([w, *(cell_len(v) for v in values)]) for (_, w), (_, values) in zip(heads, columns, strict=True)]
+    overhead = 3 * len(columns)  # a separator and a space of padding either side, per figure column
+    longest = max([cell_len(first), *(cell_len(n) for n in names)])
+    room = max(console.width - sum(widths) - overhead, longest_unit(first), *(longest_unit(n) for n in names))
+    room = min(room, longest)
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
+                  title_justify="left")
+    table.add_column(first, width=room, no_wrap=True)
+    for (text, _), width in zip(heads, widths, strict=True):
+        table.add_column(text, width=width, no_wrap=True, justify="right")
+    for i, name in enumerate(names):
+        table.add_row("\n".join(wrap(name, room)), *(values[i] for _, values in columns))
+    return table
+
+
 def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console: Console = out) -> None:
-    """The per-rule table, then how every input row is accounted for (read = scored + errors + no rule)."""
+    """The per-rule counts and amounts under the rules' titles, fitted to the terminal's width; the
+    totals kept apart (exact, up to, unknown, a lower bound); then how every input row is accounted
+    for (read = scored + errors + no rule)."""
+    from decimal import Decimal
+
     en = lang == "en"
-    table = Table(title="per-rule summary" if en else "按政策汇总",
-                  caption=(f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
-                           f"as of {provenance['as_of']}") if en else
-                          (f"eligibility {provenance['version']} · 规则集 {provenance['ruleset_hash'][:12]} · "
-                           f"评估日 {provenance['as_of']}"))
-    table.add_column("rule" if en else "政策", overflow="fold")
-    for col in (("eligible", "符合"), ("superseded", "被取代"), ("undetermined", "待定"), ("ineligible", "不符合"),
-                ("error", "出错"), ("exact, yuan", "确定金额（元）"), ("up to, yuan", "上限金额（元）"),
-                ("amount unknown", "金额未知")):
-        table.add_column(col[0] if en else col[1], justify="right")
-    floors = []
-    for rec in summary.to_dict("records"):
-        table.add_row(rec["rule_id"], *(str(rec.get(k, 0)) for k in ("eligible", "superseded", "undetermined",
-                                                                        "ineligible", "error")),
-                      f"{rec['amount_exact']:,.2f}", f"{rec['amount_up_to']:,.2f}",
-                      str(rec["amount_unknown"]) + (" *" if rec["lower_bound"] else ""))
+    records = summary.to_dict("records")
+    names = [str(rec.get("title") or rec["rule_id"]) for rec in records]
+    first = "measure" if en else "政策"
+    counts = [(("eligible", "符合"), "eligible"), (("superseded", "被取代"), "superseded"),
+              (("undetermined", "待定"), "undetermined"), (("not eligible", "不符合"), "ineligible"),
+              (("error", "出错"), "error")]
+    console.print(_fitted_table(console, "firms per measure" if en else "按政策汇总：企业数（家）", first, names,
+                                [(h[0] if en else h[1], [f"{int(rec.get(k, 0)):,}" for rec in records])
+                                 for h, k in counts]))
+    money = [(("exact", "确定金额"), "amount_exact"), (("up to", "上限金额"), "amount_up_to")]
+    columns = [(h[0] if en else h[1], [f"{Decimal(str(rec[k])):,.2f}" for rec in records]) for h, k in money]
+    columns.append(("amount unknown" if en else "金额未知（家）",
+                    [f"{int(rec['amount_unknown']):,}" + (" *" if rec["lower_bound"] else "") for rec in records]))
+    console.print(_fitted_table(console, "amounts (yuan)" if en else "按政策汇总：金额（元）", first, names, columns))
+    for name, rec in zip(names, records, strict=True):
         if rec["lower_bound"]:
-            floors.append(rec)
-    console.print(table)
-    for rec in floors:
-        console.print(f"* {rec['rule_id']}: {rec['amount_unknown']} of {rec['eligible']} eligible firms have no known "
-                      "amount; its totals are a lower bound" if en else
-                      f"* {rec['rule_id']}：{rec['eligible']} 家符合条件的企业中有 {rec['amount_unknown']} 家金额未知，"
-                      "金额合计只是下限", markup=False)
+            _wrapped(console, f"* {name}: {rec['amount_unknown']:,} of {rec['eligible']:,} eligible firms have no known "
+                              "amount; its totals are a lower bound" if en else
+                              f"* {name}：{rec['eligible']:,} 家符合条件的企业中有 {rec['amount_unknown']:,} 家金额未知，"
+                              "金额合计只是下限")
+    exact = sum((Decimal(str(r["amount_exact"])) for r in records), Decimal(0))
+    up_to = sum((Decimal(str(r["amount_up_to"])) for r in records), Decimal(0))
+    unknown = sum(int(r["amount_unknown"]) for r in records)
+    floor = any(bool(r["lower_bound"]) for r in records)
+    _wrapped(console, (f"total: exact {exact:,.2f} yuan; up to {up_to:,.2f} yuan more (a ceiling, not added to the "
+                       f"exact amount); {unknown:,} eligible results with no known amount"
+                       + ("; the totals are a lower bound" if floor else "")) if en else
+                      (f"合计：确定金额 {exact:,.2f} 元；另有上限金额最高 {up_to:,.2f} 元（不计入确定金额）；"
+                       f"金额未知 {unknown:,} 项" + ("，以上合计只是下限" if floor else "")))
     a = summary.attrs
-    console.print(
-        (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
-         f"{a['rows_no_rule']}") if en else
-        (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
-        markup=False,
-    )
+    _wrapped(console, (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule "
+                       f"in scope {a['rows_no_rule']}") if en else
+                      (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 "
+                       f"{a['rows_no_rule']}"))
     if a.get("blank_rows"):
-        console.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
+        _wrapped(console, f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行")
     if a.get("rows_duplicate"):
         n = a["rows_duplicate"]
-        console.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
-                  f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
+        _wrapped(console, f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
+                          f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）")
+    _wrapped(console, (f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
+                       f"as of {provenance['as_of']}") if en else
+                      (f"eligibility {provenance['version']} · 规则集 {provenance['ruleset_hash'][:12]} · "
+                       f"评估日 {provenance['as_of']}"), style="dim")
 
 
 @app.command("check")
@@ -1124,16 +1171,33 @@ def _check_format(fmt: str) -> None:
 
 def _print_listing(records: list[dict[str, Any]], cells: list[tuple[str, ...]], en_headers: tuple[str, ...],
                    zh_headers: tuple[str, ...], fmt: str, lang: str) -> None:
-    """A listing as JSON (a list of objects keyed in English) or as a table headed in the --lang language."""
+    """A listing as JSON (a list of objects keyed in English), or in the --lang language: a table where
+    it fits the terminal whole, else one entry per item (its name, its title or label, then the other
+    fields, wrapped between words); a name or value is never cut."""
     if fmt == "json":
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
         return
+    headers = en_headers if lang == "en" else zh_headers
     table = Table()
-    for i, header in enumerate(en_headers if lang == "en" else zh_headers):
-        table.add_column(header, no_wrap=i == 0, overflow="fold")  # the id whole, the rest folded, never cut
+    for header in headers:
+        table.add_column(header, no_wrap=True)
     for row in cells:
         table.add_row(*row)
-    out.print(table)
+    from rich.measure import Measurement
+
+    if Measurement.get(out, out.options.update_width(1 << 20), table).maximum <= out.width:  # whole, unwrapped
+        out.print(table)
+        return
+    from ._wrap import wrap
+
+    sep = ": " if lang == "en" else "："
+    for row in cells:
+        out.print(row[0], style="bold", markup=False, highlight=False, soft_wrap=True)
+        rest = ("; " if lang == "en" else "；").join(f"{h}{sep}{v}" for h, v in zip(headers[2:], row[2:], strict=True)
+                                                       if v)
+        for text in (row[1], rest):
+            for line in wrap(text, max(out.width - 2, 20)):
+                out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 @profile_app.command("schema")
