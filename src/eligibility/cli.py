@@ -524,14 +524,21 @@ def score(
             raise typer.Exit(2) from None
     for zh, en_text in reader.warnings[shown:]:  # rows skipped below an Excel header, known once read
         err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
-    _print_summary(summary, lang, engine.provenance(day), err if to_stdout else out)
+    _print_summary(summary, lang, engine.provenance(day), err if to_stdout else out, _titles(engine, lang))
     if to_stdout:
         with target.open("rb") as scored:
             shutil.copyfileobj(scored, sys.stdout.buffer)
         shutil.rmtree(target.parent)
         return
     written = [str(p) for p in [target, *summary_paths, *(report or [])]]
-    out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
+    _print_written(written, en)
+
+
+def _print_written(paths: list[str], en: bool) -> None:
+    """The files written, one per line (a path is never broken)."""
+    out.print("written:" if en else "已写出：", markup=False)
+    for path in paths:
+        out.print(f"  {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _keep_list(keep: str | None) -> list[str]:
@@ -641,8 +648,8 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
             cluster.close()
     summary_path = target.with_name(target.name + ".summary.csv")  # beside the dataset, not inside it
     write_summary(summary, summary_path)
-    _print_summary(summary, lang, engine.provenance(day))
-    out.print(f"written: {target}, {summary_path}" if en else f"已写出：{target}、{summary_path}", markup=False)
+    _print_summary(summary, lang, engine.provenance(day), titles=_titles(engine, lang))
+    _print_written([str(target), str(summary_path)], en)
 
 
 def _wrapped(console: Console, text: str, style: str | None = None) -> None:
@@ -681,15 +688,21 @@ def _fitted_table(console: Console, title: str, first: str, names: list[str],
     return table
 
 
-def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console: Console = out) -> None:
-    """The per-rule counts and amounts under the rules' titles, fitted to the terminal's width; the
-    totals kept apart (exact, up to, unknown, a lower bound); then how every input row is accounted
-    for (read = scored + errors + no rule)."""
+def _titles(engine: Any, lang: str) -> dict[str, str]:
+    """Rule id → title in ``lang``."""
+    return {r.id: r.title.get(lang) for r in engine.rules.rules}
+
+
+def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console: Console = out,
+                   titles: dict[str, str] | None = None) -> None:
+    """The per-rule counts and amounts under the rules' titles (``titles``: in ``lang``; else the
+    summary's own), fitted to the terminal's width; the totals kept apart (exact, up to, unknown, a
+    lower bound); then how every input row is accounted for (read = scored + errors + no rule)."""
     from decimal import Decimal
 
     en = lang == "en"
     records = summary.to_dict("records")
-    names = [str(rec.get("title") or rec["rule_id"]) for rec in records]
+    names = [str((titles or {}).get(rec["rule_id"]) or rec.get("title") or rec["rule_id"]) for rec in records]
     first = "measure" if en else "政策"
     counts = [(("eligible", "符合"), "eligible"), (("superseded", "被取代"), "superseded"),
               (("undetermined", "待定"), "undetermined"), (("not eligible", "不符合"), "ineligible"),
