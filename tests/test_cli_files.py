@@ -40,7 +40,7 @@ def _score(register: Path, out: Path, *extra: str) -> str:
 def test_default_csv_keeps_the_codes_with_the_name_carried(register: Path, tmp_path: Path) -> None:
     out = tmp_path / "o.csv"
     _score(register, out)
-    assert out.read_bytes()[:3] != BOM
+    assert out.read_bytes()[:3] != BOM and (tmp_path / "o.summary.csv").read_bytes()[:3] != BOM
     back = pd.read_csv(out, dtype=str)
     assert list(back.columns) == LONG
     assert set(back["status"]) <= {"eligible", "ineligible", "undetermined", "superseded", "error"}
@@ -51,6 +51,7 @@ def test_excel_csv_has_a_bom_and_labels_in_the_lang(register: Path, tmp_path: Pa
     out = tmp_path / "o.csv"
     _score(register, out, "--excel", "--keep", "经营地址")
     raw = out.read_bytes()
+    assert (tmp_path / "o.summary.csv").read_bytes()[:3] == BOM  # the summary beside it opens in Excel too
     assert raw[:3] == BOM and raw[3:].decode("utf-8").startswith("行号,统一社会信用代码,企业名称,经营地址,政策编号,政策名称,判定结果")
     back = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
     assert set(back["判定结果"]) <= {"符合", "不符合", "待定", "被取代", "出错"} and "不符合" in set(back["判定结果"])

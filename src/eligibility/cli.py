@@ -514,7 +514,7 @@ def score(
     if target.suffix.lower() == ".xlsx":
         summary_paths.append(target.with_name(target.stem + ".summary.xlsx"))
     for path in summary_paths:
-        write_summary(summary, path)
+        write_summary(summary, path, bom=excel and path.suffix.lower() == ".csv")
     for path in report or []:
         try:
             reporter.finish(summary).write(path, lang)  # type: ignore[union-attr]
