@@ -93,6 +93,14 @@ def test_wide_headers_use_rule_titles(tmp_path: Path) -> None:
     assert labels.headers(["r1.status", "r2.status"]) == ["甲政策：判定结果 [r1.status]", "甲政策：判定结果 [r2.status]"]
 
 
+def test_titles_and_kept_headers_never_become_formulas(tmp_path: Path) -> None:
+    frame = _frame().rename(columns={"name": "=HYPERLINK(1)"})
+    with open_writer(tmp_path / "o.csv", labels=Labels("zh", {"r1": "=1+2", "r2": "ok"})) as w:
+        w.write(frame)
+    header, first = (tmp_path / "o.csv").read_text(encoding="utf-8").splitlines()[:2]
+    assert header.split(",")[2] == "'=HYPERLINK(1)" and "'=1+2" in first
+
+
 def _register(tmp_path: Path, rows: int = 40) -> pd.DataFrame:
     frame = pd.read_csv(REGISTER, dtype=str, keep_default_na=False).head(rows)
     frame = frame.rename(columns={"name": "纳税人名称"})  # the name under a header departments write

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._cells import csv_safe_arrow, string_cell
+from .._cells import csv_safe, csv_safe_arrow, string_cell
 from .errors import OutputTooLargeError
 from .formats import output_format
 from .labels import Labels
@@ -183,7 +183,7 @@ class TableWriter:
                                           for f in shown])
             self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()/abort()
             header = io.StringIO()
-            csv.writer(header, lineterminator="\n").writerow(self._headers(shown.names))
+            csv.writer(header, lineterminator="\n").writerow([csv_safe(h) for h in self._headers(shown.names)])
             self._file.write((BOM if self.bom else b"") + header.getvalue().encode("utf-8"))
             self._sink = pacsv.CSVWriter(self._file, self._csv_schema, write_options=pacsv.WriteOptions(
                 include_header=False, quoting_style="needed"))
