@@ -222,7 +222,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                     f"--keep 的列 '{h}' 不在文件中；文件中的列：{'、'.join(present)}",
                     f"--keep column '{h}' is not in the file; its columns are: {', '.join(present)}",
                     file=str(self.path), column=h)
-            if h in _OUTPUT_NAMES or h.endswith((".status", ".amount")) or (h == "name" and "name" in self.columns):
+            if h in _OUTPUT_NAMES or h.endswith((".status", ".amount")):
                 raise RegisterError(f"--keep 的列 '{h}' 与输出列同名，无法带出", f"--keep column '{h}' has the name of an "
                                     "output column and cannot be carried", file=str(self.path), column=h)
         if len(set(self.keep)) < len(self.keep):
