@@ -44,6 +44,7 @@ def test_labelled_csv_has_words_titles_and_a_bom(tmp_path: Path) -> None:
     assert back["金额性质"].tolist() == ["最高金额（上限）", "", ""]  # no kind where there is no amount
     assert back["缺少的数据"].tolist()[0] == "从业人员"
     assert back["金额（元）"].tolist()[0] == "1.50"
+    assert back["出错原因"].tolist() == ["", "", "坏"]  # the Chinese side of "en | zh"
 
 
 def test_english_labels_and_default_csv_keeps_the_codes(tmp_path: Path) -> None:
@@ -52,6 +53,7 @@ def test_english_labels_and_default_csv_keeps_the_codes(tmp_path: Path) -> None:
     en = pd.read_csv(tmp_path / "en.csv", dtype=str, keep_default_na=False)
     assert "outcome" in en.columns and en["outcome"].tolist() == ["eligible", "superseded", "error"]
     assert en["measure"].tolist()[:2] == ["小微企业所得税优惠", "Tax relief"]
+    assert en["error reason"].tolist()[2] == "bad"
     assert (tmp_path / "en.csv").read_bytes()[:3] != b"\xef\xbb\xbf"
     with open_writer(tmp_path / "codes.csv") as w:
         w.write(_frame())

@@ -79,6 +79,11 @@ class Labels:
             seen[h] = seen.get(h, 0) + 1
         return [h if seen[h] == 1 or h == c else f"{h} [{c}]" for h, c in zip(out, columns, strict=True)]
 
+    def side(self, text: str) -> str:
+        """One language of a bilingual reason (``"en | zh"``, as the batch writes them); other text as it is."""
+        en, sep, zh = text.partition(" | ")
+        return (en if self.lang == "en" else zh) if sep else text
+
     def values(self, column: str) -> dict[str, str] | None:
         """Code → word for a coded column (status, amount kind, a rule id column → its title, the
         facts in ``missing`` and ``failed`` → their names in the profile schema and the derived facts),

@@ -87,7 +87,7 @@ def _relabel(column: pa.Array, words: Mapping[str, str]) -> pa.Array:
 
 def _labelled(table: pa.Table, labels: Labels) -> pa.Table:
     """The table as people read it: outcome and amount-kind words (no kind where there is no
-    amount), the missing facts by name, rule titles (a ``rule_title`` column after ``rule_id``,
+    amount), the missing facts by name, reasons in one language, rule titles (a ``rule_title`` column after ``rule_id``,
     titles for ``superseded_by``); column names still the codes."""
     import pyarrow.compute as pc
 
@@ -100,6 +100,9 @@ def _labelled(table: pa.Table, labels: Labels) -> pa.Table:
                                            mask=col.is_null())
         elif words is not None:
             col = _relabel(col, words)
+        elif name == "reason":  # a bilingual reason in the labels' language only
+            reasons = col.cast(pa.string()).dictionary_encode()
+            col = _relabel(reasons, {v: labels.side(v) for v in reasons.dictionary.to_pylist() if v is not None})
         if name == "amount_kind" and "amount" in table.column_names:
             col = pc.if_else(pc.is_null(table.column("amount")), pa.scalar(None, pa.string()), col.cast(pa.string()))
         names.append(name)
