@@ -12,7 +12,7 @@ from typing import Any
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import format_money, round_fen
 from ...groups import NO_AMOUNT, winners
-from ...lower import Finish, Lowered, in_force, lower, param_values
+from ...lower import Finish, Lowered, lower, param_values, why_not_in_force
 from ...model import expr as x
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
@@ -103,14 +103,12 @@ def _amount(f: Finish, env: Env) -> tuple[Any, Trace | None, Instalment | None, 
 
 def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfScope:
     """Decide one rule for one firm, keeping every trace for the explanation."""
-    out = in_force(rule, as_of)
+    low, env = lower(rule), Env(facts, as_of, {})
+    out = why_not_in_force(low, as_of, lambda node: evaluate(node, env).value)
     if out is not None:
         return out
-    return _evaluate_in_force(rule, param_values(rule, as_of) or {}, facts, as_of)
-
-
-def _evaluate_in_force(rule: Rule, params: dict[str, Any], facts: Facts, as_of: date) -> RuleResult | OutOfScope:
-    return _run_rule(lower(rule), compile_node(rule.when), Env(facts, as_of, params))
+    env.params = param_values(rule, as_of) or {}
+    return _run_rule(low, compile_node(rule.when), env)
 
 
 def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
@@ -222,11 +220,18 @@ class Prepared:
 
 
 def prepare(rules: Iterable[Rule], as_of: date, provenance: dict[str, str] | None = None) -> Prepared:
+    """The rules as they stand at ``as_of``: each one's in-force tests decided once for the date."""
     active, skipped = [], []
+    env = Env(Facts({}), as_of, {})  # the in-force tests read as_of alone
+
+    def holds(node: x.Node) -> Any:
+        return evaluate(node, env).value
+
     for rule in rules:
-        out = in_force(rule, as_of)
+        low = lower(rule)
+        out = why_not_in_force(low, as_of, holds)
         if out is None:
-            active.append((lower(rule), param_values(rule, as_of) or {}, compile_node(rule.when)))
+            active.append((low, param_values(rule, as_of) or {}, compile_node(rule.when)))
         else:
             skipped.append(out)
     return Prepared(tuple(active), tuple(skipped), provenance or {"as_of": as_of.isoformat()})
