@@ -10,6 +10,7 @@ import pytest
 
 import eligibility as el
 from eligibility.backends.interpreter.compiled import SOURCE
+from eligibility.backends.interpreter.evaluator import UNDATE
 from eligibility.backends.interpreter.trace import TRACE
 from eligibility.backends.vectorized.compiler import VECTORIZED, VectorizedRules
 from eligibility.explain import KINDS, RENDER, WORDS
@@ -26,7 +27,7 @@ from eligibility.testing.seeds import FOLD
 from ruletext import rule_yaml
 
 TABLES = [TRACE, SOURCE, VECTORIZED, DURABLE, CHECK, RENDER, WORDS, KINDS, UNPARSE, CONSTRAINTS, UNKNOWABLE, MUTATIONS,
-          FOLD]
+          FOLD, UNDATE]
 
 
 def test_node_classes_are_the_concrete_nodes_of_the_model() -> None:

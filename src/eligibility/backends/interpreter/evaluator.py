@@ -3,7 +3,7 @@ settlement of groups of one-off grants across evaluation dates, which every back
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -14,6 +14,7 @@ from ...facts.money import format_money, round_fen
 from ...groups import NO_AMOUNT, winners
 from ...lower import Finish, Lowered, lower, param_values, why_not_in_force
 from ...model import expr as x
+from ...model.dispatch import NodeTable
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
 from . import ops
@@ -315,18 +316,36 @@ def _dated(node: x.Node) -> bool:
                for n in x.walk(node))
 
 
+UNDATE: NodeTable[Callable[[x.Node], x.Node]] = NodeTable("undated")
+"""How :func:`undated` makes unknown the parts of each node class that can change with the date."""
+
+
 def undated(node: x.Node) -> x.Node:
     """The condition with every part that can change with the date (as_of, a dated parameter, a
     derived fact, a window) made unknown: where it is false, the rule is false on every date (a
     false and/or/not/any/all in three-valued logic stays false whatever an unknown part is)."""
-    if not _dated(node):
-        return node
-    if isinstance(node, x.And | x.Or):
-        return replace(node, items=tuple(undated(i) for i in node.items))
-    if isinstance(node, x.Not | x.Clause):
-        return replace(node, item=undated(node.item))
-    if isinstance(node, x.Quantifier) and node.func in ("any", "all") and node.where is None:
-        return replace(node, body=undated(node.body))
+    return UNDATE(node) if _dated(node) else node  # type: ignore[no-any-return]
+
+
+@UNDATE.on(x.And, x.Or)
+def _undated_junction(node: x.And | x.Or) -> x.Node:
+    return replace(node, items=tuple(undated(i) for i in node.items))
+
+
+@UNDATE.on(x.Not, x.Clause)
+def _undated_item(node: x.Not | x.Clause) -> x.Node:
+    return replace(node, item=undated(node.item))
+
+
+@UNDATE.on(x.Quantifier)
+def _undated_quantifier(node: x.Quantifier) -> x.Node:
+    return replace(node, body=undated(node.body)) if node.func in ("any", "all") and node.where is None else UNDATED
+
+
+@UNDATE.on(x.Literal, x.Name, x.Field, x.ItemField, x.Derived, x.Param, x.AsOf, x.Compare, x.InList, x.Under, x.Arith,
+           x.Neg, x.IfElse, x.ListLit, x.Call)
+def _unknown(node: x.Node) -> x.Node:
+    """A part read as a whole: unknown once it can change with the date."""
     return UNDATED
 
 
