@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._cache import BoundedCache
 from ...errors import EligibilityError
 from ...facts.flatten import Facts
 from ...facts.profile import registry
@@ -481,6 +482,12 @@ class VectorizedRules:
     def __init__(self, rules: RuleSet) -> None:
         check_rules(rules.rules, VECTORIZED)
         self.rules = rules
+        self._in_force: BoundedCache[date, tuple[Rule, ...]] = BoundedCache(self._rules_in_force, 64)
+
+    def _rules_in_force(self, as_of: date) -> tuple[Rule, ...]:
+        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them)."""
+        no_rows = Table(0, np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, object), {}, {})
+        return tuple(in_force(self.rules.rules, no_rows, as_of))
 
     def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
         """Decide every rule in force on ``as_of`` for every row (error rows are out of scope).
@@ -490,7 +497,7 @@ class VectorizedRules:
         """
         from .derived import derived_column, derived_columns
 
-        active = in_force(self.rules.rules, table, as_of)
+        active = list(self._in_force(as_of))
         used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
                        if isinstance(n, x.Derived)})
         missing: dict[str, Missing] = {}
