@@ -22,6 +22,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ..results import Decision
 from ..engine import Engine, _as_date
 from ..errors import EligibilityError, ProfileError
@@ -32,7 +35,11 @@ from ..results import Status
 from ..store import Commit, LoggedEvent, Store, open_store
 from ..store.base import NewEvent
 from .base import make_backend
+from .columnar import KINDS, Ref, Rows, as_arrays, decide_frame, same_rows, transitions
 from .events import Change, Event, EventKind, Found, changes
+
+Entry = tuple[Profile, list[Decision]] | Ref
+"""What the watch holds per firm: its profile and decisions, or its row of a columnar batch."""
 
 Callback = Callable[[Event], Any]
 
@@ -91,13 +98,40 @@ def _decisions_of(data: list[list[Any]]) -> list[Decision]:
             for rule_id, status, amount, superseded_by, received, topped_up in data]
 
 
+def _decisions_in(entry: Entry) -> list[Decision]:
+    return entry.decisions() if type(entry) is Ref else entry[1]  # type: ignore[union-attr,index]
+
+
+def _stored(entry: Entry) -> tuple[Any, Any]:
+    """A firm's facts and decisions as the store keeps them (JSON data)."""
+    if type(entry) is Ref:
+        return entry.rows.data(entry.i), _decisions_data(entry.decisions())
+    profile, decisions = entry  # type: ignore[misc]
+    return profile.model_dump(mode="json", exclude_unset=True), _decisions_data(decisions)
+
+
 @dataclass(slots=True)
 class _Batch:
-    """What one change does before it is committed: firms written, removed, and the events found."""
+    """What one change does before it is committed: firms written, removed, and the events found
+    (with the firm's profile, or a function giving it)."""
 
-    firms: dict[str, tuple[Profile, list[Decision]]] = field(default_factory=dict)
+    firms: dict[str, Entry] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
-    found: list[tuple[str, Profile | None, list[Found]]] = field(default_factory=list)
+    found: list[tuple[str, Any, list[Found]]] = field(default_factory=list)
+
+
+def _found(kinds: np.ndarray, before: Callable[[int, int], Decision | None], after: Rows, batch: _Batch) -> None:
+    """The events of a columnar batch into ``batch``: the cells with an event code, row by row and in
+    the rule set's order within a row (as one-by-one upserts find them)."""
+    at_row, at_rule = np.nonzero(kinds >= 0)  # row-major: by row, then by rule
+    if not len(at_row):
+        return
+    cut = np.flatnonzero(np.diff(at_row)) + 1
+    for cells_row, cells_rule in zip(np.split(at_row, cut), np.split(at_rule, cut)):
+        i = int(cells_row[0])
+        found: list[Found] = [(KINDS[kinds[i, j]], before(i, j), after.decision(i, j) if after.status[i, j] >= 0
+                               else None) for j in cells_rule.tolist()]
+        batch.found.append((after.ids[i], Ref(after, i).profile, found))
 
 
 class Watcher:
@@ -132,7 +166,8 @@ class Watcher:
         self.backend = backend
         self._backend = make_backend(backend, self.engine, self._as_of)
         self._order = {r.id: i for i, r in enumerate(self.engine.rules.rules)}
-        self._firms: dict[str, tuple[Profile, list[Decision]]] = {}
+        self._firms: dict[str, Entry] = {}
+        self._vectorized: Any = None  # the vectorized rules, built at the first columnar batch
         self._listeners: list[tuple[EventKind | None, Callback]] = []
         if stored is not None:
             self._resume(stored.firms)
@@ -172,13 +207,14 @@ class Watcher:
 
     def decisions(self, uscc: str) -> list[Decision]:
         """The firm's current decisions (rules in scope, after groups), as ``Engine.decide`` gives them."""
-        return list(self._firm(uscc)[1])
+        return list(_decisions_in(self._firm(uscc)))
 
     def profile(self, uscc: str) -> Profile:
         """The firm's current profile."""
-        return self._firm(uscc)[0]
+        entry = self._firm(uscc)
+        return entry.profile() if type(entry) is Ref else entry[0]  # type: ignore[union-attr,index]
 
-    def _firm(self, uscc: str) -> tuple[Profile, list[Decision]]:
+    def _firm(self, uscc: str) -> Entry:
         found = self._firms.get(self._key(uscc))
         if found is None:
             raise EligibilityError(f"未监测该企业：{uscc}", f"no such firm in the watch: {uscc}", uscc=uscc)
@@ -191,14 +227,96 @@ class Watcher:
         self._put(profile, batch)
         return self._finish(batch, checkpoint)
 
-    def upsert_many(self, profiles: Iterable[Profile | dict[str, Any]], *,
+    def upsert_many(self, profiles: Iterable[Profile | dict[str, Any]] | pd.DataFrame, *,
                     checkpoint: str | None = None) -> list[Event]:
         """Upsert each profile in turn, as one change (one transaction of the store); all the events,
         in order. ``checkpoint`` names the batch (e.g. the change file) in the store: see
-        :attr:`checkpoint`."""
+        :attr:`checkpoint`.
+
+        ``profiles`` may be a DataFrame of flat profiles (one row per firm, as ``el.to_frame`` and
+        the register readers give them): its rows are decided together by the vectorized backend
+        and diffed column-wise, with the same events in the same order as upserting the rows one by
+        one (a firm in two rows: each row in turn, the last one stays). A row that cannot be read is
+        refused with its number, and nothing of the frame is applied."""
+        if isinstance(profiles, pd.DataFrame):
+            return self._upsert_frame(profiles, checkpoint)
         batch = _Batch()
         for p in profiles:
             self._put(p, batch)
+        return self._finish(batch, checkpoint)
+
+    def _vector(self) -> Any:
+        if self._vectorized is None:
+            from ..backends.vectorized import VectorizedRules
+
+            self._vectorized = VectorizedRules(self.engine.rules)
+        return self._vectorized
+
+    def _upsert_frame(self, frame: pd.DataFrame, checkpoint: str | None) -> list[Event]:
+        """The columnar batch: decide every row at once, diff against each firm's previous decisions
+        (its previous row in the frame, else what the watch holds) as whole arrays."""
+        rows = decide_frame(self._vector(), self.engine.rules, frame.reset_index(drop=True), self._as_of)
+        n, width = rows.status.shape
+        ids, firms = rows.ids, self._firms
+        old_status = np.full((n, width), -1, np.int8)
+        old_amount = np.zeros((n, width), np.int64)
+        old_has = np.zeros((n, width), bool)
+        prev_row = np.full(n, -1, np.int64)
+        last: dict[str, int] = {}
+        held: list[tuple[int, Entry]] = []
+        chunks: dict[int, tuple[Rows, list[int], list[int]]] = {}
+        for i, uscc in enumerate(ids):
+            j = last.get(uscc)
+            if j is not None:
+                prev_row[i] = j
+            else:
+                entry = firms.get(uscc)
+                if entry is not None:
+                    held.append((i, entry))
+                    if type(entry) is Ref:
+                        at = chunks.get(id(entry.rows))
+                        if at is None:
+                            at = chunks[id(entry.rows)] = (entry.rows, [], [])
+                        at[1].append(i)
+                        at[2].append(entry.i)
+                    else:
+                        old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
+            last[uscc] = i
+        for chunk, mine, theirs in chunks.values():
+            old_status[mine] = chunk.status[theirs]
+            old_amount[mine] = chunk.amount[theirs]
+            old_has[mine] = chunk.has_amount[theirs]
+        again = np.flatnonzero(prev_row >= 0)
+        if len(again):
+            before = prev_row[again]
+            old_status[again], old_amount[again], old_has[again] = (
+                rows.status[before], rows.amount[before], rows.has_amount[before])
+        kinds = transitions(old_status, old_amount, old_has, rows.status, rows.amount, rows.has_amount)
+        held_at = dict(held)
+
+        def before(i: int, j: int) -> Decision | None:
+            if old_status[i, j] < 0:
+                return None
+            if prev_row[i] >= 0:
+                return rows.decision(int(prev_row[i]), j)
+            entry = held_at[i]
+            if type(entry) is Ref:
+                return entry.rows.decision(entry.i, j)
+            return next(d for d in entry[1] if d.rule_id == rows.rule_ids[j])  # type: ignore[index]
+
+        batch = _Batch()
+        _found(kinds, before, rows, batch)
+        backend, keep = self._backend, self._store is not None
+        for uscc, i in last.items():
+            entry = firms.get(uscc)
+            if type(entry) is Ref:
+                entry.rows.live -= 1
+            elif entry is not None:
+                backend.remove(uscc)  # the backend holds the firms it decided; this one is the frame's now
+            ref = firms[uscc] = Ref(rows, i)
+            rows.live += 1
+            if keep:
+                batch.firms[uscc] = ref
         return self._finish(batch, checkpoint)
 
     def _put(self, profile: Profile | dict[str, Any], batch: _Batch) -> None:
@@ -215,6 +333,9 @@ class Watcher:
             batch.firms[uscc] = (p, decisions)
         if prev is None:
             found = changes([], decisions, self._order)
+        elif type(prev) is Ref:
+            prev.rows.live -= 1
+            found = changes(prev.decisions(), decisions, self._order)
         elif prev[1] is decisions:
             return
         else:
@@ -237,7 +358,9 @@ class Watcher:
                 continue
             self._backend.remove(code)
             batch.removed.append(code)
-            found = changes(prev[1], [], self._order)
+            if type(prev) is Ref:
+                prev.rows.live -= 1
+            found = changes(_decisions_in(prev), [], self._order)
             if found:
                 batch.found.append((code, None, found))
         return self._finish(batch, checkpoint)
@@ -249,20 +372,52 @@ class Watcher:
         batch = _Batch()
         self._as_of = day
         for uscc, decisions in self._backend.advance_to(day):
-            profile, before = self._firms[uscc]
+            profile, before = self._firms[uscc]  # type: ignore[misc]
             self._firms[uscc] = (profile, decisions)
             if self._store is not None:
                 batch.firms[uscc] = (profile, decisions)
             found = changes(before, decisions, self._order)
             if found:
                 batch.found.append((uscc, profile, found))
+        self._advance_rows(day, batch)
+        if batch.found:  # in the watch's order of firms, whichever path decided them
+            place = {uscc: k for k, uscc in enumerate(self._firms)}
+            batch.found.sort(key=lambda f: place[f[0]])
         return self._finish(batch, checkpoint, dated=True)
+
+    def _advance_rows(self, day: date, batch: _Batch) -> None:
+        """The firms held as rows of columnar batches, decided again at ``day`` chunk by chunk (their
+        live rows only: the new chunk leaves the replaced rows behind)."""
+        chunks: dict[int, tuple[Rows, list[str], list[int]]] = {}
+        for uscc, entry in self._firms.items():
+            if type(entry) is Ref:
+                at = chunks.get(id(entry.rows))
+                if at is None:
+                    at = chunks[id(entry.rows)] = (entry.rows, [], [])
+                at[1].append(uscc)
+                at[2].append(entry.i)
+        for old, usccs, idx in chunks.values():
+            mine = np.asarray(idx, np.int64)
+            new = decide_frame(self._vector(), self.engine.rules, old.frame.iloc[mine].reset_index(drop=True), day,
+                               ids=usccs)
+            kinds = transitions(old.status[mine], old.amount[mine], old.has_amount[mine], new.status, new.amount,
+                                new.has_amount)
+            _found(kinds, lambda i, j: old.decision(idx[i], j) if old.status[idx[i], j] >= 0 else None, new, batch)
+            changed = ~same_rows(old, mine, new, np.arange(len(idx)))
+            for k, uscc in enumerate(usccs):
+                ref = self._firms[uscc] = Ref(new, k)
+                if self._store is not None and changed[k]:
+                    batch.firms[uscc] = ref
+            new.live, old.live = len(usccs), 0
 
     def forget(self, uscc: str) -> bool:
         """Delete a firm's facts, decisions and logged events (个人信息保护法: 个体工商户 are natural
         persons), without events; whether the firm was watched."""
         code = self._key(uscc)
-        held = self._firms.pop(code, None) is not None
+        prev = self._firms.pop(code, None)
+        held = prev is not None
+        if type(prev) is Ref:
+            prev.rows.live -= 1
         if held:
             self._backend.remove(code)
         if self._store is not None:
@@ -278,8 +433,7 @@ class Watcher:
         if self._store is not None and (batch.firms or batch.removed or events or checkpoint is not None or dated):
             seqs = self._store.commit(Commit(
                 self._as_of, self.engine.rules.hash,
-                {u: (p.model_dump(mode="json", exclude_unset=True), _decisions_data(d))
-                 for u, (p, d) in batch.firms.items()},
+                {u: _stored(entry) for u, entry in batch.firms.items()},
                 batch.removed,
                 [NewEvent(ev.entity_id, ev.rule_id, ev.kind.value,
                           ev.status_before.value if ev.status_before else None,
