@@ -64,6 +64,12 @@ class Rows:
         self.superseded, self.received = superseded, received
         self.live = 0  # firms whose current state is a row of this chunk
 
+    def take(self, idx: np.ndarray, ids: list[str]) -> Rows:
+        """A chunk of the rows at ``idx`` only (their firms' USCCs ``ids``)."""
+        return Rows(self.frame.iloc[idx].reset_index(drop=True), ids, self.status[idx], self.amount[idx],
+                    self.has_amount[idx], self.superseded[idx], None if self.received is None else self.received[idx],
+                    self.rule_ids)
+
     def decision(self, i: int, j: int) -> Decision:
         """Row ``i``'s decision on rule ``j`` (in scope)."""
         sb = int(self.superseded[i, j])

@@ -309,15 +309,30 @@ class Watcher:
         backend, keep = self._backend, self._store is not None
         for uscc, i in last.items():
             entry = firms.get(uscc)
-            if type(entry) is Ref:
-                entry.rows.live -= 1
-            elif entry is not None:
-                backend.remove(uscc)  # the backend holds the firms it decided; this one is the frame's now
             ref = firms[uscc] = Ref(rows, i)
             rows.live += 1
+            if type(entry) is Ref:
+                self._release(entry)
+            elif entry is not None:
+                backend.remove(uscc)  # the backend holds the firms it decided; this one is the frame's now
             if keep:
                 batch.firms[uscc] = ref
         return self._finish(batch, checkpoint)
+
+    def _release(self, ref: Ref) -> None:
+        """A firm left its row of a columnar batch. Once fewer than a quarter of a chunk's rows are
+        current, the current ones move to a chunk of their own, so replaced rows do not pile up."""
+        chunk = ref.rows
+        chunk.live -= 1
+        if chunk.live * 4 >= len(chunk.ids):
+            return
+        firms = self._firms
+        refs = [e for i, uscc in enumerate(chunk.ids)
+                if type(e := firms.get(uscc)) is Ref and e.rows is chunk and e.i == i]
+        new = chunk.take(np.array([e.i for e in refs], np.int64), [chunk.ids[e.i] for e in refs])
+        new.live = len(refs)
+        for k, e in enumerate(refs):
+            e.rows, e.i = new, k
 
     def _put(self, profile: Profile | dict[str, Any], batch: _Batch) -> None:
         p = profile if type(profile) is Profile else Profile.from_data(profile)
@@ -334,8 +349,8 @@ class Watcher:
         if prev is None:
             found = changes([], decisions, self._order)
         elif type(prev) is Ref:
-            prev.rows.live -= 1
             found = changes(prev.decisions(), decisions, self._order)
+            self._release(prev)
         elif prev[1] is decisions:
             return
         else:
@@ -358,9 +373,9 @@ class Watcher:
                 continue
             self._backend.remove(code)
             batch.removed.append(code)
-            if type(prev) is Ref:
-                prev.rows.live -= 1
             found = changes(_decisions_in(prev), [], self._order)
+            if type(prev) is Ref:
+                self._release(prev)
             if found:
                 batch.found.append((code, None, found))
         return self._finish(batch, checkpoint)
@@ -417,7 +432,7 @@ class Watcher:
         prev = self._firms.pop(code, None)
         held = prev is not None
         if type(prev) is Ref:
-            prev.rows.live -= 1
+            self._release(prev)
         if held:
             self._backend.remove(code)
         if self._store is not None:
