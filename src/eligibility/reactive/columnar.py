@@ -11,13 +11,14 @@ event become :class:`~eligibility.results.Decision` objects.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..backends.vectorized import VectorizedRules, table_from_frame
 from ..errors import ProfileError
@@ -85,29 +86,61 @@ class Rows:
         """Row ``i``'s decisions, as ``Engine.decide`` lists them (rules in scope, in order)."""
         return [self.decision(i, int(j)) for j in np.flatnonzero(self.status[i] >= 0)]
 
-    def record(self, i: int) -> dict[str, Any]:
-        """Row ``i``'s facts as a nested profile dict (what ``Profile.from_data`` reads)."""
-        return row_to_profile(self.frame.iloc[i].to_dict())
+    def records(self, idx: list[int]) -> list[dict[str, Any]]:
+        """The rows at ``idx`` as nested profile dicts (what ``Profile.from_data`` reads), gathered
+        column by column: only the cells holding a value become Python objects."""
+        flat: list[dict[str, Any]] = [{} for _ in idx]
+        at = np.asarray(idx, np.int64)
+        for name in self.frame.columns:
+            series = self.frame[name]
+            if isinstance(series.dtype, pd.ArrowDtype):
+                arr = pa.array(series.array).take(pa.array(at))  # type: ignore[call-overload]
+                have = np.flatnonzero(arr.is_valid().to_numpy(zero_copy_only=False))
+                values = arr.take(pa.array(have)).to_pylist() if len(have) else []
+            else:
+                col = series.to_numpy(dtype=object)[at]
+                have = np.flatnonzero(~pd.isna(col)) if col.dtype == object else np.arange(len(at))
+                values = col[have].tolist()
+            for k, value in zip(have.tolist(), values):
+                flat[k][name] = value
+        return [row_to_profile(row) for row in flat]
 
     def profile(self, i: int) -> Profile:
         """Row ``i``'s validated profile (built when asked: an explanation, ``Watcher.profile``)."""
-        return Profile.from_data(self.record(i))
+        return Profile.from_data(self.records([i])[0])
 
-    def data(self, i: int) -> Any:
-        """Row ``i``'s facts as JSON data for the store (money as exact text, dates in ISO form)."""
-        return json.loads(json.dumps(self.record(i), default=_json_value))
+    def data(self, idx: list[int]) -> list[Any]:
+        """The rows' facts as JSON data for the store (money as exact text, dates in ISO form)."""
+        return [_jsonable(r) for r in self.records(idx)]
+
+    def decisions_data(self, i: int) -> list[list[Any]]:
+        """Row ``i``'s decisions as the store keeps them (as ``Watcher`` writes a decision list)."""
+        out = []
+        status, amount, has, superseded = self.status[i], self.amount[i], self.has_amount[i], self.superseded[i]
+        for j in np.flatnonzero(status >= 0).tolist():
+            sb = int(superseded[j])
+            received: Any = None
+            if self.received is not None:
+                r = int(self.received[i, j])
+                received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else str(_money(r))
+            out.append([self.rule_ids[j], STATUSES[status[j]].value, str(_money(int(amount[j]))) if has[j] else None,
+                        self.rule_ids[sb] if sb >= 0 else None, received, None])
+        return out
 
 
-def _json_value(value: Any) -> Any:
+def _jsonable(value: Any) -> Any:
+    """Facts as JSON data: money as exact text, dates in ISO form, containers walked."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_jsonable(v) for v in value]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON data: {type(value).__name__}")
+    return value
 
 
 class Ref:
@@ -144,13 +177,16 @@ def decide_frame(vectorized: VectorizedRules, rules: RuleSet, frame: pd.DataFram
         raise ProfileError(f"第 {row + 1} 行的 {path} 无法读取：{reasons[0]}",
                            f"row {row + 1}: {path} cannot be read: {reasons[0]}", field=path, row=row + 1)
     if ids is None:
-        ids = []
-        for row, code in enumerate(table.entity.tolist()):
-            if code is None or (isinstance(code, float) and code != code):
-                raise ProfileError(f"第 {row + 1} 行缺少统一社会信用代码（uscc）：监测按它识别企业",
-                                   f"row {row + 1} has no unified social credit code (uscc): the watch keys firms by it",
-                                   field="uscc", row=row + 1)
-            ids.append(normalise_uscc(str(code)))
+        codes = table.entity_ids()
+        if codes.null_count:
+            row = int(np.flatnonzero(codes.is_null().to_numpy(zero_copy_only=False))[0])
+            raise ProfileError(f"第 {row + 1} 行缺少统一社会信用代码（uscc）：监测按它识别企业",
+                               f"row {row + 1} has no unified social credit code (uscc): the watch keys firms by it",
+                               field="uscc", row=row + 1)
+        if pc.all(pc.string_is_ascii(codes)).as_py() is not False:  # NFKC leaves ASCII as it is
+            ids = pc.utf8_upper(pc.utf8_trim_whitespace(codes)).to_pylist()
+        else:
+            ids = [normalise_uscc(code) for code in codes.to_pylist()]
     decided = vectorized.decide(table, as_of, explain=False)
     order = {r.id: j for j, r in enumerate(rules.rules)}
     n, width = table.n, len(rules.rules)

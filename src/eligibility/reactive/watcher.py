@@ -102,12 +102,26 @@ def _decisions_in(entry: Entry) -> list[Decision]:
     return entry.decisions() if type(entry) is Ref else entry[1]  # type: ignore[union-attr,index]
 
 
-def _stored(entry: Entry) -> tuple[Any, Any]:
-    """A firm's facts and decisions as the store keeps them (JSON data)."""
-    if type(entry) is Ref:
-        return entry.rows.data(entry.i), _decisions_data(entry.decisions())
-    profile, decisions = entry  # type: ignore[misc]
-    return profile.model_dump(mode="json", exclude_unset=True), _decisions_data(decisions)
+def _stored(firms: dict[str, Entry]) -> dict[str, tuple[Any, Any]]:
+    """The firms' facts and decisions as the store keeps them (JSON data); rows of a columnar batch
+    are read chunk by chunk, column-wise."""
+    out: dict[str, tuple[Any, Any]] = {}
+    chunks: dict[int, tuple[Rows, list[str], list[int]]] = {}
+    for uscc, entry in firms.items():
+        if type(entry) is Ref:
+            at = chunks.get(id(entry.rows))
+            if at is None:
+                at = chunks[id(entry.rows)] = (entry.rows, [], [])
+            at[1].append(uscc)
+            at[2].append(entry.i)
+            out[uscc] = None  # type: ignore[assignment]  # its place: the store writes in this order
+        else:
+            profile, decisions = entry  # type: ignore[misc]
+            out[uscc] = (profile.model_dump(mode="json", exclude_unset=True), _decisions_data(decisions))
+    for rows, usccs, idx in chunks.values():
+        for uscc, i, data in zip(usccs, idx, rows.data(idx)):
+            out[uscc] = (data, rows.decisions_data(i))
+    return out
 
 
 @dataclass(slots=True)
@@ -126,12 +140,17 @@ def _found(kinds: np.ndarray, before: Callable[[int, int], Decision | None], aft
     at_row, at_rule = np.nonzero(kinds >= 0)  # row-major: by row, then by rule
     if not len(at_row):
         return
-    cut = np.flatnonzero(np.diff(at_row)) + 1
-    for cells_row, cells_rule in zip(np.split(at_row, cut), np.split(at_rule, cut)):
-        i = int(cells_row[0])
-        found: list[Found] = [(KINDS[kinds[i, j]], before(i, j), after.decision(i, j) if after.status[i, j] >= 0
-                               else None) for j in cells_rule.tolist()]
-        batch.found.append((after.ids[i], Ref(after, i).profile, found))
+    codes = kinds[at_row, at_rule].tolist()
+    present = (after.status[at_row, at_rule] >= 0).tolist()
+    found: list[Found] = []
+    row = -1
+    for i, j, code, there in zip(at_row.tolist(), at_rule.tolist(), codes, present):
+        if i != row:
+            if found:
+                batch.found.append((after.ids[row], Ref(after, row).profile, found))
+            row, found = i, []
+        found.append((KINDS[code], before(i, j), after.decision(i, j) if there else None))
+    batch.found.append((after.ids[row], Ref(after, row).profile, found))
 
 
 class Watcher:
@@ -448,7 +467,7 @@ class Watcher:
         if self._store is not None and (batch.firms or batch.removed or events or checkpoint is not None or dated):
             seqs = self._store.commit(Commit(
                 self._as_of, self.engine.rules.hash,
-                {u: _stored(entry) for u, entry in batch.firms.items()},
+                _stored(batch.firms),
                 batch.removed,
                 [NewEvent(ev.entity_id, ev.rule_id, ev.kind.value,
                           ev.status_before.value if ev.status_before else None,
