@@ -157,6 +157,25 @@ def latency(watcher: Watcher, profiles: list[Profile]) -> tuple[float, float]:
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
 
 
+LOAD_CHUNK = 100_000
+"""Rows per ``upsert_many`` in the initial load: the register readers' chunk."""
+
+
+def initial_load(engine: el.Engine, as_of: Any, base: pd.DataFrame, n: int) -> tuple[float, int, float, float]:
+    """Load ``n`` firms into an empty watch in frames of :data:`LOAD_CHUNK`: firms/s, events, resident
+    growth per firm, and the frame's own bytes per firm."""
+    big = big_frame(base, n)
+    frame_bytes = int(big.memory_usage(deep=True).sum())
+    gc.collect()
+    rss0 = _rss()
+    w = Watcher(engine, as_of=as_of)
+    t, n_events = _timed(lambda: sum(len(w.upsert_many(big.iloc[i:i + LOAD_CHUNK])) for i in range(0, n, LOAD_CHUNK)))
+    gc.collect()
+    rss1 = _rss()
+    w.close()
+    return n / t, n_events, (rss1 - rss0) / n, frame_bytes / n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--small", action="store_true", help="10,000 firms, batches of 1,000, a load of 100,000")
@@ -226,21 +245,11 @@ def main() -> None:
     print(f"(one by one with the store on: its first {singles_n:,} updates per run, each its own transaction)")
 
     # -- initial load and memory ---------------------------------------------------------------
-    big = big_frame(firm_frame, load_n)
-    frame_bytes = int(big.memory_usage(deep=True).sum())
-    gc.collect()
-    rss0 = _rss()
-    w = Watcher(engine, as_of=wl.as_of)
-    chunk = 100_000  # the register readers' chunk: one upsert_many per chunk
-    t_big, n_events = _timed(lambda: sum(len(w.upsert_many(big.iloc[i:i + chunk])) for i in range(0, load_n, chunk)))
-    gc.collect()
-    rss1 = _rss()
-    print(f"\ninitial load of {load_n:,} firms (frames of {chunk:,}, store off): {load_n / t_big:,.0f} firms/s "
-          f"({t_big:.1f} s, {n_events:,} events)")
-    print(f"memory per firm: {(rss1 - rss0) / load_n:,.0f} B resident growth over the load; the frame the "
-          f"watch keeps as the firms' facts: {frame_bytes / load_n:,.0f} B (held before the load)")
-    w.close()
-    del w, big
+    rate, n_events, per_firm, frame_per_firm = initial_load(engine, wl.as_of, firm_frame, load_n)
+    print(f"\ninitial load of {load_n:,} firms (frames of {LOAD_CHUNK:,}, store off): {rate:,.0f} firms/s "
+          f"({n_events:,} events)")
+    print(f"memory per firm: {per_firm:,.0f} B resident growth over the load; the frame the watch keeps as the "
+          f"firms' facts: {frame_per_firm:,.0f} B (held before the load)")
     gc.collect()
 
     # -- single upserts: latency ---------------------------------------------------------------

@@ -44,7 +44,8 @@ _RECEIVED_TRUE = np.iinfo(np.int64).min  # received, amount unknown (Decision.re
 _NO_RECEIPT = np.iinfo(np.int64).min + 1
 
 
-def _money(fen: int) -> Decimal:
+def money_of(fen: int) -> Decimal:
+    """An amount in fen as exact yuan (two decimals)."""
     return Decimal(fen).scaleb(-2)
 
 
@@ -77,9 +78,9 @@ class Rows:
         received: Decimal | bool | None = None
         if self.received is not None:
             r = int(self.received[i, j])
-            received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else _money(r)
+            received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else money_of(r)
         return Decision(self.rule_ids[j], STATUSES[self.status[i, j]],
-                        _money(int(self.amount[i, j])) if self.has_amount[i, j] else None,
+                        money_of(int(self.amount[i, j])) if self.has_amount[i, j] else None,
                         self.rule_ids[sb] if sb >= 0 else None, received)
 
     def decisions(self, i: int) -> list[Decision]:
@@ -122,8 +123,8 @@ class Rows:
             received: Any = None
             if self.received is not None:
                 r = int(self.received[i, j])
-                received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else str(_money(r))
-            out.append([self.rule_ids[j], STATUSES[status[j]].value, str(_money(int(amount[j]))) if has[j] else None,
+                received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else str(money_of(r))
+            out.append([self.rule_ids[j], STATUSES[status[j]].value, str(money_of(int(amount[j]))) if has[j] else None,
                         self.rule_ids[sb] if sb >= 0 else None, received, None])
         return out
 

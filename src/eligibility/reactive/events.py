@@ -118,6 +118,18 @@ class Event:
         self.seq: int | None = None  # its number in the watch's durable log (None without a store)
         self._change = change
 
+    @classmethod
+    def of(cls, kind: EventKind, rule_id: str, status_before: Status | None, status_after: Status | None,
+           amount_before: Decimal | None, amount_after: Decimal | None, superseded_by: str | None,
+           change: Change) -> Event:
+        """An event from its fields (a columnar batch has them in arrays, not in decisions)."""
+        ev = cls.__new__(cls)
+        ev.kind, ev.rule_id, ev.entity_id = kind, rule_id, change.entity_id
+        ev.status_before, ev.status_after = status_before, status_after
+        ev.amount_before, ev.amount_after = amount_before, amount_after
+        ev.superseded_by, ev.as_of, ev.seq, ev._change = superseded_by, change.as_of, None, change
+        return ev
+
     def key(self) -> tuple[Any, ...]:
         """What identifies the event: kind, firm, rule, statuses, amounts, as_of (for comparisons)."""
         return (self.kind, self.entity_id, self.rule_id, self.status_before, self.status_after,

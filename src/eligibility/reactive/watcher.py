@@ -35,7 +35,7 @@ from ..results import Status
 from ..store import Commit, LoggedEvent, Store, open_store
 from ..store.base import NewEvent
 from .base import make_backend
-from .columnar import KINDS, Ref, Rows, as_arrays, decide_frame, same_rows, transitions
+from .columnar import KINDS, STATUSES, Ref, Rows, as_arrays, decide_frame, money_of, same_rows, transitions
 from .events import Change, Event, EventKind, Found, changes
 
 Entry = tuple[Profile, list[Decision]] | Ref
@@ -131,26 +131,34 @@ class _Batch:
 
     firms: dict[str, Entry] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
-    found: list[tuple[str, Any, list[Found]]] = field(default_factory=list)
+    found: list[tuple[str, Any, list[Found] | list[Event]]] = field(default_factory=list)
 
 
-def _found(kinds: np.ndarray, before: Callable[[int, int], Decision | None], after: Rows, batch: _Batch) -> None:
-    """The events of a columnar batch into ``batch``: the cells with an event code, row by row and in
-    the rule set's order within a row (as one-by-one upserts find them)."""
+def _found(kinds: np.ndarray, old: tuple[np.ndarray, np.ndarray, np.ndarray], after: Rows, engine: Engine,
+           as_of: date, batch: _Batch) -> None:
+    """The events of a columnar batch into ``batch``, built from the arrays: the cells with an event
+    code, row by row and in the rule set's order within a row (as one-by-one upserts find them).
+    ``old``: the previous status, amount and has-amount of every cell."""
     at_row, at_rule = np.nonzero(kinds >= 0)  # row-major: by row, then by rule
     if not len(at_row):
         return
-    codes = kinds[at_row, at_rule].tolist()
-    present = (after.status[at_row, at_rule] >= 0).tolist()
-    found: list[Found] = []
-    row = -1
-    for i, j, code, there in zip(at_row.tolist(), at_rule.tolist(), codes, present):
+    cells = (at_row, at_rule)
+    columns = zip(at_row.tolist(), at_rule.tolist(), kinds[cells].tolist(), old[0][cells].tolist(),
+                  old[1][cells].tolist(), old[2][cells].tolist(), after.status[cells].tolist(),
+                  after.amount[cells].tolist(), after.has_amount[cells].tolist(), after.superseded[cells].tolist())
+    rule_ids, of = after.rule_ids, Event.of
+    statuses = (*STATUSES, None)  # code -1: absent
+    events: list[Event] = []
+    row, change = -1, None
+    for i, j, code, s0, a0, h0, s1, a1, h1, by in columns:
         if i != row:
-            if found:
-                batch.found.append((after.ids[row], Ref(after, row).profile, found))
-            row, found = i, []
-        found.append((KINDS[code], before(i, j), after.decision(i, j) if there else None))
-    batch.found.append((after.ids[row], Ref(after, row).profile, found))
+            if events:
+                batch.found.append((after.ids[row], None, events))
+            row, events = i, []
+            change = Change(engine, after.ids[i], Ref(after, i).profile, as_of)
+        events.append(of(KINDS[code], rule_ids[j], statuses[s0], statuses[s1], money_of(a0) if h0 else None,
+                         money_of(a1) if h1 else None, rule_ids[by] if by >= 0 else None, change))
+    batch.found.append((after.ids[row], None, events))
 
 
 class Watcher:
@@ -282,7 +290,6 @@ class Watcher:
         old_has = np.zeros((n, width), bool)
         prev_row = np.full(n, -1, np.int64)
         last: dict[str, int] = {}
-        held: list[tuple[int, Entry]] = []
         chunks: dict[int, tuple[Rows, list[int], list[int]]] = {}
         for i, uscc in enumerate(ids):
             j = last.get(uscc)
@@ -291,7 +298,6 @@ class Watcher:
             else:
                 entry = firms.get(uscc)
                 if entry is not None:
-                    held.append((i, entry))
                     if type(entry) is Ref:
                         at = chunks.get(id(entry.rows))
                         if at is None:
@@ -311,20 +317,8 @@ class Watcher:
             old_status[again], old_amount[again], old_has[again] = (
                 rows.status[before], rows.amount[before], rows.has_amount[before])
         kinds = transitions(old_status, old_amount, old_has, rows.status, rows.amount, rows.has_amount)
-        held_at = dict(held)
-
-        def before(i: int, j: int) -> Decision | None:
-            if old_status[i, j] < 0:
-                return None
-            if prev_row[i] >= 0:
-                return rows.decision(int(prev_row[i]), j)
-            entry = held_at[i]
-            if type(entry) is Ref:
-                return entry.rows.decision(entry.i, j)
-            return next(d for d in entry[1] if d.rule_id == rows.rule_ids[j])  # type: ignore[index]
-
         batch = _Batch()
-        _found(kinds, before, rows, batch)
+        _found(kinds, (old_status, old_amount, old_has), rows, self.engine, self._as_of, batch)
         backend, keep = self._backend, self._store is not None
         for uscc, i in last.items():
             entry = firms.get(uscc)
@@ -436,7 +430,7 @@ class Watcher:
                                ids=usccs)
             kinds = transitions(old.status[mine], old.amount[mine], old.has_amount[mine], new.status, new.amount,
                                 new.has_amount)
-            _found(kinds, lambda i, j: old.decision(idx[i], j) if old.status[idx[i], j] >= 0 else None, new, batch)
+            _found(kinds, (old.status[mine], old.amount[mine], old.has_amount[mine]), new, self.engine, day, batch)
             changed = ~same_rows(old, mine, new, np.arange(len(idx)))
             for k, uscc in enumerate(usccs):
                 ref = self._firms[uscc] = Ref(new, k)
@@ -460,10 +454,13 @@ class Watcher:
 
     def _finish(self, batch: _Batch, checkpoint: str | None, dated: bool = False) -> list[Event]:
         """Commit the batch to the store (when there is one), then tell the listeners."""
-        events = [Event(kind, before, after, change)
-                  for uscc, profile, found in batch.found
-                  for change in (Change(self.engine, uscc, profile, self._as_of),)
-                  for kind, before, after in found]
+        events: list[Event] = []
+        for uscc, profile, found in batch.found:
+            if type(found[0]) is Event:  # a columnar batch's, built from its arrays
+                events += found
+            else:
+                change = Change(self.engine, uscc, profile, self._as_of)
+                events += [Event(kind, before, after, change) for kind, before, after in found]  # type: ignore[misc]
         if self._store is not None and (batch.firms or batch.removed or events or checkpoint is not None or dated):
             seqs = self._store.commit(Commit(
                 self._as_of, self.engine.rules.hash,

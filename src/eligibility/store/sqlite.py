@@ -132,15 +132,23 @@ class SQLiteStore:
                                  for u, (p, d) in change.firms.items()])
             if change.removed:
                 con.executemany("DELETE FROM firms WHERE uscc = ?", [(u,) for u in change.removed])
-            for e in change.events:
-                cur = con.execute(
+            if change.events:
+                # AUTOINCREMENT numbers rows one above the largest ever given (kept in sqlite_sequence), and
+                # this transaction is the only writer: the batch's events take the next numbers in order
+                last = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                first = (int(last[0]) if last else 0) + 1
+                day, rule_set = change.as_of.isoformat(), change.rule_set
+                con.executemany(
                     "INSERT INTO events (entity_id, rule_id, kind, old_status, new_status, old_amount, new_amount,"
                     " as_of, recorded_at, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (e.entity_id, e.rule_id, e.kind, e.old_status, e.new_status,
-                     None if e.old_amount is None else str(e.old_amount),
-                     None if e.new_amount is None else str(e.new_amount),
-                     change.as_of.isoformat(), now, change.rule_set))
-                seqs.append(int(cur.lastrowid or 0))
+                    [(e.entity_id, e.rule_id, e.kind, e.old_status, e.new_status,
+                      None if e.old_amount is None else str(e.old_amount),
+                      None if e.new_amount is None else str(e.new_amount), day, now, rule_set)
+                     for e in change.events])
+                seqs = list(range(first, first + len(change.events)))
+                end = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                if int(end[0]) != seqs[-1]:
+                    raise sqlite3.DatabaseError(f"event numbers {first}..{seqs[-1]} expected, the log ends at {end[0]}")
             meta = {"as_of": change.as_of.isoformat(), "rule_set": change.rule_set}
             if change.checkpoint is not None:
                 meta["checkpoint"] = change.checkpoint
