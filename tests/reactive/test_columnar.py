@@ -92,7 +92,8 @@ def test_a_firm_twice_in_one_frame_is_each_row_in_turn(engine: el.Engine) -> Non
     _same_state(w, ref)
 
 
-def test_frames_mixed_with_single_upserts_removals_and_dates(engine: el.Engine, wl: Any) -> None:
+@pytest.mark.parametrize("backend", ["python", "durable"])
+def test_frames_mixed_with_single_upserts_removals_and_dates(backend: str, engine: el.Engine, wl: Any) -> None:
     firms = wl.firms
     changed = copy.deepcopy(firms[:60])
     for p in changed[::2]:
@@ -105,7 +106,7 @@ def test_frames_mixed_with_single_upserts_removals_and_dates(engine: el.Engine, 
              ("rows", changed[20:60] + firms[5:15]), ("advance", "2024-12-31"), ("single", [firms[200]])]
     reference = [("rows", arg) if kind == "single" else (kind, arg) for kind, arg in steps]
     want, ref = _one_by_one(engine, wl.as_of, reference)
-    got, w = _columnar(engine, wl.as_of, steps)
+    got, w = _columnar(engine, wl.as_of, steps, backend=backend)
     assert got == want
     _same_state(w, ref)
     assert w.forget(usccs[30]) and usccs[30] not in w

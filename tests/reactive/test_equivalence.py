@@ -4,6 +4,9 @@ transition table — on the reactive workload: firms loaded, then updates (regis
 left, certifications, tax filings, revenue changes, removals and returns, firms moving, a date
 advance), with USCCs that collide under durable_rules' 32-bit FNV-1a fact-id hash.
 
+In batch mode the same changes arrive as DataFrames (``upsert_many(frame)``: the columnar path) and
+``remove_many`` lists, with the store off and on; each batch's events are its changes' events in order.
+
 The issue's size is 100,000 firms and 10,000 updates: ``ELIGIBILITY_REACTIVE_WORKLOAD=100000x10000``.
 Its expected stream needs ~210,000 interpreter evaluations (every firm loaded, every upsert, every
 firm again at the date advance): measured 149 s for the stream and 11 min for this file with both
