@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from json import dumps
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,9 +88,9 @@ class Rows:
         """Row ``i``'s decisions, as ``Engine.decide`` lists them (rules in scope, in order)."""
         return [self.decision(i, int(j)) for j in np.flatnonzero(self.status[i] >= 0)]
 
-    def records(self, idx: list[int]) -> list[dict[str, Any]]:
-        """The rows at ``idx`` as nested profile dicts (what ``Profile.from_data`` reads), gathered
-        column by column: only the cells holding a value become Python objects."""
+    def flat(self, idx: list[int]) -> list[dict[str, Any]]:
+        """The rows at ``idx`` as flat dicts of the cells holding a value (dotted keys), gathered
+        column by column: only those cells become Python objects."""
         flat: list[dict[str, Any]] = [{} for _ in idx]
         at = np.asarray(idx, np.int64)
         for name in self.frame.columns:
@@ -104,15 +105,17 @@ class Rows:
                 values = col[have].tolist()
             for k, value in zip(have.tolist(), values):
                 flat[k][name] = value
-        return [row_to_profile(row) for row in flat]
+        return flat
 
     def profile(self, i: int) -> Profile:
         """Row ``i``'s validated profile (built when asked: an explanation, ``Watcher.profile``)."""
-        return Profile.from_data(self.records([i])[0])
+        return Profile.from_data(row_to_profile(self.flat([i])[0]))
 
-    def data(self, idx: list[int]) -> list[Any]:
-        """The rows' facts as JSON data for the store (money as exact text, dates in ISO form)."""
-        return [_jsonable(r) for r in self.records(idx)]
+    def data(self, idx: list[int]) -> list[str]:
+        """The rows' facts as the store keeps a row (JSON text of :data:`ROW_KEY` → the flat row;
+        money as exact text, dates in ISO form): no nesting or validation on the way in."""
+        return [dumps({ROW_KEY: row}, ensure_ascii=False, separators=(",", ":"), default=_json_value)
+                for row in self.flat(idx)]
 
     def decisions_data(self, i: int) -> list[list[Any]]:
         """Row ``i``'s decisions as the store keeps them (as ``Watcher`` writes a decision list)."""
@@ -129,19 +132,26 @@ class Rows:
         return out
 
 
-def _jsonable(value: Any) -> Any:
-    """Facts as JSON data: money as exact text, dates in ISO form, containers walked."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
+ROW_KEY = "$row"
+"""The store's profile data of a firm held as a row: ``{"$row": {flat row}}`` (no profile field is
+called so); read back with :func:`stored_profile`."""
+
+
+def stored_profile(data: dict[str, Any]) -> Profile:
+    """A firm's profile from the store's data: a nested profile, or a row a columnar batch wrote."""
+    row = data.get(ROW_KEY)
+    return Profile.from_data(data if row is None else row_to_profile(row))
+
+
+def _json_value(value: Any) -> Any:
+    """What ``json`` cannot write itself: money as exact text, dates in ISO form, numpy values."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON data: {type(value).__name__}")
 
 
 class Ref:

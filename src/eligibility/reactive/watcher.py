@@ -35,7 +35,8 @@ from ..results import Status
 from ..store import Commit, LoggedEvent, Store, open_store
 from ..store.base import NewEvent
 from .base import make_backend
-from .columnar import KINDS, STATUSES, Ref, Rows, as_arrays, decide_frame, money_of, same_rows, transitions
+from .columnar import (KINDS, STATUSES, Ref, Rows, as_arrays, decide_frame, money_of, same_rows, stored_profile,
+                       transitions)
 from .events import Change, Event, EventKind, Found, changes
 
 Entry = tuple[Profile, list[Decision]] | Ref
@@ -205,7 +206,7 @@ class Watcher:
         """Rebuild the backend from the stored firms; log what the current rules decide differently."""
         batch = _Batch()
         for uscc, (data, decisions) in firms.items():
-            profile = Profile.from_data(data)
+            profile = stored_profile(data)
             before = _decisions_of(decisions)
             now = self._backend.put(uscc, profile)
             self._firms[uscc] = (profile, before)
