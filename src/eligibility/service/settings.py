@@ -44,6 +44,8 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(10 * 2**20, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(200 * 2**20, ge=1024, description="largest register upload")
     max_profiles: int = Field(10_000, ge=1, description="most profiles in one /v1/match or /v1/decide request")
+    vectorized_min_profiles: int = Field(0, ge=0, description="decide a /v1/decide request of at least this many"
+                                                              " profiles with the vectorized backend (0: never)")
     request_timeout: float = Field(30.0, gt=0, description="seconds a request may take")
     data_dir: Path = Field(Path("eligibility-data"), description="rule-set archive and job files (shared by workers)")
     job_retention: int = Field(3600, ge=1, description="seconds a finished job's files are kept")
