@@ -4,6 +4,7 @@ import annotations`` here: FastAPI reads the route annotations at run time)."""
 
 
 import asyncio
+import gc
 import hmac
 import logging
 import os
@@ -99,7 +100,9 @@ class Service:
         return time.monotonic() + self.settings.request_timeout
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    """The request's Service (``async``, as every dependency here: FastAPI runs a plain ``def``
+    dependency on a worker thread, a thread hop per dependency per request)."""
     return request.app.state.service  # type: ignore[no-any-return]
 
 
@@ -120,14 +123,14 @@ def _unauthorized() -> ServiceError:
                         location="Authorization", headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_token(svc: Annotated[Service, Depends(service)],
-                  given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+async def require_token(svc: Annotated[Service, Depends(service)],
+                        given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
     if svc.settings.auth_required and not _authorised(given, svc.tokens):
         raise _unauthorized()
 
 
-def require_admin(svc: Annotated[Service, Depends(service)],
-                  given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+async def require_admin(svc: Annotated[Service, Depends(service)],
+                        given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
     if not _authorised(given, svc.admin_tokens):
         raise _unauthorized()
 
@@ -339,6 +342,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.sleep(min(60.0, svc.settings.job_retention))
             await anyio.to_thread.run_sync(svc.jobs.expire)
 
+    # what start-up built (the rule set, its compiled code, the schemas) lives as long as the process:
+    # kept out of the cyclic collector's full passes, which would otherwise walk it under load (long pauses)
+    gc.collect()
+    gc.freeze()
     sweeper = asyncio.create_task(expire())
     try:
         yield
