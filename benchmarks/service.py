@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -65,6 +66,7 @@ class Load:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the server's processes used meanwhile
 
     def row(self, name: str, conns: int, firms_per_request: int) -> str:
         n = len(self.latencies)
@@ -72,8 +74,9 @@ class Load:
         ordered = sorted(self.latencies) or [0.0]
         p50 = statistics.median(ordered) * 1000
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        cpu = self.server_cpu / n * 1000 if n else 0.0
         return (f"| {name} | {conns} | {n} | {rate:,.1f} | {rate * firms_per_request:,.0f} | {p50:,.1f} | {p99:,.1f} "
-                f"| {self.errors} |")
+                f"| {cpu:,.2f} | {self.errors} |")
 
     def firms_per_second(self, firms_per_request: int) -> float:
         return len(self.latencies) * firms_per_request / self.seconds if self.seconds else 0.0
@@ -122,11 +125,41 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: str, rules: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+def server_cpu(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user + system) used so far by the server and its worker processes."""
+    try:
+        main = psutil.Process(proc.pid)
+        total = 0.0
+        for p in (main, *main.children(recursive=True)):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = p.cpu_times()
+                total += t.user + t.system
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def server_rss(proc: subprocess.Popen[bytes]) -> int:
+    """Resident memory (bytes) of the server and its worker processes."""
+    main = psutil.Process(proc.pid)
+    return sum(p.memory_info().rss for p in (main, *main.children(recursive=True)))
+
+
+def measured(proc: subprocess.Popen[bytes], run: Callable[[], Load]) -> Load:
+    """``run()`` with the server's CPU seconds meanwhile recorded in the result."""
+    before = server_cpu(proc)
+    load = run()
+    load.server_cpu = server_cpu(proc) - before
+    return load
+
+
+def start_server(data_dir: str, rules: list[str], workers: int = 1, vectorized_min: int = 0
+                 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     args = [sys.executable, "-m", "eligibility.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--data-dir", data_dir, *(a for r in rules for a in ("--rules", r))]
-    env = {**os.environ, "ELIGIBILITY_MAX_BODY_BYTES": str(64 * 2**20), "ELIGIBILITY_REQUEST_TIMEOUT": "120"}
+            "--data-dir", data_dir, "--workers", str(workers), *(a for r in rules for a in ("--rules", r))]
+    env = {**os.environ, "ELIGIBILITY_MAX_BODY_BYTES": str(64 * 2**20), "ELIGIBILITY_REQUEST_TIMEOUT": "120",
+           "ELIGIBILITY_VECTORIZED_MIN_PROFILES": str(vectorized_min)}
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -170,6 +203,9 @@ def main() -> None:
     ap.add_argument("--soak", type=float, default=20.0, help="soak seconds at 16 connections (0: skip)")
     ap.add_argument("--reload", type=float, default=10.0, help="seconds of load with a SIGHUP half-way (0: skip)")
     ap.add_argument("--rules", action="append", default=[], help="rule packs (default: all bundled)")
+    ap.add_argument("--workers", type=int, default=1, help="server worker processes")
+    ap.add_argument("--vectorized-min", type=int, default=0,
+                    help="the server decides /v1/decide requests of at least this many profiles vectorized (0: never)")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -185,19 +221,21 @@ def main() -> None:
           " firms/s (best of 5)")
 
     with tempfile.TemporaryDirectory(prefix="eligibility-bench-") as data_dir:
-        proc, base = start_server(data_dir, args.rules)
+        proc, base = start_server(data_dir, args.rules, args.workers, args.vectorized_min)
+        print(f"server: {args.workers} worker(s), vectorized /v1/decide from {args.vectorized_min or 'never'} profiles")
         try:
-            print("| endpoint | connections | requests | req/s | firms/s | p50 ms | p99 ms | errors |")
-            print("|---|---|---|---|---|---|---|---|")
+            print("| endpoint | connections | requests | req/s | firms/s | p50 ms | p99 ms | server CPU ms/req | errors |")
+            print("|---|---|---|---|---|---|---|---|---|")
             best_match = best_decide = 0.0
             for conns in levels:
-                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, conns, args.seconds,
-                                               args.max_requests))
+                load = measured(proc, lambda: asyncio.run(closed_loop(base, "/v1/match", match_bodies, conns,
+                                                                      args.seconds, args.max_requests)))
                 print(load.row("/v1/match explained", conns, 1))
                 best_match = max(best_match, load.firms_per_second(1))
             for conns in levels:
-                load = asyncio.run(closed_loop(base, "/v1/decide", [batch_body], conns, args.seconds,
-                                               max(1, args.max_requests // args.batch)))
+                load = measured(proc, lambda: asyncio.run(closed_loop(base, "/v1/decide", [batch_body], conns,
+                                                                      args.seconds,
+                                                                      max(1, args.max_requests // args.batch))))
                 print(load.row(f"/v1/decide ×{args.batch}", conns, args.batch))
                 best_decide = max(best_decide, load.firms_per_second(args.batch))
             again = in_process(profiles, batch_body, args.batch)  # the machine is noisy: best of before and after
@@ -205,16 +243,17 @@ def main() -> None:
             print(f"in-process again: explained {again[0]:,.0f} firms/s · JSON → validate → decide {again[2]:,.0f}"
                   f" firms/s; ratio of the best service figure to the best in-process one: match explained"
                   f" {best_match / explained_rate:.0%} · decide from JSON {best_decide / json_rate:.0%}")
-            server = psutil.Process(proc.pid)
             if args.soak:
-                rss0 = server.memory_info().rss
-                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, 16, args.soak, 10**9))
-                rss1 = server.memory_info().rss
+                rss0 = server_rss(proc)
+                load = measured(proc, lambda: asyncio.run(closed_loop(base, "/v1/match", match_bodies, 16, args.soak,
+                                                                      10**9)))
+                rss1 = server_rss(proc)
                 print(load.row(f"soak {args.soak:g} s /v1/match", 16, 1) +
                       f" RSS {rss0 / 2**20:,.0f} → {rss1 / 2**20:,.0f} MiB ({(rss1 - rss0) / rss0:+.1%})")
             if args.reload:
-                load = asyncio.run(closed_loop(base, "/v1/match", match_bodies, 16, args.reload, 10**9,
-                                               on_half=lambda: proc.send_signal(signal.SIGHUP)))
+                load = measured(proc, lambda: asyncio.run(closed_loop(
+                    base, "/v1/match", match_bodies, 16, args.reload, 10**9,
+                    on_half=lambda: proc.send_signal(signal.SIGHUP))))
                 print(load.row(f"reload under load {args.reload:g} s", 16, 1))
         finally:
             proc.send_signal(signal.SIGTERM)
