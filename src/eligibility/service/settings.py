@@ -52,6 +52,8 @@ class ServiceSettings(BaseSettings):
     max_jobs: int = Field(4, ge=1, description="most jobs kept at once (running or finished)")
     job_chunk_size: int = Field(100_000, ge=1, description="register rows scored per chunk in a job")
     graceful_timeout: float = Field(30.0, ge=0, description="seconds in-flight requests get at shutdown")
+    keep_alive: int = Field(75, ge=1, description="seconds an idle keep-alive connection stays open (longer than the"
+                                                  " idle timeout of the proxy or client pool in front)")
     worker_start_timeout: int = Field(120, ge=1, description="seconds a new worker may take to load the rules and"
                                                              " answer (several workers)")
 
