@@ -67,6 +67,7 @@ class Load:
     errors: int = 0
     seconds: float = 0.0
     server_cpu: float = 0.0  # CPU seconds the server's processes used meanwhile
+    error_kinds: dict[str, int] = field(default_factory=dict)  # status code or exception name → count
 
     def row(self, name: str, conns: int, firms_per_request: int) -> str:
         n = len(self.latencies)
@@ -76,7 +77,14 @@ class Load:
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
         cpu = self.server_cpu / n * 1000 if n else 0.0
         return (f"| {name} | {conns} | {n} | {rate:,.1f} | {rate * firms_per_request:,.0f} | {p50:,.1f} | {p99:,.1f} "
-                f"| {cpu:,.2f} | {self.errors} |")
+                f"| {cpu:,.2f} | {self.errors}{self.error_detail()} |")
+
+    def error_detail(self) -> str:
+        return f" ({', '.join(f'{k}: {v}' for k, v in sorted(self.error_kinds.items()))})" if self.error_kinds else ""
+
+    def failed(self, kind: str) -> None:
+        self.errors += 1
+        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
 
     def firms_per_second(self, firms_per_request: int) -> float:
         return len(self.latencies) * firms_per_request / self.seconds if self.seconds else 0.0
@@ -106,13 +114,13 @@ async def closed_loop(base: str, path: str, bodies: list[bytes], conns: int, sec
                 t0 = time.perf_counter()
                 try:
                     response = await client.post(path, content=bodies[sent % len(bodies)], headers=headers)
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
+                except httpx.HTTPError as exc:
+                    load.failed(type(exc).__name__)
+                    continue
+                if response.status_code == 200:
                     load.latencies.append(time.perf_counter() - t0)
                 else:
-                    load.errors += 1
+                    load.failed(f"HTTP {response.status_code}")
 
         await asyncio.gather(*(worker() for _ in range(conns)))
         load.seconds = time.perf_counter() - start
@@ -153,14 +161,15 @@ def measured(proc: subprocess.Popen[bytes], run: Callable[[], Load]) -> Load:
     return load
 
 
-def start_server(data_dir: str, rules: list[str], workers: int = 1, vectorized_min: int = 0
-                 ) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(data_dir: str, rules: list[str], workers: int = 1, vectorized_min: int = 0,
+                 log: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     args = [sys.executable, "-m", "eligibility.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--data-dir", data_dir, "--workers", str(workers), *(a for r in rules for a in ("--rules", r))]
     env = {**os.environ, "ELIGIBILITY_MAX_BODY_BYTES": str(64 * 2**20), "ELIGIBILITY_REQUEST_TIMEOUT": "120",
            "ELIGIBILITY_VECTORIZED_MIN_PROFILES": str(vectorized_min)}
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    sink = log.open("ab") if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(args, stdout=sink, stderr=sink, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -247,6 +256,7 @@ def main() -> None:
     ap.add_argument("--reload", type=float, default=10.0, help="seconds of load with a SIGHUP half-way (0: skip)")
     ap.add_argument("--rules", action="append", default=[], help="rule packs (default: all bundled)")
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
+    ap.add_argument("--server-log", type=Path, help="append the server's output (JSON log lines) to this file")
     ap.add_argument("--vectorized-min", type=int, default=0,
                     help="the server decides /v1/decide requests of at least this many profiles vectorized (0: never)")
     args = ap.parse_args()
@@ -262,7 +272,7 @@ def main() -> None:
     print(f"in-process (best of 5): {describe(figures)}")
 
     with tempfile.TemporaryDirectory(prefix="eligibility-bench-") as data_dir:
-        proc, base = start_server(data_dir, args.rules, args.workers, args.vectorized_min)
+        proc, base = start_server(data_dir, args.rules, args.workers, args.vectorized_min, args.server_log)
         print(f"server: {args.workers} worker(s), vectorized /v1/decide from {args.vectorized_min or 'never'} profiles")
         try:
             print("| endpoint | connections | requests | req/s | firms/s | p50 ms | p99 ms | server CPU ms/req | errors |")
