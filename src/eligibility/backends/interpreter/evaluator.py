@@ -18,34 +18,44 @@ from ...model.dispatch import NodeTable
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
 from . import ops
-from .trace import Env, Program, compile_node, evaluate
+from .trace import Env, Program, _missing, _presumed, compile_node, evaluate
 
 U = UNKNOWN
 
 
-def scope(low: Lowered, env: Env) -> OutOfScope | tuple[Trace, ...]:
+def scope(low: Lowered, env: Env, seen: dict[int, Trace] | None = None) -> OutOfScope | tuple[Trace, ...]:
     """Is the firm (or its matter) within the rule's reach? Out of scope, or the traces that decide it
-    (an UNKNOWN trace makes the rule undetermined)."""
+    (an UNKNOWN trace makes the rule undetermined). ``seen`` keeps the traces of scope tests already
+    evaluated on this firm: rules of one jurisdiction share their test nodes."""
     rule = low.rule
+    memo = {} if seen is None else seen
     for node in low.scenarios:
-        if evaluate(node, env).value is not True:
+        if _scope_test(node, env, memo).value is not True:
             path = node.operands[0].path  # type: ignore[attr-defined]
             return OutOfScope(rule, f"不涉及该事项（{path}）", f"no such matter in the profile ({path})")
     traces: list[Trace] = []
     j = rule.jurisdiction
     if low.region is not None:
-        t = evaluate(low.region, env)
+        t = _scope_test(low.region, env, memo)
         if isinstance(low.region, x.IfElse):
             t = t.children[1]  # the region test taken (the matter's where it is held, else the firm's)
         if t.value is False:
             return OutOfScope(rule, f"不在适用地区（{j.name}）", f"outside its jurisdiction ({j.name})")
         traces.append(t)
     if low.zone is not None:
-        zt = evaluate(low.zone, env)
+        zt = _scope_test(low.zone, env, memo)
         if zt.value is False:
             return OutOfScope(rule, f"不在{j.development_zone}", f"not in {j.development_zone}")
         traces.append(zt)
     return tuple(traces)
+
+
+def _scope_test(node: x.Node, env: Env, seen: dict[int, Trace]) -> Trace:
+    """A scope test's trace on this firm, evaluated once (scope tests read no parameter)."""
+    t = seen.get(id(node))
+    if t is None:
+        t = seen[id(node)] = evaluate(node, env)
+    return t
 
 
 def first_item(node: x.Quantifier, env: Env) -> dict[str, Any] | None:
@@ -112,12 +122,14 @@ def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfSc
     return _run_rule(low, compile_node(rule.when), env)
 
 
-def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
-    """One rule on one firm: scope, conditions, already-received, the finish (the env carries its params)."""
+def _run_rule(low: Lowered, when: Program, env: Env, seen: dict[int, Trace] | None = None
+              ) -> RuleResult | OutOfScope:
+    """One rule on one firm: scope, conditions, already-received, the finish (the env carries its
+    params; ``seen`` the scope tests already evaluated on this firm)."""
     rule, as_of = low.rule, env.as_of
     scoped: tuple[Trace, ...] = ()
     if low.scoped:
-        checked = scope(low, env)
+        checked = scope(low, env, seen)
         if isinstance(checked, OutOfScope):
             return checked
         scoped = checked
@@ -129,8 +141,8 @@ def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
                 decided = False
             elif s.value is U:
                 decided = U
-        missing = tuple(dict.fromkeys(m for t in (*scoped, trace) for m in t.missing))
-        presumed = tuple(dict.fromkeys(p for t in (trace, *scoped) for p in t.presumed))
+        missing = _missing((*scoped, trace))
+        presumed = _presumed((trace, *scoped))
     else:
         missing, presumed = trace.missing, trace.presumed
     result = RuleResult(rule, Status.INELIGIBLE, trace)
@@ -245,9 +257,10 @@ def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) ->
     skipped: list[OutOfScope] = list(prepared.skipped)
     grouped = False
     env = Env(facts, as_of, {})
+    seen: dict[int, Trace] = {}
     for low, params, when in prepared.active:
         env.params = params
-        r = _run_rule(low, when, env)
+        r = _run_rule(low, when, env, seen)
         if isinstance(r, OutOfScope):
             skipped.append(r)
         else:
