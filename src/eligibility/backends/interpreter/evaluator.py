@@ -322,6 +322,8 @@ def undated(node: x.Node) -> x.Node:
         return replace(node, item=undated(node.item))
     if isinstance(node, x.Quantifier) and node.func in ("any", "all") and node.where is None:
         return replace(node, body=undated(node.body))
+    if isinstance(node, x.IfElse) and not _dated(node.cond):  # the branch taken does not change with the date
+        return replace(node, then=undated(node.then), otherwise=undated(node.otherwise))
     return UNDATED
 
 
