@@ -24,7 +24,8 @@ from .errors import OutputTooLargeError, RegisterError, RegisterWarning
 from .formats import INPUT_SUFFIXES, OUTPUT_SUFFIXES, input_format, output_format
 from .mapping import UNITS, ColumnMapping, load_column_mapping, parse_column_mapping, scale_money
 from .pipeline import default_workers, partial_path, score_chunk, score_chunks, score_file
-from .readers import RegisterReader, count_rows, read_register
+from .readers import RegisterReader, count_rows
+from .sources import read_register
 from .summary import SummaryAccumulator, merge_summaries, write_summary
 from .tables import LONG_COLUMNS, LONG_SCHEMA, to_wide, wide_rule_ids, wide_schema
 from .writers import XLSX_MAX_ROWS, TableWriter, open_writer

@@ -54,7 +54,7 @@ def check_register(path: str | Path, mapping: Any = None, *, sheet: str | int | 
     Raises :class:`~eligibility.batch.RegisterError` where ``score`` would stop before
     scoring (with ``strict``: no USCC column, a mapped header not in the file)."""
     from ..backends.vectorized.ingest import table_from_frame
-    from .readers import read_register
+    from .sources import read_register
 
     reader = read_register(path, chunk_size, mapping, strict=strict, sheet=sheet)
     columns = {rec.field: ColumnCheck(rec.header, rec.field, rec.unit) for rec in reader.recognised}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..batch.readers import read_register
+from ..batch.sources import read_register
 from ..errors import EligibilityError, ProfileError
 from ..facts.codes.uscc import parse_uscc
 from ..facts.frame import row_to_profile
