@@ -235,3 +235,37 @@ def test_the_committed_example_is_what_the_script_makes(tmp_path: Path) -> None:
     for path in tmp_path.iterdir():
         if path.suffix in (".csv", ".yaml"):
             assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+
+
+def test_score_and_check_take_a_bundle_on_the_command_line(tmp_path: Path,
+                                                           example: tuple[Path, list[dict[str, Any]]]) -> None:
+    from typer.testing import CliRunner
+
+    from eligibility.cli import app
+
+    folder, clean = example
+    runner = CliRunner()
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(app, ["score", str(folder / "manifest.yaml"), "-o", str(out), "--as-of", "2024-12-31",
+                                 "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "专精特新名单.csv: 级别 → certifications.level" in result.output
+    assert "专精特新名单.csv (certifications): 34 row(s) read = 33 joined + 1 not in the register" in result.output
+    scored = pd.read_csv(out)
+    assert scored["row"].nunique() == len(clean)
+    checked = runner.invoke(app, ["check", str(folder / "manifest.yaml"), "--lang", "en"])
+    assert checked.exit_code == 0, checked.output
+    assert "纳税申报.csv (tax_records)" in checked.output and "rows read 300" in checked.output
+
+
+def test_a_bad_manifest_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from eligibility.cli import app
+
+    (tmp_path / "register.csv").write_text(REGISTER, encoding="utf-8")
+    path = tmp_path / "bundle.yaml"
+    path.write_text("bundle: x\nfiles:\n  - path: register.csv\n    kind: regster\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["score", str(path), "-o", str(tmp_path / "o.csv"), "--lang", "en"])
+    assert result.exit_code == 2
+    assert f"{path}:4" in result.output and "did you mean 'register'" in result.output

@@ -24,6 +24,7 @@ reported at once with the file and line. Paths are relative to the manifest and 
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import weakref
 import zipfile
@@ -157,6 +158,17 @@ def _load_zip(path: Path) -> Manifest:
     object.__setattr__(manifest, "keep", folder)
     weakref.finalize(manifest, folder.cleanup)
     return manifest
+
+
+def content_digest(path: str | Path) -> str:
+    """The SHA-256 of what a file holds; for a bundle manifest, of the manifest and every file it names
+    (a bundle whose lists changed is a new batch even when its manifest did not)."""
+    path = Path(path)
+    digest = hashlib.sha256(path.read_bytes())
+    if path.suffix.lower() in (".yaml", ".yml"):
+        for f in load_manifest(path).files:
+            digest.update(f.path.read_bytes())
+    return digest.hexdigest()
 
 
 def _date(value: Any) -> date | None:

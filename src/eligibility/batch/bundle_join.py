@@ -121,13 +121,11 @@ class JoinReport:
     register_rows: int = 0
 
     def messages(self) -> list[tuple[str, str]]:
-        """Bilingual lines: per list, rows joined and what was not."""
-        out = []
-        for f in self.files:
-            out.append((f"{f.path}（{f.kind}）：读入 {f.rows} 行，并入 {f.joined} 行",
-                        f"{f.path} ({f.kind}): {f.rows} row(s) read, {f.joined} joined"))
-            out.extend(f.messages())
-        return out
+        """Bilingual lines, one per list: rows read = joined + not in the register + refused."""
+        return [(f"{f.path}（{f.kind}）：读入 {f.rows} 行 = 并入 {f.joined} + 不在名录中 {f.unmatched} + 无法读取 "
+                 f"{len(f.refused)}",
+                 f"{f.path} ({f.kind}): {f.rows} row(s) read = {f.joined} joined + {f.unmatched} not in the register"
+                 f" + {len(f.refused)} refused") for f in self.files]
 
 
 @dataclass
@@ -196,6 +194,7 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
                            for r in self.register.recognised]
         self.warnings = list(self.register.warnings)
         self.column_counts = self.register.column_counts
+        self.count_keys: dict[str, str] = {r.header: r.field for r in self.recognised}  # header → column_counts key
         self._by_uscc: dict[str, _Listed] = {}
         self._seen: set[str] = set()
         self._has = {k: False for k in ("certifications", "register_events", "benefits_received", "dishonest")}
@@ -241,8 +240,11 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         report = FileReport(f.label, f.kind, rows=len(frame) + len(frame.attrs.get("invalid_rows", ())))
         self._reports[f.label] = report
         self.report.files.append(report)
-        self.recognised.extend(Recognised(f"{f.label}: {r.header}", r.field, r.unit, r.factor, r.how)
-                               for r in reader.recognised)
+        names = {path: f"{f.kind}.{target}" for target, (path, _) in LIST_FIELDS.get(f.kind, {}).items()}
+        for r in reader.recognised:
+            header = f"{f.label}: {r.header}"
+            self.recognised.append(Recognised(header, names.get(r.field, r.field), r.unit, r.factor, r.how))
+            self.count_keys[header] = f"{f.label}: {r.field}"
         self.warnings.extend(reader.warnings)
         for path, counts in reader.column_counts.items():
             self.column_counts[f"{f.label}: {path}"] = counts
