@@ -203,7 +203,7 @@ class _Renderer:
             if isinstance(node.value, str):
                 return format_value(node.value, "enum", self.lang)
             return self.value(trace)
-        if isinstance(node, x.Derived) and trace.note is not None:
+        if isinstance(node, x.Derived | x.Field) and trace.note is not None:  # a derivation; a confirmed value
             note = trace.note.en if self.en else trace.note.zh
             return f"{self.label(node)} {self.value(trace)}" + (f" ({note})" if self.en else f"（{note}）")
         if isinstance(node, (x.Field, x.ItemField, x.Derived, x.AsOf)):

@@ -269,3 +269,17 @@ def test_a_bad_manifest_exits_2_naming_file_and_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["score", str(path), "-o", str(tmp_path / "o.csv"), "--lang", "en"])
     assert result.exit_code == 2
     assert f"{path}:4" in result.output and "did you mean 'register'" in result.output
+
+
+def test_an_attested_value_is_explained_as_confirmed_by_caseworker(tmp_path: Path, engine: el.Engine) -> None:
+    manifest = _manifest(True) + "  - path: attested.csv\n    kind: attestations\n"
+    attested = f"统一社会信用代码,核实字段,核实值,核实人,核实日期\n{FIRM_B},月销售额,8万,王芳,2024-11-20\n"
+    path = _write(tmp_path, manifest, {"register.csv": REGISTER, "specialised.csv": SPECIALISED, "attested.csv": attested})
+    row = read_bundle(path).frame.loc[2]
+    profile = {k: v for k, v in row.items() if v is not None and v is not pd.NA}
+    ev = engine.evaluate({**profile, "vat_taxpayer": "small_scale", "vat_filing_period": "month"}, as_of=AS_OF)
+    zh = ev["cn.small-scale-vat-exemption"].explanation
+    en = engine.evaluate({**profile, "vat_taxpayer": "small_scale", "vat_filing_period": "month"}, as_of=AS_OF
+                         ).explain(lang="en")
+    assert "月销售额 8万元（人工核实：王芳，2024-11-20）" in zh, zh
+    assert "(confirmed by caseworker: 王芳, 2024-11-20)" in en
