@@ -27,6 +27,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Any, Self
@@ -43,6 +44,7 @@ from .spellings import UNREAD, kind_of, normalise_value, parse_date, parse_perio
 CERT = "certifications[]."
 REG = "registers.above_scale_industrial."
 GOT = "benefits_received[]."
+SALES = "monthly_sales"  # a period's sales, read as money; the period's length says monthly or quarterly
 
 #: per kind of list: target name → (column path, header spellings); "@name" paths are read as text
 LIST_FIELDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
@@ -71,7 +73,7 @@ LIST_FIELDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "tax_records": {
         "period_from": ("@period_from", ("所属期起", "税款所属期起", "所属期", "税款所属期")),
         "period_to": ("@period_to", ("所属期止", "税款所属期止")),
-        "sales": ("@sales", ("销售额", "应税销售额", "申报销售额", "销售收入")),
+        "sales": (SALES, ("销售额", "应税销售额", "申报销售额", "销售收入")),  # money: read (and scaled) as money
     },
     "attestations": {
         "field": ("@field", ("字段", "核实字段", "核实事项", "事项")),
@@ -171,7 +173,12 @@ def _day(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     text = _text(value)
-    return parse_date(text) if text else None
+    return _parse_date(text) if text else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(text: str) -> date | None:
+    return parse_date(text)  # a list repeats its dates and periods: each spelling read once
 
 
 class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
@@ -197,6 +204,7 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         self.count_keys: dict[str, str] = {r.header: r.field for r in self.recognised}  # header → column_counts key
         self._by_uscc: dict[str, _Listed] = {}
         self._seen: set[str] = set()
+        self._cells_of: dict[str | None, list[dict[str, Any]]] = {}
         self._has = {k: False for k in ("certifications", "register_events", "benefits_received", "dishonest")}
         self._reports: dict[str, FileReport] = {}
         for f in self.manifest.lists:
@@ -321,14 +329,13 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         if start is None and end is None:
             return ("所属期无法识别", "tax period not recognised")
         first, last = (start or end)[0], (end or start)[1]  # type: ignore[index]
-        values = {k: v for k, v in rec.items() if not k.startswith("@") and k not in ("uscc", "name") and _text(v)}
-        sales = _text(rec.get("@sales"))
+        values = {k: v for k, v in rec.items() if not k.startswith("@") and k not in ("uscc", "name", SALES) and _text(v)}
+        sales = _text(rec.get(SALES))
         if sales is not None:
-            amount = normalise_value("money", "monthly_sales", sales)
             days = (last - first).days + 1
             target = "monthly_sales" if days <= 31 else "quarterly_sales" if 80 <= days <= 92 else None
-            if target is not None and amount is not UNREAD:
-                values[target] = amount
+            if target is not None:
+                values[target] = sales
         if got.tax is None or last >= got.tax[0]:
             got.tax = (last, values)
         return None
@@ -355,7 +362,9 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         cols: dict[str, list[Any]] = {}
 
         def put(col: str, i: int, value: Any) -> None:
-            cols.setdefault(col, [pd.NA] * len(chunk))[i] = value
+            if col not in cols:
+                cols[col] = [pd.NA] * len(chunk)
+            cols[col][i] = value
 
         lists = self.manifest.lists
         for i, (uscc, region) in enumerate(zip(usccs, regions, strict=True)):
@@ -375,7 +384,8 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
                                 ("true" if v else "false") if isinstance(v, bool) else v)
                     elif f.coverage.complete and f.coverage.covers_region(region):
                         put("registers", i, True)
-                        if cols.get(f"registers.{register}", [pd.NA] * (i + 1))[i] is pd.NA:
+                        member = cols.get(f"registers.{register}")
+                        if member is None or member[i] is pd.NA:
                             put(f"registers.{register}", i, False)
                 elif f.kind == "benefits_received" and (got is None or not got.benefits):
                     if f.coverage.complete and f.coverage.covers_region(region):
@@ -404,7 +414,14 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         return chunk
 
     def _cells(self, region: str | None) -> list[dict[str, Any]]:
-        """The coverage cells of the complete certifications lists that reach a firm of ``region``."""
+        """The coverage cells of the complete certifications lists that reach a firm of ``region``
+        (one list per region, shared by its rows: nothing changes it)."""
+        cached = self._cells_of.get(region)
+        if cached is None:
+            cached = self._cells_of[region] = self._cells_for(region)
+        return cached
+
+    def _cells_for(self, region: str | None) -> list[dict[str, Any]]:
         cells = []
         for f in self.manifest.lists:
             c = f.coverage
@@ -437,8 +454,11 @@ def _period(value: Any) -> tuple[date, date] | None:
     if isinstance(value, date):
         return value, value
     text = _text(value)
-    if text is None:
-        return None
+    return _parse_period(text) if text is not None else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_period(text: str) -> tuple[date, date] | None:
     got = parse_period(text)
     if got is not None:
         return got
