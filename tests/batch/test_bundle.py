@@ -175,6 +175,8 @@ def test_a_zip_member_outside_its_folder_is_refused(tmp_path: Path) -> None:
     ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: certifications\n"
      "    coverage: {complete: true, kinds: [specialised_sme]}\n", 7, "must declare period"),
     ("bundle: x\nfiles:\n  - path: ../register.csv\n    kind: register\n", 3, "inside the manifest's folder"),
+    ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: certifications\n"
+     "    columns: {认定时间: certifed_on}\n", 7, "did you mean 'certified_on'"),
 ])
 def test_manifest_errors_name_file_and_line(tmp_path: Path, text: str, line: int, words: str) -> None:
     (tmp_path / "register.csv").write_text(REGISTER, encoding="utf-8")
@@ -283,3 +285,14 @@ def test_an_attested_value_is_explained_as_confirmed_by_caseworker(tmp_path: Pat
                          ).explain(lang="en")
     assert "月销售额 8万元（人工核实：王芳，2024-11-20）" in zh, zh
     assert "(confirmed by caseworker: 王芳, 2024-11-20)" in en
+
+
+def test_a_list_without_its_key_column_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    from eligibility.batch import RegisterError
+
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": "企业名称,级别\n甲,市级\n"})
+    with pytest.raises(RegisterError, match="no USCC column") as info:
+        read_bundle(path)
+    assert info.value.details["file"].endswith("specialised.csv")
+    lenient = read_bundle(path, strict=False)  # --lenient: the list's rows are reported, not joined
+    assert lenient.report.files[0].refused == [(1, "没有统一社会信用代码", "no USCC")]

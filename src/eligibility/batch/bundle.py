@@ -46,6 +46,48 @@ CERTIFICATION_KINDS = ("high_tech", "tech_sme", "specialised_sme", "specialised_
 REGISTER_KINDS = ("above_scale_industrial", "above_quota_trade")
 LEVELS = ("national", "provincial", "municipal")
 
+CERT = "certifications[]."
+REG = "registers.above_scale_industrial."
+GOT = "benefits_received[]."
+SALES = "monthly_sales"  # a period's sales, read as money; the period's length says monthly or quarterly
+
+#: per kind of list: target name → (column path, header spellings); "@name" paths are read as text
+LIST_FIELDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
+    "certifications": {
+        "kind": (CERT + "kind", ("认定类型", "类型", "资质类型", "认定类别", "名单类型", "称号")),
+        "level": (CERT + "level", ("级别", "认定级别", "层级", "等级")),
+        "certified_on": (CERT + "certified_on", ("认定日期", "发证日期", "认定时间", "公示日期", "批准日期")),
+        "expires_on": (CERT + "expires_on", ("有效期至", "有效期", "到期日期", "有效期截止日期", "证书有效期")),
+    },
+    "register_events": {
+        "entered_on": (REG + "entered_on", ("入库时间", "纳入时间", "入库日期", "纳入日期")),
+        "left_on": (REG + "left_on", ("退库时间", "退库日期", "移出时间")),
+        "first_entry": (REG + "first_entry", ("首次纳规", "是否首次入库", "首次入库")),
+        "how": ("@how", ("入库方式", "纳入方式", "入库类型")),
+    },
+    "benefits_received": {
+        "rule_id": (GOT + "rule_id", ("政策编号", "规则编号", "政策名称", "政策", "项目", "项目名称", "政策项目")),
+        "amount": (GOT + "amount", ("金额", "拨付金额", "兑现金额", "补助金额", "奖补金额")),
+        "year": (GOT + "year", ("年度", "兑现年度", "拨付年度")),
+        "paid_on": ("@paid_on", ("拨付日期", "兑现日期", "发放日期")),
+    },
+    "dishonest": {
+        "listed_on": ("@listed_on", ("列入日期", "列入时间", "认定日期")),
+        "removed_on": ("@removed_on", ("移出日期", "移出时间", "删除日期")),
+    },
+    "tax_records": {
+        "period_from": ("@period_from", ("所属期起", "税款所属期起", "所属期", "税款所属期")),
+        "period_to": ("@period_to", ("所属期止", "税款所属期止")),
+        "sales": (SALES, ("销售额", "应税销售额", "申报销售额", "销售收入")),  # money: read (and scaled) as money
+    },
+    "attestations": {
+        "field": ("@field", ("字段", "核实字段", "核实事项", "事项")),
+        "value": ("@value", ("核实值", "取值", "核实结果", "值")),
+        "by": ("@by", ("核实人", "经办人", "核实单位")),
+        "on": ("@on", ("核实日期", "核实时间", "日期")),
+    },
+}
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -256,13 +298,20 @@ def parse_manifest(data: Any, root: Path, filename: str = "<manifest>", lines: l
         sheet = entry.get("sheet")
         if sheet is not None and not (isinstance(sheet, str) or (isinstance(sheet, int) and sheet >= 1)):
             error("sheet: 应为从 1 起的序号或工作表名", "sheet: must be a 1-based number or a sheet name", vm["sheet"])
+        targets = _targets(kind)
         columns: dict[str, str] = {}
         raw_cols = entry.get("columns")
         if raw_cols is not None:
             if not isinstance(raw_cols, Located):
                 error("columns: 应为映射（表头: 字段）", "columns: must be a mapping (header: field)", vm["columns"])
             else:
-                columns = {str(k): str(v) for k, v in raw_cols.items()}
+                for header, target in raw_cols.items():
+                    if str(target) not in targets:
+                        near = suggest(str(target), sorted(targets))
+                        error(f"'{target}' 不是 {kind} 文件可用的字段" + (f"，是否想写 '{near}'？" if near else ""),
+                              f"'{target}' is not a field of a {kind} file" + (f"; did you mean '{near}'?" if near else ""),
+                              raw_cols.value_marks[header])
+                    columns[str(header)] = str(target)
         values: dict[str, dict[str, Any]] = {}
         raw_values = entry.get("values")
         if raw_values is not None:
@@ -270,6 +319,12 @@ def parse_manifest(data: Any, root: Path, filename: str = "<manifest>", lines: l
                 error("values: 应为映射（字段: {写法: 取值}）", "values: must be a mapping (field: {spelling: value})",
                       vm["values"])
             else:
+                for name in raw_values:
+                    if str(name) not in targets:
+                        near = suggest(str(name), sorted(targets))
+                        error(f"'{name}' 不是 {kind} 文件可用的字段" + (f"，是否想写 '{near}'？" if near else ""),
+                              f"'{name}' is not a field of a {kind} file" + (f"; did you mean '{near}'?" if near else ""),
+                              raw_values.key_marks[name])
                 values = {str(k): {str(s): t for s, t in v.items()} for k, v in raw_values.items()}
         coverage = Coverage()
         raw_cov = entry.get("coverage")
@@ -286,6 +341,15 @@ def parse_manifest(data: Any, root: Path, filename: str = "<manifest>", lines: l
     if errors:
         raise RuleSetError(errors)
     return Manifest(str(name).strip(), tuple(sorted(files, key=lambda f: f.kind != "register")), filename)
+
+
+def _targets(kind: str) -> frozenset[str]:
+    """The field names a file of ``kind`` may map a header to: profile fields for the register and tax
+    records, the names of its kind (and ``uscc``, ``name``) for a department list."""
+    from ..facts.profile import field_names
+
+    own = frozenset(LIST_FIELDS.get(kind, {})) | {"uscc", "name"}
+    return own | frozenset(field_names()) if kind in ("register", "tax_records") else own
 
 
 def _coverage(node: Located, kind: str, error: Any, unknown_keys: Any, names: Any) -> Coverage:

@@ -2,7 +2,7 @@
 
 Every file is read by :class:`~eligibility.batch.readers.RegisterReader` (Chinese headers with units,
 value spellings, placeholders, encodings, Excel title rows), a department list with the header
-spellings of its kind (:data:`LIST_FIELDS`). USCCs are compared as the readers normalise them
+spellings of its kind (:data:`~eligibility.batch.bundle.LIST_FIELDS`). USCCs are compared as the readers normalise them
 (full-width folded to half-width, spaces removed, upper case). What each kind of list gives a firm:
 
 - ``certifications``: ``certifications_listed`` (what the lists hold) and ``certification_coverage``
@@ -34,54 +34,13 @@ from typing import Any, Self
 
 import pandas as pd
 
-from .bundle import BundleFile, Manifest, load_manifest
+from .bundle import CERT, GOT, LIST_FIELDS, REG, SALES, BundleFile, Manifest, load_manifest
 from .errors import RegisterError, RegisterWarning
 from .headers import Recognised, normalise_header, recognise
 from .mapping import ColumnMapping
 from .readers import RegisterReader
 from .spellings import UNREAD, kind_of, normalise_value, parse_date, parse_period
 
-CERT = "certifications[]."
-REG = "registers.above_scale_industrial."
-GOT = "benefits_received[]."
-SALES = "monthly_sales"  # a period's sales, read as money; the period's length says monthly or quarterly
-
-#: per kind of list: target name → (column path, header spellings); "@name" paths are read as text
-LIST_FIELDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
-    "certifications": {
-        "kind": (CERT + "kind", ("认定类型", "类型", "资质类型", "认定类别", "名单类型", "称号")),
-        "level": (CERT + "level", ("级别", "认定级别", "层级", "等级")),
-        "certified_on": (CERT + "certified_on", ("认定日期", "发证日期", "认定时间", "公示日期", "批准日期")),
-        "expires_on": (CERT + "expires_on", ("有效期至", "有效期", "到期日期", "有效期截止日期", "证书有效期")),
-    },
-    "register_events": {
-        "entered_on": (REG + "entered_on", ("入库时间", "纳入时间", "入库日期", "纳入日期")),
-        "left_on": (REG + "left_on", ("退库时间", "退库日期", "移出时间")),
-        "first_entry": (REG + "first_entry", ("首次纳规", "是否首次入库", "首次入库")),
-        "how": ("@how", ("入库方式", "纳入方式", "入库类型")),
-    },
-    "benefits_received": {
-        "rule_id": (GOT + "rule_id", ("政策编号", "规则编号", "政策名称", "政策", "项目", "项目名称", "政策项目")),
-        "amount": (GOT + "amount", ("金额", "拨付金额", "兑现金额", "补助金额", "奖补金额")),
-        "year": (GOT + "year", ("年度", "兑现年度", "拨付年度")),
-        "paid_on": ("@paid_on", ("拨付日期", "兑现日期", "发放日期")),
-    },
-    "dishonest": {
-        "listed_on": ("@listed_on", ("列入日期", "列入时间", "认定日期")),
-        "removed_on": ("@removed_on", ("移出日期", "移出时间", "删除日期")),
-    },
-    "tax_records": {
-        "period_from": ("@period_from", ("所属期起", "税款所属期起", "所属期", "税款所属期")),
-        "period_to": ("@period_to", ("所属期止", "税款所属期止")),
-        "sales": (SALES, ("销售额", "应税销售额", "申报销售额", "销售收入")),  # money: read (and scaled) as money
-    },
-    "attestations": {
-        "field": ("@field", ("字段", "核实字段", "核实事项", "事项")),
-        "value": ("@value", ("核实值", "取值", "核实结果", "值")),
-        "by": ("@by", ("核实人", "经办人", "核实单位")),
-        "on": ("@on", ("核实日期", "核实时间", "日期")),
-    },
-}
 _IGNORED = ("序号", "证书编号", "批次", "认定年度", "备注", "说明", "编号")
 _HOW = {"新建投产": {"new_build": True}, "新建": {"new_build": True}, "小升规": {"new_build": False},
         "成长": {"new_build": False}, "月度": {"basis": "month"}, "年度": {"basis": "year"}}
