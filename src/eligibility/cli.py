@@ -418,6 +418,12 @@ def score(
         if report:
             err.print("--report 暂不能与 --dask 同用 / --report cannot be used with --dask yet", markup=False)
             raise typer.Exit(2)
+        from .batch import is_bundle
+
+        if is_bundle(input):
+            err.print("数据包不能与 --dask 同用：先用 eligibility score 打分，或把名录转为 Parquet / a bundle cannot be"
+                      " read with --dask: score it without --dask, or turn the register into Parquet", markup=False)
+            raise typer.Exit(2)
         _score_on_dask(input, output, rules, as_of, columns, wide, dask_cluster, lang)
         return
     if input.is_dir():

@@ -296,3 +296,13 @@ def test_a_list_without_its_key_column_is_an_error_naming_the_file(tmp_path: Pat
     assert info.value.details["file"].endswith("specialised.csv")
     lenient = read_bundle(path, strict=False)  # --lenient: the list's rows are reported, not joined
     assert lenient.report.files[0].refused == [(1, "没有统一社会信用代码", "no USCC")]
+
+
+def test_a_bundle_with_dask_is_refused_clearly(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from eligibility.cli import app
+
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": SPECIALISED})
+    result = CliRunner().invoke(app, ["score", str(path), "-o", str(tmp_path / "out"), "--dask", "local"])
+    assert result.exit_code == 2 and "a bundle cannot be read with --dask" in result.output
