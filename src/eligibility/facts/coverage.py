@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from datetime import date
+from collections.abc import Callable
 from typing import Any
 
 from ..model import expr as x
@@ -36,18 +37,31 @@ CERTIFICATIONS = "certifications"
 _DAY = x.Literal(x.Duration(1, "day"))
 
 
-def _retarget(node: x.Node, path: str) -> x.Node:
-    """``node`` with the item fields of ``certifications`` read from list ``path`` instead."""
-    if isinstance(node, x.ItemField) and node.list_path == CERTIFICATIONS:
-        return x.ItemField(path, node.name, span=node.span)
+def _rebuild(node: x.Node, swap: Callable[[x.Node], x.Node | None]) -> x.Node:
+    """``node`` with every sub-node for which ``swap`` gives a node replaced by it (outermost first)."""
+    got = swap(node)
+    if got is not None:
+        return got
     changes: dict[str, Any] = {}
     for f in fields(node):
         value = getattr(node, f.name)
         if isinstance(value, x.Node):
-            changes[f.name] = _retarget(value, path)
+            changes[f.name] = _rebuild(value, swap)
         elif isinstance(value, tuple) and any(isinstance(v, x.Node) for v in value):
-            changes[f.name] = tuple(_retarget(v, path) if isinstance(v, x.Node) else v for v in value)
+            changes[f.name] = tuple(_rebuild(v, swap) if isinstance(v, x.Node) else v for v in value)
     return replace(node, **changes) if changes else node
+
+
+def _retarget(node: x.Node, path: str) -> x.Node:
+    """``node`` with the item fields of ``certifications`` read from list ``path`` instead."""
+    return _rebuild(node, lambda n: x.ItemField(path, n.name, span=n.span)
+                    if isinstance(n, x.ItemField) and n.list_path == CERTIFICATIONS else None)
+
+
+def written(node: x.Node) -> x.Node:
+    """``node`` as the policy writer wrote it: every coverage rewrite back to its ``any(certifications, …)``
+    (for tools that derive test cases from the written conditions: boundaries, seeds)."""
+    return _rebuild(node, lambda n: n.otherwise if is_coverage(n) else None)  # type: ignore[attr-defined]
 
 
 def _conjuncts(node: x.Node) -> list[x.Node]:
