@@ -306,3 +306,11 @@ def test_a_bundle_with_dask_is_refused_clearly(tmp_path: Path) -> None:
     path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": SPECIALISED})
     result = CliRunner().invoke(app, ["score", str(path), "-o", str(tmp_path / "out"), "--dask", "local"])
     assert result.exit_code == 2 and "a bundle cannot be read with --dask" in result.output
+
+
+def test_a_malformed_list_row_is_reported_not_lost(tmp_path: Path) -> None:
+    broken = SPECIALISED + "a,b,c,d,e,f\n"  # six fields where the header has four
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": broken})
+    report = read_bundle(path).report.files[0]
+    assert report.rows == 3 and report.joined + report.unmatched + len(report.refused) == report.rows
+    assert report.refused[0][0] == 3

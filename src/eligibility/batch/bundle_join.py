@@ -113,11 +113,14 @@ def _mapping(f: BundleFile) -> ColumnMapping:
 
 
 def _read_all(f: BundleFile, strict: bool) -> tuple[pd.DataFrame, RegisterReader]:
+    """A department list whole (lists are small beside a register), its malformed records kept in
+    ``attrs["invalid_rows"]`` as a register chunk keeps them."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RegisterWarning)
         reader = RegisterReader(f.path, 100_000, _mapping(f), strict=strict, sheet=f.sheet)
         frames = [chunk for _, chunk in reader]
     frame = pd.concat(frames) if frames else pd.DataFrame(columns=reader.columns)
+    frame.attrs = {"invalid_rows": [bad for chunk in frames for bad in chunk.attrs.get("invalid_rows", ())]}
     return frame, reader
 
 
