@@ -25,7 +25,7 @@ lost; a list row that cannot be read (no USCC, a kind it cannot tell) is reporte
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date
@@ -151,13 +151,13 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
 
     def __init__(self, path: str | Path | Manifest, chunk_size: int = 100_000,
                  mapping: ColumnMapping | str | Path | None = None, *, strict: bool = False,
-                 sheet: str | int | None = None) -> None:
+                 sheet: str | int | None = None, keep: Sequence[str] = ()) -> None:
         self.manifest = path if isinstance(path, Manifest) else load_manifest(path)
         self.path = Path(self.manifest.source)
         reg = self.manifest.register
         reg_mapping = _mapping(reg) if (reg.columns or reg.values or mapping is None) else mapping
         self.register = RegisterReader(reg.path, chunk_size, reg_mapping, strict=strict,
-                                       sheet=reg.sheet if reg.sheet is not None else sheet)
+                                       sheet=reg.sheet if reg.sheet is not None else sheet, keep=keep)
         self.report = JoinReport(self.manifest.name)
         self.recognised = [Recognised(f"{reg.label}: {r.header}", r.field, r.unit, r.factor, r.how)
                            for r in self.register.recognised]
@@ -175,10 +175,9 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
 
     # -- what RegisterReader offers -------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
-        if name in ("bytes_total", "bytes_read", "rows_total", "rows_read", "blank_rows", "sheet_reports",
-                    "unknown_columns", "missing_columns", "decoder"):
-            return getattr(self.register, name)
-        raise AttributeError(name)
+        if name == "register":  # not set yet (a failed __init__): nothing to delegate to
+            raise AttributeError(name)
+        return getattr(self.register, name)  # progress, row counts, sheets, carried columns: the register's
 
     @property
     def columns(self) -> list[str]:

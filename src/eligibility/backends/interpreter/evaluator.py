@@ -3,7 +3,7 @@ settlement of groups of one-off grants across evaluation dates, which every back
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -12,8 +12,9 @@ from typing import Any
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import format_money, round_fen
 from ...groups import NO_AMOUNT, winners
-from ...lower import Finish, Lowered, in_force, lower, param_values
+from ...lower import Finish, Lowered, lower, param_values, why_not_in_force
 from ...model import expr as x
+from ...model.dispatch import NodeTable
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
 from . import ops
@@ -103,14 +104,12 @@ def _amount(f: Finish, env: Env) -> tuple[Any, Trace | None, Instalment | None, 
 
 def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfScope:
     """Decide one rule for one firm, keeping every trace for the explanation."""
-    out = in_force(rule, as_of)
+    low, env = lower(rule), Env(facts, as_of, {})
+    out = why_not_in_force(low, as_of, lambda node: evaluate(node, env).value)
     if out is not None:
         return out
-    return _evaluate_in_force(rule, param_values(rule, as_of) or {}, facts, as_of)
-
-
-def _evaluate_in_force(rule: Rule, params: dict[str, Any], facts: Facts, as_of: date) -> RuleResult | OutOfScope:
-    return _run_rule(lower(rule), compile_node(rule.when), Env(facts, as_of, params))
+    env.params = param_values(rule, as_of) or {}
+    return _run_rule(low, compile_node(rule.when), env)
 
 
 def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
@@ -222,11 +221,18 @@ class Prepared:
 
 
 def prepare(rules: Iterable[Rule], as_of: date, provenance: dict[str, str] | None = None) -> Prepared:
+    """The rules as they stand at ``as_of``: each one's in-force tests decided once for the date."""
     active, skipped = [], []
+    env = Env(Facts({}), as_of, {})  # the in-force tests read as_of alone
+
+    def holds(node: x.Node) -> Any:
+        return evaluate(node, env).value
+
     for rule in rules:
-        out = in_force(rule, as_of)
+        low = lower(rule)
+        out = why_not_in_force(low, as_of, holds)
         if out is None:
-            active.append((lower(rule), param_values(rule, as_of) or {}, compile_node(rule.when)))
+            active.append((low, param_values(rule, as_of) or {}, compile_node(rule.when)))
         else:
             skipped.append(out)
     return Prepared(tuple(active), tuple(skipped), provenance or {"as_of": as_of.isoformat()})
@@ -310,20 +316,42 @@ def _dated(node: x.Node) -> bool:
                for n in x.walk(node))
 
 
+UNDATE: NodeTable[Callable[[x.Node], x.Node]] = NodeTable("undated")
+"""How :func:`undated` makes unknown the parts of each node class that can change with the date."""
+
+
 def undated(node: x.Node) -> x.Node:
     """The condition with every part that can change with the date (as_of, a dated parameter, a
     derived fact, a window) made unknown: where it is false, the rule is false on every date (a
     false and/or/not/any/all in three-valued logic stays false whatever an unknown part is)."""
-    if not _dated(node):
-        return node
-    if isinstance(node, x.And | x.Or):
-        return replace(node, items=tuple(undated(i) for i in node.items))
-    if isinstance(node, x.Not | x.Clause):
-        return replace(node, item=undated(node.item))
-    if isinstance(node, x.Quantifier) and node.func in ("any", "all") and node.where is None:
-        return replace(node, body=undated(node.body))
-    if isinstance(node, x.IfElse) and not _dated(node.cond):  # the branch taken does not change with the date
-        return replace(node, then=undated(node.then), otherwise=undated(node.otherwise))
+    return UNDATE(node) if _dated(node) else node  # type: ignore[no-any-return]
+
+
+@UNDATE.on(x.And, x.Or)
+def _undated_junction(node: x.And | x.Or) -> x.Node:
+    return replace(node, items=tuple(undated(i) for i in node.items))
+
+
+@UNDATE.on(x.Not, x.Clause)
+def _undated_item(node: x.Not | x.Clause) -> x.Node:
+    return replace(node, item=undated(node.item))
+
+
+@UNDATE.on(x.Quantifier)
+def _undated_quantifier(node: x.Quantifier) -> x.Node:
+    return replace(node, body=undated(node.body)) if node.func in ("any", "all") and node.where is None else UNDATED
+
+
+@UNDATE.on(x.IfElse)
+def _undated_if(node: x.IfElse) -> x.Node:
+    """Each branch read undated when the condition that picks it does not change with the date."""
+    return UNDATED if _dated(node.cond) else replace(node, then=undated(node.then), otherwise=undated(node.otherwise))
+
+
+@UNDATE.on(x.Literal, x.Name, x.Field, x.ItemField, x.Derived, x.Param, x.AsOf, x.Compare, x.InList, x.Under, x.Arith,
+           x.Neg, x.ListLit, x.Call)
+def _unknown(node: x.Node) -> x.Node:
+    """A part read as a whole: unknown once it can change with the date."""
     return UNDATED
 
 
