@@ -26,6 +26,17 @@ from .io.rules import load_rules
 from .model.rule import Rule, RuleSet
 from .results import Evaluation, RuleResult, Status
 
+
+
+def read_bundle(path: str, *, strict: bool = True):  # type: ignore[no-untyped-def]
+    """Read a register bundle (a manifest ``.yaml`` or a ``.zip`` holding one) whole: ``.frame`` is the
+    register with the department lists joined by USCC (what ``Engine.score`` takes), ``.report`` the join
+    (per list: rows read, joined, not in the register, refused). See ``eligibility.batch.bundle``."""
+    from .batch.bundle_join import read_bundle as read
+
+    return read(path, strict=strict)
+
+
 ELIGIBLE = Status.ELIGIBLE
 INELIGIBLE = Status.INELIGIBLE
 UNDETERMINED = Status.UNDETERMINED
@@ -58,6 +69,7 @@ __all__ = [
     "UnsupportedNodeError",
     "__version__",
     "load_rules",
+    "read_bundle",
     "register_frame_scorer",
     "to_frame",
 ]

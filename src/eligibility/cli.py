@@ -305,6 +305,9 @@ def score(
              " Register: CSV, Parquet or Excel (.xlsx/.xls: the first sheet by default, header row found); one firm"
              " per row; columns named after profile fields (dotted for nested ones) or as departments write them"
              " (营业收入（万元）), others mapped with --columns."
+             " 也可以是数据包：清单 .yaml（或含 manifest.yaml 的 .zip），名录加按统一社会信用代码并入的部门名单。"
+             " Or a bundle: a manifest .yaml (or a .zip holding manifest.yaml), the register with department lists"
+             " joined by USCC."
              " 用 --dask 时：Parquet 文件或 Parquet 分片目录。 With --dask: a Parquet file or a directory of"
              " Parquet part files.",
         exists=True, dir_okay=True)],
@@ -439,6 +442,12 @@ def score(
         if report:
             err.print("--report 暂不能与 --dask 同用 / --report cannot be used with --dask yet", markup=False)
             raise typer.Exit(2)
+        from .batch import is_bundle
+
+        if is_bundle(input):
+            err.print("数据包不能与 --dask 同用：先用 eligibility score 打分，或把名录转为 Parquet / a bundle cannot be"
+                      " read with --dask: score it without --dask, or turn the register into Parquet", markup=False)
+            raise typer.Exit(2)
         if excel or labels not in (None, "codes"):
             err.print("--dask 输出 Parquet，只含代码：不能用 --excel 或 --labels / with --dask the output is Parquet"
                       " and holds the codes: --excel and --labels do not apply", markup=False)
@@ -524,6 +533,8 @@ def score(
             raise typer.Exit(2) from None
     for zh, en_text in reader.warnings[shown:]:  # rows skipped below an Excel header, known once read
         err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
+    for zh, en_text in reader.report.messages() if hasattr(reader, "report") else ():  # a bundle: each list's join
+        err.print(en_text if en else zh, markup=False, highlight=False)
     _print_summary(summary, lang, engine.provenance(day), err if to_stdout else out, _titles(engine, lang))
     if to_stdout:
         with target.open("rb") as scored:
@@ -750,7 +761,8 @@ def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console:
 @app.command("check")
 def check_cmd(
     input: Annotated[Path, typer.Argument(
-        help="企业名录（CSV、Parquet 或 Excel）。 Register (CSV, Parquet or Excel).", exists=True, dir_okay=False)],
+        help="企业名录（CSV、Parquet 或 Excel），或数据包（清单 .yaml 或 .zip）。 Register (CSV, Parquet or Excel),"
+             " or a bundle (a manifest .yaml, or a .zip).", exists=True, dir_okay=False)],
     columns: Annotated[Path | None, typer.Option(
         "--columns", exists=True, dir_okay=False,
         help="列映射 YAML（同 score）。 Column mapping YAML (as for score).")] = None,
@@ -789,6 +801,8 @@ def check_cmd(
     out.print(table)
     for zh, en_text in result.warnings:
         err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
+    for zh, en_text in result.join:
+        out.print(en_text if en else zh, markup=False, highlight=False)
     out.print(f"rows read {result.rows_read:,}; rows that cannot be scored at all {result.rows_failed:,}; blank "
               f"{result.blank_rows:,}" if en else
               f"读入 {result.rows_read:,} 行；整行无法评估 {result.rows_failed:,} 行；空行 {result.blank_rows:,}",

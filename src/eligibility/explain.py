@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .facts.codes import division_name, region_name, section_name
+from .facts.coverage import is_coverage
 from .facts.derived import DERIVED
 from .facts.profile import registry
 from .facts.flatten import UNKNOWN
@@ -153,6 +154,18 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
     return str(value)
 
 
+def _walk_trace(trace: Trace) -> Iterator[Trace]:
+    yield trace
+    for kid in trace.children:
+        yield from _walk_trace(kid)
+
+
+def _true_items(trace: Trace) -> list[Trace]:
+    """The coverage cells that matched: the true item of each ``any(certification_coverage, …)``."""
+    return [next(k for k in t.children if k.value is True) for t in _walk_trace(trace)
+            if isinstance(t.node, x.Quantifier) and t.value is True]
+
+
 RENDER: NodeTable[Callable[..., str]] = NodeTable("explanation", unsupported={x.Name})
 """How each node class's trace reads in an explanation (a method of :class:`_Renderer`)."""
 
@@ -190,7 +203,7 @@ class _Renderer:
             if isinstance(node.value, str):
                 return format_value(node.value, "enum", self.lang)
             return self.value(trace)
-        if isinstance(node, x.Derived) and trace.note is not None:
+        if isinstance(node, x.Derived | x.Field) and trace.note is not None:  # a derivation; a confirmed value
             note = trace.note.en if self.en else trace.note.zh
             return f"{self.label(node)} {self.value(trace)}" + (f" ({note})" if self.en else f"（{note}）")
         if isinstance(node, (x.Field, x.ItemField, x.Derived, x.AsOf)):
@@ -273,6 +286,8 @@ class _Renderer:
 
     @RENDER.on(x.IfElse)
     def _if_else(self, trace: Trace, node: x.IfElse, kids: tuple[Trace, ...]) -> str:
+        if is_coverage(node):
+            return self.coverage(trace)
         cond = kids[0]
         test = self.expr(cond)  # once: nested ifs render in linear time
         if cond.value is U:
@@ -356,6 +371,27 @@ class _Renderer:
     def _result(self, trace: Trace) -> str:
         """A function's own value, set apart so it does not read as the whole expression's."""
         return self.t(f"〔得 {self.value(trace)}〕", f" [= {self.value(trace)}]")
+
+    def coverage(self, trace: Trace) -> str:
+        """``any(certifications, …)`` read under the department lists' coverage: the list decides
+        when given; else a listed certification, or the complete list that does not have one."""
+        cond, branch = trace.children[0], trace.children[-1]
+        if cond.value is not True:
+            return self.expr(branch)
+        listed, rest = branch.children[0], branch.children[-1]
+        if listed.value is True or rest.value is not False:
+            return self.expr(listed) if listed.value is True else self.expr(rest.children[-1])
+        lists = []
+        for cell in _true_items(rest.children[0]):
+            got = {t.node.name: t.value for t in _walk_trace(cell) if isinstance(t.node, x.ItemField)}
+            level = format_value(got.get("level"), "enum", self.lang) if got.get("level") else self.t("各级", "all levels")
+            source = got.get("source") or self.t("名单", "the list")
+            lists.append(self.t(
+                f"{source}（{format_value(got['kind'], 'enum', self.lang)}，{level}，{got['certified_from']}至"
+                f"{got['certified_to']}）",
+                f"{source} ({format_value(got['kind'], 'enum', self.lang)}, {level}, {got['certified_from']} to "
+                f"{got['certified_to']})"))
+        return self.t(f"据 {'、'.join(lists)} 未列入", f"not on {'; '.join(lists)}, a complete list")
 
     def quantifier(self, trace: Trace) -> str:
         node = trace.node

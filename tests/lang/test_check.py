@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from eligibility.facts.coverage import with_coverage
+
 from eligibility.lang.check import check_expression
 from eligibility.lang.parser import ExpressionError, parse_expression
 from eligibility.model.types import BOOL, DATE, MONEY, NUMBER, Type
@@ -326,7 +328,7 @@ def test_item_fields_resolve_inside_any():
     text = 'any(certifications, kind == "little_giant" and level == "national" and within(certified_on, 12 months))'
     node, t = check(text)
     assert t == BOOL
-    assert node == x.Quantifier(
+    written = x.Quantifier(
         "any",
         "certifications",
         x.And((
@@ -335,11 +337,13 @@ def test_item_fields_resolve_inside_any():
             x.Call("within", (x.ItemField("certifications", "certified_on"), x.Literal(x.Duration(12, "month")))),
         )),
     )
+    assert node == with_coverage(written)  # read under the department lists' coverage (facts.coverage)
+    assert node.otherwise == written        # a given certifications list decides as written
 
 
 def test_profile_fields_still_resolve_inside_a_quantifier():
     node, _ = check("any(certifications, revenue >= 1万)")
-    assert node.body.operands[0] == x.Field("revenue")
+    assert node.otherwise.body.operands[0] == x.Field("revenue")
 
 
 @pytest.mark.parametrize(

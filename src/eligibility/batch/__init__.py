@@ -12,12 +12,17 @@ layer above the Engine.
 - :mod:`.tables` and :mod:`.writers`: the long and wide tables, appended chunk by chunk to Parquet,
   CSV or Excel; :mod:`.labels`: their headers and outcome words for people (zh, en);
 - :mod:`.pipeline`: :func:`score_chunks` and :func:`score_file` run the whole stream;
-- :mod:`.check`: :func:`check_register`, a dry run (per column: read, unknown, refused).
+- :mod:`.check`: :func:`check_register`, a dry run (per column: read, unknown, refused);
+- :mod:`.bundle` and :mod:`.bundle_join`: register bundles (a manifest, or a zip holding one): the
+  register with department lists joined by USCC, each list's coverage saying what absence means;
+- :mod:`.sources`: :func:`read_register`, the one entry point (a register file or a bundle).
 
     from eligibility.batch import score_file
     summary = score_file(engine, "register.parquet", "scored.parquet", date(2024, 6, 30))
 """
 
+from .bundle import Coverage, Manifest, is_bundle, load_manifest
+from .bundle_join import Bundle, BundleReader, JoinReport, read_bundle
 from .check import check_register
 from .duplicates import DuplicateTracker
 from .errors import OutputTooLargeError, RegisterError, RegisterWarning
@@ -25,15 +30,17 @@ from .formats import INPUT_SUFFIXES, OUTPUT_SUFFIXES, input_format, output_forma
 from .labels import Labels
 from .mapping import UNITS, ColumnMapping, load_column_mapping, parse_column_mapping, scale_money
 from .pipeline import default_workers, partial_path, score_chunk, score_chunks, score_file
-from .readers import RegisterReader, count_rows, read_register
+from .readers import RegisterReader, count_rows
+from .sources import read_register
 from .summary import SummaryAccumulator, merge_summaries, write_summary
 from .tables import LONG_COLUMNS, LONG_SCHEMA, to_wide, wide_rule_ids, wide_schema
 from .writers import XLSX_MAX_ROWS, TableWriter, open_writer
 
 __all__ = [
     "INPUT_SUFFIXES", "LONG_COLUMNS", "LONG_SCHEMA", "OUTPUT_SUFFIXES", "UNITS", "XLSX_MAX_ROWS",
-    "ColumnMapping", "DuplicateTracker", "Labels", "OutputTooLargeError", "RegisterError", "RegisterReader",
-    "RegisterWarning", "SummaryAccumulator", "TableWriter", "check_register", "count_rows", "default_workers", "input_format",
+    "Bundle", "BundleReader", "ColumnMapping", "Coverage", "DuplicateTracker", "JoinReport", "Labels", "Manifest",
+    "OutputTooLargeError", "RegisterError", "RegisterReader", "RegisterWarning", "SummaryAccumulator", "TableWriter",
+    "check_register", "count_rows", "default_workers", "input_format", "is_bundle", "load_manifest", "read_bundle",
     "load_column_mapping", "merge_summaries", "open_writer", "output_format", "parse_column_mapping",
     "partial_path", "read_register", "scale_money", "score_chunk", "score_chunks", "score_file", "to_wide",
     "wide_rule_ids", "wide_schema", "write_summary",

@@ -37,7 +37,7 @@ class ColumnCheck:
 @dataclass
 class RegisterCheck:
     """The whole file: columns in file order, rows read, rows that cannot be scored at all, and the
-    reader's warnings (columns left out, rows skipped)."""
+    reader's warnings (columns left out, rows skipped); for a bundle, the join of each list."""
 
     path: str
     columns: list[ColumnCheck]
@@ -45,6 +45,7 @@ class RegisterCheck:
     rows_failed: int = 0
     blank_rows: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    join: list[tuple[str, str]] = field(default_factory=list)  # a bundle: per department list, rows joined
 
 
 def check_register(path: str | Path, mapping: Any = None, *, sheet: str | int | None = None, strict: bool = True,
@@ -54,11 +55,13 @@ def check_register(path: str | Path, mapping: Any = None, *, sheet: str | int | 
     Raises :class:`~eligibility.batch.RegisterError` where ``score`` would stop before
     scoring (with ``strict``: no USCC column, a mapped header not in the file)."""
     from ..backends.vectorized.ingest import table_from_frame
-    from .readers import read_register
+    from .sources import read_register
 
     reader = read_register(path, chunk_size, mapping, strict=strict, sheet=sheet)
-    columns = {rec.field: ColumnCheck(rec.header, rec.field, rec.unit) for rec in reader.recognised}
-    result = RegisterCheck(str(path), list(columns.values()))
+    keys = getattr(reader, "count_keys", {rec.header: rec.field for rec in reader.recognised})  # a bundle's lists too
+    checks = {rec.header: ColumnCheck(rec.header, rec.field, rec.unit) for rec in reader.recognised}
+    columns = {keys[h]: c for h, c in checks.items()}  # by field for the register's columns
+    result = RegisterCheck(str(path), list(checks.values()))
     with reader:
         for _start, chunk in reader:
             invalid = chunk.attrs.get("invalid_rows", ())
@@ -85,6 +88,8 @@ def check_register(path: str | Path, mapping: Any = None, *, sheet: str | int | 
             col.read = counts.read + counts.refused - col.refused
     result.blank_rows = reader.blank_rows
     result.warnings = list(reader.warnings)
+    report = getattr(reader, "report", None)
+    result.join = report.messages() if report is not None else []
     return result
 
 

@@ -20,10 +20,15 @@ def _suffix(path: Path, allowed: tuple[str, ...], what_zh: str, what_en: str) ->
     return suffix
 
 
+BUNDLE_SUFFIXES = (".yaml", ".yml", ".zip")  # a bundle: a manifest, or a zip holding one with its files
+
+
 def input_format(path: str | Path) -> str:
-    """"csv", "parquet" or "xlsx" (any Excel workbook: .xlsx, .xlsm, .xls) by the file's suffix;
-    :class:`RegisterError` otherwise."""
-    suffix = _suffix(Path(path), INPUT_SUFFIXES, "输入文件", "input")[1:]
+    """"csv", "parquet" or "xlsx" (any Excel workbook: .xlsx, .xlsm, .xls), or "bundle" (a manifest
+    .yaml/.yml or a .zip) by the file's suffix; :class:`RegisterError` otherwise."""
+    suffix = _suffix(Path(path), INPUT_SUFFIXES + BUNDLE_SUFFIXES, "输入文件", "input")[1:]
+    if "." + suffix in BUNDLE_SUFFIXES:
+        return "bundle"
     return "xlsx" if suffix in ("xlsm", "xls") else suffix
 
 

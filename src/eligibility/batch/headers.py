@@ -191,10 +191,12 @@ class HeaderPlan:
 
 
 def plan_headers(headers: list[str], columns: Mapping[str, str] | None = None,
-                 units: Mapping[str, Decimal] | None = None, ignore: Iterable[str] = ()) -> HeaderPlan:
+                 units: Mapping[str, Decimal] | None = None, ignore: Iterable[str] = (),
+                 aliases: Mapping[str, str] | None = None) -> HeaderPlan:
     """Recognise every header: a column mapping first (its headers compared in normal form, so
-    ``营业收入(万元)`` matches ``营业收入（万元）``), then the built-in spellings; the unit comes from
-    the mapping when it names one, else from the header."""
+    ``营业收入(万元)`` matches ``营业收入（万元）``), then ``aliases`` (normalised name → field: the
+    spellings of one kind of department list), then the built-in spellings; the unit comes from the
+    mapping when it names one, else from the header."""
     money = _money_fields()
     mapped = {normalise_header(h): (h, f) for h, f in (columns or {}).items()}
     mapped_units = {normalise_header(h): f for h, f in (units or {}).items()}
@@ -214,6 +216,9 @@ def plan_headers(headers: list[str], columns: Mapping[str, str] | None = None,
             fields[i] = with_unit(header, target, unit, "mapping", money)
         elif norm in skip:
             ignored.append(i)
+        elif aliases and (norm in aliases or split_unit(norm)[0] in aliases):
+            target = aliases.get(norm) or aliases[split_unit(norm)[0]]
+            fields[i] = with_unit(header, target, split_unit(norm)[1], "alias", money)
         else:
             hit = recognise(header, money)
             if hit is None:

@@ -52,6 +52,7 @@ class ColumnMapping:
     source: str | None = None
     values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # field → spelling → value
     date_formats: tuple[str, ...] = ()                                      # strptime patterns
+    aliases: Mapping[str, str] = field(default_factory=dict)  # normalised header → field (a department list's)
 
 
 def load_column_mapping(path: str | Path) -> ColumnMapping:
@@ -295,7 +296,7 @@ def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str, s
                                 f"header '{h}' appears twice (columns {seen[h] + 1} and {i + 1})", file=file, column=h)
         seen[h] = i
     m = mapping or ColumnMapping()
-    hp = plan_headers(headers, m.columns, m.units, m.ignore)
+    hp = plan_headers(headers, m.columns, m.units, m.ignore, m.aliases)
     keep: list[int] = []
     rename: dict[str, str] = {}
     source_of: dict[str, Recognised] = {}

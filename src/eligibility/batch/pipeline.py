@@ -19,7 +19,8 @@ from .duplicates import DuplicateTracker
 from .formats import output_format
 from .labels import Labels
 from .mapping import ColumnMapping
-from .readers import RegisterReader, carried_columns, profile_columns, read_register
+from .readers import RegisterReader, carried_columns, profile_columns
+from .sources import read_register
 from .summary import SummaryAccumulator
 from .tables import LONG_COLUMNS, to_wide, wide_rule_ids
 from .writers import TableWriter, open_writer
@@ -311,7 +312,7 @@ def score_file(engine: Engine, source: str | Path | RegisterReader, target: str 
     partial file (and an existing ``target`` untouched)."""
     target = Path(target)
     output_format(target)
-    reader = source if isinstance(source, RegisterReader) else read_register(source, chunk_size, mapping)
+    reader = read_register(source, chunk_size, mapping) if isinstance(source, str | Path) else source
     tmp = partial_path(target)
     provenance = engine.provenance(as_of)
     # only a Parquet input knows its exact row count up front (a sheet's dimension may overstate it)

@@ -145,6 +145,9 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         self.sheet_reports_done = False
         self.decoder: Any = None
         self.format = input_format(self.path)
+        if self.format == "bundle":
+            raise RegisterError(f"{self.path} 是数据包：请用 read_register 读取", f"{self.path} is a bundle: read it with "
+                                "read_register", file=str(self.path))
         if not self.path.is_file():
             raise RegisterError(f"找不到文件 {self.path}", f"no such file: {self.path}", file=str(self.path))
         self.bytes_total = self.path.stat().st_size
@@ -451,7 +454,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         """Excel through :mod:`eligibility.batch.excel` (python-calamine): the header row found, the
         rows that are not firms skipped and reported, one or several sheets."""
         from ..batch.excel import iter_sheet, open_workbook, select_sheets
-        from ..batch.headers import recognise
+        from ..batch.headers import normalise_header, recognise, split_unit
 
         try:
             wb = open_workbook(self.path)
@@ -463,9 +466,12 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             raise _read_error(self.path, exc) from None
         self._closers.append(wb.close)
         mapped = {h for h in (self.mapping.columns if self.mapping else {})}
+        aliases = self.mapping.aliases if self.mapping else {}
 
         def known(text: str) -> bool:
-            return text.strip() in mapped or recognise(text) is not None
+            norm = normalise_header(text)
+            return (text.strip() in mapped or recognise(text) is not None
+                    or (bool(aliases) and (norm in aliases or split_unit(norm)[0] in aliases)))
 
         sheets = []
         skipped: list[str] = []
@@ -543,23 +549,3 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
 def _read_error(path: Path, exc: BaseException) -> RegisterError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return RegisterError(f"无法读取企业名录：{detail}", f"cannot read the register: {detail}", file=str(path))
-
-
-def read_register(path: str | Path, chunk_size: int = 100_000,
-                  mapping: ColumnMapping | str | Path | None = None, *, strict: bool = False,
-                  sheet: str | int | None = None, keep: Sequence[str] = ()) -> RegisterReader:
-    """Stream a register (.csv, .parquet, .xlsx) as ``(start_row, chunk)`` pairs of at most
-    ``chunk_size`` rows, with profile columns (``mapping`` applied: a :class:`ColumnMapping` or the
-    path of a mapping file).
-
-    ``chunk.index`` holds the input row numbers (1-based, from the first data row);
-    ``chunk.attrs["invalid_rows"]`` lists CSV records that could not be split into columns as
-    ``(row, reason_zh, reason_en, entity_id)``. The file is opened and its headers checked at once:
-    a bad file raises :class:`RegisterError` here, not at the first chunk. ``keep``: headers (as
-    written) of further columns to carry into the output as text (:func:`carried_columns`); a header
-    not in the file raises :class:`RegisterError` naming it and the columns present.
-
-    >>> for start, chunk in read_register("examples/register.csv", chunk_size=1000):  # doctest: +SKIP
-    ...     scored = score_chunk(engine, chunk, date(2024, 6, 30), tracker)  # numbers rows, adds error rows
-    """
-    return RegisterReader(path, chunk_size, mapping, strict=strict, sheet=sheet, keep=keep)

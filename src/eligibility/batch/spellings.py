@@ -338,7 +338,7 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         dictionary = encoded.dictionary
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         valid = codes >= 0
-        if kind == "str" or (not vocabulary and (factor is None or factor == 1) and kind in _CANON):
+        if (kind == "str" and not vocabulary) or (not vocabulary and (factor is None or factor == 1) and kind in _CANON):
             pattern = _CANON.get(kind)
             canon = (pc.invert(pc.is_in(pc.utf8_trim_whitespace(dictionary), pa.array(sorted(PLACEHOLDERS))))
                      if pattern is None else pc.match_substring_regex(dictionary, pattern))

@@ -41,13 +41,34 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
+@dataclass(frozen=True, slots=True)
+class Attested:
+    """A value a caseworker confirmed (the profile's ``attestations``): who and when, for explanations."""
+
+    by: str | None
+    on: Any
+
+    @property
+    def zh(self) -> str:
+        return "人工核实" + "".join(f"：{p}" if i == 0 else f"，{p}" for i, p in enumerate(self._parts()))
+
+    @property
+    def en(self) -> str:
+        return "confirmed by caseworker" + "".join(f": {p}" if i == 0 else f", {p}" for i, p in enumerate(self._parts()))
+
+    def _parts(self) -> list[str]:
+        return [str(p) for p in (self.by, self.on) if p]
+
+
 @dataclass(slots=True)
 class Facts:
-    """Flat facts of one profile. ``values``: path → value; ``presumed``: path → presumption used."""
+    """Flat facts of one profile. ``values``: path → value; ``presumed``: path → presumption used;
+    ``attested``: path → who confirmed its value and when."""
 
     values: dict[str, Any]
     presumed: dict[str, Presumption] = field(default_factory=dict)
     derived_cache: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    attested: dict[str, Attested] = field(default_factory=dict)
 
     def get(self, path: str) -> Any:
         return self.values.get(path, UNKNOWN)
@@ -110,4 +131,6 @@ def flatten(profile: BaseModel, layout: Layout) -> Facts:
     values: dict[str, Any] = {}
     presumed: dict[str, Presumption] = {}
     _fill("", profile.model_dump(exclude_unset=True), values, presumed, layout)
-    return Facts(values, presumed)
+    attested = {a["field"]: Attested(a.get("by"), a.get("on")) for a in values.get("attestations") or ()
+                if a.get("field") in values}
+    return Facts(values, presumed, attested=attested)

@@ -9,7 +9,7 @@ checker and the explanations use. An absent field is *unknown*; an empty list or
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
@@ -158,6 +158,51 @@ class Certification(_Record):
     level: Literal["national", "provincial", "municipal"] | None = F("认定级别", "level")
     certified_on: date | None = F("认定日期", "date certified")
     expires_on: date | None = F("有效期至", "valid until")
+
+
+class CertificationCoverage(_Record):
+    """A part of the certifications that a department list states completely: every certification of
+    this kind (and level; none: every level) certified within the period is on the list, so one not
+    on it is known not to exist. ``source`` names the list (shown in explanations)."""
+
+    kind: CertificationKind = Field(
+        description="认定类型 / kind", json_schema_extra={"label_zh": "认定类型", "label_en": "kind"}
+    )
+    level: Literal["national", "provincial", "municipal"] | None = F("认定级别（空：各级）", "level (none: every level)")
+    certified_from: date = Field(
+        description="认定日期起 / certified from", json_schema_extra={"label_zh": "认定日期起", "label_en": "certified from"}
+    )
+    certified_to: date = Field(
+        description="认定日期止 / certified to", json_schema_extra={"label_zh": "认定日期止", "label_en": "certified to"}
+    )
+    source: str | None = F("名单", "list")
+
+
+def merge_coverage(cells: list[CertificationCoverage]) -> list[CertificationCoverage]:
+    """Cells of one kind and level whose periods overlap or touch, merged into one (two yearly lists
+    cover a 12-month window across the year end); sources joined."""
+    out: list[CertificationCoverage] = []
+    for cell in sorted(cells, key=lambda c: (c.kind, c.level or "", c.certified_from)):
+        last = out[-1] if out else None
+        if (last is not None and (last.kind, last.level) == (cell.kind, cell.level)
+                and cell.certified_from <= last.certified_to + timedelta(days=1)):
+            names = [*(last.source or "").split("；"), *(cell.source or "").split("；")]
+            out[-1] = last.model_copy(update={
+                "certified_to": max(last.certified_to, cell.certified_to),
+                "source": "；".join(dict.fromkeys(n for n in names if n)) or None,
+            })
+        else:
+            out.append(cell)
+    return out
+
+
+class Attestation(_Record):
+    """A fact a caseworker confirmed that no department file holds: applied as the field's value."""
+
+    field: str = Field(description="字段 / field", json_schema_extra={"label_zh": "字段", "label_en": "field"})
+    value: str | None = F("核实取值", "value confirmed")
+    by: str | None = F("核实人", "confirmed by")
+    on: date | None = F("核实日期", "confirmed on")
 
 
 class BenefitReceived(_Record):
@@ -356,6 +401,11 @@ class Profile(_Record):
     difficulty: Difficulty | None = F("困难情形", "difficulty")
     registers: Registers | None = F("统计名录", "statistics registers")
     certifications: list[Certification] | None = F("资质认定", "certifications")
+    certifications_listed: list[Certification] | None = F(
+        "名单所列资质认定", "certifications found on department lists")
+    certification_coverage: list[CertificationCoverage] | None = F(
+        "名单完整覆盖的资质范围", "certifications the lists state completely")
+    attestations: list[Attestation] | None = F("人工核实", "confirmed by caseworker")
     hires: Hires | None = F("招用人员", "hires")
     power: Power | None = F("用电", "power")
     exclusions: Exclusions | None = F("排除情形", "exclusions")
@@ -378,6 +428,11 @@ class Profile(_Record):
 
     _count = field_validator("employees", mode="before")(_head_count)
     _count_range = field_validator("employees")(_head_count_range)
+
+    @field_validator("certification_coverage")
+    @classmethod
+    def _merged(cls, v: list[CertificationCoverage] | None) -> list[CertificationCoverage] | None:
+        return merge_coverage(v) if v else v
 
     def facts(self) -> Facts:
         """The flat facts of this profile (computed once and cached; the profile is immutable)."""

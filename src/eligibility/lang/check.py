@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from ..errors import CodeError, suggest
 from ..facts.codes import normalize_industry_code, region_prefix
+from ..facts.coverage import with_coverage
 from ..facts.derived import DERIVED
 from ..facts.fields import FieldSpec
 from ..facts.profile import registry
@@ -336,7 +337,7 @@ class Checker:
             return x.Quantifier("sum", node.list_path, body, where, span=node.span), bt
         body = inner.check_bool(node.body)
         result = Type("number", unit="count") if node.func == "count" else BOOL
-        return x.Quantifier(node.func, node.list_path, body, None, span=node.span), result
+        return with_coverage(x.Quantifier(node.func, node.list_path, body, None, span=node.span)), result
 
     @CHECK.on(x.Call)
     def _Call(self, node: x.Call) -> tuple[x.Node, Type]:

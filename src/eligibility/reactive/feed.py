@@ -8,14 +8,14 @@ store, named by the file's content hash: re-applying the same file changes nothi
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..batch.readers import read_register
+from ..batch.bundle import content_digest
+from ..batch.sources import read_register
 from ..errors import EligibilityError, ProfileError
 from ..facts.codes.uscc import parse_uscc
 from ..facts.frame import row_to_profile
@@ -54,8 +54,8 @@ class FeedResult:
 
 
 def checkpoint_of(path: Path) -> str:
-    """The batch name of a change file: its name and the hash of its bytes."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    """The batch name of a change file: its name and the hash of its bytes (a bundle's: of every file)."""
+    digest = content_digest(path)[:16]
     return f"{path.name}@{digest}"
 
 

@@ -315,6 +315,8 @@ def _date_gaps(trace: Trace, as_of: date, lang: str) -> list[dict[str, Any]] | N
                 return None
             out.extend(gaps)
         return out
+    if isinstance(node, x.IfElse) and len(trace.children) == 2:  # the branch taken decides (as a coverage reading)
+        return _date_gaps(trace.children[1], as_of, lang)
     if isinstance(node, x.Or) or (isinstance(node, x.Quantifier) and node.func == "any"):
         options = [g for g in (_date_gaps(k, as_of, lang) for k in trace.children) if g]
         return min(options, key=lambda gs: sum(g["days"] for g in gs)) if options else None

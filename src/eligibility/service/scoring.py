@@ -16,10 +16,13 @@ RECONCILIATION_KEYS = ("rows_read", "rows_scored", "rows_error", "rows_no_rule",
 
 
 def check_register_name(name: str) -> None:
-    """Raise the pipeline's register error when a file name's type cannot be read."""
-    from ..batch import input_format
+    """Raise the pipeline's register error when a file name's type cannot be read (a bundle is
+    uploaded as one .zip: a manifest alone names files the upload does not hold)."""
+    from ..batch import RegisterError, input_format
 
-    input_format(name)
+    if input_format(name) == "bundle" and not name.lower().endswith(".zip"):
+        raise RegisterError("数据包请打成一个 .zip 上传（含 manifest.yaml 及其文件）",
+                            "upload a bundle as one .zip (manifest.yaml and its files)", file=name)
 
 
 def score_register(engine: Engine, source: Path, target: Path, as_of: date, chunk_size: int,

@@ -25,6 +25,7 @@ from typing import Any
 from ..engine import Engine
 from ..errors import EligibilityError
 from ..explain import OPS, describe, format_value
+from ..facts.coverage import written
 from ..facts.profile import registry
 from ..facts.money import format_money
 from ..lint import constraints
@@ -175,7 +176,7 @@ def boundary_cases(rule: Rule, as_of: date | None = None) -> list[BoundaryCase]:
     bases = seed_profiles(rule, "eligible", day) or [_fallback_base(rule)]
     cases: list[BoundaryCase] = []
     seen: set[tuple[str, str, Any]] = set()
-    for node in x.walk(rule.when):
+    for node in x.walk(written(rule.when)):
         if isinstance(node, x.Compare):
             for path, op, threshold in constraints(fold(node, rule, day)):
                 key = (path, op, threshold)
@@ -183,7 +184,7 @@ def boundary_cases(rule: Rule, as_of: date | None = None) -> list[BoundaryCase]:
                     continue
                 seen.add(key)
                 cases += _threshold_cases(rule, node, path, op, threshold, bases, day)
-    for window in date_windows(rule.when, rule, day):
+    for window in date_windows(written(rule.when), rule, day):
         key = (window.path, window.node.func, window.outside)
         if key in seen:
             continue

@@ -23,6 +23,7 @@ from ..engine import Engine
 from ..errors import EligibilityError
 from ..facts.codes import PROVINCES, SECTIONS
 from ..facts.derived import DERIVED
+from ..facts.coverage import written
 from ..facts.profile import registry
 from ..lint import conjuncts, constraints
 from ..model import expr as x
@@ -278,7 +279,7 @@ def _bool_compare(node: x.Node) -> tuple[str, bool] | None:
 
 def violated(rule: Rule, profile: dict[str, Any], as_of: date) -> Iterator[dict[str, Any]]:
     """``profile`` with exactly one of the rule's conditions (its top-level conjuncts) made false."""
-    for conjunct in conjuncts(rule.when):
+    for conjunct in conjuncts(written(rule.when)):
         for path, op, value in constraints(fold(conjunct, rule, as_of)):
             for bad in _violations(path, op, value):
                 yield set_path(profile, path, bad)

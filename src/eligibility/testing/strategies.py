@@ -244,6 +244,11 @@ def profiles(draw: st.DrawFn, missing: float = 0.1, as_of: date | None = None,
     if not b.absent():
         out["registers"] = _registers(b, section, revenue, founded)
     b.put(out, "certifications", st.lists(_certification(max(founded, date(2012, 1, 1)), latest), max_size=3))
+    b.put(out, "certifications_listed", st.lists(_certification(max(founded, date(2012, 1, 1)), latest), max_size=2))
+    b.put(out, "certification_coverage", st.lists(_coverage_cell(latest), max_size=3))
+    b.put(out, "attestations", st.lists(st.fixed_dictionaries(
+        {"field": st.sampled_from(("employees", "revenue", "tax_credit_rating")),
+         "by": st.sampled_from(("王芳", "李明"))}, optional={"on": _days(date(2020, 1, 1), latest)}), max_size=1))
     b.put_record(out, "hires", {
         "new_qualifying_hires_this_year": st.integers(0, max(employees // 3, 0)),
         "graduates_hired_this_year": st.integers(0, max(employees // 10, 0)),
@@ -278,6 +283,18 @@ def _registers(b: _Builder, section: str, revenue: Decimal, founded: date) -> di
         if not b.absent():
             entry["left_on"] = draw(st.one_of(st.none(), _days(entered, b.latest)))
         out["above_quota_trade"] = entry
+    return out
+
+
+@st.composite
+def _coverage_cell(draw: st.DrawFn, latest: date) -> dict[str, Any]:
+    """What a complete department list states: a kind, a level (or every level), a year of certifications."""
+    year = draw(st.integers(2019, latest.year))
+    out: dict[str, Any] = {"kind": draw(st.sampled_from(("high_tech", "specialised_sme", "little_giant",
+                                                         "single_champion"))),
+                           "certified_from": date(year, 1, 1), "certified_to": min(date(year, 12, 31), latest)}
+    if draw(st.integers(0, 3)):
+        out["level"] = draw(st.sampled_from(("national", "provincial", "municipal")))
     return out
 
 

@@ -355,8 +355,14 @@ def _undated_quantifier(node: x.Quantifier) -> x.Node:
     return replace(node, body=undated(node.body)) if node.func in ("any", "all") and node.where is None else UNDATED
 
 
+@UNDATE.on(x.IfElse)
+def _undated_if(node: x.IfElse) -> x.Node:
+    """Each branch read undated when the condition that picks it does not change with the date."""
+    return UNDATED if _dated(node.cond) else replace(node, then=undated(node.then), otherwise=undated(node.otherwise))
+
+
 @UNDATE.on(x.Literal, x.Name, x.Field, x.ItemField, x.Derived, x.Param, x.AsOf, x.Compare, x.InList, x.Under, x.Arith,
-           x.Neg, x.IfElse, x.ListLit, x.Call)
+           x.Neg, x.ListLit, x.Call)
 def _unknown(node: x.Node) -> x.Node:
     """A part read as a whole: unknown once it can change with the date."""
     return UNDATED

@@ -132,6 +132,8 @@ def _field(node: x.Field) -> Program:
             return Trace(node, U, (), missing(env.values))
         if path in env.presumed:
             return Trace(node, value, (), _EMPTY, (path,))
+        if env.facts.attested:  # a caseworker confirmed it: the explanation says who and when
+            return Trace(node, value, note=env.facts.attested.get(path))
         return Trace(node, value)
 
     return run

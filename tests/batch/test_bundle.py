@@ -1,0 +1,316 @@
+"""Register bundles: the manifest, department lists joined by USCC with their coverage, attestations,
+the zip form, and the example bundle scored equal to the same firms as clean profiles."""
+
+from __future__ import annotations
+
+import importlib.util
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import eligibility as el
+from eligibility.batch import read_register
+from eligibility.batch.bundle import load_manifest
+from eligibility.batch.bundle_join import read_bundle
+from eligibility.errors import RuleSetError
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = date(2024, 12, 31)
+
+
+def _make_bundle_module() -> Any:
+    spec = importlib.util.spec_from_file_location("make_bundle", ROOT / "examples" / "bundle" / "make_bundle.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
+    out = tmp_path_factory.mktemp("bundle")
+    return out, _make_bundle_module().make(out)
+
+
+@pytest.fixture(scope="module")
+def engine() -> el.Engine:
+    return el.Engine(el.load_rules())
+
+
+def _uscc(body17: str) -> str:
+    from eligibility.facts.codes import check_character
+
+    return body17 + check_character(body17)
+
+
+FIRM_A, FIRM_B, FIRM_C = _uscc("91530802MA6K0X1T2"), _uscc("91530802MA6K0X1T3"), _uscc("91530821MA6K0X1T4")
+
+
+def _write(folder: Path, manifest: str, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    path = folder / "bundle.yaml"
+    path.write_text(manifest, encoding="utf-8")
+    return path
+
+
+REGISTER = f"统一社会信用代码,企业名称,行政区划代码\n{FIRM_A},甲,530802\n{FIRM_B.lower()},乙,530802\n{FIRM_C},丙,530821\n"
+SPECIALISED = "统一社会信用代码,企业名称,级别,认定日期\n" + f"{FIRM_A.translate(str.maketrans('0123456789', '０１２３４５６７８９'))},甲,市级,2024年5月20日\n" \
+    + f"{_uscc('91530802MA6K0X1T9')},名录外,市级,2024-06-01\n"
+
+
+def _manifest(complete: bool) -> str:
+    return f"""bundle: 测试 2024
+files:
+  - path: register.csv
+    kind: register
+  - path: specialised.csv
+    kind: certifications
+    coverage:
+      regions: ["530802"]
+      period: {{from: 2024-01-01, to: 2024-12-31}}
+      complete: {str(complete).lower()}
+      kinds: [specialised_sme]
+      levels: [municipal]
+"""
+
+
+def _statuses(engine: el.Engine, frame: pd.DataFrame, rule: str) -> dict[int, str]:
+    scored = engine.score(frame, as_of=AS_OF)
+    return {int(r.row): r.status for r in scored[scored["rule_id"] == rule].itertuples()}
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_complete_list_makes_absence_known_a_partial_one_does_not(tmp_path: Path, engine: el.Engine,
+                                                                  complete: bool) -> None:
+    path = _write(tmp_path, _manifest(complete), {"register.csv": REGISTER, "specialised.csv": SPECIALISED})
+    bundle = read_bundle(path)
+    got = _statuses(engine, bundle.frame, "puer.specialised-municipal")
+    # A is on the list (a full-width USCC); B is not (its register USCC in lower case); C is in 宁洱县,
+    # outside the list's regions: its absence says nothing either way
+    assert got[1] == "eligible"
+    assert got[2] == ("ineligible" if complete else "undetermined")
+    assert got[3] == "undetermined"
+    assert _statuses(engine, bundle.frame, "puer.little-giant-national")[2] == "undetermined"
+
+
+def test_a_list_row_not_in_the_register_is_counted_and_reported(tmp_path: Path) -> None:
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": SPECIALISED})
+    bundle = read_bundle(path)
+    report = bundle.report.files[0]
+    assert (report.rows, report.joined, report.unmatched) == (2, 1, 1)
+    assert report.unmatched_examples == [(2, _uscc("91530802MA6K0X1T9"))]
+    assert any("not in the register" in en for _, en in bundle.warnings)
+
+
+def test_explanation_names_the_list_that_made_absence_known(tmp_path: Path, engine: el.Engine) -> None:
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": SPECIALISED})
+    frame = read_bundle(path).frame
+    profile = {k: v for k, v in frame.iloc[1].items() if v is not None and v is not pd.NA}
+    ev = engine.evaluate(profile, as_of=AS_OF)
+    text_zh, text_en = ev.explain(lang="zh"), ev.explain(lang="en")
+    assert "据 测试 2024 specialised（专精特新中小企业，市级，2024-01-01至2024-12-31） 未列入" in text_zh
+    assert "not on 测试 2024 specialised (" in text_en
+
+
+def test_two_lists_of_different_kinds_each_decide_their_own_rules(tmp_path: Path, engine: el.Engine) -> None:
+    giants = "统一社会信用代码,名称,级别,认定日期\n"
+    manifest = _manifest(True) + """  - path: giants.csv
+    kind: certifications
+    coverage: {regions: ["530800"], period: {from: 2024-01-01, to: 2024-12-31}, complete: true,
+               kinds: [little_giant], levels: [national]}
+"""
+    path = _write(tmp_path, manifest, {"register.csv": REGISTER, "specialised.csv": SPECIALISED, "giants.csv": giants})
+    frame = read_bundle(path).frame
+    assert _statuses(engine, frame, "puer.little-giant-national") == {1: "ineligible", 2: "ineligible", 3: "ineligible"}
+    assert _statuses(engine, frame, "puer.little-giant-provincial")[2] == "undetermined"
+    assert _statuses(engine, frame, "puer.specialised-municipal")[3] == "undetermined"
+
+
+def test_attestations_are_applied_and_recorded(tmp_path: Path, engine: el.Engine) -> None:
+    manifest = _manifest(True) + "  - path: attested.csv\n    kind: attestations\n"
+    attested = f"统一社会信用代码,核实字段,核实值,核实人,核实日期\n{FIRM_B},从业人员,45,王芳,2024年11月20日\n" \
+               f"{FIRM_C},不存在的字段,1,王芳,2024-11-20\n"
+    path = _write(tmp_path, manifest, {"register.csv": REGISTER, "specialised.csv": SPECIALISED, "attested.csv": attested})
+    bundle = read_bundle(path)
+    row = bundle.frame.loc[2]
+    assert row["employees"] == "45"
+    assert row["attestations"] == [{"field": "employees", "value": "45", "by": "王芳", "on": date(2024, 11, 20)}]
+    report = bundle.report.files[-1]
+    assert report.refused and report.refused[0][0] == 2 and "不存在的字段" in report.refused[0][2]
+    profile = el.Profile.from_data({k: v for k, v in row.items() if v is not None and v is not pd.NA})
+    assert profile.employees == 45 and profile.attestations[0].by == "王芳"
+
+
+def test_a_zip_is_the_same_bundle(tmp_path: Path, engine: el.Engine) -> None:
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": SPECIALISED})
+    packed = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(packed, "w") as zf:
+        zf.write(path, "manifest.yaml")
+        zf.write(tmp_path / "register.csv", "register.csv")
+        zf.write(tmp_path / "specialised.csv", "specialised.csv")
+    a, b = read_bundle(path).frame, read_bundle(packed).frame
+    assert _statuses(engine, a, "puer.specialised-municipal") == _statuses(engine, b, "puer.specialised-municipal")
+    assert [c for _, c in read_register(packed)][0].shape == a.shape
+
+
+def test_a_zip_member_outside_its_folder_is_refused(tmp_path: Path) -> None:
+    packed = tmp_path / "evil.zip"
+    with zipfile.ZipFile(packed, "w") as zf:
+        zf.writestr("manifest.yaml", "bundle: x\nfiles: []\n")
+        zf.writestr("../escape.csv", "a\n")
+    with pytest.raises(el.EligibilityError, match="unsafe path"):
+        load_manifest(packed)
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("bundle: x\nfiles:\n  - path: register.csv\n    kind: registr\n", 4, "did you mean 'register'"),
+    ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: missing.csv\n    kind: dishonest\n", 5,
+     "no such file"),
+    ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n    coverage: {complete: yes please}\n", 5,
+     "complete: must be true or false"),
+    ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: certifications\n"
+     "    coverage: {complete: true, kinds: [specialised_sme]}\n", 7, "must declare period"),
+    ("bundle: x\nfiles:\n  - path: ../register.csv\n    kind: register\n", 3, "inside the manifest's folder"),
+    ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: certifications\n"
+     "    columns: {认定时间: certifed_on}\n", 7, "did you mean 'certified_on'"),
+])
+def test_manifest_errors_name_file_and_line(tmp_path: Path, text: str, line: int, words: str) -> None:
+    (tmp_path / "register.csv").write_text(REGISTER, encoding="utf-8")
+    path = tmp_path / "bundle.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleSetError) as info:
+        load_manifest(path)
+    err = next(e for e in info.value.errors if words in e.en)
+    assert err.details["file"] == str(path) and err.details["line"] == line
+
+
+def test_a_manifest_tag_cannot_run_code(tmp_path: Path) -> None:
+    path = tmp_path / "bundle.yaml"
+    path.write_text("bundle: !!python/object/apply:os.system ['true']\nfiles: []\n", encoding="utf-8")
+    with pytest.raises(RuleSetError, match="tag"):
+        load_manifest(path)
+
+
+def test_the_example_bundle_scores_as_its_clean_profiles(example: tuple[Path, list[dict[str, Any]]],
+                                                         engine: el.Engine) -> None:
+    folder, clean = example
+    bundle = read_bundle(folder / "manifest.yaml")
+    assert len(bundle.frame) == len(clean)
+    got = engine.score(bundle.frame, as_of=AS_OF)
+    want = engine.score(el.to_frame(clean), as_of=AS_OF)
+    merged = got.merge(want, on=["row", "rule_id"], how="outer", suffixes=("", "_clean"), indicator=True)
+    assert (merged["_merge"] == "both").all()
+    errors = merged[merged["status"] == "error"]
+    # the bad head counts: only the rules that read employees are in error, each saying field and row
+    assert len(errors) and errors["reason"].str.contains("field employees, row").all()
+    bad_rows = set(errors["row"])
+    assert bad_rows == {i + 1 for i, p in enumerate(clean) if "employees" not in p and i % 97 == 5}
+    decided = merged[merged["status"] != "error"]
+    assert (decided["status"] == decided["status_clean"]).all(), decided[decided["status"] != decided["status_clean"]]
+    same_amount = decided["amount"].isna() & decided["amount_clean"].isna() | (decided["amount"] == decided["amount_clean"])
+    assert same_amount.all()
+    statuses = set(got["status"])
+    assert {"eligible", "ineligible", "undetermined"} <= statuses
+    assert (got[got["rule_id"] == "puer.specialised-municipal"]["status"] == "eligible").any()
+
+
+def test_the_example_bundle_reports_its_join(example: tuple[Path, list[dict[str, Any]]]) -> None:
+    folder, _ = example
+    bundle = read_bundle(folder / "manifest.yaml")
+    by_kind = {f.kind: f for f in bundle.report.files}
+    assert set(by_kind) == {"certifications", "register_events", "benefits_received", "dishonest", "tax_records",
+                            "attestations"}
+    specialised = next(f for f in bundle.report.files if f.path == "专精特新名单.csv")
+    assert specialised.unmatched == 1 and specialised.joined == specialised.rows - 1
+    assert all(f.joined == f.rows for f in bundle.report.files if f is not specialised)
+    skipped = " ".join(en for _, en in bundle.warnings)
+    assert "titles" in skipped and "total" in skipped.lower()
+
+
+def test_the_committed_example_is_what_the_script_makes(tmp_path: Path) -> None:
+    _make_bundle_module().make(tmp_path)
+    committed = ROOT / "examples" / "bundle"
+    for path in tmp_path.iterdir():
+        if path.suffix in (".csv", ".yaml"):
+            assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+
+
+def test_score_and_check_take_a_bundle_on_the_command_line(tmp_path: Path,
+                                                           example: tuple[Path, list[dict[str, Any]]]) -> None:
+    from typer.testing import CliRunner
+
+    from eligibility.cli import app
+
+    folder, clean = example
+    runner = CliRunner()
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(app, ["score", str(folder / "manifest.yaml"), "-o", str(out), "--as-of", "2024-12-31",
+                                 "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "专精特新名单.csv: 级别 → certifications.level" in result.output
+    assert "专精特新名单.csv (certifications): 34 row(s) read = 33 joined + 1 not in the register" in result.output
+    scored = pd.read_csv(out)
+    assert scored["row"].nunique() == len(clean)
+    checked = runner.invoke(app, ["check", str(folder / "manifest.yaml"), "--lang", "en"])
+    assert checked.exit_code == 0, checked.output
+    assert "纳税申报.csv (tax_records)" in checked.output and "rows read 300" in checked.output
+
+
+def test_a_bad_manifest_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from eligibility.cli import app
+
+    (tmp_path / "register.csv").write_text(REGISTER, encoding="utf-8")
+    path = tmp_path / "bundle.yaml"
+    path.write_text("bundle: x\nfiles:\n  - path: register.csv\n    kind: regster\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["score", str(path), "-o", str(tmp_path / "o.csv"), "--lang", "en"])
+    assert result.exit_code == 2
+    assert f"{path}:4" in result.output and "did you mean 'register'" in result.output
+
+
+def test_an_attested_value_is_explained_as_confirmed_by_caseworker(tmp_path: Path, engine: el.Engine) -> None:
+    manifest = _manifest(True) + "  - path: attested.csv\n    kind: attestations\n"
+    attested = f"统一社会信用代码,核实字段,核实值,核实人,核实日期\n{FIRM_B},月销售额,8万,王芳,2024-11-20\n"
+    path = _write(tmp_path, manifest, {"register.csv": REGISTER, "specialised.csv": SPECIALISED, "attested.csv": attested})
+    row = read_bundle(path).frame.loc[2]
+    profile = {k: v for k, v in row.items() if v is not None and v is not pd.NA}
+    ev = engine.evaluate({**profile, "vat_taxpayer": "small_scale", "vat_filing_period": "month"}, as_of=AS_OF)
+    zh = ev["cn.small-scale-vat-exemption"].explanation
+    en = engine.evaluate({**profile, "vat_taxpayer": "small_scale", "vat_filing_period": "month"}, as_of=AS_OF
+                         ).explain(lang="en")
+    assert "月销售额 8万元（人工核实：王芳，2024-11-20）" in zh, zh
+    assert "(confirmed by caseworker: 王芳, 2024-11-20)" in en
+
+
+def test_a_list_without_its_key_column_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    from eligibility.batch import RegisterError
+
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": "企业名称,级别\n甲,市级\n"})
+    with pytest.raises(RegisterError, match="no USCC column") as info:
+        read_bundle(path)
+    assert info.value.details["file"].endswith("specialised.csv")
+    lenient = read_bundle(path, strict=False)  # --lenient: the list's rows are reported, not joined
+    assert lenient.report.files[0].refused == [(1, "没有统一社会信用代码", "no USCC")]
+
+
+def test_a_bundle_with_dask_is_refused_clearly(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from eligibility.cli import app
+
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": SPECIALISED})
+    result = CliRunner().invoke(app, ["score", str(path), "-o", str(tmp_path / "out"), "--dask", "local"])
+    assert result.exit_code == 2 and "a bundle cannot be read with --dask" in result.output
+
+
+def test_a_malformed_list_row_is_reported_not_lost(tmp_path: Path) -> None:
+    broken = SPECIALISED + "a,b,c,d,e,f\n"  # six fields where the header has four
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": broken})
+    report = read_bundle(path).report.files[0]
+    assert report.rows == 3 and report.joined + report.unmatched + len(report.refused) == report.rows
+    assert report.refused[0][0] == 3
