@@ -264,7 +264,7 @@ def build_router() -> APIRouter:
         return {"status": "reloaded", "previous_hash": old, "ruleset_hash": new}
 
     @v1.post("/score", status_code=202, response_model=JobOut, summary="名录打分任务 / score a register (job)")
-    async def score(svc: Svc, file: Annotated[UploadFile, File(description="CSV, Parquet or .xlsx")],
+    async def score(svc: Svc, file: Annotated[UploadFile, File(description="CSV, Parquet, .xlsx/.xls, or a bundle .zip (manifest.yaml and its files) / 登记表文件或名录包 zip")],
                     as_of: Annotated[date | None, Form()] = None,
                     output: Annotated[Literal["csv", "parquet"], Form()] = "csv",
                     rule_set: Annotated[str | None, Form(pattern=HASH_PATTERN)] = None) -> JSONResponse:
