@@ -1,4 +1,4 @@
-"""Per-field isolation in ``Engine.evaluate``: an unreadable value makes only its field unknown; the
+"""Per-field isolation in ``Engine.evaluate`` (and ``Engine.decide``): an unreadable value makes only its field unknown; the
 rules reading it are ``error`` naming the field and the value (``undetermined`` under a
 presumption), every other rule is decided as usual — as a batch row is."""
 
@@ -58,8 +58,11 @@ def test_only_the_rules_reading_the_bad_field_are_in_error(engine: el.Engine, fr
                                                            value: str) -> None:
     i = _reading(engine, frame, path)
     clean = engine.evaluate(_record(frame, i, **{path: None}), AS_OF)  # the field unknown
-    ev = engine.evaluate(_record(frame, i, **{path: value}), AS_OF)
+    data = _record(frame, i, **{path: value})
+    ev = engine.evaluate(data, AS_OF)
     assert set(ev.field_errors) == {path}
+    assert [(d.rule_id, d.status, d.amount) for d in engine.decide(data, AS_OF)] == [
+        (r.rule_id, r.status, r.amount) for r in ev.results]  # the fast path isolates alike
     who = readers(engine.rules.rules, path)
     assert [r.rule_id for r in ev.results] == [r.rule_id for r in clean.results]
     hit = 0
@@ -125,10 +128,12 @@ def test_a_bad_item_refuses_its_list_and_two_fields_are_both_named(engine: el.En
 
 def test_strict_and_what_is_refused_as_a_whole(engine: el.Engine, frame: pd.DataFrame) -> None:
     data = _record(frame, 0, employees="很多")
-    with pytest.raises(el.ProfileError) as info:
-        engine.evaluate(data, AS_OF, strict=True)
-    assert info.value.fields == ["employees"]
+    for strict_call in (engine.evaluate, engine.decide):
+        with pytest.raises(el.ProfileError) as info:
+            strict_call(data, AS_OF, strict=True)
+        assert info.value.fields == ["employees"]
     for whole in ({**data, "uscc": "91530802MA6K00001X"}, {**data, "revenu": 1}, ["not", "a", "mapping"]):
-        with pytest.raises(el.ProfileError):
-            engine.evaluate(whole, AS_OF)  # type: ignore[arg-type]
+        for call in (engine.evaluate, engine.decide):
+            with pytest.raises(el.ProfileError):
+                call(whole, AS_OF)  # type: ignore[arg-type]
     assert engine.evaluate(_record(frame, 0), AS_OF).field_errors == {}

@@ -120,6 +120,17 @@ class Engine:
         self._lock = threading.Lock()
         self._field_readers: dict[str, frozenset[str]] = {}  # refused field → ids of the rules reading it
 
+    def _readers_of(self, paths: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+        """Per field path, the ids of the rules reading it (remembered per engine)."""
+        from .reads import readers
+
+        out = {}
+        for path in paths:
+            if (got := self._field_readers.get(path)) is None:
+                got = self._field_readers[path] = frozenset(readers(self.rules.rules, path))
+            out[path] = got
+        return out
+
     def provenance(self, as_of: date) -> dict[str, str]:
         """Library version, rule-set hash and as_of: what reproduces a decision (a fresh dict)."""
         return {"version": __version__, "ruleset_hash": self.rules.hash, "as_of": as_of.isoformat()}
@@ -154,33 +165,33 @@ class Engine:
         """The results of the rules reading a refused field made ``error`` with the field's reason
         (``undetermined``, the fields missing, when each such field has a presumption), as a batch
         row's are (:func:`_isolated_row`)."""
-        from .facts.profile import registry
-        from .reads import readers
-
-        spec = registry()
-        who = {}
-        for path in bad:
-            if (got := self._field_readers.get(path)) is None:
-                got = self._field_readers[path] = frozenset(readers(self.rules.rules, path))
-            who[path] = got
+        who = self._readers_of(bad)
         for r in results:
             hit = [path for path in bad if r.rule_id in who[path]]
             if not hit:
                 continue
-            presumed = [path for path in hit if spec[path].presume is not None]
-            r.status = Status.UNDETERMINED if len(presumed) == len(hit) else Status.ERROR
-            r.missing = tuple(presumed) if r.status is Status.UNDETERMINED else ()
+            r.status = _isolated_status(hit)
+            r.missing = tuple(hit) if r.status is Status.UNDETERMINED else ()
             r.amount = r.amount_kind = r.superseded_by = r.instalment = None
             r.reason = ("；".join(bad[path][0] for path in hit), "; ".join(bad[path][1] for path in hit))
 
-    def decide(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> list[Decision]:
+    def decide(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None, *,
+               strict: bool = False) -> list[Decision]:
         """Statuses and amounts only, through the compiled fast path (no explanations).
 
-        Same decisions as :meth:`evaluate`; use it when explanations are not needed.
+        Same decisions as :meth:`evaluate` (a field that cannot be read isolated as it isolates it,
+        or the whole profile refused with ``strict=True``); use it when explanations are not needed.
         """
         day = _as_date(as_of)
-        p = profile if type(profile) is Profile else Profile.from_data(profile)
-        return self._compiled.decide(p.facts(), day)
+        if type(profile) is Profile:
+            return self._compiled.decide(profile.facts(), day)
+        p, bad = (Profile.from_data(profile), {}) if strict else _data_isolating(profile)
+        decisions = self._compiled.decide(p.facts(), day)
+        if not bad:
+            return decisions
+        who = self._readers_of(bad)
+        return [d if not (hit := [path for path in bad if d.rule_id in who[path]]) else
+                Decision(d.rule_id, _isolated_status(hit), None) for d in decisions]
 
     def decider(self, as_of: date | str | None = None) -> Callable[[Profile], list[Decision]]:
         """A function deciding validated profiles at one date: the fastest way to decide many.
@@ -328,6 +339,15 @@ def _data_isolating(data: Mapping[str, Any]) -> tuple[Profile, dict[str, tuple[s
                             f"taken as unknown: {en}") for path, (zh, en) in bad.items()}
 
 
+def _isolated_status(hit: list[str]) -> Status:
+    """A rule reading refused fields: ``undetermined`` when each has a presumption (a value was given
+    but cannot be read, so the presumption does not stand in for it), else ``error``."""
+    from .facts.profile import registry
+
+    spec = registry()
+    return Status.UNDETERMINED if all(spec[path].presume is not None for path in hit) else Status.ERROR
+
+
 def _without(data: dict[str, Any], paths: list[list[str]]) -> dict[str, Any]:
     """``data`` with the values at ``paths`` (lists of keys) taken out; records above them copied."""
     for keys in paths:
@@ -423,6 +443,16 @@ def _counts(rule_ids: pd.Series, status: pd.Series) -> dict[str, dict[str, int]]
     return out
 
 
+def _per_key(keys: pd.Series, where: np.ndarray) -> dict[str, int]:
+    """How many rows ``where`` selects per key (keys present in the rows only), by category codes
+    when the keys are categorical."""
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        codes = keys.cat.codes.to_numpy()[where]
+        table = np.bincount(codes[codes >= 0], minlength=len(keys.cat.categories))
+        return {str(k): int(n) for k, n in zip(keys.cat.categories, table.tolist()) if n}
+    return keys[where].astype(object).value_counts().to_dict()
+
+
 def _distinct(rows: np.ndarray) -> int:
     """How many distinct row numbers (a mark per number: linear, no sort)."""
     if not len(rows):
@@ -479,9 +509,9 @@ def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     up_to = eligible & (scored["amount_kind"] == "up_to").to_numpy(dtype=bool) if "amount_kind" in scored \
         else np.zeros(len(scored), bool)
     exact_sums = _exact_sums(rule_col, scored["amount"], eligible & ~up_to)
-    up_to_sums = _exact_sums(rule_col, scored["amount"], up_to)
+    up_to_sums = _exact_sums(rule_col, scored["amount"], up_to) if up_to.any() else {}
     unknown_at = eligible & scored["amount"].isna().to_numpy(dtype=bool)
-    unknown = rule_col[unknown_at].astype(object).value_counts().to_dict() if unknown_at.any() else {}
+    unknown = _per_key(rule_col, unknown_at) if unknown_at.any() else {}
     rows = []
     for rule_id in sorted(counts):
         rule = rules.get(rule_id)

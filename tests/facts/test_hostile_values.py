@@ -36,7 +36,7 @@ def refused(engine: el.Engine, data: Any, field: str | None = None) -> ProfileEr
     be read field by field, raises the same error."""
     errors = []
     for call in (lambda: el.Profile.from_data(data), lambda: engine.evaluate(data, as_of=AS_OF, strict=True),
-                 lambda: engine.decide(data, as_of=AS_OF)):
+                 lambda: engine.decide(data, as_of=AS_OF, strict=True)):
         with pytest.raises(ProfileError) as info:
             call()
         errors.append(info.value)
@@ -47,7 +47,11 @@ def refused(engine: el.Engine, data: Any, field: str | None = None) -> ProfileEr
         isolated = engine.evaluate(data, as_of=AS_OF)
     except ProfileError as exc:
         assert exc.en == errors[0].en
+        with pytest.raises(ProfileError):
+            engine.decide(data, as_of=AS_OF)
     else:
+        assert [(d.rule_id, d.status) for d in engine.decide(data, as_of=AS_OF)] == [
+            (r.rule_id, r.status) for r in isolated.results]
         assert set(isolated.field_errors) == {f.split(".")[0] if f.split(".")[1:2] and f.split(".")[1].isdigit()
                                              else f for f in errors[0].fields}
         assert all(path in isolated.field_errors[path][1] for path in isolated.field_errors)
