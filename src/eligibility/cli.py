@@ -7,6 +7,7 @@ input error. ``-`` stands for standard input where a profile is read.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import platform
@@ -442,6 +443,9 @@ def score(
         _fail(exc, lang)
     shown = _print_columns(reader, lang)
     engine = Engine(ruleset)
+    # the rules, the engine and the modules live as long as the run: the collector need not walk them
+    # again (one full collection over them cost ~0.2 s of a 200,000-row run)
+    gc.freeze()
     reporter = BatchReport(engine, day) if report else None
     total_rows = reader.rows_total if reader.rows_total is not None else count_rows(input)
     by_bytes = reader.format == "csv"  # a CSV's rows are not known before reading it: follow its bytes
