@@ -480,6 +480,8 @@ def score(
             partial_path(target).unlink(missing_ok=True)
             err.print(f"无法写出 {target}：{exc} / cannot write {target}: {exc}", markup=False)
             raise typer.Exit(2) from None
+        finally:
+            gc.unfreeze()  # scored: all of it may be collected again (the command may run inside a longer process)
         final = reader.bytes_total if by_bytes else max(total_rows or 0, int(progress.tasks[0].completed))
         progress.update(task, completed=final, total=final)
     summary_paths = [] if to_stdout else [target.with_name(target.stem + ".summary.csv")]
