@@ -7,6 +7,7 @@ input error. ``-`` stands for standard input where a profile is read.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import platform
@@ -483,6 +484,9 @@ def score(
     titles = Labels(label_lang, {r.id: r.title.get(label_lang) for r in ruleset.rules}) if label_lang else None
     shown = _print_columns(reader, lang)
     engine = Engine(ruleset)
+    # the rules, the engine and the modules live as long as the run: the collector need not walk them
+    # again (one full collection over them cost ~0.2 s of a 200,000-row run)
+    gc.freeze()
     reporter = BatchReport(engine, day) if report else None
     total_rows = reader.rows_total if reader.rows_total is not None else count_rows(input)
     by_bytes = reader.format == "csv"  # a CSV's rows are not known before reading it: follow its bytes
@@ -517,6 +521,8 @@ def score(
             partial_path(target).unlink(missing_ok=True)
             err.print(f"无法写出 {target}：{exc} / cannot write {target}: {exc}", markup=False)
             raise typer.Exit(2) from None
+        finally:
+            gc.unfreeze()  # scored: all of it may be collected again (the command may run inside a longer process)
         final = reader.bytes_total if by_bytes else max(total_rows or 0, int(progress.tasks[0].completed))
         progress.update(task, completed=final, total=final)
     summary_paths = [] if to_stdout else [target.with_name(target.stem + ".summary.csv")]

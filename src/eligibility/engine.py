@@ -118,30 +118,80 @@ class Engine:
             lambda day: prepare(self.rules.rules, day, self.provenance(day)), 33)
         self._vectorized: Any = None
         self._lock = threading.Lock()
+        self._field_readers: dict[str, frozenset[str]] = {}  # refused field → ids of the rules reading it
+
+    def _readers_of(self, paths: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+        """Per field path, the ids of the rules reading it (remembered per engine)."""
+        from .reads import readers
+
+        out = {}
+        for path in paths:
+            if (got := self._field_readers.get(path)) is None:
+                got = self._field_readers[path] = frozenset(readers(self.rules.rules, path))
+            out[path] = got
+        return out
 
     def provenance(self, as_of: date) -> dict[str, str]:
         """Library version, rule-set hash and as_of: what reproduces a decision (a fresh dict)."""
         return {"version": __version__, "ruleset_hash": self.rules.hash, "as_of": as_of.isoformat()}
 
-    def evaluate(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> Evaluation:
-        """Evaluate every rule on one profile with full explanations (as_of defaults to today)."""
+    def evaluate(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None, *,
+                 strict: bool = False) -> Evaluation:
+        """Evaluate every rule on one profile with full explanations (as_of defaults to today).
+
+        A value that cannot be read makes only its field unknown (per-field isolation, as in a
+        batch): the rules reading it are ``error`` with the field and the value in their reason (or
+        ``undetermined`` where the field has a presumption), every other rule is decided as usual;
+        the refused fields are in ``Evaluation.field_errors``. A profile that is not a mapping, has
+        an unknown field or an unreadable USCC is refused as a whole (:class:`ProfileError`), and so
+        is any unreadable value with ``strict=True``."""
         day = _as_date(as_of)
-        p = profile if type(profile) is Profile else Profile.from_data(profile)
+        if type(profile) is Profile:
+            p, bad = profile, {}
+        elif strict:
+            p, bad = Profile.from_data(profile), {}
+        else:
+            p, bad = _data_isolating(profile)
         prepared = self._prepared(day)
         results, skipped = evaluate_all(prepared, p.facts(), day)
         place = (p.region_code, p.development_zone)  # where a local restatement of a rule is cited
         for r in results:
             r.place = place
-        return Evaluation(results, day, p.uscc, p.name, prepared.provenance, skipped)
+        if bad:
+            self._isolate(results, bad)
+        return Evaluation(results, day, p.uscc, p.name, prepared.provenance, skipped, field_errors=bad)
 
-    def decide(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None) -> list[Decision]:
+    def _isolate(self, results: list[RuleResult], bad: dict[str, tuple[str, str]]) -> None:
+        """The results of the rules reading a refused field made ``error`` with the field's reason
+        (``undetermined``, the fields missing, when each such field has a presumption), as a batch
+        row's are (:func:`_isolated_row`)."""
+        who = self._readers_of(bad)
+        for r in results:
+            hit = [path for path in bad if r.rule_id in who[path]]
+            if not hit:
+                continue
+            r.status = _isolated_status(hit)
+            r.missing = tuple(hit) if r.status is Status.UNDETERMINED else ()
+            r.amount = r.amount_kind = r.superseded_by = r.instalment = None
+            r.reason = ("；".join(bad[path][0] for path in hit), "; ".join(bad[path][1] for path in hit))
+
+    def decide(self, profile: Profile | Mapping[str, Any], as_of: date | str | None = None, *,
+               strict: bool = False) -> list[Decision]:
         """Statuses and amounts only, through the compiled fast path (no explanations).
 
-        Same decisions as :meth:`evaluate`; use it when explanations are not needed.
+        Same decisions as :meth:`evaluate` (a field that cannot be read isolated as it isolates it,
+        or the whole profile refused with ``strict=True``); use it when explanations are not needed.
         """
         day = _as_date(as_of)
-        p = profile if type(profile) is Profile else Profile.from_data(profile)
-        return self._compiled.decide(p.facts(), day)
+        if type(profile) is Profile:
+            return self._compiled.decide(profile.facts(), day)
+        p, bad = (Profile.from_data(profile), {}) if strict else _data_isolating(profile)
+        decisions = self._compiled.decide(p.facts(), day)
+        if not bad:
+            return decisions
+        who = self._readers_of(bad)
+        return [d if not (hit := [path for path in bad if d.rule_id in who[path]]) else
+                Decision(d.rule_id, _isolated_status(hit), None) for d in decisions]
 
     def decider(self, as_of: date | str | None = None) -> Callable[[Profile], list[Decision]]:
         """A function deciding validated profiles at one date: the fastest way to decide many.
@@ -244,6 +294,74 @@ class Engine:
         return self.evaluate(row_to_profile(df.iloc[i].to_dict()), as_of)
 
 
+def _data_isolating(data: Mapping[str, Any]) -> tuple[Profile, dict[str, tuple[str, str]]]:
+    """A profile's data as a profile, and the fields whose values could not be read (dotted path →
+    the reason (zh, en), naming the field and quoting the value): those are left unknown. A value
+    inside a list refuses the list. Data that is not a mapping, nests too deep, names an unknown
+    field, lacks a required one or has an unreadable USCC raises the whole profile's error."""
+    from pydantic import ValidationError
+
+    from .facts.profile import registry
+
+    try:
+        return Profile.from_data(data), {}
+    except ProfileError as exc:
+        error = exc
+    if not isinstance(data, Mapping) or "fields" not in error.details:  # not a mapping, nested too deep
+        raise error
+    try:
+        Profile.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = exc.errors()
+    else:  # pragma: no cover - from_data refused what the model accepts: not a field's value
+        raise error
+    lines = list(zip(error.zh.split("\n  ")[1:], error.en.split("\n  ")[1:], strict=False))
+    if len(lines) != len(problems):
+        raise error
+    spec = registry()
+    bad: dict[str, tuple[str, str]] = {}
+    for problem, (zh, en) in zip(problems, lines, strict=True):
+        loc = problem["loc"]
+        lead = list(loc[: next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))])
+        path = ".".join(map(str, lead))
+        structural = problem["type"] == "extra_forbidden" or (problem["type"] == "missing" and len(lead) == len(loc))
+        if structural or path not in spec or path == "uscc" or not lead:
+            raise error
+        if path in bad:
+            zh, en = f"{bad[path][0]}；{zh}", f"{bad[path][1]}; {en}"
+        bad[path] = (zh, en)
+    kept = _without(dict(data), [path.split(".") for path in bad])
+    try:
+        profile = Profile.from_data(kept)
+    except ProfileError:
+        raise error from None
+    return profile, {path: (f"字段 {path} 的值无法读取，按未知处理：{zh}", f"field {path} could not be read and is "
+                            f"taken as unknown: {en}") for path, (zh, en) in bad.items()}
+
+
+def _isolated_status(hit: list[str]) -> Status:
+    """A rule reading refused fields: ``undetermined`` when each has a presumption (a value was given
+    but cannot be read, so the presumption does not stand in for it), else ``error``."""
+    from .facts.profile import registry
+
+    spec = registry()
+    return Status.UNDETERMINED if all(spec[path].presume is not None for path in hit) else Status.ERROR
+
+
+def _without(data: dict[str, Any], paths: list[list[str]]) -> dict[str, Any]:
+    """``data`` with the values at ``paths`` (lists of keys) taken out; records above them copied."""
+    for keys in paths:
+        node = data
+        for key in keys[:-1]:
+            child = node.get(key)
+            if not isinstance(child, Mapping):
+                break
+            node[key] = node = dict(child)
+        else:
+            node.pop(keys[-1], None)
+    return data
+
+
 def _profile_isolating(record: dict[str, Any]) -> tuple[Profile, dict[str, str]]:
     """A flat row as a profile, and the fields whose values could not be read (path → the schema's
     words): those are left unknown (per-field isolation). A row whose USCC cannot be read, or that
@@ -325,6 +443,16 @@ def _counts(rule_ids: pd.Series, status: pd.Series) -> dict[str, dict[str, int]]
     return out
 
 
+def _per_key(keys: pd.Series, where: np.ndarray) -> dict[str, int]:
+    """How many rows ``where`` selects per key (keys present in the rows only), by category codes
+    when the keys are categorical."""
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        codes = keys.cat.codes.to_numpy()[where]
+        table = np.bincount(codes[codes >= 0], minlength=len(keys.cat.categories))
+        return {str(k): int(n) for k, n in zip(keys.cat.categories, table.tolist()) if n}
+    return keys[where].astype(object).value_counts().to_dict()
+
+
 def _distinct(rows: np.ndarray) -> int:
     """How many distinct row numbers (a mark per number: linear, no sort)."""
     if not len(rows):
@@ -381,9 +509,9 @@ def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     up_to = eligible & (scored["amount_kind"] == "up_to").to_numpy(dtype=bool) if "amount_kind" in scored \
         else np.zeros(len(scored), bool)
     exact_sums = _exact_sums(rule_col, scored["amount"], eligible & ~up_to)
-    up_to_sums = _exact_sums(rule_col, scored["amount"], up_to)
+    up_to_sums = _exact_sums(rule_col, scored["amount"], up_to) if up_to.any() else {}
     unknown_at = eligible & scored["amount"].isna().to_numpy(dtype=bool)
-    unknown = rule_col[unknown_at].astype(object).value_counts().to_dict() if unknown_at.any() else {}
+    unknown = _per_key(rule_col, unknown_at) if unknown_at.any() else {}
     rows = []
     for rule_id in sorted(counts):
         rule = rules.get(rule_id)

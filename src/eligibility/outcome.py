@@ -156,6 +156,8 @@ class EvaluationRecord(Generic[R]):
     name: str | None
     provenance: dict[str, str]
     out_of_scope: list[OutOfScope] = field(default_factory=list)
+    #: fields whose values could not be read (path → reason zh, en): left unknown, the rules reading them in error
+    field_errors: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __getitem__(self, rule_id: str) -> R:
         for r in self.results:

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import eligibility as el
 from eligibility.batch.spellings import UNREAD, normalise_column, normalise_value, parse_date, parse_period
@@ -162,3 +164,37 @@ def test_mapping_values_errors_name_the_line(tmp_path: Path) -> None:
     messages = [x.message("en") for x in e.value.errors]
     assert any(":3:" in m and "did you mean 'vat_taxpayer'" in m for m in messages)
     assert any(":4:" in m and "date format 'dd-mm'" in m for m in messages)
+
+
+_CELLS = {
+    "uscc": ["91530802MA6K4XYZ1A", "91530802ma6k4xyz1a", " 91530802MA6K4XYZ1A", "９１５３０８０２MA6K4XYZ1A",
+             "91530802MA6K4XYZ1", "915308020000000000", "-", ""],
+    "region_code": ["530802", "530802.0", "530802001000", "５３０８０２", "53080", "5308021", " 530802", "NULL"],
+    "vat_taxpayer": ["general", "small_scale", "小规模纳税人", "General", " general", "暂无", "其他"],
+    "name": ["某某公司", " 某某公司 ", "-", "NULL", "none", "无", "ABC"],
+    "industry_code": ["C3011", "3011", "c3011", "C30", "X", "—"],
+}
+
+
+@given(st.sampled_from(sorted(_CELLS)).flatmap(
+    lambda path: st.tuples(st.just(path), st.lists(st.one_of(st.none(), st.sampled_from(_CELLS[path]),
+                                                              st.text(max_size=20)), max_size=30))))
+def test_a_column_is_normalised_as_its_cells_are_one_by_one(case: tuple[str, list[str | None]]) -> None:
+    """The column path (Arrow checks of canonical values, then the distinct values) gives for every
+    cell what :func:`normalise_value` gives for that cell alone, and counts the same; a text field's
+    cell that is not a placeholder is kept as written (not trimmed)."""
+    from eligibility.batch.spellings import kind_of
+
+    path, cells = case
+    kind = kind_of(path)
+    series = pd.Series(pd.array(pa.array(cells, pa.string()), dtype=pd.ArrowDtype(pa.string())))
+    out, counts = normalise_column(series, path, np.arange(1, len(cells) + 1))
+    want: list[object] = []
+    states: list[str] = []
+    for cell in cells:
+        got = normalise_value(kind, path, cell)
+        want.append(cell if got is UNREAD or (kind == "str" and got is not None) else got)
+        states.append("unknown" if got is None else "refused" if got is UNREAD else "read")
+    assert [None if v is None or v is pd.NA else v for v in out.tolist()] == want
+    assert (counts.read, counts.unknown, counts.refused) == (
+        states.count("read"), states.count("unknown"), states.count("refused"))

@@ -31,16 +31,30 @@ def engine() -> el.Engine:
 
 
 def refused(engine: el.Engine, data: Any, field: str | None = None) -> ProfileError:
-    """The same ProfileError from evaluate, decide and Profile.from_data."""
+    """The same ProfileError from evaluate (strict), decide and Profile.from_data; evaluate without
+    ``strict`` refuses the same fields one by one (per-field isolation) or, when the profile cannot
+    be read field by field, raises the same error."""
     errors = []
-    for call in (lambda: el.Profile.from_data(data), lambda: engine.evaluate(data, as_of=AS_OF),
-                 lambda: engine.decide(data, as_of=AS_OF)):
+    for call in (lambda: el.Profile.from_data(data), lambda: engine.evaluate(data, as_of=AS_OF, strict=True),
+                 lambda: engine.decide(data, as_of=AS_OF, strict=True)):
         with pytest.raises(ProfileError) as info:
             call()
         errors.append(info.value)
     assert len({e.en for e in errors}) == 1
     if field is not None:
         assert errors[0].field == field or field in getattr(errors[0], "fields", ())
+    try:
+        isolated = engine.evaluate(data, as_of=AS_OF)
+    except ProfileError as exc:
+        assert exc.en == errors[0].en
+        with pytest.raises(ProfileError):
+            engine.decide(data, as_of=AS_OF)
+    else:
+        assert [(d.rule_id, d.status) for d in engine.decide(data, as_of=AS_OF)] == [
+            (r.rule_id, r.status) for r in isolated.results]
+        assert set(isolated.field_errors) == {f.split(".")[0] if f.split(".")[1:2] and f.split(".")[1].isdigit()
+                                             else f for f in errors[0].fields}
+        assert all(path in isolated.field_errors[path][1] for path in isolated.field_errors)
     return errors[0]
 
 

@@ -241,8 +241,11 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         spellings = self.mapping.values if self.mapping else {}
         formats = self.mapping.date_formats if self.mapping else ()
         for target in frame.columns:  # value spellings, placeholders and header units (batch.spellings)
-            frame[target], counts = normalise_column(frame[target], target, numbers, self._plan.units.get(target),
-                                                     spellings.get(target), formats)
+            column = frame[target]
+            out, counts = normalise_column(column, target, numbers, self._plan.units.get(target),
+                                           spellings.get(target), formats)
+            if out is not column:  # a clean column comes back as it was: nothing to put back
+                frame[target] = out
             if target in self.column_counts:
                 self.column_counts[target].add(counts)
             else:

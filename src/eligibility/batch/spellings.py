@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -327,22 +327,26 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
     already canonical are looked at in Python, and a clean column comes back as it was."""
     kind = kind_of(path)
     n = len(series)
-    textual = isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_string(series.dtype.pyarrow_dtype)
+    arrow = isinstance(series.dtype, pd.ArrowDtype)
+    textual = arrow and pa.types.is_string(series.dtype.pyarrow_dtype)
     if kind == "other" or not (textual or series.dtype == object):  # typed columns are read as they are
-        unknown = int(series.isna().sum()) if kind != "other" or series.dtype != object else 0
+        if kind == "other" and series.dtype == object:
+            unknown = 0
+        else:  # an Arrow column's nulls are counted by Arrow (pandas' isna of it is the same mask)
+            unknown = series.array.__arrow_array__().null_count if arrow else int(series.isna().sum())
         return series, ColumnCounts(path, n - unknown, unknown)
     if textual:
         arr = series.array.__arrow_array__()  # type: ignore[attr-defined]
         arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        check = _canonical_check(kind, path, vocabulary, factor)
+        if check is not None and pc.all(check(arr)).as_py() is not False:  # every cell canonical: as it was
+            return series, ColumnCounts(path, n - arr.null_count, arr.null_count)
         encoded = pc.dictionary_encode(arr)
         dictionary = encoded.dictionary
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         valid = codes >= 0
-        if (kind == "str" and not vocabulary) or (not vocabulary and (factor is None or factor == 1) and kind in _CANON):
-            pattern = _CANON.get(kind)
-            canon = (pc.invert(pc.is_in(pc.utf8_trim_whitespace(dictionary), pa.array(sorted(PLACEHOLDERS))))
-                     if pattern is None else pc.match_substring_regex(dictionary, pattern))
-            canon_np = canon.to_numpy(zero_copy_only=False).astype(bool)
+        if check is not None:
+            canon_np = check(dictionary).to_numpy(zero_copy_only=False).astype(bool)
         else:
             canon_np = np.zeros(len(dictionary), bool)
         uniq = dictionary.to_pylist()
@@ -373,6 +377,34 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
     full = np.where(codes < 0, len(uniq), codes)
     counts = _counts(path, full, state, rows, uniq)
     return pd.Series(out_u[full], index=series.index, name=series.name, dtype=object), counts
+
+
+def _canonical_check(kind: str, path: str, vocabulary: Mapping[str, Any] | None, factor: Decimal | None
+                     ) -> Callable[[pa.Array], pa.Array] | None:
+    """For a text column of ``kind``: a test in Arrow of which values are already in canonical form
+    (:func:`normalise_value` would return them unchanged), or None when every value must be looked at.
+    A value the test passes is kept as it is, so it passes exactly what :data:`_CANON`'s pattern (a
+    text field: not a placeholder; an enumeration: one of its values) passes; the cheap forms of the
+    uscc and region patterns test the same thing without a regular expression."""
+    if kind == "str" and not vocabulary:  # a mapping's value spellings apply to text fields too
+        placeholders = pa.array(sorted(PLACEHOLDERS))
+        return lambda a: pc.invert(pc.is_in(pc.utf8_trim_whitespace(a), placeholders))
+    if vocabulary or (factor is not None and factor != 1):
+        return None
+    if kind == "uscc":  # ^[0-9A-Z]{18}$
+        return lambda a: pc.and_(pc.and_(pc.equal(pc.binary_length(a), 18), pc.ascii_is_alnum(a)),
+                                 pc.equal(pc.ascii_upper(a), a))
+    if kind == "region":  # ^\d{6}$
+        return lambda a: pc.and_(pc.equal(pc.binary_length(a), 6), pc.ascii_is_decimal(a))
+    if kind == "enum":
+        from ..facts.profile import registry
+
+        allowed = pa.array(sorted(v for v in registry()[path].type.values
+                                  if isinstance(v, str) and _fold(v) == v and v not in PLACEHOLDERS),
+                           pa.string())
+        return lambda a: pc.is_in(a, allowed)
+    pattern = _CANON.get(kind)
+    return None if pattern is None else lambda a: pc.match_substring_regex(a, pattern)
 
 
 def _normalise_uniques(kind: str, path: str, uniq: list[Any], canon: np.ndarray, factor: Decimal | None,

@@ -185,12 +185,15 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
         else:
             blank_u = np.zeros(len(uniques), bool)
     else:
+        values = s.to_numpy(dtype=object)
         try:
-            codes, found = pd.factorize(_testable(s.to_numpy(dtype=object)), use_na_sentinel=True)
-        except TypeError:  # unhashable values (lists): one by one
-            values = s.to_numpy(dtype=object)
-            miss = s.isna().to_numpy(dtype=bool) if len(values) else np.zeros(0, bool)
-            return np.where(miss, -1, np.arange(len(values))).astype(np.int64), list(values)
+            codes, found = pd.factorize(values, use_na_sentinel=True)
+        except TypeError:  # a signalling NaN (it cannot be hashed: made None, then again) or unhashable values
+            try:
+                codes, found = pd.factorize(_testable(values), use_na_sentinel=True)
+            except TypeError:  # unhashable values (lists): one by one
+                miss = s.isna().to_numpy(dtype=bool) if len(values) else np.zeros(0, bool)
+                return np.where(miss, -1, np.arange(len(values))).astype(np.int64), list(values)
         codes, uniques = codes.astype(np.int64), list(found)
         blank_u = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
     blank = np.append(blank_u.astype(bool), True)
@@ -360,9 +363,14 @@ def _fen_leaf(obj: np.ndarray, ok: np.ndarray) -> _Leaf:
     """Validated amounts (int fen where ``ok``) as int64 fen, or as Decimal yuan when one is too large
     for int64 fen with headroom (such an amount is valid: it must not stop the batch)."""
     idx = np.flatnonzero(ok)
-    fens = obj[idx].tolist()
-    if all(abs(f) < 2**62 for f in fens):
+    try:
+        ints = obj[idx].astype(np.int64)  # Python ints: one beyond int64 raises
+        fits = bool(((ints < 2**62) & (ints > -(2**62))).all())
+    except OverflowError:
+        fits = False
+    if fits:
         return _Leaf("int", _obj_int(obj, ok), ok, 2)
+    fens = obj[idx].tolist()
     out = np.empty(len(obj), dtype=object)
     out[:] = [Decimal(0)] * len(obj)
     for i, f in zip(idx.tolist(), fens):
@@ -655,54 +663,81 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
         return _items(path, item_frame, new_offsets, known, errors)
     values = s.to_numpy(dtype=object)
     present = ~_missing(s)
+    model = _item_model(path)
+    names = [p.split("[].", 1)[1] for p in registry() if p.startswith(path + "[].")]
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # JSON texts: each distinct one read once
+        codes, uniques = factor(s)
+        if np.array_equal(codes >= 0, present):
+            return _list_texts(path, codes, uniques, model, names, errors)
     known = np.zeros(n, bool)
     rows: list[list[dict[str, Any]]] = []
-    model = _item_model(path)
     for i in range(n):
         if not present[i]:
             rows.append([])
             continue
-        v = values[i]
-        if isinstance(v, str):
-            try:
-                v = json.loads(v)
-            except json.JSONDecodeError as exc:
-                errors.add_at(i, f"{path} must be a JSON list: {exc.msg} (at character {exc.pos})"
-                                 f" | {path} 应为 JSON 列表：{exc.msg}（第 {exc.pos} 个字符）")  # as row_to_profile words it
-                rows.append([])
-                continue
-            except RecursionError:  # far deeper than MAX_DEPTH (a shallower one is refused by the profile)
-                errors.add_at(i, f"{path}: nested deeper than {MAX_DEPTH} levels | {path}：嵌套超过 {MAX_DEPTH} 层")
-                rows.append([])
-                continue
-        if isinstance(v, np.ndarray):
-            v = v.tolist()
-        if not isinstance(v, (list, tuple)):
-            errors.add_at(i, f"{path}: must be a list | {path} 应为列表")
+        items, message = _list_items(path, values[i], model)
+        if items is None:
+            errors.add_at(i, message)
             rows.append([])
             continue
-        try:
-            items = [model.model_validate(dict(item) if isinstance(item, dict) else item).model_dump(exclude_unset=True)
-                     for item in v]
-        except (ValidationError, TypeError, ValueError):
-            try:
-                Profile.from_data({path: list(v)})
-                items = []
-            except ProfileError as exc:
-                errors.add_at(i, _message(exc))
-                rows.append([])
-                continue
         known[i] = True
         rows.append(items)
     lengths = np.array([len(r) for r in rows], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     flat = [item for r in rows for item in r]
-    names = [p.split("[].", 1)[1] for p in registry() if p.startswith(path + "[].")]
     item_cols = {}
     for name in names:
         col = pd.Series([item.get(name) for item in flat], dtype=object)
         item_cols[name] = col
     return _items(path, pd.DataFrame(item_cols), offsets, known, errors, validated=True)
+
+
+def _list_texts(path: str, codes: np.ndarray, uniques: list[Any], model: type[BaseModel], names: list[str],
+                errors: _Errors) -> ListCol:
+    """A list column of JSON texts (codes −1 where none): each distinct text parsed and validated once,
+    its items then gathered per row in numpy (the same table as reading the cells one by one)."""
+    parsed = [_list_items(path, u, model) for u in uniques]
+    ok_u = np.array([items is not None for items, _ in parsed] + [False])
+    len_u = np.array([len(items) if items is not None else 0 for items, _ in parsed] + [0], np.int64)
+    known = ok_u[codes]
+    lengths = len_u[codes]
+    for i in np.flatnonzero((codes >= 0) & ~known).tolist():
+        errors.add_at(i, parsed[codes[i]][1])
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    start_u = np.concatenate([[0], np.cumsum(len_u)]).astype(np.int64)  # where each text's items start
+    gather = np.repeat(start_u[codes] - offsets[:-1], lengths) + np.arange(int(offsets[-1]), dtype=np.int64)
+    flat_u = [item for items, _ in parsed if items is not None for item in items]
+    item_cols = {}
+    for name in names:
+        col = np.empty(len(flat_u), dtype=object)
+        col[:] = [item.get(name) for item in flat_u]
+        item_cols[name] = pd.Series(col[gather], dtype=object)
+    return _items(path, pd.DataFrame(item_cols), offsets, known, errors, validated=True)
+
+
+def _list_items(path: str, v: Any, model: type[BaseModel]) -> tuple[list[dict[str, Any]] | None, str]:
+    """One list cell (JSON text or a sequence) as validated items, or None and why it is refused."""
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError as exc:
+            return None, (f"{path} must be a JSON list: {exc.msg} (at character {exc.pos})"
+                          f" | {path} 应为 JSON 列表：{exc.msg}（第 {exc.pos} 个字符）")  # as row_to_profile words it
+        except RecursionError:  # far deeper than MAX_DEPTH (a shallower one is refused by the profile)
+            return None, f"{path}: nested deeper than {MAX_DEPTH} levels | {path}：嵌套超过 {MAX_DEPTH} 层"
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if not isinstance(v, (list, tuple)):
+        return None, f"{path}: must be a list | {path} 应为列表"
+    try:
+        return [model.model_validate(dict(item) if isinstance(item, dict) else item).model_dump(exclude_unset=True)
+                for item in v], ""
+    except (ValidationError, TypeError, ValueError):
+        try:
+            Profile.from_data({path: list(v)})
+        except ProfileError as exc:
+            return None, _message(exc)
+        return [], ""
 
 
 def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarray, errors: _Errors,
@@ -833,7 +868,16 @@ def _record_flags(path: str, s: pd.Series, errors: _Errors) -> np.ndarray:
         return out
     present = ~_missing(s)
     values = s.to_numpy(dtype=object)
-    for i in np.flatnonzero(present).tolist():
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # texts only: each distinct one read once
+        codes, uniques = factor(s)
+        truth = np.array([-1 if t is None else int(t) for t in map(_truth, uniques)] + [-1], np.int8)
+        got = truth[codes]
+        read = present & (got >= 0)
+        out[read] = got[read]
+        unread = np.flatnonzero(present & (got < 0)).tolist()
+    else:
+        unread = np.flatnonzero(present).tolist()
+    for i in unread:
         t = _truth(values[i])
         if t is None:
             errors.add_at(i, f"{path}: expected true/false (record given or not), got {values[i]!r}"
