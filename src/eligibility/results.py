@@ -108,6 +108,7 @@ class RuleResult:
     reason: tuple[str, str] | None = None  # (zh, en): why not eligible beyond the conditions
     presumed: tuple[str, ...] = ()
     outranks: tuple[str, ...] = ()
+    related: tuple[Rule, ...] = ()  # the rules named by superseded_by and outranks, for their titles
     as_of: date | None = None
     place: tuple[str | None, str | None] | None = None  # the firm's region code and development zone
 
@@ -193,6 +194,13 @@ class Evaluation:
         evaluated lower, the most a fee may be) and are not added in."""
         return sum((r.amount for r in self.eligible if r.amount is not None and r.rule.kind in PAYOUT_KINDS),
                    Decimal(0))
+
+    def totals(self) -> tuple[Decimal, Decimal]:
+        """:meth:`total` split in two: (exact amounts, caps of "up to" amounts), kept apart in any sum a
+        person reads, since a cap is the most the firm can receive, not what it receives."""
+        up_to = sum((r.amount for r in self.eligible if r.amount is not None and r.rule.kind in PAYOUT_KINDS
+                     and r.amount_kind == "up_to"), Decimal(0))
+        return self.total() - up_to, up_to
 
     def explain(self, lang: str = "zh", include_ineligible: bool = True) -> str:
         from .explain import render_evaluation

@@ -193,8 +193,10 @@ def resolve_groups(results: Iterable[RuleResult], facts: Facts | None = None) ->
         for r in losers:
             r.status = Status.SUPERSEDED
             r.superseded_by = best.rule_id
+            r.related = (best.rule,)
         if best.status == Status.ELIGIBLE:
             best.outranks = tuple(r.rule_id for r in losers)
+            best.related = tuple(r.rule for r in losers)
 
 
 def _settle(members: list[RuleResult], settled: Any) -> None:
@@ -202,11 +204,13 @@ def _settle(members: list[RuleResult], settled: Any) -> None:
     for i, by in settled.superseded.items():
         members[i].status = Status.SUPERSEDED
         members[i].superseded_by = by.id
+        members[i].related = (by,)
     for i, reason in settled.reasons.items():
         members[i].reason = reason
     if settled.paid >= 0:
         paid = members[settled.paid]
         paid.outranks = tuple(members[i].rule_id for i, by in settled.superseded.items() if by is paid.rule)
+        paid.related = tuple(members[i].rule for i, by in settled.superseded.items() if by is paid.rule)
         if settled.amount is not None:
             paid.amount = settled.amount
 
