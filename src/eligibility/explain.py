@@ -393,7 +393,14 @@ class _Renderer:
         cond = kids[0]
         if cond.value is U:
             return self.t("无法确定：缺少数据", "cannot tell: data missing")
-        return self.expr(kids[1]) if len(kids) > 1 else self.value(trace)
+        branch = self.expr(kids[1]) if len(kids) > 1 else self.value(trace)
+        if isinstance(cond.node, x.Compare):  # a plain test is said as it stands for the firm
+            why = self.compare(cond, cond.node, cond.children, negated=cond.value is False)
+        elif isinstance(cond.node, (x.Derived, x.Field, x.Call)):
+            why = self.expr(cond)
+        else:
+            return branch
+        return aside(branch, self.t(f"因 {why}", f"as {why}"), self.en)
 
     @RENDER.on(x.Call)
     def _call(self, trace: Trace, node: x.Call, kids: tuple[Trace, ...]) -> str:
