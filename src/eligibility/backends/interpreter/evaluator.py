@@ -393,16 +393,16 @@ def settle(members: Sequence[Rule], eligible: Sequence[bool], amount: Sequence[D
         then = received_amount[w]
         zh = f"（{format_money(then)}）" if then is not None else ""
         en = f" ({format_money(then, 'en')})" if then is not None else ""
-        reason = (f"已享受同组 {members[w].id}{zh}，按就高不重复不再给予",
-                  f"already received {members[w].id}{en} of its group: highest applies, not paid again")
+        reason = (f"已享受同组的「{members[w].title.zh}」{zh}，按就高不重复不再给予",
+                  f"already received “{members[w].title.en}”{en} of its group: highest applies, not paid again")
         return Settled(superseded, reasons=dict.fromkeys(superseded, reason))
     bar = earlier_bar(members, members[w], facts, as_of)
     if bar is not None:
         rule, day, then = bar
         zh = f"（{format_money(then)}）" if then is not None else ""
         en = f" ({format_money(then, 'en')})" if then is not None else ""
-        reason = (f"{day.isoformat()} 已同时符合同组 {rule.id}{zh}，按就高不重复不再给予",
-                  f"on {day.isoformat()} already eligible together with {rule.id}{en} of its group: "
+        reason = (f"{day.isoformat()} 已同时符合同组的「{rule.title.zh}」{zh}，按就高不重复不再给予",
+                  f"on {day.isoformat()} already eligible together with “{rule.title.en}”{en} of its group: "
                   "highest applies, not paid again")
         return Settled({**superseded, w: rule}, reasons={w: reason})
     got = [i for i in range(n) if received[i]]
@@ -410,18 +410,18 @@ def settle(members: Sequence[Rule], eligible: Sequence[bool], amount: Sequence[D
     if not got or own is None:
         return Settled(superseded, w)
     deducted = sum((received_amount[i] for i in got if received_amount[i] is not None), Decimal(0))
-    listed_zh = "、".join(f"{members[i].id} {format_money(received_amount[i])}" if received_amount[i] is not None
-                         else members[i].id for i in got)
-    listed_en = ", ".join(f"{members[i].id} {format_money(received_amount[i], 'en')}"
-                          if received_amount[i] is not None else members[i].id for i in got)
+    listed_zh = "、".join(f"「{members[i].title.zh}」{format_money(received_amount[i])}" if received_amount[i] is not None
+                         else f"「{members[i].title.zh}」" for i in got)
+    listed_en = ", ".join(f"“{members[i].title.en}” {format_money(received_amount[i], 'en')}"
+                          if received_amount[i] is not None else f"“{members[i].title.en}”" for i in got)
     pay = own - deducted
     if pay <= 0:
         best = winners([members[i] for i in got], [True] * len(got),
                        [NO_AMOUNT if received_amount[i] is None else received_amount[i] for i in got])
         return Settled({**superseded, w: members[got[best]]},
-                       reasons={w: (f"已享受同组 {listed_zh}，不低于本项金额，按就高不重复不再给予",
+                       reasons={w: (f"已享受同组的{listed_zh}，不低于本项金额，按就高不重复不再给予",
                                     f"already received in its group: {listed_en}, not less than this amount: "
                                     "highest applies, not paid again")})
     return Settled(superseded, w, pay, deducted,
-                   {w: (f"已享受同组 {listed_zh}，补差 {format_money(pay)}",
+                   {w: (f"已享受同组的{listed_zh}，补差 {format_money(pay)}",
                         f"already received in its group: {listed_en}; pays the difference, {format_money(pay, 'en')}")})
