@@ -32,10 +32,10 @@ class Status(StrEnum):
     ERROR = "error"
 
     def label(self, lang: str = "zh") -> str:
-        zh = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少数据）",
-              "superseded": "符合但被更优政策取代（就高不重复）", "error": "出错"}
-        en = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined (data missing)",
-              "superseded": "eligible but superseded (highest applies, no stacking)", "error": "error"}
+        zh = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定：缺少数据",
+              "superseded": "符合，但被同组更优政策取代", "error": "出错"}
+        en = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined: data missing",
+              "superseded": "eligible, but superseded by a better measure of its group", "error": "error"}
         return (en if lang == "en" else zh)[self.value]
 
 
