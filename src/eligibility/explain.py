@@ -136,6 +136,8 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
         return f"{value.amount} {value.unit}s" if lang == "en" else f"{value.amount}{unit_zh}"
     if isinstance(value, date):
         return value.isoformat()
+    if kind == "enum" and str(value).isdigit():  # a numbered grade (第三方评估档次): an ordinal, not a quantity
+        return f"tier {value}" if lang == "en" else f"第{value}档"
     if kind == "money" and isinstance(value, Decimal):
         return format_money(value, lang)
     if kind == "rate" and isinstance(value, Decimal):
@@ -483,7 +485,7 @@ class _Renderer:
             return self.tiered(trace)
         if f == "lookup":
             base = self.operand(kids[0])
-            return self.t(f"按{base}取值 {self.value(trace)}", f"{self.value(trace)} by {base}")
+            return self.t(f"按{base}，取值 {self.value(trace)}", f"{self.value(trace)} by {base}")
         name = {"min": self.t("较小者", "the smaller of"), "max": self.t("较大者", "the larger of"),
                 "round_fen": self.t("四舍五入到分", "rounded to the fen")}.get(f, f)
         self.in_arith += 1
