@@ -432,7 +432,7 @@ class _Renderer:
                 return self.t(f"缺少{label}，无法判断是否{zh_rel} {target}",
                               f"{label} missing: cannot tell whether it is {en_target}")
             return self.t(f"{subject}，是否{zh_rel} {target} 未知", f"whether {subject} is {en_target} is unknown")
-        return self.t(f"{subject}，{zh_rel} {target}", f"{subject}, {en_target}")
+        return self.t(f"{subject}，{zh_rel}{'' if target.startswith('「') else ' '}{target}", f"{subject}, {en_target}")
 
     def _equality(self, ops: tuple[str, ...], kids: tuple[Trace, ...]) -> str | None:
         """``field == "value"`` reads as "增值税纳税人类型：小规模纳税人"; failing, "…，应为 一般纳税人"."""
@@ -520,12 +520,15 @@ class _Renderer:
                     break
                 top = min(base.value, bound)
                 part = format_value((top - lower) * rate, "money", self.lang)
-                hi, lo = format_value(top, kind, self.lang), format_value(lower, kind, self.lang)
+                hi, lo = format_value(bound, kind, self.lang), format_value(lower, kind, self.lang)
+                piece = format_value(top - lower, kind, self.lang)
                 rate_text = self.operand(b)
                 if lower == 0:
-                    parts.append(self.t(f"{hi}以内部分按 {rate_text}，计 {part}", f"the first {hi} at {rate_text}: {part}"))
+                    parts.append(self.t(f"{hi}以内部分 {piece}，按 {rate_text}，计 {part}",
+                                        f"the part up to {hi}, {piece} at {rate_text}: {part}"))
                 else:
-                    parts.append(self.t(f"{lo}至{hi}部分按 {rate_text}，计 {part}", f"{lo} to {hi} at {rate_text}: {part}"))
+                    parts.append(self.t(f"{lo}至{hi}部分 {piece}，按 {rate_text}，计 {part}",
+                                        f"the part from {lo} to {hi}, {piece} at {rate_text}: {part}"))
                 lower = bound
         finally:
             self.in_arith -= 1
@@ -832,8 +835,8 @@ def headline(ev: Evaluation, lang: str, eligible: int, undetermined: int, supers
     if lang == "en":
         money = f"{format_money(exact, 'en')} of grants, tax and loan support"
         money += f", plus up to {format_money(up_to, 'en')}" if up_to else ""
-        return (f"eligible {eligible} ({money}), undetermined {undetermined}, superseded {superseded}, "
-                f"not eligible {ineligible}")
+        return (f"eligible: {eligible} measures ({money}); undetermined: {undetermined} measures; "
+                f"superseded: {superseded} measures; not eligible: {ineligible} measures")
     money = f"资金、税收与贷款支持合计 {format_money(exact)}" + (f"，另有最高 {format_money(up_to)}" if up_to else "")
     return (f"符合 {eligible} 项，{money}；待定 {undetermined} 项，被取代 {superseded} 项，"
             f"不符合 {ineligible} 项")
