@@ -835,8 +835,11 @@ def headline(ev: Evaluation, lang: str, eligible: int, undetermined: int, supers
     if lang == "en":
         money = f"{format_money(exact, 'en')} of grants, tax and loan support"
         money += f", plus up to {format_money(up_to, 'en')}" if up_to else ""
-        return (f"eligible: {eligible} measures ({money}); undetermined: {undetermined} measures; "
-                f"superseded: {superseded} measures; not eligible: {ineligible} measures")
+        def n(count: int) -> str:
+            return f"{count} measure" if count == 1 else f"{count} measures"
+
+        return (f"eligible: {n(eligible)} ({money}); undetermined: {n(undetermined)}; "
+                f"superseded: {n(superseded)}; not eligible: {n(ineligible)}")
     money = f"资金、税收与贷款支持合计 {format_money(exact)}" + (f"，另有最高 {format_money(up_to)}" if up_to else "")
     return (f"符合 {eligible} 项，{money}；待定 {undetermined} 项，被取代 {superseded} 项，"
             f"不符合 {ineligible} 项")
