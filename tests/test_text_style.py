@@ -38,8 +38,8 @@ def _add(lines: dict[str, dict[str, str]], lang: str, text: str | None, where: s
 @pytest.fixture(scope="module")
 def register_lines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
     """Every distinct line a person reads about the example register, per language, with where it
-    came from: each firm's headline and rule explanations (as ``match`` and the JSON ``explanation``
-    and ``benefit`` give them) and the batch ``reason`` column (English | Chinese), scored with some
+    came from: each firm's headline, rule explanations (as ``match`` and the JSON ``explanation``
+    and ``benefit`` give them) and why a rule is out of scope, and the batch ``reason`` column (English | Chinese), scored with some
     cells spoilt so that field errors give reasons too."""
     lines: dict[str, dict[str, str]] = {"zh": {}, "en": {}}
     with open(REGISTER, encoding="utf-8", newline="") as f:
@@ -48,6 +48,8 @@ def register_lines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
         ev = ENGINE.evaluate(row_to_profile(record), AS_OF)
         for lang in LANGS:
             _add(lines, lang, headline(ev, lang, *(len(ev.by_status(s)) for s in STATUSES)), f"row {row} headline")
+            for out in ev.out_of_scope:
+                _add(lines, lang, out.en if lang == "en" else out.zh, f"row {row}, {out.rule_id} out of scope")
             for res in ev.results:
                 where = f"row {row}, {res.rule_id}"
                 _add(lines, lang, res.explain(lang), where)

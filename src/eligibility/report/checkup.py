@@ -372,10 +372,11 @@ class _Words:
         return out
 
     def superseded(self, item: Item) -> str:
-        winner = item.superseded_by_title or item.superseded_by or ""
-        return self(f"被{winner}（{item.superseded_by}）取代：同一互斥组（{item.group}）就高不重复，只享受金额最高的一项。",
-                    f"Superseded by {winner} ({item.superseded_by}): exclusive group {item.group} grants only "
-                    "the highest amount (no stacking).")
+        winner = item.superseded_by_title
+        return self(f"被「{winner}」取代：同组政策就高不重复，只享受金额最高的一项。" if winner else
+                    "被同组更优政策取代：同组政策就高不重复，只享受金额最高的一项。",
+                    f"Superseded by “{winner}”: within its group only the highest amount is granted (no stacking)."
+                    if winner else "Superseded by a better measure of its group: only the highest amount is granted.")
 
     def provenance(self, c: Checkup) -> list[tuple[str, str]]:
         p = c.provenance
