@@ -300,6 +300,9 @@ class _Renderer:
                 if fact.value is U and isinstance(fact.node, (x.Field, x.ItemField)):
                     label = self.label(fact.node)
                     return self.t(f"缺少{label}，无法判断是否{zh} {want}", f"{label} missing: cannot tell whether it is {en} {want}")
+                if fact.value is None and isinstance(fact.node, (x.Field, x.ItemField)):  # known absent: no record
+                    label = self.label(fact.node)
+                    return self.t(f"没有{label}的记录，应{zh} {want}", f"no {label} on record; must be {en} {want}")
                 return f"{self.operand(fact)}{self.sep()}{self.t(zh, en)} {want}"
         if len(kids) == 3 and _is_fact(kids[1].node) and not _is_fact(kids[0].node) and not _is_fact(kids[2].node):
             fact = kids[1]
@@ -449,6 +452,8 @@ class _Renderer:
             need = self.t("为" if ops[0] == "==" else "不为", "is" if ops[0] == "==" else "is not")
             return self.t(f"缺少{label}，无法判断是否{need} {expected}",
                           f"{label} missing: cannot tell whether it {need} {expected}")
+        if fact.value is None and isinstance(fact.node, (x.Field, x.ItemField)) and ops[0] == "==":
+            return self.t(f"没有{label}的记录，应为 {expected}", f"no {label} on record; required: {expected}")
         actual = self.value(fact)
         holds = fact.value == const.node.value
         if ops[0] == "==" and holds or ops[0] == "!=" and not holds and fact.value is not U:
