@@ -222,3 +222,13 @@ def test_the_zh_side_names_the_field_by_its_label() -> None:
 def test_money_stays_exact_in_the_headline(puer: el.Evaluation) -> None:
     exact, up_to = puer.totals()
     assert (exact, up_to) == (Decimal(820_000), Decimal(500_000)) and exact + up_to == puer.total()
+
+
+def test_an_unknown_date_is_said_as_missing_and_a_known_absent_one_as_none() -> None:
+    unknown = ENGINE.evaluate({"region_code": "530802", "industry_code": "C3572",
+                               "registers": {"above_scale_industrial": {"new_build": True}}}, date(2024, 6, 30))
+    text = unknown["puer.new-industrial-above-scale"].explain("zh")
+    assert "？ 纳规（进入规上工业名录）在评估日所在年度：缺少入库日期，无法判断" in text
+    assert "date entered missing: cannot tell" in unknown["puer.new-industrial-above-scale"].explain("en")
+    absent = ENGINE.evaluate({"region_code": "530802", "industry_code": "C3572", "registers": {}}, date(2024, 6, 30))
+    assert "✗ 纳规（进入规上工业名录）在评估日所在年度：没有入库日期" in absent["puer.new-industrial-above-scale"].explain("zh")
