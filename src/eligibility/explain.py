@@ -1,8 +1,9 @@
 """Render evaluation traces as text a non-programmer can follow (zh/en), and as JSON-ready dicts.
 
-Every condition is shown with the firm's value, the threshold and the outcome
-("营业收入 2,500万元 ≥ 2,000万元 ✓"); failed thresholds say how far the firm is from passing
-("还差 200万元"); unknown facts are named; presumptions are stated as assumptions.
+The words follow the style guide (docs/zh/style-guide.md): every condition is said as the policy says
+it, the firm's value first ("营业收入 2,500万元，不低于 2,000万元 ✓"); failed thresholds say how far
+the firm is from passing ("还差 200万元"); missing facts are said as missing; measures are named by
+title; one level of brackets; presumptions are stated as assumptions.
 """
 
 from __future__ import annotations
