@@ -277,6 +277,14 @@ class _Renderer:
         """An expression with values, no outcome mark."""
         return RENDER[type(trace.node)](self, trace, trace.node, trace.children)  # type: ignore[no-any-return]
 
+    def said(self, trace: Trace) -> str:
+        """A condition's text, with the documents of any parameters its arithmetic used named once after it."""
+        self.bases = []
+        text = self.expr(trace)
+        if not self.bases:
+            return text
+        return aside(text, self.t(f"依据 {'、'.join(self.bases)}", f"per {'; '.join(self.bases)}"), self.en)
+
     @RENDER.on(x.Compare)
     def _compare(self, trace: Trace, node: x.Compare, kids: tuple[Trace, ...]) -> str:
         return self.compare(trace, node, kids, negated=False)
@@ -670,7 +678,7 @@ def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     node = trace.clause
     assert node is not None
     label = node.label_en if r.en else node.label_zh
-    body = r.expr(trace)
+    body = r.said(trace)
     head = f"{indent}{_mark(trace.value)} " + (f"{label}{r.t('：', ': ')}{body}" if label else body)
     lines = [head]
     for d in _distances(r, trace):
@@ -892,7 +900,7 @@ def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
         "condition": node.text,
         "label": (node.label_en if r.en else node.label_zh),
         "outcome": None if trace.value is U else trace.value,
-        "text": r.expr(trace),
+        "text": r.said(trace),
         "missing": list(trace.missing),
         "presumed": list(trace.presumed),
         "distance": [
