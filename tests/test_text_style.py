@@ -232,3 +232,16 @@ def test_an_unknown_date_is_said_as_missing_and_a_known_absent_one_as_none() -> 
     assert "date entered missing: cannot tell" in unknown["puer.new-industrial-above-scale"].explain("en")
     absent = ENGINE.evaluate({"region_code": "530802", "industry_code": "C3572", "registers": {}}, date(2024, 6, 30))
     assert "✗ 纳规（进入规上工业名录）在评估日所在年度：没有入库日期" in absent["puer.new-industrial-above-scale"].explain("zh")
+
+
+@pytest.mark.parametrize(("err", "said"), [
+    ({"type": "missing"}, "从业人员是必填项，不能缺少"),
+    ({"type": "greater_than_equal", "ctx": {"ge": 0}}, "从业人员应不小于 0"),
+    ({"type": "literal_error", "ctx": {"expected": "'general' or 'small_scale'"}}, "从业人员应为以下之一：general、small_scale"),
+    ({"type": "string_too_long", "ctx": {}}, "从业人员取值无效"),  # a ctx pydantic did not give
+    ({"type": "a_type_not_listed"}, "从业人员取值无效"),
+])
+def test_each_pydantic_error_type_is_a_chinese_sentence(err: dict, said: str) -> None:
+    from eligibility.validation_words import message_zh
+
+    assert message_zh({"msg": "Input should be something", **err}, "从业人员") == said
