@@ -180,7 +180,7 @@ def _text(value: object, column: str) -> str | None:
 
 
 def _table(path: Path) -> list[tuple[str | None, ...]]:
-    """An output file (.csv, .parquet or .xlsx) as rows of text."""
+    """An output file (.csv, .parquet or .xlsx: its codes sheet) as rows of text, in the normative columns."""
     if path.suffix == ".csv":
         import csv
 
@@ -196,11 +196,12 @@ def _table(path: Path) -> list[tuple[str | None, ...]]:
         import openpyxl
 
         wb = openpyxl.load_workbook(path, read_only=True)
-        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        rows = [list(r) for r in wb["scored"].iter_rows(values_only=True)]  # the codes sheet
         wb.close()
         header = [str(h) for h in rows[0]]
         body = [r + [None] * (len(header) - len(r)) for r in rows[1:]]  # trailing empty cells are not stored
-    return [tuple(_text(v, c) for v, c in zip(r, header, strict=True)) for r in body]
+    keep = [i for i, c in enumerate(header) if c != "name"]  # the normative columns (the firm's name is carried)
+    return [tuple(_text(r[i], header[i]) for i in keep) for r in body]
 
 
 def _header(path: Path) -> list[str]:
@@ -225,7 +226,7 @@ def test_score_round_trips_between_csv_parquet_and_excel(tmp_path: Path) -> None
     assert outputs[".csv"] == outputs[".parquet"] == outputs[".xlsx"]
     assert len(outputs[".csv"]) > 500 and {r[3] for r in outputs[".csv"]} >= {"eligible", "ineligible", "undetermined"}
     assert (tmp_path / "out.summary.xlsx").exists() and not (tmp_path / "out.summary.parquet").exists()
-    assert _header(tmp_path / "out.csv") == LONG
+    assert _header(tmp_path / "out.csv") == [*LONG[:2], "name", *LONG[2:]]  # the register's names carried
     assert pq.read_schema(tmp_path / "out.parquet").field("amount").type == pa.decimal128(18, 2)
 
     # the same register given as Parquet (text columns) and as an Excel sheet scores the same

@@ -106,14 +106,17 @@ def test_rules_list_as_json_and_in_one_language() -> None:
     assert set(first) == {"id", "title", "kind", "mode", "basis", "group", "effective"}
     assert first["title"] == rules.rules[0].title.get("en")
     assert first["effective"]["from"] == rules.rules[0].effective.start.isoformat()
-    zh = _header(runner.invoke(app, ["rules", "list", "-r", "examples"]).output)
-    en = _header(runner.invoke(app, ["rules", "list", "-r", "examples", "--lang", "en"]).output)
+    zh = _header(runner.invoke(app, ["rules", "list", "-r", "examples"], env=WIDE).output)
+    en = _header(runner.invoke(app, ["rules", "list", "-r", "examples", "--lang", "en"], env=WIDE).output)
     assert "名" in zh and "施" in zh and not re.search("[a-z]{3}", zh)
     assert "ki" in en and "gro" in en and not re.search("[\u4e00-\u9fff]", en)
 
 
+WIDE = {"COLUMNS": "400"}  # a terminal wide enough for the listing's table (narrower: one entry per item)
+
+
 def _header(table: str) -> str:
-    """The header rows of a rich table (above its ┡ rule), which may fold on a narrow terminal."""
+    """The header rows of a rich table (above its ┡ rule)."""
     lines = table.splitlines()
     return "\n".join(lines[:next(i for i, line in enumerate(lines) if line.startswith("┡"))])
 
@@ -124,7 +127,7 @@ def test_rules_facts_as_json_and_in_one_language() -> None:
     records = json.loads(runner.invoke(app, ["rules", "facts", "-f", "json"]).output)
     assert [r["name"] for r in records] == list(DERIVED)
     assert all(isinstance(r["reads"], list) for r in records)
-    zh = _header(runner.invoke(app, ["rules", "facts"]).output)
+    zh = _header(runner.invoke(app, ["rules", "facts"], env=WIDE).output)
     assert "名" in zh and not re.search("[a-z]{3}", zh)
     bad = runner.invoke(app, ["rules", "facts", "-f", "xml"])
     assert bad.exit_code == 2

@@ -125,12 +125,17 @@ def test_cli_score_dask(engine, register, ddf, tmp_path: Path) -> None:  # type:
     target = tmp_path / "scored"
     runner = CliRunner()
     result = runner.invoke(app, ["score", str(source), "-o", str(target), "--dask", "local:2", "--as-of", AS_OF,
-                                 "--lang", "en"])
+                                 "--lang", "en", "--keep", "industry_code"])
     assert result.exit_code == 0, result.output
     assert "rows read 2400 = scored" in result.output and "errors 1" in result.output  # field errors: scored rows
     assert (target.with_name(target.name + ".summary.csv")).exists()
     # Arrow types on the way back (pandas cannot rebuild list<string> from the pandas metadata)
     back = dd.read_parquet(target, dtype_backend="pyarrow").compute()
+    assert list(back.columns[:4]) == ["row", "entity_id", "name", "industry_code"]  # carried after entity_id
+    at = back["row"].to_numpy(dtype="int64") - 1
+    assert (back["name"].to_numpy() == register["name"].to_numpy()[at]).all()
+    assert (back["industry_code"].to_numpy() == register["industry_code"].to_numpy()[at]).all()
+    back = back.drop(columns=["name", "industry_code"])
     expected = engine.score(register, AS_OF)
     assert list(back.columns) == list(expected.columns)
     assert str(back["amount"].dtype) == "decimal128(18, 2)[pyarrow]"
@@ -145,6 +150,8 @@ def test_cli_score_dask(engine, register, ddf, tmp_path: Path) -> None:  # type:
 
     bad = runner.invoke(app, ["score", str(source), "-o", str(tmp_path / "x"), "--dask", "cluster"])
     assert bad.exit_code == 2 and "--dask" in bad.output
+    unknown = runner.invoke(app, ["score", str(source), "-o", str(tmp_path / "z"), "--dask", "local:1", "--keep", "备注"])
+    assert unknown.exit_code == 2 and "备注" in unknown.output and "industry_code" in unknown.output
     csv_input = runner.invoke(app, ["score", str(ROOT / "examples" / "register.csv"), "-o", str(tmp_path / "y"),
                                     "--dask", "local:1"])
     assert csv_input.exit_code == 2 and "Parquet" in csv_input.output

@@ -1,12 +1,23 @@
-"""Rules lowered to core nodes: what each rule-level step becomes, and that it is built once per rule."""
+"""Rules lowered to core nodes: what each rule-level step becomes (in force, scope, receipt), that every
+backend decides the in-force tests as the rule says, and that a rule is lowered once."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
+
 import eligibility as el
-from eligibility.lower import lower
+from eligibility.backends.interpreter import compiled
+from eligibility.backends.interpreter.evaluator import prepare
+from eligibility.backends.vectorized import compiler as vectorized
+from eligibility.backends.vectorized.ingest import table_from_frame
+from eligibility.lower import lower, param_values
 from eligibility.model import expr as x
+from eligibility.model.rule import Parameter, ParamValue, Period
 
 RULES = el.load_rules(Path(__file__).parent / "conformance" / "rules")
 
@@ -55,3 +66,61 @@ def test_static_reads_agree_with_the_lowered_rule() -> None:
 
     for rule in [*el.load_rules(tests=False).rules, *RULES.rules]:
         assert rule_reads(rule) == with_records(lower(rule).reads()), rule.id
+
+
+def _dates(rule: el.Rule) -> list[date]:
+    """Dates on and either side of every date a rule's being in force turns on."""
+    edges = {rule.effective.start, rule.effective.end}
+    for param in rule.params.values():
+        edges |= {param.end, *(v.start for v in param.values)}
+    one = timedelta(days=1)
+    return sorted({d + k * one for d in edges if d is not None for k in (-1, 0, 1)} | {date(2024, 6, 30)})
+
+
+def _expected(rule: el.Rule, day: date) -> bool:
+    return rule.effective.contains(day) and param_values(rule, day) is not None
+
+
+def test_in_force_tests_are_ordinary_nodes_of_as_of() -> None:
+    for rule in [*el.load_rules(tests=False).rules, *RULES.rules]:
+        low = lower(rule)
+        assert [t.kind for t in low.dated] == (["period"] if rule.effective != Period() else []) + (
+            ["params"] if rule.params else []), rule.id
+        for test in low.dated:
+            kinds = {type(n) for n in x.walk(test.node)}
+            assert kinds <= {x.Compare, x.AsOf, x.Literal} and x.AsOf in kinds, rule.id
+    dated = lower(dataclasses.replace(RULES["conf.region"], effective=Period(date(2023, 1, 1), date(2025, 12, 31))))
+    assert dated.dated[0].node == x.Compare(
+        (x.Literal(date(2023, 1, 1)), x.AsOf(), x.Literal(date(2025, 12, 31))), ("<=", "<="))
+    assert not dated.reads_as_of()  # decided once per date, apart from what the decision of a firm reads
+
+
+def test_every_backend_decides_in_force_from_the_lowered_tests() -> None:
+    """Interpreter, compiled and vectorized translate the in-force nodes and agree with the period and
+    the parameter values, on and either side of every date that matters."""
+    rules = [*el.load_rules(tests=False).rules, *RULES.rules]
+    table = table_from_frame(pd.DataFrame({"uscc": ["91110000MA00000000"]}))
+    days = sorted({d for rule in rules for d in _dates(rule)})
+    for day in days[:: max(1, len(days) // 60)] + [d for r in rules[:40] for d in _dates(r)]:
+        expected = {r.id for r in rules if _expected(r, day)}
+        interpreted = prepare(rules, day)
+        assert {low.rule.id for low, _, _ in interpreted.active} == expected, day
+        assert {s.rule_id for s in interpreted.skipped} == {r.id for r in rules} - expected, day
+        assert {r.id for r in rules if compiled.in_force(r, day) is None} == expected, day
+        assert {r.id for r in vectorized.in_force(rules, table, day)} == expected, day
+
+
+def test_a_rule_not_in_force_says_so_as_before() -> None:
+    rule = RULES["conf.region"]
+    dated = dataclasses.replace(rule, effective=Period(date(2023, 1, 1), date(2025, 12, 31)))
+    early = prepare([dated], date(2022, 12, 31)).skipped[0]
+    assert early.zh == "2022-12-31 不在施行期（2023-01-01 至 2025-12-31）内"
+    assert early.en == "2022-12-31 is outside its effective period (2023-01-01 – 2025-12-31)"
+    assert prepare([dated], date(2023, 1, 1)).skipped == ()
+    param = Parameter("floor", (ParamValue(date(2024, 1, 1), x.Literal(Decimal(1))),), end=date(2024, 12, 31))
+    valued = dataclasses.replace(rule, params={"floor": param})
+    late = prepare([valued], date(2025, 1, 1)).skipped[0]
+    assert (late.zh, late.en) == ("2025-01-01 没有适用的参数取值（该期政策未施行）",
+                                  "no parameter value applies on 2025-01-01 (not in force then)")
+    assert compiled.in_force(valued, date(2025, 1, 1)) == late
+    assert compiled.in_force(valued, date(2024, 12, 31)) is None

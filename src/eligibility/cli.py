@@ -289,7 +289,7 @@ def match(
         raise typer.Exit(2)
     if report is not None and report_fmt is not None:
         try:
-            report.write_text(render_checkup(ev, report_fmt, lang), encoding="utf-8")
+            report.write_text(render_checkup(ev, report_fmt, lang, firm), encoding="utf-8")
         except OSError as exc:
             err.print(f"无法写入报告 {report}：{exc.strerror} / cannot write the report {report}: {exc.strerror}",
                       markup=False, highlight=False)
@@ -374,6 +374,30 @@ def score(
              " sheet per rule); give it twice for both. In the --lang language; with a report, chunks are scored in this"
              " process (--workers does not apply); not with --dask.")
     ] = None,
+    labels: Annotated[str | None, typer.Option(
+        "--labels", metavar="zh|en|codes",
+        help="给人看的表头与结果用语：zh 或 en（如 判定结果=符合，并加一列政策名称），codes 为规范列名与代码。"
+             " 默认：CSV 为 codes（供程序读取），.xlsx 与 --excel 为 --lang 的语言（.xlsx 第二个工作表 scored 仍为代码）；"
+             " Parquet 始终为代码。"
+             " Headers and outcome words for people: zh or en (status=eligible becomes 判定结果=符合, plus a rule"
+             " title column), or codes (the normative columns and codes). Default: codes for CSV (for programs),"
+             " the --lang language for .xlsx and --excel (an .xlsx keeps the codes on its second sheet, scored);"
+             " Parquet always holds the codes.")
+    ] = None,
+    excel: Annotated[bool, typer.Option(
+        "--excel",
+        help="CSV 以 UTF-8 BOM 开头，中文 Windows 上用 Excel 双击打开不乱码；同时默认 --labels 为 --lang 的语言。"
+             " 仅用于 CSV 输出。"
+             " Start the CSV with a UTF-8 byte order mark, so that Excel on Chinese Windows opens it without garbled"
+             " text; --labels then defaults to the --lang language. CSV output only.")
+    ] = False,
+    keep: Annotated[str | None, typer.Option(
+        "--keep", metavar="COL,...",
+        help="把输入中的这些列（按文件中的表头原样书写，逗号分隔）原样带到输出，放在 entity_id 之后；"
+             " 企业名称列（如 企业名称、纳税人名称）总会带出，列名 name。"
+             " Carry these input columns (by their headers as written, comma-separated) through to the output as"
+             " text, after entity_id; the firm's name column (企业名称, 纳税人名称…) is always carried, as name.")
+    ] = None,
 ) -> None:
     """为整个企业名录打分（分批流式处理），输出长表与按政策汇总。Score a register, streamed in chunks:
     long table plus a per-rule summary.
@@ -415,7 +439,11 @@ def score(
         if report:
             err.print("--report 暂不能与 --dask 同用 / --report cannot be used with --dask yet", markup=False)
             raise typer.Exit(2)
-        _score_on_dask(input, output, rules, as_of, columns, wide, dask_cluster, lang)
+        if excel or labels not in (None, "codes"):
+            err.print("--dask 输出 Parquet，只含代码：不能用 --excel 或 --labels / with --dask the output is Parquet"
+                      " and holds the codes: --excel and --labels do not apply", markup=False)
+            raise typer.Exit(2)
+        _score_on_dask(input, output, rules, as_of, columns, wide, dask_cluster, lang, _keep_list(keep))
         return
     if input.is_dir():
         err.print(f"{input}：输入是目录；目录只能配合 --dask 读入 / {input}: the input is a directory; a directory"
@@ -431,15 +459,19 @@ def score(
     if target.resolve() == input.resolve():
         err.print("输出文件不能与输入文件相同 / the output must not be the input file", markup=False)
         raise typer.Exit(2)
+    label_lang = _output_labels(labels, excel, output_format(target), lang)
     ruleset = _load(rules, lang, tests=False)  # scoring runs no rule tests: their files are not parsed
     day = _as_of(as_of, lang)
     try:
         mapping = load_column_mapping(columns) if columns is not None else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RegisterWarning)
-            reader = read_register(input, chunk_size, mapping, strict=not lenient, sheet=sheet)
+            reader = read_register(input, chunk_size, mapping, strict=not lenient, sheet=sheet, keep=_keep_list(keep))
     except EligibilityError as exc:
         _fail(exc, lang)
+    from .batch import Labels
+
+    titles = Labels(label_lang, {r.id: r.title.get(label_lang) for r in ruleset.rules}) if label_lang else None
     shown = _print_columns(reader, lang)
     engine = Engine(ruleset)
     reporter = BatchReport(engine, day) if report else None
@@ -467,7 +499,7 @@ def score(
                 parallel = 1  # one chunk: nothing to overlap, no process start-up
             summary = score_file(engine, reader, target, day, wide=wide, on_chunk=update,
                                  on_scored=reporter.observe if reporter is not None else None,  # sees every chunk
-                                 workers=parallel if reporter is None else 1)
+                                 workers=parallel if reporter is None else 1, labels=titles, bom=excel)
         except EligibilityError as exc:
             progress.stop()
             _fail(exc, lang)
@@ -482,7 +514,7 @@ def score(
     if target.suffix.lower() == ".xlsx":
         summary_paths.append(target.with_name(target.stem + ".summary.xlsx"))
     for path in summary_paths:
-        write_summary(summary, path)
+        write_summary(summary, path, bom=excel and path.suffix.lower() == ".csv")
     for path in report or []:
         try:
             reporter.finish(summary).write(path, lang)  # type: ignore[union-attr]
@@ -492,14 +524,45 @@ def score(
             raise typer.Exit(2) from None
     for zh, en_text in reader.warnings[shown:]:  # rows skipped below an Excel header, known once read
         err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
-    _print_summary(summary, lang, engine.provenance(day), err if to_stdout else out)
+    _print_summary(summary, lang, engine.provenance(day), err if to_stdout else out, _titles(engine, lang))
     if to_stdout:
         with target.open("rb") as scored:
             shutil.copyfileobj(scored, sys.stdout.buffer)
         shutil.rmtree(target.parent)
         return
     written = [str(p) for p in [target, *summary_paths, *(report or [])]]
-    out.print(f"written: {', '.join(written)}" if en else f"已写出：{'、'.join(written)}", markup=False)
+    _print_written(written, en)
+
+
+def _print_written(paths: list[str], en: bool) -> None:
+    """The files written, one per line (a path is never broken)."""
+    out.print("written:" if en else "已写出：", markup=False)
+    for path in paths:
+        out.print(f"  {path}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _keep_list(keep: str | None) -> list[str]:
+    """``--keep A,B`` → ["A", "B"] (full-width commas too; blanks dropped)."""
+    return [h.strip() for h in (keep or "").replace("，", ",").split(",") if h.strip()]
+
+
+def _output_labels(labels: str | None, excel: bool, fmt: str, lang: str) -> str | None:
+    """The language of the scored file's labels (None: codes), from ``--labels``, ``--excel`` and the
+    output format; a combination that cannot be honoured exits 2."""
+    if labels not in (None, "zh", "en", "codes"):
+        err.print(f"--labels 只能是 zh、en 或 codes / --labels must be zh, en or codes, got {labels!r}", markup=False)
+        raise typer.Exit(2)
+    if excel and fmt != "csv":
+        err.print("--excel 只用于 CSV 输出（.xlsx 本身就是 Excel 文件）/ --excel is for CSV output (an .xlsx is already"
+                  " an Excel file)", markup=False)
+        raise typer.Exit(2)
+    if fmt == "parquet" and labels in ("zh", "en"):
+        err.print("Parquet 输出只含规范列名与代码，--labels 用于 CSV 与 Excel / Parquet output holds the normative"
+                  " columns and codes; --labels is for CSV and Excel", markup=False)
+        raise typer.Exit(2)
+    if labels is None:
+        return lang if fmt == "xlsx" or excel else None
+    return None if labels == "codes" else labels
 
 
 def _print_columns(reader: Any, lang: str) -> int:
@@ -515,7 +578,7 @@ def _print_columns(reader: Any, lang: str) -> int:
 
 
 def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as_of: str | None,
-                   columns: Path | None, wide: bool, cluster_spec: str, lang: str) -> None:
+                   columns: Path | None, wide: bool, cluster_spec: str, lang: str, keep: list[str]) -> None:
     """``eligibility score --dask``: partitioned Parquet in, partitioned Parquet out (see ``score``)."""
     en = lang == "en"
     try:
@@ -533,6 +596,15 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
     try:
         eld.parse_cluster(cluster_spec)
         ddf = eld.read_register(input)
+        carry = (["name"] if "name" in ddf.columns and "name" not in keep else []) + keep
+        missing = [h for h in keep if h not in ddf.columns]
+        if missing:
+            from .batch import RegisterError
+
+            present = [str(c) for c in ddf.columns]
+            raise RegisterError(f"--keep 的列 '{missing[0]}' 不在输入中；输入中的列：{'、'.join(present)}",
+                                f"--keep column '{missing[0]}' is not in the input; its columns are: "
+                                f"{', '.join(present)}", file=str(input), column=missing[0])
     except EligibilityError as exc:
         _fail(exc, lang)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -561,7 +633,8 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
                 progress.update(task, completed=done, total=total)
 
             try:
-                summary = eld.score_to_parquet(ddf, engine, day, target, client, wide=wide, on_progress=update)
+                summary = eld.score_to_parquet(ddf, engine, day, target, client, wide=wide, on_progress=update,
+                                               carry=carry)
             except EligibilityError as exc:
                 progress.stop()
                 _fail(exc, lang)
@@ -575,50 +648,103 @@ def _score_on_dask(input: Path, output: Path | None, rules: list[str] | None, as
             cluster.close()
     summary_path = target.with_name(target.name + ".summary.csv")  # beside the dataset, not inside it
     write_summary(summary, summary_path)
-    _print_summary(summary, lang, engine.provenance(day))
-    out.print(f"written: {target}, {summary_path}" if en else f"已写出：{target}、{summary_path}", markup=False)
+    _print_summary(summary, lang, engine.provenance(day), titles=_titles(engine, lang))
+    _print_written([str(target), str(summary_path)], en)
 
 
-def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console: Console = out) -> None:
-    """The per-rule table, then how every input row is accounted for (read = scored + errors + no rule)."""
+def _wrapped(console: Console, text: str, style: str | None = None) -> None:
+    """A line of text wrapped to the console's width, Chinese-aware (never mid-word, a number with its unit)."""
+    from ._wrap import wrap
+
+    for line in wrap(text, console.width):
+        console.print(line, markup=False, highlight=False, style=style, soft_wrap=True)
+
+
+def _fitted_table(console: Console, title: str, first: str, names: list[str],
+                  columns: list[tuple[str, list[str]]]) -> Table:
+    """A table of one row per name and right-aligned figures that fits the console's width: the
+    figures whole, the names wrapped Chinese-aware between words (never inside one)."""
+    from rich import box
+    from rich.cells import cell_len
+
+    from ._wrap import longest_unit, wrap
+
+    def head(text: str) -> tuple[str, int]:  # a header may break at its spaces only
+        return "\n".join(text.split()), max(cell_len(word) for word in text.split())
+
+    heads = [head(h) for h, _ in columns]
+    widths = [max([w, *(cell_len(v) for v in values)]) for (_, w), (_, values) in zip(heads, columns, strict=True)]
+    overhead = 3 * len(columns)  # a separator and a space of padding either side, per figure column
+    longest = max([cell_len(first), *(cell_len(n) for n in names)])
+    room = max(console.width - sum(widths) - overhead, longest_unit(first), *(longest_unit(n) for n in names))
+    room = min(room, longest)
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
+                  title_justify="left")
+    table.add_column(first, width=room, no_wrap=True)
+    for (text, _), width in zip(heads, widths, strict=True):
+        table.add_column(text, width=width, no_wrap=True, justify="right")
+    for i, name in enumerate(names):
+        table.add_row("\n".join(wrap(name, room)), *(values[i] for _, values in columns))
+    return table
+
+
+def _titles(engine: Any, lang: str) -> dict[str, str]:
+    """Rule id → title in ``lang``."""
+    return {r.id: r.title.get(lang) for r in engine.rules.rules}
+
+
+def _print_summary(summary: Any, lang: str, provenance: dict[str, str], console: Console = out,
+                   titles: dict[str, str] | None = None) -> None:
+    """The per-rule counts and amounts under the rules' titles (``titles``: in ``lang``; else the
+    summary's own), fitted to the terminal's width; the totals kept apart (exact, up to, unknown, a
+    lower bound); then how every input row is accounted for (read = scored + errors + no rule)."""
+    from decimal import Decimal
+
     en = lang == "en"
-    table = Table(title="per-rule summary" if en else "按政策汇总",
-                  caption=(f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
-                           f"as of {provenance['as_of']}") if en else
-                          (f"eligibility {provenance['version']} · 规则集 {provenance['ruleset_hash'][:12]} · "
-                           f"评估日 {provenance['as_of']}"))
-    table.add_column("rule" if en else "政策", overflow="fold")
-    for col in (("eligible", "符合"), ("superseded", "被取代"), ("undetermined", "待定"), ("ineligible", "不符合"),
-                ("error", "出错"), ("exact, yuan", "确定金额（元）"), ("up to, yuan", "上限金额（元）"),
-                ("amount unknown", "金额未知")):
-        table.add_column(col[0] if en else col[1], justify="right")
-    floors = []
-    for rec in summary.to_dict("records"):
-        table.add_row(rec["rule_id"], *(str(rec.get(k, 0)) for k in ("eligible", "superseded", "undetermined",
-                                                                        "ineligible", "error")),
-                      f"{rec['amount_exact']:,.2f}", f"{rec['amount_up_to']:,.2f}",
-                      str(rec["amount_unknown"]) + (" *" if rec["lower_bound"] else ""))
+    records = summary.to_dict("records")
+    names = [str((titles or {}).get(rec["rule_id"]) or rec.get("title") or rec["rule_id"]) for rec in records]
+    first = "measure" if en else "政策"
+    counts = [(("eligible", "符合"), "eligible"), (("superseded", "被取代"), "superseded"),
+              (("undetermined", "待定"), "undetermined"), (("not eligible", "不符合"), "ineligible"),
+              (("error", "出错"), "error")]
+    console.print(_fitted_table(console, "firms per measure" if en else "按政策汇总：企业数（家）", first, names,
+                                [(h[0] if en else h[1], [f"{int(rec.get(k, 0)):,}" for rec in records])
+                                 for h, k in counts]))
+    money = [(("exact", "确定金额"), "amount_exact"), (("up to", "上限金额"), "amount_up_to")]
+    columns = [(h[0] if en else h[1], [f"{Decimal(str(rec[k])):,.2f}" for rec in records]) for h, k in money]
+    columns.append(("amount unknown" if en else "金额未知（家）",
+                    [f"{int(rec['amount_unknown']):,}" + (" *" if rec["lower_bound"] else "") for rec in records]))
+    console.print(_fitted_table(console, "amounts (yuan)" if en else "按政策汇总：金额（元）", first, names, columns))
+    for name, rec in zip(names, records, strict=True):
         if rec["lower_bound"]:
-            floors.append(rec)
-    console.print(table)
-    for rec in floors:
-        console.print(f"* {rec['rule_id']}: {rec['amount_unknown']} of {rec['eligible']} eligible firms have no known "
-                      "amount; its totals are a lower bound" if en else
-                      f"* {rec['rule_id']}：{rec['eligible']} 家符合条件的企业中有 {rec['amount_unknown']} 家金额未知，"
-                      "金额合计只是下限", markup=False)
+            _wrapped(console, f"* {name}: {rec['amount_unknown']:,} of {rec['eligible']:,} eligible firms have no known "
+                              "amount; its totals are a lower bound" if en else
+                              f"* {name}：{rec['eligible']:,} 家符合条件的企业中有 {rec['amount_unknown']:,} 家金额未知，"
+                              "金额合计只是下限")
+    exact = sum((Decimal(str(r["amount_exact"])) for r in records), Decimal(0))
+    up_to = sum((Decimal(str(r["amount_up_to"])) for r in records), Decimal(0))
+    unknown = sum(int(r["amount_unknown"]) for r in records)
+    floor = any(bool(r["lower_bound"]) for r in records)
+    _wrapped(console, (f"total: exact {exact:,.2f} yuan; up to {up_to:,.2f} yuan more (a ceiling, not added to the "
+                       f"exact amount); {unknown:,} eligible results with no known amount"
+                       + ("; the totals are a lower bound" if floor else "")) if en else
+                      (f"合计：确定金额 {exact:,.2f} 元；另有上限金额最高 {up_to:,.2f} 元（不计入确定金额）；"
+                       f"金额未知 {unknown:,} 项" + ("，以上合计只是下限" if floor else "")))
     a = summary.attrs
-    console.print(
-        (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule in scope "
-         f"{a['rows_no_rule']}") if en else
-        (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 {a['rows_no_rule']}"),
-        markup=False,
-    )
+    _wrapped(console, (f"rows read {a['rows_read']} = scored {a['rows_scored']} + errors {a['rows_error']} + no rule "
+                       f"in scope {a['rows_no_rule']}") if en else
+                      (f"读入 {a['rows_read']} 行 = 已评估 {a['rows_scored']} + 出错 {a['rows_error']} + 无适用政策 "
+                       f"{a['rows_no_rule']}"))
     if a.get("blank_rows"):
-        console.print(f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行", markup=False)
+        _wrapped(console, f"blank rows skipped: {a['blank_rows']}" if en else f"跳过空行 {a['blank_rows']} 行")
     if a.get("rows_duplicate"):
         n = a["rows_duplicate"]
-        console.print(f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
-                  f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）", markup=False)
+        _wrapped(console, f"rows repeating an earlier USCC: {n} (see duplicate_of)" if en else
+                          f"统一社会信用代码与前面重复的行：{n} 行（见 duplicate_of 列）")
+    _wrapped(console, (f"eligibility {provenance['version']} · rules {provenance['ruleset_hash'][:12]} · "
+                       f"as of {provenance['as_of']}") if en else
+                      (f"eligibility {provenance['version']} · 规则集 {provenance['ruleset_hash'][:12]} · "
+                       f"评估日 {provenance['as_of']}"), style="dim")
 
 
 @app.command("check")
@@ -1062,16 +1188,33 @@ def _check_format(fmt: str) -> None:
 
 def _print_listing(records: list[dict[str, Any]], cells: list[tuple[str, ...]], en_headers: tuple[str, ...],
                    zh_headers: tuple[str, ...], fmt: str, lang: str) -> None:
-    """A listing as JSON (a list of objects keyed in English) or as a table headed in the --lang language."""
+    """A listing as JSON (a list of objects keyed in English), or in the --lang language: a table where
+    it fits the terminal whole, else one entry per item (its name, its title or label, then the other
+    fields, wrapped between words); a name or value is never cut."""
     if fmt == "json":
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
         return
+    headers = en_headers if lang == "en" else zh_headers
     table = Table()
-    for i, header in enumerate(en_headers if lang == "en" else zh_headers):
-        table.add_column(header, no_wrap=i == 0, overflow="fold")  # the id whole, the rest folded, never cut
+    for header in headers:
+        table.add_column(header, no_wrap=True)
     for row in cells:
         table.add_row(*row)
-    out.print(table)
+    from rich.measure import Measurement
+
+    if Measurement.get(out, out.options.update_width(1 << 20), table).maximum <= out.width:  # whole, unwrapped
+        out.print(table)
+        return
+    from ._wrap import wrap
+
+    sep = ": " if lang == "en" else "："
+    for row in cells:
+        out.print(row[0], style="bold", markup=False, highlight=False, soft_wrap=True)
+        rest = ("; " if lang == "en" else "；").join(f"{h}{sep}{v}" for h, v in zip(headers[2:], row[2:], strict=True)
+                                                       if v)
+        for text in (row[1], rest):
+            for line in wrap(text, max(out.width - 2, 20)):
+                out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 @profile_app.command("schema")

@@ -107,12 +107,32 @@ def _cross_partition_firsts(ddf: dd.DataFrame) -> Any:
     return grouped[grouped["partitions"] > 1]["first"]
 
 
+def _with_carried(out: pd.DataFrame, part: pd.DataFrame, start: int, carry: tuple[str, ...]) -> pd.DataFrame:
+    """``out`` with the input columns ``carry`` as text after ``entity_id``, by each line's row."""
+    if not carry:
+        return out
+    attrs = dict(out.attrs)
+    at = out["row"].to_numpy(dtype=np.int64) - start
+    pos = int(out.columns.get_loc("entity_id")) + 1
+    for i, name in enumerate(carry):
+        column = pa.array(part[name].reset_index(drop=True), from_pandas=True)
+        text = pc.cast(column, pa.string()) if not pa.types.is_nested(column.type) else \
+            pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())
+        out.insert(pos + i, name, pd.Series(text.take(pa.array(at)), dtype=pd.ArrowDtype(pa.string()),
+                                            index=out.index) if len(out) else
+                   pd.Series([], dtype=pd.ArrowDtype(pa.string()), index=out.index))
+    out.attrs.update(attrs)
+    return out
+
+
 def _score_partition(part: pd.DataFrame, rules: RuleSet, day: date, wide: bool, starts: list[int],
-                     firsts: pd.Series | None, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
+                     firsts: pd.Series | None, carry: tuple[str, ...] = (),
+                     partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
     number = int(partition_info["number"]) if partition_info else 0
     start = starts[number]
     engine = _engine(rules)
     out = engine.score(part, day, wide=wide, start_row=start)  # an Engine is safe across a worker's threads
+    out = _with_carried(out, part, start, carry)
     if firsts is None or not len(firsts) or not len(out):
         return out
     keys = _keys(part)
@@ -138,18 +158,26 @@ def _score_partition(part: pd.DataFrame, rules: RuleSet, day: date, wide: bool, 
 
 
 def score(ddf: dd.DataFrame, engine_or_rules: Engine | RuleSet, as_of: date | str | None = None,
-          wide: bool = False) -> dd.DataFrame:
+          wide: bool = False, carry: tuple[str, ...] | list[str] = ()) -> dd.DataFrame:
     """Score a Dask DataFrame of flat profiles: a lazy long (or, ``wide=True``, wide) table with the
     columns and dtypes of :meth:`Engine.score`, rows numbered from 1 across all partitions and
     ``duplicate_of`` set across partitions.
 
     Computes (eagerly, on the cluster) one cheap pre-pass over the input: partition lengths and
     the USCCs occurring in more than one partition. Each partition keeps the attribute
-    ``rows_read`` (used by :func:`summarize`)."""
+    ``rows_read`` (used by :func:`summarize`). ``carry``: input columns (e.g. ``name``) carried as
+    text after ``entity_id``; a name not among the columns raises :class:`RegisterError` naming the
+    columns present."""
     rules = _rules_of(engine_or_rules)
     day = _as_date(as_of)
+    carry = tuple(carry)
+    for name in carry:
+        if name not in ddf.columns:
+            raise RegisterError(f"--keep 的列 '{name}' 不在输入中；输入中的列：{'、'.join(map(str, ddf.columns))}",
+                                f"--keep column '{name}' is not in the input; its columns are: "
+                                f"{', '.join(map(str, ddf.columns))}", column=name)
     local = engine_or_rules if isinstance(engine_or_rules, Engine) else _engine(rules)
-    meta = local.score(ddf._meta.iloc[:0], day, wide=wide)
+    meta = _with_carried(local.score(ddf._meta.iloc[:0], day, wide=wide), ddf._meta.iloc[:0], 1, carry)
     meta.attrs.clear()
     lengths_expr = ddf.map_partitions(len, meta=pd.Series([], dtype="int64"), enforce_metadata=False)
     if "uscc" in ddf.columns:
@@ -165,7 +193,7 @@ def score(ddf: dd.DataFrame, engine_or_rules: Engine | RuleSet, as_of: date | st
         position = coded & ((np.int64(1) << _PART_BITS) - 1)
         global_row = np.asarray(starts, dtype=np.int64)[part_no] + position
         firsts = pd.Series(global_row, index=firsts_coded.index.astype(object))
-    return ddf.map_partitions(_score_partition, _rules_dependency(rules), day, wide, starts, firsts,
+    return ddf.map_partitions(_score_partition, _rules_dependency(rules), day, wide, starts, firsts, carry,
                               meta=meta, align_dataframes=False)
 
 
@@ -332,16 +360,17 @@ def _watch(futures: list[Any], on_progress: Any) -> None:
 
 
 def score_to_parquet(ddf: dd.DataFrame, engine: Engine, as_of: date | str | None, target: str | Path,
-                     client: Any, wide: bool = False, on_progress: Any = None) -> pd.DataFrame:
+                     client: Any, wide: bool = False, on_progress: Any = None,
+                     carry: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
     """Score ``ddf`` on ``client``'s cluster, write the (long or wide) table as partitioned Parquet
     into the directory ``target`` (provenance in the schema metadata under ``eligibility``) and
     return the merged per-rule summary. Write and summary are one graph, so each partition is
     scored once (twice with ``wide=True``: the summary needs the long table).
-    ``on_progress(done, total)`` follows the cluster's tasks."""
+    ``on_progress(done, total)`` follows the cluster's tasks; ``carry``: see :func:`score`."""
     import json
 
     day = _as_date(as_of)
-    scored = score(ddf, engine, day, wide=wide)
+    scored = score(ddf, engine, day, wide=wide, carry=carry)
     long = scored if not wide else score(ddf, engine, day)
     provenance = json.dumps(engine.provenance(day), ensure_ascii=False, default=str).encode()
     write = scored.to_parquet(str(target), write_index=False, compute=False,

@@ -12,7 +12,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .facts.codes import division_name, region_name, section_name
 from .facts.derived import DERIVED
@@ -23,9 +23,9 @@ from .facts.money import format_money, format_number, format_rate
 from .model import expr as x
 from .model.dispatch import NodeTable
 from .model.rule import Citation, Rule
-
-if TYPE_CHECKING:
-    from .results import Evaluation, RuleResult, Trace
+from .outcome import EvaluationRecord as Evaluation
+from .outcome import RuleRecord as RuleResult
+from .outcome import Trace
 
 U = UNKNOWN
 MARK = {True: "✓", False: "✗"}

@@ -12,7 +12,7 @@ rules without tests.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ from .errors import RuleDefinitionError, RuleSetError
 from .explain import describe
 from .io.rules import load_rules
 from .model import expr as x
+from .model.dispatch import NodeTable
 from .model.rule import Rule, RuleSet
 
 SEVERITIES = ("error", "warning", "info")
@@ -147,29 +148,55 @@ def _subject(node: x.Node) -> str | None:
     return None
 
 
-def constraints(node: x.Node) -> list[tuple[str, str, Any]]:
+Constraint = tuple[str, str, Any]
+CONSTRAINTS: NodeTable[Callable[[x.Node], list[Constraint]]] = NodeTable("lint constraints")
+"""The (subject, op, constant) facts each node class states: comparisons, ``in`` lists and code
+hierarchies; every other class states none that interval reasoning understands."""
+
+
+def constraints(node: x.Node) -> list[Constraint]:
     """(subject, op, constant) facts a condition states, for the parts interval reasoning understands."""
-    inner = node.item if isinstance(node, x.Clause) else node
-    out: list[tuple[str, str, Any]] = []
-    if isinstance(inner, x.Compare):
-        for op, a, b in zip(inner.ops, inner.operands, inner.operands[1:]):
-            sa, sb = _subject(a), _subject(b)
-            ca, va = _constant(a)
-            cb, vb = _constant(b)
-            if sa and cb:
-                out.append((sa, op, vb))
-            elif sb and ca:
-                out.append((sb, FLIP[op], va))
-    elif isinstance(inner, x.InList) and not inner.negated:
-        subject = _subject(inner.operand)
-        values = [_constant(i) for i in inner.items]
-        if subject and all(ok for ok, _ in values):
-            out.append((subject, "in", frozenset(v for _, v in values)))
-    elif isinstance(inner, x.Under) and not inner.negated:
-        subject = _subject(inner.operand)
-        if subject:
-            out.append((subject, "under", frozenset(inner.codes)))
+    return CONSTRAINTS(node)  # type: ignore[no-any-return]
+
+
+@CONSTRAINTS.on(x.Clause)
+def _clause_constraints(node: x.Clause) -> list[Constraint]:
+    return constraints(node.item)
+
+
+@CONSTRAINTS.on(x.Compare)
+def _compare_constraints(node: x.Compare) -> list[Constraint]:
+    out: list[Constraint] = []
+    for op, a, b in zip(node.ops, node.operands, node.operands[1:]):
+        sa, sb = _subject(a), _subject(b)
+        ca, va = _constant(a)
+        cb, vb = _constant(b)
+        if sa and cb:
+            out.append((sa, op, vb))
+        elif sb and ca:
+            out.append((sb, FLIP[op], va))
     return out
+
+
+@CONSTRAINTS.on(x.InList)
+def _in_list_constraints(node: x.InList) -> list[Constraint]:
+    subject = _subject(node.operand)
+    values = [_constant(i) for i in node.items]
+    if node.negated or not subject or not all(ok for ok, _ in values):
+        return []
+    return [(subject, "in", frozenset(v for _, v in values))]
+
+
+@CONSTRAINTS.on(x.Under)
+def _under_constraints(node: x.Under) -> list[Constraint]:
+    subject = _subject(node.operand)
+    return [(subject, "under", frozenset(node.codes))] if subject and not node.negated else []
+
+
+@CONSTRAINTS.on(x.Literal, x.Name, x.Field, x.ItemField, x.Derived, x.Param, x.AsOf, x.And, x.Or, x.Not, x.Arith,
+                x.Neg, x.IfElse, x.ListLit, x.Call, x.Quantifier)
+def _no_constraints(node: x.Node) -> list[Constraint]:
+    return []
 
 
 def conjuncts(node: x.Node) -> list[x.Node]:

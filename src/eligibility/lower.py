@@ -1,19 +1,21 @@
 """Each rule's rule-level semantics lowered once to core expression nodes, plus one small finish.
 
-A backend decides a rule in the same few steps: is the firm in scope (the matters it concerns, its
-region — or, for a procurement measure, the region where the matter is held — and its development
-zone)? Do its conditions hold? Was it already received (a one-off in any year, an instalment in
-as_of's year)? What is paid (the amount, capped, the instalment due)? Everything but the last step
-is an ordinary node of :mod:`eligibility.model.expr`, built here once per rule, so a backend only
-translates nodes and applies the :class:`Finish`; none re-derives scope or receipt from the rule.
+A backend decides a rule in the same few steps: is it in force at as_of (its effective period, a
+value of every parameter)? Is the firm in scope (the matters it concerns, its region — or, for a
+procurement measure, the region where the matter is held — and its development zone)? Do its
+conditions hold? Was it already received (a one-off in any year, an instalment in as_of's year)?
+What is paid (the amount, capped, the instalment due)? Everything but the last step is an ordinary
+node of :mod:`eligibility.model.expr`, built here once per rule, so a backend only translates nodes
+and applies the :class:`Finish`; none re-derives period, scope or receipt from the rule.
 
-Whether a rule is in force and its parameter values depend on as_of only: :func:`in_force` and
-:func:`param_values` resolve them per date (backends cache what they build per date).
+The in-force tests read as_of alone: a backend translates them like any node and decides them once
+per date (:func:`why_not_in_force`, given the backend's value of each test), as it binds the parameter
+values of that date (:func:`param_values`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -57,9 +59,27 @@ class Finish:
 
 
 @dataclass(frozen=True, slots=True)
-class Lowered:
-    """One rule as core nodes: scope tests, its condition, the receipt test, and its finish.
+class Dated:
+    """A test of as_of alone that a rule must pass to be in force: its effective ``period``, or a value
+    of every one of its ``params`` on that date; and what is said of a date that fails it."""
 
+    node: x.Node
+    kind: str  # "period" | "params"
+
+    def not_in_force(self, rule: Rule, as_of: date) -> OutOfScope:
+        """Why ``rule`` is left out at ``as_of`` when this test fails there."""
+        if self.kind == "period":
+            return OutOfScope(rule, f"{as_of} 不在施行期（{rule.effective.describe()}）内",
+                              f"{as_of} is outside its effective period ({rule.effective.describe('en')})")
+        return OutOfScope(rule, f"{as_of} 没有适用的参数取值（该期政策未施行）",
+                          f"no parameter value applies on {as_of} (not in force then)")
+
+
+@dataclass(frozen=True, slots=True)
+class Lowered:
+    """One rule as core nodes: in-force tests, scope tests, its condition, the receipt test, and its finish.
+
+    ``dated``: the tests of as_of that must all be true for the rule to be in force (the period first).
     Scope: every ``scenarios`` node must be true (a matter absent from the profile puts the firm out
     of scope, never undetermined); ``region`` and ``zone`` put it out of scope when false and make
     the rule undetermined when unknown. ``received`` is ``any(benefits_received, …)``: true when a
@@ -67,6 +87,7 @@ class Lowered:
     """
 
     rule: Rule
+    dated: tuple[Dated, ...]
     scenarios: tuple[x.Node, ...]
     region: x.Node | None
     zone: x.Node | None
@@ -84,7 +105,7 @@ class Lowered:
         return tuple(n for n in (self.region, self.zone) if n is not None)
 
     def roots(self) -> Iterator[x.Node]:
-        """Every node the rule's decision reads."""
+        """Every node the rule's decision of a firm reads (the in-force tests, decided per date, apart)."""
         f = self.finish
         for node in (*self.scenarios, self.region, self.zone, self.when, self.received, f.amount, f.cap, f.index):
             if node is not None:
@@ -123,6 +144,35 @@ def _region_test(prefix: str, by: str | None) -> x.Node:
     path = f"scenario.{by}.region_code"
     held = x.And((x.Call("known", (x.Field(path),)), x.Call("exists", (x.Field(path),))))
     return x.IfElse(held, _region(path, prefix), firm)
+
+
+@cache
+def _within(start: date | None, end: date | None) -> x.Node:
+    """``start <= as_of <= end`` (one end may be open), one node per pair of dates, shared by its rules."""
+    operands: list[x.Node] = [x.AsOf()]
+    if start is not None:
+        operands.insert(0, x.Literal(start))
+    if end is not None:
+        operands.append(x.Literal(end))
+    return x.Compare(tuple(operands), ("<=",) * (len(operands) - 1))
+
+
+def _dated_tests(rule: Rule) -> tuple[Dated, ...]:
+    """The effective period, then the dates on which every parameter has a value (from the latest
+    first value to the earliest end): :meth:`Parameter.at <eligibility.model.rule.Parameter.at>`."""
+    out = []
+    period = rule.effective
+    if period.start is not None or period.end is not None:
+        out.append(Dated(_within(period.start, period.end), "period"))
+    params = rule.params.values()
+    if params:
+        if all(p.values for p in params):
+            ends = [p.end for p in params if p.end is not None]
+            node = _within(max(p.values[0].start for p in params), min(ends) if ends else None)
+        else:
+            node = x.Literal(False)
+        out.append(Dated(node, "params"))
+    return tuple(out)
 
 
 @cache
@@ -177,6 +227,7 @@ def _lower(rule: Rule) -> Lowered:
     j = rule.jurisdiction
     return Lowered(
         rule,
+        _dated_tests(rule),
         tuple(_scenario_test(name) for name in sorted(rule.scenarios)),
         _region_test(j.prefix, j.by) if j.prefix else None,
         _zone_test(j.development_zone) if j.development_zone else None,
@@ -197,13 +248,10 @@ def param_values(rule: Rule, as_of: date) -> dict[str, Any] | None:
     return values
 
 
-def in_force(rule: Rule, as_of: date) -> OutOfScope | None:
-    """None when the rule is in force at as_of, else why not (its period, or no parameter value then)."""
-    if not rule.effective.contains(as_of):
-        return OutOfScope(rule, f"{as_of} 不在施行期（{rule.effective.describe()}）内",
-                          f"{as_of} is outside its effective period ({rule.effective.describe('en')})")
-    if param_values(rule, as_of) is None:
-        return OutOfScope(rule, f"{as_of} 没有适用的参数取值（该期政策未施行）",
-                          f"no parameter value applies on {as_of} (not in force then)")
+def why_not_in_force(low: Lowered, as_of: date, holds: Callable[[x.Node], Any]) -> OutOfScope | None:
+    """None when the rule is in force at as_of, else why not: its first in-force test whose value at
+    as_of (``holds``, the backend's translation of the node) is not true."""
+    for test in low.dated:
+        if holds(test.node) is not True:
+            return test.not_in_force(low.rule, as_of)
     return None
-

@@ -1,131 +1,19 @@
-"""Results of an evaluation: statuses, traces, per-rule results and decisions, the whole evaluation.
-
-These are the core types every backend produces and the explanations read; no backend owns them.
-Rendering lives in :mod:`eligibility.explain`, which the rendering methods import when called.
-"""
+"""Results of an evaluation as the public API gives them: the decided data of :mod:`eligibility.outcome`
+with its rendering methods (explanations and JSON, drawn by :mod:`eligibility.explain`)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
-if TYPE_CHECKING:
-    from .model.expr import Clause, Node
-    from .model.rule import Rule
+from .explain import evaluation_dict, failed_clauses, render_evaluation, render_result, result_dict
+from .outcome import PAYOUT_KINDS, Decision, EvaluationRecord, Instalment, OutOfScope, RuleRecord, Status, Trace
+
+__all__ = ["PAYOUT_KINDS", "Decision", "Evaluation", "Instalment", "OutOfScope", "RuleResult", "Status", "Trace"]
 
 
-PAYOUT_KINDS = frozenset({"grant", "tax", "loan"})
-"""Rule kinds whose amount is money paid to the firm or tax it does not pay."""
-
-
-class Status(StrEnum):
-    """A rule's outcome for one firm (a str, so ``r.status == "eligible"`` works)."""
-
-    ELIGIBLE = "eligible"
-    INELIGIBLE = "ineligible"
-    UNDETERMINED = "undetermined"
-    SUPERSEDED = "superseded"
-    ERROR = "error"
-
-    def label(self, lang: str = "zh") -> str:
-        zh = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定：缺少数据",
-              "superseded": "符合，但被同组更优政策取代", "error": "出错"}
-        en = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined: data missing",
-              "superseded": "eligible, but superseded by a better measure of its group", "error": "error"}
-        return (en if lang == "en" else zh)[self.value]
-
-
-_EMPTY: tuple[str, ...] = ()
-
-
-class Trace:
-    """A node's evaluation: value, sub-traces, missing facts, presumptions used, optional note."""
-
-    __slots__ = ("node", "value", "children", "missing", "presumed", "note", "clause")
-
-    def __init__(self, node: Node, value: Any, children: tuple[Trace, ...] = (), missing: tuple[str, ...] = _EMPTY,
-                 presumed: tuple[str, ...] = _EMPTY, note: Any = None) -> None:
-        self.node = node
-        self.value = value
-        self.children = children
-        self.missing = missing
-        self.presumed = presumed
-        self.note = note  # a derived fact's value, whose .zh / .en explain it (read only when rendering)
-        self.clause: Clause | None = None  # set when this trace is a condition as the policy writer wrote it
-
-    def __repr__(self) -> str:
-        return f"Trace({type(self.node).__name__}, {self.value!r})"
-
-
-class Decision(NamedTuple):
-    """A rule's decision without explanation: what the fast paths return.
-
-    ``received`` is set (to the amount, or True when unknown) for a rule already received in
-    as_of's year (in any year, in a group of one-off grants): it is ineligible itself but still
-    outranks lower members of its group. ``topped_up`` is what its group of one-off grants had
-    already paid, when ``amount`` is the difference left to pay (就高: the firm ends with the highest
-    member's amount).
-    """
-
-    rule_id: str
-    status: Status
-    amount: Decimal | None
-    superseded_by: str | None = None
-    received: Decimal | bool | None = None
-    topped_up: Decimal | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Instalment:
-    """Which part of a schedule is due in as_of's year: ``index`` of ``count``, ``total`` in all."""
-
-    index: int
-    count: int
-    total: Decimal
-    start_year: int
-
-
-class RuleResult:
-    """One rule's decision for one firm, with everything needed to explain and audit it.
-
-    Attributes not set for a result keep their class defaults (a plain class rather than a
-    dataclass: results are made by the million in batch runs).
-    """
-
-    amount: Decimal | None = None
-    amount_kind: str | None = None
-    instalment: Instalment | None = None
-    superseded_by: str | None = None
-    missing: tuple[str, ...] = ()
-    amount_trace: Trace | None = None
-    scope_traces: tuple[Trace, ...] = ()
-    received_year: int | None = None
-    received_amount: Decimal | None = None
-    reason: tuple[str, str] | None = None  # (zh, en): why not eligible beyond the conditions
-    presumed: tuple[str, ...] = ()
-    outranks: tuple[str, ...] = ()
-    related: tuple[Rule, ...] = ()  # the rules named by superseded_by and outranks, for their titles
-    as_of: date | None = None
-    place: tuple[str | None, str | None] | None = None  # the firm's region code and development zone
-
-    def __init__(self, rule: Rule, status: Status, trace: Trace | None = None) -> None:
-        self.rule = rule
-        self.status = status
-        self.trace = trace
-
-    def __repr__(self) -> str:
-        extra = f", amount={self.amount}" if self.amount is not None else ""
-        extra += f", superseded_by={self.superseded_by!r}" if self.superseded_by else ""
-        extra += f", missing={list(self.missing)}" if self.missing else ""
-        return f"RuleResult({self.rule.id!r}, {self.status.value}{extra})"
-
-    @property
-    def rule_id(self) -> str:
-        return self.rule.id
+class RuleResult(RuleRecord):
+    """One rule's decision for one firm, with everything needed to explain and audit it."""
 
     @property
     def explanation(self) -> str:
@@ -133,83 +21,25 @@ class RuleResult:
         return self.explain("zh")
 
     def explain(self, lang: str = "zh") -> str:
-        from .explain import render_result
-
         return render_result(self, lang)
 
     def failed(self) -> list[Trace]:
         """The conditions (as written) that failed, in order."""
-        from .explain import failed_clauses
-
         return failed_clauses(self)
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
-        from .explain import result_dict
-
         return result_dict(self, lang)
 
 
-@dataclass(frozen=True, slots=True)
-class OutOfScope:
-    """A rule left out of the results (not in force, another jurisdiction, no such matter), and why."""
-
-    rule: Rule
-    zh: str
-    en: str
-
-    @property
-    def rule_id(self) -> str:
-        return self.rule.id
-
-
-@dataclass(slots=True)
-class Evaluation:
+class Evaluation(EvaluationRecord[RuleResult]):
     """All in-scope rule results for one firm at one date, with provenance."""
 
-    results: list[RuleResult]
-    as_of: date
-    entity_id: str | None
-    name: str | None
-    provenance: dict[str, str]
-    out_of_scope: list[OutOfScope] = field(default_factory=list)
-
-    def __getitem__(self, rule_id: str) -> RuleResult:
-        for r in self.results:
-            if r.rule_id == rule_id:
-                return r
-        from .errors import UnknownRuleError, suggest
-
-        raise UnknownRuleError(rule_id, suggest(rule_id, [r.rule_id for r in self.results]))
-
-    def by_status(self, status: str) -> list[RuleResult]:
-        return [r for r in self.results if r.status == status]
-
-    @property
-    def eligible(self) -> list[RuleResult]:
-        return self.by_status("eligible")
-
-    def total(self) -> Decimal:
-        """Money the firm receives or saves from eligible rules — grants, tax relief and loan support
-        (caps counted at their cap). Price deductions and fee caps are amounts of another kind (a bid
-        evaluated lower, the most a fee may be) and are not added in."""
-        return sum((r.amount for r in self.eligible if r.amount is not None and r.rule.kind in PAYOUT_KINDS),
-                   Decimal(0))
-
-    def totals(self) -> tuple[Decimal, Decimal]:
-        """:meth:`total` split in two: (exact amounts, caps of "up to" amounts), kept apart in any sum a
-        person reads, since a cap is the most the firm can receive, not what it receives."""
-        up_to = sum((r.amount for r in self.eligible if r.amount is not None and r.rule.kind in PAYOUT_KINDS
-                     and r.amount_kind == "up_to"), Decimal(0))
-        return self.total() - up_to, up_to
+    __slots__ = ()
 
     def explain(self, lang: str = "zh", include_ineligible: bool = True) -> str:
-        from .explain import render_evaluation
-
         return render_evaluation(self, lang, include_ineligible)
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
-        from .explain import evaluation_dict
-
         return evaluation_dict(self, lang)
 
     def to_json(self, lang: str = "zh", indent: int | None = 2) -> str:

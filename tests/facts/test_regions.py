@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from eligibility.errors import CodeError
@@ -15,6 +18,7 @@ from eligibility.facts.codes import (
     region_under,
     validate_region,
 )
+from eligibility.testing.workload import REGIONS
 
 PROVINCE_CODES = {
     *(f"{n}0000" for n in (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37)),
@@ -53,6 +57,11 @@ def test_all_province_level_divisions_are_held() -> None:
         ("610400", "咸阳市"),
         ("610431", "武功县"),
         ("610482", "彬州市"),
+        ("110105", "朝阳区"),
+        ("150102", "新城区"),
+        ("330106", "西湖区"),
+        ("440305", "南山区"),
+        ("530102", "五华区"),
     ],
 )
 def test_seed_region_names(code: str, zh: str) -> None:
@@ -90,6 +99,14 @@ def test_seed_prefectures_have_their_counties() -> None:
     assert len(children("5308")) == 10
     assert len(children("6104")) == 14
     assert "610427" not in REGION_NAMES  # 彬县, replaced by 彬州市 610482
+
+
+def test_every_region_of_the_examples_is_named_down_to_the_county() -> None:
+    with (Path(__file__).resolve().parents[2] / "examples" / "register.csv").open(encoding="utf-8") as f:
+        codes = {row["region_code"] for row in csv.DictReader(f)} | set(REGIONS)
+    assert codes - set(REGION_NAMES) == set()
+    assert region_path("440305") == ["广东省", "深圳市", "南山区"]
+    assert region_path("110105", "en") == ["Beijing Municipality", "Chaoyang District"]
 
 
 def test_every_named_code_is_a_valid_region() -> None:

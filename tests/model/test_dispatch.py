@@ -10,17 +10,24 @@ import pytest
 
 import eligibility as el
 from eligibility.backends.interpreter.compiled import SOURCE
+from eligibility.backends.interpreter.evaluator import UNDATE
 from eligibility.backends.interpreter.trace import TRACE
 from eligibility.backends.vectorized.compiler import VECTORIZED, VectorizedRules
 from eligibility.explain import KINDS, RENDER, WORDS
 from eligibility.lang.check import CHECK
+from eligibility.lang.render import UNPARSE
+from eligibility.lint import CONSTRAINTS
 from eligibility.model import expr as x
 from eligibility.model.dispatch import NodeTable, check_rules, node_classes
 from eligibility.model.rule import RuleSet
 from eligibility.reactive.durable import DURABLE
+from eligibility.testing.coverage import UNKNOWABLE
+from eligibility.testing.mutation import MUTATIONS
+from eligibility.testing.seeds import FOLD
 from ruletext import rule_yaml
 
-TABLES = [TRACE, SOURCE, VECTORIZED, DURABLE, CHECK, RENDER, WORDS, KINDS]
+TABLES = [TRACE, SOURCE, VECTORIZED, DURABLE, CHECK, RENDER, WORDS, KINDS, UNPARSE, CONSTRAINTS, UNKNOWABLE, MUTATIONS,
+          FOLD, UNDATE]
 
 
 def test_node_classes_are_the_concrete_nodes_of_the_model() -> None:

@@ -4,6 +4,9 @@ transition table — on the reactive workload: firms loaded, then updates (regis
 left, certifications, tax filings, revenue changes, removals and returns, firms moving, a date
 advance), with USCCs that collide under durable_rules' 32-bit FNV-1a fact-id hash.
 
+In batch mode the same changes arrive as DataFrames (``upsert_many(frame)``: the columnar path) and
+``remove_many`` lists, with the store off and on; each batch's events are its changes' events in order.
+
 The issue's size is 100,000 firms and 10,000 updates: ``ELIGIBILITY_REACTIVE_WORKLOAD=100000x10000``.
 Its expected stream needs ~210,000 interpreter evaluations (every firm loaded, every upsert, every
 firm again at the date advance): measured 149 s for the stream and 11 min for this file with both
@@ -22,7 +25,7 @@ import pytest
 import eligibility as el
 from eligibility.results import Decision
 from eligibility.facts.profile import Profile
-from eligibility.reactive import Watcher
+from eligibility.reactive import Event, Watcher
 from eligibility.reactive.events import changes
 from eligibility.testing.workload import Workload, fnv1a_32, make_workload
 
@@ -120,3 +123,63 @@ def test_event_stream_equals_the_interpreter(backend: str, engine: el.Engine, wo
         assert len(watcher) == len(final)
         for uscc, decisions in final.items():
             assert [d[:4] for d in watcher.decisions(uscc)] == [d[:4] for d in decisions], uscc
+
+
+def _batches(steps: list[Any], size: int) -> list[tuple[str, list[Any]]]:
+    """The steps grouped as a feed sends them: runs of upserts in batches of ``size``, runs of removals
+    together, each date advance alone."""
+    out: list[tuple[str, list[Any]]] = []
+    for step in steps:
+        kind = step[0]
+        if out and out[-1][0] == kind != "advance" and len(out[-1][1]) < size:
+            out[-1][1].append(step)
+        else:
+            out.append((kind, [step]))
+    return out
+
+
+@pytest.mark.parametrize("store", [False, True], ids=["memory", "store"])
+def test_event_stream_in_columnar_batches(store: bool, engine: el.Engine, workload: Any,
+                                          expected: tuple[Stream, dict[str, list[Decision]]], tmp_path: Any) -> None:
+    """The same stream, change for change, when the firms and updates arrive as DataFrames
+    (``upsert_many(frame)``: decided together by the vectorized backend, diffed column-wise) and the
+    removals as ``remove_many``: each batch gives the events of its changes, concatenated in order."""
+    wl, firms, steps = workload
+    want, final = expected
+    size = 997 if FIRMS > 5000 else 61  # batches that do not line up with the workload's patterns
+    every = [("upsert", p, None, None) for p in firms] + list(steps)
+    got: list[Key] = []
+    expect: list[Key] = []
+    returned: list[Event] = []
+    at = 0
+    path = tmp_path / "w.sqlite"
+    with Watcher(engine, as_of=wl.as_of, store=path if store else None) as watcher:
+        for kind, part in _batches(every, size):
+            for _ in part:
+                expect += want[at][1]
+                at += 1
+            if kind == "upsert":
+                events = watcher.upsert_many(el.to_frame([p for _, p, _, _ in part]))
+            elif kind == "remove":
+                events = watcher.remove_many([uscc for _, _, uscc, _ in part])
+            else:
+                events = watcher.advance_to(part[0][3])
+            returned += events
+            got += sorted((ev.key() for ev in events), key=repr) if kind == "advance" else [ev.key() for ev in events]
+        assert at == len(want)
+        assert len(got) == len(expect)
+        for i, (g, w) in enumerate(zip(got, expect)):
+            assert g == w, f"event {i} differs\n  got:  {g}\n  want: {w}"
+        assert len(watcher) == len(final)
+        for uscc, decisions in final.items():
+            assert [d[:4] for d in watcher.decisions(uscc)] == [d[:4] for d in decisions], uscc
+        if store:
+            assert [(e.seq, e.kind, e.entity_id, e.rule_id, e.new_status, e.new_amount) for e in watcher.log()] == [
+                (ev.seq, ev.kind.value, ev.entity_id, ev.rule_id, ev.status_after.value if ev.status_after else None,
+                 ev.amount_after) for ev in returned]
+    if store:  # the rows' facts and decisions were stored: reopened, the watch holds the same and logs nothing
+        with Watcher(engine, store=path) as again:
+            assert len(again.log(after=len(returned))) == 0
+            assert len(again) == len(final)
+            for uscc, decisions in final.items():
+                assert [d[:4] for d in again.decisions(uscc)] == [d[:4] for d in decisions], uscc

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -61,11 +61,12 @@ def test_region_totals_equal_a_groupby_of_the_long_table(report: BatchReport, re
     expected_eligible = Counter(region_of_row[r] for r in eligible["row"].unique().tolist())
     assert set(report.regions) == set(expected_firms)
     for code, g in report.regions.items():
-        assert (g.firms, g.eligible_firms, g.amount_fen) == (expected_firms[code], expected_eligible[code],
-                                                             expected_amount[code]), code
+        assert (g.firms, g.eligible_firms, g.amount_fen + g.up_to_fen) == (
+            expected_firms[code], expected_eligible[code], expected_amount[code]), code
     assert sum(g.benefits for g in report.regions.values()) == len(eligible)
-    total = sum((Decimal(v) for v in report.summary["amount_total"]), Decimal(0))
-    assert sum((g.amount for g in report.regions.values()), Decimal(0)) == total
+    for column, attr in (("amount_exact", "amount"), ("amount_up_to", "up_to")):
+        total = sum((Decimal(v) for v in report.summary[column]), Decimal(0))
+        assert sum((getattr(g, attr) for g in report.regions.values()), Decimal(0)) == total
 
 
 def test_scale_classes_equal_the_interpreters_derived_scale(engine: el.Engine, register: pd.DataFrame) -> None:
@@ -149,12 +150,78 @@ def test_html_shows_provenance_reconciliation_and_every_section(report: BatchRep
         assert "<script" not in page and not re.search(r"(src|href)=\"(https?:)?//", page)
         for anchor in ("provenance", "measures", "regions", "scales", "funnels"):
             assert f'id="{anchor}"' in page
-    assert "读入 2,400 行 = 已评估 2,400 + 出错 0 + 无适用政策 0" in zh
-    assert "rows read 2,400 = scored 2,400 + errors 0 + no rule in scope 0" in en
-    assert "普洱市 思茅区（530802）" in zh and "微型" in zh and "排除最多" in zh
+    assert "读入 2,400 行 = 已评估 2,400 + 整行出错 0 + 无适用政策 0" in zh
+    assert "rows read 2,400 = scored 2,400 + failed 0 + no rule in scope 0" in en
+    assert "普洱市思茅区（530802）" in zh and "深圳市南山区（440305）" in zh and "广东省（" not in zh
+    assert "微型" in zh and "排除最多" in zh
     assert "excludes most" in en and "micro" in en
-    total = sum((Decimal(v) for v in report.summary["amount_total"]), Decimal(0))
-    assert f"{(total / 10000).quantize(Decimal('0.01')):,}万元" in zh  # the headline figure, in 万元
+    exact = sum((Decimal(v) for v in report.summary["amount_exact"]), Decimal(0))
+    tile = re.search(r'<span class="n"><span class="q">至少</span><span class="f">([\d,.]+)<span class="u">万元</span>', zh)
+    assert tile and tile.group(1) == f"{(exact / 10000).quantize(Decimal('0.01')):,}"  # a lower bound, in 万元
+
+
+def _cells(page: str, rule_id: str) -> list[str]:
+    """The cells of a rule's row in the per-measure table."""
+    row = re.search(rf'<tr><td data-label="[^"]*">[^<]*<span class="rule-id">{re.escape(rule_id)}</span></td>(.*?)</tr>',
+                    page)
+    assert row, rule_id
+    return re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+
+
+def test_the_page_renders_the_summary_schema_of_every_rule(report: BatchReport) -> None:
+    zh = report.render_html("zh")
+    records = report.rule_rows()
+    assert {"error", "amount_exact", "amount_up_to", "amount_unknown", "lower_bound"} <= set(records[0])
+    for r in records:
+        cells = _cells(zh, r["rule_id"])
+        assert cells[:5] == [f"{int(r[k]):,}" for k in ("eligible", "superseded", "undetermined", "ineligible", "error")]
+        if report.pays_money(r["rule_id"]):
+            exact = f"{(Decimal(r['amount_exact']) / 10000).quantize(Decimal('0.01')):,}"
+            assert cells[5] == (f"至少 {exact}" if r["lower_bound"] else exact), r["rule_id"]
+            assert cells[6] == f"{(Decimal(r['amount_up_to']) / 10000).quantize(Decimal('0.01')):,}"
+            assert cells[7] == f"{int(r['amount_unknown']):,}"
+    six = next(r for r in records if r["rule_id"] == "cn.six-taxes-halved")
+    assert six["lower_bound"] and six["amount_unknown"] > 0  # the register has firms whose six-tax amount is unknown
+    trade = next(r for r in records if r["rule_id"] == "puer.trade-monthly-upgrade")
+    assert Decimal(trade["amount_up_to"]) > 0 and Decimal(trade["amount_exact"]) == 0
+    assert _cells(zh, "puer.trade-monthly-upgrade")[6] != "0.00"
+
+
+def test_one_money_unit_per_page_named_in_every_heading(report: BatchReport) -> None:
+    for lang, unit in (("zh", "万元"), ("en", "CNY thousand")):
+        page = report.render_html(lang)
+        body = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+        text = re.sub(r"<[^>]+>", " ", body)
+        assert not re.search(r"\d\s*元", text.replace("万元", "")), "an amount in 元 beside 万元"
+        assert "CNY 1" not in text and "M " not in text
+        headings = re.findall(r"<(?:th|figcaption)[^>]*>([^<]*(?:金额|amount|Amount|预算|Budget)[^<]*)<", body)
+        assert headings and all(unit in h for h in headings if "（项）" not in h and "（家）" not in h
+                                and "unknown" not in h), headings
+
+
+def test_share_bars_are_drawn_to_the_share_they_label(report: BatchReport) -> None:
+    zh = report.render_html("zh")
+    chart = re.search(r'<figcaption>至少符合一项政策的企业占已评估企业的比例（%）</figcaption>(.*?)</figure>', zh, re.S)
+    assert chart
+    bars = re.findall(r'class="fill ok" x="0" y="0" width="([\d.]+)".*?class="bar-value">([\d,]+) / ([\d,]+) 家 · '
+                      r'([\d.]+)%</span>', chart.group(1))
+    assert len(bars) == min(20, len(report.regions))
+    for width, eligible, firms, pct in bars:
+        share = Decimal(eligible.replace(",", "")) * 100 / Decimal(firms.replace(",", ""))
+        assert Decimal(width) == Decimal(pct) == share.quantize(Decimal("0.1"), ROUND_HALF_UP)
+    beijing = report.regions["110105"]
+    assert f"{beijing.eligible_firms} / {beijing.firms} 家" in chart.group(1)
+
+
+def test_group_amounts_keep_exact_and_up_to_apart(report: BatchReport, scored: pd.DataFrame) -> None:
+    eligible = scored[(scored["status"] == "eligible") & scored["rule_id"].notna()]
+    up_to = eligible["amount_kind"] == "up_to"
+    for column, mask in (("amount_fen", ~up_to), ("up_to_fen", up_to)):
+        fen = sum(int(Decimal(str(v)) * 100) for v in eligible[mask]["amount"].dropna())
+        assert sum(getattr(g, column) for g in report.regions.values()) == fen
+        assert sum(getattr(g, column) for g in report.scales.values()) == fen
+    unknown = int(report.summary["amount_unknown"].sum())
+    assert sum(g.amount_unknown for g in report.regions.values()) == unknown > 0
 
 
 # -- workbook ------------------------------------------------------------------------------------
@@ -177,18 +244,22 @@ def test_workbook_has_a_summary_and_a_sheet_per_rule(engine: el.Engine, register
     summary = wb["汇总"]
     rows = [r for r in summary.iter_rows(values_only=True) if r and r[0] in {rec["rule_id"] for rec in records}]
     assert [r[0] for r in rows] == [rec["rule_id"] for rec in records]
-    assert sum(Decimal(str(r[6])) for r in rows) == sum(Decimal(rec["amount_total"]) for rec in records)
+    assert sum(Decimal(str(r[7])) for r in rows) == sum(Decimal(rec["amount_exact"]) for rec in records)
+    assert sum(Decimal(str(r[8])) for r in rows) == sum(Decimal(rec["amount_up_to"]) for rec in records)
+    assert [r[6] for r in rows] == [int(rec["error"]) for rec in records]
+    assert [r[9] for r in rows] == [int(rec["amount_unknown"]) for rec in records]
     rid = "cn.small-low-profit-income-tax"
-    sheet = wb[next(r[7] for r in rows if r[0] == rid)]
+    sheet = wb[next(r[11] for r in rows if r[0] == rid)]
     values = [r for r in sheet.iter_rows(values_only=True)]
     flat = [v for r in values for v in r if v is not None]
     eligible = int(next(rec["eligible"] for rec in records if rec["rule_id"] == rid))
     assert f"符合的企业（共 {eligible} 家）" in flat and "仅列出输入顺序的前 5 家；完整名单见长表（status = eligible）。" in flat
-    header = values.index(("行号", "统一社会信用代码", "金额（元）", None, None, None, None, None))
+    header = next(i for i, r in enumerate(values) if r[:4] == ("行号", "统一社会信用代码", "金额（元）", None))
     listed = values[header + 1:]
     first = scored[(scored["rule_id"] == rid) & (scored["status"] == "eligible")].head(5)
     assert [r[0] for r in listed] == first["row"].tolist() and [r[1] for r in listed] == first["entity_id"].tolist()
-    funnel_head = values.index(("步", "条件", "累计通过", "累计待定", "累计排除", "本步排除", "单独不满足", "条件原文"))
+    funnel_head = next(i for i, r in enumerate(values)
+                       if r[:8] == ("步", "条件", "累计通过", "累计待定", "累计排除", "本步排除", "单独不满足", "条件原文"))
     f = few.funnels[rid]
     assert [list(r[2:5]) for r in values[funnel_head + 1: funnel_head + 1 + len(f.steps)]] == \
         [[int(p), int(u), int(q)] for p, q, u in f.cumulative]
@@ -236,3 +307,14 @@ def test_batch_report_renders_in_chromium(render_html, report: BatchReport, tmp_
         assert min(widths) > 40, f"{width}px: a funnel bar is squeezed to {min(widths)}px"
         first = page.locator("#funnels .card").first
         assert first.locator("h3").is_visible() and first.locator("figure.chart").is_visible()
+
+
+def test_field_errors_are_counted_per_rule_and_per_column(engine: el.Engine, register: pd.DataFrame) -> None:
+    bad = register.head(60).copy()
+    bad["employees"] = bad["employees"].astype(object)
+    bad.loc[:9, "employees"] = "x1"
+    report = batch_report(engine.score(bad, AS_OF), bad, engine, AS_OF)
+    zh, en = report.render_html("zh"), report.render_html("en")
+    assert "从业人员（employees）10 处" in zh and "unreadable values (per column)</dt><dd>employees: 10<" in en
+    errors = {r["rule_id"]: int(r["error"]) for r in report.rule_rows()}
+    assert sum(errors.values()) > 0 and all(_cells(zh, rid)[4] == f"{n:,}" for rid, n in errors.items())

@@ -165,7 +165,8 @@ def test_json_is_the_checkup_as_data(evaluation: el.Evaluation) -> None:
 def test_markdown_sections_and_escaping(evaluation: el.Evaluation) -> None:
     md = render_checkup(evaluation, "md", "zh")
     headings = re.findall(r"^## (.+)$", md, re.M)
-    assert headings == ["可享受的政策", "被更优政策取代的政策（就高不重复）", "待定：补齐数据后可判断", "差一点即可享受"]
+    assert headings == ["可享受的政策", "被更优政策取代的政策（就高不重复）", "待定：补齐数据后可判断", "差一点即可享受",
+                        "不符合的政策"]
     assert "\\<script>alert(1)\\</script>小额补助" in md and not re.search(r"(?<!\\)<script", md)
     assert "所需数据：资产总额 `total_assets`" in md
     assert evaluation.provenance["ruleset_hash"] in md
@@ -178,7 +179,9 @@ def test_html_is_self_contained_and_escaped(evaluation: el.Evaluation) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;小额补助" in page and "给予1万元补助 &lt;i&gt;" in page
     for key in ("benefits", "superseded", "undetermined", "near_misses"):
         assert f'<section id="{key}">' in page
-    assert page.count('class="card ') == 5
+    assert page.count('class="card ') == 6  # the measure not met too, collapsed
+    assert re.search(r'<section id="not_met">.*<details><summary>展开 1 项</summary>.*id="t.industrial-revenue"', page,
+                     re.S)
 
 
 def test_english_report_reads_in_english(evaluation: el.Evaluation) -> None:
@@ -233,7 +236,11 @@ def test_checkup_renders_in_chromium(render_html, tmp_path: Path, name: str, as_
         for key in ("benefits", "superseded", "undetermined", "near_misses"):
             assert page.locator(f"section#{key} h2").is_visible()
         assert page.locator("article.card").count() == sum(
-            len(items) for items in (c.benefits, c.superseded, c.undetermined, c.near_misses))
+            len(items) for items in (c.benefits, c.superseded, c.undetermined, c.near_misses, c.not_met))
+        if c.not_met:  # collapsed until opened
+            assert not page.locator("section#not_met article.card").first.is_visible()
+            page.locator("section#not_met summary").click()
+            assert page.locator("section#not_met article.card").first.is_visible()
         first = page.locator("section#benefits article.card").first
         assert first.locator("h3").inner_text().startswith(c.benefits[0].title)
         assert first.locator("blockquote").inner_text().endswith(c.benefits[0].quote or c.benefits[0].clause)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from eligibility.report import Bar, Html, badge, bar_chart, escape, join, page, section, table, tag
+from eligibility.report import Bar, Html, badge, bar_chart, escape, join, page, section, stat, table, tag
+from eligibility.report.figures import region_label
 
 
 def test_escape_and_html_concatenation() -> None:
@@ -47,6 +48,14 @@ def test_bar_lengths_are_exact_shares_of_the_largest() -> None:
     assert bar_chart([Bar("甲", 1), Bar("乙", 3)], title="t", max_value=4).count('width="25.0"') == 1
 
 
+def test_a_bar_in_two_parts_draws_each_part_after_the_other() -> None:
+    chart = bar_chart([Bar("甲", 30, "30 + 上限 10", "info", extra=10), Bar("乙", 20, "20")], title="t")
+    rects = re.findall(r'class="fill (\w+)" x="([\d.]+)" y="0" width="([\d.]+)"', chart)
+    assert rects == [("info", "0", "75.0"), ("warn", "75.0", "25.0"), ("info", "0", "50.0")]
+    share = bar_chart([Bar("北京", Decimal(90) / 109, "90 / 109")], title="t", max_value=1)
+    assert 'width="82.6"' in share
+
+
 def test_page_is_a_whole_document_without_external_resources() -> None:
     doc = page("标题 <1>", section("概况", Html("<p>x</p>"), id="s"), "en")
     assert doc.startswith("<!DOCTYPE html>") and '<html lang="en">' in doc
@@ -71,3 +80,35 @@ def test_chart_and_table_render_at_phone_width(render_html, tmp_path: Path) -> N
     assert bars.count() == 5
     assert bars.nth(4).bounding_box()["width"] > bars.nth(0).bounding_box()["width"] * 4
     assert shown.page.locator("table.data td[data-label='金额']").first.is_visible()
+
+
+@pytest.mark.parametrize(("code", "zh", "en"), [
+    ("440305", "深圳市南山区（440305）", "Nanshan District, Shenzhen City (440305)"),
+    ("110105", "北京市朝阳区（110105）", "Chaoyang District, Beijing Municipality (110105)"),
+    ("530802", "普洱市思茅区（530802）", "Simao District, Pu'er City (530802)"),
+    ("152971", "内蒙古阿拉善高新技术产业开发区（152971）",
+     "Inner Mongolia Alxa High-tech Industrial Development Zone (152971)"),
+    ("530899", "普洱市（530899）", "Pu'er City (530899)"),
+    (None, "未知地区", "region unknown"),
+])
+def test_region_labels_name_the_county_with_its_city(code: str | None, zh: str, en: str) -> None:
+    assert region_label(code, "zh") == zh
+    assert region_label(code, "en") == en
+
+
+def test_a_long_tile_wraps_after_its_qualifier_never_inside_figure_and_unit(render_html, tmp_path: Path) -> None:
+    tiles = Html('<div class="summary">') + join([
+        stat("14,231,913.13", "exact amounts (lower bound)", unit="CNY thousand", qualifier="at least", wide=True),
+        stat("1,234,567,890.12", "确定金额合计（下限）", unit="万元", qualifier="至少", wide=True, tone="ok"),
+        stat("2,400", "rows read"),
+    ]) + Html("</div>")
+    assert 'class="stat ok wide"' in tiles and '<span class="f">2,400</span>' in tiles
+    with pytest.raises(ValueError, match="unknown tone"):
+        stat("1", "x", tone="green")
+    path = tmp_path / "tiles.html"
+    path.write_text(page("tiles", tiles), encoding="utf-8")
+    shown = render_html(path, width=375)
+    assert shown.scroll_width <= shown.inner_width
+    figures = shown.page.eval_on_selector_all(".stat .f", """els => els.map(f => [f.getClientRects().length,
+        f.getBoundingClientRect().right <= f.closest('.stat').getBoundingClientRect().right])""")
+    assert figures == [[1, True]] * 3

@@ -29,7 +29,14 @@ def test_page_names_both_rule_sets_the_overrides_and_the_budget_change(result: W
     for page in (zh, en):
         assert result.base_hash in page and result.changed_hash in page and all(s in page for s in SETTINGS)
         assert "<script" not in page and not re.search(r"(src|href)=\"(https?:)?//", page)
-    assert "+200,000.00元" in zh and "+CNY 200,000.00" in en
+    assert ">+200,000.00<" in zh and ">+200,000.00<" in en
+    for page, unit in ((zh, "元"), (en, "CNY")):  # one money unit per page, named in every heading over amounts
+        assert re.findall(r'<span class="u">([^<]*)</span>', page) == [unit]  # the budget tile names its unit
+        body = re.sub(r'<style>.*?</style>|<span class="u">[^<]*</span>', "", page, flags=re.S)
+        text = re.sub(r"<[^>]+>", " ", body)
+        assert "万元" not in text and not re.search(r"\d\s*元|CNY \d|\d\.\d\dM\b", text)
+        headings = re.findall(r"<(?:th|figcaption)[^>]*>([^<]*(?:预算|金额|[Bb]udget|amount)[^<]*)<", page)
+        assert headings and all(unit in h for h in headings), headings
     assert "不符合 → 符合" in zh and "ineligible → eligible" in en
     assert f"{len(result.changes):,} (firm, measure) pairs change status or amount." in en
 

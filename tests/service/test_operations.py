@@ -158,3 +158,11 @@ def test_an_upload_over_its_limit_is_too_large_and_leaves_no_job(tmp_path: Path)
         big = ("uscc,name\n" + "91530802MA6K4L2X1W,x\n" * 400).encode()
         assert_error(c.post("/v1/score", files={"file": ("big.csv", big, "text/csv")}), 413, "too_large")
         assert not any((tmp_path / "data" / "jobs").iterdir())
+
+
+def test_idle_connections_outlive_the_client_pools_own_idle_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eligibility.service.server import uvicorn_options
+
+    assert uvicorn_options(ServiceSettings())["timeout_keep_alive"] == 75  # httpx and uvicorn default to 5 s
+    monkeypatch.setenv("ELIGIBILITY_KEEP_ALIVE", "120")
+    assert uvicorn_options(ServiceSettings())["timeout_keep_alive"] == 120

@@ -184,3 +184,30 @@ def test_retention_prunes_old_events(tmp_path: Path, engine: el.Engine, firms: l
         assert w.log() == []
     with Watcher(engine, as_of=AS_OF) as w, pytest.raises(el.EligibilityError, match="no store"):
         w.log()
+
+
+def test_a_format_1_store_is_read_and_marked_2_and_a_later_format_refused(tmp_path: Path, engine: el.Engine,
+                                                                         firms: list[dict[str, Any]]) -> None:
+    """Format 2 adds firms held as rows of a columnar batch; a format-1 file (nested profiles only) is
+    read as it is and marked 2, so a version knowing only format 1 refuses it rather than misread it."""
+    path = tmp_path / "watch.sqlite"
+    with Watcher(engine, as_of=AS_OF, store=path) as w:
+        w.upsert_many(firms[:20])                          # nested profiles: what format 1 held
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version=1")
+    con.commit()
+    con.close()
+    with Watcher(engine, store=path) as w:
+        assert len(w) == 20 and w.log(after=20 * 100) == []
+        w.upsert_many(el.to_frame(firms[20:30]))           # rows of a frame: format 2 data
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM firms WHERE profile LIKE '{\"$row\":%'").fetchone()[0] == 10
+    con.execute("PRAGMA user_version=3")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as exc:
+        Watcher(engine, store=path)
+    assert "format 3 is newer than this version supports (2)" in exc.value.en and "格式版本 3" in exc.value.zh
+    assert path.read_bytes() == before

@@ -10,7 +10,7 @@ layer above the Engine.
 - :mod:`.duplicates`: :class:`DuplicateTracker` flags repeated USCCs across the whole file;
 - :mod:`.summary`: per-chunk summaries merged exactly, written as CSV or Excel;
 - :mod:`.tables` and :mod:`.writers`: the long and wide tables, appended chunk by chunk to Parquet,
-  CSV or Excel;
+  CSV or Excel; :mod:`.labels`: their headers and outcome words for people (zh, en);
 - :mod:`.pipeline`: :func:`score_chunks` and :func:`score_file` run the whole stream;
 - :mod:`.check`: :func:`check_register`, a dry run (per column: read, unknown, refused).
 
@@ -22,6 +22,7 @@ from .check import check_register
 from .duplicates import DuplicateTracker
 from .errors import OutputTooLargeError, RegisterError, RegisterWarning
 from .formats import INPUT_SUFFIXES, OUTPUT_SUFFIXES, input_format, output_format
+from .labels import Labels
 from .mapping import UNITS, ColumnMapping, load_column_mapping, parse_column_mapping, scale_money
 from .pipeline import default_workers, partial_path, score_chunk, score_chunks, score_file
 from .readers import RegisterReader, count_rows, read_register
@@ -31,7 +32,7 @@ from .writers import XLSX_MAX_ROWS, TableWriter, open_writer
 
 __all__ = [
     "INPUT_SUFFIXES", "LONG_COLUMNS", "LONG_SCHEMA", "OUTPUT_SUFFIXES", "UNITS", "XLSX_MAX_ROWS",
-    "ColumnMapping", "DuplicateTracker", "OutputTooLargeError", "RegisterError", "RegisterReader",
+    "ColumnMapping", "DuplicateTracker", "Labels", "OutputTooLargeError", "RegisterError", "RegisterReader",
     "RegisterWarning", "SummaryAccumulator", "TableWriter", "check_register", "count_rows", "default_workers", "input_format",
     "load_column_mapping", "merge_summaries", "open_writer", "output_format", "parse_column_mapping",
     "partial_path", "read_register", "scale_money", "score_chunk", "score_chunks", "score_file", "to_wide",

@@ -280,9 +280,11 @@ class ColumnPlan:
     recognised: list[Recognised] = field(default_factory=list)  # kept columns, in file order
 
 
-def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str, strict: bool = False) -> ColumnPlan:
+def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str, strict: bool = False,
+                 carried: Sequence[str] = ()) -> ColumnPlan:
     """Headers → fields (a mapping first, then the spellings :mod:`eligibility.batch.headers` knows).
-    ``strict``: a mapped header not in the file, or no USCC column, is a :class:`RegisterError`."""
+    ``strict``: a mapped header not in the file, or no USCC column, is a :class:`RegisterError`.
+    ``carried``: headers carried into the output as they are (not reported as left out)."""
     from ..facts.profile import field_names
 
     fields = field_names()
@@ -297,7 +299,7 @@ def plan_columns(headers: list[str], mapping: ColumnMapping | None, file: str, s
     keep: list[int] = []
     rename: dict[str, str] = {}
     source_of: dict[str, Recognised] = {}
-    unknown: list[str] = [headers[i] for i in hp.unknown]
+    unknown: list[str] = [headers[i] for i in hp.unknown if headers[i] not in carried]
     msgs: list[tuple[str, str]] = []
     for i in sorted(hp.fields):
         rec, h = hp.fields[i], headers[i]

@@ -17,8 +17,9 @@ from ..engine import Engine, IngestedFrame
 from ..model.rule import RuleSet
 from .duplicates import DuplicateTracker
 from .formats import output_format
+from .labels import Labels
 from .mapping import ColumnMapping
-from .readers import RegisterReader, read_register
+from .readers import RegisterReader, carried_columns, profile_columns, read_register
 from .summary import SummaryAccumulator
 from .tables import LONG_COLUMNS, to_wide, wide_rule_ids
 from .writers import TableWriter, open_writer
@@ -61,8 +62,8 @@ def _chunk_rows(chunk: pd.DataFrame) -> tuple[np.ndarray, int, bool]:
 
 
 def _plain_frame(chunk: pd.DataFrame) -> pd.DataFrame:
-    """The chunk's rows as the engine takes them: a 0-based index and no attrs."""
-    frame = chunk.reset_index(drop=True)
+    """The chunk's rows as the engine takes them: a 0-based index, no attrs, no kept columns."""
+    frame = profile_columns(chunk).reset_index(drop=True)
     frame.attrs = {}
     return frame
 
@@ -131,6 +132,24 @@ def _score_and_summarize(engine: Engine, chunk: pd.DataFrame, as_of: date) -> tu
     summary = engine.summarize(scored)
     summary.attrs["rows_read"] = scored.attrs["rows_read"]
     return scored, summary
+
+
+def with_carried(table: pd.DataFrame, chunk: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (long or wide, rows by input row number) with the chunk's carried input columns
+    (:func:`~eligibility.batch.readers.carried_columns`) after ``entity_id``; empty on rows the
+    chunk does not hold (malformed records)."""
+    carried = carried_columns(chunk)
+    if not carried:
+        return table
+    table = table.copy(deep=False)
+    at = chunk.index.get_indexer(table["row"].to_numpy(dtype=np.int64))
+    found = at >= 0
+    pos = int(table.columns.get_loc("entity_id")) + 1
+    for i, (name, column) in enumerate(carried):
+        values = np.full(len(table), None, dtype=object)
+        values[found] = column.to_numpy(dtype=object, na_value=None)[at[found]]
+        table.insert(pos + i, name, values)
+    return table
 
 
 class _Background:
@@ -228,9 +247,9 @@ def score_chunks(engine: Engine, reader: Iterable[tuple[int, pd.DataFrame]], wri
             flagged = dups[order]
             table["duplicate_of"] = pd.array(np.where(flagged >= 0, flagged, 0), dtype="Int64")
             table.loc[flagged < 0, "duplicate_of"] = pd.NA
-            writer.write(table)
+            writer.write(with_carried(table, chunk))
         else:
-            writer.write(scored)
+            writer.write(with_carried(scored, chunk))
         acc.add(summary)
         done += rows_read
         if on_chunk is not None:
@@ -281,10 +300,13 @@ def partial_path(target: Path) -> Path:
 def score_file(engine: Engine, source: str | Path | RegisterReader, target: str | Path, as_of: date, *,
                chunk_size: int = 100_000, mapping: ColumnMapping | str | Path | None = None, wide: bool = False,
                on_chunk: Callable[[int, pd.DataFrame], None] | None = None,
-               on_scored: ChunkObserver | None = None, workers: int = 1) -> pd.DataFrame:
+               on_scored: ChunkObserver | None = None, workers: int = 1, labels: Labels | None = None,
+               bom: bool = False) -> pd.DataFrame:
     """Stream ``source`` (a path, or a reader from :func:`read_register`) through ``engine`` into
     ``target``; returns the merged summary (reconciliation and provenance in ``attrs``, plus
-    ``blank_rows``). ``on_chunk``, ``on_scored`` and ``workers``: see :func:`score_chunks`. The
+    ``blank_rows``). ``on_chunk``, ``on_scored`` and ``workers``: see :func:`score_chunks`;
+    ``labels`` and ``bom``: see :func:`~eligibility.batch.writers.open_writer`. The firm's name (where
+    a column gives it) and the reader's ``keep`` columns are carried after ``entity_id``. The
     output is written under a temporary name and renamed when complete, so a failed run leaves no
     partial file (and an existing ``target`` untouched)."""
     target = Path(target)
@@ -295,7 +317,8 @@ def score_file(engine: Engine, source: str | Path | RegisterReader, target: str 
     # only a Parquet input knows its exact row count up front (a sheet's dimension may overstate it)
     known = reader.rows_total if wide and reader.format == "parquet" else None
     try:
-        with reader, open_writer(tmp, wide, expected_rows=known, metadata=provenance) as writer:
+        with reader, open_writer(tmp, wide, expected_rows=known, metadata=provenance, labels=labels,
+                                 bom=bom) as writer:
             summary = score_chunks(engine, reader, writer, as_of, wide=wide, on_chunk=on_chunk, on_scored=on_scored,
                                    workers=workers)
         os.replace(tmp, target)

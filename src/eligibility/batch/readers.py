@@ -19,7 +19,8 @@ number of fields cannot be read into columns; it is reported as an ``error`` row
 (``chunk.attrs["invalid_rows"]``), so every record is still accounted for. ``chunk.index`` holds the
 row numbers of the chunk's rows (contiguous from ``start_row`` unless such records were taken out).
 Headers become profile columns through a column mapping (:mod:`.mapping`) and the spellings
-departments write (:mod:`.headers`); values are normalised per field (:mod:`.spellings`).
+departments write (:mod:`.headers`); values are normalised per field (:mod:`.spellings`). Columns
+named in ``keep`` are also carried as text, as written, for the output (:func:`carried_columns`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -41,6 +43,50 @@ from .errors import RegisterError, RegisterWarning
 from .formats import input_format
 from .mapping import ColumnMapping, as_mapping, plan_columns
 from .spellings import ColumnCounts, normalise_column
+
+
+#: a kept input column's name in a chunk (the header as written after it), apart from profile fields
+KEPT = "\x1fkept:"
+#: the output's own column names, which a kept column may not take
+_OUTPUT_NAMES = frozenset(("row", "entity_id", "name", "rule_id", "rule_title", "status", "amount", "amount_kind",
+                           "superseded_by", "missing", "failed", "reason", "duplicate_of", "sheet"))
+
+
+def carried_columns(chunk: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """The input columns a chunk carries into the output, by output name: the firm's ``name`` where
+    one was read, then the columns kept (``keep`` of :func:`read_register`) under their headers."""
+    out = [("name", chunk["name"])] if "name" in chunk.columns else []
+    out += [(str(c)[len(KEPT):], chunk[c]) for c in chunk.columns if str(c).startswith(KEPT)]
+    return out
+
+
+def profile_columns(chunk: pd.DataFrame) -> pd.DataFrame:
+    """The chunk without its kept columns: what the engine reads."""
+    kept = [c for c in chunk.columns if str(c).startswith(KEPT)]
+    return chunk.drop(columns=kept) if kept else chunk
+
+
+def _cell_text(value: Any) -> str | None:
+    """A spreadsheet cell as text, as a person reads it (12.0 → "12", a date in ISO form)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _arrow_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """An Arrow column as text (nested values by their Python form)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())
 
 
 def count_rows(path: str | Path) -> int | None:
@@ -79,13 +125,16 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
     ``strict``: a mapped header missing from the file, or no USCC column, raises
     :class:`RegisterError` at once (the CLI's default; ``--lenient`` turns it off). ``sheet``
     (Excel): a 1-based number, a name, or ``"all"`` (each chunk then carries ``attrs["sheet"]``).
+    ``keep``: headers (as written) of columns carried as text into the output; ``carried`` lists
+    the output columns carried (``name`` where the firm's name is read, then ``keep``).
     """
 
     def __init__(self, path: str | Path, chunk_size: int = 100_000,
                  mapping: ColumnMapping | str | Path | None = None, *, strict: bool = False,
-                 sheet: str | int | None = None) -> None:
+                 sheet: str | int | None = None, keep: Sequence[str] = ()) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
+        self.keep = [str(h).strip() for h in keep]
         self.path = Path(path)
         self.chunk_size = int(chunk_size)
         self.mapping = as_mapping(mapping)
@@ -114,6 +163,12 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             self.close()
             raise _read_error(self.path, exc) from None
         self.columns = [self._plan.rename[self._plan.headers[i]] for i in self._plan.keep]
+        self.carried = (["name"] if "name" in self.columns else []) + self.keep
+        try:
+            self._check_keep(self._plan.headers)
+        except EligibilityError:
+            self.close()
+            raise
         self.recognised = list(self._plan.recognised)
         self.unknown_columns = list(self._plan.unknown)
         self.missing_columns = list(self._plan.not_found)
@@ -157,10 +212,27 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _check_keep(self, headers: list[str]) -> None:
+        """Each kept header is in the file and is not an output column's name."""
+        headers = [str(x).strip() for x in headers]
+        for h in self.keep:
+            if h not in headers:
+                present = [x for x in headers if x]
+                raise RegisterError(
+                    f"--keep 的列 '{h}' 不在文件中；文件中的列：{'、'.join(present)}",
+                    f"--keep column '{h}' is not in the file; its columns are: {', '.join(present)}",
+                    file=str(self.path), column=h)
+            if h in _OUTPUT_NAMES or h.endswith((".status", ".amount")):
+                raise RegisterError(f"--keep 的列 '{h}' 与输出列同名，无法带出", f"--keep column '{h}' has the name of an "
+                                    "output column and cannot be carried", file=str(self.path), column=h)
+        if len(set(self.keep)) < len(self.keep):
+            raise RegisterError("--keep 中有重复的列", "--keep names a column twice", file=str(self.path))
+
     # -- per-chunk conversion ---------------------------------------------------------------------
-    def _finish(self, frame: pd.DataFrame, numbers: np.ndarray, invalid: list[tuple[int, str, str, Any]]
-                ) -> tuple[int, pd.DataFrame]:
-        """Rename to profile columns, convert units, number the rows, attach malformed records."""
+    def _finish(self, frame: pd.DataFrame, numbers: np.ndarray, invalid: list[tuple[int, str, str, Any]],
+                kept: dict[str, pa.Array] | None = None) -> tuple[int, pd.DataFrame]:
+        """Rename to profile columns, convert units, number the rows, attach malformed records and
+        the kept columns (as text, as written)."""
         frame.index = pd.Index(numbers, dtype="int64", name=None)
         frame = frame.rename(columns=self._plan.rename)
         spellings = self.mapping.values if self.mapping else {}
@@ -172,6 +244,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                 self.column_counts[target].add(counts)
             else:
                 self.column_counts[target] = counts
+        for h in self.keep:
+            frame[KEPT + h] = pd.arrays.ArrowExtensionArray((kept or {}).get(h, pa.array([], pa.string())))
         frame.attrs["invalid_rows"] = invalid
         firsts = ([int(numbers[0])] if len(numbers) else []) + ([invalid[0][0]] if invalid else [])
         return (min(firsts) if firsts else 0), frame
@@ -195,7 +269,9 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             del probe
         invalid.clear()
         headers = [n.strip().lstrip("\ufeff").strip() for n in raw_names]
-        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict)
+        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict,
+                                  self.keep)
+        self._raw_names = raw_names
         kept_raw = [raw_names[i] for i in self._plan.keep]
         uscc_index = next((i for i in self._plan.keep if self._plan.rename[headers[i]] == "uscc"), None)
         handle = LineDecoder(open(self.path, "rb"))  # noqa: SIM115 - closed by close()
@@ -310,9 +386,14 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                 self.blank_rows += int(mask.sum())
                 table = table.filter(pa.array(~mask))
                 numbers = numbers[~mask]
+        kept = {h: _arrow_text(table.column(self._raw_of(h))) for h in self.keep}
         frame = table.select(kept_raw).to_pandas(types_mapper=pd.ArrowDtype)
         frame.columns = [self._plan.headers[i] for i in self._plan.keep]
-        return self._finish(frame, numbers, invalid)
+        return self._finish(frame, numbers, invalid, kept)
+
+    def _raw_of(self, header: str) -> str:
+        """A kept header's column name as the file spells it (before trimming)."""
+        return self._raw_names[self._plan.headers.index(header)]
 
     _bad_seen = 0
 
@@ -347,19 +428,23 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         self._closers.append(pf.close)
         raw_names = list(pf.schema_arrow.names)
         headers = [n.strip() for n in raw_names]
-        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict)
+        self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict,
+                                  self.keep)
+        self._raw_names = raw_names
         self.rows_total = int(pf.metadata.num_rows)
         kept_raw = [raw_names[i] for i in self._plan.keep]
         return self._parquet_chunks(pf, kept_raw)
 
     def _parquet_chunks(self, pf: Any, kept_raw: list[str]) -> Iterator[tuple[int, pd.DataFrame]]:
         next_no = 1
-        for batch in pf.iter_batches(batch_size=self.chunk_size, columns=kept_raw):
-            frame = batch.to_pandas(types_mapper=pd.ArrowDtype)
+        extra = [self._raw_of(h) for h in self.keep]
+        for batch in pf.iter_batches(batch_size=self.chunk_size, columns=list(dict.fromkeys(kept_raw + extra))):
+            kept = {h: _arrow_text(batch.column(raw)) for h, raw in zip(self.keep, extra, strict=True)}
+            frame = batch.select(kept_raw).to_pandas(types_mapper=pd.ArrowDtype)
             frame.columns = [self._plan.headers[i] for i in self._plan.keep]
             numbers = np.arange(next_no, next_no + batch.num_rows, dtype=np.int64)
             next_no += batch.num_rows
-            yield self._finish(frame, numbers, [])
+            yield self._finish(frame, numbers, [], kept)
 
     # -- Excel ----------------------------------------------------------------------------------
     def _open_xlsx(self) -> Iterator[tuple[int, pd.DataFrame]]:
@@ -396,7 +481,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                                 f"no sheet has a recognised header: {', '.join(names)}", file=str(self.path))
         first = sheets[0][1]
         present = [i for i, h in enumerate(first) if h]      # columns without a header are left out
-        self._plan = plan_columns([first[i] for i in present], self.mapping, str(self.path), self.strict)
+        self._plan = plan_columns([first[i] for i in present], self.mapping, str(self.path), self.strict,
+                                  self.keep)
         if skipped:
             self._plan.warnings.append((f"{self.path}: 工作表 {'、'.join(skipped)} 没有可识别的表头，未读取",
                                         f"{self.path}: sheet(s) {', '.join(skipped)} have no recognised header "
@@ -416,14 +502,15 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         for report, headers, rows in sheets:
             where = {h.strip(): i for i, h in enumerate(headers) if h}
             source = [where.get(n, -1) for n in names]
-            for start, frame in self._xlsx_chunks(rows, source, names, report.header_row):
+            kept = [where.get(h, -1) for h in self.keep]
+            for start, frame in self._xlsx_chunks(rows, source, names, report.header_row, kept):
                 if several:
                     frame.attrs["sheet"] = report.sheet
                 yield start, frame
             self.blank_rows += report.blank_rows
 
     def _xlsx_chunks(self, rows: Iterator[tuple[int, list[Any]]], source: list[int], names: list[str],
-                     header_row: int) -> Iterator[tuple[int, pd.DataFrame]]:
+                     header_row: int, kept_source: list[int]) -> Iterator[tuple[int, pd.DataFrame]]:
         numbers: list[int] = []
         block: list[list[Any]] = []
 
@@ -437,10 +524,12 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                     col[:] = columns[j]
                 data[n] = pd.Series(col, dtype=object)
             frame = pd.DataFrame(data, columns=names)
+            kept = {h: pa.array([_cell_text(columns[j][i]) if 0 <= j < width else None for i in range(len(block))],
+                                pa.string()) for h, j in zip(self.keep, kept_source, strict=True)}
             nums = np.asarray(numbers, dtype=np.int64)
             numbers.clear()
             block.clear()
-            return self._finish(frame, nums, [])
+            return self._finish(frame, nums, [], kept)
 
         for sheet_row, row in rows:
             numbers.append(sheet_row - header_row)
@@ -458,7 +547,7 @@ def _read_error(path: Path, exc: BaseException) -> RegisterError:
 
 def read_register(path: str | Path, chunk_size: int = 100_000,
                   mapping: ColumnMapping | str | Path | None = None, *, strict: bool = False,
-                  sheet: str | int | None = None) -> RegisterReader:
+                  sheet: str | int | None = None, keep: Sequence[str] = ()) -> RegisterReader:
     """Stream a register (.csv, .parquet, .xlsx) as ``(start_row, chunk)`` pairs of at most
     ``chunk_size`` rows, with profile columns (``mapping`` applied: a :class:`ColumnMapping` or the
     path of a mapping file).
@@ -466,9 +555,11 @@ def read_register(path: str | Path, chunk_size: int = 100_000,
     ``chunk.index`` holds the input row numbers (1-based, from the first data row);
     ``chunk.attrs["invalid_rows"]`` lists CSV records that could not be split into columns as
     ``(row, reason_zh, reason_en, entity_id)``. The file is opened and its headers checked at once:
-    a bad file raises :class:`RegisterError` here, not at the first chunk.
+    a bad file raises :class:`RegisterError` here, not at the first chunk. ``keep``: headers (as
+    written) of further columns to carry into the output as text (:func:`carried_columns`); a header
+    not in the file raises :class:`RegisterError` naming it and the columns present.
 
     >>> for start, chunk in read_register("examples/register.csv", chunk_size=1000):  # doctest: +SKIP
     ...     scored = score_chunk(engine, chunk, date(2024, 6, 30), tracker)  # numbers rows, adds error rows
     """
-    return RegisterReader(path, chunk_size, mapping, strict=strict, sheet=sheet)
+    return RegisterReader(path, chunk_size, mapping, strict=strict, sheet=sheet, keep=keep)

@@ -96,10 +96,11 @@ def merge_summaries(summaries: Iterable[pd.DataFrame], order: Sequence[str] | No
     return acc.result()
 
 
-def write_summary(summary: pd.DataFrame, path: str | Path) -> None:
+def write_summary(summary: pd.DataFrame, path: str | Path, bom: bool = False) -> None:
     """The per-rule summary (:data:`~eligibility.engine.SUMMARY_COLUMNS`) as CSV (amounts as text with
-    2 decimals, the reconciliation — rows read, scored, failed, no rule — in columns on every line) or
-    Excel (with a second sheet holding the reconciliation and provenance)."""
+    2 decimals, the reconciliation — rows read, scored, failed, no rule — in columns on every line;
+    ``bom``: a UTF-8 byte order mark first, for spreadsheets) or Excel (with a second sheet holding the
+    reconciliation and provenance)."""
     path = Path(path)
     frame = summary.copy()
     for k in _RECONCILE:  # the reconciliation on every line: the file stands alone
@@ -128,4 +129,5 @@ def write_summary(summary: pd.DataFrame, path: str | Path) -> None:
         no_formulas(wb)
         wb.save(path)
     else:
-        csv_safe_frame(frame, skip=tuple(c for c in frame.columns if c in SUMMARY_MONEY)).to_csv(path, index=False)
+        csv_safe_frame(frame, skip=tuple(c for c in frame.columns if c in SUMMARY_MONEY)).to_csv(
+            path, index=False, encoding="utf-8-sig" if bom else "utf-8")

@@ -1,5 +1,6 @@
 """Writing the scored table in chunks: :func:`open_writer` appends chunks of the long (or wide) table
-to Parquet, CSV or Excel with one fixed set of columns."""
+to Parquet, CSV or Excel with one fixed set of columns; for people, CSV and Excel may carry headers
+and outcome words in Chinese or English (:class:`~eligibility.batch.labels.Labels`) and CSV a BOM."""
 
 from __future__ import annotations
 
@@ -16,14 +17,21 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._cells import csv_safe_arrow, string_cell
+from .._cells import csv_safe, csv_safe_arrow, string_cell
 from .errors import OutputTooLargeError
 from .formats import output_format
-from .tables import LONG_SCHEMA, wide_schema
+from .labels import Labels
+from .tables import LONG_COLUMNS, LONG_SCHEMA, wide_schema
 from .values import object_values, plain_value
 
 #: rows of an Excel sheet (the header takes one); tests lower it instead of writing 10⁶ rows
 XLSX_MAX_ROWS = 1_048_576
+#: the byte order mark a spreadsheet on Chinese Windows needs to read a CSV file as UTF-8
+BOM = "\ufeff".encode()
+#: Excel column widths (in characters) by output column; others by their header
+_WIDTHS = {"row": 8, "entity_id": 22, "name": 32, "rule_id": 34, "rule_title": 40, "status": 12, "amount": 16,
+           "amount_kind": 14, "superseded_by": 34, "missing": 30, "failed": 30, "reason": 48, "duplicate_of": 12,
+           "sheet": 14}
 
 
 def _arrow_column(series: pd.Series | None, typ: pa.DataType, n: int) -> pa.Array:
@@ -57,6 +65,67 @@ def _arrow_column(series: pd.Series | None, typ: pa.DataType, n: int) -> pa.Arra
     return arr.cast(typ)
 
 
+def _long_schema(frame: pd.DataFrame) -> pa.Schema:
+    """The long table's schema for chunks like ``frame``: its input columns carried through (the firm's
+    name, kept columns: text) after ``entity_id``, and ``sheet`` last when rows come from several sheets."""
+    carried = [str(c) for c in frame.columns if c not in LONG_COLUMNS and c != "sheet"]
+    fields = list(LONG_SCHEMA)
+    at = LONG_COLUMNS.index("entity_id") + 1
+    fields[at:at] = [pa.field(c, pa.string()) for c in carried]
+    if "sheet" in frame.columns:
+        fields.append(pa.field("sheet", pa.string()))
+    return pa.schema(fields)
+
+
+def _relabel(column: pa.Array, words: Mapping[str, str]) -> pa.Array:
+    """A coded column with each code replaced by its word (codes without one kept)."""
+    if not pa.types.is_dictionary(column.type):
+        column = column.cast(pa.string()).dictionary_encode()
+    names = [None if v is None else words.get(v, v) for v in column.dictionary.to_pylist()]
+    return pa.DictionaryArray.from_arrays(column.indices, pa.array(names, pa.string()))
+
+
+def _labelled(table: pa.Table, labels: Labels) -> pa.Table:
+    """The table as people read it: outcome and amount-kind words (no kind where there is no
+    amount), the missing facts by name, reasons in one language, rule titles (a ``rule_title`` column after ``rule_id``,
+    titles for ``superseded_by``); column names still the codes."""
+    import pyarrow.compute as pc
+
+    names, arrays = [], []
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        words = labels.values(name)
+        if words is not None and pa.types.is_list(col.type):
+            col = pa.ListArray.from_arrays(col.offsets, _relabel(col.values, words).cast(pa.string()),
+                                           mask=col.is_null())
+        elif words is not None:
+            col = _relabel(col, words)
+        elif name == "reason":  # a bilingual reason in the labels' language only
+            reasons = col.cast(pa.string()).dictionary_encode()
+            col = _relabel(reasons, {v: labels.side(v) for v in reasons.dictionary.to_pylist() if v is not None})
+        if name == "amount_kind" and "amount" in table.column_names:
+            col = pc.if_else(pc.is_null(table.column("amount")), pa.scalar(None, pa.string()), col.cast(pa.string()))
+        names.append(name)
+        arrays.append(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
+        if name == "rule_id":
+            names.append("rule_title")
+            arrays.append(_relabel(col, labels.titles))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _width(column: str, header: str) -> float:
+    """An Excel column width: by what the column holds, at least its header."""
+    from rich.cells import cell_len
+
+    if column.endswith(".status"):
+        base = 12
+    elif column.endswith(".amount"):
+        base = 16
+    else:
+        base = _WIDTHS.get(column, 18)
+    return max(base, min(cell_len(header) + 2, 60))
+
+
 def _to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     n = len(frame)
     arrays = [_arrow_column(frame[f.name] if f.name in frame.columns else None, f.type, n) for f in schema]
@@ -72,13 +141,20 @@ class TableWriter:
     (``abort()`` on failure: nothing more is written).
     """
 
-    def __init__(self, path: Path, wide: bool, expected_rows: int | None, metadata: Mapping[str, Any] | None) -> None:
+    def __init__(self, path: Path, wide: bool, expected_rows: int | None, metadata: Mapping[str, Any] | None,
+                 labels: Labels | None = None, bom: bool = False) -> None:
         self.path = path
         self.wide = wide
         self.format = output_format(path)
+        if labels is not None and self.format == "parquet":
+            raise ValueError("Parquet keeps the codes: labels are for CSV and Excel output")
+        if bom and self.format != "csv":
+            raise ValueError("a byte order mark is for CSV output only")
+        self.labels = labels
+        self.bom = bom
         self.metadata = dict(metadata or {})
         self.rows_written = 0
-        self.schema: pa.Schema | None = None if wide else LONG_SCHEMA
+        self.schema: pa.Schema | None = None
         self._sink: Any = None
         self._closed = False
         if self.format == "xlsx" and expected_rows is not None and expected_rows > XLSX_MAX_ROWS - 1:
@@ -105,28 +181,52 @@ class TableWriter:
         elif self.format == "csv":
             import pyarrow.csv as pacsv
 
+            shown = self._shown(schema)
             self._csv_schema = pa.schema([(f.name, pa.int64() if pa.types.is_integer(f.type) else pa.string())
-                                          for f in schema])
+                                          for f in shown])
             self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()/abort()
             header = io.StringIO()
-            csv.writer(header, lineterminator="\n").writerow(schema.names)
-            self._file.write(header.getvalue().encode("utf-8"))
+            csv.writer(header, lineterminator="\n").writerow([csv_safe(h) for h in self._headers(shown.names)])
+            self._file.write((BOM if self.bom else b"") + header.getvalue().encode("utf-8"))
             self._sink = pacsv.CSVWriter(self._file, self._csv_schema, write_options=pacsv.WriteOptions(
                 include_header=False, quoting_style="needed"))
         else:
             import openpyxl
 
             self._sink = openpyxl.Workbook(write_only=True)
-            self._sheet = self._sink.create_sheet("scored")
-            self._sheet.append(list(schema.names))
+            self._sheets = []
+            if self.labels is not None:  # the labelled sheet first, the codes on the second
+                shown = self._shown(schema)
+                self._sheets.append((self._new_sheet("results" if self.labels.lang == "en" else "结果", shown.names,
+                                                     self._headers(shown.names)), True))
+            self._sheets.append((self._new_sheet("scored", schema.names, schema.names), False))
+
+    def _new_sheet(self, title: str, columns: list[str], headers: list[str]) -> Any:
+        """A write-only sheet with its header row frozen and its columns sized (both must precede any row)."""
+        from openpyxl.utils import get_column_letter
+
+        sheet = self._sink.create_sheet(title)
+        sheet.freeze_panes = "A2"
+        for i, (column, header) in enumerate(zip(columns, headers, strict=True), start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = _width(column, header)
+        sheet.append([string_cell(sheet, h) for h in headers])
+        return sheet
+
+    def _shown(self, schema: pa.Schema) -> pa.Schema:
+        """The schema of what people see: the codes' schema, with ``rule_title`` when labelled."""
+        if self.labels is None or "rule_id" not in schema.names:
+            return schema
+        at = schema.get_field_index("rule_id") + 1
+        return schema.insert(at, pa.field("rule_title", pa.string()))
+
+    def _headers(self, columns: list[str]) -> list[str]:
+        return self.labels.headers(columns) if self.labels is not None else list(columns)
 
     def write(self, frame: pd.DataFrame) -> None:
         if self._closed:
             raise ValueError("writer is closed")
         if self._sink is None:
-            if not self.wide and "sheet" in frame.columns:  # rows from several sheets: which one
-                self.schema = LONG_SCHEMA.append(pa.field("sheet", pa.string()))
-            self._open(self.schema if self.schema is not None else wide_schema([str(c) for c in frame.columns]))
+            self._open(wide_schema([str(c) for c in frame.columns]) if self.wide else _long_schema(frame))
         assert self.schema is not None
         if self.format == "xlsx" and self.rows_written + len(frame) > XLSX_MAX_ROWS - 1:
             raise _too_large(self.path, self.rows_written + len(frame))
@@ -134,40 +234,41 @@ class TableWriter:
         if self.format == "parquet":
             self._sink.write_table(table)
         elif self.format == "csv":
-            self._sink.write_table(_csv_table(table, self._csv_schema))
+            shown = _labelled(table, self.labels) if self.labels is not None else table
+            self._sink.write_table(_csv_table(shown, self._csv_schema))
         else:
-            self._write_xlsx(table)
+            for sheet, labelled in self._sheets:
+                self._write_xlsx(sheet, _labelled(table, self.labels) if labelled and self.labels else table)
         self.rows_written += len(frame)
 
-    def _write_xlsx(self, table: pa.Table) -> None:
+    @staticmethod
+    def _write_xlsx(sheet: Any, table: pa.Table) -> None:
         from openpyxl.cell import WriteOnlyCell
 
         cols = []
-        for f, col in zip(self.schema, table.columns, strict=True):  # type: ignore[arg-type]
+        for col in table.columns:
             values = col.to_pylist()
-            if pa.types.is_list(f.type):
+            if pa.types.is_list(col.type):
                 values = [None if v is None else ";".join(v) for v in values]
-            cols.append((f, values))
-        money = [pa.types.is_decimal(f.type) for f, _ in cols]
+            cols.append((pa.types.is_decimal(col.type), values))
         for i in range(table.num_rows):
             out = []
-            for (_, values), is_money in zip(cols, money, strict=True):
+            for is_money, values in cols:
                 v = values[i]
                 if is_money and v is not None:
-                    cell = WriteOnlyCell(self._sheet, value=v)
+                    cell = WriteOnlyCell(sheet, value=v)
                     cell.number_format = "0.00"
                     out.append(cell)
                 else:
-                    out.append(string_cell(self._sheet, v))
-            self._sheet.append(out)
+                    out.append(string_cell(sheet, v))
+            sheet.append(out)
 
     def close(self) -> None:
         """Finish the file (an empty table still gets its header)."""
         if self._closed:
             return
         if self._sink is None:
-            self._open(self.schema if self.schema is not None else wide_schema(["row", "entity_id", "duplicate_of",
-                                                                                "reason"]))
+            self._open(wide_schema(["row", "entity_id", "duplicate_of", "reason"]) if self.wide else LONG_SCHEMA)
         self._closed = True
         if self.format == "xlsx":
             if self.metadata:
@@ -186,13 +287,14 @@ class TableWriter:
             return
         self._closed = True
         if self._sink is not None and self.format == "xlsx":
-            try:  # finish and delete openpyxl's temporary sheet file
-                self._sheet.close()
-                out = getattr(self._sheet._writer, "out", None)
-                if isinstance(out, str):
-                    os.remove(out)
-            except Exception:  # noqa: BLE001,S110
-                pass
+            for sheet, _ in self._sheets:
+                try:  # finish and delete openpyxl's temporary sheet file
+                    sheet.close()
+                    out = getattr(sheet._writer, "out", None)
+                    if isinstance(out, str):
+                        os.remove(out)
+                except Exception:  # noqa: BLE001,S110
+                    pass
         elif self._sink is not None:
             try:
                 self._sink.close()
@@ -239,15 +341,22 @@ def _too_large(path: Path, rows: int) -> OutputTooLargeError:
 
 
 def open_writer(path: str | Path, wide: bool = False, *, expected_rows: int | None = None,
-                metadata: Mapping[str, Any] | None = None) -> TableWriter:
+                metadata: Mapping[str, Any] | None = None, labels: Labels | None = None,
+                bom: bool = False) -> TableWriter:
     """A writer appending chunks of the scored table to ``path`` (.parquet, .csv or .xlsx).
 
-    Long table: the columns of :data:`LONG_SCHEMA` in that order (Parquet: ``amount``
+    Long table: the columns of :data:`LONG_SCHEMA` in that order, with the input columns a chunk
+    carries (the firm's ``name``, columns kept with ``--keep``: text) after ``entity_id`` (Parquet: ``amount``
     decimal128(18, 2), ``missing`` list<string>, ``row``/``duplicate_of`` int64, labels dictionary
     encoded; CSV: amounts as text with 2 decimals, ``missing`` joined with ``;``). Wide table: the
     columns of the first chunk written (see :func:`to_wide`). ``metadata`` (provenance) is stored
     in the Parquet schema metadata (key ``eligibility``) or an ``about`` sheet. For .xlsx,
     ``expected_rows`` above the sheet limit fails at once, before anything is written, and a chunk
     that would overflow the sheet raises :class:`OutputTooLargeError`.
+
+    ``labels`` (CSV, Excel): headers, outcome and amount-kind words in its language and a
+    ``rule_title`` column after ``rule_id``; in Excel on a first sheet, the codes on the second
+    (``scored``). Every sheet has its header row frozen and its columns sized. ``bom`` (CSV): start
+    with a UTF-8 byte order mark, so that a spreadsheet on Chinese Windows reads the file as UTF-8.
     """
-    return TableWriter(Path(path), wide, expected_rows, metadata)
+    return TableWriter(Path(path), wide, expected_rows, metadata, labels, bom)

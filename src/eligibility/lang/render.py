@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 from ..facts.money import format_money
 from ..model import expr as x
+from ..model.dispatch import NodeTable
 from ..model.rule import Rule
 
 _PRECEDENCE = {x.Or: 1, x.And: 2, x.Not: 3, x.Compare: 4, x.InList: 4, x.Under: 4}
@@ -41,52 +43,104 @@ def literal_text(node: x.Literal) -> str:
     return str(v)
 
 
+UNPARSE: NodeTable[Callable[[x.Node], str]] = NodeTable("rule text")
+"""The expression text of each node class (:func:`unparse`)."""
+
+
 def unparse(node: x.Node) -> str:
     """Canonical expression text for a node (parsing it again gives an equal node)."""
-    if isinstance(node, x.Literal):
-        return literal_text(node)
-    if isinstance(node, x.Field):
-        return node.path
-    if isinstance(node, (x.ItemField, x.Derived, x.Param, x.Name)):
-        return node.name
-    if isinstance(node, x.AsOf):
-        return "as_of"
-    if isinstance(node, x.Clause):
-        return unparse(node.item)
-    if isinstance(node, x.Compare):
-        parts = [_wrap(node.operands[0], 5)]
-        for op, operand in zip(node.ops, node.operands[1:]):
-            parts += [op, _wrap(operand, 5)]
-        return " ".join(parts)
-    if isinstance(node, x.InList):
-        items = ", ".join(unparse(i) for i in node.items)
-        return f"{_wrap(node.operand, 5)} {'not in' if node.negated else 'in'} [{items}]"
-    if isinstance(node, x.Under):
-        codes = ", ".join(f'"{c}"' for c in node.codes)
-        target = codes if len(node.codes) == 1 else f"[{codes}]"
-        return f"{_wrap(node.operand, 5)} {'not under' if node.negated else 'under'} {target}"
-    if isinstance(node, x.And):
-        return " and ".join(_wrap(i, 3) for i in node.items)
-    if isinstance(node, x.Or):
-        return " or ".join(_wrap(i, 2) for i in node.items)
-    if isinstance(node, x.Not):
-        return f"not {_wrap(node.item, 3)}"
-    if isinstance(node, x.Arith):
-        prec = 6 if node.op in "+-" else 7
-        right_prec = prec + 1
-        return f"{_wrap(node.left, prec)} {node.op} {_wrap(node.right, right_prec)}"
-    if isinstance(node, x.Neg):
-        return f"-{_wrap(node.item, 8)}"
-    if isinstance(node, x.IfElse):
-        return f"(if {unparse(node.cond)} then {unparse(node.then)} else {unparse(node.otherwise)})"
-    if isinstance(node, x.ListLit):
-        return "[" + ", ".join(unparse(i) for i in node.items) + "]"
-    if isinstance(node, x.Call):
-        return f"{node.func}(" + ", ".join(unparse(a) for a in node.args) + ")"
-    if isinstance(node, x.Quantifier):
-        args = [node.list_path, unparse(node.body)] + ([unparse(node.where)] if node.where is not None else [])
-        return f"{node.func}(" + ", ".join(args) + ")"
-    raise TypeError(f"cannot unparse {type(node).__name__}")
+    return UNPARSE(node)  # type: ignore[no-any-return]
+
+
+UNPARSE.on(x.Literal)(literal_text)
+
+
+@UNPARSE.on(x.Field)
+def _field_text(node: x.Field) -> str:
+    return node.path
+
+
+@UNPARSE.on(x.ItemField, x.Derived, x.Param, x.Name)
+def _name_text(node: x.ItemField | x.Derived | x.Param | x.Name) -> str:
+    return node.name
+
+
+@UNPARSE.on(x.AsOf)
+def _as_of_text(node: x.AsOf) -> str:
+    return "as_of"
+
+
+@UNPARSE.on(x.Clause)
+def _clause_text(node: x.Clause) -> str:
+    return unparse(node.item)
+
+
+@UNPARSE.on(x.Compare)
+def _compare_text(node: x.Compare) -> str:
+    parts = [_wrap(node.operands[0], 5)]
+    for op, operand in zip(node.ops, node.operands[1:]):
+        parts += [op, _wrap(operand, 5)]
+    return " ".join(parts)
+
+
+@UNPARSE.on(x.InList)
+def _in_list_text(node: x.InList) -> str:
+    items = ", ".join(unparse(i) for i in node.items)
+    return f"{_wrap(node.operand, 5)} {'not in' if node.negated else 'in'} [{items}]"
+
+
+@UNPARSE.on(x.Under)
+def _under_text(node: x.Under) -> str:
+    codes = ", ".join(f'"{c}"' for c in node.codes)
+    target = codes if len(node.codes) == 1 else f"[{codes}]"
+    return f"{_wrap(node.operand, 5)} {'not under' if node.negated else 'under'} {target}"
+
+
+@UNPARSE.on(x.And)
+def _and_text(node: x.And) -> str:
+    return " and ".join(_wrap(i, 3) for i in node.items)
+
+
+@UNPARSE.on(x.Or)
+def _or_text(node: x.Or) -> str:
+    return " or ".join(_wrap(i, 2) for i in node.items)
+
+
+@UNPARSE.on(x.Not)
+def _not_text(node: x.Not) -> str:
+    return f"not {_wrap(node.item, 3)}"
+
+
+@UNPARSE.on(x.Arith)
+def _arith_text(node: x.Arith) -> str:
+    prec = 6 if node.op in "+-" else 7
+    return f"{_wrap(node.left, prec)} {node.op} {_wrap(node.right, prec + 1)}"
+
+
+@UNPARSE.on(x.Neg)
+def _neg_text(node: x.Neg) -> str:
+    return f"-{_wrap(node.item, 8)}"
+
+
+@UNPARSE.on(x.IfElse)
+def _if_else_text(node: x.IfElse) -> str:
+    return f"(if {unparse(node.cond)} then {unparse(node.then)} else {unparse(node.otherwise)})"
+
+
+@UNPARSE.on(x.ListLit)
+def _list_text(node: x.ListLit) -> str:
+    return "[" + ", ".join(unparse(i) for i in node.items) + "]"
+
+
+@UNPARSE.on(x.Call)
+def _call_text(node: x.Call) -> str:
+    return f"{node.func}(" + ", ".join(unparse(a) for a in node.args) + ")"
+
+
+@UNPARSE.on(x.Quantifier)
+def _quantifier_text(node: x.Quantifier) -> str:
+    args = [node.list_path, unparse(node.body)] + ([unparse(node.where)] if node.where is not None else [])
+    return f"{node.func}(" + ", ".join(args) + ")"
 
 
 def _prec(node: x.Node) -> int:

@@ -4,6 +4,7 @@
     w = Watcher(el.load_rules(), as_of="2024-06-30")          # backend="python" (default) or "durable"
     for ev in w.upsert(profile):                              # also w.on(kind, fn) and w.events()
         print(ev.kind, ev.rule_id, ev.explanation)
+    w.upsert_many(frame)                                      # a DataFrame: decided together, diffed column-wise
 """
 
 from .events import Event, EventKind

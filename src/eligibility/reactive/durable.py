@@ -27,8 +27,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from ..backends.interpreter.compiled import SOURCE, SourceGen, resolve
-from ..lower import in_force, param_values
+from ..backends.interpreter.compiled import SOURCE, SourceGen, in_force, resolve
+from ..lower import param_values
 from ..results import Decision
 from ..engine import Engine
 from ..errors import EligibilityError

@@ -23,6 +23,7 @@ superseded, or absent) is no event. Removing a watched firm ends each of its eli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -71,19 +72,29 @@ class Change:
     """One change of one firm (an upsert, a removal, a date moved): what its events explain from.
 
     The interpreter's evaluation is run once, the first time one of the change's events is
-    explained, and shared by them; a change no one explains costs nothing.
+    explained, and shared by them; a change no one explains costs nothing. ``profile`` may be a
+    function giving the profile (a row of a columnar batch is validated only when explained).
     """
 
-    __slots__ = ("engine", "entity_id", "profile", "as_of", "_evaluation")
+    __slots__ = ("engine", "entity_id", "_profile", "as_of", "_evaluation")
 
-    def __init__(self, engine: Engine, entity_id: str, profile: Profile | None, as_of: date) -> None:
-        self.engine, self.entity_id, self.profile, self.as_of = engine, entity_id, profile, as_of
+    def __init__(self, engine: Engine, entity_id: str, profile: Profile | Callable[[], Profile] | None,
+                 as_of: date) -> None:
+        self.engine, self.entity_id, self._profile, self.as_of = engine, entity_id, profile, as_of
         self._evaluation: Evaluation | None = None
+
+    @property
+    def profile(self) -> Profile | None:
+        """The firm's profile after the change (None for a removed firm)."""
+        if callable(self._profile):
+            self._profile = self._profile()
+        return self._profile
 
     def evaluation(self) -> Evaluation | None:
         """The firm's full evaluation after the change (None for a removed firm)."""
-        if self._evaluation is None and self.profile is not None:
-            self._evaluation = self.engine.evaluate(self.profile, self.as_of)
+        profile = self.profile
+        if self._evaluation is None and profile is not None:
+            self._evaluation = self.engine.evaluate(profile, self.as_of)
         return self._evaluation
 
 
@@ -106,6 +117,18 @@ class Event:
         self.as_of = change.as_of
         self.seq: int | None = None  # its number in the watch's durable log (None without a store)
         self._change = change
+
+    @classmethod
+    def of(cls, kind: EventKind, rule_id: str, status_before: Status | None, status_after: Status | None,
+           amount_before: Decimal | None, amount_after: Decimal | None, superseded_by: str | None,
+           change: Change) -> Event:
+        """An event from its fields (a columnar batch has them in arrays, not in decisions)."""
+        ev = cls.__new__(cls)
+        ev.kind, ev.rule_id, ev.entity_id = kind, rule_id, change.entity_id
+        ev.status_before, ev.status_after = status_before, status_after
+        ev.amount_before, ev.amount_after = amount_before, amount_after
+        ev.superseded_by, ev.as_of, ev.seq, ev._change = superseded_by, change.as_of, None, change
+        return ev
 
     def key(self) -> tuple[Any, ...]:
         """What identifies the event: kind, firm, rule, statuses, amounts, as_of (for comparisons)."""

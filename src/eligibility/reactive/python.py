@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..backends.interpreter.compiled import resolve, rule_deciders
+from ..backends.interpreter.compiled import in_force, resolve, rule_deciders
 from ..backends.interpreter.evaluator import one_off
 from ..results import Decision
 from ..engine import Engine
 from ..facts.derived import CACHE_READS, evaluate_derived
 from ..facts.flatten import UNKNOWN, Facts
 from ..facts.profile import Profile
-from ..lower import in_force, lower, param_values
+from ..lower import lower, param_values
 from ..model.rule import Rule
 from ..reads import with_records as _with_records
 from ..results import Status

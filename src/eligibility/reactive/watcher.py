@@ -22,6 +22,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ..results import Decision
 from ..engine import Engine, _as_date
 from ..errors import EligibilityError, ProfileError
@@ -32,7 +35,12 @@ from ..results import Status
 from ..store import Commit, LoggedEvent, Store, open_store
 from ..store.base import NewEvent
 from .base import make_backend
+from .columnar import (KINDS, STATUSES, Ref, Rows, as_arrays, decide_frame, money_of, same_rows, stored_profile,
+                       transitions)
 from .events import Change, Event, EventKind, Found, changes
+
+Entry = tuple[Profile, list[Decision]] | Ref
+"""What the watch holds per firm: its profile and decisions, or its row of a columnar batch."""
 
 Callback = Callable[[Event], Any]
 
@@ -91,13 +99,67 @@ def _decisions_of(data: list[list[Any]]) -> list[Decision]:
             for rule_id, status, amount, superseded_by, received, topped_up in data]
 
 
+def _decisions_in(entry: Entry) -> list[Decision]:
+    return entry.decisions() if type(entry) is Ref else entry[1]  # type: ignore[union-attr,index]
+
+
+def _stored(firms: dict[str, Entry]) -> dict[str, tuple[Any, Any]]:
+    """The firms' facts and decisions as the store keeps them (JSON data); rows of a columnar batch
+    are read chunk by chunk, column-wise."""
+    out: dict[str, tuple[Any, Any]] = {}
+    chunks: dict[int, tuple[Rows, list[str], list[int]]] = {}
+    for uscc, entry in firms.items():
+        if type(entry) is Ref:
+            at = chunks.get(id(entry.rows))
+            if at is None:
+                at = chunks[id(entry.rows)] = (entry.rows, [], [])
+            at[1].append(uscc)
+            at[2].append(entry.i)
+            out[uscc] = None  # type: ignore[assignment]  # its place: the store writes in this order
+        else:
+            profile, decisions = entry  # type: ignore[misc]
+            out[uscc] = (profile.model_dump(mode="json", exclude_unset=True), _decisions_data(decisions))
+    for rows, usccs, idx in chunks.values():
+        for uscc, i, data in zip(usccs, idx, rows.data(idx)):
+            out[uscc] = (data, rows.decisions_data(i))
+    return out
+
+
 @dataclass(slots=True)
 class _Batch:
-    """What one change does before it is committed: firms written, removed, and the events found."""
+    """What one change does before it is committed: firms written, removed, and the events found
+    (with the firm's profile, or a function giving it)."""
 
-    firms: dict[str, tuple[Profile, list[Decision]]] = field(default_factory=dict)
+    firms: dict[str, Entry] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
-    found: list[tuple[str, Profile | None, list[Found]]] = field(default_factory=list)
+    found: list[tuple[str, Any, list[Found] | list[Event]]] = field(default_factory=list)
+
+
+def _found(kinds: np.ndarray, old: tuple[np.ndarray, np.ndarray, np.ndarray], after: Rows, engine: Engine,
+           as_of: date, batch: _Batch) -> None:
+    """The events of a columnar batch into ``batch``, built from the arrays: the cells with an event
+    code, row by row and in the rule set's order within a row (as one-by-one upserts find them).
+    ``old``: the previous status, amount and has-amount of every cell."""
+    at_row, at_rule = np.nonzero(kinds >= 0)  # row-major: by row, then by rule
+    if not len(at_row):
+        return
+    cells = (at_row, at_rule)
+    columns = zip(at_row.tolist(), at_rule.tolist(), kinds[cells].tolist(), old[0][cells].tolist(),
+                  old[1][cells].tolist(), old[2][cells].tolist(), after.status[cells].tolist(),
+                  after.amount[cells].tolist(), after.has_amount[cells].tolist(), after.superseded[cells].tolist())
+    rule_ids, of = after.rule_ids, Event.of
+    statuses = (*STATUSES, None)  # code -1: absent
+    events: list[Event] = []
+    row, change = -1, None
+    for i, j, code, s0, a0, h0, s1, a1, h1, by in columns:
+        if i != row:
+            if events:
+                batch.found.append((after.ids[row], None, events))
+            row, events = i, []
+            change = Change(engine, after.ids[i], Ref(after, i).profile, as_of)
+        events.append(of(KINDS[code], rule_ids[j], statuses[s0], statuses[s1], money_of(a0) if h0 else None,
+                         money_of(a1) if h1 else None, rule_ids[by] if by >= 0 else None, change))
+    batch.found.append((after.ids[row], None, events))
 
 
 class Watcher:
@@ -132,7 +194,8 @@ class Watcher:
         self.backend = backend
         self._backend = make_backend(backend, self.engine, self._as_of)
         self._order = {r.id: i for i, r in enumerate(self.engine.rules.rules)}
-        self._firms: dict[str, tuple[Profile, list[Decision]]] = {}
+        self._firms: dict[str, Entry] = {}
+        self._vectorized: Any = None  # the vectorized rules, built at the first columnar batch
         self._listeners: list[tuple[EventKind | None, Callback]] = []
         if stored is not None:
             self._resume(stored.firms)
@@ -143,7 +206,7 @@ class Watcher:
         """Rebuild the backend from the stored firms; log what the current rules decide differently."""
         batch = _Batch()
         for uscc, (data, decisions) in firms.items():
-            profile = Profile.from_data(data)
+            profile = stored_profile(data)
             before = _decisions_of(decisions)
             now = self._backend.put(uscc, profile)
             self._firms[uscc] = (profile, before)
@@ -172,13 +235,14 @@ class Watcher:
 
     def decisions(self, uscc: str) -> list[Decision]:
         """The firm's current decisions (rules in scope, after groups), as ``Engine.decide`` gives them."""
-        return list(self._firm(uscc)[1])
+        return list(_decisions_in(self._firm(uscc)))
 
     def profile(self, uscc: str) -> Profile:
         """The firm's current profile."""
-        return self._firm(uscc)[0]
+        entry = self._firm(uscc)
+        return entry.profile() if type(entry) is Ref else entry[0]  # type: ignore[union-attr,index]
 
-    def _firm(self, uscc: str) -> tuple[Profile, list[Decision]]:
+    def _firm(self, uscc: str) -> Entry:
         found = self._firms.get(self._key(uscc))
         if found is None:
             raise EligibilityError(f"未监测该企业：{uscc}", f"no such firm in the watch: {uscc}", uscc=uscc)
@@ -191,15 +255,98 @@ class Watcher:
         self._put(profile, batch)
         return self._finish(batch, checkpoint)
 
-    def upsert_many(self, profiles: Iterable[Profile | dict[str, Any]], *,
+    def upsert_many(self, profiles: Iterable[Profile | dict[str, Any]] | pd.DataFrame, *,
                     checkpoint: str | None = None) -> list[Event]:
         """Upsert each profile in turn, as one change (one transaction of the store); all the events,
         in order. ``checkpoint`` names the batch (e.g. the change file) in the store: see
-        :attr:`checkpoint`."""
+        :attr:`checkpoint`.
+
+        ``profiles`` may be a DataFrame of flat profiles (one row per firm, as ``el.to_frame`` and
+        the register readers give them): its rows are decided together by the vectorized backend
+        and diffed column-wise, with the same events in the same order as upserting the rows one by
+        one (a firm in two rows: each row in turn, the last one stays). A row that cannot be read is
+        refused with its number, and nothing of the frame is applied."""
+        if isinstance(profiles, pd.DataFrame):
+            return self._upsert_frame(profiles, checkpoint)
         batch = _Batch()
         for p in profiles:
             self._put(p, batch)
         return self._finish(batch, checkpoint)
+
+    def _vector(self) -> Any:
+        if self._vectorized is None:
+            from ..backends.vectorized import VectorizedRules
+
+            self._vectorized = VectorizedRules(self.engine.rules)
+        return self._vectorized
+
+    def _upsert_frame(self, frame: pd.DataFrame, checkpoint: str | None) -> list[Event]:
+        """The columnar batch: decide every row at once, diff against each firm's previous decisions
+        (its previous row in the frame, else what the watch holds) as whole arrays."""
+        rows = decide_frame(self._vector(), self.engine.rules, frame.reset_index(drop=True), self._as_of)
+        n, width = rows.status.shape
+        ids, firms = rows.ids, self._firms
+        old_status = np.full((n, width), -1, np.int8)
+        old_amount = np.zeros((n, width), np.int64)
+        old_has = np.zeros((n, width), bool)
+        prev_row = np.full(n, -1, np.int64)
+        last: dict[str, int] = {}
+        chunks: dict[int, tuple[Rows, list[int], list[int]]] = {}
+        for i, uscc in enumerate(ids):
+            j = last.get(uscc)
+            if j is not None:
+                prev_row[i] = j
+            else:
+                entry = firms.get(uscc)
+                if entry is not None:
+                    if type(entry) is Ref:
+                        at = chunks.get(id(entry.rows))
+                        if at is None:
+                            at = chunks[id(entry.rows)] = (entry.rows, [], [])
+                        at[1].append(i)
+                        at[2].append(entry.i)
+                    else:
+                        old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
+            last[uscc] = i
+        for chunk, mine, theirs in chunks.values():
+            old_status[mine] = chunk.status[theirs]
+            old_amount[mine] = chunk.amount[theirs]
+            old_has[mine] = chunk.has_amount[theirs]
+        again = np.flatnonzero(prev_row >= 0)
+        if len(again):
+            before = prev_row[again]
+            old_status[again], old_amount[again], old_has[again] = (
+                rows.status[before], rows.amount[before], rows.has_amount[before])
+        kinds = transitions(old_status, old_amount, old_has, rows.status, rows.amount, rows.has_amount)
+        batch = _Batch()
+        _found(kinds, (old_status, old_amount, old_has), rows, self.engine, self._as_of, batch)
+        backend, keep = self._backend, self._store is not None
+        for uscc, i in last.items():
+            entry = firms.get(uscc)
+            ref = firms[uscc] = Ref(rows, i)
+            rows.live += 1
+            if type(entry) is Ref:
+                self._release(entry)
+            elif entry is not None:
+                backend.remove(uscc)  # the backend holds the firms it decided; this one is the frame's now
+            if keep:
+                batch.firms[uscc] = ref
+        return self._finish(batch, checkpoint)
+
+    def _release(self, ref: Ref) -> None:
+        """A firm left its row of a columnar batch. Once fewer than a quarter of a chunk's rows are
+        current, the current ones move to a chunk of their own, so replaced rows do not pile up."""
+        chunk = ref.rows
+        chunk.live -= 1
+        if chunk.live * 4 >= len(chunk.ids):
+            return
+        firms = self._firms
+        refs = [e for i, uscc in enumerate(chunk.ids)
+                if type(e := firms.get(uscc)) is Ref and e.rows is chunk and e.i == i]
+        new = chunk.take(np.array([e.i for e in refs], np.int64), [chunk.ids[e.i] for e in refs])
+        new.live = len(refs)
+        for k, e in enumerate(refs):
+            e.rows, e.i = new, k
 
     def _put(self, profile: Profile | dict[str, Any], batch: _Batch) -> None:
         p = profile if type(profile) is Profile else Profile.from_data(profile)
@@ -215,6 +362,9 @@ class Watcher:
             batch.firms[uscc] = (p, decisions)
         if prev is None:
             found = changes([], decisions, self._order)
+        elif type(prev) is Ref:
+            found = changes(prev.decisions(), decisions, self._order)
+            self._release(prev)
         elif prev[1] is decisions:
             return
         else:
@@ -237,7 +387,9 @@ class Watcher:
                 continue
             self._backend.remove(code)
             batch.removed.append(code)
-            found = changes(prev[1], [], self._order)
+            found = changes(_decisions_in(prev), [], self._order)
+            if type(prev) is Ref:
+                self._release(prev)
             if found:
                 batch.found.append((code, None, found))
         return self._finish(batch, checkpoint)
@@ -249,20 +401,52 @@ class Watcher:
         batch = _Batch()
         self._as_of = day
         for uscc, decisions in self._backend.advance_to(day):
-            profile, before = self._firms[uscc]
+            profile, before = self._firms[uscc]  # type: ignore[misc]
             self._firms[uscc] = (profile, decisions)
             if self._store is not None:
                 batch.firms[uscc] = (profile, decisions)
             found = changes(before, decisions, self._order)
             if found:
                 batch.found.append((uscc, profile, found))
+        self._advance_rows(day, batch)
+        if batch.found:  # in the watch's order of firms, whichever path decided them
+            place = {uscc: k for k, uscc in enumerate(self._firms)}
+            batch.found.sort(key=lambda f: place[f[0]])
         return self._finish(batch, checkpoint, dated=True)
+
+    def _advance_rows(self, day: date, batch: _Batch) -> None:
+        """The firms held as rows of columnar batches, decided again at ``day`` chunk by chunk (their
+        live rows only: the new chunk leaves the replaced rows behind)."""
+        chunks: dict[int, tuple[Rows, list[str], list[int]]] = {}
+        for uscc, entry in self._firms.items():
+            if type(entry) is Ref:
+                at = chunks.get(id(entry.rows))
+                if at is None:
+                    at = chunks[id(entry.rows)] = (entry.rows, [], [])
+                at[1].append(uscc)
+                at[2].append(entry.i)
+        for old, usccs, idx in chunks.values():
+            mine = np.asarray(idx, np.int64)
+            new = decide_frame(self._vector(), self.engine.rules, old.frame.iloc[mine].reset_index(drop=True), day,
+                               ids=usccs)
+            kinds = transitions(old.status[mine], old.amount[mine], old.has_amount[mine], new.status, new.amount,
+                                new.has_amount)
+            _found(kinds, (old.status[mine], old.amount[mine], old.has_amount[mine]), new, self.engine, day, batch)
+            changed = ~same_rows(old, mine, new, np.arange(len(idx)))
+            for k, uscc in enumerate(usccs):
+                ref = self._firms[uscc] = Ref(new, k)
+                if self._store is not None and changed[k]:
+                    batch.firms[uscc] = ref
+            new.live, old.live = len(usccs), 0
 
     def forget(self, uscc: str) -> bool:
         """Delete a firm's facts, decisions and logged events (个人信息保护法: 个体工商户 are natural
         persons), without events; whether the firm was watched."""
         code = self._key(uscc)
-        held = self._firms.pop(code, None) is not None
+        prev = self._firms.pop(code, None)
+        held = prev is not None
+        if type(prev) is Ref:
+            self._release(prev)
         if held:
             self._backend.remove(code)
         if self._store is not None:
@@ -271,15 +455,17 @@ class Watcher:
 
     def _finish(self, batch: _Batch, checkpoint: str | None, dated: bool = False) -> list[Event]:
         """Commit the batch to the store (when there is one), then tell the listeners."""
-        events = [Event(kind, before, after, change)
-                  for uscc, profile, found in batch.found
-                  for change in (Change(self.engine, uscc, profile, self._as_of),)
-                  for kind, before, after in found]
+        events: list[Event] = []
+        for uscc, profile, found in batch.found:
+            if type(found[0]) is Event:  # a columnar batch's, built from its arrays
+                events += found
+            else:
+                change = Change(self.engine, uscc, profile, self._as_of)
+                events += [Event(kind, before, after, change) for kind, before, after in found]  # type: ignore[misc]
         if self._store is not None and (batch.firms or batch.removed or events or checkpoint is not None or dated):
             seqs = self._store.commit(Commit(
                 self._as_of, self.engine.rules.hash,
-                {u: (p.model_dump(mode="json", exclude_unset=True), _decisions_data(d))
-                 for u, (p, d) in batch.firms.items()},
+                _stored(batch.firms),
                 batch.removed,
                 [NewEvent(ev.entity_id, ev.rule_id, ev.kind.value,
                           ev.status_before.value if ev.status_before else None,

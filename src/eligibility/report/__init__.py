@@ -8,7 +8,7 @@
 """
 
 from .checkup import FORMATS, Checkup, checkup, checkup_dict, format_from_suffix, render_checkup
-from .html import TONES, Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, table, tag
+from .html import TONES, Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, stat, table, tag
 
 __all__ = [
     "FORMATS",
@@ -27,6 +27,7 @@ __all__ = [
     "page",
     "render_checkup",
     "section",
+    "stat",
     "table",
     "tag",
 ]

@@ -30,8 +30,9 @@ from ..backends.vectorized.derived import derived_columns
 from ..backends.vectorized.funnel import FunnelCounts, derived_needed, funnels
 from ..engine import Engine, IngestedFrame
 from ..errors import EligibilityError
+from ..facts.profile import registry
 from .figures import SCALES, Firm, GroupTotals, region_label, scale_label
-from .html import Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, table, tag
+from .html import Bar, Html, badge, bar_chart, definition_list, escape, join, page, section, stat, table, tag
 
 FIRMS_PER_RULE = 1000
 """Eligible firms kept per rule for the workbook (the first ones in input order)."""
@@ -75,17 +76,20 @@ def _strings(c: Col, n: int) -> np.ndarray:
 
 
 def _add_groups(into: dict[str | None, GroupTotals], keys: np.ndarray, scored: np.ndarray, eligible_n: np.ndarray,
-                fen: np.ndarray) -> None:
+                fen: np.ndarray, up_to_fen: np.ndarray, unknown_n: np.ndarray) -> None:
     """Adds per-row counts into per-key totals (``keys`` may hold None)."""
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
     k = len(uniques) + 1
     idx = np.where(codes >= 0, codes, len(uniques))
     firms = np.bincount(idx[scored], minlength=k)
     with_benefit = np.bincount(idx[scored & (eligible_n > 0)], minlength=k)
-    benefits = np.zeros(k, np.int64)
-    np.add.at(benefits, idx, eligible_n)
-    money = np.zeros(k, np.int64)
-    np.add.at(money, idx, fen)
+
+    def total(per_row: np.ndarray) -> np.ndarray:
+        out = np.zeros(k, np.int64)
+        np.add.at(out, idx, per_row)
+        return out
+
+    benefits, money, capped, unknown = total(eligible_n), total(fen), total(up_to_fen), total(unknown_n)
     names = [*uniques.tolist(), None]
     for i, key in enumerate(names):
         if firms[i] == 0 and benefits[i] == 0:
@@ -95,6 +99,8 @@ def _add_groups(into: dict[str | None, GroupTotals], keys: np.ndarray, scored: n
         acc.eligible_firms += int(with_benefit[i])
         acc.benefits += int(benefits[i])
         acc.amount_fen += int(money[i])
+        acc.up_to_fen += int(capped[i])
+        acc.amount_unknown += int(unknown[i])
 
 
 @dataclass
@@ -122,16 +128,21 @@ class BatchReport:
         status = scored["status"].to_numpy(dtype=object)[line]
         eligible = status == "eligible"
         fen, given = amount_fen(scored["amount"][line])
+        up_to = (scored["amount_kind"].astype(object).to_numpy()[line] == "up_to") if "amount_kind" in scored \
+            else np.zeros(len(status), bool)
+        rule_ids = rule_col.astype(object).to_numpy()[line]
+        pays = np.isin(rule_ids.astype(str), [r.id for r in self.engine.rules.rules if r.benefit.amount is not None])
         scored_rows = np.zeros(n, bool)
         scored_rows[pos] = True
         eligible_n = np.bincount(pos[eligible], minlength=n).astype(np.int64)
-        row_fen = np.zeros(n, np.int64)
-        np.add.at(row_fen, pos[eligible & given], fen[eligible & given])
-        regions = _strings(table.col("region_code"), n)
-        _add_groups(self.regions, regions, scored_rows, eligible_n, row_fen)
+        unknown_n = np.bincount(pos[eligible & ~given & pays], minlength=n).astype(np.int64)
+        row_fen, row_up_to = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        np.add.at(row_fen, pos[eligible & given & ~up_to], fen[eligible & given & ~up_to])
+        np.add.at(row_up_to, pos[eligible & given & up_to], fen[eligible & given & up_to])
+        amounts = (row_fen, row_up_to, unknown_n)
+        _add_groups(self.regions, _strings(table.col("region_code"), n), scored_rows, eligible_n, *amounts)
         derived = derived_columns(["scale", *derived_needed(self.engine.rules.rules)], table, self.as_of)
-        _add_groups(self.scales, _strings(derived["scale"], n), scored_rows, eligible_n, row_fen)
-        rule_ids = rule_col.astype(object).to_numpy()[line]
+        _add_groups(self.scales, _strings(derived["scale"], n), scored_rows, eligible_n, *amounts)
         order = np.argsort(rule_ids.astype(str), kind="stable")
         ids_sorted = rule_ids[order]
         bounds = np.flatnonzero(np.r_[True, ids_sorted[1:] != ids_sorted[:-1], True]) if len(order) else []
@@ -233,21 +244,23 @@ def batch_report(scored: pd.DataFrame, df: pd.DataFrame, engine: Engine, as_of: 
 # -- HTML --------------------------------------------------------------------------------------
 
 
-def _money(amount: Decimal, lang: str) -> str:
-    """Exact money for tables: ``20,852,551.00元`` / ``CNY 20,852,551.00``."""
-    return f"CNY {amount:,.2f}" if lang == "en" else f"{amount:,.2f}元"
+_UNIT = {"zh": ("万元", Decimal(10_000)), "en": ("CNY thousand", Decimal(1_000))}
+"""The page's one money unit: every amount on a page is in it, and every heading over amounts names it."""
 
 
-def _round_money(amount: Decimal, lang: str) -> str:
-    """Money for charts and headline figures, one unit throughout: ``2,085.26万元`` / ``CNY 20.85M``
-    (rounded half up for display; the tables and the workbook give the exact figure)."""
-    if lang == "en":
-        if abs(amount) >= 1_000_000:
-            return f"CNY {(amount / 1_000_000).quantize(Decimal('0.01'), ROUND_HALF_UP):,}M"
-        return f"CNY {amount:,.2f}"
-    if abs(amount) >= 10_000:
-        return f"{(amount / 10_000).quantize(Decimal('0.01'), ROUND_HALF_UP):,}万元"
-    return f"{amount:,.2f}元"
+def _unit(lang: str) -> str:
+    return _UNIT[lang][0]
+
+
+def _in_unit(amount: Decimal, lang: str) -> str:
+    """An amount in the page's unit, two places, rounded half up for display (``2,085.26``); the
+    workbook and the summary file keep the exact yuan."""
+    return f"{(amount / _UNIT[lang][1]).quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
+
+
+def _at_least(text: str, lower_bound: bool, lang: str) -> str:
+    """``至少 2,085.26`` where some eligible amounts are unknown (the sum is a lower bound)."""
+    return _t(lang, f"至少 {text}", f"at least {text}") if lower_bound else text
 
 
 def _short(text: str, limit: int = 32) -> str:
@@ -255,34 +268,56 @@ def _short(text: str, limit: int = 32) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _stat(value: object, label: str) -> Html:
-    return tag("div", join([tag("span", value, class_="n"), tag("span", label, class_="l")]), class_="stat")
+def _money_bar(label: str, exact: Decimal, up_to: Decimal, lower_bound: bool, lang: str) -> Bar:
+    """A bar of exact (blue) and up-to (amber) amounts whose text states both parts as drawn."""
+    parts = []
+    if exact or not up_to:
+        parts.append(_at_least(_in_unit(exact, lang), lower_bound, lang))
+    if up_to:
+        parts.append(_t(lang, f"上限 {_in_unit(up_to, lang)}", f"up to {_in_unit(up_to, lang)}"))
+    return Bar(label, exact, " + ".join(parts), "info", extra=up_to)
+
+
+def _money_note(lang: str) -> str:
+    return _t(lang, f"单位：{_unit(lang)}。蓝色为确定金额，黄色为“不超过”类的上限金额，两者分开相加；“至少”表示另有符合的企业金额未知，"
+                    "合计只是下限。",
+              f"Unit: {_unit(lang)}. Blue: exact amounts; amber: up-to amounts (caps), added up apart; "
+              "'at least' means some eligible firms' amounts are unknown, so the sum is a lower bound.")
 
 
 def _group_section(report: BatchReport, groups: dict[str | None, GroupTotals], label: Callable[[Any, str], str],
                    title: str, order: list[Any] | None, lang: str, anchor: str) -> Html:
-    keys = order if order is not None else sorted(groups, key=lambda k: (-groups[k].amount_fen, -groups[k].firms,
-                                                                         str(k)))
+    keys = order if order is not None else sorted(
+        groups, key=lambda k: (-(groups[k].amount_fen + groups[k].up_to_fen), -groups[k].firms, str(k)))
     keys = [k for k in keys if k in groups]
     if not keys:
         return section(title, tag("p", _t(lang, "没有已评估的企业。", "No firm was scored."), class_="empty"), id=anchor)
     shown = keys[:_CHART_GROUPS]
     more = len(keys) - len(shown)
     note = (_t(lang, f"另有 {more} 个未画出，见下表。", f"{more} more not drawn; see the table.") if more else None)
-    firms_chart = bar_chart([Bar(label(k, lang), groups[k].eligible_firms,
-                                 _t(lang, f"{groups[k].eligible_firms:,} / {groups[k].firms:,} 家",
-                                    f"{groups[k].eligible_firms:,} of {groups[k].firms:,}"), "ok") for k in shown],
-                            title=_t(lang, "至少符合一项政策的企业 / 已评估企业", "Firms eligible for at least one measure, of firms scored"),
-                            caption=note)
-    money_chart = bar_chart([Bar(label(k, lang), groups[k].amount, _round_money(groups[k].amount, lang), "info")
+    share_bars = []
+    for k in shown:
+        g = groups[k]
+        share = Decimal(g.eligible_firms) / g.firms if g.firms else Decimal(0)
+        pct = f"{(share * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
+        share_bars.append(Bar(label(k, lang), share, _t(lang, f"{g.eligible_firms:,} / {g.firms:,} 家 · {pct}",
+                                                         f"{g.eligible_firms:,} of {g.firms:,} · {pct}"), "ok"))
+    firms_chart = bar_chart(share_bars, max_value=1, caption=note,
+                            title=_t(lang, "至少符合一项政策的企业占已评估企业的比例（%）",
+                                     "Share of firms scored that are eligible for at least one measure (%)"))
+    money_chart = bar_chart([_money_bar(label(k, lang), groups[k].amount, groups[k].up_to, groups[k].lower_bound, lang)
                              for k in shown],
-                            title=_t(lang, "符合政策的金额合计", "Amount of eligible benefits"), caption=note)
-    rows = [[label(k, lang), f"{g.firms:,}", f"{g.eligible_firms:,}", f"{g.benefits:,}", _money(g.amount, lang)]
+                            title=_t(lang, f"符合政策的金额（{_unit(lang)}）", f"Amount of eligible benefits ({_unit(lang)})"),
+                            caption=join([_money_note(lang), " ", note or ""]))
+    rows = [[label(k, lang), f"{g.firms:,}", f"{g.eligible_firms:,}", f"{g.benefits:,}",
+             _at_least(_in_unit(g.amount, lang), g.lower_bound, lang), _in_unit(g.up_to, lang), f"{g.amount_unknown:,}"]
             for k in keys for g in [groups[k]]]
-    headers = [_t(lang, "分组", "group"), _t(lang, "已评估企业", "firms scored"),
-               _t(lang, "符合企业", "eligible firms"), _t(lang, "符合项数", "eligible benefits"),
-               _t(lang, "金额", "amount")]
-    return section(title, join([firms_chart, money_chart, table(headers, rows, numeric=[1, 2, 3, 4])]), id=anchor)
+    headers = [_t(lang, "分组", "group"), _t(lang, "已评估企业（家）", "firms scored"),
+               _t(lang, "符合企业（家）", "eligible firms"), _t(lang, "符合项数", "eligible benefits"),
+               _t(lang, f"确定金额（{_unit(lang)}）", f"exact amount ({_unit(lang)})"),
+               _t(lang, f"上限金额（{_unit(lang)}）", f"up-to amount ({_unit(lang)})"),
+               _t(lang, "金额未知（项）", "amount unknown (benefits)")]
+    return section(title, join([firms_chart, money_chart, table(headers, rows, numeric=[1, 2, 3, 4, 5, 6])]), id=anchor)
 
 
 def _funnel_chart(f: FunnelCounts, lang: str, worst: int | None) -> Html:
@@ -334,29 +369,41 @@ def _funnel_block(report: BatchReport, rule_id: str, f: FunnelCounts, lang: str)
 
 
 def render_html(report: BatchReport, lang: str = "zh") -> str:
-    """The batch summary page (see :class:`BatchReport`)."""
+    """The batch summary page (see :class:`BatchReport`): it renders the run's summary schema
+    (``engine.summarize``: per rule the five statuses, exact and up-to amounts, unknown amounts and the
+    lower-bound flag; the reconciliation) with every amount in one unit named in each heading."""
     if lang not in ("zh", "en"):
         raise EligibilityError(f"lang 只能是 zh 或 en，实际为 {lang!r}", f"lang must be zh or en, got {lang!r}")
     prov = report.provenance()
     records = report.rule_rows()
-    total_amount = sum((Decimal(r["amount_total"]) for r in records), Decimal(0))
+    exact = sum((Decimal(r["amount_exact"]) for r in records), Decimal(0))
+    up_to = sum((Decimal(r["amount_up_to"]) for r in records), Decimal(0))
+    unknown = sum(int(r["amount_unknown"]) for r in records)
+    lower = any(bool(r["lower_bound"]) for r in records)
     total_benefits = sum(int(r["eligible"]) for r in records)
     read = prov.get("rows_read")
+    scored, failed, no_rule = (prov.get(k, 0) for k in ("rows_scored", "rows_error", "rows_no_rule"))
+    unit = _unit(lang)
     title = _t(lang, "批量评估汇总报告", "Batch scoring summary")
-    lead = tag("p", _t(lang, f"评估日期 {prov['as_of']} · 共 {len(records)} 项政策有适用企业",
-                       f"As of {prov['as_of']} · {len(records)} measures with firms in scope"), class_="lead")
+    lead = tag("p", _t(lang, f"评估日期 {prov['as_of']} · 共 {len(records)} 项政策有适用企业 · 金额单位：{unit}",
+                       f"As of {prov['as_of']} · {len(records)} measures with firms in scope · amounts in {unit}"),
+               class_="lead")
     stats = tag("div", join([
-        _stat(f"{read:,}" if read is not None else "—", _t(lang, "读入行数", "rows read")),
-        _stat(f"{prov.get('rows_scored', 0):,}", _t(lang, "已评估", "scored")),
-        _stat(f"{prov.get('rows_error', 0):,}", _t(lang, "出错行", "rows in error")),
-        _stat(f"{total_benefits:,}", _t(lang, "符合项数", "eligible benefits")),
-        _stat(_round_money(total_amount, lang), _t(lang, "预算影响", "budget impact")),
+        stat(f"{read:,}" if read is not None else "—", _t(lang, "读入行数", "rows read")),
+        stat(f"{scored:,}", _t(lang, "已评估", "scored")),
+        stat(f"{failed:,}", _t(lang, "整行出错", "rows failed")),
+        stat(f"{no_rule:,}", _t(lang, "无适用政策", "no rule in scope")),
+        stat(f"{total_benefits:,}", _t(lang, "符合项数", "eligible benefits")),
+        stat(f"{unknown:,}", _t(lang, "金额未知（项）", "amount unknown")),
+        stat(_in_unit(exact, lang), _t(lang, "确定金额合计" + ("（下限）" if lower else ""),
+                                        "exact amounts" + (" (lower bound)" if lower else "")),
+             unit=unit, qualifier=_t(lang, "至少", "at least") if lower else None, wide=True),
+        stat(_in_unit(up_to, lang), _t(lang, "“不超过”类上限合计", "up-to amounts (caps)"), unit=unit,
+             qualifier=_t(lang, "最多", "up to"), wide=True),
     ]), class_="summary")
     if read is not None:
-        recon = _t(lang, f"读入 {read:,} 行 = 已评估 {prov.get('rows_scored', 0):,} + 出错 {prov.get('rows_error', 0):,}"
-                         f" + 无适用政策 {prov.get('rows_no_rule', 0):,}",
-                   f"rows read {read:,} = scored {prov.get('rows_scored', 0):,} + errors {prov.get('rows_error', 0):,}"
-                   f" + no rule in scope {prov.get('rows_no_rule', 0):,}")
+        recon = _t(lang, f"读入 {read:,} 行 = 已评估 {scored:,} + 整行出错 {failed:,} + 无适用政策 {no_rule:,}",
+                   f"rows read {read:,} = scored {scored:,} + failed {failed:,} + no rule in scope {no_rule:,}")
     else:
         recon = _t(lang, "读入行数未知", "rows read unknown")
     pairs: list[tuple[object, object]] = [
@@ -367,26 +414,41 @@ def render_html(report: BatchReport, lang: str = "zh") -> str:
     ]
     if prov.get("rows_duplicate"):
         pairs.append((_t(lang, "重复信用代码", "repeated USCCs"), f"{prov['rows_duplicate']:,}"))
+    field_errors = report.summary.attrs.get("field_errors") if report.summary is not None else None
+    if field_errors:
+        spec = registry()
+        named = [(spec[f].label(lang) if f in spec else f, f, int(n)) for f, n in sorted(field_errors.items())]
+        pairs.append((_t(lang, "无法读取的值（按列）", "unreadable values (per column)"),
+                      _t(lang, "、".join(f"{label}（{f}）{n:,} 处" for label, f, n in named),
+                         "; ".join(f"{label} ({f}): {n:,}" if label != f else f"{f}: {n:,}" for label, f, n in named))))
     provenance = section(_t(lang, "来源与核对", "Provenance and reconciliation"), definition_list(pairs), id="provenance")
+
+    def money_cells(r: dict[str, Any]) -> list[str]:
+        if not report.pays_money(r["rule_id"]):
+            return ["—", "—", "—"]
+        return [_at_least(_in_unit(Decimal(r["amount_exact"]), lang), bool(r["lower_bound"]), lang),
+                _in_unit(Decimal(r["amount_up_to"]), lang), f"{int(r['amount_unknown']):,}"]
+
     policy_rows = [[join([report.rule_title(r["rule_id"], lang), " ", tag("span", r["rule_id"], class_="rule-id")]),
-                    f"{int(r['eligible']):,}", f"{int(r['undetermined']):,}", f"{int(r['superseded']):,}",
-                    f"{int(r['ineligible']):,}", _money(Decimal(r["amount_total"]), lang)
-                    if report.pays_money(r["rule_id"]) else "—"] for r in records]
-    policy_headers = [_t(lang, "政策", "measure"), _t(lang, "符合", "eligible"), _t(lang, "待定", "undetermined"),
-                      _t(lang, "被取代", "superseded"), _t(lang, "不符合", "ineligible"), _t(lang, "金额", "amount")]
+                    *(f"{int(r[k]):,}" for k in ("eligible", "superseded", "undetermined", "ineligible", "error")),
+                    *money_cells(r)] for r in records]
+    policy_headers = [_t(lang, "政策", "measure"), _t(lang, "符合", "eligible"), _t(lang, "被取代", "superseded"),
+                      _t(lang, "待定", "undetermined"), _t(lang, "不符合", "ineligible"), _t(lang, "出错", "error"),
+                      _t(lang, f"确定金额（{unit}）", f"exact amount ({unit})"),
+                      _t(lang, f"上限金额（{unit}）", f"up-to amount ({unit})"),
+                      _t(lang, "金额未知（家）", "amount unknown (firms)")]
     by_count = sorted(records, key=lambda r: (-int(r["eligible"]), r["rule_id"]))
-    by_amount = sorted([r for r in records if Decimal(r["amount_total"]) > 0],
-                       key=lambda r: (-Decimal(r["amount_total"]), r["rule_id"]))
+    by_amount = sorted([r for r in records if Decimal(r["amount_exact"]) + Decimal(r["amount_up_to"]) > 0],
+                       key=lambda r: (-(Decimal(r["amount_exact"]) + Decimal(r["amount_up_to"])), r["rule_id"]))
     policy = section(_t(lang, "按政策", "By measure"), join([
         bar_chart([Bar(report.rule_title(r["rule_id"], lang), int(r["eligible"]),
                        _t(lang, f"{int(r['eligible']):,} 家", f"{int(r['eligible']):,}"), "ok") for r in by_count],
-                  title=_t(lang, "符合的企业数", "Eligible firms")),
-        bar_chart([Bar(report.rule_title(r["rule_id"], lang), Decimal(r["amount_total"]),
-                       _round_money(Decimal(r["amount_total"]), lang), "info") for r in by_amount],
-                  title=_t(lang, "预算影响（符合企业的金额合计）", "Budget impact (amount for eligible firms)"),
-                  caption=_t(lang, "只列有金额的政策；“不超过”类按上限计。",
-                             "Measures with an amount only; caps (up to) count at the cap.")),
-        table(policy_headers, policy_rows, numeric=[1, 2, 3, 4, 5]),
+                  title=_t(lang, "符合的企业数（家）", "Eligible firms")),
+        bar_chart([_money_bar(report.rule_title(r["rule_id"], lang), Decimal(r["amount_exact"]),
+                              Decimal(r["amount_up_to"]), bool(r["lower_bound"]), lang) for r in by_amount],
+                  title=_t(lang, f"预算影响：符合企业的金额（{unit}）", f"Budget impact: amounts for eligible firms ({unit})"),
+                  caption=join([_money_note(lang), " ", _t(lang, "只列有金额的政策。", "Measures with an amount only.")])),
+        table(policy_headers, policy_rows, numeric=list(range(1, 9))),
     ]), id="measures")
     regions = _group_section(report, report.regions, region_label, _t(lang, "按地区", "By region"), None, lang, "regions")
     scales = _group_section(report, report.scales, scale_label, _t(lang, "按企业规模", "By scale class"),

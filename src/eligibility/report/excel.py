@@ -64,6 +64,26 @@ def _widths(ws: Worksheet, widths: Sequence[int]) -> None:
         ws.column_dimensions[chr(ord("A") + i)].width = w
 
 
+def _status_headers(lang: str) -> list[str]:
+    return [_t(lang, "符合", "eligible"), _t(lang, "被取代", "superseded"), _t(lang, "待定", "undetermined"),
+            _t(lang, "不符合", "ineligible"), _t(lang, "出错", "error")]
+
+
+def _statuses(r: dict[str, Any]) -> list[int]:
+    return [int(r[k]) for k in ("eligible", "superseded", "undetermined", "ineligible", "error")]
+
+
+def _money_headers(lang: str) -> list[str]:
+    return [_t(lang, "确定金额（元）", "exact amount (yuan)"), _t(lang, "上限金额（元）", "up-to amount (yuan)"),
+            _t(lang, "金额未知（家）", "amount unknown (firms)"), _t(lang, "合计为下限", "sum is a lower bound")]
+
+
+def _amounts(r: dict[str, Any], lang: str) -> list[object]:
+    """The summary schema's money columns: exact and up-to sums kept apart, unknown amounts, lower bound."""
+    return [Decimal(r["amount_exact"]), Decimal(r["amount_up_to"]), int(r["amount_unknown"]),
+            _t(lang, "是", "yes") if bool(r["lower_bound"]) else _t(lang, "否", "no")]
+
+
 def write_workbook(report: BatchFigures, path: str | Path, lang: str = "zh") -> Path:
     """Writes the workbook of ``report`` (which must have its summary) to ``path``."""
     target = Path(path)
@@ -89,18 +109,16 @@ def write_workbook(report: BatchFigures, path: str | Path, lang: str = "zh") -> 
                    _t(lang, "读入 = 已评估 + 出错 + 无适用政策", "read = scored + errors + no rule in scope"),
                    prov["rows_read"] == prov.get("rows_scored", 0) + prov.get("rows_error", 0) + prov.get("rows_no_rule", 0)])
     ws.append([])
-    _header(ws, ["rule_id", _t(lang, "政策", "measure"), _t(lang, "符合", "eligible"), _t(lang, "待定", "undetermined"),
-                 _t(lang, "被取代", "superseded"), _t(lang, "不符合", "ineligible"), _t(lang, "金额合计（元）", "amount (yuan)"),
+    _header(ws, ["rule_id", _t(lang, "政策", "measure"), *_status_headers(lang), *_money_headers(lang),
                  _t(lang, "工作表", "sheet")])
     for r in records:
         rid = r["rule_id"]
-        ws.append([rid, report.rule_title(rid, lang), int(r["eligible"]), int(r["undetermined"]), int(r["superseded"]),
-                   int(r["ineligible"]), Decimal(r["amount_total"]), names[rid]])
-        _money_cells(ws, [7])
-        link = ws.cell(ws.max_row, 8)
+        ws.append([rid, report.rule_title(rid, lang), *_statuses(r), *_amounts(r, lang), names[rid]])
+        _money_cells(ws, [8, 9])
+        link = ws.cell(ws.max_row, 12)
         link.hyperlink = f"#'{names[rid]}'!A1"
         link.style = "Hyperlink"
-    _widths(ws, [44, 40, 10, 12, 10, 10, 18, 34])
+    _widths(ws, [44, 40, 10, 10, 12, 10, 8, 18, 18, 14, 10, 34])
 
     for title, groups, label, order in (
         (_t(lang, "地区", "regions"), report.regions, region_label, None),
@@ -109,14 +127,17 @@ def write_workbook(report: BatchFigures, path: str | Path, lang: str = "zh") -> 
         gs = wb.create_sheet(title)
         _header(gs, [_t(lang, "分组", "group"), _t(lang, "代码", "code"), _t(lang, "已评估企业", "firms scored"),
                      _t(lang, "符合企业", "eligible firms"), _t(lang, "符合项数", "eligible benefits"),
-                     _t(lang, "金额（元）", "amount (yuan)")])
-        keys = order if order is not None else sorted(groups, key=lambda k: (-groups[k].amount_fen, str(k)))
+                     _t(lang, "确定金额（元）", "exact amount (yuan)"), _t(lang, "上限金额（元）", "up-to amount (yuan)"),
+                     _t(lang, "金额未知（项）", "amount unknown (benefits)")])
+        keys = order if order is not None else sorted(
+            groups, key=lambda k: (-(groups[k].amount_fen + groups[k].up_to_fen), str(k)))
         for k in keys:
             if k in groups:
                 g = groups[k]
-                gs.append([label(k, lang), k, g.firms, g.eligible_firms, g.benefits, g.amount])
-                _money_cells(gs, [6])
-        _widths(gs, [40, 10, 14, 14, 14, 18])
+                gs.append([label(k, lang), k, g.firms, g.eligible_firms, g.benefits, g.amount, g.up_to,
+                           g.amount_unknown])
+                _money_cells(gs, [6, 7])
+        _widths(gs, [40, 10, 14, 14, 14, 18, 18, 16])
 
     for r in records:
         _rule_sheet(wb.create_sheet(names[r["rule_id"]]), report, r, lang, summary_name)
@@ -134,11 +155,9 @@ def _rule_sheet(ws: Worksheet, report: BatchFigures, r: dict[str, Any], lang: st
     back.hyperlink = f"#'{summary_name}'!A1"
     back.style = "Hyperlink"
     ws.append([])
-    _header(ws, [_t(lang, "符合", "eligible"), _t(lang, "待定", "undetermined"), _t(lang, "被取代", "superseded"),
-                 _t(lang, "不符合", "ineligible"), _t(lang, "金额合计（元）", "amount (yuan)")])
-    ws.append([int(r["eligible"]), int(r["undetermined"]), int(r["superseded"]), int(r["ineligible"]),
-               Decimal(r["amount_total"])])
-    _money_cells(ws, [5])
+    _header(ws, [*_status_headers(lang), *_money_headers(lang)])
+    ws.append([*_statuses(r), *_amounts(r, lang)])
+    _money_cells(ws, [6, 7])
     f = report.funnels.get(rid)
     if f is not None:
         ws.append([])

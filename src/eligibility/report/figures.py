@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ..backends.vectorized.funnel import FunnelCounts
-from ..facts.codes.regions import region_name, region_path
+from ..facts.codes.regions import region_path
 
 SCALES = ("large", "medium", "small", "micro")
 _SCALE_NAMES = {"large": ("大型", "large"), "medium": ("中型", "medium"), "small": ("小型", "small"),
@@ -22,16 +22,29 @@ def _t(lang: str, zh: str, en: str) -> str:
 @dataclass(slots=True)
 class GroupTotals:
     """One region or scale class: firms scored, firms with at least one eligible benefit, eligible
-    benefits and their amount (integer fen, exact)."""
+    benefits, and their amounts as the summary schema keeps them: exact and up-to apart (integer fen),
+    and the eligible benefits of paying rules whose amount is unknown (the exact sum is then a lower bound)."""
 
     firms: int = 0
     eligible_firms: int = 0
     benefits: int = 0
     amount_fen: int = 0
+    up_to_fen: int = 0
+    amount_unknown: int = 0
 
     @property
     def amount(self) -> Decimal:
+        """The exact amounts' sum in yuan."""
         return Decimal(self.amount_fen).scaleb(-2)
+
+    @property
+    def up_to(self) -> Decimal:
+        """The up-to (cap) amounts' sum in yuan."""
+        return Decimal(self.up_to_fen).scaleb(-2)
+
+    @property
+    def lower_bound(self) -> bool:
+        return self.amount_unknown > 0
 
 
 @dataclass(slots=True)
@@ -58,13 +71,22 @@ class BatchFigures(Protocol):
     def rule_title(self, rule_id: str, lang: str) -> str: ...
 
 
+_MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+"""Province-level cities: their districts are named with the city (北京市朝阳区)."""
+
+
 def region_label(code: str | None, lang: str) -> str:
-    """``普洱市 思茅区（530802）``: the names held for the code's levels below the province, and the code."""
+    """``深圳市南山区（440305）`` / ``Nanshan District, Shenzhen City (440305)``: the names held from the
+    prefecture down to the code (from the province for the four province-level cities), and the code."""
     if code is None:
         return _t(lang, "未知地区", "region unknown")
-    names = region_path(code, lang)
-    shown = " ".join(names[1:] if len(names) > 1 else names) or (region_name(code, lang) or "")
-    return f"{shown}（{code}）" if lang != "en" else f"{shown} ({code})".strip()
+    names, zh = region_path(code, lang), region_path(code, "zh")
+    below = names if code[:2] in _MUNICIPALITIES or len(names) < 2 else names[1:]
+    if len(below) > 1 and zh[-1].startswith(zh[0][:2]):  # a zone named after its province says it all
+        below = below[-1:]
+    if lang == "en":
+        return f"{', '.join(reversed(below))} ({code})" if below else code
+    return f"{''.join(below)}（{code}）" if below else code
 
 
 def scale_label(scale: str | None, lang: str) -> str:

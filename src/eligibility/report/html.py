@@ -90,34 +90,45 @@ def table(headers: Sequence[object], rows: Iterable[Sequence[object]], *, numeri
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """One bar of a chart: its label, its exact value, the text shown beside it (default: the value)."""
+    """One bar of a chart: its label, its exact value, the text shown beside it (default: the value),
+    and optionally a second part drawn after the first in ``extra_tone`` (e.g. up-to amounts beside
+    exact ones); the text must state what is drawn."""
 
     label: str
     value: Decimal | int
     text: str | None = None
     tone: str = "info"
+    extra: Decimal | int = 0
+    extra_tone: str = "warn"
 
 
 def bar_chart(bars: Sequence[Bar], *, title: object, caption: object = None,
               max_value: Decimal | int | None = None) -> Html:
     """A horizontal bar chart in inline SVG, one row per bar: label, bar, value text.
 
-    Bar lengths are proportional to ``value`` (exact Decimal arithmetic, rounded for drawing) against
-    ``max_value`` (default: the largest value); the label and value stay HTML text so they wrap and
-    stay legible at any width. The figure has an accessible name (``title``) and no script.
+    Bar lengths are proportional to ``value`` (plus ``extra``; exact Decimal arithmetic, rounded for
+    drawing) against ``max_value`` (default: the largest bar) — a share is drawn with ``max_value=1``;
+    the label and value stay HTML text so they wrap and stay legible at any width. The figure has an
+    accessible name (``title``) and no script.
     """
-    top = Decimal(max_value) if max_value is not None else max((Decimal(b.value) for b in bars), default=Decimal(0))
+    top = Decimal(max_value) if max_value is not None else max((Decimal(b.value) + Decimal(b.extra) for b in bars),
+                                                               default=Decimal(0))
     rows = []
     for b in bars:
-        if b.tone not in TONES:
+        if b.tone not in TONES or b.extra_tone not in TONES:
             raise ValueError(f"未知的样式 {b.tone!r} / unknown tone {b.tone!r}")
-        share = Decimal(0) if top <= 0 else max(Decimal(0), min(Decimal(1), Decimal(b.value) / top))
-        width = (share * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        x0 = Decimal(0)
+        rects = []
+        for value, tone in ((b.value, b.tone), (b.extra, b.extra_tone)):
+            share = Decimal(0) if top <= 0 else max(Decimal(0), min(Decimal(1), Decimal(value) / top))
+            width = min((share * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), 100 - x0)
+            if width > 0 or not rects:
+                rects.append(f'<rect class="fill {tone}" x="{x0}" y="0" width="{width}" height="10"/>')
+            x0 += width
         svg = Html(
             f'<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" '
             f'aria-label="{escape(b.label)}: {escape(b.text if b.text is not None else b.value)}">'
-            f'<rect class="track" x="0" y="0" width="100" height="10"/>'
-            f'<rect class="fill {b.tone}" x="0" y="0" width="{width}" height="10"/></svg>'
+            f'<rect class="track" x="0" y="0" width="100" height="10"/>{"".join(rects)}</svg>'
         )
         rows.append(tag("li", join([tag("span", b.label, class_="bar-label"), svg,
                                     tag("span", b.text if b.text is not None else b.value, class_="bar-value")])))
@@ -125,6 +136,18 @@ def bar_chart(bars: Sequence[Bar], *, title: object, caption: object = None,
     cap = tag("p", caption, class_="chart-note") if caption is not None else Html("")
     return tag("figure", join([tag("figcaption", title), body, cap]), class_="chart", role="figure",
                aria_label=_plain(title))
+
+
+def stat(figure: object, label: object, *, unit: object = None, qualifier: object = None, tone: str | None = None,
+         wide: bool = False) -> Html:
+    """A headline tile: the figure over its label. The figure and its unit never break apart (a narrow
+    tile wraps after the qualifier, "至少" / "at least", instead); ``wide`` spans two columns."""
+    if tone is not None and tone not in TONES:
+        raise ValueError(f"未知的样式 {tone!r} / unknown tone {tone!r}")
+    body = join([tag("span", qualifier, class_="q") if qualifier else "",
+                 tag("span", join([figure, tag("span", unit, class_="u") if unit else ""]), class_="f")])
+    classes = " ".join(["stat", *([tone] if tone else []), *(["wide"] if wide else [])])
+    return tag("div", join([tag("span", body, class_="n"), tag("span", label, class_="l")]), class_=classes)
 
 
 def _plain(value: object) -> str:
@@ -191,6 +214,7 @@ table.data caption{text-align:left;color:var(--muted);padding:.25rem 0;caption-s
 table.data th,table.data td{border-bottom:1px solid var(--line);padding:.4rem .5rem;text-align:left;vertical-align:top}
 table.data th{background:var(--soft);font-weight:600}
 table.data .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+@media (min-width:601px){table.data th.num{white-space:normal;overflow-wrap:normal}}
 figure.chart{margin:1rem 0;padding:12px 14px;border:1px solid var(--line);border-radius:8px;break-inside:avoid}
 figure.chart figcaption{font-weight:600;margin-bottom:.5rem}
 ol.bars{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:minmax(6em,max-content) 1fr max-content;
@@ -210,6 +234,10 @@ svg.bar .fill.muted{fill:#8c959f}
 .stat{border:1px solid var(--line);border-radius:8px;padding:10px 12px;break-inside:avoid}
 .stat.wide{grid-column:span 2}
 .stat .n{display:block;font-size:1.4rem;font-weight:700;line-height:1.2}
+.stat .n .f{white-space:nowrap}
+.stat .n .u,.stat .n .q{font-size:.8rem;font-weight:600}
+.stat .n .u{margin-left:.2em}
+.stat .n .q{margin-right:.2em}
 .stat .l{display:block;color:var(--muted);font-size:.85rem;overflow-wrap:normal}
 .stat.ok .n{color:var(--ok)}
 .stat.warn .n{color:var(--warn)}
@@ -224,10 +252,11 @@ h1{font-size:1.35rem}
 dl.facts{grid-template-columns:1fr;gap:0}
 dl.facts dd{margin-bottom:.35rem}
 table.data thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+table.data thead,table.data thead tr,table.data thead th{display:block}
 table.data,table.data tbody,table.data tr,table.data td{display:block;width:100%}
 table.data tr{border:1px solid var(--line);border-radius:8px;margin-bottom:8px;padding:4px 0}
 table.data td{border:0;padding:.2rem .6rem;text-align:left}
-table.data td.num{text-align:left}
+table.data td.num{text-align:left;white-space:normal}
 table.data td[data-label]::before{content:attr(data-label) "：";color:var(--muted);font-size:.85rem}
 ol.bars{grid-template-columns:1fr max-content}
 .bar-label{grid-column:1/-1;margin-top:.25rem}

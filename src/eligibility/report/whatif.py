@@ -4,11 +4,11 @@ or amount changes (the first ones when there are many; the full list goes to ``-
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from ..errors import EligibilityError
 from ..whatif import WhatIf
-from .html import Bar, Html, bar_chart, definition_list, join, page, section, table, tag
+from .html import Bar, Html, bar_chart, definition_list, join, page, section, stat, table, tag
 
 FIRMS_SHOWN = 200
 """Changed (firm, rule) pairs listed on the page."""
@@ -22,31 +22,23 @@ def _t(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
-def _money(amount: Decimal, lang: str) -> str:
-    return f"CNY {amount:,.2f}" if lang == "en" else f"{amount:,.2f}元"
+def _unit(lang: str) -> str:
+    """The page's one money unit (yuan, exact to the fen): every amount is in it, every heading names it."""
+    return _t(lang, "元", "CNY")
 
 
-def _signed(amount: Decimal, lang: str) -> str:
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _signed(amount: Decimal) -> str:
     sign = "+" if amount > 0 else "−" if amount < 0 else "±"
-    return sign + _money(abs(amount), lang)
-
-
-def _round(amount: Decimal, lang: str) -> str:
-    """Money for charts: 万元 / millions, rounded half up for display."""
-    if lang == "en":
-        return f"CNY {(amount / 1_000_000).quantize(Decimal('0.01'), ROUND_HALF_UP):,}M" if abs(amount) >= 1_000_000 \
-            else _money(amount, lang)
-    return f"{(amount / 10_000).quantize(Decimal('0.01'), ROUND_HALF_UP):,}万元" if abs(amount) >= 10_000 \
-        else _money(amount, lang)
+    return sign + _money(abs(amount))
 
 
 def _status(name: object, lang: str) -> str:
     zh, en = _STATUS.get(str(name), (str(name), str(name)))
     return _t(lang, zh, en)
-
-
-def _stat(value: object, label: str) -> Html:
-    return tag("div", join([tag("span", value, class_="n"), tag("span", label, class_="l")]), class_="stat")
 
 
 def render_whatif(result: WhatIf, lang: str = "zh", firms_shown: int = FIRMS_SHOWN) -> str:
@@ -59,10 +51,10 @@ def render_whatif(result: WhatIf, lang: str = "zh", firms_shown: int = FIRMS_SHO
     delta = result.budget_delta
     status_changes = int((result.changes["status_before"] != result.changes["status_after"]).sum())
     stats = tag("div", join([
-        _stat(f"{result.rows_read:,}", _t(lang, "读入行数", "rows read")),
-        _stat(f"{len(moved):,}", _t(lang, "受影响的政策", "measures affected")),
-        _stat(f"{status_changes:,}", _t(lang, "状态变化", "status changes")),
-        _stat(("+" if delta > 0 else "") + _round(delta, lang), _t(lang, "预算变化", "budget change")),
+        stat(f"{result.rows_read:,}", _t(lang, "读入行数", "rows read")),
+        stat(f"{len(moved):,}", _t(lang, "受影响的政策", "measures affected")),
+        stat(f"{status_changes:,}", _t(lang, "状态变化", "status changes")),
+        stat(_signed(delta), _t(lang, "预算变化", "budget change"), unit=_unit(lang), wide=True),
     ]), class_="summary")
     settings = join([tag("code", s) for s in result.settings], ", ") if result.settings else "—"
     pairs: list[tuple[object, object]] = [
@@ -75,25 +67,27 @@ def render_whatif(result: WhatIf, lang: str = "zh", firms_shown: int = FIRMS_SHO
         (_t(lang, "出错行（两侧相同）", "rows in error (same on both sides)"), f"{result.rows_error:,}"),
     ]
     provenance = section(_t(lang, "来源", "Provenance"), definition_list(pairs), id="provenance")
+    unit = _unit(lang)
     if moved:
         budget_bars, count_bars = [], []
         for i in moved:
             name = i.title(lang)
-            budget_bars += [Bar(f"{name} · {_t(lang, '调整前', 'before')}", i.budget_before, _round(i.budget_before, lang),
+            budget_bars += [Bar(f"{name} · {_t(lang, '调整前', 'before')}", i.budget_before, _money(i.budget_before),
                                 "muted"),
-                            Bar(f"{name} · {_t(lang, '调整后', 'after')}", i.budget_after, _round(i.budget_after, lang),
+                            Bar(f"{name} · {_t(lang, '调整后', 'after')}", i.budget_after, _money(i.budget_after),
                                 "info")]
             count_bars += [Bar(f"{name} · {_t(lang, '调整前', 'before')}", i.eligible_before,
                                f"{i.eligible_before:,}", "muted"),
                            Bar(f"{name} · {_t(lang, '调整后', 'after')}", i.eligible_after, f"{i.eligible_after:,}", "ok")]
         rows = [[join([i.title(lang), " ", tag("span", i.rule_id, class_="rule-id")]), f"{i.eligible_before:,}",
-                 f"{i.eligible_after:,}", f"{i.eligible_delta:+,}", _money(i.budget_before, lang),
-                 _money(i.budget_after, lang), _signed(i.budget_delta, lang), f"{i.changed:,}"] for i in moved]
+                 f"{i.eligible_after:,}", f"{i.eligible_delta:+,}", _money(i.budget_before),
+                 _money(i.budget_after), _signed(i.budget_delta), f"{i.changed:,}"] for i in moved]
         headers = [_t(lang, "政策", "measure"), _t(lang, "符合（前）", "eligible before"),
                    _t(lang, "符合（后）", "eligible after"), _t(lang, "变化", "change"),
-                   _t(lang, "预算（前）", "budget before"), _t(lang, "预算（后）", "budget after"),
-                   _t(lang, "预算变化", "budget change"), _t(lang, "变化的企业", "firms changed")]
-        body = join([bar_chart(budget_bars, title=_t(lang, "预算：调整前后", "Budget before and after")),
+                   _t(lang, f"预算（前，{unit}）", f"budget before ({unit})"),
+                   _t(lang, f"预算（后，{unit}）", f"budget after ({unit})"),
+                   _t(lang, f"预算变化（{unit}）", f"budget change ({unit})"), _t(lang, "变化的企业", "firms changed")]
+        body = join([bar_chart(budget_bars, title=_t(lang, f"预算：调整前后（{unit}）", f"Budget before and after ({unit})")),
                      bar_chart(count_bars, title=_t(lang, "符合的企业：调整前后", "Eligible firms before and after")),
                      table(headers, rows, numeric=[1, 2, 3, 4, 5, 6, 7])])
     else:
@@ -116,12 +110,13 @@ def _firms(result: WhatIf, lang: str, shown: int) -> Html:
     first = result.listed(shown)
     rows = []
     for c in first:
-        before = "—" if c.amount_before is None else _money(c.amount_before, lang)
-        after = "—" if c.amount_after is None else _money(c.amount_after, lang)
+        before = "—" if c.amount_before is None else _money(c.amount_before)
+        after = "—" if c.amount_after is None else _money(c.amount_after)
         rows.append([f"{c.row:,}", c.entity_id or "—", c.rule_id,
                      f"{_status(c.status_before, lang)} → {_status(c.status_after, lang)}", before, after])
     headers = [_t(lang, "行号", "row"), _t(lang, "统一社会信用代码", "USCC"), _t(lang, "政策", "measure"),
-               _t(lang, "状态", "status"), _t(lang, "金额（前）", "amount before"), _t(lang, "金额（后）", "amount after")]
+               _t(lang, "状态", "status"), _t(lang, f"金额（前，{_unit(lang)}）", f"amount before ({_unit(lang)})"),
+               _t(lang, f"金额（后，{_unit(lang)}）", f"amount after ({_unit(lang)})")]
     note = (tag("p", _t(lang, f"共 {len(changes):,} 条变化，此处列出前 {len(first):,} 条；全部见 -o 输出的清单。",
                         f"{len(changes):,} changes in all; the first {len(first):,} are listed — -o writes them all."),
                 class_="chart-note") if len(changes) > len(first) else Html(""))

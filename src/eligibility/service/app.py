@@ -4,15 +4,15 @@ import annotations`` here: FastAPI reads the route annotations at run time)."""
 
 
 import asyncio
+import gc
 import hmac
-import json
 import logging
 import os
 import shutil
 import signal
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -32,6 +32,7 @@ from ..errors import EligibilityError
 from ..facts.profile import Profile
 from ..io.archive import RuleSetNotArchivedError
 from ..provenance import with_determination
+from .deciding import check_deadline, decide_chunks, ndjson, timeout_error
 from .errors import ServiceError, install_error_handlers
 from .jobs import Jobs, public, read_state
 from .middleware import BodyLimit, RequestLog, configure_logging
@@ -56,7 +57,6 @@ from .settings import ServiceSettings, settings_from_env
 T = TypeVar("T")
 log = logging.getLogger("eligibility.service")
 NDJSON = "application/x-ndjson"
-_CHUNK = 256  # profiles decided per engine call in /v1/decide
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in (
@@ -100,16 +100,9 @@ class Service:
         return time.monotonic() + self.settings.request_timeout
 
 
-def timeout_error(seconds: float) -> ServiceError:
-    return ServiceError("timeout", f"请求处理超过时限 {seconds:g} 秒", f"the request took longer than {seconds:g} s")
-
-
-def _check_deadline(deadline: float, seconds: float) -> None:
-    if time.monotonic() > deadline:
-        raise timeout_error(seconds)
-
-
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    """The request's Service (``async``, as every dependency here: FastAPI runs a plain ``def``
+    dependency on a worker thread, a thread hop per dependency per request)."""
     return request.app.state.service  # type: ignore[no-any-return]
 
 
@@ -130,14 +123,14 @@ def _unauthorized() -> ServiceError:
                         location="Authorization", headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_token(svc: Annotated[Service, Depends(service)],
-                  given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+async def require_token(svc: Annotated[Service, Depends(service)],
+                        given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
     if svc.settings.auth_required and not _authorised(given, svc.tokens):
         raise _unauthorized()
 
 
-def require_admin(svc: Annotated[Service, Depends(service)],
-                  given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+async def require_admin(svc: Annotated[Service, Depends(service)],
+                        given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
     if not _authorised(given, svc.admin_tokens):
         raise _unauthorized()
 
@@ -165,7 +158,7 @@ def _match(engine: Engine, profiles: list[Profile], day: date, lang: str, explai
            deadline: float, seconds: float) -> list[dict[str, Any]]:
     out = []
     for p in profiles:
-        _check_deadline(deadline, seconds)
+        check_deadline(deadline, seconds)
         body = engine.evaluate(p, day).to_dict(lang)
         body["provenance"] = with_determination(body["provenance"], p)
         if not explain:
@@ -174,36 +167,6 @@ def _match(engine: Engine, profiles: list[Profile], day: date, lang: str, explai
                 r.pop("explanation", None)
         out.append(body)
     return out
-
-
-def _decided(i: int, p: Profile, decisions: list[Any], provenance: dict[str, str]) -> dict[str, Any]:
-    return {"index": i, "entity_id": p.uscc, "provenance": with_determination(provenance, p),
-            "decisions": [{"rule_id": d.rule_id, "status": d.status.value,
-                           "amount": None if d.amount is None else f"{d.amount:.2f}", "superseded_by": d.superseded_by}
-                          for d in decisions]}
-
-
-def _decide_chunks(engine: Engine, profiles: list[Profile], day: date, deadline: float,
-                   seconds: float) -> Iterator[list[dict[str, Any]]]:
-    """Decisions in chunks of profiles, each chunk one engine call, the time limit checked between."""
-    decide = engine.decider(day)
-    provenance = engine.provenance(day)
-    for start in range(0, len(profiles), _CHUNK):
-        _check_deadline(deadline, seconds)
-        part = profiles[start:start + _CHUNK]
-        decided = [decide(p) for p in part]
-        yield [_decided(start + j, p, d, provenance) for j, (p, d) in enumerate(zip(part, decided, strict=True))]
-
-
-def _ndjson(chunks: Iterator[list[dict[str, Any]]]) -> Iterator[bytes]:
-    """One JSON line per firm; an error mid-stream (the time limit) ends it with one error line."""
-    try:
-        for chunk in chunks:
-            yield b"".join(json.dumps(item, ensure_ascii=False).encode() + b"\n" for item in chunk)
-    except ServiceError as exc:
-        yield json.dumps(exc.body, ensure_ascii=False).encode() + b"\n"
-    except EligibilityError as exc:
-        yield json.dumps(error_body(exc), ensure_ascii=False).encode() + b"\n"
 
 
 def _rule_summary(rule: Any, lang: str) -> dict[str, Any]:
@@ -240,9 +203,9 @@ def build_router() -> APIRouter:
         engine = _engine(svc, req.rule_set)
         day = req.as_of or date.today()
         seconds = svc.settings.request_timeout
-        chunks = _decide_chunks(engine, profiles, day, svc.deadline(), seconds)
+        chunks = decide_chunks(engine, profiles, day, svc.deadline(), seconds, svc.settings.vectorized_min_profiles)
         if NDJSON in request.headers.get("accept", ""):
-            return StreamingResponse(_ndjson(chunks), media_type=NDJSON)
+            return StreamingResponse(ndjson(chunks), media_type=NDJSON)
         results = await svc.limited(lambda: [item for chunk in chunks for item in chunk])
         return JSONResponse({"results": results})
 
@@ -379,6 +342,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.sleep(min(60.0, svc.settings.job_retention))
             await anyio.to_thread.run_sync(svc.jobs.expire)
 
+    # what start-up built (the rule set, its compiled code, the schemas) lives as long as the process:
+    # kept out of the cyclic collector's full passes, which would otherwise walk it under load (long pauses)
+    gc.collect()
+    gc.freeze()
     sweeper = asyncio.create_task(expire())
     try:
         yield

@@ -26,13 +26,21 @@ def log_config() -> dict[str, Any]:
     }
 
 
+def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
+    """uvicorn's options for one process or several. An idle connection is kept ``keep_alive`` seconds:
+    longer than a client pool's or proxy's own idle timeout (httpx: 5 s, uvicorn's default too), so the
+    client closes it first; were the server to close it as the client sends its next request on it, that
+    request would fail without ever reaching the service."""
+    return {"host": settings.host, "port": settings.port, "access_log": False, "log_config": log_config(),
+            "timeout_graceful_shutdown": settings.graceful_timeout, "timeout_keep_alive": settings.keep_alive,
+            "server_header": False}
+
+
 def run(settings: ServiceSettings) -> None:
     """Serve until SIGINT or SIGTERM, then finish the requests in flight (up to ``graceful_timeout``)."""
     os.environ[SETTINGS_ENV] = settings.to_env()  # worker processes read their settings from here
     app = create_app(settings)  # loads and archives the rules: a bad rule file stops start-up here
-    common: dict[str, Any] = {"host": settings.host, "port": settings.port, "access_log": False,
-                              "log_config": log_config(), "timeout_graceful_shutdown": settings.graceful_timeout,
-                              "server_header": False}
+    common = uvicorn_options(settings)
     if settings.workers == 1:
         uvicorn.run(app, **common)
     else:

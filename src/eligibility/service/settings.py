@@ -44,12 +44,16 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(10 * 2**20, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(200 * 2**20, ge=1024, description="largest register upload")
     max_profiles: int = Field(10_000, ge=1, description="most profiles in one /v1/match or /v1/decide request")
+    vectorized_min_profiles: int = Field(0, ge=0, description="decide a /v1/decide request of at least this many"
+                                                              " profiles with the vectorized backend (0: never)")
     request_timeout: float = Field(30.0, gt=0, description="seconds a request may take")
     data_dir: Path = Field(Path("eligibility-data"), description="rule-set archive and job files (shared by workers)")
     job_retention: int = Field(3600, ge=1, description="seconds a finished job's files are kept")
     max_jobs: int = Field(4, ge=1, description="most jobs kept at once (running or finished)")
     job_chunk_size: int = Field(100_000, ge=1, description="register rows scored per chunk in a job")
     graceful_timeout: float = Field(30.0, ge=0, description="seconds in-flight requests get at shutdown")
+    keep_alive: int = Field(75, ge=1, description="seconds an idle keep-alive connection stays open (longer than the"
+                                                  " idle timeout of the proxy or client pool in front)")
     worker_start_timeout: int = Field(120, ge=1, description="seconds a new worker may take to load the rules and"
                                                              " answer (several workers)")
 

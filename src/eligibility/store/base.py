@@ -53,7 +53,8 @@ class LoggedEvent(NewEvent):
 class Commit:
     """Everything one batch changes, written together or not at all.
 
-    ``firms``: USCC → (profile as JSON data, decisions as JSON data); ``removed``: USCCs no longer
+    ``firms``: USCC → (profile as JSON data, decisions as JSON data; either may be given as its JSON
+    text already, as a columnar batch writes its rows); ``removed``: USCCs no longer
     watched; ``events``: what the batch logged; ``as_of``: the watch's date after the batch;
     ``checkpoint``: a name the caller gives the batch (a change file), kept to resume a feed.
     """

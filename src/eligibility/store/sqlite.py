@@ -17,8 +17,11 @@ from .base import Commit, LoggedEvent, Store, StoredState, StoreError
 
 APPLICATION_ID = 0x454C4947
 """``PRAGMA application_id`` of our files ("ELIG"): how a store is told from any other database."""
-FORMAT = 1
-"""``PRAGMA user_version``: the layout below; a file of a later layout is refused, not rewritten."""
+FORMAT = 2
+"""``PRAGMA user_version``: the layout below; a file of a later layout is refused, not rewritten.
+1: a firm's profile is its nested JSON data. 2: it may also be a row of a columnar batch
+(``{"$row": {...}}``, flat). A format-1 file is marked 2 when opened (its data are valid format 2),
+so that a version reading only format 1 refuses it instead of misreading it."""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -78,6 +81,9 @@ class SQLiteStore:
                         con.execute(statement)
                     con.execute(f"PRAGMA application_id={APPLICATION_ID}")
                     con.execute(f"PRAGMA user_version={FORMAT}")
+            elif self._con.execute("PRAGMA user_version").fetchone()[0] < FORMAT:
+                with self._transaction() as con:  # an earlier format's data are valid in this one
+                    con.execute(f"PRAGMA user_version={FORMAT}")
         except sqlite3.DatabaseError as exc:
             raise _refuse(self.path, f"无法打开（{exc}）", f"it cannot be opened ({exc})") from None
 
@@ -127,20 +133,28 @@ class SQLiteStore:
                 con.executemany("INSERT INTO firms (uscc, profile, decisions) VALUES (?, ?, ?)"
                                 " ON CONFLICT(uscc) DO UPDATE SET profile = excluded.profile,"
                                 " decisions = excluded.decisions",
-                                [(u, json.dumps(p, ensure_ascii=False, separators=(",", ":")),
-                                  json.dumps(d, ensure_ascii=False, separators=(",", ":")))
+                                [(u, p if type(p) is str else json.dumps(p, ensure_ascii=False, separators=(",", ":")),
+                                  d if type(d) is str else json.dumps(d, ensure_ascii=False, separators=(",", ":")))
                                  for u, (p, d) in change.firms.items()])
             if change.removed:
                 con.executemany("DELETE FROM firms WHERE uscc = ?", [(u,) for u in change.removed])
-            for e in change.events:
-                cur = con.execute(
+            if change.events:
+                # AUTOINCREMENT numbers rows one above the largest ever given (kept in sqlite_sequence), and
+                # this transaction is the only writer: the batch's events take the next numbers in order
+                last = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                first = (int(last[0]) if last else 0) + 1
+                day, rule_set = change.as_of.isoformat(), change.rule_set
+                con.executemany(
                     "INSERT INTO events (entity_id, rule_id, kind, old_status, new_status, old_amount, new_amount,"
                     " as_of, recorded_at, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (e.entity_id, e.rule_id, e.kind, e.old_status, e.new_status,
-                     None if e.old_amount is None else str(e.old_amount),
-                     None if e.new_amount is None else str(e.new_amount),
-                     change.as_of.isoformat(), now, change.rule_set))
-                seqs.append(int(cur.lastrowid or 0))
+                    [(e.entity_id, e.rule_id, e.kind, e.old_status, e.new_status,
+                      None if e.old_amount is None else str(e.old_amount),
+                      None if e.new_amount is None else str(e.new_amount), day, now, rule_set)
+                     for e in change.events])
+                seqs = list(range(first, first + len(change.events)))
+                end = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                if int(end[0]) != seqs[-1]:
+                    raise sqlite3.DatabaseError(f"event numbers {first}..{seqs[-1]} expected, the log ends at {end[0]}")
             meta = {"as_of": change.as_of.isoformat(), "rule_set": change.rule_set}
             if change.checkpoint is not None:
                 meta["checkpoint"] = change.checkpoint

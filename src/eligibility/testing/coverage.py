@@ -7,7 +7,7 @@ not expected to be; a condition that reads no data at all is expected neither tr
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from ..engine import Engine
@@ -16,20 +16,41 @@ from ..explain import clauses, describe
 from ..facts.profile import registry
 from ..facts.flatten import UNKNOWN
 from ..model import expr as x
+from ..model.dispatch import NodeTable
 from ..model.rule import Rule, RuleSet
 
 OUTCOMES = ("true", "false", "unknown")
 
 
+UNKNOWABLE: NodeTable[Callable[[x.Node], bool]] = NodeTable("coverage")
+"""Whether some profile could leave a node of each class unknown."""
+
+
 def can_be_unknown(node: x.Node) -> bool:
     """Whether some profile could leave this expression unknown."""
-    if isinstance(node, x.Call) and node.func == "known":
-        return False
-    if isinstance(node, x.Field):
-        spec = registry().get(node.path)
-        return spec is None or spec.presume is None or "." in node.path
-    if isinstance(node, (x.Derived, x.ItemField, x.Quantifier)):
-        return True
+    return UNKNOWABLE(node)  # type: ignore[no-any-return]
+
+
+@UNKNOWABLE.on(x.Field)
+def _field_unknowable(node: x.Field) -> bool:
+    spec = registry().get(node.path)
+    return spec is None or spec.presume is None or "." in node.path
+
+
+@UNKNOWABLE.on(x.Derived, x.ItemField, x.Quantifier)
+def _always_unknowable(node: x.Node) -> bool:
+    return True
+
+
+@UNKNOWABLE.on(x.Call)
+def _call_unknowable(node: x.Call) -> bool:
+    return node.func != "known" and _any_unknowable(node)
+
+
+@UNKNOWABLE.on(x.Literal, x.Name, x.Param, x.AsOf, x.Compare, x.InList, x.Under, x.And, x.Or, x.Not, x.Arith, x.Neg,
+               x.IfElse, x.ListLit, x.Clause)
+def _any_unknowable(node: x.Node) -> bool:
+    """Unknown when a part can be (a leaf without parts never is)."""
     return any(can_be_unknown(c) for c in x.children(node))
 
 

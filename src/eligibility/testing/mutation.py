@@ -20,6 +20,7 @@ from typing import Any
 from ..engine import Engine
 from ..lang.render import literal_text, unparse
 from ..model import expr as x
+from ..model.dispatch import NodeTable
 from ..model.rule import Parameter, ParamValue, Rule, RuleSet
 from .runner import run_test
 
@@ -63,31 +64,48 @@ def _nudge(lit: x.Literal) -> list[Any]:
     return []
 
 
-def _clause_text(clause: x.Clause | None, node: x.Node) -> str:
-    return clause.text if clause is not None else unparse(node)
+Change = tuple[str, x.Node, x.Node]  # (mutant id, the node replaced, its replacement)
+MUTATIONS: NodeTable[Callable[[x.Node, str | None], Iterator[Change]]] = NodeTable("mutation")
+"""The single changes a node of each class offers, then those of its parts, in a stable order; the
+text of the written condition they are in (``where``) names them."""
+
+
+def _changes(node: x.Node, where: str | None) -> Iterator[Change]:
+    return MUTATIONS(node, where)  # type: ignore[no-any-return]
+
+
+@MUTATIONS.on(x.Clause)
+def _clause_changes(node: x.Clause, where: str | None) -> Iterator[Change]:
+    return _changes(node.item, node.text)
+
+
+@MUTATIONS.on(x.Compare)
+def _compare_changes(node: x.Compare, where: str | None) -> Iterator[Change]:
+    """Each operator flipped between inclusive and exclusive, each literal operand nudged by one unit."""
+    text = where if where is not None else unparse(node)
+    for i, op in enumerate(node.ops):
+        if op in FLIPS:
+            flipped = node.ops[:i] + (FLIPS[op],) + node.ops[i + 1:]
+            yield f"{text}: {op} → {FLIPS[op]}", node, dataclasses.replace(node, ops=flipped)
+    for operand in node.operands:
+        if isinstance(operand, x.Literal):
+            for value in _nudge(operand):
+                new_lit = dataclasses.replace(operand, value=value)
+                yield f"{text}: {literal_text(operand)} → {literal_text(new_lit)}", operand, new_lit
+    yield from _part_changes(node, where)
+
+
+@MUTATIONS.on(x.Literal, x.Name, x.Field, x.ItemField, x.Derived, x.Param, x.AsOf, x.InList, x.Under, x.And, x.Or,
+              x.Not, x.Arith, x.Neg, x.IfElse, x.ListLit, x.Call, x.Quantifier)
+def _part_changes(node: x.Node, where: str | None) -> Iterator[Change]:
+    for part in x.children(node):
+        yield from _changes(part, where)
 
 
 def mutants(rule: Rule) -> Iterator[Mutant]:
     """Every single-change mutant of a rule, in a stable order."""
-    clause: x.Clause | None = None
-    for node in x.walk(rule.when):
-        if isinstance(node, x.Clause):
-            clause = node
-        if not isinstance(node, x.Compare):
-            continue
-        where = _clause_text(clause, node)
-        for i, op in enumerate(node.ops):
-            if op in FLIPS:
-                ops = node.ops[:i] + (FLIPS[op],) + node.ops[i + 1:]
-                new = dataclasses.replace(node, ops=ops)
-                yield Mutant(rule.id, f"{where}: {op} → {FLIPS[op]}",
-                             dataclasses.replace(rule, when=_replace(rule.when, node, new)))
-        for operand in node.operands:
-            if isinstance(operand, x.Literal):
-                for value in _nudge(operand):
-                    new_lit = dataclasses.replace(operand, value=value)
-                    yield Mutant(rule.id, f"{where}: {literal_text(operand)} → {literal_text(new_lit)}",
-                                 dataclasses.replace(rule, when=_replace(rule.when, operand, new_lit)))
+    for mutant_id, target, new in _changes(rule.when, None):
+        yield Mutant(rule.id, mutant_id, dataclasses.replace(rule, when=_replace(rule.when, target, new)))
     for name, param in rule.params.items():
         for j, pv in enumerate(param.values):
             if not isinstance(pv.value, x.Literal):

@@ -26,6 +26,7 @@ from ..facts.derived import DERIVED
 from ..facts.profile import registry
 from ..lint import conjuncts, constraints
 from ..model import expr as x
+from ..model.dispatch import NodeTable
 from ..model.rule import Rule, RuleSet
 
 STATUSES = ("eligible", "ineligible", "undetermined")
@@ -61,14 +62,42 @@ def read_paths(rule: Rule) -> frozenset[str]:
     return frozenset(p.split("[]")[0] for p in paths)
 
 
+FOLD: NodeTable[Callable[[x.Node, Rule, date], x.Node]] = NodeTable("boundaries")
+"""How :func:`fold` makes constants of each node class (the boundary cases read the folded thresholds)."""
+
+
 def fold(node: x.Node, rule: Rule, as_of: date) -> x.Node:
     """``node`` with the rule's parameters read at ``as_of``, and ``as_of`` (± a duration), made constants,
     so a threshold written as a dated parameter or relative to the evaluation date is a constant too."""
-    if isinstance(node, x.Param):
-        value = rule.params[node.name].at(as_of) if node.name in rule.params else None
-        return value.value if value is not None and isinstance(value.value, x.Literal) else node
-    if isinstance(node, x.AsOf):
-        return x.Literal(as_of, span=node.span)
+    return FOLD(node, rule, as_of)  # type: ignore[no-any-return]
+
+
+@FOLD.on(x.Param)
+def _fold_param(node: x.Param, rule: Rule, as_of: date) -> x.Node:
+    value = rule.params[node.name].at(as_of) if node.name in rule.params else None
+    return value.value if value is not None and isinstance(value.value, x.Literal) else node
+
+
+@FOLD.on(x.AsOf)
+def _fold_as_of(node: x.AsOf, rule: Rule, as_of: date) -> x.Node:
+    return x.Literal(as_of, span=node.span)
+
+
+@FOLD.on(x.Arith)
+def _fold_arith(node: x.Arith, rule: Rule, as_of: date) -> x.Node:
+    """A date ± a duration, once both are constants, is a date."""
+    folded = _fold_parts(node, rule, as_of)
+    left, right = folded.left, folded.right  # type: ignore[attr-defined]
+    if node.op in "+-" and isinstance(left, x.Literal) and isinstance(right, x.Literal) \
+            and isinstance(left.value, date) and isinstance(right.value, x.Duration):
+        return x.Literal(shift(left.value, right.value, 1 if node.op == "+" else -1), span=node.span)
+    return folded
+
+
+@FOLD.on(x.Literal, x.Name, x.Field, x.ItemField, x.Derived, x.Compare, x.InList, x.Under, x.And, x.Or, x.Not, x.Neg,
+         x.IfElse, x.ListLit, x.Call, x.Quantifier, x.Clause)
+def _fold_parts(node: x.Node, rule: Rule, as_of: date) -> x.Node:
+    """The node with its parts folded."""
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(node):
         value = getattr(node, f.name)
@@ -76,12 +105,7 @@ def fold(node: x.Node, rule: Rule, as_of: date) -> x.Node:
             changes[f.name] = fold(value, rule, as_of)
         elif isinstance(value, tuple) and value and all(isinstance(v, x.Node) for v in value):
             changes[f.name] = tuple(fold(v, rule, as_of) for v in value)
-    node = dataclasses.replace(node, **changes) if changes else node
-    if isinstance(node, x.Arith) and node.op in "+-" and isinstance(node.left, x.Literal) \
-            and isinstance(node.right, x.Literal) and isinstance(node.left.value, date) \
-            and isinstance(node.right.value, x.Duration):
-        return x.Literal(shift(node.left.value, node.right.value, 1 if node.op == "+" else -1), span=node.span)
-    return node
+    return dataclasses.replace(node, **changes) if changes else node
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The source is generated from the validated, typed model — never from rule text — and every
 constant is passed in a table, never spliced into the code. Parameters are resolved at compile
-time (they depend only on as_of), so are rules not in force. The function returns, for each rule
+time (they depend only on as_of), and so are the rules' in-force tests (generated like any node,
+decided once per date): the rules not in force are left out. The function returns, for each rule
 in scope, its status and amount with exactly the interpreter's semantics (tested differentially),
 but without explanations.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from ...facts.derived import evaluate_derived
@@ -20,11 +22,11 @@ from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import round_fen
 from ..._cache import BoundedCache
 from ...groups import NO_AMOUNT, winners
-from ...lower import Finish, Lowered, in_force, lower, param_values
+from ...lower import Finish, Lowered, lower, param_values, why_not_in_force
 from ...model import expr as x
 from ...model.dispatch import NodeTable
 from ...model.rule import Rule, RuleSet
-from ...results import Decision, Status
+from ...results import Decision, OutOfScope, Status
 from . import ops
 from .evaluator import one_off, settle
 
@@ -450,6 +452,18 @@ class CompiledRules:
         if self._uses_derived or self._grouped:
             return lambda profile: self.decide(profile.facts(), as_of)
         return lambda profile: fn(profile.facts().values.get, None, as_of)  # type: ignore[no-any-return]
+
+
+@cache
+def _in_force_test(node: x.Node) -> Callable[[date], Any]:
+    """An in-force test generated into a function of as_of (once per distinct test: rules share them)."""
+    gen = SourceGen()
+    return gen.define(f"def dated(a):\n    return {gen.expr(node, {})}", "<eligibility in-force test>")["dated"]  # type: ignore[no-any-return]
+
+
+def in_force(rule: Rule, as_of: date) -> OutOfScope | None:
+    """Why ``rule`` is not in force at ``as_of`` on the compiled path, or None when it is."""
+    return why_not_in_force(lower(rule), as_of, lambda node: _in_force_test(node)(as_of))
 
 
 def rule_deciders(rules: Sequence[Rule], as_of: date) -> list[Callable[..., Decision | None]]:

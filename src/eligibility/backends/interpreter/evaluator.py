@@ -3,7 +3,7 @@ settlement of groups of one-off grants across evaluation dates, which every back
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -12,39 +12,50 @@ from typing import Any
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import format_money, round_fen
 from ...groups import NO_AMOUNT, winners
-from ...lower import Finish, Lowered, in_force, lower, param_values
+from ...lower import Finish, Lowered, lower, param_values, why_not_in_force
 from ...model import expr as x
+from ...model.dispatch import NodeTable
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
 from . import ops
-from .trace import Env, Program, compile_node, evaluate
+from .trace import Env, Program, _missing, _presumed, compile_node, evaluate
 
 U = UNKNOWN
 
 
-def scope(low: Lowered, env: Env) -> OutOfScope | tuple[Trace, ...]:
+def scope(low: Lowered, env: Env, seen: dict[int, Trace] | None = None) -> OutOfScope | tuple[Trace, ...]:
     """Is the firm (or its matter) within the rule's reach? Out of scope, or the traces that decide it
-    (an UNKNOWN trace makes the rule undetermined)."""
+    (an UNKNOWN trace makes the rule undetermined). ``seen`` keeps the traces of scope tests already
+    evaluated on this firm: rules of one jurisdiction share their test nodes."""
     rule = low.rule
+    memo = {} if seen is None else seen
     for node in low.scenarios:
-        if evaluate(node, env).value is not True:
+        if _scope_test(node, env, memo).value is not True:
             path = node.operands[0].path  # type: ignore[attr-defined]
             return OutOfScope(rule, f"不涉及该事项（{path}）", f"no such matter in the profile ({path})")
     traces: list[Trace] = []
     j = rule.jurisdiction
     if low.region is not None:
-        t = evaluate(low.region, env)
+        t = _scope_test(low.region, env, memo)
         if isinstance(low.region, x.IfElse):
             t = t.children[1]  # the region test taken (the matter's where it is held, else the firm's)
         if t.value is False:
             return OutOfScope(rule, f"不在适用地区（{j.name}）", f"outside its jurisdiction ({j.name})")
         traces.append(t)
     if low.zone is not None:
-        zt = evaluate(low.zone, env)
+        zt = _scope_test(low.zone, env, memo)
         if zt.value is False:
             return OutOfScope(rule, f"不在{j.development_zone}", f"not in {j.development_zone}")
         traces.append(zt)
     return tuple(traces)
+
+
+def _scope_test(node: x.Node, env: Env, seen: dict[int, Trace]) -> Trace:
+    """A scope test's trace on this firm, evaluated once (scope tests read no parameter)."""
+    t = seen.get(id(node))
+    if t is None:
+        t = seen[id(node)] = evaluate(node, env)
+    return t
 
 
 def first_item(node: x.Quantifier, env: Env) -> dict[str, Any] | None:
@@ -103,22 +114,22 @@ def _amount(f: Finish, env: Env) -> tuple[Any, Trace | None, Instalment | None, 
 
 def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfScope:
     """Decide one rule for one firm, keeping every trace for the explanation."""
-    out = in_force(rule, as_of)
+    low, env = lower(rule), Env(facts, as_of, {})
+    out = why_not_in_force(low, as_of, lambda node: evaluate(node, env).value)
     if out is not None:
         return out
-    return _evaluate_in_force(rule, param_values(rule, as_of) or {}, facts, as_of)
+    env.params = param_values(rule, as_of) or {}
+    return _run_rule(low, compile_node(rule.when), env)
 
 
-def _evaluate_in_force(rule: Rule, params: dict[str, Any], facts: Facts, as_of: date) -> RuleResult | OutOfScope:
-    return _run_rule(lower(rule), compile_node(rule.when), Env(facts, as_of, params))
-
-
-def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
-    """One rule on one firm: scope, conditions, already-received, the finish (the env carries its params)."""
+def _run_rule(low: Lowered, when: Program, env: Env, seen: dict[int, Trace] | None = None
+              ) -> RuleResult | OutOfScope:
+    """One rule on one firm: scope, conditions, already-received, the finish (the env carries its
+    params; ``seen`` the scope tests already evaluated on this firm)."""
     rule, as_of = low.rule, env.as_of
     scoped: tuple[Trace, ...] = ()
     if low.scoped:
-        checked = scope(low, env)
+        checked = scope(low, env, seen)
         if isinstance(checked, OutOfScope):
             return checked
         scoped = checked
@@ -130,8 +141,8 @@ def _run_rule(low: Lowered, when: Program, env: Env) -> RuleResult | OutOfScope:
                 decided = False
             elif s.value is U:
                 decided = U
-        missing = tuple(dict.fromkeys(m for t in (*scoped, trace) for m in t.missing))
-        presumed = tuple(dict.fromkeys(p for t in (trace, *scoped) for p in t.presumed))
+        missing = _missing((*scoped, trace))
+        presumed = _presumed((trace, *scoped))
     else:
         missing, presumed = trace.missing, trace.presumed
     result = RuleResult(rule, Status.INELIGIBLE, trace)
@@ -226,11 +237,18 @@ class Prepared:
 
 
 def prepare(rules: Iterable[Rule], as_of: date, provenance: dict[str, str] | None = None) -> Prepared:
+    """The rules as they stand at ``as_of``: each one's in-force tests decided once for the date."""
     active, skipped = [], []
+    env = Env(Facts({}), as_of, {})  # the in-force tests read as_of alone
+
+    def holds(node: x.Node) -> Any:
+        return evaluate(node, env).value
+
     for rule in rules:
-        out = in_force(rule, as_of)
+        low = lower(rule)
+        out = why_not_in_force(low, as_of, holds)
         if out is None:
-            active.append((lower(rule), param_values(rule, as_of) or {}, compile_node(rule.when)))
+            active.append((low, param_values(rule, as_of) or {}, compile_node(rule.when)))
         else:
             skipped.append(out)
     return Prepared(tuple(active), tuple(skipped), provenance or {"as_of": as_of.isoformat()})
@@ -243,9 +261,10 @@ def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) ->
     skipped: list[OutOfScope] = list(prepared.skipped)
     grouped = False
     env = Env(facts, as_of, {})
+    seen: dict[int, Trace] = {}
     for low, params, when in prepared.active:
         env.params = params
-        r = _run_rule(low, when, env)
+        r = _run_rule(low, when, env, seen)
         if isinstance(r, OutOfScope):
             skipped.append(r)
         else:
@@ -314,18 +333,36 @@ def _dated(node: x.Node) -> bool:
                for n in x.walk(node))
 
 
+UNDATE: NodeTable[Callable[[x.Node], x.Node]] = NodeTable("undated")
+"""How :func:`undated` makes unknown the parts of each node class that can change with the date."""
+
+
 def undated(node: x.Node) -> x.Node:
     """The condition with every part that can change with the date (as_of, a dated parameter, a
     derived fact, a window) made unknown: where it is false, the rule is false on every date (a
     false and/or/not/any/all in three-valued logic stays false whatever an unknown part is)."""
-    if not _dated(node):
-        return node
-    if isinstance(node, x.And | x.Or):
-        return replace(node, items=tuple(undated(i) for i in node.items))
-    if isinstance(node, x.Not | x.Clause):
-        return replace(node, item=undated(node.item))
-    if isinstance(node, x.Quantifier) and node.func in ("any", "all") and node.where is None:
-        return replace(node, body=undated(node.body))
+    return UNDATE(node) if _dated(node) else node  # type: ignore[no-any-return]
+
+
+@UNDATE.on(x.And, x.Or)
+def _undated_junction(node: x.And | x.Or) -> x.Node:
+    return replace(node, items=tuple(undated(i) for i in node.items))
+
+
+@UNDATE.on(x.Not, x.Clause)
+def _undated_item(node: x.Not | x.Clause) -> x.Node:
+    return replace(node, item=undated(node.item))
+
+
+@UNDATE.on(x.Quantifier)
+def _undated_quantifier(node: x.Quantifier) -> x.Node:
+    return replace(node, body=undated(node.body)) if node.func in ("any", "all") and node.where is None else UNDATED
+
+
+@UNDATE.on(x.Literal, x.Name, x.Field, x.ItemField, x.Derived, x.Param, x.AsOf, x.Compare, x.InList, x.Under, x.Arith,
+           x.Neg, x.IfElse, x.ListLit, x.Call)
+def _unknown(node: x.Node) -> x.Node:
+    """A part read as a whole: unknown once it can change with the date."""
     return UNDATED
 
 

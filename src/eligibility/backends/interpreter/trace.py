@@ -63,12 +63,20 @@ def evaluate(node: x.Node, env: Env) -> Trace:
 
 
 def _merge(traces: tuple[Trace, ...], attr: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for t in traces:
-        items = getattr(t, attr)
-        if items:
-            out.extend(m for m in items if m not in out)
+    out = dict.fromkeys([m for t in traces for m in getattr(t, attr)])
     return tuple(out) if out else _EMPTY
+
+
+def _missing(traces: tuple[Trace, ...]) -> tuple[str, ...]:
+    """The children's missing facts, in order, once each (the common cases without a list)."""
+    found: tuple[str, ...] = _EMPTY
+    for t in traces:
+        m = t.missing
+        if m:
+            if found:
+                return _merge(traces, "missing")
+            found = m
+    return found if len(found) < 2 else _merge(traces, "missing")
 
 
 def _presumed(traces: tuple[Trace, ...]) -> tuple[str, ...]:
@@ -79,8 +87,7 @@ def _presumed(traces: tuple[Trace, ...]) -> tuple[str, ...]:
 
 
 def _with(node: x.Node, value: Any, children: tuple[Trace, ...]) -> Trace:
-    missing = _merge(children, "missing") if value is U else _EMPTY
-    return Trace(node, value, children, missing, _presumed(children))
+    return Trace(node, value, children, _missing(children) if value is U else _EMPTY, _presumed(children))
 
 
 @cache
@@ -90,10 +97,21 @@ def _ancestors(path: str) -> tuple[str, ...]:
     return tuple(".".join(parts[:i]) for i in range(1, len(parts)))
 
 
-def missing_fact(facts: Facts, path: str) -> str:
-    """The fact a data team must supply for an unknown ``path``: its outermost unknown record."""
-    values = facts.values
-    return next((a for a in _ancestors(path) if a not in values), path)
+def missing_fact(path: str) -> Callable[[dict[str, Any]], tuple[str, ...]]:
+    """The fact a data team must supply when ``path`` is unknown — its outermost unknown record — as
+    a function of the flat values (bound when the node is compiled: a top-level path is its own)."""
+    ancestors = _ancestors(path)
+    alone = (path,)
+    if not ancestors:
+        return lambda values: alone
+
+    def missing(values: dict[str, Any]) -> tuple[str, ...]:
+        for a in ancestors:
+            if a not in values:
+                return (a,)
+        return alone
+
+    return missing
 
 
 # -- one compiler per node type ---------------------------------------------------------------
@@ -106,11 +124,12 @@ def _literal(node: x.Literal) -> Program:
 @TRACE.on(x.Field)
 def _field(node: x.Field) -> Program:
     path = node.path
+    missing = missing_fact(path)
 
     def run(env: Env) -> Trace:
         value = env.values.get(path, U)
         if value is U:
-            return Trace(node, U, (), (missing_fact(env.facts, path),))
+            return Trace(node, U, (), missing(env.values))
         if path in env.presumed:
             return Trace(node, value, (), _EMPTY, (path,))
         return Trace(node, value)
@@ -179,13 +198,13 @@ class _FieldCompareTrace(Trace):
     __slots__ = ("_field_value", "_constant")
 
     def __init__(self, node: x.Compare, value: Any, missing: tuple[str, ...], presumed: tuple[str, ...],
-                 field_value: Any, constant: Trace) -> None:
+                 field_value: Any, constant: Trace, clause: x.Clause | None) -> None:
         self.node = node
         self.value = value
         self.missing = missing
         self.presumed = presumed
         self.note = None
-        self.clause = None
+        self.clause = clause
         self._field_value = field_value
         self._constant = constant
 
@@ -195,32 +214,39 @@ class _FieldCompareTrace(Trace):
         return (Trace(field, self._field_value, (), self.missing, self.presumed), self._constant)
 
 
-def _field_compare(node: x.Compare) -> Program:
-    """``field op constant`` — the most common condition — in one step and one trace."""
+def _field_compare(node: x.Compare, clause: x.Clause | None = None) -> Program:
+    """``field op constant`` — the most common condition — in one step and one trace (marked with
+    the written ``clause`` it is the whole of, if any)."""
     path = node.operands[0].path  # type: ignore[attr-defined]
     constant_node = node.operands[1]
     constant = compile_node(constant_node)(None)  # type: ignore[arg-type]  # literals ignore the env
     bound = constant.value
     op = node.ops[0]
     order = ops.ORDER.get(op)
+    missing = missing_fact(path)
 
     def run(env: Env) -> Trace:
         v = env.values.get(path, U)
         if v is U:
-            return _FieldCompareTrace(node, U, (missing_fact(env.facts, path),), _EMPTY, U, constant)
+            return _FieldCompareTrace(node, U, missing(env.values), _EMPTY, U, constant, clause)
         presumed = (path,) if path in env.presumed else _EMPTY
         if order is None:
             result = (v == bound) if op == "==" else (v != bound)
         else:
             result = v is not None and bound is not None and order(v, bound)
-        return _FieldCompareTrace(node, result, _EMPTY, presumed, v, constant)
+        return _FieldCompareTrace(node, result, _EMPTY, presumed, v, constant, clause)
 
     return run
 
 
+def _is_field_compare(node: x.Node) -> bool:
+    return (isinstance(node, x.Compare) and len(node.ops) == 1 and isinstance(node.operands[0], x.Field)
+            and isinstance(node.operands[1], x.Literal))
+
+
 def _compare_pair(node: x.Compare) -> Program:
     """``a op b``: the common case, without the chain machinery."""
-    if isinstance(node.operands[0], x.Field) and isinstance(node.operands[1], x.Literal):
+    if _is_field_compare(node):
         return _field_compare(node)
     left, right = (compile_node(o) for o in node.operands)
     op = node.ops[0]
@@ -306,6 +332,8 @@ def _not(node: x.Not) -> Program:
 @TRACE.on(x.Clause)
 def _clause(node: x.Clause) -> Program:
     """A written condition: its item's own trace, marked with the clause (no wrapper object)."""
+    if _is_field_compare(node.item):
+        return _field_compare(node.item, node)  # type: ignore[arg-type]
     item = compile_node(node.item)
     shared = isinstance(node.item, x.Literal)  # literal traces are shared: never mark those
 
@@ -326,10 +354,14 @@ def _arith(node: x.Arith) -> Program:
 
     def run(env: Env) -> Trace:
         a, b = left(env), right(env)
+        children = (a, b)
+        presumed = (a.presumed or b.presumed) and _presumed(children)
+        if a.value is U or b.value is U:
+            return Trace(node, U, children, _missing(children), presumed)
         value = ops.arith(op, a.value, b.value)
-        if value is U and divisor and a.value is not U and b.value is not U:  # a division by zero:
-            return Trace(node, U, (a, b), divisor, _presumed((a, b)))  # the facts that made the zero
-        return _with(node, value, (a, b))
+        if value is U:  # a division by zero (the facts that made the zero), or a date off the calendar
+            return Trace(node, U, children, divisor or _missing(children), presumed)
+        return Trace(node, value, children, _EMPTY, presumed)
 
     return run
 

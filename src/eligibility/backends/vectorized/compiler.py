@@ -12,7 +12,7 @@ the unknown facts under the unknown parts of the condition, per row, only where 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._cache import BoundedCache
 from ...errors import EligibilityError
 from ...facts.flatten import Facts
 from ...facts.profile import registry
 from ...groups import LOWEST_FEN, NO_AMOUNT_FEN, winners
-from ...lower import RECEIVED, Lowered, in_force, lower, param_values
+from ...lower import RECEIVED, Lowered, lower, param_values, why_not_in_force
 from ...model import expr as x
 from ...model.dispatch import NodeTable, check_rules
 from ...model.rule import Rule, RuleSet
@@ -461,12 +462,32 @@ def table_missing(name: str, table: Table, as_of: date) -> Missing:
 
 
 # -- rules ----------------------------------------------------------------------------------
+def in_force(rules: Iterable[Rule], table: Table, as_of: date) -> list[Rule]:
+    """The rules in force at ``as_of``: their in-force tests evaluated over the table like any node
+    (each reads as_of alone, so its column is one value)."""
+    from .derived import derived_column
+
+    ev = _Evaluator(table, as_of, {}, lambda name: derived_column(name, table, as_of))
+
+    def holds(node: x.Node) -> bool:
+        c = ev.ev(node)
+        return bool(np.all(c.known & ~c.null & c.val))
+
+    return [r for r in rules if why_not_in_force(lower(r), as_of, holds) is None]
+
+
 class VectorizedRules:
     """A RuleSet compiled for column-wise evaluation (the vectorized backend)."""
 
     def __init__(self, rules: RuleSet) -> None:
         check_rules(rules.rules, VECTORIZED)
         self.rules = rules
+        self._in_force: BoundedCache[date, tuple[Rule, ...]] = BoundedCache(self._rules_in_force, 64)
+
+    def _rules_in_force(self, as_of: date) -> tuple[Rule, ...]:
+        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them)."""
+        no_rows = Table(0, np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, object), {}, {})
+        return tuple(in_force(self.rules.rules, no_rows, as_of))
 
     def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
         """Decide every rule in force on ``as_of`` for every row (error rows are out of scope).
@@ -476,7 +497,7 @@ class VectorizedRules:
         """
         from .derived import derived_column, derived_columns
 
-        active = [r for r in self.rules.rules if in_force(r, as_of) is None]
+        active = list(self._in_force(as_of))
         used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
                        if isinstance(n, x.Derived)})
         missing: dict[str, Missing] = {}

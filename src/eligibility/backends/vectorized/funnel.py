@@ -19,7 +19,7 @@ import numpy as np
 
 from ...facts.derived import DERIVED
 from ...lang.render import unparse
-from ...lower import in_force, lower, param_values
+from ...lower import lower, param_values
 from ...model import expr as x
 from ...model.rule import Rule
 from . import compiler
@@ -126,7 +126,7 @@ def funnels(rules: Iterable[Rule], table: Table, as_of: date, in_scope: Mapping[
     Derived facts are computed once for all rules, as the compiler does; ``derived`` may hold some
     already computed for this table and date (it is filled with the rest).
     """
-    active = [r for r in rules if r.id in in_scope and in_force(r, as_of) is None]
+    active = compiler.in_force([r for r in rules if r.id in in_scope], table, as_of)
     cache: dict[str, Col] = derived if derived is not None else {}
     wanted = [name for name in derived_needed(active) if name not in cache]
     if wanted:

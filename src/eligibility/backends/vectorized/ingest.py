@@ -317,11 +317,18 @@ def _decimal_fen(chunked: pa.ChunkedArray, present: np.ndarray) -> tuple[np.ndar
     return unscaled // q, finer if finer.any() else None
 
 
+@cache
+def _signed(path: str) -> bool:
+    """May money field ``path`` be negative? Asked of the schema once, with -1 yuan."""
+    return validate_value(path, Decimal(-1))[1] is None
+
+
 def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
     chunked = _arrow(s)
     if chunked is not None and pa.types.is_decimal(chunked.type):
         got = _decimal_fen(chunked, present)
-        if got is not None and not (present & (got[0] < 0)).any():  # a negative one: the schema decides
+        # a negative one: the schema decides, unless it takes negatives for this field (a profit, an income)
+        if got is not None and (_signed(path) or not (present & (got[0] < 0)).any()):
             fen, finer = got
             if finer is None:
                 return _Leaf("int", fen, present, 2)

@@ -2,7 +2,8 @@
 
 A code is 6 digits: province (1–2), prefecture (3–4), county (5–6); "00" pairs at the end mean
 "the whole level above". Validity needs only 6 digits under a known province; names below the
-province are held for the regions the shipped rules use and are a convenience, not a register.
+province are held for the regions the shipped rules and the examples use and are a convenience, not a
+register.
 """
 
 from __future__ import annotations
@@ -117,9 +118,22 @@ LOCALITIES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "610431": ("武功县", "Wugong County"),
         "610481": ("兴平市", "Xingping City"),
         "610482": ("彬州市", "Binzhou City"),
+        # Outside the seed jurisdictions: the districts the example register and the test workloads
+        # place firms in, with their prefectures (codes and names as in GB/T 2260 and the 民政部
+        # 行政区划代码 list). Beijing's districts sit directly under the municipality.
+        "110105": ("朝阳区", "Chaoyang District"),
+        "150100": ("呼和浩特市", "Hohhot City"),
+        "150102": ("新城区", "Xincheng District"),
+        "330100": ("杭州市", "Hangzhou City"),
+        "330106": ("西湖区", "Xihu District"),
+        "440300": ("深圳市", "Shenzhen City"),
+        "440305": ("南山区", "Nanshan District"),
+        "530100": ("昆明市", "Kunming City"),
+        "530102": ("五华区", "Wuhua District"),
     }
 )
-"""Prefectures and counties below the provinces, for the regions the shipped rules name."""
+"""Prefectures and counties below the provinces: every county of the seed jurisdictions' prefectures,
+and the districts the examples use elsewhere."""
 
 REGION_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType({**PROVINCES, **LOCALITIES})
 """Every named code: 6-digit code → (Chinese name, English name)."""
