@@ -175,7 +175,7 @@ def test_the_issue_examples_render_as_the_guide_says(puer: el.Evaluation) -> Non
 
 def test_a_condition_is_said_as_the_policy_says_it(puer: el.Evaluation) -> None:
     text = puer.explain("zh")
-    assert "从业人员 180人，不超过 300人" in text and "有应纳税所得额（大于0元）：应纳税所得额 260万元，超过 0元" in text
+    assert "从业人员 180人，不超过 300人" in text and "有应纳税所得额（大于零）：应纳税所得额 260万元，超过 0元" in text
     assert "入库日期 2024-03-01，不早于 2022-01-01" in text  # a date: 早/晚, not 高/低
     assert " ≤ " not in text.split("依据：")[0].replace("≤ 300万元", "")  # the rule's own conditions in words
 

@@ -170,7 +170,7 @@ class BenefitReceived(_Record):
 
 def _presumed_zero(zh: str, en: str) -> Any:
     return F(zh, en, unit="money", presume=Decimal(0),
-             presume_zh="未列出的税费按0元计", presume_en="a tax not listed is taken as CNY 0")
+             presume_zh="未列出的税费按零计", presume_en="a tax not listed is taken as zero")
 
 
 class TaxesDue(_Record):
