@@ -26,6 +26,15 @@ settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHES
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--fuzz-long", action="store_true",
                      help="run the fuzz tests (tests/fuzz) long, as ELIGIBILITY_FUZZ_LONG=1 does")
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the golden explanations (tests/golden) from the current output instead of"
+                          " comparing; review the diff before committing it")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether this run rewrites the golden files (``--update-golden``) rather than comparing with them."""
+    return bool(request.config.getoption("--update-golden", default=False))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -21,10 +21,11 @@ def test_match_explains_in_chinese() -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "【符合】新建投产纳规工业企业一次性补助" in out
-    assert "入库日期 2024-03-01 在2024年内" in out  # condition, value, threshold
-    assert "✗ 新建投产纳规：是（应为 否）" in out  # the failing condition of the 小升规 rule
+    assert "入库日期 2024-03-01，在2024年内" in out  # condition, value, threshold
+    assert "✗ 新建投产纳规：是，应为 否" in out  # the failing condition of the 小升规 rule
     assert "依据：《普洱市促进民营经济发展、助企纾困若干措施》二(五)：“对新建投产纳规的工业企业" in out
-    assert "被 examples.puer.little-giant-national 取代" in out
+    assert "被「新评定国家级专精特新“小巨人”企业补助」取代" in out
+    assert "examples.puer." not in out  # titles, never ids
 
 
 def test_match_json_and_english() -> None:

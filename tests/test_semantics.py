@@ -244,7 +244,7 @@ def test_group_undetermined_member_stays_undetermined(make_rules) -> None:
     )
     ev = el.Engine(rules).evaluate({"employees": 5}, AS_OF)
     assert ev["g.a"].status == "eligible" and ev["g.b"].status == "undetermined"
-    assert "可能在互斥组" in ev["g.b"].explain()
+    assert "可能在同组就高不重复的政策中胜出" in ev["g.b"].explain()
 
 
 # -- already received, instalments, presumptions -------------------------------------------------
@@ -342,7 +342,7 @@ def test_conditional_amount_explains_the_branch_taken(make_rules) -> None:
                                  "else scenario.guarantee.amount * 1.5%'"))
     r = el.Engine(rules).evaluate({"scenario": {"guarantee": {"amount": "800万"}}}, AS_OF)["k.fee"]
     assert r.amount == Decimal(120_000)
-    assert "因 担保金额 800万元 ≤ 500万元 不成立" in r.explain("zh")
+    assert "因 担保金额 800万元，超过 500万元" in r.explain("zh")
 
 
 def test_document_notes_are_kept(tmp_path) -> None:

@@ -903,6 +903,8 @@ def whatif_cmd(
 
 
 def _print_whatif(result: Any, lang: str, shown: int, out: Console = out) -> None:
+    from .whatif import status_label
+
     en = lang == "en"
     prov = result.provenance()
     table = Table(title="what-if: per-rule change" if en else "调整影响：按政策",
@@ -914,7 +916,7 @@ def _print_whatif(result: Any, lang: str, shown: int, out: Console = out) -> Non
         table.add_column(name, justify="left" if i == 0 else "right", overflow="fold")
     moved = result.changed_impacts()
     for imp in moved:
-        table.add_row(imp.rule_id, f"{imp.eligible_before} → {imp.eligible_after} ({imp.eligible_delta:+d})",
+        table.add_row(imp.title(lang), f"{imp.eligible_before} → {imp.eligible_after} ({imp.eligible_delta:+d})",
                       f"{imp.budget_before:,.2f} → {imp.budget_after:,.2f} ({imp.budget_delta:+,.2f})", str(imp.changed))
     out.print(table)
     rest = len(result.impacts) - len(moved)
@@ -926,9 +928,11 @@ def _print_whatif(result: Any, lang: str, shown: int, out: Console = out) -> Non
         for name in (("row", "entity_id", "rule", "status", "amount") if en else
                      ("行号", "信用代码", "政策", "状态", "金额")):
             firms.add_column(name, overflow="fold")
+        titles = {i.rule_id: i.title(lang) for i in result.impacts}
         for c in result.listed(shown):
             amounts = " → ".join("—" if a is None else f"{a:,.2f}" for a in (c.amount_before, c.amount_after))
-            firms.add_row(str(c.row), c.entity_id or "—", c.rule_id, f"{c.status_before} → {c.status_after}", amounts)
+            firms.add_row(str(c.row), c.entity_id or "—", titles.get(c.rule_id, c.rule_id),
+                          f"{status_label(c.status_before, lang)} → {status_label(c.status_after, lang)}", amounts)
         out.print(firms)
         if len(changes) > shown:
             out.print(f"{len(changes) - shown} more changes (-o writes them all)" if en else

@@ -419,7 +419,7 @@ def _score_row(row_no: int, entity: str | None, r: RuleResult) -> dict[str, Any]
         "row": row_no, "entity_id": entity, "rule_id": r.rule_id, "status": r.status.value,
         "amount": r.amount, "amount_kind": r.amount_kind, "superseded_by": r.superseded_by,
         "missing": list(r.missing), "failed": failed[0].clause.text if failed else None,  # type: ignore[union-attr]
-        "reason": r.reason[1] if r.reason else None,
+        "reason": f"{r.reason[1]} | {r.reason[0]}" if r.reason else None,  # English | Chinese, as error rows
     }
 
 

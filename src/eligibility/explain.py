@@ -1,12 +1,14 @@
 """Render evaluation traces as text a non-programmer can follow (zh/en), and as JSON-ready dicts.
 
-Every condition is shown with the firm's value, the threshold and the outcome
-("营业收入 2,500万元 ≥ 2,000万元 ✓"); failed thresholds say how far the firm is from passing
-("还差 200万元"); unknown facts are named; presumptions are stated as assumptions.
+The words follow the style guide (docs/zh/style-guide.md): every condition is said as the policy says
+it, the firm's value first ("营业收入 2,500万元，不低于 2,000万元 ✓"); failed thresholds say how far
+the firm is from passing ("还差 200万元"); missing facts are said as missing; measures are named by
+title; one level of brackets; presumptions are stated as assumptions.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from collections.abc import Callable, Iterator
@@ -136,6 +138,8 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
         return f"{value.amount} {value.unit}s" if lang == "en" else f"{value.amount}{unit_zh}"
     if isinstance(value, date):
         return value.isoformat()
+    if kind == "enum" and str(value).isdigit():  # a numbered grade (第三方评估档次): an ordinal, not a quantity
+        return f"tier {value}" if lang == "en" else f"第{value}档"
     if kind == "money" and isinstance(value, Decimal):
         return format_money(value, lang)
     if kind == "rate" and isinstance(value, Decimal):
@@ -169,6 +173,38 @@ def _true_items(trace: Trace) -> list[Trace]:
 RENDER: NodeTable[Callable[..., str]] = NodeTable("explanation", unsupported={x.Name})
 """How each node class's trace reads in an explanation (a method of :class:`_Renderer`)."""
 
+BRACKETS = "（）()[]［］〔〕【】"
+"""Characters that open or close a bracket; the style guide allows one level of them in Chinese text."""
+
+REQUIRE = {"<": ("低于", "below"), "<=": ("不超过", "at most"), ">": ("超过", "above"), ">=": ("不低于", "at least"),
+           "==": ("等于", "equal to"), "!=": ("不等于", "other than")}
+"""A comparison said as a policy says it: "从业人员 50人，不超过 100人"."""
+REQUIRE_DATE = {"<": ("早于", "before"), "<=": ("不晚于", "on or before"), ">": ("晚于", "after"),
+                ">=": ("不早于", "on or after"), "==": ("是", "on"), "!=": ("不是", "not on")}
+"""The same for dates ("入库日期 2024-03-01，不早于 2022-01-01")."""
+FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def has_bracket(text: str) -> bool:
+    """Whether ``text`` has a bracket, a document number's year (〔2019〕) not counted."""
+    return any(ch in BRACKETS for ch in re.sub(r"〔\d{4}〕", "", text))
+
+
+def aside(main: str, note: str, en: bool) -> str:
+    """``main`` with a note: in brackets when the note has none of its own, else after a comma (one
+    level of brackets at most)."""
+    if not note:
+        return main
+    if has_bracket(note) or has_bracket(main) and not en and main.rstrip().endswith(tuple(BRACKETS)):
+        return f"{main}, {note}" if en else f"{main}，{note}"
+    return f"{main} ({note})" if en else f"{main}（{note}）"
+
+
+def bare(label: str) -> str:
+    """A label without its bracketed gloss ("资源税（不含水资源税）" → "资源税"), for use inside brackets."""
+    return re.sub(r"\s*[（(][^（）()]*[）)]", "", label) or label
+
 
 class _Renderer:
     """Renders one rule's traces in one language."""
@@ -176,54 +212,82 @@ class _Renderer:
     def __init__(self, rule: Rule | None, lang: str) -> None:
         self.rule, self.lang = rule, lang
         self.en = lang == "en"
+        self.bases: list[str] = []  # documents of the parameters shown in arithmetic, said once at the end
+        self.details: list[str] = []  # worked brackets of a tiered amount, said after the line that uses them
+        self.in_arith = 0
 
     def t(self, zh: str, en: str) -> str:
         return en if self.en else zh
 
     def label(self, node: x.Node) -> str:
         if isinstance(node, x.Field):
-            return registry()[node.path].label(self.lang)
-        if isinstance(node, x.ItemField):
-            return registry()[f"{node.list_path}[].{node.name}"].label(self.lang)
-        if isinstance(node, x.Derived):
-            return DERIVED[node.name].label(self.lang)
-        if isinstance(node, x.Param):
-            return self.t(f"参数 {node.name}", f"parameter {node.name}")
-        if isinstance(node, x.AsOf):
-            return self.t("评估日期", "evaluation date")
-        return ""
+            text = registry()[node.path].label(self.lang)
+        elif isinstance(node, x.ItemField):
+            text = registry()[f"{node.list_path}[].{node.name}"].label(self.lang)
+        elif isinstance(node, x.Derived):
+            text = DERIVED[node.name].label(self.lang)
+        elif isinstance(node, x.AsOf):
+            text = self.t("评估日期", "evaluation date")
+        else:
+            return ""
+        return bare(text) if self.in_arith else text
 
     def value(self, trace: Trace) -> str:
         return format_value(trace.value, kind_of(trace.node, self.rule), self.lang)
 
-    def operand(self, trace: Trace) -> str:
-        """An operand with its label and value ("营业收入 2,500万元"); constants as themselves."""
+    def sep(self) -> str:
+        return self.t("，", ", ")
+
+    def operand(self, trace: Trace, kind: str | None = None) -> str:
+        """An operand with its label and value ("营业收入 2,500万元"); constants as themselves, in
+        ``kind`` when given (a bare 0 beside money reads "0元")."""
         node = trace.node
         if isinstance(node, x.Literal):
             if isinstance(node.value, str):
                 return format_value(node.value, "enum", self.lang)
+            if kind is not None and kind_of(node, self.rule) in ("number", "value"):
+                return format_value(trace.value, kind, self.lang)
             return self.value(trace)
-        if isinstance(node, x.Derived | x.Field) and trace.note is not None:  # a derivation; a confirmed value
-            note = trace.note.en if self.en else trace.note.zh
-            return f"{self.label(node)} {self.value(trace)}" + (f" ({note})" if self.en else f"（{note}）")
+        said = None
+        if isinstance(node, (x.Field, x.ItemField)) and isinstance(trace.value, bool):
+            said = f"{self.label(node)}{self.t('：', ': ')}{self.value(trace)}"
+        elif isinstance(node, x.Derived | x.Field) and trace.note is not None and not self.in_arith:
+            said = f"{self.label(node)} {self.value(trace)}"  # a derivation; a confirmed value
+        if said is not None:
+            if trace.note is None or self.in_arith:
+                return said
+            return aside(said, trace.note.en if self.en else trace.note.zh, self.en)
         if isinstance(node, (x.Field, x.ItemField, x.Derived, x.AsOf)):
             return f"{self.label(node)} {self.value(trace)}"
         if isinstance(node, x.Param):
             if isinstance(trace.value, bool):  # a yes/no switch of the period: say what it switches
                 shown = (self.t("当期适用", "in force for the period") if trace.value
                          else self.t("当期不适用", "not in force for the period"))
-                return shown + self.param_basis(node.name)
-            return f"{self.value(trace)}{self.param_basis(node.name)}"
+            elif kind is not None and kind_of(node, self.rule) in ("number", "value"):
+                shown = format_value(trace.value, kind, self.lang)
+            else:
+                shown = self.value(trace)
+            return self.with_basis(shown, node.name)
         return self.expr(trace)
 
-    def param_basis(self, name: str) -> str:
-        """The document that set a dated parameter's value of the period: （依据 财税〔2019〕13号）."""
+    def basis(self, name: str) -> str:
+        """The document that set a dated parameter's value of the period (财税〔2019〕13号), or ""."""
         if self.rule is None or self.as_of is None:
             return ""
         pv = self.rule.params[name].at(self.as_of)
-        if pv is None or not pv.basis:
-            return ""
-        return self.t(f"（依据 {pv.basis}）", f" (per {pv.basis})")
+        return pv.basis if pv is not None and pv.basis else ""
+
+    def with_basis(self, shown: str, name: str) -> str:
+        """A parameter's value named with its basis: "10万元（依据 财政部 税务总局公告2023年第1号）"; inside
+        arithmetic the basis is said once after the line."""
+        basis = self.basis(name)
+        if not basis:
+            return shown
+        if self.in_arith:
+            if basis not in self.bases:
+                self.bases.append(basis)
+            return shown
+        return aside(shown, self.t(f"依据 {basis}", f"per {basis}"), self.en)
 
     as_of: date | None = None
 
@@ -231,13 +295,52 @@ class _Renderer:
         """An expression with values, no outcome mark."""
         return RENDER[type(trace.node)](self, trace, trace.node, trace.children)  # type: ignore[no-any-return]
 
+    def said(self, trace: Trace) -> str:
+        """A condition's text, with the documents of any parameters its arithmetic used named once after it."""
+        self.bases = []
+        text = self.expr(trace)
+        if not self.bases:
+            return text
+        return aside(text, self.t(f"依据 {'、'.join(self.bases)}", f"per {'; '.join(self.bases)}"), self.en)
+
     @RENDER.on(x.Compare)
     def _compare(self, trace: Trace, node: x.Compare, kids: tuple[Trace, ...]) -> str:
-        equality = self._equality(node, kids)
+        return self.compare(trace, node, kids, negated=False)
+
+    def compare(self, trace: Trace, node: x.Compare, kids: tuple[Trace, ...], negated: bool) -> str:
+        """A comparison as the policy says it: the fact, then the requirement ("从业人员 50人，不超过 100人");
+        a missing fact is said as missing."""
+        ops = tuple(NEGATE[o] for o in node.ops) if negated and len(node.ops) == 1 else node.ops
+        equality = self._equality(ops, kids)
         if equality is not None:
             return equality
+        if negated and len(node.ops) != 1:
+            return self.t(f"并非「{self.compare(trace, node, kids, False)}」", f"not: {self.compare(trace, node, kids, False)}")
+        if len(kids) == 2:
+            fact, other, op = kids[0], kids[1], ops[0]
+            if not _is_fact(fact.node) and _is_fact(other.node):
+                fact, other, op = other, fact, FLIP[op]
+            if _is_fact(fact.node):
+                kind = kind_of(fact.node, self.rule)
+                zh, en = (REQUIRE_DATE if kind == "date" else REQUIRE)[op]
+                want = self.operand(other, kind)
+                if fact.value is U and isinstance(fact.node, (x.Field, x.ItemField)):
+                    label = self.label(fact.node)
+                    return self.t(f"缺少{label}，无法判断是否{zh} {want}", f"{label} missing: cannot tell whether it is {en} {want}")
+                if fact.value is None and isinstance(fact.node, (x.Field, x.ItemField)):  # known absent: no record
+                    label = self.label(fact.node)
+                    return self.t(f"没有{label}的记录，应{zh} {want}", f"no {label} on record; must be {en} {want}")
+                return f"{self.operand(fact)}{self.sep()}{self.t(zh, en)} {want}"
+        if len(kids) == 3 and _is_fact(kids[1].node) and not _is_fact(kids[0].node) and not _is_fact(kids[2].node):
+            fact = kids[1]
+            kind = kind_of(fact.node, self.rule)
+            words = REQUIRE_DATE if kind == "date" else REQUIRE
+            low, high = words[FLIP[ops[0]]], words[ops[1]]
+            first = f"{self.t(low[0], low[1])} {self.operand(kids[0], kind)}"
+            second = f"{self.t(high[0], high[1])} {self.operand(kids[2], kind)}"
+            return f"{self.operand(fact)}{self.sep()}{first}{self.t('、', ' and ')}{second}"
         parts = [self.operand(kids[0])] if kids else []
-        for op, kid in zip(node.ops, kids[1:]):
+        for op, kid in zip(ops, kids[1:]):
             parts.append(OPS[op])
             parts.append(self.operand(kid))
         return " ".join(parts)
@@ -253,23 +356,39 @@ class _Renderer:
     @RENDER.on(x.InList)
     def _in_list(self, trace: Trace, node: x.InList, kids: tuple[Trace, ...]) -> str:
         items = self.t("、", ", ").join(self.operand(k) for k in kids[1:])
-        return self._membership(trace, f"[{items}]", node.negated, "属于", "in")
+        return self._membership(trace, self.t(f"「{items}」之一", f"one of: {items}"), node.negated, "属于", "")
 
     @RENDER.on(x.And, x.Or)
     def _junction(self, trace: Trace, node: x.And | x.Or, kids: tuple[Trace, ...]) -> str:
-        joiner = self.t(" 且 ", " and ") if isinstance(node, x.And) else self.t(" 或 ", " or ")
-        return joiner.join(f"({self.expr(k)} {_mark(k.value)})" for k in kids)
+        parts = []
+        nested = False
+        for k in kids:
+            text = f"{self.expr(k)} {_mark(k.value)}".rstrip()
+            if isinstance(k.node, (x.And, x.Or)):
+                nested = True
+                text = text if has_bracket(text) else self.t(f"（{text}）", f"({text})")
+            parts.append(text)
+        word = self.t("且" if isinstance(node, x.And) else "或", "and" if isinstance(node, x.And) else "or")
+        joiner = self.t(f"；{word} " if nested else f"，{word} ", f"; {word} " if nested else f", {word} ")
+        return joiner.join(parts)
 
     @RENDER.on(x.Not)
     def _not(self, trace: Trace, node: x.Not, kids: tuple[Trace, ...]) -> str:
-        inner = self.expr(kids[0])  # once: a chain of nots renders in linear time
-        return self.t(f"并非（{inner}）", f"not ({inner})")
+        """A negation says the fact itself when the fact reads as a statement ("没有退库日期",
+        "个体工商户：否"); a negated comparison turns its requirement round."""
+        kid = kids[0]
+        if isinstance(kid.node, x.Compare):
+            return self.compare(kid, kid.node, kid.children, negated=True)
+        if isinstance(kid.node, (x.Derived, x.Field, x.ItemField, x.Call, x.Under, x.InList, x.Quantifier)):
+            return self.expr(kid)
+        inner = self.expr(kid)  # once: a chain of nots renders in linear time
+        return self.t(f"并非「{inner}」", f"not: {inner}")
 
     @RENDER.on(x.Derived)
     def _derived(self, trace: Trace, node: x.Derived, kids: tuple[Trace, ...]) -> str:
         note = (trace.note.en if self.en else trace.note.zh) if trace.note is not None else ""
-        sep = ": " if self.en else "："
-        return f"{self.label(node)}{sep}{self.value(trace)}" + (f"（{note}）" if note and not self.en else f" ({note})" if note else "")
+        head = f"{self.label(node)}{self.t('：', ': ')}{self.value(trace)}"
+        return f"{head}{self.sep()}{note}" if note else head
 
     @RENDER.on(x.Field, x.ItemField, x.AsOf, x.Param, x.Literal)
     def _leaf(self, trace: Trace, node: x.Node, kids: tuple[Trace, ...]) -> str:
@@ -277,24 +396,45 @@ class _Renderer:
 
     @RENDER.on(x.Arith)
     def _arith(self, trace: Trace, node: x.Arith, kids: tuple[Trace, ...]) -> str:
-        op = {"*": "×", "/": "÷"}.get(node.op, node.op)
-        return f"{self._paren(kids[0])} {op} {self._paren(kids[1])}"
+        op = {"*": "×", "/": "÷", "-": "−"}.get(node.op, node.op)
+        self.in_arith += 1
+        try:
+            return f"{self._term(kids[0], node.op, False)} {op} {self._term(kids[1], node.op, True)}"
+        finally:
+            self.in_arith -= 1
+
+    def _term(self, trace: Trace, op: str, right: bool) -> str:
+        """One side of an arithmetic operation, bracketed only where precedence needs it."""
+        text = self.expr(trace)
+        inner = trace.node
+        if not isinstance(inner, x.Arith):
+            return text
+        loose = inner.op in "+-" and op in "*/" or right and (op in "-/" or op == "*" and inner.op == "/")
+        if not loose or inner.op == op and op in "+*" and not right:
+            return text
+        return text if has_bracket(text) else f"({text})"
 
     @RENDER.on(x.Neg)
     def _neg(self, trace: Trace, node: x.Neg, kids: tuple[Trace, ...]) -> str:
-        return f"-{self._paren(kids[0])}"
+        return f"−{self._term(kids[0], '*', True)}"
 
     @RENDER.on(x.IfElse)
     def _if_else(self, trace: Trace, node: x.IfElse, kids: tuple[Trace, ...]) -> str:
+        """The branch taken, by its value (the test is a condition of the policy, shown with the
+        conditions); an undecidable test says so."""
         if is_coverage(node):
             return self.coverage(trace)
         cond = kids[0]
-        test = self.expr(cond)  # once: nested ifs render in linear time
         if cond.value is U:
-            return self.t(f"（{test} 未知，无法取值）", f"({test} unknown: no value)")
+            return self.t("无法确定：缺少数据", "cannot tell: data missing")
         branch = self.expr(kids[1]) if len(kids) > 1 else self.value(trace)
-        return self.t(f"{branch}〔因 {test} {'成立' if cond.value else '不成立'}〕",
-                      f"{branch} [as {test} is {'true' if cond.value else 'false'}]")
+        if isinstance(cond.node, x.Compare):  # a plain test is said as it stands for the firm
+            why = self.compare(cond, cond.node, cond.children, negated=cond.value is False)
+        elif isinstance(cond.node, (x.Derived, x.Field, x.Call)):
+            why = self.expr(cond)
+        else:
+            return branch
+        return aside(branch, self.t(f"因 {why}", f"as {why}"), self.en)
 
     @RENDER.on(x.Call)
     def _call(self, trace: Trace, node: x.Call, kids: tuple[Trace, ...]) -> str:
@@ -312,17 +452,23 @@ class _Renderer:
     def _membership(self, trace: Trace, target: str, negated: bool, word_zh: str, word_en: str) -> str:
         """``x under/in …``: the requirement when it holds; the requirement and the fact when it fails."""
         subject = self.operand(trace.children[0])
-        zh_rel, en_rel = ("不" + word_zh, f"not {word_en}") if negated else (word_zh, word_en)
+        zh_rel, en_rel = ("不" + word_zh, f"not {word_en}".rstrip()) if negated else (word_zh, word_en)
+        en_target = f"{en_rel} {target}".strip()
         if trace.value is False:
             fact_zh = word_zh if negated else "不" + word_zh
-            return self.t(f"{subject} 应{zh_rel} {target}，实际{fact_zh}", f"{subject} must be {en_rel} {target}; it is not")
+            return self.t(f"{subject}，应{zh_rel} {target}，实际{fact_zh}", f"{subject}: must be {en_target}; it is not")
         if trace.value is U:
-            return self.t(f"{subject} 是否{zh_rel} {target} 未知", f"whether {subject} is {en_rel} {target} is unknown")
-        return f"{subject} {self.t(zh_rel, en_rel)} {target}"
+            node = trace.children[0].node
+            if trace.children[0].value is U and isinstance(node, (x.Field, x.ItemField)):
+                label = self.label(node)
+                return self.t(f"缺少{label}，无法判断是否{zh_rel} {target}",
+                              f"{label} missing: cannot tell whether it is {en_target}")
+            return self.t(f"{subject}，是否{zh_rel} {target} 未知", f"whether {subject} is {en_target} is unknown")
+        return self.t(f"{subject}，{zh_rel}{'' if target.startswith('「') else ' '}{target}", f"{subject}, {en_target}")
 
-    def _equality(self, node: x.Compare, kids: tuple[Trace, ...]) -> str | None:
-        """``field == "value"`` reads as "增值税纳税人类型：小规模纳税人（应为…）", not "a = b"."""
-        if len(node.ops) != 1 or node.ops[0] not in ("==", "!=") or len(kids) != 2:
+    def _equality(self, ops: tuple[str, ...], kids: tuple[Trace, ...]) -> str | None:
+        """``field == "value"`` reads as "增值税纳税人类型：小规模纳税人"; failing, "…，应为 一般纳税人"."""
+        if len(ops) != 1 or ops[0] not in ("==", "!=") or len(kids) != 2:
             return None
         fact, const = kids
         if isinstance(fact.node, x.Literal):
@@ -330,47 +476,99 @@ class _Renderer:
         if not isinstance(const.node, x.Literal) or isinstance(const.node.value, Decimal) or isinstance(fact.node, x.Literal):
             return None
         label = self.label(fact.node) or self.expr(fact)
-        actual = self.value(fact)
         expected = format_value(const.node.value, "enum", self.lang)
+        if fact.value is U and isinstance(fact.node, (x.Field, x.ItemField)):
+            need = self.t("为" if ops[0] == "==" else "不为", "is" if ops[0] == "==" else "is not")
+            return self.t(f"缺少{label}，无法判断是否{need} {expected}",
+                          f"{label} missing: cannot tell whether it {need} {expected}")
+        if fact.value is None and isinstance(fact.node, (x.Field, x.ItemField)) and ops[0] == "==":
+            return self.t(f"没有{label}的记录，应为 {expected}", f"no {label} on record; required: {expected}")
+        actual = self.value(fact)
         holds = fact.value == const.node.value
-        if node.ops[0] == "==" and holds or node.ops[0] == "!=" and not holds and fact.value is not U:
-            return f"{label}：{actual}" if not self.en else f"{label}: {actual}"
-        need = self.t("应为" if node.ops[0] == "==" else "不应为", "required" if node.ops[0] == "==" else "must not be")
-        return f"{label}：{actual}（{need} {expected}）" if not self.en else f"{label}: {actual} ({need} {expected})"
-
-    def _paren(self, trace: Trace) -> str:
-        text = self.expr(trace)
-        return f"({text})" if isinstance(trace.node, x.Arith) else text
+        if ops[0] == "==" and holds or ops[0] == "!=" and not holds and fact.value is not U:
+            return f"{label}{self.t('：', ': ')}{actual}"
+        need = self.t("应为" if ops[0] == "==" else "不应为", "required:" if ops[0] == "==" else "must not be")
+        return f"{label}{self.t('：', ': ')}{actual}{self.sep()}{need} {expected}"
 
     def call(self, trace: Trace) -> str:
         node, kids = trace.node, trace.children
         assert isinstance(node, x.Call)
         f = node.func
-        if f == "within" and self.as_of is not None:
-            d = kids[1].value
-            return self.t(f"{self.operand(kids[0])} 在评估日前{format_value(d, 'duration')}内",
-                          f"{self.operand(kids[0])} within {format_value(d, 'duration', 'en')} before the evaluation date")
-        if f == "in_year" and self.as_of is not None:
-            return self.t(f"{self.operand(kids[0])} 在{self.as_of.year}年内", f"{self.operand(kids[0])} in {self.as_of.year}")
+        if f in ("within", "in_year") and self.as_of is not None:
+            subject = kids[0]
+            label = self.label(subject.node) or self.expr(subject)
+            if f == "within":
+                span_zh = f"在评估日前{format_value(kids[1].value, 'duration')}内"
+                span_en = f"within {format_value(kids[1].value, 'duration', 'en')} before the evaluation date"
+            else:
+                span_zh, span_en = f"在{self.as_of.year}年内", f"in {self.as_of.year}"
+            if subject.value is U:
+                return self.t(f"缺少{label}，无法判断", f"{label} missing: cannot tell")
+            if subject.value is None:
+                return self.t(f"没有{label}", f"no {label}")
+            inside = trace.value is True
+            return self.t(f"{self.operand(subject)}，{'' if inside else '不'}{span_zh}",
+                          f"{self.operand(subject)}, {'' if inside else 'not '}{span_en}")
         if f == "known":
             return self.t(f"{self.label(kids[0].node)}已知", f"{self.label(kids[0].node)} is known")
         if f == "exists":
             return self.t(f"有{self.label(kids[0].node)}记录", f"has a {self.label(kids[0].node)} record")
         if f == "year":
             return self.t(f"{self.operand(kids[0])} 的年份", f"year of {self.operand(kids[0])}")
-        if f in ("tiered", "lookup"):
+        if f == "tiered":
+            return self.tiered(trace)
+        if f == "lookup":
             base = self.operand(kids[0])
-            pairs = [f"[{self.operand(a)}, {self.operand(b)}]" for a, b in zip(kids[1::2], kids[2::2])]
-            name = self.t("分档累进" if f == "tiered" else "按档取值", "brackets" if f == "tiered" else "lookup")
-            return f"{name}({base}; {' '.join(pairs)})" + self._result(trace)
-        args = self.t("，", ", ").join(self.operand(k) for k in kids)
-        name = {"min": self.t("较小者", "min"), "max": self.t("较大者", "max"),
-                "round_fen": self.t("四舍五入到分", "round to the fen")}.get(f, f)
-        return f"{name}({args})" + self._result(trace)
+            return self.t(f"按{base}，取值 {self.value(trace)}", f"{self.value(trace)} by {base}")
+        name = {"min": self.t("较小者", "the smaller of"), "max": self.t("较大者", "the larger of"),
+                "round_fen": self.t("四舍五入到分", "rounded to the fen")}.get(f, f)
+        self.in_arith += 1
+        try:
+            args = self.t("、", ", ").join(self.operand(k) for k in kids)
+        finally:
+            self.in_arith -= 1
+        return self.t(f"{args}的{name} {self.value(trace)}", f"{name} {args}: {self.value(trace)}")
 
-    def _result(self, trace: Trace) -> str:
-        """A function's own value, set apart so it does not read as the whole expression's."""
-        return self.t(f"〔得 {self.value(trace)}〕", f" [= {self.value(trace)}]")
+    def tiered(self, trace: Trace) -> str:
+        """Marginal brackets in words with the arithmetic ("应纳税所得额 260万元：100万元以内部分按 5%，
+        计 5万元；100万元至260万元部分按 5%，计 8万元；合计 13万元"), said on a line of its own."""
+        kids = trace.children
+        base = kids[0]
+        total = self.value(trace)
+        self.in_arith += 1
+        try:
+            subject = self.operand(base)
+            pairs = [(a, b) for a, b in zip(kids[1::2], kids[2::2])]
+            if not isinstance(base.value, Decimal) or any(not isinstance(a.value, Decimal) or not isinstance(b.value, Decimal)
+                                                          for a, b in pairs):
+                tiers = self.t("；", "; ").join(
+                    self.t(f"{self.operand(a)}以内部分按 {self.operand(b)}", f"{self.operand(b)} up to {self.operand(a)}")
+                    for a, b in pairs)
+                self.details.append(f"{subject}{self.t('：', ': ')}{tiers}")
+                return self.t(f"分档计算的金额 {total}", f"the bracketed amount {total}")
+            kind = kind_of(base.node, self.rule)
+            parts, lower = [], Decimal(0)
+            for a, b in pairs:
+                bound, rate = a.value, b.value
+                if base.value <= lower:
+                    break
+                top = min(base.value, bound)
+                part = format_value((top - lower) * rate, "money", self.lang)
+                hi, lo = format_value(bound, kind, self.lang), format_value(lower, kind, self.lang)
+                piece = format_value(top - lower, kind, self.lang)
+                rate_text = self.operand(b)
+                if lower == 0:
+                    parts.append(self.t(f"{hi}以内部分 {piece}，按 {rate_text}，计 {part}",
+                                        f"the part up to {hi}, {piece} at {rate_text}: {part}"))
+                else:
+                    parts.append(self.t(f"{lo}至{hi}部分 {piece}，按 {rate_text}，计 {part}",
+                                        f"the part from {lo} to {hi}, {piece} at {rate_text}: {part}"))
+                lower = bound
+        finally:
+            self.in_arith -= 1
+        self.details.append(f"{subject}{self.t('：', ': ')}{self.t('；', '; ').join(parts)}"
+                            f"{self.t('；合计 ', '; in all ')}{total}")
+        return self.t(f"分档计算的金额 {total}", f"the bracketed amount {total}")
 
     def coverage(self, trace: Trace) -> str:
         """``any(certifications, …)`` read under the department lists' coverage: the list decides
@@ -399,23 +597,25 @@ class _Renderer:
         spec = registry()[node.list_path]
         what = spec.label(self.lang)
         if trace.value is U and not trace.children:
-            return self.t(f"{what}：未知", f"{what}: unknown")
+            return self.t(f"缺少{what}，无法判断", f"{what} missing: cannot tell")
         if node.func == "any":
             hit = next((k for k in trace.children if k.value is True), None)
             if hit is not None:
                 found = self.expr(hit)
-                return self.t(f"{what}中有一项满足：{found}", f"one of {what} matches: {found}")
+                return self.t(f"{what}中有一项满足——{found}", f"one of {what} matches — {found}")
             n = len(trace.children)
-            head = self.t(f"{what}（共{n}项）中没有一项满足条件", f"none of {n} {what} matches")
+            if n == 0:
+                return self.t(f"没有{what}", f"no {what}")
+            head = self.t(f"{what}共{n}项，没有一项满足条件", f"none of {n} {what} matches")
             shown = [self.t(f"第{i}项：{text}", f"item {i}: {text}")
                      for i, text in enumerate((self.expr(k) for k in trace.children[:3]), 1)]
             more = [self.t(f"另有{n - 3}项", f"{n - 3} more")] if n > 3 else []
-            return head + (self.t("——", " — ") + self.t("；", "; ").join(shown + more) if shown else "")
+            return head + self.t("——", " — ") + self.t("；", "; ").join(shown + more)
         if node.func == "all":
-            return self.t(f"{what}各项均须满足（共{len(trace.children)}项）", f"all {what} must match ({len(trace.children)})")
+            return self.t(f"{what}共{len(trace.children)}项，各项均须满足", f"all {len(trace.children)} {what} must match")
         if node.func == "count":
-            return self.t(f"{what}中满足条件的项数 = {self.value(trace)}", f"number of {what} matching = {self.value(trace)}")
-        return self.t(f"{what}合计 = {self.value(trace)}", f"total over {what} = {self.value(trace)}")
+            return self.t(f"{what}中满足条件的 {self.value(trace)}", f"{self.value(trace)} of {what} match")
+        return self.t(f"{what}合计 {self.value(trace)}", f"total over {what}: {self.value(trace)}")
 
     # -- distance to a threshold ----------------------------------------------------------------
     def distance(self, trace: Trace) -> list[dict[str, Any]]:
@@ -519,15 +719,15 @@ def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     node = trace.clause
     assert node is not None
     label = node.label_en if r.en else node.label_zh
-    body = r.expr(trace)
-    head = f"{indent}{_mark(trace.value)} " + (f"{label}（{body}）" if label and not r.en else f"{label} ({body})" if label else body)
+    body = r.said(trace)
+    head = f"{indent}{_mark(trace.value)} " + (f"{label}{r.t('：', ': ')}{body}" if label else body)
     lines = [head]
     for d in _distances(r, trace):
         lines.append(f"{indent}    → {r.distance_text(d)}")
     for path in trace.presumed:
         spec = registry()[path]
         assert spec.presume is not None
-        lines.append(f"{indent}    " + r.t(f"（假设：{spec.presume.zh}）", f"(assumed: {spec.presume.en})"))
+        lines.append(f"{indent}    " + r.t(f"假设：{spec.presume.zh}", f"assumed: {spec.presume.en}"))
     return lines
 
 
@@ -554,44 +754,74 @@ def _structure_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
 
 
 def amount_text(result: RuleResult, lang: str) -> str | None:
+    """The benefit in words: "52万元", "最高 50万元" (a cap said once), an instalment with its schedule."""
     r = _Renderer(result.rule, lang)
     b = result.rule.benefit
     if b.amount is None:
         return b.description.get(lang) if b.description else None
     if result.amount is None:
         if result.status in (ELIGIBLE, UNDETERMINED) and result.missing:
-            return r.t("金额待定（缺少计算所需数据）", "amount pending (data needed to compute it is missing)")
+            return r.t("金额待定：缺少计算所需数据", "amount pending: data needed to compute it is missing")
         return None
     money = format_money(result.amount, lang)
     if b.description:
-        money += r.t(f"（{b.description.zh}）", f" ({b.description.en})")
+        money = aside(money, b.description.en if r.en else b.description.zh, r.en)
     if result.instalment is not None:
         i = result.instalment
-        return r.t(f"{money}（第{i.index}期，共{i.count}期，合计{format_money(i.total)}，自{i.start_year}年起）",
-                   f"{money} (instalment {i.index} of {i.count}, {format_money(i.total, 'en')} in all, from {i.start_year})")
+        return r.t(f"{money}，第{i.index}期，共{i.count}期，合计 {format_money(i.total)}，自{i.start_year}年起",
+                   f"{money}, instalment {i.index} of {i.count}, {format_money(i.total, 'en')} in all, from {i.start_year}")
     if result.amount_kind == "up_to":
-        return r.t(f"最高 {money}（不超过）", f"up to {money}")
+        return r.t(f"最高 {money}", f"up to {money}")
     return money
 
 
+def _titled(result: RuleResult, rule_id: str, lang: str) -> str:
+    """Another rule of the result's group by its title in quotes (a rule is never named by its id)."""
+    rule = next((rule for rule in result.related if rule.id == rule_id), None)
+    if rule is None:
+        return "同组另一项政策" if lang != "en" else "another measure of its group"
+    return f"「{rule.title.get(lang)}」" if lang != "en" else f"“{rule.title.get(lang)}”"
+
+
+def _amount_lines(r: _Renderer, result: RuleResult) -> list[str]:
+    """How the amount was computed, in words with the arithmetic; brackets worked out on lines of their
+    own; the documents of the rates used named once."""
+    trace = result.amount_trace
+    assert trace is not None
+    if trace.value is U:
+        return [r.t("  金额计算：缺少计算所需数据，金额待定", "  amount: data needed to compute it is missing")]
+    r.bases, r.details = [], []
+    r.in_arith += 1
+    try:
+        text = r.expr(trace)
+    finally:
+        r.in_arith -= 1
+    lines = [r.t(f"  金额计算：{text} = {r.value(trace)}", f"  amount: {text} = {r.value(trace)}")]
+    lines += [r.t(f"    其中 {d}", f"    where {d}") for d in r.details]
+    if r.bases:
+        lines.append(r.t(f"    税率和限额依据 {'、'.join(r.bases)}", f"    rates and limits per {'; '.join(r.bases)}"))
+    return lines
+
+
 def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = None) -> str:
-    """One rule's decision as text: status, amount, each condition, gaps, missing facts, citation."""
+    """One rule's decision as text: status, amount, each condition, gaps, missing facts, citation
+    (in the style of docs/zh/style-guide.md: titles not ids, units on every number, one level of brackets)."""
     rule = result.rule
     r = _Renderer(rule, lang)
     r.as_of = as_of or result.as_of
     title = rule.title.get(lang)
-    lines = [f"【{result.status.label(lang)}】{title}（{rule.id}）" if not r.en
-             else f"[{result.status.label(lang)}] {title} ({rule.id})"]
+    lines = [f"【{result.status.label(lang)}】{title}" if not r.en else f"[{result.status.label(lang)}] {title}"]
     amount = amount_text(result, lang)
     if amount:
         lines.append(r.t(f"  待遇：{amount}", f"  benefit: {amount}"))
     if result.superseded_by:
-        lines.append(r.t(f"  被 {result.superseded_by} 取代：同组就高不重复，只享受金额最高的一项（含已享受的）",
-                         f"  superseded by {result.superseded_by}: within the group only the highest applies "
-                         "(counting what was already received)"))
+        winner = _titled(result, result.superseded_by, lang)
+        lines.append(r.t(f"  被{winner}取代：同组政策就高不重复，只享受金额最高的一项，已享受的也计入",
+                         f"  superseded by {winner}: within the group only the highest applies, "
+                         "counting what was already received"))
     if result.outranks:
-        lines.append(r.t(f"  同组就高：本项优先于 {'、'.join(result.outranks)}",
-                         f"  highest in its group: takes precedence over {', '.join(result.outranks)}"))
+        losers = r.t("、", ", ").join(_titled(result, i, lang) for i in result.outranks)
+        lines.append(r.t(f"  同组就高：本项优先于{losers}", f"  highest in its group: takes precedence over {losers}"))
     lines.append(r.t("  条件：", "  conditions:"))
     for st in result.scope_traces:
         lines.append("    " + _mark(st.value) + " " + r.t("适用地区：", "jurisdiction: ") + r.expr(st))
@@ -599,21 +829,20 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
         lines.extend(_structure_lines(r, result.trace, "    "))
     if result.amount_trace is not None and rule.benefit.amount is not None and not isinstance(
             result.amount_trace.node, x.Literal):
-        lines.append(r.t(f"  金额计算：{r.expr(result.amount_trace)} = {r.value(result.amount_trace)}",
-                         f"  amount: {r.expr(result.amount_trace)} = {r.value(result.amount_trace)}"))
+        lines.extend(_amount_lines(r, result))
         for path in result.amount_trace.presumed:
             presume = registry()[path].presume
             if presume is not None:
-                lines.append("    " + r.t(f"（假设：{presume.zh}：{_field_label(path, lang)}）",
-                                          f"(assumed: {presume.en}: {_field_label(path, lang)})"))
+                lines.append("    " + r.t(f"假设：{presume.zh}：{_field_label(path, lang)}",
+                                          f"assumed: {presume.en}: {_field_label(path, lang)}"))
     if result.reason:
         lines.append("  " + (result.reason[1] if r.en else result.reason[0]))
     if result.missing:
         names = r.t("、", ", ").join(_field_label(m, lang) for m in result.missing)
         lines.append(r.t(f"  缺少数据：{names}", f"  missing data: {names}"))
         if rule.group and result.status == UNDETERMINED:
-            lines.append(r.t(f"  （补齐后可能在互斥组 {rule.group} 中胜出）",
-                             f"  (once known, it could outrank the winner of group {rule.group})"))
+            lines.append(r.t("  补齐数据后，本项可能在同组就高不重复的政策中胜出",
+                             "  once the data are known, it could outrank the measure now granted in its group"))
     lines.extend(citation_lines(result, lang, r.as_of))
     return "\n".join(lines)
 
@@ -654,6 +883,23 @@ def citation_lines(result: RuleResult, lang: str, as_of: date | None = None) -> 
     return lines
 
 
+def headline(ev: Evaluation, lang: str, eligible: int, undetermined: int, superseded: int, ineligible: int) -> str:
+    """The evaluation in one line: counts by status and the money, exact and "up to" amounts apart
+    ("合计 82万元，另有最高 50万元")."""
+    exact, up_to = ev.totals()
+    if lang == "en":
+        money = f"{format_money(exact, 'en')} of grants, tax and loan support"
+        money += f", plus up to {format_money(up_to, 'en')}" if up_to else ""
+        def n(count: int) -> str:
+            return f"{count} measure" if count == 1 else f"{count} measures"
+
+        return (f"eligible: {n(eligible)} ({money}); undetermined: {n(undetermined)}; "
+                f"superseded: {n(superseded)}; not eligible: {n(ineligible)}")
+    money = f"资金、税收与贷款支持合计 {format_money(exact)}" + (f"，另有最高 {format_money(up_to)}" if up_to else "")
+    return (f"符合 {eligible} 项，{money}；待定 {undetermined} 项，被取代 {superseded} 项，"
+            f"不符合 {ineligible} 项")
+
+
 def render_evaluation(ev: Evaluation, lang: str = "zh", include_ineligible: bool = True) -> str:
     en = lang == "en"
     who = ev.name or ev.entity_id or ("the enterprise" if en else "该企业")
@@ -663,13 +909,7 @@ def render_evaluation(ev: Evaluation, lang: str = "zh", include_ineligible: bool
     shown = [res for res in ev.results if include_ineligible or res.status != INELIGIBLE]
     shown.sort(key=lambda res: (order[res.status], -(res.amount or 0), res.rule_id))
     counts = {s: len(ev.by_status(s)) for s in order}
-    total = (f"{format_money(ev.total(), lang)} of grants, tax and loan support" if en else "资金、税收与贷款支持")
-    lines.append(
-        f"eligible {counts[ELIGIBLE]} ({total}), undetermined {counts[UNDETERMINED]}, "
-        f"superseded {counts[SUPERSEDED]}, not eligible {counts[INELIGIBLE]}" if en else
-        f"符合 {counts[ELIGIBLE]} 项（{total}合计 {format_money(ev.total())}），待定 {counts[UNDETERMINED]} 项，"
-        f"被取代 {counts[SUPERSEDED]} 项，不符合 {counts[INELIGIBLE]} 项"
-    )
+    lines.append(headline(ev, lang, counts[ELIGIBLE], counts[UNDETERMINED], counts[SUPERSEDED], counts[INELIGIBLE]))
     for res in shown:
         lines.append("")
         lines.append(render_result(res, lang, ev.as_of))
@@ -701,7 +941,7 @@ def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
         "condition": node.text,
         "label": (node.label_en if r.en else node.label_zh),
         "outcome": None if trace.value is U else trace.value,
-        "text": r.expr(trace),
+        "text": r.said(trace),
         "missing": list(trace.missing),
         "presumed": list(trace.presumed),
         "distance": [

@@ -33,10 +33,10 @@ class Status(StrEnum):
     ERROR = "error"
 
     def label(self, lang: str = "zh") -> str:
-        zh = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少数据）",
-              "superseded": "符合但被更优政策取代（就高不重复）", "error": "出错"}
-        en = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined (data missing)",
-              "superseded": "eligible but superseded (highest applies, no stacking)", "error": "error"}
+        zh = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定：缺少数据",
+              "superseded": "符合，但被同组更优政策取代", "error": "出错"}
+        en = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "undetermined: data missing",
+              "superseded": "eligible, but superseded by a better measure of its group", "error": "error"}
         return (en if lang == "en" else zh)[self.value]
 
 
@@ -110,6 +110,7 @@ class RuleRecord:
     reason: tuple[str, str] | None = None  # (zh, en): why not eligible beyond the conditions
     presumed: tuple[str, ...] = ()
     outranks: tuple[str, ...] = ()
+    related: tuple[Rule, ...] = ()  # the rules named by superseded_by and outranks, for their titles
     as_of: date | None = None
     place: tuple[str | None, str | None] | None = None  # the firm's region code and development zone
 
@@ -178,3 +179,10 @@ class EvaluationRecord(Generic[R]):
         evaluated lower, the most a fee may be) and are not added in."""
         return sum((r.amount for r in self.eligible if r.amount is not None and r.rule.kind in PAYOUT_KINDS),
                    Decimal(0))
+
+    def totals(self) -> tuple[Decimal, Decimal]:
+        """:meth:`total` split in two: (exact amounts, caps of "up to" amounts), kept apart in any sum a
+        person reads, since a cap is the most the firm can receive, not what it receives."""
+        up_to = sum((r.amount for r in self.eligible if r.amount is not None and r.rule.kind in PAYOUT_KINDS
+                     and r.amount_kind == "up_to"), Decimal(0))
+        return self.total() - up_to, up_to

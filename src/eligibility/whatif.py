@@ -34,10 +34,18 @@ from .errors import EligibilityError, OverrideError, suggest
 from .lang.check import check_expression
 from .lang.parser import ExpressionError, parse_expression
 from .model import expr as x
+from .results import Status
 from .model.rule import ParamValue, Rule, RuleSet
 
 OUT_OF_SCOPE = "out_of_scope"
 """The status shown for a rule that does not apply to a row on one side (out of scope or not in force)."""
+
+def status_label(code: str, lang: str = "zh") -> str:
+    """A status code of a change (``eligible``…, ``out_of_scope``) in words for a person."""
+    if code == OUT_OF_SCOPE:
+        return "out of scope" if lang == "en" else "不在适用范围内"
+    return Status(code).label(lang)
+
 
 CHANGE_COLUMNS = ["row", "entity_id", "rule_id", "status_before", "status_after", "amount_before", "amount_after"]
 

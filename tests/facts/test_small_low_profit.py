@@ -61,16 +61,16 @@ def test_the_explanation_cites_the_period_s_document() -> None:
     assert "公告2022年第13号" in slp(AT_LIMITS, date(2022, 5, 1)).zh
     later = slp(AT_LIMITS, date(2023, 5, 1))
     assert later.zh == (
-        "财政部 税务总局公告2023年第12号：非国家限制和禁止行业；应纳税所得额300万元 ≤ 300万元；"
-        "从业人员300人 ≤ 300人；资产总额5,000万元 ≤ 5,000万元"
+        "依据 财政部 税务总局公告2023年第12号：非国家限制和禁止行业；应纳税所得额 300万元，不超过 300万元；"
+        "从业人员 300人，不超过 300人；资产总额 5,000万元，不超过 5,000万元"
     )
     assert later.en == (
-        "MOF/STA Announcement No. 12 of 2023: not in a restricted or prohibited industry;"
-        " taxable income CNY 3,000,000 ≤ CNY 3,000,000; employees 300 persons ≤ 300 persons;"
-        " total assets CNY 50,000,000 ≤ CNY 50,000,000"
+        "per MOF/STA Announcement No. 12 of 2023: not in a restricted or prohibited industry;"
+        " taxable income CNY 3,000,000, at most CNY 3,000,000; employees 300 persons, at most 300 persons;"
+        " total assets CNY 50,000,000, at most CNY 50,000,000"
     )
     over = slp({**AT_LIMITS, "taxable_income": Decimal("3000000.01")})
-    assert "应纳税所得额3,000,000.01元 > 300万元" in over.zh
+    assert "应纳税所得额 3,000,000.01元，超过 300万元" in over.zh
 
 
 @pytest.mark.parametrize("as_of", [date(2018, 12, 31), date(2008, 1, 1), date(2028, 1, 1)], ids=str)
@@ -89,7 +89,7 @@ def test_unknown_facts_are_named_only_when_they_could_decide() -> None:
     partial = {k: v for k, v in AT_LIMITS.items() if k != "total_assets"}
     found = slp(partial)
     assert (found.value, found.missing) == (UNKNOWN, ("total_assets",))
-    assert "资产总额未知" in found.zh
+    assert "缺少资产总额，上限 5,000万元" in found.zh
     # one limit already exceeded: the unknown facts cannot make it true
     failing = slp({"employees": 301})
     assert (failing.value, failing.missing) == (False, ())

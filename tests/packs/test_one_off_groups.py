@@ -151,7 +151,7 @@ def test_a_batch_settles_only_the_rows_that_need_it_and_agrees_with_the_interpre
     for day in (date(2024, 6, 30), date(2024, 7, 1)):
         scored = ENGINE.score(to_frame(firms), day)
         for row, firm in enumerate(firms, start=1):
-            want = {r.rule_id: (r.status.value, r.amount, r.superseded_by, r.reason[1] if r.reason else None)
+            want = {r.rule_id: (r.status.value, r.amount, r.superseded_by, f"{r.reason[1]} | {r.reason[0]}" if r.reason else None)
                     for r in ENGINE.evaluate(firm, day).results if r.rule.group == "puer.specialised"}
             got = {rec.rule_id: (rec.status, None if rec.amount is pd.NA else Decimal(rec.amount),
                                  rec.superseded_by if isinstance(rec.superseded_by, str) else None,

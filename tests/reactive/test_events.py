@@ -70,5 +70,5 @@ def test_changes_from_and_to_nothing() -> None:
 
 def test_event_kinds_are_strings_with_labels() -> None:
     assert N == "newly_eligible" and G.value == "no_longer_eligible"
-    assert {k.label("zh") for k in EventKind} == {"新符合", "不再符合", "金额变化", "变为待定（缺少数据）"}
+    assert {k.label("zh") for k in EventKind} == {"新符合", "不再符合", "金额变化", "变为待定：缺少数据"}
     assert L.label("en") == "amount changed"

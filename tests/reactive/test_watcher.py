@@ -127,7 +127,7 @@ def test_explanations_are_computed_only_when_read(engine: CountingEngine) -> Non
     assert engine.evaluations == 0
     text = events[0].explanation
     assert engine.evaluations == 1
-    assert events[0].rule_id in text and events[0].kind.label() in text
+    assert events[0].rule.title.zh in text and events[0].kind.label() in text and events[0].rule_id not in text
     _ = [e.explain("en") for e in events]  # the events of one change share one evaluation
     assert engine.evaluations == 1
     assert events[0].result is not None and events[0].result.status == events[0].status_after

@@ -118,7 +118,7 @@ def test_near_miss_gap_is_the_explanations_own(evaluation: el.Evaluation) -> Non
     explained = result_dict(evaluation["t.revenue-award"], "zh", evaluation.as_of)
     assert list(near.gaps) == [d["text"] for c in explained["conditions"] for d in c["distance"]]
     (line,) = near.lines
-    assert (line.outcome, line.text) == (False, "营业收入 1,800万元 ≥ 2,000万元")
+    assert (line.outcome, line.text) == (False, "营业收入 1,800万元，不低于 2,000万元")
     assert "营业收入还差 200万元，即可享受营收达标奖励" in render_checkup(evaluation, "md", "zh")
     assert "operating revenue is CNY 2,000,000 short; close that gap and Revenue award applies" in \
         render_checkup(evaluation, "md", "en")

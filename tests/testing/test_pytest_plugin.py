@@ -59,7 +59,7 @@ def test_a_failing_test_shows_the_runner_report_in_the_chosen_language(project: 
         "*grants.yaml:*: p.grant — 差一分 未通过",
         "    状态：期望 eligible，实际 ineligible",
         "    实际解释：",
-        "*✗ 营业收入 19,999,999.99元 ≥ 2,000万元*",
+        "*✗ 营业收入 19,999,999.99元，不低于 2,000万元*",
         "FAILED rules/grants.yaml::p.grant::差一分*",
     ])
     english = project.runpytest("--eligibility-lang", "en")

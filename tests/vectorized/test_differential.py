@@ -41,7 +41,7 @@ def expected(e: el.Engine, profile: Profile, day: date) -> dict[str, Row]:
         failed = r.failed()
         out[r.rule_id] = (r.status.value, r.amount, r.superseded_by, tuple(sorted(r.missing)),
                           failed[0].clause.text if failed else None,  # type: ignore[union-attr]
-                          r.reason[1] if r.reason else None)
+                          f"{r.reason[1]} | {r.reason[0]}" if r.reason else None)
     return out
 
 

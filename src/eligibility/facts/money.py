@@ -150,7 +150,8 @@ def format_number(value: Decimal | int, unit: str | None = None, lang: str = "zh
     labels_en = {"person": " persons", "kVA": " kVA", "year": " years", "month": " months", "count": ""}
     if unit is None:
         return text
-    return text + (labels_en if lang == "en" else labels_zh).get(unit, "")
+    label = (labels_en if lang == "en" else labels_zh).get(unit, "")
+    return text + (label[:-1] if lang == "en" and value == 1 and label.endswith("s") else label)
 
 
 def format_rate(value: Decimal) -> str:

@@ -8,6 +8,7 @@ checker and the explanations use. An absent field is *unknown*; an empty list or
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -29,6 +30,7 @@ from pydantic import (
 
 from ..errors import CodeError, ProfileError, suggest
 from ..limits import MAX_DEPTH, MAX_MONEY, depth, shown
+from ..validation_words import message_zh
 from .codes import normalize_industry_code, parse_uscc, validate_region
 from .fields import FieldSpec, registry_for
 from .flatten import Facts, Layout, flatten, layout_of
@@ -213,7 +215,7 @@ class BenefitReceived(_Record):
 
 def _presumed_zero(zh: str, en: str) -> Any:
     return F(zh, en, unit="money", presume=Decimal(0),
-             presume_zh="未列出的税费按0计", presume_en="a tax not listed is taken as 0")
+             presume_zh="未列出的税费按零计", presume_en="a tax not listed is taken as zero")
 
 
 class TaxesDue(_Record):
@@ -490,6 +492,14 @@ def _record_type(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def field_label(loc: tuple[Any, ...]) -> str:
+    """The Chinese name of the field at a validation error's location ("从业人员"), or "该项" when
+    the schema has none (a list index or an unknown key)."""
+    path = ".".join(str(p) for p in loc if not isinstance(p, int))
+    spec = registry().get(path) or registry().get(re.sub(r"^(\w+)\.", r"\1[].", path, count=1))
+    return spec.label("zh") if spec is not None else "该项"
+
+
 def profile_error(exc: ValidationError, data: dict[str, Any]) -> ProfileError:
     """Turn pydantic's errors into one bilingual ProfileError naming each bad field."""
     lines_zh, lines_en, fields = [], [], []
@@ -515,7 +525,7 @@ def profile_error(exc: ValidationError, data: dict[str, Any]) -> ProfileError:
         if " / " in msg:
             zh, en = msg.split(" / ", 1)
         else:
-            zh, en = f"取值无效（{msg}）", msg
+            zh, en = message_zh(err, field_label(loc)), msg
         lines_zh.append(f"{path}: {zh}；给定值 {given}")
         lines_en.append(f"{path}: {en}; given {given}")
     return ProfileError(

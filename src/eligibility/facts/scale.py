@@ -374,7 +374,7 @@ def _row_reason(row: ScaleRow, figures: Mapping[str, Any], cls: str, lang: str) 
             for f, b in row.small
             if figures[f] is not UNKNOWN and figures[f] < threshold(f, b)
         ]
-        return _t(lang, "且".join(below) + "，低于小型下限（微型只须一项）",
+        return _t(lang, "且".join(below) + "，低于小型下限，微型只须一项",
                   " and ".join(below) + ", below the small lower bound (one figure suffices for micro)")
     ranked = dict(row.ranked())
     met = [f"{_shown(f, figures[f], lang)} ≥ {_amount(f, threshold(f, b), lang)}" for f, b in ranked[cls]]
@@ -415,7 +415,7 @@ def _explain(code: str, rows: list[ScaleRow], figures: Mapping[str, Any], value:
             parts += [_joined(known, lang)] if known else []
         parts.append(_t(lang, f"可能为{_class_names(possible, lang)}", f"could be {_class_names(possible, lang)}"))
         parts.append(_t(lang, f"需要{_needed(missing, lang)}", f"needed: {_needed(missing, lang)}"))
-        return _t(lang, f"规模：未知（{semicolon.join(parts)}）", f"scale: unknown ({semicolon.join(parts)})")
+        return _t(lang, f"规模：未知，{semicolon.join(parts)}", f"scale: unknown, {semicolon.join(parts)}")
     detail = semicolon.join(
         f"{row.en if lang == 'en' else row.zh}{colon}{_row_reason(row, figures, value, lang)}" for row in rows
     )
@@ -423,11 +423,11 @@ def _explain(code: str, rows: list[ScaleRow], figures: Mapping[str, Any], value:
         detail = _t(lang, f"行业代码{code}可能属{names}，按各自标准结果相同——{detail}",
                     f"industry code {code} may be {names}, each giving this — {detail}")
     zh_name, en_name = CLASS_NAMES[value]
-    return _t(lang, f"规模：{zh_name}（{detail}）", f"scale: {en_name} ({detail})")
+    return _t(lang, f"规模：{zh_name}，{detail}", f"scale: {en_name}, {detail}")
 
 
 def _unknown(zh: str, en: str, missing: tuple[str, ...] = ()) -> ScaleClassification:
-    texts = (f"规模：未知（{zh}）", f"scale: unknown ({en})")
+    texts = (f"规模：未知，{zh}", f"scale: unknown, {en}")
     return ScaleClassification(UNKNOWN, frozenset(), missing, lambda: texts)
 
 

@@ -137,12 +137,12 @@ def _is_small_low_profit(facts: Facts, as_of: date) -> DerivedValue:
         zh, en = [industry[2]], [industry[3]]
         for (path, zh_name, en_name), value, limit, ok in zip(_LIMITED, values, limit_of, oks):
             if ok is UNKNOWN:
-                zh.append(f"{zh_name}未知（上限{_shown(path, limit, 'zh')}）")
-                en.append(f"{en_name} unknown (limit {_shown(path, limit, 'en')})")
+                zh.append(f"缺少{zh_name}，上限 {_shown(path, limit, 'zh')}")
+                en.append(f"{en_name} missing, limit {_shown(path, limit, 'en')}")
             else:
-                sign = "≤" if ok else ">"
-                zh.append(f"{zh_name}{_shown(path, value, 'zh')} {sign} {_shown(path, limit, 'zh')}")
-                en.append(f"{en_name} {_shown(path, value, 'en')} {sign} {_shown(path, limit, 'en')}")
-        return f"{limits.document_zh}：{'；'.join(zh)}", f"{limits.document_en}: {'; '.join(en)}"
+                said_zh, said_en = ("不超过", "at most") if ok else ("超过", "above")
+                zh.append(f"{zh_name} {_shown(path, value, 'zh')}，{said_zh} {_shown(path, limit, 'zh')}")
+                en.append(f"{en_name} {_shown(path, value, 'en')}, {said_en} {_shown(path, limit, 'en')}")
+        return f"依据 {limits.document_zh}：{'；'.join(zh)}", f"per {limits.document_en}: {'; '.join(en)}"
 
     return DerivedValue(result, unknown, render=render)

@@ -24,6 +24,7 @@ from ..facts.profile import registry
 from ..lang.check import check_expression
 from ..lang.parser import ExpressionError, parse_expression
 from ..limits import MAX_SOURCE_BYTES, shown
+from ..validation_words import message_zh
 from ..model.types import Type
 from ..model import expr as x
 from ..model.rule import (
@@ -232,7 +233,8 @@ def _report_validation(ctx: _FileContext, exc: ValidationError, data: Any, model
         else:
             expected = err.get("ctx", {}).get("expected")
             ctx.error(
-                f"{where} 的取值无效：{err['msg']}" + (f"（允许：{expected}）" if expected else ""),
+                message_zh(err, f"{where} ") + (f"（允许：{expected}）" if expected and err["type"] not in (
+                    "literal_error", "enum") else ""),
                 f"invalid value at {where}: {err['msg']}", mark,
             )
 

@@ -50,9 +50,9 @@ class EventKind(StrEnum):
 
     def label(self, lang: str = "zh") -> str:
         zh = {"newly_eligible": "新符合", "no_longer_eligible": "不再符合", "amount_changed": "金额变化",
-              "became_undetermined": "变为待定（缺少数据）"}
+              "became_undetermined": "变为待定：缺少数据"}
         en = {"newly_eligible": "newly eligible", "no_longer_eligible": "no longer eligible",
-              "amount_changed": "amount changed", "became_undetermined": "became undetermined (data missing)"}
+              "amount_changed": "amount changed", "became_undetermined": "became undetermined: data missing"}
         return (en if lang == "en" else zh)[self.value]
 
 
@@ -170,8 +170,8 @@ class Event:
         """The event and the rule's explanation after the change, in ``lang`` ("zh" or "en")."""
         en = lang == "en"
         title = self.rule.title.get(lang)
-        head = (f"[{self.kind.label(lang)}] {self.entity_id}: {title} ({self.rule_id}), as of {self.as_of}" if en
-                else f"【{self.kind.label(lang)}】{self.entity_id}：{title}（{self.rule_id}），评估日期 {self.as_of}")
+        head = (f"[{self.kind.label(lang)}] {self.entity_id}: {title}, as of {self.as_of}" if en
+                else f"【{self.kind.label(lang)}】{self.entity_id}：{title}，评估日期 {self.as_of}")
         ev = self._change.evaluation()
         if ev is None:
             return head + ("\n  the firm was removed from the watch: it is no longer followed for any measure" if en

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from ..error_body import error_body, error_code
 from ..errors import EligibilityError
+from ..validation_words import message_zh
 
 STATUS = {
     "profile_invalid": 422, "rules_invalid": 422, "register_invalid": 422, "override_invalid": 422,
@@ -60,7 +61,7 @@ def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
         en = getattr(ctx_err, "en", None)
         if zh is None:
             msg = str(ctx_err) if ctx_err is not None else str(err.get("msg", ""))
-            zh, en = msg.split(" / ", 1) if " / " in msg else (f"取值无效（{msg}）", msg)
+            zh, en = msg.split(" / ", 1) if " / " in msg else (message_zh(err, loc[-1] if loc else "请求"), msg)
         lines_zh.append(f"{path}: {zh}")
         lines_en.append(f"{path}: {en}")
     code = "profile_invalid" if in_profile else "request_invalid"

@@ -204,8 +204,10 @@ def resolve_groups(results: Iterable[RuleResult], facts: Facts | None = None) ->
         for r in losers:
             r.status = Status.SUPERSEDED
             r.superseded_by = best.rule_id
+            r.related = (best.rule,)
         if best.status == Status.ELIGIBLE:
             best.outranks = tuple(r.rule_id for r in losers)
+            best.related = tuple(r.rule for r in losers)
 
 
 def _settle(members: list[RuleResult], settled: Any) -> None:
@@ -213,11 +215,13 @@ def _settle(members: list[RuleResult], settled: Any) -> None:
     for i, by in settled.superseded.items():
         members[i].status = Status.SUPERSEDED
         members[i].superseded_by = by.id
+        members[i].related = (by,)
     for i, reason in settled.reasons.items():
         members[i].reason = reason
     if settled.paid >= 0:
         paid = members[settled.paid]
         paid.outranks = tuple(members[i].rule_id for i, by in settled.superseded.items() if by is paid.rule)
+        paid.related = tuple(members[i].rule for i, by in settled.superseded.items() if by is paid.rule)
         if settled.amount is not None:
             paid.amount = settled.amount
 
@@ -432,16 +436,16 @@ def settle(members: Sequence[Rule], eligible: Sequence[bool], amount: Sequence[D
         then = received_amount[w]
         zh = f"（{format_money(then)}）" if then is not None else ""
         en = f" ({format_money(then, 'en')})" if then is not None else ""
-        reason = (f"已享受同组 {members[w].id}{zh}，按就高不重复不再给予",
-                  f"already received {members[w].id}{en} of its group: highest applies, not paid again")
+        reason = (f"已享受同组的「{members[w].title.zh}」{zh}，按就高不重复不再给予",
+                  f"already received “{members[w].title.en}”{en} of its group: highest applies, not paid again")
         return Settled(superseded, reasons=dict.fromkeys(superseded, reason))
     bar = earlier_bar(members, members[w], facts, as_of)
     if bar is not None:
         rule, day, then = bar
         zh = f"（{format_money(then)}）" if then is not None else ""
         en = f" ({format_money(then, 'en')})" if then is not None else ""
-        reason = (f"{day.isoformat()} 已同时符合同组 {rule.id}{zh}，按就高不重复不再给予",
-                  f"on {day.isoformat()} already eligible together with {rule.id}{en} of its group: "
+        reason = (f"{day.isoformat()} 已同时符合同组的「{rule.title.zh}」{zh}，按就高不重复不再给予",
+                  f"on {day.isoformat()} already eligible together with “{rule.title.en}”{en} of its group: "
                   "highest applies, not paid again")
         return Settled({**superseded, w: rule}, reasons={w: reason})
     got = [i for i in range(n) if received[i]]
@@ -449,18 +453,18 @@ def settle(members: Sequence[Rule], eligible: Sequence[bool], amount: Sequence[D
     if not got or own is None:
         return Settled(superseded, w)
     deducted = sum((received_amount[i] for i in got if received_amount[i] is not None), Decimal(0))
-    listed_zh = "、".join(f"{members[i].id} {format_money(received_amount[i])}" if received_amount[i] is not None
-                         else members[i].id for i in got)
-    listed_en = ", ".join(f"{members[i].id} {format_money(received_amount[i], 'en')}"
-                          if received_amount[i] is not None else members[i].id for i in got)
+    listed_zh = "、".join(f"「{members[i].title.zh}」{format_money(received_amount[i])}" if received_amount[i] is not None
+                         else f"「{members[i].title.zh}」" for i in got)
+    listed_en = ", ".join(f"“{members[i].title.en}” {format_money(received_amount[i], 'en')}"
+                          if received_amount[i] is not None else f"“{members[i].title.en}”" for i in got)
     pay = own - deducted
     if pay <= 0:
         best = winners([members[i] for i in got], [True] * len(got),
                        [NO_AMOUNT if received_amount[i] is None else received_amount[i] for i in got])
         return Settled({**superseded, w: members[got[best]]},
-                       reasons={w: (f"已享受同组 {listed_zh}，不低于本项金额，按就高不重复不再给予",
+                       reasons={w: (f"已享受同组的{listed_zh}，不低于本项金额，按就高不重复不再给予",
                                     f"already received in its group: {listed_en}, not less than this amount: "
                                     "highest applies, not paid again")})
     return Settled(superseded, w, pay, deducted,
-                   {w: (f"已享受同组 {listed_zh}，补差 {format_money(pay)}",
+                   {w: (f"已享受同组的{listed_zh}，补差 {format_money(pay)}",
                         f"already received in its group: {listed_en}; pays the difference, {format_money(pay, 'en')}")})

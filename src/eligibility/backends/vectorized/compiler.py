@@ -605,8 +605,10 @@ class VectorizedRules:
                 status[refused] = INELIGIBLE
                 for idx in sorted(set(index[refused].tolist())):
                     rows = refused & (index == idx)
-                    text = (f"paid over {count} years from {as_of.year - idx + 1}; {as_of.year} is "
-                            f"{'before' if idx < 1 else 'after'} the schedule")
+                    first = as_of.year - idx + 1
+                    text = (f"paid over {count} years from {first}; {as_of.year} is "
+                            f"{'before' if idx < 1 else 'after'} the schedule | 分{count}年兑现，自{first}年起；"
+                            f"{as_of.year}年{'尚未开始' if idx < 1 else '已不在兑现期内'}")
                     outcome.reason.append((rows, text))
                 open_rows = open_rows & ~refused
             have = ops.and_(given, known)
@@ -646,7 +648,8 @@ class VectorizedRules:
         for yr in np.unique(_arr(years_col.val, lst.size)[first_items]) if years_col is not None else []:
             sel = np.zeros(n, bool)
             sel[parents[_arr(years_col.val, lst.size)[first_items] == yr]] = True
-            outcome.reason.append((sel, f"already received in {int(yr) // 10 ** years_col.scale}"))
+            got = int(yr) // 10 ** years_col.scale
+            outcome.reason.append((sel, f"already received in {got} | 已于{got}年享受"))
         recv = np.zeros(n, bool)
         recv_amount = np.zeros(n, np.int64)
         recv_has = np.zeros(n, bool)
@@ -785,8 +788,8 @@ def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[i
             if o.superseded_by is None:
                 o.superseded_by = np.full(n, -1, np.int32)
             o.superseded_by[row] = members[group.index(by)]
-        for k, (_, en) in s.reasons.items():
-            reasons.setdefault((members[k], en), []).append(row)
+        for k, (zh, en) in s.reasons.items():
+            reasons.setdefault((members[k], f"{en} | {zh}"), []).append(row)
         if s.amount is not None:
             outcomes[members[s.paid]].amount[row] = int(s.amount.scaleb(2))
     for (i, en), at in reasons.items():

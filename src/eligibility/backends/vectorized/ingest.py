@@ -35,6 +35,7 @@ from ...facts.profile import registry
 from ...facts.frame import _truth
 from ...facts.profile import Profile
 from ...limits import MAX_DEPTH
+from ...validation_words import message_zh
 from .columns import _LAZY, EPOCH_ORDINAL, Col, Deferred, ListCol, Table
 from .ops import and_, or_
 
@@ -126,7 +127,7 @@ def validate_value(path: str, value: Any) -> tuple[Any, str | None]:
                 Profile.from_data({list_path: [{name: value}]})
             except ProfileError as perr:
                 return None, _message(perr)
-            return None, f"{path}: {errors[0]['msg']}"
+            return None, f"{path}: {errors[0]['msg']} | {path}: {message_zh(errors[0], path)}"
     try:
         profile = Profile.from_data(_nest(path, value))
     except ProfileError as exc:
