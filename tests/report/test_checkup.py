@@ -165,8 +165,8 @@ def test_json_is_the_checkup_as_data(evaluation: el.Evaluation) -> None:
 def test_markdown_sections_and_escaping(evaluation: el.Evaluation) -> None:
     md = render_checkup(evaluation, "md", "zh")
     headings = re.findall(r"^## (.+)$", md, re.M)
-    assert headings == ["可享受的政策", "被更优政策取代的政策（就高不重复）", "待定：补齐数据后可判断", "差一点即可享受",
-                        "不符合的政策"]
+    assert headings == ["可享受的政策（金额单位：万元）", "被更优政策取代的政策（就高不重复；金额单位：万元）",
+                        "待定：补齐数据后可判断（金额单位：万元）", "差一点即可享受（金额单位：万元）", "不符合的政策（金额单位：万元）"]
     assert "\\<script>alert(1)\\</script>小额补助" in md and not re.search(r"(?<!\\)<script", md)
     assert "所需数据：资产总额 `total_assets`" in md
     assert evaluation.provenance["ruleset_hash"] in md

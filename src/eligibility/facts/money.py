@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -134,12 +137,30 @@ def _group(d: Decimal, places: int) -> str:
     return text
 
 
+_PAGE_UNIT: ContextVar[str | None] = ContextVar("page_unit", default=None)
+
+
+@contextmanager
+def money_unit(unit: str | None) -> Iterator[None]:
+    """Inside, every Chinese amount is written in ``unit`` (``万元`` or ``元``, exact either way): a
+    report page's one money unit, also in the explanation texts rendered for it. ``None``: per value."""
+    if unit not in (None, "万元", "元"):
+        raise ValueError(f"金额单位只能是 万元 或 元，实际为 {unit!r} / the money unit must be 万元 or 元, got {unit!r}")
+    token = _PAGE_UNIT.set(unit)
+    try:
+        yield
+    finally:
+        _PAGE_UNIT.reset(token)
+
+
 def format_money(amount: Decimal, lang: str = "zh") -> str:
-    """Money as a person reads it: ``2,500万元`` / ``1,234.56元``; English ``CNY 25,000,000``."""
+    """Money as a person reads it: ``2,500万元`` / ``1,234.56元``; English ``CNY 25,000,000``. The
+    Chinese unit is chosen per value unless :func:`money_unit` fixes it (``0.123456万元``: exact)."""
     if lang == "en":
         return "CNY " + (f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}")
-    if abs(amount) >= 10_000 and amount % 100 == 0:
-        return _group(amount / 10_000, 2) + "万元"
+    unit = _PAGE_UNIT.get()
+    if unit == "万元" or (unit is None and abs(amount) >= 10_000 and amount % 100 == 0):
+        return _group(amount / 10_000, 6) + "万元"
     return (f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}") + "元"
 
 

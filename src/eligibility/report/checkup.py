@@ -20,7 +20,7 @@ from ..backends.interpreter.ops import shift
 from ..explain import clauses, describe, result_dict
 from ..facts.profile import registry
 from ..facts.flatten import UNKNOWN
-from ..facts.money import format_money
+from ..facts.money import format_money, money_unit
 from ..model import expr as x
 from ..model.rule import Rule
 from ..results import PAYOUT_KINDS, Evaluation, RuleResult, Status
@@ -110,6 +110,7 @@ class Checkup:
     counts: dict[str, int] = field(default_factory=dict)
     not_met: tuple[Item, ...] = ()
     warnings: tuple[str, ...] = ()
+    unit: str = "元"  # the page's one money unit: 万元 or 元 (zh), CNY (en)
 
     @property
     def total_exact(self) -> Decimal:
@@ -134,6 +135,25 @@ def checkup(ev: Evaluation, lang: str = "zh", profile: Profile | None = None) ->
     if lang not in ("zh", "en"):
         raise ValueError(f"lang 只能是 zh 或 en，实际为 {lang!r} / lang must be zh or en, got {lang!r}")
     titles = {r.rule_id: r.rule.title.get(lang) for r in ev.results}
+    unit = _page_unit(ev, lang)
+    with money_unit(unit if lang == "zh" else None):
+        return _checkup(ev, lang, profile, titles, unit)
+
+
+def _page_unit(ev: Evaluation, lang: str) -> str:
+    """One money unit for the whole page: 万元 when the largest amount it shows (a measure's, an
+    instalment plan's or the total) reaches 10,000 yuan, else 元; English pages are in CNY."""
+    if lang == "en":
+        return "CNY"
+    amounts = [ev.total()]
+    for res in ev.results:
+        amounts.append(res.amount if res.amount is not None else _stated_amount(res.rule, ev) or Decimal(0))
+        if res.instalment is not None:
+            amounts.append(res.instalment.total)
+    return "万元" if max(abs(a) for a in amounts) >= 10_000 else "元"
+
+
+def _checkup(ev: Evaluation, lang: str, profile: Profile | None, titles: dict[str, str], unit: str) -> Checkup:
     benefits, superseded, undetermined, near, not_met = [], [], [], [], []
     for res in ev.results:
         if res.status == Status.ELIGIBLE:
@@ -154,7 +174,7 @@ def checkup(ev: Evaluation, lang: str = "zh", profile: Profile | None = None) ->
         not_eligible=len(not_met), out_of_scope=len(ev.out_of_scope),
         counts={"eligible": len(benefits), "superseded": len(superseded), "undetermined": len(undetermined),
                 "near_miss": len(near), "ineligible": len(not_met) + len(near)},
-        not_met=tuple(sorted(not_met, key=_by_value)), warnings=_future_dates(ev, profile, lang),
+        not_met=tuple(sorted(not_met, key=_by_value)), warnings=_future_dates(ev, profile, lang), unit=unit,
     )
 
 
@@ -461,7 +481,8 @@ def render_checkup(ev: Evaluation, fmt: str = "html", lang: str = "zh", profile:
     c = checkup(ev, lang, profile)
     if fmt == "json":
         return json.dumps(checkup_dict(c), ensure_ascii=False, indent=2) + "\n"
-    return _markdown(c) if fmt == "md" else _html(c)
+    with money_unit(c.unit if lang == "zh" else None):
+        return _markdown(c) if fmt == "md" else _html(c)
 
 
 def checkup_dict(c: Checkup) -> dict[str, Any]:
@@ -484,7 +505,7 @@ def checkup_dict(c: Checkup) -> dict[str, Any]:
         }
 
     return {
-        "report": "checkup", "lang": c.lang, "name": c.name, "entity_id": c.entity_id, "as_of": c.as_of,
+        "report": "checkup", "lang": c.lang, "unit": c.unit, "name": c.name, "entity_id": c.entity_id, "as_of": c.as_of,
         "total": money(c.total), "total_exact": money(c.total_exact), "total_up_to": money(c.total_up_to),
         "amount_unknown": c.amount_unknown, "counts": dict(c.counts), "out_of_scope": c.out_of_scope,
         "benefits": [item(i) for i in c.benefits], "superseded": [item(i) for i in c.superseded],
@@ -522,21 +543,23 @@ class _Words:
             out += self(f"，另有上限类最高 {up_to}", f", and up to {up_to} more in capped amounts")
         return out + self("。", ".")
 
-    def sections(self) -> dict[str, tuple[str, str]]:
-        """Section id → (heading, what it lists)."""
+    def sections(self, unit: str) -> dict[str, tuple[str, str]]:
+        """Section id → (heading, what it lists); each heading names the page's money unit."""
+        zh, en = f"金额单位：{unit}", f"amounts in {unit}"
         return {
-            "benefits": (self("可享受的政策", "Benefits the firm gets"),
+            "benefits": (self(f"可享受的政策（{zh}）", f"Benefits the firm gets ({en})"),
                          self("按金额从高到低排列；金额为上限的按上限计。", "Largest amount first; caps counted at the cap.")),
-            "superseded": (self("被更优政策取代的政策（就高不重复）", "Superseded: a better measure of the same group applies"),
+            "superseded": (self(f"被更优政策取代的政策（就高不重复；{zh}）",
+                                f"Superseded: a better measure of the same group applies ({en})"),
                            self("符合条件，但同一互斥组内只享受金额最高的一项。",
                                 "Qualifies, but within an exclusive group only the highest amount is granted.")),
-            "undetermined": (self("待定：补齐数据后可判断", "Undetermined: data needed to decide"),
+            "undetermined": (self(f"待定：补齐数据后可判断（{zh}）", f"Undetermined: data needed to decide ({en})"),
                              self("缺少下列数据，无法判断；补齐后重新体检。",
                                   "These facts are missing; supply them and run the check-up again.")),
-            "near_misses": (self("差一点即可享受", "Near misses"),
+            "near_misses": (self(f"差一点即可享受（{zh}）", f"Near misses ({en})"),
                             self("仅因数值或日期门槛未达到而不符合，列出差距。",
                                  "Not eligible only because of number or date thresholds; the gap is shown.")),
-            "not_met": (self("不符合的政策", "Measures not met"),
+            "not_met": (self(f"不符合的政策（{zh}）", f"Measures not met ({en})"),
                         self("适用地区内、但条件不满足的政策，列出不满足的条件。",
                              "Measures in scope whose conditions are not met, with the conditions that fail.")),
         }
@@ -624,7 +647,7 @@ def _html(c: Checkup) -> str:
         parts.append(tag("div", join([tag("strong", w("数据提醒", "Check the data")),
                                       tag("ul", join(tag("li", text) for text in c.warnings))]),
                          class_="callout warning", role="alert", id="warnings"))
-    for key, (heading, note) in w.sections().items():
+    for key, (heading, note) in w.sections(c.unit).items():
         items = _items(c)[key]
         cards = tag("div", join(_card(i, w) for i in items), class_="cards")
         if key == "not_met" and items:  # collapsed: the reader opens it when needed
@@ -695,7 +718,7 @@ def _markdown(c: Checkup) -> str:
     out.append("| " + " | ".join(label for _, _, label, _ in tiles) + " |")
     out.append("|" + "---:|" * len(tiles))
     out.append("| " + " | ".join(f"{q} {n}" if q else n for q, n, _, _ in tiles) + " |")
-    for key, (heading, note) in w.sections().items():
+    for key, (heading, note) in w.sections(c.unit).items():
         out += ["", f"## {heading}", "", f"_{note}_", ""]
         items = _items(c)[key]
         if not items:
