@@ -4,6 +4,7 @@ check of the one error body."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,14 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert body["error"]["code"] == code, body
     assert body["error"]["message_zh"] and body["error"]["message_en"]
     return body["error"]  # type: ignore[no-any-return]
+
+
+def wait_for_job(c: TestClient, job_id: str, seconds: float = 120) -> dict[str, Any]:
+    """A score job's state once it is done or failed (polled); fails the test after ``seconds``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        state = c.get(f"/v1/jobs/{job_id}").json()
+        if state["status"] in ("done", "failed"):
+            return state  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {seconds} s")

@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import zipfile
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api_helpers import ROOT, assert_error
+from api_helpers import ROOT, assert_error, wait_for_job
 from eligibility.service import ServiceSettings, create_app
 
 BUNDLE = ROOT / "examples" / "bundle"
-
-
-def _wait(c: TestClient, job_id: str, seconds: float = 120) -> dict[str, Any]:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        state = c.get(f"/v1/jobs/{job_id}").json()
-        if state["status"] in ("done", "failed"):
-            return state  # type: ignore[no-any-return]
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {seconds} s")
 
 
 def test_a_bundle_zip_is_scored_with_its_lists_joined(tmp_path: Path) -> None:
@@ -38,7 +26,7 @@ def test_a_bundle_zip_is_scored_with_its_lists_joined(tmp_path: Path) -> None:
         accepted = c.post("/v1/score", files={"file": ("思茅区2024.zip", packed.getvalue(), "application/zip")},
                           data={"as_of": "2024-12-31"})
         assert accepted.status_code == 202, accepted.text
-        state = _wait(c, accepted.json()["id"])
+        state = wait_for_job(c, accepted.json()["id"])
         assert state["status"] == "done", state
         assert state["reconciliation"]["rows_read"] == 300
         rows = list(csv.DictReader(io.StringIO(c.get(f"/v1/jobs/{state['id']}/result").text)))

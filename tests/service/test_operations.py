@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api_helpers import ROOT, assert_error, post_json
+from api_helpers import ROOT, assert_error, post_json, wait_for_job
 from eligibility.io.archive import archived_hashes, load_archived
 from eligibility.io.rules import bundled_rules_dir, load_rules
 from eligibility.service import ServiceSettings, create_app, load_settings
@@ -92,16 +92,6 @@ def test_archived_rule_set_survives_its_files_and_matches_the_hash(tmp_path: Pat
     assert load_archived(bundled.hash, tmp_path / "data" / "rulesets").hash == bundled.hash
 
 
-def _wait(c: TestClient, job_id: str, seconds: float = 120) -> dict[str, Any]:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        state = c.get(f"/v1/jobs/{job_id}").json()
-        if state["status"] in ("done", "failed"):
-            return state  # type: ignore[no-any-return]
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish in {seconds} s")
-
-
 def test_score_job_reconciles_every_row_and_is_deleted(tmp_path: Path) -> None:
     register = (ROOT / "examples" / "register.csv").read_text(encoding="utf-8").splitlines()[:41]
     register.append("not-a-uscc,坏行,999999" + "," * (register[0].count(",") - 2))
@@ -113,7 +103,7 @@ def test_score_job_reconciles_every_row_and_is_deleted(tmp_path: Path) -> None:
         job_id = accepted.json()["id"]
         assert accepted.headers["location"] == f"/v1/jobs/{job_id}"
         assert_error(c.post("/v1/score", files={"file": ("more.csv", body, "text/csv")}), 429, "too_many_jobs")
-        state = _wait(c, job_id)
+        state = wait_for_job(c, job_id)
         assert state["status"] == "done", state
         rec = state["reconciliation"]
         assert rec["rows_read"] == 41 == rec["rows_scored"] + rec["rows_error"] + rec["rows_no_rule"]
@@ -132,7 +122,7 @@ def test_an_unreadable_register_fails_its_job_in_the_error_shape(tmp_path: Path)
     with TestClient(create_app(ServiceSettings(data_dir=tmp_path / "data"))) as c:
         job_id = c.post("/v1/score", files={"file": ("broken.parquet", b"not parquet", "application/octet-stream")}
                         ).json()["id"]
-        state = _wait(c, job_id)
+        state = wait_for_job(c, job_id)
         assert state["status"] == "failed" and state["error"]["code"] == "register_invalid"
         assert state["error"]["location"] == "broken.parquet"
         assert_error(c.get(f"/v1/jobs/{job_id}/result"), 409, "conflict")
@@ -143,7 +133,7 @@ def test_finished_jobs_expire_after_the_retention_time(tmp_path: Path) -> None:
     settings = ServiceSettings(data_dir=tmp_path / "data", job_retention=1)
     with TestClient(create_app(settings)) as c:
         job_id = c.post("/v1/score", files={"file": ("f.csv", register.encode(), "text/csv")}).json()["id"]
-        assert _wait(c, job_id)["status"] == "done"
+        assert wait_for_job(c, job_id)["status"] == "done"
         deadline = time.monotonic() + 30
         while c.get(f"/v1/jobs/{job_id}").status_code == 200:  # the sweeper runs every retention period
             assert time.monotonic() < deadline, "the finished job was not deleted after its retention time"

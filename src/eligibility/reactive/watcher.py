@@ -103,18 +103,27 @@ def _decisions_in(entry: Entry) -> list[Decision]:
     return entry.decisions() if type(entry) is Ref else entry[1]  # type: ignore[union-attr,index]
 
 
+Chunks = dict[int, tuple[Rows, list[Any], list[int]]]
+
+
+def _gather(chunks: Chunks, entry: Ref, key: Any) -> None:
+    """Note ``key`` (a firm, or a row of the batch at hand) under the columnar chunk holding
+    ``entry``, beside the entry's row in that chunk: chunks are then decided or read together."""
+    at = chunks.get(id(entry.rows))
+    if at is None:
+        at = chunks[id(entry.rows)] = (entry.rows, [], [])
+    at[1].append(key)
+    at[2].append(entry.i)
+
+
 def _stored(firms: dict[str, Entry]) -> dict[str, tuple[Any, Any]]:
     """The firms' facts and decisions as the store keeps them (JSON data); rows of a columnar batch
     are read chunk by chunk, column-wise."""
     out: dict[str, tuple[Any, Any]] = {}
-    chunks: dict[int, tuple[Rows, list[str], list[int]]] = {}
+    chunks: Chunks = {}
     for uscc, entry in firms.items():
         if type(entry) is Ref:
-            at = chunks.get(id(entry.rows))
-            if at is None:
-                at = chunks[id(entry.rows)] = (entry.rows, [], [])
-            at[1].append(uscc)
-            at[2].append(entry.i)
+            _gather(chunks, entry, uscc)
             out[uscc] = None  # type: ignore[assignment]  # its place: the store writes in this order
         else:
             profile, decisions = entry  # type: ignore[misc]
@@ -291,7 +300,7 @@ class Watcher:
         old_has = np.zeros((n, width), bool)
         prev_row = np.full(n, -1, np.int64)
         last: dict[str, int] = {}
-        chunks: dict[int, tuple[Rows, list[int], list[int]]] = {}
+        chunks: Chunks = {}
         for i, uscc in enumerate(ids):
             j = last.get(uscc)
             if j is not None:
@@ -300,11 +309,7 @@ class Watcher:
                 entry = firms.get(uscc)
                 if entry is not None:
                     if type(entry) is Ref:
-                        at = chunks.get(id(entry.rows))
-                        if at is None:
-                            at = chunks[id(entry.rows)] = (entry.rows, [], [])
-                        at[1].append(i)
-                        at[2].append(entry.i)
+                        _gather(chunks, entry, i)
                     else:
                         old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
             last[uscc] = i
@@ -417,14 +422,10 @@ class Watcher:
     def _advance_rows(self, day: date, batch: _Batch) -> None:
         """The firms held as rows of columnar batches, decided again at ``day`` chunk by chunk (their
         live rows only: the new chunk leaves the replaced rows behind)."""
-        chunks: dict[int, tuple[Rows, list[str], list[int]]] = {}
+        chunks: Chunks = {}
         for uscc, entry in self._firms.items():
             if type(entry) is Ref:
-                at = chunks.get(id(entry.rows))
-                if at is None:
-                    at = chunks[id(entry.rows)] = (entry.rows, [], [])
-                at[1].append(uscc)
-                at[2].append(entry.i)
+                _gather(chunks, entry, uscc)
         for old, usccs, idx in chunks.values():
             mine = np.asarray(idx, np.int64)
             new = decide_frame(self._vector(), self.engine.rules, old.frame.iloc[mine].reset_index(drop=True), day,
