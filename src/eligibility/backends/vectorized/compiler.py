@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..._cache import BoundedCache
 from ...errors import EligibilityError
+from ...facts.coverage import is_coverage
 from ...facts.flatten import Facts
 from ...facts.profile import registry
 from ...groups import LOWEST_FEN, NO_AMOUNT_FEN, winners
@@ -206,7 +207,12 @@ class _Evaluator:
 
     @VECTORIZED.on(x.IfElse)
     def _IfElse(self, node: x.IfElse, ctx: _Ctx) -> Col:
-        return ops.where(self.ev(node.cond, ctx), self.ev(node.then, ctx), self.ev(node.otherwise, ctx))
+        cond = self.ev(node.cond, ctx)
+        if is_coverage(node):  # both branches are conditions: where every row takes one, the other is not decided
+            taken = _uniform(cond)
+            if taken is not None:
+                return self.ev(node.then if taken else node.otherwise, ctx)
+        return ops.where(cond, self.ev(node.then, ctx), self.ev(node.otherwise, ctx))
 
     @VECTORIZED.on(x.Call)
     def _Call(self, node: x.Call, ctx: _Ctx) -> Col:
@@ -326,6 +332,8 @@ class _Evaluator:
     def missing(self, node: x.Node, rows: np.ndarray, ctx: _Ctx | None = None) -> Missing:
         """(fact, rows) pairs: for each row in ``rows`` where ``node`` is unknown, the facts it lacks."""
         ctx = ctx or self.row_ctx
+        if not rows.any():  # no row asks: nothing to decide (a branch no row takes is not evaluated)
+            return []
         value = self.ev(node, ctx)
         unknown = rows & ~_arr(value.known, len(rows))
         if not unknown.any():
@@ -393,6 +401,16 @@ class _Evaluator:
 def _arr(a: Any, n: int) -> np.ndarray:
     """A mask or value as a full array of length n."""
     return a if np.ndim(a) else np.full(n, a)
+
+
+def _uniform(c: Col) -> bool | None:
+    """A condition's one value when every row has it known and the same, else None."""
+    if not np.all(c.known) or np.any(c.null):
+        return None
+    v = ops.as_mask(c.val)
+    if not np.ndim(v):
+        return bool(v)
+    return True if v.all() else False if not v.any() else None
 
 
 def _merge(items: Missing) -> Missing:
