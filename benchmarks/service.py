@@ -200,16 +200,6 @@ class InProcess:
                            for name, a, b in zip(vars(self), vars(self).values(), vars(other).values())))
 
 
-def cpu_best_of(fn: Callable[[], Any], repeat: int = 5) -> float:
-    """Best CPU time of ``repeat`` runs (seconds of this process: less moved by the neighbours than wall time)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
-
-
 def in_process(profiles: list[dict[str, Any]], match_bodies: list[bytes], batch_body: bytes, batch: int) -> InProcess:
     engine = el.Engine(el.load_rules(tests=False))
     validated = [Profile.from_data(p) for p in profiles]
@@ -222,7 +212,7 @@ def in_process(profiles: list[dict[str, Any]], match_bodies: list[bytes], batch_
             engine.evaluate(Profile.model_validate(json.loads(body)["profile"]), AS_OF).to_dict("zh")
 
     explained_json = best_of(explain_json, 5)
-    explained_json_cpu = cpu_best_of(explain_json, 5)
+    explained_json_cpu = best_of(explain_json, 5, clock=time.process_time)
     evaluated = best_of(lambda: [engine.evaluate(p, AS_OF) for p in validated], 5)
     decide = engine.decider(AS_OF)
     decided = best_of(lambda: [decide(p) for p in validated * 20], 5)
@@ -233,7 +223,7 @@ def in_process(profiles: list[dict[str, Any]], match_bodies: list[bytes], batch_
             decide(Profile.model_validate(p))
 
     parsed = best_of(from_json, 5)
-    parsed_cpu = cpu_best_of(from_json, 5)
+    parsed_cpu = best_of(from_json, 5, clock=time.process_time)
     n = len(validated)
     return InProcess(n / explained, len(match_bodies) / explained_json, explained_json_cpu / len(match_bodies) * 1000,
                      n / evaluated, 20 * n / decided, batch / parsed, parsed_cpu / batch * 1000)
