@@ -50,11 +50,11 @@ def test_unknown_membership_names_the_register_fields() -> None:
 def test_revenue_never_overrides_the_register() -> None:
     small_member = above_quota(member(industry_code="F5110", revenue=Decimal(1_000_000)))
     assert small_member.value is True
-    assert "营业收入 100万元 < 批发业限额 2,000万元" in small_member.zh
+    assert "营业收入 100万元，未达到批发业限额 2,000万元" in small_member.zh
     assert "以名录为准" in small_member.zh and "the register decides" in small_member.en
     big_outsider = above_quota({REG: None, "industry_code": "F5110", "revenue": Decimal(90_000_000)})
     assert big_outsider.value is False
-    assert "营业收入 9,000万元 ≥ 批发业限额 2,000万元" in big_outsider.zh
+    assert "营业收入 9,000万元，达到批发业限额 2,000万元" in big_outsider.zh
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_the_threshold_is_shown_even_when_revenue_is_unknown() -> None:
         " (for reference; the register decides)"
     )
     catering = above_quota({REG: None, "industry_code": "H6210", "revenue": Decimal(2_000_000)})
-    assert "营业收入 200万元 ≥ 住宿和餐饮业限额 200万元" in catering.zh
+    assert "营业收入 200万元，达到住宿和餐饮业限额 200万元" in catering.zh
 
 
 def test_from_a_validated_profile() -> None:

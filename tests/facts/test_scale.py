@@ -334,17 +334,17 @@ def test_unknown_industry_code_needs_the_code() -> None:
 # -- explanations -------------------------------------------------------------------------------
 def test_explanation_in_both_languages() -> None:
     found = classify_scale("C3011", 120, yuan(2500), None, AS_OF)
-    assert found.zh == "规模：小型，工业：从业人员120人 ≥ 20人且营业收入2,500万元 ≥ 300万元；未同时达到中型下限300人、2,000万元"
+    assert found.zh == "规模：小型，工业：从业人员120人，不低于20人，且营业收入2,500万元，不低于300万元；未同时达到中型下限300人、2,000万元"
     assert found.en == (
-        "scale: small, industry: employees 120 persons ≥ 20 persons and revenue CNY 25,000,000 ≥ CNY 3,000,000;"
+        "scale: small, industry: employees 120 persons, at least 20 persons and revenue CNY 25,000,000, at least CNY 3,000,000;"
         " not at both medium lower bounds 300 persons, CNY 20,000,000"
     )
     micro = classify_scale("C3011", 5, None, None, AS_OF)
-    assert micro.zh == "规模：微型，工业：从业人员5人 < 20人，低于小型下限，微型只须一项"
+    assert micro.zh == "规模：微型，工业：从业人员5人，低于小型下限20人；微型只须一项"
     large = classify_scale("I6311", 2000, yuan(100000), None, AS_OF)
-    assert large.zh == "规模：大型，信息传输业：从业人员2,000人 ≥ 2,000人且营业收入100,000万元 ≥ 100,000万元"
+    assert large.zh == "规模：大型，信息传输业：从业人员2,000人，不低于2,000人，且营业收入100,000万元，不低于100,000万元"
     other = classify_scale("M7310", 50, None, None, AS_OF)
-    assert other.zh == "规模：小型，其他未列明行业：从业人员50人 ≥ 10人；未达到中型下限100人"
+    assert other.zh == "规模：小型，其他未列明行业：从业人员50人，不低于10人；未达到中型下限100人"
 
 
 # -- is_sme, is_small_or_micro ------------------------------------------------------------------

@@ -50,10 +50,10 @@ def _beside(facts: Facts) -> tuple[str, str]:
     en: list[str] = []
     for limit, trade_zh, trade_en in thresholds:
         if isinstance(revenue, Decimal):
-            sign = "≥" if revenue >= limit else "<"
-            zh.append(f"营业收入 {format_money(revenue)} {sign} {trade_zh}限额 {format_money(limit)}")
-            en.append(f"revenue {format_money(revenue, 'en')} {sign} the {trade_en} threshold"
-                      f" {format_money(limit, 'en')}")
+            reached = revenue >= limit
+            zh.append(f"营业收入 {format_money(revenue)}，{'达到' if reached else '未达到'}{trade_zh}限额 {format_money(limit)}")
+            en.append(f"revenue {format_money(revenue, 'en')}, {'at or above' if reached else 'below'} the {trade_en}"
+                      f" threshold {format_money(limit, 'en')}")
         else:
             zh.append(f"{trade_zh}限额为营业收入 {format_money(limit)}")
             en.append(f"the {trade_en} threshold is revenue of {format_money(limit, 'en')}")
@@ -121,10 +121,11 @@ def _is_above_scale_industrial(facts: Facts, as_of: date) -> DerivedValue:
         revenue = facts.get("revenue")
         if not isinstance(revenue, Decimal):
             return "", ""
-        sign = "≥" if revenue >= ABOVE_SCALE_REVENUE else "<"
-        return (f"；营业收入 {format_money(revenue)} {sign} {format_money(ABOVE_SCALE_REVENUE)}（仅供参考，以名录为准）",
-                f"; revenue {format_money(revenue, 'en')} {sign} {format_money(ABOVE_SCALE_REVENUE, 'en')}"
-                " (for reference; the register decides)")
+        reached = revenue >= ABOVE_SCALE_REVENUE
+        return (f"；营业收入 {format_money(revenue)}，{'达到' if reached else '未达到'} {format_money(ABOVE_SCALE_REVENUE)}"
+                "（仅供参考，以名录为准）",
+                f"; revenue {format_money(revenue, 'en')}, {'at or above' if reached else 'below'}"
+                f" {format_money(ABOVE_SCALE_REVENUE, 'en')} (for reference; the register decides)")
 
     return register_fact(facts, as_of, "above_scale_industrial", "规上工业名录", "above-scale industrial register", beside)
 

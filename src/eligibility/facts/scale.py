@@ -370,15 +370,17 @@ def _row_reason(row: ScaleRow, figures: Mapping[str, Any], cls: str, lang: str) 
     """Why a known class: the bounds met and, below large, the next class's bounds not all met."""
     if cls == "micro":
         below = [
-            f"{_shown(f, figures[f], lang)} < {_amount(f, threshold(f, b), lang)}"
+            f"{_shown(f, figures[f], lang)}{_t(lang, '，低于小型下限', ', below the small lower bound ')}"
+            f"{_amount(f, threshold(f, b), lang)}"
             for f, b in row.small
             if figures[f] is not UNKNOWN and figures[f] < threshold(f, b)
         ]
-        return _t(lang, "且".join(below) + "，低于小型下限，微型只须一项",
-                  " and ".join(below) + ", below the small lower bound (one figure suffices for micro)")
+        return _t(lang, "，且".join(below) + "；微型只须一项",
+                  " and ".join(below) + " (one figure suffices for micro)")
     ranked = dict(row.ranked())
-    met = [f"{_shown(f, figures[f], lang)} ≥ {_amount(f, threshold(f, b), lang)}" for f, b in ranked[cls]]
-    text = _joined(met, lang, "且", " and ")
+    met = [f"{_shown(f, figures[f], lang)}{_t(lang, '，不低于', ', at least ')}{_amount(f, threshold(f, b), lang)}"
+           for f, b in ranked[cls]]
+    text = _joined(met, lang, "，且", " and ")
     if cls != "large":
         upper = CLASSES[CLASSES.index(cls) - 1]
         bounds = [_amount(f, threshold(f, b), lang) for f, b in ranked[upper]]
