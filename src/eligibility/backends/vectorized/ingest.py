@@ -244,7 +244,10 @@ def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.nda
 
 # -- column conversion ---------------------------------------------------------------------------
 def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
-    if isinstance(series.dtype, pd.ArrowDtype):
+    """The column's Arrow data: an Arrow dtype, or pandas' Arrow-backed text (``pd.read_csv``'s ``str``
+    columns), which is then read in Arrow like any Arrow text column, without Python objects."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
         return series.array.__arrow_array__()  # type: ignore[attr-defined, no-any-return]
     return None
 
