@@ -44,3 +44,26 @@ def test_dask_default_string_conversion_keeps_the_lists(engine: el.Engine) -> No
     assert (got["status"] == "error").sum() == 0
     assert got["status"].astype(str).tolist() == want["status"].astype(str).tolist()
     assert got["rule_id"].astype(str).tolist() == want["rule_id"].astype(str).tolist()
+
+
+def test_leaf_columns_are_arrow_typed_from_the_schema() -> None:
+    frame = el.to_frame(PROFILES + [{"uscc": "91530802MA6K000014", "revenue": "2500万", "employees": 12,
+                                     "registered_on": "2019-05-20", "registers": {},
+                                     "power": {"transformer_kva": "315.5"}}])
+    types = {c: str(frame[c].dtype.pyarrow_dtype) for c in frame.columns if isinstance(frame[c].dtype, pd.ArrowDtype)}
+    assert types["revenue"] == "decimal128(20, 2)" and types["registered_on"] == "date32[day]"
+    assert types["employees"] == "int64" and types["registers"] == "bool" and types["uscc"] == "string"
+    assert frame["revenue"].iloc[-1] == 25_000_000 and pd.isna(frame["revenue"].iloc[0])
+    # a number that is not whole stays a Python object: Arrow would cut 315.5 to 315
+    assert frame["power.transformer_kva"].dtype == object and str(frame["power.transformer_kva"].iloc[-1]) == "315.5"
+
+
+def test_a_typed_frame_scores_as_its_python_objects_do(engine: el.Engine) -> None:
+    profiles = [*PROFILES, {"uscc": "91530802MA6K000014", "region_code": "530802", "revenue": "1.5亿",
+                            "employees": 30, "registered_on": "2019-05-20", "vat_taxpayer": "small_scale",
+                            "registers": {"above_scale_industrial": {"entered_on": "2023-01-01"}}}]
+    frame = el.to_frame(profiles * 5)
+    objects = frame.astype({c: object for c in frame.columns if not pa.types.is_list(
+        getattr(frame[c].dtype, "pyarrow_dtype", pa.null()))})
+    assert (objects.dtypes == object).sum() > 60
+    pd.testing.assert_frame_equal(engine.score(frame, AS_OF), engine.score(objects, AS_OF))

@@ -3,7 +3,8 @@
 A record column (``registers``, ``registers.above_scale_industrial``) holds True when the record is
 given, False when it is known to be absent, and NA when unknown. A list column holds a list
 (possibly empty) or NA when unknown, Arrow-backed (``list<struct>``) so that Parquet and Dask keep
-it a list. A leaf column holds the value or NA (unknown).
+it a list. A leaf column holds the value or NA (unknown). Every column is Arrow-backed, typed from
+the schema, where its values allow.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -50,12 +52,36 @@ def to_frame(profiles: Iterable[Profile | Mapping[str, Any]]) -> pd.DataFrame:
                 row[c] = _plain(values[c])
         rows.append(row)
     frame = pd.DataFrame(rows, columns=cols).astype({c: "object" for c in cols})
-    for c in cols:  # lists as Arrow list<struct>: pandas, Parquet and Dask keep them as lists
-        if registry()[c].type.kind == "list":
-            arrow = _list_array(c, frame[c].tolist())
-            if arrow is not None:
-                frame[c] = pd.Series(arrow, index=frame.index)
+    for c in cols:  # Arrow-backed: lists as list<struct>, which pandas, Parquet and Dask keep as lists
+        kind = registry()[c].type.kind
+        arrow = _list_array(c, frame[c].tolist()) if kind == "list" else _leaf_array(kind, frame[c].tolist())
+        if arrow is not None:
+            frame[c] = pd.Series(arrow, index=frame.index)
     return frame
+
+
+_ARROW_LEAF: dict[str, tuple[tuple[pa.DataType, type], ...]] = {
+    "record": ((pa.bool_(), bool),), "bool": ((pa.bool_(), bool),), "money": ((pa.decimal128(20, 2), Decimal),),
+    "date": ((pa.date32(), date),), "number": ((pa.int64(), int),), "str": ((pa.string(), str),),
+    "code": ((pa.string(), str),), "enum": ((pa.string(), str), (pa.int64(), int))}
+
+
+def _leaf_array(kind: str, values: list[Any]) -> Any:
+    """A record or leaf column as an Arrow-backed array typed from the schema (records and booleans
+    bool, money decimal128(20, 2) — every valid amount fits —, dates date32, whole numbers int64, text
+    string), so that the engine reads it without Python objects; None (the column stays Python
+    objects) when its values are not all of the type's Python type (a number that is not an integer:
+    Arrow would truncate it)."""
+    given = [None if v is pd.NA else v for v in values]
+    kinds = {type(v) for v in given if v is not None}
+    for typ, py in _ARROW_LEAF.get(kind, ()):
+        if kinds <= {py}:
+            try:
+                arr = pa.array(given, type=typ)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+                return None
+            return pd.array(arr, dtype=pd.ArrowDtype(typ))
+    return None
 
 
 _ARROW_ITEM = {"str": pa.string(), "enum": pa.string(), "code": pa.string(), "date": pa.date32(),
