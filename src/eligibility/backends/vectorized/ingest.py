@@ -38,6 +38,7 @@ from ...limits import MAX_DEPTH
 from ...validation_words import message_zh
 from .columns import _LAZY, EPOCH_ORDINAL, Col, Deferred, ListCol, Table
 from .ops import and_, or_
+from .plain import Reader, plain_dates, plain_fen
 
 
 @dataclass(slots=True)
@@ -214,17 +215,23 @@ def _indices(indices: pa.Array) -> np.ndarray:
 
 
 def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.ndarray, errors: _Errors,
-               convert: Callable[[Any], Any], table_out: list[np.ndarray] | None = None, rows: bool = True
-               ) -> tuple[np.ndarray | None, np.ndarray]:
+               convert: Callable[[Any], Any], table_out: list[np.ndarray] | None = None, rows: bool = True,
+               plain: Reader | None = None) -> tuple[np.ndarray | None, np.ndarray]:
     """Validate each distinct value used by ``present`` rows once; (converted values, valid mask).
     ``table_out`` receives the converted value per code (None where unused or refused); ``rows=False``
-    leaves out the per-row values (None) for a caller that keeps codes."""
+    leaves out the per-row values (None) for a caller that keeps codes. ``plain`` reads the plain
+    spellings of the field (:mod:`.plain`) to converted values first; the schema reads the rest."""
     k = len(uniques)
     res = np.empty(k + 1, dtype=object)
     bad = np.zeros(k + 1, dtype=bool)
     msg = np.empty(k + 1, dtype=object)
-    used = np.flatnonzero(np.bincount(codes[present], minlength=k)) if present.any() else []
-    for u in list(used):
+    used = np.flatnonzero(np.bincount(codes[present], minlength=k)).tolist() if present.any() else []
+    if plain is not None:
+        read = plain(uniques, used)
+        for u, value in read.items():
+            res[u] = value
+        used = [u for u in used if u not in read]
+    for u in used:
         value, reason = validate_value(path, uniques[u])
         if reason is None:
             res[u] = convert(value)
@@ -359,8 +366,24 @@ def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Le
             exact = np.isfinite(v) & (v >= 0) & (v < 2**53 / 100) & (f / 100 == v)
         if not (present & ~exact).any():
             return _Leaf("int", np.where(exact, f, 0).astype(np.int64), present, 2)
-    obj, ok = _by_unique(path, *factor(s), present, errors, _to_fen)
-    return _fen_leaf(obj, ok)
+    codes, uniques = factor(s)
+    lut: list[np.ndarray] = []
+    _, ok = _by_unique(path, codes, uniques, present, errors, _to_fen, lut, rows=False, plain=plain_fen(path))
+    fen = _coded_ints(lut[0], codes, ok, 2**62)
+    return _Leaf("int", fen, ok, 2) if fen is not None else _fen_leaf(lut[0][codes], ok)
+
+
+def _coded_ints(table: np.ndarray, codes: np.ndarray, ok: np.ndarray, limit: int = 2**63) -> np.ndarray | None:
+    """Per row (0 where not ``ok``) the int of its code in ``table`` (converted values per distinct
+    input, None where unused or refused, then one for "none"): one int64 table, then one gather. None
+    when a value's magnitude reaches ``limit``."""
+    try:
+        ints = np.array([0 if v is None else v for v in table.tolist()], dtype=np.int64)
+    except OverflowError:
+        return None
+    if len(ints) and (ints.max() >= limit or ints.min() <= -limit):
+        return None
+    return np.where(ok, ints[codes], 0)
 
 
 def _fen_leaf(obj: np.ndarray, ok: np.ndarray) -> _Leaf:
@@ -401,20 +424,25 @@ def _date(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Lea
         days = np.where(present, np.nan_to_num(days.astype(np.float64)), 0).astype(np.int64) \
             if days.dtype.kind == "f" else days.astype(np.int64)
         return _Leaf("date", np.where(present, days, 0), present)
-    obj, ok = _by_unique(path, *factor(s), present, errors,
-                         lambda d: None if d is None else d.toordinal() - EPOCH_ORDINAL)
-    return _Leaf("date", _obj_int(obj, ok), ok)
+    codes, uniques = factor(s)
+    lut: list[np.ndarray] = []
+    _, ok = _by_unique(path, codes, uniques, present, errors,
+                       lambda d: None if d is None else d.toordinal() - EPOCH_ORDINAL, lut, rows=False,
+                       plain=plain_dates(path))
+    days = _coded_ints(lut[0], codes, ok)  # days since 1970 always fit
+    assert days is not None
+    return _Leaf("date", days, ok)
 
 
 def _bool_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
     if s.dtype == bool or str(s.dtype) in ("boolean", "bool[pyarrow]"):
         v = s.to_numpy(dtype=bool, na_value=False)
         return _Leaf("bool", v & present, present)
-    obj, ok = _by_unique(path, *factor(s), present, errors, bool)
-    val = np.zeros(len(s), bool)
-    idx = np.flatnonzero(ok)
-    val[idx] = obj[idx].astype(bool)
-    return _Leaf("bool", val, ok)
+    codes, uniques = factor(s)
+    lut: list[np.ndarray] = []
+    _, ok = _by_unique(path, codes, uniques, present, errors, bool, lut, rows=False)
+    truth = np.array([v is True for v in lut[0].tolist()], dtype=bool)
+    return _Leaf("bool", truth[codes] & ok, ok)
 
 
 def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
@@ -622,6 +650,8 @@ def _absent(path: str, s: pd.Series) -> np.ndarray:
     from their factor codes, which say what is there at no extra pass."""
     kind = registry()[path].type.kind
     if kind in ("code", "enum") and path != "uscc":
+        return factor(s)[0] < 0
+    if kind in ("money", "date", "bool", "number") and _arrow_text(s) is not None:  # read by factor next
         return factor(s)[0] < 0
     return _missing(s)
 
@@ -870,15 +900,19 @@ def _record_flags(path: str, s: pd.Series, errors: _Errors) -> np.ndarray:
         v = s.to_numpy(dtype=bool, na_value=False)
         out[present] = np.where(v[present], 1, 0)
         return out
-    present = ~_missing(s)
-    values = s.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # texts only: each distinct one read once
+    text = _arrow_text(s) is not None
+    present = ~_missing(s) if not text else factor(s)[0] >= 0
+    values = s.to_numpy(dtype=object) if not text else None
+    if text or pd.api.types.infer_dtype(values, skipna=True) == "string":  # texts: each distinct one read once
         codes, uniques = factor(s)
         truth = np.array([-1 if t is None else int(t) for t in map(_truth, uniques)] + [-1], np.int8)
         got = truth[codes]
         read = present & (got >= 0)
         out[read] = got[read]
         unread = np.flatnonzero(present & (got < 0)).tolist()
+        if values is None:
+            values = np.empty(len(s), dtype=object)
+            values[unread] = [uniques[codes[i]] for i in unread]
     else:
         unread = np.flatnonzero(present).tolist()
     for i in unread:
