@@ -198,3 +198,37 @@ def test_a_column_is_normalised_as_its_cells_are_one_by_one(case: tuple[str, lis
     assert [None if v is None or v is pd.NA else v for v in out.tolist()] == want
     assert (counts.read, counts.unknown, counts.refused) == (
         states.count("read"), states.count("unknown"), states.count("refused"))
+
+
+# -- Excel's numbers in money and number columns, worked at once in numpy ---------------------------
+FLOATS = (st.floats(allow_nan=False, allow_infinity=True)
+          | st.decimals(min_value=-10**15, max_value=10**15, places=4, allow_nan=False).map(float)
+          | st.integers(-10**9, 10**9).map(lambda i: i / 100))
+UNITS = st.sampled_from([None, Decimal(1), Decimal(1000), Decimal(10_000), Decimal(10**8)])
+
+
+@given(st.lists(FLOATS, min_size=1, max_size=20), UNITS)
+def test_numbers_at_once_spell_as_one_by_one(values: list[float], unit: Decimal | None) -> None:
+    from eligibility.batch.spellings import _numbers_at_once
+
+    for kind, path in (("money", "revenue"), ("number", "employees")):
+        got = _numbers_at_once(kind, values, unit if kind == "money" else None)
+        for i, text in got.items():
+            assert text == normalise_value(kind, path, values[i], unit if kind == "money" else None), values[i]
+
+
+def test_numbers_at_once_take_the_common_amounts() -> None:
+    from eligibility.batch.spellings import _numbers_at_once
+
+    got = _numbers_at_once("money", [1234.5, 0.05, -0.05, -0.0, 1e16, 1e-5, 123.456, "12", 3], Decimal(1000))
+    assert got == {0: "1234500", 1: "50", 2: "-50", 6: "123456"}
+
+
+def test_a_column_of_numbers_reads_as_cell_by_cell() -> None:
+    cells = [1234.5, 0.05, None, float("nan"), "-", 1e16, 2.675, "3千", 7, -0.0, 1234.5]
+    out, counts = normalise_column(pd.Series(cells, dtype=object), "revenue", np.arange(1, len(cells) + 1),
+                                   Decimal(1000))
+    want = [normalise_value("money", "revenue", c, Decimal(1000)) for c in cells]
+    assert [None if w is None else c if w is UNREAD else w for c, w in zip(cells, want)] == [
+        None if isinstance(v, float) and v != v else v for v in out.tolist()]
+    assert (counts.read, counts.unknown, counts.refused) == (6, 3, 2)  # 1e16 and 3千 refused

@@ -339,10 +339,15 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         arr = series.array.__arrow_array__()  # type: ignore[attr-defined]
         arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         check = _canonical_check(kind, path, vocabulary, factor)
-        if check is not None and pc.all(check(arr)).as_py() is not False:  # every cell canonical: as it was
-            return series, ColumnCounts(path, n - arr.null_count, arr.null_count)
+        by_pattern = check is not None and kind in _CANON and kind not in ("uscc", "region")
+        # a regular expression is tested on the distinct values (many times cheaper than on every cell);
+        # the other tests are single kernels, cheaper on the column than a dictionary of it
+        if check is not None and not by_pattern and pc.all(check(arr)).as_py() is not False:
+            return series, ColumnCounts(path, n - arr.null_count, arr.null_count)  # every cell canonical: as it was
         encoded = pc.dictionary_encode(arr)
         dictionary = encoded.dictionary
+        if by_pattern and pc.all(check(dictionary)).as_py() is not False:  # type: ignore[misc]
+            return series, ColumnCounts(path, n - arr.null_count, arr.null_count)
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         valid = codes >= 0
         if check is not None:
@@ -415,9 +420,13 @@ def _normalise_uniques(kind: str, path: str, uniq: list[Any], canon: np.ndarray,
     out_u = np.empty(len(uniq) + 1, dtype=object)
     state = np.zeros(len(uniq) + 1, dtype=np.int8)
     state[-1] = 1
+    numbers = _numbers_at_once(kind, uniq, factor) if not vocabulary else {}
     for i, v in enumerate(uniq):
         if canon[i]:
             out_u[i] = v
+            continue
+        if i in numbers:
+            out_u[i] = numbers[i]
             continue
         got = normalise_value(kind, path, v, factor, vocabulary, formats)
         if got is UNREAD:
@@ -427,6 +436,40 @@ def _normalise_uniques(kind: str, path: str, uniq: list[Any], canon: np.ndarray,
         else:
             out_u[i] = got
     return out_u, state
+
+
+def _numbers_at_once(kind: str, uniq: list[Any], factor: Decimal | None) -> dict[int, str]:
+    """The distinct float cells of a money or number column (Excel's numbers) in canonical spelling,
+    worked in numpy: index → the text :func:`normalise_value` gives. Only the floats whose shortest
+    form has at most 4 decimals and at most 15 significant digits are taken (no exponent, exact in
+    int64 after the unit); the others, and every other cell, are left to :func:`normalise_value`."""
+    if kind not in ("money", "number") or (factor is not None and factor != factor.to_integral_value()):
+        return {}
+    idx = np.array([i for i, u in enumerate(uniq) if type(u) is float], dtype=np.int64)
+    if not len(idx):
+        return {}
+    x = np.array([uniq[i] for i in idx.tolist()], dtype=np.float64)
+    if kind == "number":  # a whole number of persons, households …: its digits
+        whole = np.isfinite(x) & (np.abs(x) < 2**50) & (x == np.round(x))
+        return dict(zip(idx[whole].tolist(), x[whole].astype(np.int64).astype(str).tolist(), strict=True))
+    unit = int(factor) if factor is not None else 1
+    places = np.full(len(x), -1, np.int64)
+    scaled = np.zeros(len(x), np.int64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for d in range(5):  # x = m / 10^d exactly (m below 2^50: no other decimal of d places is x)
+            m = np.round(x * 10.0**d)
+            ok = (places < 0) & (np.abs(m) < min(2**50, 2**62 // unit)) & (m / 10.0**d == x)
+            places[ok] = d
+            scaled[ok] = m[ok].astype(np.int64)
+    ok = (places >= 0) & ~((x == 0) & np.signbit(x))  # -0.0 keeps its sign in normalise_value ("-0")
+    amount, places, idx = scaled[ok] * unit, places[ok], idx[ok]
+    for _ in range(4):  # trailing zeros after the point dropped, as the canonical spelling does
+        drop = (places > 0) & (amount % 10 == 0)
+        amount[drop] //= 10
+        places[drop] -= 1
+    texts = [str(a) if d == 0 else f"{'-' if a < 0 else ''}{abs(a) // 10**d}.{abs(a) % 10**d:0{d}d}"
+             for a, d in zip(amount.tolist(), places.tolist(), strict=True)]
+    return dict(zip(idx.tolist(), texts, strict=True))
 
 
 def _counts(path: str, codes: np.ndarray, state: np.ndarray, rows: np.ndarray, uniq: list[Any]) -> ColumnCounts:
