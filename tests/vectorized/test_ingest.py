@@ -268,3 +268,42 @@ def test_a_presumed_number_keeps_the_scale_of_the_values_given_beside_it(given: 
         ["ordos.guarantee-fee-cap"].amount for v in given]
     assert got == expected
     assert expected[0] == 3 * expected[1]
+
+
+# -- JSON list texts: the distinct lists typed in Arrow, or gathered as Python objects: one table --
+LIST_TEXTS = [
+    '[]', '[{"kind": "high_tech", "certified_on": "2024-01-01"}]', '[{"kind": "high_tech"}]',
+    '[{"kind": "no_such_kind", "certified_on": "2024-01-01"}]', '[{"kind": "high_tech", "certified_on": "2024-02-30"}]',
+    '[{"kind": "specialised_sme", "level": "municipal", "certified_on": "2024/1/10"}]', '[{', '{}', '"x"', '',
+    '[{"kind": "high_tech", "certified_on": "2024-01-01"}, {"kind": "little_giant", "level": "national"}]', None,
+]
+BENEFIT_TEXTS = ['[{"rule_id": "a", "year": 2024, "amount": "1.5万"}]', '[{"rule_id": "a", "year": "2024"}]',
+                 '[{"rule_id": "a", "year": 2024.5}]', '[{"rule_id": "a", "year": 2024, "amount": 0.001}]',
+                 '[{"year": 2024}]', '[{"rule_id": "b", "year": 2023, "amount": 99999999999999999.99}]', '[]', None]
+
+
+def _list_view(frame: pd.DataFrame) -> tuple[Any, ...]:
+    table = table_from_frame(frame)
+    out = []
+    for path, lst in table.lists.items():
+        items = {name: (col.kind, np.asarray(col.val).tolist(), np.broadcast_to(col.known, (len(lst.parent),)).tolist())
+                 for name, col in lst.items.items()}
+        out.append((path, lst.offsets.tolist(), np.broadcast_to(lst.known, (table.n,)).tolist(), items))
+    return tuple(out), list(table.error), {p: (r.tolist(), t.tolist()) for p, (r, t) in table.field_errors.items()}
+
+
+@pytest.mark.parametrize("arrow", [False, True], ids=["object", "arrow"])
+@given(certs=st.lists(st.sampled_from(LIST_TEXTS), min_size=1, max_size=10),
+       benefits=st.lists(st.sampled_from(BENEFIT_TEXTS), min_size=1, max_size=10))
+def test_list_texts_read_the_same_typed_or_as_objects(arrow: bool, certs: list[Any], benefits: list[Any]) -> None:
+    from eligibility.backends.vectorized import ingest
+
+    n = min(len(certs), len(benefits))
+    dtype = pd.ArrowDtype(pa.string()) if arrow else object
+    frame = pd.DataFrame({"certifications": pd.Series(certs[:n], dtype=dtype),
+                          "benefits_received": pd.Series(benefits[:n], dtype=dtype)})
+    typed = _list_view(frame)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ingest, "_typed_lists", lambda *a: None)
+        objects = _list_view(frame)
+    assert typed == objects

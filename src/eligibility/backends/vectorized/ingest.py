@@ -693,7 +693,8 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
         else:
             new_offsets = offsets
         item_frame = pd.DataFrame({name: pd.Series(flat.field(name), dtype=pd.ArrowDtype(flat.type.field(name).type))
-                                   for name in (f.name for f in flat.type)}) if len(flat) else pd.DataFrame()
+                                   for name in (f.name for f in flat.type)}) if pa.types.is_struct(flat.type) \
+            else pd.DataFrame()
         return _items(path, item_frame, new_offsets, known, errors)
     values = s.to_numpy(dtype=object)
     present = ~_missing(s)
@@ -737,6 +738,11 @@ def _list_texts(path: str, codes: np.ndarray, uniques: list[Any], model: type[Ba
     lengths = len_u[codes]
     for i in np.flatnonzero((codes >= 0) & ~known).tolist():
         errors.add_at(i, parsed[codes[i]][1])
+    typed = _typed_lists(path, names, [items for items, _ in parsed])
+    if typed is not None:  # the distinct lists in Arrow, taken per row: read as an Arrow list column
+        take = np.where(known, codes, -1)
+        per_row = typed.take(pa.array(take, pa.int64(), mask=take < 0))
+        return _list_col(path, pd.Series(pd.array(per_row, dtype=pd.ArrowDtype(per_row.type))), errors)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     start_u = np.concatenate([[0], np.cumsum(len_u)]).astype(np.int64)  # where each text's items start
     gather = np.repeat(start_u[codes] - offsets[:-1], lengths) + np.arange(int(offsets[-1]), dtype=np.int64)
@@ -747,6 +753,30 @@ def _list_texts(path: str, codes: np.ndarray, uniques: list[Any], model: type[Ba
         col[:] = [item.get(name) for item in flat_u]
         item_cols[name] = pd.Series(col[gather], dtype=object)
     return _items(path, pd.DataFrame(item_cols), offsets, known, errors, validated=True)
+
+
+_ITEM_TYPES: dict[str, tuple[pa.DataType, type]] = {
+    "str": (pa.string(), str), "enum": (pa.string(), str), "code": (pa.string(), str), "date": (pa.date32(), date),
+    "money": (pa.decimal128(20, 2), Decimal), "number": (pa.int64(), int), "bool": (pa.bool_(), bool)}
+
+
+def _typed_lists(path: str, names: list[str], lists: list[list[dict[str, Any]] | None]) -> pa.Array | None:
+    """Validated lists of items (None: refused) as an Arrow ``list<struct>`` array typed from the
+    schema, or None when an item value is not of its type's Python type (a number with decimals:
+    Arrow would truncate it) or a field is of another kind."""
+    fields = []
+    for name in names:
+        got = _ITEM_TYPES.get(registry()[f"{path}[].{name}"].type.kind)
+        if got is None or "." in name:
+            return None
+        typ, py = got
+        if any(type(item.get(name)) not in (py, type(None)) for items in lists if items for item in items):
+            return None
+        fields.append((name, typ))
+    try:
+        return pa.array(lists, pa.list_(pa.struct(fields)))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return None
 
 
 def _list_items(path: str, v: Any, model: type[BaseModel]) -> tuple[list[dict[str, Any]] | None, str]:
