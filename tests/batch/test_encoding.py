@@ -6,8 +6,10 @@ import io
 from pathlib import Path
 
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
-from eligibility.batch.encoding import MARK, LineDecoder
+from eligibility.batch.encoding import MARK, LineDecoder, _valid_utf8
 from eligibility.batch import read_register
 
 ZONE = "腾格里经济技术开发区"
@@ -66,3 +68,13 @@ def test_reader_one_bad_line_is_one_row_error_and_the_rest_is_read(tmp_path: Pat
     assert len(frame) == 19_999 and 12_001 not in frame.index
     (row, zh, en, _), = invalid
     assert row == 12_001 and "line 12002" in en and "第 12002 行" in zh
+
+
+@given(st.binary(max_size=64) | st.text(max_size=32).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_a_block_is_valid_utf8_exactly_when_python_decodes_it(data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        assert not _valid_utf8(data)
+    else:
+        assert _valid_utf8(data)

@@ -15,11 +15,24 @@ from __future__ import annotations
 import io
 from typing import BinaryIO
 
+import pyarrow as pa
+
 __all__ = ["MARK", "LineDecoder"]
 
 #: prefixed to a line that could not be decoded (a private-use character no register contains)
 MARK = "\ue000"
 _MARK_BYTES = MARK.encode("utf-8")
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Is ``data`` valid UTF-8? Tested in Arrow, without decoding it into a Python string (several
+    times faster on a block of Chinese text)."""
+    offsets = pa.array([0, len(data)], pa.int32()).buffers()[1]
+    try:
+        pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 class LineDecoder(io.RawIOBase):
@@ -72,13 +85,11 @@ class LineDecoder(io.RawIOBase):
                 data = data[3:]
         if not data:
             return
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            self._out = self._lines(data)
-        else:
+        if _valid_utf8(data):
             self._line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
             self._out = data
+        else:
+            self._out = self._lines(data)
 
     def _lines(self, data: bytes) -> bytes:
         out = []
