@@ -151,6 +151,7 @@ class _Memo(threading.local):
 
     def __init__(self) -> None:
         self.factors: dict[int, tuple[pd.Series, tuple[np.ndarray, list[Any]]]] = {}
+        self.texts: dict[int, tuple[pd.Series, pa.Array]] = {}  # text columns' chunks combined once
 
 
 _MEMO = _Memo()
@@ -176,8 +177,9 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
         return hit[1]
     chunked = _arrow(s)
     if chunked is not None:
-        arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0) if chunked.num_chunks else \
-            pa.array([], chunked.type)
+        text = _arrow_text(s) if chunked.num_chunks else None
+        arr = text if text is not None else chunked.combine_chunks() if chunked.num_chunks != 1 else \
+            chunked.chunk(0) if chunked.num_chunks else pa.array([], chunked.type)
         encoded = pc.dictionary_encode(arr)
         codes = _indices(encoded.indices)
         dictionary = encoded.dictionary
@@ -289,10 +291,16 @@ def _valid(chunked: pa.ChunkedArray) -> np.ndarray:
 
 def _arrow_text(series: pd.Series) -> pa.Array | None:
     """An Arrow text column as one array (None for any other column)."""
+    memo = _MEMO.texts
+    hit = memo.get(id(series))
+    if hit is not None and hit[0] is series:
+        return hit[1]
     chunked = _arrow(series)
     if chunked is None or not _is_text(chunked.type):
         return None
-    return chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+    text = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+    memo[id(series)] = (series, text)
+    return text
 
 
 def _blank(text: pa.Array) -> np.ndarray:
@@ -872,6 +880,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     ignored = []
     series = {str(c): df[c] for c in df.columns}
     _MEMO.factors.clear()
+    _MEMO.texts.clear()
     try:
         for path, column in series.items():
             s = spec.get(path)
@@ -895,6 +904,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
             table.entity = entity if entity is not None else np.empty(n, dtype=object)  # all None
     finally:
         _MEMO.factors.clear()
+        _MEMO.texts.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
     table.set_errors(errors.array(), errors.rows)
     table.field_errors = {path: (np.fromiter(e.rows, np.int64, len(e.rows)),
