@@ -149,7 +149,7 @@ def part_c(rows: int, repeat: int) -> None:
 
 def part_p(rows: int, repeat: int) -> None:
     """engine.score on one register held three ways: Parquet read with Arrow dtypes (the fast path),
-    pd.read_csv as text, and el.to_frame of profiles (Arrow list<struct> lists)."""
+    pd.read_csv as text, and el.to_frame of profiles (Arrow-typed columns, list<struct> lists)."""
     import pandas as pd
 
     import eligibility as el
