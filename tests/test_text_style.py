@@ -118,6 +118,8 @@ def test_the_register_has_reasons_in_both_languages(register_lines: dict[str, di
     ("税率 5", "zh", "number without a unit"),
     ("employees 50, at most 100 persons", "en", "number without a unit"),
     ("revenue 2,500,000, at least CNY 2,000,000", "en", "number without a unit"),
+    ("    ✓ 首次纳规：首次纳规：是", "zh", "label said twice"),
+    ("    ✗ low capacity utilisation: low capacity utilisation: no, required: yes", "en", "label said twice"),
 ])
 def test_the_lint_trips_on_each_kind_of_bad_text(text: str, lang: str, found: str) -> None:
     assert any(p.startswith(found) for p in lint(text, lang, IDS, CODES)), lint(text, lang, IDS, CODES)
@@ -132,6 +134,8 @@ def test_the_lint_trips_on_each_kind_of_bad_text(text: str, lang: str, found: st
     ("缺少数据：增值税纳税人类型（vat_taxpayer）", "zh"),
     ("依据：《普洱市措施》二(五)：“对新评定的国家级企业(产品),给予100万元补助”", "zh"),
     ("employees 50 persons, at most 100 persons ✓", "en"),
+    ("    ✓ 首次纳规：是", "zh"),
+    ("    ✗ 由小到大升规（非新建投产）：新建投产纳规：是，应为 否", "zh"),
     ("source: 财政部 税务总局公告2023年第12号, clause 第一条 (2023-01-01 – 2027-12-31)", "en"),
 ])
 def test_the_lint_passes_text_written_to_the_guide(text: str, lang: str) -> None:

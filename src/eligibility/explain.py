@@ -720,6 +720,8 @@ def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     assert node is not None
     label = node.label_en if r.en else node.label_zh
     body = r.said(trace)
+    if label:
+        body = _without_fact_label(r, trace, body)
     head = f"{indent}{_mark(trace.value)} " + (f"{label}{r.t('：', ': ')}{body}" if label else body)
     lines = [head]
     for d in _distances(r, trace):
@@ -729,6 +731,24 @@ def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
         assert spec.presume is not None
         lines.append(f"{indent}    " + r.t(f"假设：{spec.presume.zh}", f"assumed: {spec.presume.en}"))
     return lines
+
+
+def _without_fact_label(r: _Renderer, trace: Trace, body: str) -> str:
+    """A clause whose label ends with the very name of the yes/no fact it tests says the value once
+    after the label: "首次纳规：是", not "首次纳规：首次纳规：是"."""
+    node = trace.node
+    if not (isinstance(node, x.Compare) and len(node.ops) == 1 and node.ops[0] in ("==", "!=")):
+        return body
+    facts = [o for o in node.operands if isinstance(o, x.Field)]
+    flags = [o for o in node.operands if isinstance(o, x.Literal) and isinstance(o.value, bool)]
+    if len(facts) != 1 or len(flags) != 1:
+        return body
+    named = registry()[facts[0].path].label("zh")
+    said = trace.clause.label_zh or ""
+    if said != named and not said.endswith(f"：{named}"):
+        return body
+    prefix = f"{r.label(facts[0])}{r.t('：', ': ')}"
+    return body[len(prefix):] if body.startswith(prefix) else body
 
 
 def _structure_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
