@@ -105,6 +105,7 @@ def test_the_register_has_reasons_in_both_languages(register_lines: dict[str, di
 # -- the lint can fail --------------------------------------------------------------------------
 @pytest.mark.parametrize(("text", "lang", "found"), [
     ("并非（个体工商户：否（统一社会信用代码前两位为 91（92 为个体工商户）））", "zh", "brackets nested"),
+    ("not (sole proprietor: no (USCC starts with 91 (92 for sole proprietors)))", "en", "brackets nested"),
     ("被 puer.little-giant-national 取代", "zh", "rule id"),
     ("superseded by puer.little-giant-national", "en", "rule id"),
     ("金额 Decimal('500000')", "zh", "Python repr"),

@@ -4,7 +4,7 @@ explanation, reason and message is checked for what the style guide forbids.
 ``lint(text, lang, rule_ids, codes)`` returns the problems found, one string each (empty when the
 text is clean):
 
-- bracket depth over one in Chinese text (a document number's year 〔2019〕 is part of the number);
+- bracket depth over one, in Chinese and English (a document number's year 〔2019〕 is part of the number);
 - a rule id of the loaded packs (a measure is named by its title);
 - a Python repr: ``Decimal(``, ``None``, ``True``, ``False``, a list written as ``[…]``;
 - an English word in Chinese text, outside codes (field paths, industry and region codes, acronyms);
@@ -88,7 +88,7 @@ def lint(text: str, lang: str, rule_ids: Collection[str] = (), codes: Collection
     loaded packs, ``codes`` words that are codes (field paths, enum codes) and may appear in Chinese."""
     own = _GIVEN.sub("''", _QUOTE.sub("：“”", text))
     problems = []
-    deepest = depth(own) if lang != "en" else 0
+    deepest = depth(own)
     if deepest > 1:
         problems.append(f"brackets nested {deepest} deep")
     for m in _RULE_ID.finditer(own):
