@@ -217,6 +217,14 @@ def test_a_profile_error_in_chinese_has_no_english_from_pydantic(data: dict) -> 
     assert caught.value.en != zh
 
 
+def test_a_choice_error_in_chinese_names_the_choices_before_their_codes() -> None:
+    with pytest.raises(el.EligibilityError) as caught:
+        Profile.from_data({"vat_taxpayer": "big", "certifications": [{"kind": "zz", "level": "national"}]})
+    assert "增值税纳税人类型应为以下之一：一般纳税人（general）、小规模纳税人（small_scale）" in caught.value.zh
+    assert "专精特新“小巨人”企业（little_giant）" in caught.value.zh
+    assert "'general' or 'small_scale'" in caught.value.en
+
+
 def test_the_zh_side_names_the_field_by_its_label() -> None:
     with pytest.raises(el.EligibilityError) as caught:
         Profile.from_data({"employees": "abc"})
