@@ -252,7 +252,9 @@ def test_score_and_check_take_a_bundle_on_the_command_line(tmp_path: Path,
                                  "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "专精特新名单.csv: 级别 → certifications.level" in result.output
-    assert "专精特新名单.csv (certifications): 34 row(s) read = 33 joined + 1 not in the register" in result.output
+    listed = sum(c["kind"] == "specialised_sme" for p in clean for c in p["certifications_listed"])
+    assert (f"专精特新名单.csv (certifications): {listed + 1} row(s) read = {listed} joined + 1 not in the register"
+            in result.output)
     scored = pd.read_csv(out)
     assert scored["row"].nunique() == len(clean)
     checked = runner.invoke(app, ["check", str(folder / "manifest.yaml"), "--lang", "en"])
@@ -314,3 +316,54 @@ def test_a_malformed_list_row_is_reported_not_lost(tmp_path: Path) -> None:
     report = read_bundle(path).report.files[0]
     assert report.rows == 3 and report.joined + report.unmatched + len(report.refused) == report.rows
     assert report.refused[0][0] == 3
+
+
+FIRM_T = _uscc("91530802MA6K0X1T5")
+INDUSTRIAL = (f"统一社会信用代码,企业名称,行政区划代码,行业代码\n{FIRM_A},甲,530802,C3011\n{FIRM_B},乙,530802,C3011\n"
+              f"{FIRM_T},丁,530802,F5211\n")
+
+
+def _registers_manifest(scale_period: str, quota: bool) -> str:
+    text = f"""bundle: 测试 2024
+files:
+  - path: register.csv
+    kind: register
+  - path: scale.csv
+    kind: register_events
+    coverage: {{regions: ["530802"], period: {scale_period}, complete: true, kinds: [above_scale_industrial]}}
+"""
+    if quota:
+        text += """  - path: quota.csv
+    kind: register_events
+    coverage: {regions: ["530802"], period: {to: 2024-12-31}, complete: true, kinds: [above_quota_trade]}
+"""
+    return text
+
+
+@pytest.mark.parametrize(("scale_period", "quota", "absent"), [
+    ("{from: 2024-01-01, to: 2024-12-31}", True, "undetermined"),  # says nothing about entries before 2024
+    ("{to: 2024-12-31}", False, "undetermined"),  # 限上 unknown: the firm's memberships stay unknown as a whole
+    ("{to: 2024-12-31}", True, "ineligible"),  # every entry of both registers up to 2024: in neither
+])
+def test_register_lists_make_absence_known_only_for_every_register_and_from_the_start(
+        tmp_path: Path, engine: el.Engine, scale_period: str, quota: bool, absent: str) -> None:
+    scale = f"统一社会信用代码,入库时间,入库方式\n{FIRM_A},2024-03-01,新建投产\n"
+    path = _write(tmp_path, _registers_manifest(scale_period, quota),
+                  {"register.csv": INDUSTRIAL, "scale.csv": scale, "quota.csv": "统一社会信用代码,纳入时间,入库方式\n"})
+    bundle = read_bundle(path)
+    industrial = _statuses(engine, bundle.frame, "puer.new-industrial-above-scale")
+    assert industrial[1] == "eligible"  # on the list
+    assert industrial[2] == absent
+    assert _statuses(engine, bundle.frame, "puer.trade-monthly-upgrade")[3] == absent
+    notes = " ".join(en for _, en in bundle.warnings)
+    assert ("says nothing about entries before" in notes) == ("from" in scale_period)
+    assert ("no complete list of above_quota_trade" in notes) == (not quota)
+
+
+def test_a_register_entry_dated_after_as_of_does_not_count(tmp_path: Path, engine: el.Engine) -> None:
+    scale = f"统一社会信用代码,入库时间,入库方式,首次纳规\n{FIRM_A},2025-02-01,新建投产,是\n{FIRM_B},2024-03-01,小升规,是\n"
+    path = _write(tmp_path, _registers_manifest("{to: 2025-12-31}", True),
+                  {"register.csv": INDUSTRIAL, "scale.csv": scale, "quota.csv": "统一社会信用代码,纳入时间,入库方式\n"})
+    frame = read_bundle(path).frame
+    assert _statuses(engine, frame, "puer.new-industrial-above-scale")[1] == "ineligible"
+    assert _statuses(engine, frame, "puer.small-to-above-scale") == {1: "ineligible", 2: "eligible", 3: "ineligible"}

@@ -34,7 +34,7 @@ from typing import Any, Self
 
 import pandas as pd
 
-from .bundle import CERT, GOT, LIST_FIELDS, REG, SALES, BundleFile, Manifest, load_manifest
+from .bundle import CERT, GOT, LIST_FIELDS, REG, REGISTER_KINDS, SALES, BundleFile, Manifest, load_manifest
 from .errors import RegisterError, RegisterWarning
 from .headers import Recognised, normalise_header, recognise
 from .mapping import ColumnMapping
@@ -167,10 +167,12 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         self._by_uscc: dict[str, _Listed] = {}
         self._seen: set[str] = set()
         self._cells_of: dict[str | None, list[dict[str, Any]]] = {}
+        self._absent_of: dict[str | None, bool] = {}
         self._has = {k: False for k in ("certifications", "register_events", "benefits_received", "dishonest")}
         self._reports: dict[str, FileReport] = {}
         for f in self.manifest.lists:
             self._load_list(f, strict)
+        self.warnings.extend(_register_notes(self.manifest))
         self.format = self.register.format
 
     # -- what RegisterReader offers -------------------------------------------------------------
@@ -333,22 +335,19 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
             if self._has["certifications"]:
                 put("certifications_listed", i, list(got.certifications) if got else [])
                 put("certification_coverage", i, self._cells(region))
-            for f in lists:
-                if f.kind == "register_events":
-                    register = f.coverage.kinds[0]
-                    entry = got.registers.get(register) if got else None
-                    if entry is not None:
-                        put("registers", i, True)
+            if self._has["register_events"]:
+                entries = got.registers if got else {}
+                if entries:  # a given registers record lists every register the firm is in
+                    put("registers", i, True)
+                    for register, entry in entries.items():
                         put(f"registers.{register}", i, True)
                         for k, v in entry.items():
                             put(f"registers.{register}.{k}", i, v.isoformat() if isinstance(v, date) else
                                 ("true" if v else "false") if isinstance(v, bool) else v)
-                    elif f.coverage.complete and f.coverage.covers_region(region):
-                        put("registers", i, True)
-                        member = cols.get(f"registers.{register}")
-                        if member is None or member[i] is pd.NA:
-                            put(f"registers.{register}", i, False)
-                elif f.kind == "benefits_received" and (got is None or not got.benefits):
+                elif self._absent_from_every_register(region):
+                    put("registers", i, True)
+            for f in lists:
+                if f.kind == "benefits_received" and (got is None or not got.benefits):
                     if f.coverage.complete and f.coverage.covers_region(region):
                         put("benefits_received", i, [])
                 elif f.kind == "dishonest" and (got is None or got.dishonest is None):
@@ -373,6 +372,20 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
                 values = [o if v is pd.NA else v for v, o in zip(values, old, strict=True)]
             chunk[col] = pd.Series(values, index=chunk.index, dtype=object)
         return chunk
+
+    def _absent_from_every_register(self, region: str | None) -> bool:
+        """Whether a firm of ``region`` on no register_events list is known to be in no register: every
+        register has a complete list reaching the firm's region whose period has no start (it lists every
+        entry up to its end). A list from a start date says nothing about entries before it, and the
+        profile states register memberships as a whole, so one register unknown leaves them all unknown."""
+        cached = self._absent_of.get(region)
+        if cached is None:
+            cached = self._absent_of[region] = all(
+                any(f.kind == "register_events" and f.coverage.kinds == (register,) and f.coverage.complete
+                    and f.coverage.period_from is None and f.coverage.covers_region(region)
+                    for f in self.manifest.lists)
+                for register in REGISTER_KINDS)
+        return cached
 
     def _cells(self, region: str | None) -> list[dict[str, Any]]:
         """The coverage cells of the complete certifications lists that reach a firm of ``region``
@@ -409,6 +422,26 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         for f in self.report.files:
             self.warnings.extend(f.messages())
         self._by_uscc = {}
+
+
+def _register_notes(manifest: Manifest) -> list[tuple[str, str]]:
+    """What the complete register_events lists cannot say: absence before a list's start, and
+    absence while another register has no complete list (the firm's memberships stay unknown)."""
+    lists = [f for f in manifest.lists if f.kind == "register_events" and f.coverage.complete]
+    out = []
+    for f in lists:
+        if f.coverage.period_from is not None:
+            out.append((f"{f.label}：完整名单自 {f.coverage.period_from} 起，未列入只说明此后未入库，不说明此前是否在库；"
+                        "不在名单上的企业是否在库仍未知",
+                        f"{f.label}: a complete list from {f.coverage.period_from} says nothing about entries before "
+                        "it; a firm not on it stays unknown as to membership"))
+    open_ended = {f.coverage.kinds[0] for f in lists if f.coverage.period_from is None and f.coverage.kinds}
+    missing = [r for r in REGISTER_KINDS if r not in open_ended]
+    if open_ended and missing:
+        out.append((f"没有 {'、'.join(missing)} 的完整名单：企业画像整体记录所在名录，未列入任何名单的企业是否在库仍未知",
+                    f"no complete list of {', '.join(missing)}: a profile states register membership as a whole, so a "
+                    "firm on no list stays unknown as to membership"))
+    return out
 
 
 def _period(value: Any) -> tuple[date, date] | None:
