@@ -175,6 +175,8 @@ def test_a_zip_member_outside_its_folder_is_refused(tmp_path: Path) -> None:
     ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: certifications\n"
      "    coverage: {complete: true, kinds: [specialised_sme]}\n", 7, "must declare period"),
     ("bundle: x\nfiles:\n  - path: ../register.csv\n    kind: register\n", 3, "inside the manifest's folder"),
+    ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: tax_records\n"
+     "    coverage:\n      regions: [\"530802\"]\n      complete: true\n", 9, "a firm not on a tax list has unknown sales"),
     ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: certifications\n"
      "    columns: {认定时间: certifed_on}\n", 7, "did you mean 'certified_on'"),
 ])

@@ -46,6 +46,15 @@ CERTIFICATION_KINDS = ("high_tech", "tech_sme", "specialised_sme", "specialised_
 REGISTER_KINDS = ("above_scale_industrial", "above_quota_trade")
 LEVELS = ("national", "provincial", "municipal")
 
+#: kinds whose absence gives no value even from a complete file: why (zh, en)
+NO_ABSENCE = {
+    "tax_records": ("不在纳税申报名单上的企业，销售额等数值仍是未知（不是 0，也不是“否”；零申报本身就是一行）",
+                    "a firm not on a tax list has unknown sales and other values (not zero and not \"no\"; a nil "
+                    "return is itself a row)"),
+    "attestations": ("人工核实只确认所列事项，未列入的事项仍按其他文件",
+                     "an attestation confirms what it lists; for anything else the other files decide"),
+}
+
 CERT = "certifications[]."
 REG = "registers.above_scale_industrial."
 GOT = "benefits_received[]."
@@ -380,6 +389,10 @@ def _coverage(node: Located, kind: str, error: Any, unknown_keys: Any, names: An
     allowed = CERTIFICATION_KINDS if kind == "certifications" else REGISTER_KINDS if kind == "register_events" else None
     kinds = names(node["kinds"], vm["kinds"], allowed, "kinds:", "kinds:") if "kinds" in node else ()
     levels = names(node["levels"], vm["levels"], LEVELS, "levels:", "levels:") if "levels" in node else ()
+    if complete and kind in NO_ABSENCE:
+        zh, en = NO_ABSENCE[kind]
+        error(f"{kind} 文件的 complete: true 没有含义：{zh}；请删去 complete",
+              f"complete: true has no meaning for a {kind} file: {en}; remove complete", vm["complete"])
     if kind == "certifications" and complete and (start is None or end is None):
         error("完整的资质名单须声明 period: {from:, to:}（认定日期的范围）",
               "a complete certifications list must declare period: {from:, to:} (the certification dates it covers)",
