@@ -15,7 +15,7 @@ import pytest
 import eligibility as el
 from eligibility.batch import read_register
 from eligibility.batch.bundle import load_manifest
-from eligibility.batch.bundle_join import read_bundle
+from eligibility.batch.bundle_join import BundleReader, read_bundle
 from eligibility.errors import RuleSetError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -369,3 +369,40 @@ def test_a_register_entry_dated_after_as_of_does_not_count(tmp_path: Path, engin
     frame = read_bundle(path).frame
     assert _statuses(engine, frame, "puer.new-industrial-above-scale")[1] == "ineligible"
     assert _statuses(engine, frame, "puer.small-to-above-scale") == {1: "ineligible", 2: "eligible", 3: "ineligible"}
+
+
+def test_a_year_of_certification_is_read_but_is_not_a_date(tmp_path: Path, engine: el.Engine) -> None:
+    # a list as 工信 publishes it: 认定年度 and 批次, no day; one row also gives its 公示日期
+    listed = ("统一社会信用代码,企业名称,级别,认定年度,批次\n"
+              f"{FIRM_A},甲,市级,2024年度,第一批\n{FIRM_B},乙,市级,２０２４,第二批\n")
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": listed})
+    bundle = read_bundle(path)
+    assert any(r.header.endswith("认定年度") and r.field == "certifications.year" for r in BundleReader(path).recognised)
+    report = bundle.report.files[0]
+    assert (report.joined, report.undated, report.year_only) == (2, 2, 2)
+    assert any("2 certification(s) have no date (2 with only a year" in en for _, en in bundle.warnings)
+    # on a complete list but with no date: within 12 months cannot be told — not eligible, not ineligible
+    assert _statuses(engine, bundle.frame, "puer.specialised-municipal") == {1: "undetermined", 2: "undetermined",
+                                                                             3: "undetermined"}
+
+
+def test_old_registration_numbers_are_refused_by_row_naming_them(tmp_path: Path, engine: el.Engine) -> None:
+    register = REGISTER + "５３０８０２０００ ０１２３４５,戊,思茅区\n"
+    listed = SPECIALISED + "530802000012345,戊,市级,2024-03-01\n"
+    path = _write(tmp_path, _manifest(True), {"register.csv": register, "specialised.csv": listed})
+    bundle = read_bundle(path, strict=False)
+    report = bundle.report.files[0]
+    assert report.refused == [(3, "530802000012345 是 15 位旧工商注册号，不是统一社会信用代码",
+                               "530802000012345 is a 15-digit old registration number (注册号), not a USCC")]
+    scored = engine.score(bundle.frame, as_of=AS_OF)
+    failed = scored[scored["row"] == 4]
+    assert len(failed) == 1 and failed["rule_id"].isna().all()  # a row-level error: no readable USCC
+    assert "15-digit old business registration number" in failed["reason"].iloc[0]
+
+
+def test_a_county_written_by_name_is_its_code(tmp_path: Path) -> None:
+    register = f"统一社会信用代码,企业名称,行政区划\n{FIRM_A},甲,普洱市思茅区\n{FIRM_B},乙,思茅区\n{FIRM_C},丙,火星区\n"
+    path = _write(tmp_path, _manifest(True), {"register.csv": register, "specialised.csv": SPECIALISED})
+    frame = read_bundle(path, strict=False).frame
+    assert frame["region_code"].tolist()[:2] == ["530802", "530802"]
+    assert frame["certification_coverage"].map(len).tolist()[:2] == [1, 1]  # inside the list's regions

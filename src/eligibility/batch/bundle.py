@@ -67,6 +67,7 @@ LIST_FIELDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "level": (CERT + "level", ("级别", "认定级别", "层级", "等级")),
         "certified_on": (CERT + "certified_on", ("认定日期", "发证日期", "认定时间", "公示日期", "批准日期")),
         "expires_on": (CERT + "expires_on", ("有效期至", "有效期", "到期日期", "有效期截止日期", "证书有效期")),
+        "year": ("@year", ("认定年度", "认定年份", "认定批次年度")),  # a year, no day: the date stays unknown
     },
     "register_events": {
         "entered_on": (REG + "entered_on", ("入库时间", "纳入时间", "入库日期", "纳入日期")),

@@ -24,6 +24,7 @@ lost; a list row that cannot be read (no USCC, a kind it cannot tell) is reporte
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from typing import Any, Self
 
 import pandas as pd
 
+from ..facts.codes.uscc import is_registration_number
 from .bundle import CERT, GOT, LIST_FIELDS, REG, REGISTER_KINDS, SALES, BundleFile, Manifest, load_manifest
 from .errors import RegisterError, RegisterWarning
 from .headers import Recognised, normalise_header, recognise
@@ -41,7 +43,7 @@ from .mapping import ColumnMapping
 from .readers import RegisterReader
 from .spellings import UNREAD, kind_of, normalise_value, parse_date, parse_period
 
-_IGNORED = ("序号", "证书编号", "批次", "认定年度", "备注", "说明", "编号")
+_IGNORED = ("序号", "证书编号", "批次", "备注", "说明", "编号")
 _HOW = {"新建投产": {"new_build": True}, "新建": {"new_build": True}, "小升规": {"new_build": False},
         "成长": {"new_build": False}, "月度": {"basis": "month"}, "年度": {"basis": "year"}}
 
@@ -58,9 +60,17 @@ class FileReport:
     unmatched: int = 0
     unmatched_examples: list[tuple[int, str]] = field(default_factory=list)
     refused: list[tuple[int, str, str]] = field(default_factory=list)
+    undated: int = 0  # certifications with no date (of them, ``year_only`` with only 认定年度)
+    year_only: int = 0
 
     def messages(self) -> list[tuple[str, str]]:
         out = []
+        if self.undated:
+            out.append((f"{self.path}：{self.undated} 项认定没有认定日期（其中 {self.year_only} 项只有认定年度，年度不是日期）："
+                        "其认定日期未知，读认定日期的政策对这些企业待定",
+                        f"{self.path}: {self.undated} certification(s) have no date ({self.year_only} with only a year, "
+                        "认定年度, which is not a date): their date is unknown, and rules that read it stay undetermined "
+                        "for those firms"))
         if self.unmatched:
             shown = "、".join(f"第{r}行 {u}" for r, u in self.unmatched_examples)
             shown_en = ", ".join(f"row {r} {u}" for r, u in self.unmatched_examples)
@@ -234,6 +244,10 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
             if uscc is None:
                 report.refused.append((row, "没有统一社会信用代码", "no USCC"))
                 continue
+            if is_registration_number(uscc):
+                report.refused.append((row, f"{uscc} 是 15 位旧工商注册号，不是统一社会信用代码",
+                                       f"{uscc} is a 15-digit old registration number (注册号), not a USCC"))
+                continue
             why = add(f, self._by_uscc.setdefault(uscc, _Listed()), rec)
             if why is not None:
                 report.refused.append((row, *why))
@@ -253,6 +267,10 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
                                                  "expires_on": _day(rec.get(CERT + "expires_on"))})
         except ValueError:
             return (f"认定类型或级别无法识别（{kind}，{level}）", f"kind or level not recognised ({kind}, {level})")
+        if item.certified_on is None:
+            report = self._reports[f.label]
+            report.undated += 1
+            report.year_only += _year(rec.get("@year")) is not None
         got.certifications.append(item.model_dump())
         return None
 
@@ -442,6 +460,13 @@ def _register_notes(manifest: Manifest) -> list[tuple[str, str]]:
                     f"no complete list of {', '.join(missing)}: a profile states register membership as a whole, so a "
                     "firm on no list stays unknown as to membership"))
     return out
+
+
+def _year(value: Any) -> int | None:
+    """A year as lists write it (``2024``, ``2024年``, ``2024年度``, ``2024.0``), else None."""
+    text = _text(value)
+    m = re.fullmatch(r"(\d{4})(?:年度?|\.0+)?", text) if text else None
+    return int(m.group(1)) if m else None
 
 
 def _period(value: Any) -> tuple[date, date] | None:
