@@ -2,8 +2,8 @@
 
     python examples/bundle/make_bundle.py [-o examples/bundle] [--seed 2024] [--firms 300]
 
-The main register (Excel, a title row, Chinese headers with units, 12-digit statistical region codes,
-4-digit industry codes, several date spellings, placeholders, a few bad values, a 合计 row) and one
+The main register (Excel, a title row, Chinese headers with units, 12-digit statistical region codes and
+county names, 4-digit industry codes, several date spellings, placeholders, a few bad values, a 合计 row) and one
 file of each kind of department list: certifications (a complete municipal 专精特新 list as GBK CSV,
 a partial 小巨人 list), register entries (规上入库, and the 限上名录 as GBK CSV), benefits already received (Excel, amounts in
 万元), the 失信 list, tax records by period (GBK CSV) and caseworker attestations; with manifest.yaml.
@@ -23,7 +23,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from eligibility.facts.codes import check_character
+from eligibility.facts.codes import REGION_NAMES, check_character
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 BUNDLE = "思茅区 2024"
@@ -68,7 +68,9 @@ def make(out: Path, seed: int = 2024, firms: int = 300) -> list[dict[str, Any]]:
         p: dict[str, Any] = {"uscc": uscc, "name": name, "region_code": region, "industry_code": industry,
                              "registered_on": founded.isoformat(), "employees": employees,
                              "revenue": revenue_k * 1000, "total_assets": assets_w * 10_000}
-        region_cell: Any = region + "000000" if rng.random() < 0.5 else float(region)  # 12-digit code or 530802.0
+        form = rng.random()  # a 12-digit statistical code, 530802.0, or the county by name (普洱市思茅区)
+        region_cell: Any = (region + "000000" if form < 0.45 else float(region) if form < 0.9
+                            else REGION_NAMES[region[:4] + "00"][0] + REGION_NAMES[region][0])
         employees_cell: Any = employees
         if i % 97 == 5:  # a bad value: that field is unknown-with-error, the firm's other rules are decided
             employees_cell = BAD_EMPLOYEES[i % 2]
@@ -83,7 +85,7 @@ def make(out: Path, seed: int = 2024, firms: int = 300) -> list[dict[str, Any]]:
         certified_listed: list[dict[str, Any]] = []
         if rng.random() < 0.12:
             on = date(2024, 1, 1) + timedelta(days=rng.randrange(300))
-            specialised.append([uscc, name, "市级", f"{on.year}年{on.month}月{on.day}日"])
+            specialised.append([uscc, name, "市级", f"{on.year}年{on.month}月{on.day}日", f"{on.year}年度"])
             certified_listed.append({"kind": "specialised_sme", "level": "municipal", "certified_on": on.isoformat()})
         if rng.random() < 0.04:
             on = date(2024, 3, 1) + timedelta(days=rng.randrange(200))
@@ -137,9 +139,9 @@ def make(out: Path, seed: int = 2024, firms: int = 300) -> list[dict[str, Any]]:
             p["attestations"] = [{"field": "employees", "value": str(employees), "by": "王芳", "on": "2024-11-20"}]
         clean.append(p)
     ghost = _uscc(rng, "530802")  # on a list, not in the register: counted and reported, never lost
-    specialised.append([ghost, "名录外企业", "市级", "2024年6月1日"])
+    specialised.append([ghost, "名录外企业", "市级", "2024年6月1日", "2024年度"])
     _register(out / "名录.xlsx", register_rows)
-    _csv(out / "专精特新名单.csv", ["统一社会信用代码", "企业名称", "级别", "认定日期"], specialised, "gbk")
+    _csv(out / "专精特新名单.csv", ["统一社会信用代码", "企业名称", "级别", "认定日期", "认定年度"], specialised, "gbk")
     _csv(out / "小巨人名单.csv", ["企业名称", "统一社会信用代码", "级别", "认定日期"], giants, "utf-8")
     _csv(out / "规上入库.csv", ["统一社会信用代码", "单位详细名称", "入库时间", "入库方式", "首次纳规"], entries, "utf-8")
     _csv(out / "限上名录.csv", ["统一社会信用代码", "单位详细名称", "纳入时间", "入库方式"], quota, "gbk")
