@@ -406,3 +406,33 @@ def test_a_county_written_by_name_is_its_code(tmp_path: Path) -> None:
     frame = read_bundle(path, strict=False).frame
     assert frame["region_code"].tolist()[:2] == ["530802", "530802"]
     assert frame["certification_coverage"].map(len).tolist()[:2] == [1, 1]  # inside the list's regions
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_every_quantifier_over_certifications_follows_the_lists(tmp_path: Path, complete: bool) -> None:
+    """all / count / not any / sum (the conformance suite's test rules) read a bundle's lists as any does:
+    the 专精特新 list declared complete, then partial, beside a complete 小巨人 list of another kind."""
+    engine = el.Engine(el.load_rules(ROOT / "tests" / "conformance" / "rules"))
+    giants = f"统一社会信用代码,名称,级别,认定日期\n{FIRM_A},甲,国家级,2024-03-01\n"
+    forwarded = f"统一社会信用代码,企业名称,认定类型,级别,认定日期\n{FIRM_A},甲,专精特新,市级,2024年5月20日\n"
+    manifest = _manifest(complete) + """  - path: giants.csv
+    kind: certifications
+    coverage: {regions: ["530800"], period: {from: 2024-01-01, to: 2024-12-31}, complete: true,
+               kinds: [little_giant]}
+  - path: forwarded.csv
+    kind: certifications
+"""
+    path = _write(tmp_path, manifest, {"register.csv": REGISTER, "specialised.csv": SPECIALISED, "giants.csv": giants,
+                                       "forwarded.csv": forwarded})
+    frame = read_bundle(path).frame
+    # the 专精特新 certification on two lists is one certification
+    assert sorted(c["kind"] for c in frame["certifications_listed"].iloc[0]) == ["little_giant", "specialised_sme"]
+    got = {rule: _statuses(engine, frame, rule) for rule in ("conf.cert-all", "conf.cert-count", "conf.cert-none",
+                                                             "conf.cert-sum")}
+    unknown_if_partial = "eligible" if complete else "undetermined"
+    # A: on both lists; B: on none, inside both lists' regions; C: in 宁洱县, inside the 小巨人 list's only
+    assert got["conf.cert-all"] == {1: "ineligible", 2: unknown_if_partial, 3: "undetermined"}
+    assert got["conf.cert-count"] == {1: "ineligible" if complete else "undetermined", 2: unknown_if_partial,
+                                      3: "undetermined"}
+    assert got["conf.cert-none"] == {1: unknown_if_partial, 2: unknown_if_partial, 3: "undetermined"}
+    assert got["conf.cert-sum"] == {1: "eligible", 2: "ineligible", 3: "ineligible"}

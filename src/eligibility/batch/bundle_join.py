@@ -110,6 +110,7 @@ class _Listed:
     tax: tuple[date, dict[str, Any]] | None = None
     attested: list[dict[str, Any]] = field(default_factory=list)
     rows: dict[str, list[int]] = field(default_factory=dict)  # file → rows of it for this USCC
+    seen: dict[tuple[Any, ...], dict[str, int]] = field(default_factory=dict)  # certification → file → times
 
 
 def _mapping(f: BundleFile) -> ColumnMapping:
@@ -271,7 +272,13 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
             report = self._reports[f.label]
             report.undated += 1
             report.year_only += _year(rec.get("@year")) is not None
-        got.certifications.append(item.model_dump())
+        # one certification on two lists is one certification; one list may hold two alike (two product
+        # champions certified the same day), so a file adds what the other files have not already given
+        per_file = got.seen.setdefault((item.kind, item.level, item.certified_on), {})
+        before = max(per_file.values(), default=0)
+        per_file[f.label] = per_file.get(f.label, 0) + 1
+        if per_file[f.label] > before:
+            got.certifications.append(item.model_dump())
         return None
 
     def _add_register_events(self, f: BundleFile, got: _Listed, rec: dict[str, Any]) -> tuple[str, str] | None:
