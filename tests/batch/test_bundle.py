@@ -436,3 +436,26 @@ def test_every_quantifier_over_certifications_follows_the_lists(tmp_path: Path, 
                                       3: "undetermined"}
     assert got["conf.cert-none"] == {1: unknown_if_partial, 2: unknown_if_partial, 3: "undetermined"}
     assert got["conf.cert-sum"] == {1: "eligible", 2: "ineligible", 3: "ineligible"}
+
+
+def test_explanations_name_the_complete_lists_for_all_and_count(tmp_path: Path) -> None:
+    engine = el.Engine(el.load_rules(ROOT / "tests" / "conformance" / "rules"))
+    manifest = _manifest(True) + """  - path: giants.csv
+    kind: certifications
+    coverage: {regions: ["530800"], period: {from: 2024-01-01, to: 2024-12-31}, complete: true,
+               kinds: [little_giant]}
+"""
+    path = _write(tmp_path, manifest, {"register.csv": REGISTER, "specialised.csv": SPECIALISED,
+                                       "giants.csv": "统一社会信用代码,名称,级别,认定日期\n"})
+    frame = read_bundle(path).frame
+    profile = {k: v for k, v in frame.iloc[1].items() if v is not None and v is not pd.NA}
+    ev = engine.evaluate(profile, as_of=AS_OF)
+    by_rule = {r.rule_id: r for r in ev.results}
+    assert by_rule["conf.cert-all"].status.value == by_rule["conf.cert-count"].status.value == "eligible"
+    text_zh, text_en = ev.explain(lang="zh"), ev.explain(lang="en")
+    specialised = "测试 2024 specialised（专精特新中小企业，市级，2024-01-01至2024-12-31）"
+    assert f"各项均须满足；据 {specialised} 无其他" in text_zh
+    giants = "测试 2024 giants（专精特新“小巨人”企业，各级，2024-01-01至2024-12-31）"
+    assert f"名单所列资质认定中满足条件的 0个；据 {giants}、{specialised} 无其他" in text_zh  # count: both lists
+    assert f"名单所列资质认定合计 0；据 {giants} 无其他" in text_zh  # sum: the 小巨人 list
+    assert "no other on 测试 2024 specialised (" in text_en
