@@ -459,3 +459,19 @@ def test_explanations_name_the_complete_lists_for_all_and_count(tmp_path: Path) 
     assert f"名单所列资质认定中满足条件的 0个；据 {giants}、{specialised} 无其他" in text_zh  # count: both lists
     assert f"名单所列资质认定合计 0；据 {giants} 无其他" in text_zh  # sum: the 小巨人 list
     assert "no other on 测试 2024 specialised (" in text_en
+
+
+@pytest.mark.parametrize(("as_of", "noted"), [("2024-12-31", set()), ("2025-06-30", {"规上入库.csv", "限上名录.csv", "失信名单.csv"})])
+def test_scoring_after_a_complete_lists_period_says_it_reads_the_list_as_it_stood(
+        tmp_path: Path, example: tuple[Path, list[dict[str, Any]]], as_of: str, noted: set[str]) -> None:
+    from typer.testing import CliRunner
+
+    from eligibility.cli import app
+
+    folder, _ = example
+    result = CliRunner().invoke(app, ["score", str(folder / "manifest.yaml"), "-o", str(tmp_path / "s.csv"),
+                                      "--as-of", as_of, "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    said = {line.split(": ")[1] for line in result.output.splitlines()
+            if "complete up to 2024-12-31, before the evaluation date" in line}
+    assert said == noted

@@ -216,6 +216,18 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def notes_as_of(self, as_of: date) -> list[tuple[str, str]]:
+        """For an evaluation date after a complete list's period: the list is read as it stood at the
+        period's end (entries, listings and payments after it are not on it). Certification lists need no
+        note: their coverage counts only up to the period's end."""
+        return [(f"{f.label}：完整名单截至 {f.coverage.period_to}，评估日 {as_of} 在其后；此后的入库、列入或拨付不在名单上，"
+                 f"不在名单上按 {f.coverage.period_to} 的状况读",
+                 f"{f.label}: complete up to {f.coverage.period_to}, before the evaluation date {as_of}; entries, "
+                 f"listings or payments after it are not on it, and absence is read as it stood on {f.coverage.period_to}")
+                for f in self.manifest.lists
+                if f.kind in ("register_events", "dishonest", "benefits_received") and f.coverage.complete
+                and f.coverage.period_to is not None and f.coverage.period_to < as_of]
+
     # -- the lists ------------------------------------------------------------------------------
     def _load_list(self, f: BundleFile, strict: bool) -> None:
         frame, reader = _read_all(f, strict)
