@@ -571,25 +571,43 @@ class _Renderer:
         return self.t(f"分档计算的金额 {total}", f"the bracketed amount {total}")
 
     def coverage(self, trace: Trace) -> str:
-        """``any(certifications, …)`` read under the department lists' coverage: the list decides
-        when given; else a listed certification, or the complete list that does not have one."""
+        """A quantifier over ``certifications`` read under the department lists' coverage: the list
+        decides when given; else the listed certifications, and the complete lists for the rest."""
         cond, branch = trace.children[0], trace.children[-1]
         if cond.value is not True:
             return self.expr(branch)
+        if isinstance(branch.node, x.IfElse):  # count / sum: the listed ones, when the lists are complete there
+            within, taken = branch.children[0], branch.children[-1]
+            if within.value is not True:
+                return self.expr(taken)
+            return self.t(f"{self.expr(taken)}；据 {self._complete_lists(within)} 无其他",
+                          f"{self.expr(taken)}; no other on {self._complete_lists(within)}, complete")
         listed, rest = branch.children[0], branch.children[-1]
-        if listed.value is True or rest.value is not False:
-            return self.expr(listed) if listed.value is True else self.expr(rest.children[-1])
+        decisive = isinstance(branch.node, x.Or)  # any: a listed match decides; all: a listed failure
+        if listed.value is decisive:
+            return self.expr(listed)
+        if rest.value is not (not decisive):
+            return self.expr(rest.children[-1])
+        lists = self._complete_lists(rest.children[0])
+        if decisive:
+            return self.t(f"据 {lists} 未列入", f"not on {lists}, a complete list")
+        return self.t(f"{self.expr(listed)}；据 {lists} 无其他", f"{self.expr(listed)}; no other on {lists}, complete")
+
+    def _complete_lists(self, trace: Trace) -> str:
+        """The complete lists whose coverage cells matched, each with its kind, level and period."""
         lists = []
-        for cell in _true_items(rest.children[0]):
+        for cell in _true_items(trace):
             got = {t.node.name: t.value for t in _walk_trace(cell) if isinstance(t.node, x.ItemField)}
-            level = format_value(got.get("level"), "enum", self.lang) if got.get("level") else self.t("各级", "all levels")
-            source = got.get("source") or self.t("名单", "the list")
+            level = got.get("level")
+            level = format_value(level, "enum", self.lang) if isinstance(level, str) else self.t("各级", "all levels")
+            source = got.get("source")
+            source = source if isinstance(source, str) else self.t("名单", "the list")
             lists.append(self.t(
                 f"{source}（{format_value(got['kind'], 'enum', self.lang)}，{level}，{got['certified_from']}至"
                 f"{got['certified_to']}）",
                 f"{source} ({format_value(got['kind'], 'enum', self.lang)}, {level}, {got['certified_from']} to "
                 f"{got['certified_to']})"))
-        return self.t(f"据 {'、'.join(lists)} 未列入", f"not on {'; '.join(lists)}, a complete list")
+        return self.t("、", "; ").join(lists)
 
     def quantifier(self, trace: Trace) -> str:
         node = trace.node
