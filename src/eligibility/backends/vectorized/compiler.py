@@ -511,12 +511,16 @@ class VectorizedRules:
     def __init__(self, rules: RuleSet) -> None:
         check_rules(rules.rules, VECTORIZED)
         self.rules = rules
-        self._in_force: BoundedCache[date, tuple[Rule, ...]] = BoundedCache(self._rules_in_force, 64)
+        self._in_force: BoundedCache[date, tuple[tuple[Rule, ...], list[str]]] = BoundedCache(self._rules_in_force, 64)
 
-    def _rules_in_force(self, as_of: date) -> tuple[Rule, ...]:
-        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them)."""
+    def _rules_in_force(self, as_of: date) -> tuple[tuple[Rule, ...], list[str]]:
+        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them)
+        and the derived facts they read."""
         no_rows = Table(0, np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, object), {}, {})
-        return tuple(in_force(self.rules.rules, no_rows, as_of))
+        active = tuple(in_force(self.rules.rules, no_rows, as_of))
+        used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
+                       if isinstance(n, x.Derived)})
+        return active, used
 
     def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
         """Decide every rule in force on ``as_of`` for every row (error rows are out of scope).
@@ -526,9 +530,8 @@ class VectorizedRules:
         """
         from .derived import derived_column, derived_columns
 
-        active = list(self._in_force(as_of))
-        used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
-                       if isinstance(n, x.Derived)})
+        rules, used = self._in_force(as_of)
+        active = list(rules)
         missing: dict[str, Missing] = {}
         cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain else None) \
             if used else {}  # shared reads, one pass, with the inputs each unknown row lacks
