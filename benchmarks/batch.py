@@ -1041,7 +1041,7 @@ def io_floor(register: Path, scored: Path, target: Path) -> None:
         def write(table: pa.Table) -> None:
             nonlocal sink
             if sink is None:
-                writer._open(writer.schema)  # LONG_SCHEMA, the CLI's writer options
+                writer._open(table.schema.remove_metadata())  # the CLI's output columns and writer options
                 sink = writer._sink
             sink.write_table(table)
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..engine import Engine, IngestedFrame
 from ..model.rule import RuleSet
@@ -147,10 +148,21 @@ def with_carried(table: pd.DataFrame, chunk: pd.DataFrame) -> pd.DataFrame:
     found = at >= 0
     pos = int(table.columns.get_loc("entity_id")) + 1
     for i, (name, column) in enumerate(carried):
-        values = np.full(len(table), None, dtype=object)
-        values[found] = column.to_numpy(dtype=object, na_value=None)[at[found]]
-        table.insert(pos + i, name, values)
+        table.insert(pos + i, name, _carried_values(column, at, found))
     return table
+
+
+def _carried_values(column: pd.Series, at: np.ndarray, found: np.ndarray) -> Any:
+    """``column``'s values at positions ``at``, missing where not ``found``: a text column held in
+    Arrow is taken in Arrow (no Python string per output row), any other as Python objects."""
+    dtype = column.dtype
+    if (isinstance(dtype, pd.ArrowDtype) and dtype.pyarrow_dtype in (pa.string(), pa.large_string())
+            or isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        taken = pa.array(column.array).take(pa.array(at, mask=None if found.all() else ~found))
+        return pd.arrays.ArrowExtensionArray(taken)
+    values = np.full(len(at), None, dtype=object)
+    values[found] = column.to_numpy(dtype=object, na_value=None)[at[found]]
+    return values
 
 
 class _Background:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..._cache import BoundedCache
 from ...errors import EligibilityError
-from ...facts.coverage import is_coverage
+from ...facts.coverage import COVERAGE, is_coverage
 from ...facts.flatten import Facts
 from ...facts.profile import registry
 from ...groups import LOWEST_FEN, NO_AMOUNT_FEN, winners
@@ -60,6 +60,7 @@ class RuleOutcome:
     received_amount: np.ndarray | None = None
     received_has_amount: np.ndarray | None = None
     superseded_by: np.ndarray | None = None  # index into Decisions.rules, -1 none
+    possible: np.ndarray | None = None  # in a one-off group: rows where it could hold on some date (_settle_rows)
 
 
 @dataclass(slots=True)
@@ -207,12 +208,20 @@ class _Evaluator:
 
     @VECTORIZED.on(x.IfElse)
     def _IfElse(self, node: x.IfElse, ctx: _Ctx) -> Col:
+        if self._uncovered(node):
+            return self.ev(node.otherwise, ctx)
         cond = self.ev(node.cond, ctx)
         if is_coverage(node):  # both branches are conditions: where every row takes one, the other is not decided
             taken = _uniform(cond)
             if taken is not None:
                 return self.ev(node.then if taken else node.otherwise, ctx)
         return ops.where(cond, self.ev(node.then, ctx), self.ev(node.otherwise, ctx))
+
+    def _uncovered(self, node: x.IfElse) -> bool:
+        """Whether ``node`` is a coverage rewrite (:mod:`eligibility.facts.coverage`) over a table that
+        holds no list coverage: every row then takes its ``otherwise`` branch (the list as written),
+        decided once for the table instead of row by row."""
+        return is_coverage(node) and COVERAGE not in self.table.lists and COVERAGE not in self.table.cols
 
     @VECTORIZED.on(x.Call)
     def _Call(self, node: x.Call, ctx: _Ctx) -> Col:
@@ -364,6 +373,8 @@ class _Evaluator:
             return _merge(out)
         if isinstance(node, x.Param | x.Literal | x.AsOf):
             return []
+        if isinstance(node, x.IfElse) and self._uncovered(node):
+            return self.missing(node.otherwise, unknown, ctx)
         if isinstance(node, x.IfElse):  # only the branch taken is read
             c = self.ev(node.cond, ctx)
             ck = _arr(c.known, len(rows))
@@ -500,12 +511,16 @@ class VectorizedRules:
     def __init__(self, rules: RuleSet) -> None:
         check_rules(rules.rules, VECTORIZED)
         self.rules = rules
-        self._in_force: BoundedCache[date, tuple[Rule, ...]] = BoundedCache(self._rules_in_force, 64)
+        self._in_force: BoundedCache[date, tuple[tuple[Rule, ...], list[str]]] = BoundedCache(self._rules_in_force, 64)
 
-    def _rules_in_force(self, as_of: date) -> tuple[Rule, ...]:
-        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them)."""
+    def _rules_in_force(self, as_of: date) -> tuple[tuple[Rule, ...], list[str]]:
+        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them)
+        and the derived facts they read."""
         no_rows = Table(0, np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, object), {}, {})
-        return tuple(in_force(self.rules.rules, no_rows, as_of))
+        active = tuple(in_force(self.rules.rules, no_rows, as_of))
+        used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
+                       if isinstance(n, x.Derived)})
+        return active, used
 
     def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
         """Decide every rule in force on ``as_of`` for every row (error rows are out of scope).
@@ -515,9 +530,8 @@ class VectorizedRules:
         """
         from .derived import derived_column, derived_columns
 
-        active = list(self._in_force(as_of))
-        used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
-                       if isinstance(n, x.Derived)})
+        rules, used = self._in_force(as_of)
+        active = list(rules)
         missing: dict[str, Missing] = {}
         cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain else None) \
             if used else {}  # shared reads, one pass, with the inputs each unknown row lacks
@@ -533,8 +547,10 @@ class VectorizedRules:
         valid = table.valid()
         no_failed = None if explain else np.full(table.n, -1, np.int16)  # shared by the rules: never written
         scopes: dict[int, tuple[Col, np.ndarray, np.ndarray]] = {}  # this decide's scope tests, by node
+        settling = _settling(active)
         try:
-            outcomes = [self._rule(lower(r), table, as_of, valid, derived, explain, no_failed, scopes) for r in active]
+            outcomes = [self._rule(lower(r), table, as_of, valid, derived, explain, no_failed, scopes,
+                                   id(r) in settling) for r in active]
         finally:
             table.memo.clear()
         resolve_groups(active, outcomes, table, as_of)
@@ -542,7 +558,7 @@ class VectorizedRules:
 
     def _rule(self, low: Lowered, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
               explain: bool, no_failed: np.ndarray | None, scopes: dict[int, tuple[Col, np.ndarray, np.ndarray]],
-              ) -> RuleOutcome:
+              settles: bool = False) -> RuleOutcome:
         rule = low.rule
         n = table.n
         ev = _Evaluator(table, as_of, param_values(rule, as_of) or {}, derived)
@@ -638,6 +654,9 @@ class VectorizedRules:
             cond_missing = [(p, mk & und) for p, mk in cond_missing]
             # facts in name order: a row's list must not depend on which other rows share its frame
             outcome.missing = sorted(_merge(cond_missing + [(p, mk & open_rows) for p, mk in amount_missing]))
+        if settles:  # read with this rule's evaluator: its undated condition shares the nodes decided above
+            u = ev.ev(_undated(rule))
+            outcome.possible = ~_arr(u.known & ~u.null & ~_arr(u.val, n).astype(bool), n)
         return outcome
 
     def _received(self, low: Lowered, ev: _Evaluator, as_of: date, rows: np.ndarray, outcome: RuleOutcome) -> None:
@@ -745,6 +764,15 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome], table: Table,
             _settle_rows(rules, outcomes, members, eligible, table, as_of)
 
 
+def _settling(rules: list[Rule]) -> set[int]:
+    """The rules (by id) of the one-off groups that :func:`resolve_groups` settles across dates."""
+    groups: dict[str, list[Rule]] = {}
+    for r in rules:
+        if r.group:
+            groups.setdefault(r.group, []).append(r)
+    return {id(r) for members in groups.values() if len(members) > 1 and one_off(members) for r in members}
+
+
 _UNDATED: dict[int, tuple[Rule, x.Node]] = {}  # each rule's condition with its dated parts unknown
 
 
@@ -753,10 +781,6 @@ def _undated(rule: Rule) -> x.Node:
     if hit is None or hit[0] is not rule:
         hit = _UNDATED[id(rule)] = (rule, undated(rule.when))
     return hit[1]
-
-
-def _no_derived(name: str) -> Col:
-    raise AssertionError(f"an undated condition reads no derived fact ({name})")
 
 
 def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[int], eligible: list[np.ndarray],
@@ -777,11 +801,11 @@ def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[i
     if lst is not None and rid is not None and lst.size:
         hit = _arr(rid.known & ~rid.null, lst.size) & np.isin(np.asarray(_arr(rid.val, lst.size), dtype=object), ids)
         received[lst.parent[hit]] = True
-    ev = _Evaluator(table, as_of, {}, _no_derived)
     possible = np.zeros(table.n, np.int8)
-    for rule in group:
-        c = ev.ev(_undated(rule))
-        possible += ~_arr(c.known & ~c.null & ~_arr(c.val, table.n).astype(bool), table.n)
+    for i in members:
+        p = outcomes[i].possible
+        assert p is not None, "decide marks every member of a one-off group (_settling)"
+        possible += p
     rows = np.flatnonzero(rows & (received | (possible >= 2)))
     if not len(rows):
         return
