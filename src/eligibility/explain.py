@@ -215,6 +215,7 @@ class _Renderer:
         self.bases: list[str] = []  # documents of the parameters shown in arithmetic, said once at the end
         self.details: list[str] = []  # worked brackets of a tiered amount, said after the line that uses them
         self.in_arith = 0
+        self.written: dict[int, tuple[str, list[tuple[dict[str, Any], str]]]] = {}  # see _written
 
     def t(self, zh: str, en: str) -> str:
         return en if self.en else zh
@@ -715,15 +716,25 @@ def _distances(r: _Renderer, trace: Trace) -> list[dict[str, Any]]:
     return out
 
 
+def _written(r: _Renderer, trace: Trace) -> tuple[str, list[tuple[dict[str, Any], str]]]:
+    """A written condition's text and its gaps, each with its text: worked out once per renderer, as the
+    explanation and the conditions of the JSON both show them (the trace lives as long as the renderer)."""
+    hit = r.written.get(id(trace))
+    if hit is None:
+        body = r.said(trace)
+        hit = r.written[id(trace)] = (body, [(d, r.distance_text(d)) for d in _distances(r, trace)])
+    return hit
+
+
 def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     node = trace.clause
     assert node is not None
     label = node.label_en if r.en else node.label_zh
-    body = r.said(trace)
+    body, gaps = _written(r, trace)
     head = f"{indent}{_mark(trace.value)} " + (f"{label}{r.t('：', ': ')}{body}" if label else body)
     lines = [head]
-    for d in _distances(r, trace):
-        lines.append(f"{indent}    → {r.distance_text(d)}")
+    for _, text in gaps:
+        lines.append(f"{indent}    → {text}")
     for path in trace.presumed:
         spec = registry()[path]
         assert spec.presume is not None
@@ -806,9 +817,14 @@ def _amount_lines(r: _Renderer, result: RuleResult) -> list[str]:
 def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = None) -> str:
     """One rule's decision as text: status, amount, each condition, gaps, missing facts, citation
     (in the style of docs/zh/style-guide.md: titles not ids, units on every number, one level of brackets)."""
-    rule = result.rule
-    r = _Renderer(rule, lang)
+    r = _Renderer(result.rule, lang)
     r.as_of = as_of or result.as_of
+    return _result_text(r, result, lang)
+
+
+def _result_text(r: _Renderer, result: RuleResult, lang: str) -> str:
+    """:func:`render_result` with a renderer set for the result's date."""
+    rule = result.rule
     title = rule.title.get(lang)
     lines = [f"【{result.status.label(lang)}】{title}" if not r.en else f"[{result.status.label(lang)}] {title}"]
     amount = amount_text(result, lang)
@@ -937,17 +953,16 @@ def _json_value(value: Any) -> Any:
 def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
     node = trace.clause
     assert node is not None
+    text, gaps = _written(r, trace)
     return {
         "condition": node.text,
         "label": (node.label_en if r.en else node.label_zh),
         "outcome": None if trace.value is U else trace.value,
-        "text": r.said(trace),
+        "text": text,
         "missing": list(trace.missing),
         "presumed": list(trace.presumed),
-        "distance": [
-            {k: _json_value(v) for k, v in d.items() if k not in ("kind",)} | {"text": r.distance_text(d)}
-            for d in _distances(r, trace)
-        ],
+        "distance": [{k: _json_value(v) for k, v in d.items() if k not in ("kind",)} | {"text": said}
+                     for d, said in gaps],
         "line": node.line,
     }
 
@@ -979,7 +994,8 @@ def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None)
         "reason": None if result.reason is None else result.reason[1 if r.en else 0],
         "kind": rule.kind, "mode": rule.mode, "basis": rule.basis, "group": rule.group,
         "citation": citation,
-        "explanation": render_result(result, lang, as_of),
+        "explanation": _result_text(r, result, lang) if as_of is not None or result.as_of is None
+        else render_result(result, lang, as_of),
     }
 
 
