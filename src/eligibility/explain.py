@@ -206,6 +206,10 @@ def bare(label: str) -> str:
     return re.sub(r"\s*[（(][^（）()]*[）)]", "", label) or label
 
 
+_CODE_NAMES: dict[tuple[int, str], tuple[x.Node, str]] = {}
+"""The codes of an ``under`` test named in one language (rule constants: worked out once per node)."""
+
+
 class _Renderer:
     """Renders one rule's traces in one language."""
 
@@ -348,11 +352,13 @@ class _Renderer:
 
     @RENDER.on(x.Under)
     def _under(self, trace: Trace, node: x.Under, kids: tuple[Trace, ...]) -> str:
-        names = []
-        for code in node.codes:
+        key = (id(node), self.lang)
+        hit = _CODE_NAMES.get(key)
+        if hit is None or hit[0] is not node:
             system = kind_of(node.operand, self.rule)
-            names.append(format_value(code, system, self.lang))
-        return self._membership(trace, self.t("、", ", ").join(names), node.negated, "属于", "under")
+            names = self.t("、", ", ").join(format_value(code, system, self.lang) for code in node.codes)
+            hit = _CODE_NAMES[key] = (node, names)  # the node is kept, so its id is never reused
+        return self._membership(trace, hit[1], node.negated, "属于", "under")
 
     @RENDER.on(x.InList)
     def _in_list(self, trace: Trace, node: x.InList, kids: tuple[Trace, ...]) -> str:
@@ -859,7 +865,7 @@ def _result_text(r: _Renderer, result: RuleResult, lang: str) -> str:
         if rule.group and result.status == UNDETERMINED:
             lines.append(r.t("  补齐数据后，本项可能在同组就高不重复的政策中胜出",
                              "  once the data are known, it could outrank the measure now granted in its group"))
-    lines.extend(citation_lines(result, lang, r.as_of))
+    lines.extend(_cited(result, lang, r.as_of)[0])
     return "\n".join(lines)
 
 
@@ -897,6 +903,32 @@ def citation_lines(result: RuleResult, lang: str, as_of: date | None = None) -> 
     for c in local:
         lines.append(("  local restatement: " if en else "  地方转述：") + c.cite(lang) + _restatement_scope(c, lang))
     return lines
+
+
+_CITED: dict[tuple[int, str, date | None, Any], tuple[Rule, list[str], dict[str, Any]]] = {}
+_CITED_MAX = 4096
+
+
+def _cited(result: RuleResult, lang: str, as_of: date | None) -> tuple[list[str], dict[str, Any]]:
+    """The result's citation lines (:func:`citation_lines`) and the citation of its JSON: they read only the
+    rule, the language, the date and the firm's place, so they are worked out once for each (kept, a
+    bounded number). The caller gets the lines to read and a fresh copy of the citation."""
+    day = as_of or result.as_of
+    key = (id(result.rule), lang, day, result.place)
+    hit = _CITED.get(key)
+    if hit is None or hit[0] is not result.rule:
+        if len(_CITED) >= _CITED_MAX:
+            _CITED.clear()
+        src = result.rule.source
+        period, local = citations_at(result, day)
+        citation = ({"document": src.document_title or src.document.title, "number": src.document.number,
+                     "issuer": src.document.issuer, "clause": src.clause, "quote": src.quote} if period is None else
+                    {"document": period.document, "number": period.document, "issuer": src.document.issuer,
+                     "clause": period.clause, "quote": period.quote})
+        citation["restatements"] = [{"document": c.document, "clause": c.clause, "quote": c.quote} for c in local]
+        hit = _CITED[key] = (result.rule, citation_lines(result, lang, day), citation)  # the rule kept: its id stays its own
+    citation = hit[2]
+    return hit[1], {**citation, "restatements": [dict(c) for c in citation["restatements"]]}
 
 
 def headline(ev: Evaluation, lang: str, eligible: int, undetermined: int, superseded: int, ineligible: int) -> str:
@@ -971,13 +1003,7 @@ def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None)
     rule = result.rule
     r = _Renderer(rule, lang)
     r.as_of = as_of
-    src = rule.source
-    period, local = citations_at(result, as_of)
-    citation = ({"document": src.document_title or src.document.title, "number": src.document.number,
-                 "issuer": src.document.issuer, "clause": src.clause, "quote": src.quote} if period is None else
-                {"document": period.document, "number": period.document, "issuer": src.document.issuer,
-                 "clause": period.clause, "quote": period.quote})
-    citation["restatements"] = [{"document": c.document, "clause": c.clause, "quote": c.quote} for c in local]
+    citation = _cited(result, lang, as_of)[1]
     return {
         "rule_id": rule.id,
         "title": rule.title.get(lang),
