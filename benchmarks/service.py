@@ -304,7 +304,9 @@ def main() -> None:
     firms = [profiles[i % len(profiles)] for i in range(args.batch)]
     batch_body = json.dumps({"profiles": firms, "as_of": AS_OF.isoformat()}).encode()
 
-    print(f"# eligibility {el.__version__} service load · {machine()} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"# eligibility {el.__version__} service load · {machine()} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+          f" · load average {load}")
     figures = in_process(profiles, match_bodies, batch_body, args.batch)
     print(f"in-process (best of 5): {describe(figures)}")
 
