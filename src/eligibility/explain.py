@@ -127,6 +127,8 @@ def _bool_kind(node: x.Node, rule: Rule | None) -> str:
 
 
 def format_value(value: Any, kind: str, lang: str = "zh") -> str:
+    if kind == "money" and type(value) is Decimal:  # the commonest, first (no test below would take it)
+        return format_money(value, lang)
     if value is U:
         return "未知" if lang != "en" else "unknown"
     if value is None:
@@ -186,9 +188,13 @@ FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
+_BRACKET = re.compile("[" + re.escape(BRACKETS) + "]")
+_DOCUMENT_YEAR = re.compile(r"〔\d{4}〕")
+
+
 def has_bracket(text: str) -> bool:
     """Whether ``text`` has a bracket, a document number's year (〔2019〕) not counted."""
-    return any(ch in BRACKETS for ch in re.sub(r"〔\d{4}〕", "", text))
+    return _BRACKET.search(text) is not None and _BRACKET.search(_DOCUMENT_YEAR.sub("", text)) is not None
 
 
 def aside(main: str, note: str, en: bool) -> str:
