@@ -19,6 +19,8 @@ Everything is bounded: ``--seconds`` per level, ``--max-requests`` per level. Th
 machine's cores with the server, so the figures that mean something are the ratios to in-process.
 
 Run: python benchmarks/service.py [--seconds 5] [--levels 1,16,64] [--batch 1000] [--soak 20] [--reload 10]
+[--workers N] [--no-fast-lane]; or, to set the fast lane against FastAPI's routes alone on a noisy machine,
+python benchmarks/service.py --compare-lanes [--levels 1,16] [--rounds 3] [--workers N].
 """
 
 from __future__ import annotations
@@ -281,6 +283,66 @@ def describe(figures: InProcess) -> str:
             f" {figures.decided_json:,.0f} firms/s ({figures.decided_json_cpu_ms * 1000:,.0f} CPU ms per 1,000)")
 
 
+def in_process_cpu(match_bodies: list[bytes], rounds: int = 3) -> tuple[float, float]:
+    """Firms/s (wall) and CPU ms per firm of the in-process work of one ``/v1/match`` request (parse,
+    validate, evaluate, to_dict), best of ``rounds`` passes over the bodies each."""
+    engine = el.Engine(el.load_rules(tests=False))
+
+    def explain_json() -> None:
+        for body in match_bodies:
+            engine.evaluate(Profile.model_validate(json.loads(body)["profile"]), AS_OF).to_dict("zh")
+
+    explain_json()
+    wall = best_of(explain_json, rounds)
+    return len(match_bodies) / wall, best_of(explain_json, rounds, clock=time.process_time) / len(match_bodies) * 1000
+
+
+def compare_lanes(args: argparse.Namespace, match_bodies: list[bytes], levels: list[int]) -> None:
+    """``/v1/match`` on two servers at once, the fast lane on and off, taking turns level by level and
+    round by round with the in-process work, so that all three see the same neighbours; CPU ms per firm
+    beside the wall figures (a shared machine moves the wall clock far more)."""
+    with tempfile.TemporaryDirectory(prefix="eligibility-bench-") as on_dir, \
+            tempfile.TemporaryDirectory(prefix="eligibility-bench-") as off_dir:
+        servers = {lane: start_server(folder, args.rules, args.workers, 0, args.server_log, lane == "on")
+                   for lane, folder in (("on", on_dir), ("off", off_dir))}
+        print(f"servers: fast lane on and off, {args.workers} worker(s) each; client: hand-written HTTP/1.1 on"
+              " asyncio streams")
+        print("| round | connections | in-process firms/s · CPU ms/firm | fast lane: req/s · p50 · p99 ms · server CPU ms/req"
+              " | routes only: req/s · p50 · p99 ms · server CPU ms/req | wall: req/s ÷ in-process firms/s (on · off)"
+              " | CPU: in-process ÷ server ms (on · off) |")
+        print("|---|---|---|---|---|---|---|")
+        try:
+            for round_no in range(1, args.rounds + 1):
+                for conns in levels:
+                    rate, cpu = in_process_cpu(match_bodies)
+                    cells = []
+                    per_request = []
+                    rates = []
+                    for lane in ("on", "off"):
+                        proc, base = servers[lane]
+                        load = measured(proc, lambda: run_loop(closed_loop(base, "/v1/match", match_bodies, conns,
+                                                                              args.seconds, args.max_requests)))
+                        n = len(load.latencies)
+                        ordered = sorted(load.latencies) or [0.0]
+                        server_ms = load.server_cpu / n * 1000 if n else float("nan")
+                        per_request.append(server_ms)
+                        rates.append(n / load.seconds)
+                        cells.append(f"{n / load.seconds:,.1f} · {statistics.median(ordered) * 1000:,.1f} · "
+                                     f"{ordered[min(n - 1, int(n * 0.99))] * 1000 if n else 0:,.1f} · {server_ms:.2f}"
+                                     + (f" ({load.errors} errors)" if load.errors else ""))
+                    print(f"| {round_no} | {conns} | {rate:,.0f} · {cpu:.2f} | {cells[0]} | {cells[1]} | "
+                          f"{rates[0] / rate:.0%} · {rates[1] / rate:.0%} | "
+                          f"{cpu / per_request[0]:.0%} · {cpu / per_request[1]:.0%} |")
+        finally:
+            for proc, _ in servers.values():
+                proc.send_signal(signal.SIGTERM)
+            for proc, _ in servers.values():
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0, help="seconds per load level")
@@ -296,6 +358,9 @@ def main() -> None:
                     help="the server decides /v1/decide requests of at least this many profiles vectorized (0: never)")
     ap.add_argument("--no-fast-lane", action="store_true",
                     help="every request through FastAPI's routes (the server's fast_lane setting off), to compare")
+    ap.add_argument("--compare-lanes", action="store_true",
+                    help="only /v1/match, on a server with the fast lane and one without, taking turns (--rounds)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of --compare-lanes")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -307,6 +372,9 @@ def main() -> None:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"# eligibility {el.__version__} service load · {machine()} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
           f" · load average {load}")
+    if args.compare_lanes:
+        compare_lanes(args, match_bodies, levels)
+        return
     figures = in_process(profiles, match_bodies, batch_body, args.batch)
     print(f"in-process (best of 5): {describe(figures)}")
 
