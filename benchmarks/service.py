@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -164,7 +165,7 @@ async def closed_loop(base: str, path: str, bodies: list[bytes], conns: int, sec
     return load
 
 
-def run_loop(coroutine: Any) -> Load:
+def run_loop(coroutine: Any) -> Any:
     """The client's event loop: uvloop's when installed (as the server's), else asyncio's."""
     try:
         import uvloop
@@ -283,6 +284,76 @@ def describe(figures: InProcess) -> str:
             f" {figures.decided_json:,.0f} firms/s ({figures.decided_json_cpu_ms * 1000:,.0f} CPU ms per 1,000)")
 
 
+def asgi_costs(match_bodies: list[bytes], rounds: int = 7) -> tuple[float, float, float]:
+    """CPU ms per ``/v1/match`` request with no socket and no client: the application called as an ASGI app
+    in this process with the fast lane and without it, and the in-process work alone (parse, validate,
+    evaluate, to_dict), taking turns, best of ``rounds`` each. The access log is written (to the null
+    device), as a server writes it."""
+    from eligibility.service import ServiceSettings, create_app
+
+    apps = []
+    folders = [tempfile.TemporaryDirectory(prefix="eligibility-bench-") for _ in range(2)]
+    for fast, folder in zip((True, False), folders):
+        apps.append(create_app(ServiceSettings(data_dir=folder.name, fast_lane=fast)))
+    for handler in logging.getLogger("eligibility").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - kept for the run
+    engine = el.Engine(el.load_rules(tests=False))
+
+    async def call(app: Any, body: bytes) -> None:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/v1/match", "raw_path": b"/v1/match", "query_string": b"",
+                 "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8000),
+                 "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                             (b"content-length", str(len(body)).encode())]}
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        status = []
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        assert status == [200], status
+
+    async def run() -> tuple[float, float, float]:
+        def work() -> None:
+            for body in match_bodies:
+                engine.evaluate(Profile.model_validate(json.loads(body)["profile"]), AS_OF).to_dict("zh")
+
+        async def served(app: Any) -> float:
+            t0 = time.process_time()
+            for body in match_bodies:
+                await call(app, body)
+            return time.process_time() - t0
+
+        for app in apps:
+            await served(app)  # warm: the middleware stack is built on the first request
+        work()
+        best = [float("inf")] * 3
+        for _ in range(rounds):
+            best[0] = min(best[0], await served(apps[0]))
+            best[1] = min(best[1], await served(apps[1]))
+            t0 = time.process_time()
+            work()
+            best[2] = min(best[2], time.process_time() - t0)
+        return best[0], best[1], best[2]
+
+    try:
+        costs = run_loop(run())
+    finally:
+        for folder in folders:
+            folder.cleanup()
+    n = len(match_bodies)
+    return costs[0] / n * 1000, costs[1] / n * 1000, costs[2] / n * 1000
+
+
 def in_process_cpu(match_bodies: list[bytes], rounds: int = 3) -> tuple[float, float]:
     """Firms/s (wall) and CPU ms per firm of the in-process work of one ``/v1/match`` request (parse,
     validate, evaluate, to_dict), best of ``rounds`` passes over the bodies each."""
@@ -372,6 +443,10 @@ def main() -> None:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"# eligibility {el.__version__} service load · {machine()} · {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
           f" · load average {load}")
+    fast, routes, work = asgi_costs(match_bodies)
+    print(f"no socket (the application called in this process, CPU ms per /v1/match request, best of 7): fast lane"
+          f" {fast:.2f} · routes only {routes:.2f} · the work alone {work:.2f} (parse, validate, evaluate, to_dict)"
+          f" → HTTP application overhead {fast - work:.2f} vs {routes - work:.2f} ms")
     if args.compare_lanes:
         compare_lanes(args, match_bodies, levels)
         return
