@@ -290,14 +290,16 @@ def asgi_costs(match_bodies: list[bytes], rounds: int = 7) -> tuple[float, float
     evaluate, to_dict), taking turns, best of ``rounds`` each. The access log is written (to the null
     device), as a server writes it."""
     from eligibility.service import ServiceSettings, create_app
+    from eligibility.service.middleware import configure_logging
 
+    configure_logging()
+    for handler in logging.getLogger("eligibility").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - kept for the run
     apps = []
     folders = [tempfile.TemporaryDirectory(prefix="eligibility-bench-") for _ in range(2)]
     for fast, folder in zip((True, False), folders):
         apps.append(create_app(ServiceSettings(data_dir=folder.name, fast_lane=fast)))
-    for handler in logging.getLogger("eligibility").handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - kept for the run
     engine = el.Engine(el.load_rules(tests=False))
 
     async def call(app: Any, body: bytes) -> None:
