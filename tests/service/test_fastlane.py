@@ -128,11 +128,19 @@ def test_refusals_are_the_routes_own(pair: tuple[TestClient, TestClient], url: s
 def test_other_content_types_and_ndjson_go_to_the_routes(pair: tuple[TestClient, TestClient],
                                                          route_calls: list[str]) -> None:
     body = dumps({"profiles": [ONE], "as_of": DAY})
-    assert _same(*pair, "/v1/decide", body, **{"content-type": "application/json; charset=utf-8"}).status_code == 200
     assert _same(*pair, "/v1/decide", body, **{"content-type": "text/plain"}).status_code == 422  # not read as JSON
+    assert _same(*pair, "/v1/decide", body, **{"content-type": "application/problem+json"}).status_code == 200
     streamed = _same(*pair, "/v1/decide", body, accept="application/x-ndjson")
     assert streamed.headers["content-type"].startswith("application/x-ndjson")
-    assert route_calls == ["decide"] * 4  # both applications' routes answered the JSON and the NDJSON one
+    assert route_calls == ["decide"] * 4  # both applications' routes answered the +json and the NDJSON one
+
+
+@pytest.mark.parametrize("media", ["application/json; charset=utf-8", "Application/JSON", "application/json ;x=1"])
+def test_json_with_parameters_takes_the_fast_lane(pair: tuple[TestClient, TestClient], route_calls: list[str],
+                                                  media: str) -> None:
+    got = _same(*pair, "/v1/match", dumps({"profile": ONE, "as_of": DAY}), **{"content-type": media})
+    assert got.status_code == 200
+    assert route_calls == ["match"]  # the slow application's route only
 
 
 def test_a_time_limit_met_while_working_is_the_routes_408(tmp_path: Path) -> None:

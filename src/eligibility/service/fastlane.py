@@ -110,8 +110,10 @@ class FastLane:
         await response(scope, receive, send)
 
     def _takes(self, scope: Scope) -> bool:
-        """A JSON body, a JSON answer, and the token check passed (when auth is on)."""
-        if _header(scope, b"content-type") != b"application/json":
+        """A JSON body (``application/json``, whatever its parameters), a JSON answer, and the token check
+        passed (when auth is on)."""
+        media = (_header(scope, b"content-type") or b"").split(b";", 1)[0]
+        if media.strip().lower() != b"application/json":  # parameters (a charset) aside: the routes read it as JSON
             return False
         if scope["path"] == "/v1/decide" and NDJSON in (_header(scope, b"accept") or b""):
             return False
