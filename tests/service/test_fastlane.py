@@ -88,6 +88,7 @@ def test_several_firms_and_decide_are_the_routes_bytes(pair: tuple[TestClient, T
     assert _same(*pair, "/v1/match", dumps({"profiles": firms, "as_of": DAY, "lang": "en"})).status_code == 200
     assert _same(*pair, "/v1/decide", dumps({"profiles": firms, "as_of": DAY})).status_code == 200
     many = _same(*pair, "/v1/decide", dumps({"profiles": (firms * 13)[:150], "as_of": DAY}))  # on a worker thread
+    assert len(firms) <= fastlane.INLINE_DECIDE < 150
     assert len(many.json()["results"]) == 150
     assert route_calls == ["match", "decide", "decide"]
 

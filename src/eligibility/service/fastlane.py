@@ -37,8 +37,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 NDJSON = b"application/x-ndjson"
 FAST_PATHS = frozenset({"/v1/match", "/v1/decide"})
-INLINE_DECIDE = 100
-"""A ``/v1/decide`` request of at most this many profiles is decided on the event loop (a few ms); a
+INLINE_DECIDE = 16
+"""A ``/v1/decide`` request of at most this many profiles is decided on the event loop (a few ms at most); a
 larger one, or a ``/v1/match`` of several firms, on a worker thread within the time limit, as the routes do."""
 
 
