@@ -4,7 +4,6 @@ and the fast lane, not the route, answered the well-formed ones."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
