@@ -1005,12 +1005,15 @@ def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
     }
 
 
-def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
+def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None, explained: bool = True
+                ) -> dict[str, Any]:
+    """One result as JSON-ready data; without ``conditions`` and ``explanation`` (not rendered at all)
+    when not ``explained``."""
     rule = result.rule
     r = _Renderer(rule, lang)
     r.as_of = as_of
     citation = _cited(result, lang, as_of)[1]
-    return {
+    out = {
         "rule_id": rule.id,
         "title": rule.title.get(lang),
         "status": result.status.value,
@@ -1022,23 +1025,30 @@ def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None)
             "total": f"{result.instalment.total:.2f}", "start_year": result.instalment.start_year},
         "superseded_by": result.superseded_by,
         "missing": list(result.missing),
-        "conditions": [_clause_dict(r, c) for c in clauses(result.trace)],
+    }
+    if explained:
+        out["conditions"] = [_clause_dict(r, c) for c in clauses(result.trace)]
+    out |= {
         "reason": None if result.reason is None else result.reason[1 if r.en else 0],
         "kind": rule.kind, "mode": rule.mode, "basis": rule.basis, "group": rule.group,
         "citation": citation,
-        "explanation": _result_text(r, result, lang) if as_of is not None or result.as_of is None
-        else render_result(result, lang, as_of),
     }
+    if explained:
+        out["explanation"] = (_result_text(r, result, lang) if as_of is not None or result.as_of is None
+                              else render_result(result, lang, as_of))
+    return out
 
 
-def evaluation_dict(ev: Evaluation, lang: str = "zh") -> dict[str, Any]:
+def evaluation_dict(ev: Evaluation, lang: str = "zh", explained: bool = True) -> dict[str, Any]:
+    """The evaluation as JSON-ready data (``eligibility match --format json``); each result without its
+    conditions and explanation when not ``explained``."""
     return {
         "entity_id": ev.entity_id,
         "name": ev.name,
         "as_of": ev.as_of.isoformat(),
         "provenance": dict(ev.provenance),
         "total": f"{ev.total():.2f}",
-        "results": [result_dict(res, lang, ev.as_of) for res in ev.results],
+        "results": [result_dict(res, lang, ev.as_of, explained) for res in ev.results],
         "out_of_scope": [{"rule_id": o.rule_id, "reason": o.en if lang == "en" else o.zh} for o in ev.out_of_scope],
     }
 

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.security import HTTPAuthorizationCredentials
 
 from ..engine import Engine
+from ..explain import evaluation_dict
 from ..facts.profile import Profile
 from ..io.archive import RuleSetNotArchivedError
 from ..provenance import with_determination
@@ -65,11 +66,7 @@ def match_results(engine: Engine, profiles: list[Profile], day: date, lang: str,
     out = []
     for p in profiles:
         check_deadline(deadline, seconds)
-        body = engine.evaluate(p, day).to_dict(lang)
+        body = evaluation_dict(engine.evaluate(p, day), lang, explained=explain)  # no text rendered unless asked
         body["provenance"] = with_determination(body["provenance"], p)
-        if not explain:
-            for r in body["results"]:
-                r.pop("conditions", None)
-                r.pop("explanation", None)
         out.append(body)
     return out
