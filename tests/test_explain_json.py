@@ -29,9 +29,14 @@ def test_the_json_says_what_explain_says(name: str, lang: str) -> None:
     ev = _evaluation(name)
     data = ev.to_dict(lang)
     assert [r["explanation"] for r in data["results"]] == [r.explain(lang) for r in ev.results]
-    for r in data["results"]:  # each written condition's text and gaps, as the explanation says them
-        for c in r["conditions"]:
-            assert c["text"] in r["explanation"]
+    sep = "：" if lang == "zh" else ": "
+    for r in data["results"]:  # each written condition's text and gaps, as the explanation says them (a
+        for c in r["conditions"]:  # label naming the yes/no fact itself is not said twice there)
+            if not c["label"]:
+                assert c["text"] in r["explanation"]
+                continue
+            said = (c["text"], c["text"].split(sep, 1)[-1])
+            assert any(f"{c['label']}{sep}{text}" in r["explanation"] for text in said)
             assert all(f"→ {d['text']}" in r["explanation"] for d in c["distance"])
 
 

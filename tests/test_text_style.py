@@ -105,6 +105,7 @@ def test_the_register_has_reasons_in_both_languages(register_lines: dict[str, di
 # -- the lint can fail --------------------------------------------------------------------------
 @pytest.mark.parametrize(("text", "lang", "found"), [
     ("并非（个体工商户：否（统一社会信用代码前两位为 91（92 为个体工商户）））", "zh", "brackets nested"),
+    ("not (sole proprietor: no (USCC starts with 91 (92 for sole proprietors)))", "en", "brackets nested"),
     ("被 puer.little-giant-national 取代", "zh", "rule id"),
     ("superseded by puer.little-giant-national", "en", "rule id"),
     ("金额 Decimal('500000')", "zh", "Python repr"),
@@ -118,6 +119,8 @@ def test_the_register_has_reasons_in_both_languages(register_lines: dict[str, di
     ("税率 5", "zh", "number without a unit"),
     ("employees 50, at most 100 persons", "en", "number without a unit"),
     ("revenue 2,500,000, at least CNY 2,000,000", "en", "number without a unit"),
+    ("    ✓ 首次纳规：首次纳规：是", "zh", "label said twice"),
+    ("    ✗ low capacity utilisation: low capacity utilisation: no, required: yes", "en", "label said twice"),
 ])
 def test_the_lint_trips_on_each_kind_of_bad_text(text: str, lang: str, found: str) -> None:
     assert any(p.startswith(found) for p in lint(text, lang, IDS, CODES)), lint(text, lang, IDS, CODES)
@@ -132,6 +135,8 @@ def test_the_lint_trips_on_each_kind_of_bad_text(text: str, lang: str, found: st
     ("缺少数据：增值税纳税人类型（vat_taxpayer）", "zh"),
     ("依据：《普洱市措施》二(五)：“对新评定的国家级企业(产品),给予100万元补助”", "zh"),
     ("employees 50 persons, at most 100 persons ✓", "en"),
+    ("    ✓ 首次纳规：是", "zh"),
+    ("    ✗ 由小到大升规（非新建投产）：新建投产纳规：是，应为 否", "zh"),
     ("source: 财政部 税务总局公告2023年第12号, clause 第一条 (2023-01-01 – 2027-12-31)", "en"),
 ])
 def test_the_lint_passes_text_written_to_the_guide(text: str, lang: str) -> None:
@@ -210,6 +215,14 @@ def test_a_profile_error_in_chinese_has_no_english_from_pydantic(data: dict) -> 
     problems = [p for p in lint(zh, "zh", IDS, CODES) if p.startswith("English word")]
     assert not problems, (zh, problems)
     assert caught.value.en != zh
+
+
+def test_a_choice_error_in_chinese_names_the_choices_before_their_codes() -> None:
+    with pytest.raises(el.EligibilityError) as caught:
+        Profile.from_data({"vat_taxpayer": "big", "certifications": [{"kind": "zz", "level": "national"}]})
+    assert "增值税纳税人类型应为以下之一：一般纳税人（general）、小规模纳税人（small_scale）" in caught.value.zh
+    assert "专精特新“小巨人”企业（little_giant）" in caught.value.zh
+    assert "'general' or 'small_scale'" in caught.value.en
 
 
 def test_the_zh_side_names_the_field_by_its_label() -> None:

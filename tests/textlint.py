@@ -4,12 +4,13 @@ explanation, reason and message is checked for what the style guide forbids.
 ``lint(text, lang, rule_ids, codes)`` returns the problems found, one string each (empty when the
 text is clean):
 
-- bracket depth over one in Chinese text (a document number's year 〔2019〕 is part of the number);
+- bracket depth over one, in Chinese and English (a document number's year 〔2019〕 is part of the number);
 - a rule id of the loaded packs (a measure is named by its title);
 - a Python repr: ``Decimal(``, ``None``, ``True``, ``False``, a list written as ``[…]``;
 - an English word in Chinese text, outside codes (field paths, industry and region codes, acronyms);
 - a number without its unit (元/万元, 人, 千伏安, %, 年…), dates, document and clause numbers,
-  codes and the counts in list labels (第1项, 共2项) exempt.
+  codes and the counts in list labels (第1项, 共2项) exempt;
+- a label said twice in a row ("首次纳规：首次纳规：是").
 
 Policy text quoted verbatim (“…” after a colon, to the end of the line) is the policy's own words,
 and a value quoted as given ('abc') is the user's: neither is linted.
@@ -32,6 +33,7 @@ _REPR = re.compile(r"Decimal\(|\bNone\b|\bTrue\b|\bFalse\b|\[\s*['\"\d]|datetime
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_./'-]*")
 _ACRONYM = re.compile(r"[A-Z]{1,5}|[A-Z]+\d+|[A-Z]\d*[A-Z]?\d*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TWICE = re.compile(r"(?:^\s*|[✓✗?？—，；：]\s?)([^\s：:，；✓✗][^：:，；✓✗\n]{1,59}?)(?:：|: )\1(?:：|: )", re.M)
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.,/:-])\d[\d,]*(?:\.\d+)?(?![\d,.]*\d)")
 UNITS_ZH = ("万元", "亿元", "元", "人", "千伏安", "%", "年", "个月", "月", "天", "日", "项", "期", "号", "条",
             "个", "位", "倍", "次", "户", "级", "款", "名", "家", "岁", "分", "季度", "倍")
@@ -86,7 +88,7 @@ def lint(text: str, lang: str, rule_ids: Collection[str] = (), codes: Collection
     loaded packs, ``codes`` words that are codes (field paths, enum codes) and may appear in Chinese."""
     own = _GIVEN.sub("''", _QUOTE.sub("：“”", text))
     problems = []
-    deepest = depth(own) if lang != "en" else 0
+    deepest = depth(own)
     if deepest > 1:
         problems.append(f"brackets nested {deepest} deep")
     for m in _RULE_ID.finditer(own):
@@ -101,4 +103,5 @@ def lint(text: str, lang: str, rule_ids: Collection[str] = (), codes: Collection
                 continue
             problems.append(f"English word {word!r} in Chinese text")
     problems += _unitless(own, lang)
+    problems += [f"label said twice: {m[1]!r}" for m in _TWICE.finditer(own)]
     return problems

@@ -2,10 +2,10 @@
 
     python examples/bundle/make_bundle.py [-o examples/bundle] [--seed 2024] [--firms 300]
 
-The main register (Excel, a title row, Chinese headers with units, 12-digit statistical region codes,
-4-digit industry codes, several date spellings, placeholders, a few bad values, a 合计 row) and one
+The main register (Excel, a title row, Chinese headers with units, 12-digit statistical region codes and
+county names, 4-digit industry codes, several date spellings, placeholders, a few bad values, a 合计 row) and one
 file of each kind of department list: certifications (a complete municipal 专精特新 list as GBK CSV,
-a partial 小巨人 list), register entries (规上入库), benefits already received (Excel, amounts in
+a partial 小巨人 list), register entries (规上入库, and the 限上名录 as GBK CSV), benefits already received (Excel, amounts in
 万元), the 失信 list, tax records by period (GBK CSV) and caseworker attestations; with manifest.yaml.
 
 :func:`make` also returns the same firms as clean profiles (what the files mean), so a test can
@@ -23,7 +23,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from eligibility.facts.codes import check_character
+from eligibility.facts.codes import REGION_NAMES, check_character
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 BUNDLE = "思茅区 2024"
@@ -34,6 +34,7 @@ RULE_TITLES = {"puer.specialised-municipal": "市级专精特新企业一次性�
                "puer.new-industrial-above-scale": "新建投产纳规工业企业补助"}
 LIST_2024 = (date(2024, 1, 1), date(2024, 12, 31))
 BAD_EMPLOYEES = ("约50", "五十人")
+ENTRIES_FROM = date(2019, 1, 1)  # register entries from 2019 to November 2024
 
 
 def _uscc(rng: random.Random, region: str) -> str:
@@ -54,7 +55,7 @@ def make(out: Path, seed: int = 2024, firms: int = 300) -> list[dict[str, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     clean: list[dict[str, Any]] = []
     register_rows: list[list[Any]] = []
-    specialised, giants, entries, received, dishonest, taxes, attested = [], [], [], [], [], [], []
+    specialised, giants, entries, quota, received, dishonest, taxes, attested = [], [], [], [], [], [], [], []
     for i in range(firms):
         region = rng.choices([r for r, _ in REGIONS], [w for _, w in REGIONS])[0]
         uscc = _uscc(rng, region)
@@ -67,7 +68,9 @@ def make(out: Path, seed: int = 2024, firms: int = 300) -> list[dict[str, Any]]:
         p: dict[str, Any] = {"uscc": uscc, "name": name, "region_code": region, "industry_code": industry,
                              "registered_on": founded.isoformat(), "employees": employees,
                              "revenue": revenue_k * 1000, "total_assets": assets_w * 10_000}
-        region_cell: Any = region + "000000" if rng.random() < 0.5 else float(region)  # 12-digit code or 530802.0
+        form = rng.random()  # a 12-digit statistical code, 530802.0, or the county by name (普洱市思茅区)
+        region_cell: Any = (region + "000000" if form < 0.45 else float(region) if form < 0.9
+                            else REGION_NAMES[region[:4] + "00"][0] + REGION_NAMES[region][0])
         employees_cell: Any = employees
         if i % 97 == 5:  # a bad value: that field is unknown-with-error, the firm's other rules are decided
             employees_cell = BAD_EMPLOYEES[i % 2]
@@ -82,7 +85,7 @@ def make(out: Path, seed: int = 2024, firms: int = 300) -> list[dict[str, Any]]:
         certified_listed: list[dict[str, Any]] = []
         if rng.random() < 0.12:
             on = date(2024, 1, 1) + timedelta(days=rng.randrange(300))
-            specialised.append([uscc, name, "市级", f"{on.year}年{on.month}月{on.day}日"])
+            specialised.append([uscc, name, "市级", f"{on.year}年{on.month}月{on.day}日", f"{on.year}年度"])
             certified_listed.append({"kind": "specialised_sme", "level": "municipal", "certified_on": on.isoformat()})
         if rng.random() < 0.04:
             on = date(2024, 3, 1) + timedelta(days=rng.randrange(200))
@@ -93,14 +96,20 @@ def make(out: Path, seed: int = 2024, firms: int = 300) -> list[dict[str, Any]]:
             [{"kind": "specialised_sme", "level": "municipal", "certified_from": "2024-01-01",
               "certified_to": "2024-12-31", "source": f"{BUNDLE} 专精特新名单"}] if region == "530802" else [])
         if industry.startswith("C") and rng.random() < 0.3:
-            entered = date(2024, 1, 1) + timedelta(days=rng.randrange(330))
+            entered = ENTRIES_FROM + timedelta(days=rng.randrange(2150))
             new_build = rng.random() < 0.5
             entries.append([uscc, name, entered.strftime("%Y%m%d"), "新建投产" if new_build else "小升规",
                             "是" if rng.random() < 0.8 else "否"])
             p["registers"] = {"above_scale_industrial": {"entered_on": entered.isoformat(), "new_build": new_build,
                                                          "first_entry": entries[-1][-1] == "是"}}
+        elif industry[0] in "FH" and rng.random() < 0.3:
+            entered = ENTRIES_FROM + timedelta(days=rng.randrange(2150))
+            monthly = rng.random() < 0.5
+            quota.append([uscc, name, _date_text(rng, entered), "月度" if monthly else "年度"])
+            p["registers"] = {"above_quota_trade": {"entered_on": entered.isoformat(),
+                                                    "basis": "month" if monthly else "year"}}
         elif region == "530802":
-            p["registers"] = {}  # the 规上 entries list is complete for 思茅区: not on it, not in it
+            p["registers"] = {}  # both registers' lists are complete for 思茅区 up to 2024: on neither, in neither
         if region == "530802":
             p["benefits_received"] = []
         if rng.random() < 0.06:
@@ -130,11 +139,12 @@ def make(out: Path, seed: int = 2024, firms: int = 300) -> list[dict[str, Any]]:
             p["attestations"] = [{"field": "employees", "value": str(employees), "by": "王芳", "on": "2024-11-20"}]
         clean.append(p)
     ghost = _uscc(rng, "530802")  # on a list, not in the register: counted and reported, never lost
-    specialised.append([ghost, "名录外企业", "市级", "2024年6月1日"])
+    specialised.append([ghost, "名录外企业", "市级", "2024年6月1日", "2024年度"])
     _register(out / "名录.xlsx", register_rows)
-    _csv(out / "专精特新名单.csv", ["统一社会信用代码", "企业名称", "级别", "认定日期"], specialised, "gbk")
+    _csv(out / "专精特新名单.csv", ["统一社会信用代码", "企业名称", "级别", "认定日期", "认定年度"], specialised, "gbk")
     _csv(out / "小巨人名单.csv", ["企业名称", "统一社会信用代码", "级别", "认定日期"], giants, "utf-8")
     _csv(out / "规上入库.csv", ["统一社会信用代码", "单位详细名称", "入库时间", "入库方式", "首次纳规"], entries, "utf-8")
+    _csv(out / "限上名录.csv", ["统一社会信用代码", "单位详细名称", "纳入时间", "入库方式"], quota, "gbk")
     _xlsx(out / "已享受政策台账.xlsx", "已享受政策台账（2023年）",
           ["统一社会信用代码", "政策名称", "金额（万元）", "拨付日期"], received)
     _csv(out / "失信名单.csv", ["统一社会信用代码", "名称", "列入日期", "移出日期"], dishonest, "utf-8")
@@ -164,11 +174,18 @@ files:
       complete: false
   - path: 规上入库.csv
     kind: register_events
-    coverage:
+    coverage:            # 思茅区规上工业名录，截至 2024 年底的全部入库：完整 / every entry up to 2024: complete
       regions: ["530802"]
-      period: {from: 2024-01-01, to: 2024-12-31}
+      period: {to: 2024-12-31}
       complete: true
       kinds: [above_scale_industrial]
+  - path: 限上名录.csv
+    kind: register_events
+    coverage:            # 思茅区限上批零住餐名录，同上 / the same for the above-quota trade register
+      regions: ["530802"]
+      period: {to: 2024-12-31}
+      complete: true
+      kinds: [above_quota_trade]
   - path: 已享受政策台账.xlsx
     kind: benefits_received
     values:

@@ -479,7 +479,10 @@ def score(
             reader = read_register(input, chunk_size, mapping, strict=not lenient, sheet=sheet, keep=_keep_list(keep))
     except EligibilityError as exc:
         _fail(exc, lang)
-    from .batch import Labels
+    from .batch import BundleReader, Labels
+
+    if isinstance(reader, BundleReader):
+        reader.warnings.extend(reader.notes_as_of(day))
 
     titles = Labels(label_lang, {r.id: r.title.get(label_lang) for r in ruleset.rules}) if label_lang else None
     shown = _print_columns(reader, lang)

@@ -584,25 +584,43 @@ class _Renderer:
         return self.t(f"分档计算的金额 {total}", f"the bracketed amount {total}")
 
     def coverage(self, trace: Trace) -> str:
-        """``any(certifications, …)`` read under the department lists' coverage: the list decides
-        when given; else a listed certification, or the complete list that does not have one."""
+        """A quantifier over ``certifications`` read under the department lists' coverage: the list
+        decides when given; else the listed certifications, and the complete lists for the rest."""
         cond, branch = trace.children[0], trace.children[-1]
         if cond.value is not True:
             return self.expr(branch)
+        if isinstance(branch.node, x.IfElse):  # count / sum: the listed ones, when the lists are complete there
+            within, taken = branch.children[0], branch.children[-1]
+            if within.value is not True:
+                return self.expr(taken)
+            return self.t(f"{self.expr(taken)}；据 {self._complete_lists(within)} 无其他",
+                          f"{self.expr(taken)}; no other on {self._complete_lists(within)}, complete")
         listed, rest = branch.children[0], branch.children[-1]
-        if listed.value is True or rest.value is not False:
-            return self.expr(listed) if listed.value is True else self.expr(rest.children[-1])
+        decisive = isinstance(branch.node, x.Or)  # any: a listed match decides; all: a listed failure
+        if listed.value is decisive:
+            return self.expr(listed)
+        if rest.value is not (not decisive):
+            return self.expr(rest.children[-1])
+        lists = self._complete_lists(rest.children[0])
+        if decisive:
+            return self.t(f"据 {lists} 未列入", f"not on {lists}, a complete list")
+        return self.t(f"{self.expr(listed)}；据 {lists} 无其他", f"{self.expr(listed)}; no other on {lists}, complete")
+
+    def _complete_lists(self, trace: Trace) -> str:
+        """The complete lists whose coverage cells matched, each with its kind, level and period."""
         lists = []
-        for cell in _true_items(rest.children[0]):
+        for cell in _true_items(trace):
             got = {t.node.name: t.value for t in _walk_trace(cell) if isinstance(t.node, x.ItemField)}
-            level = format_value(got.get("level"), "enum", self.lang) if got.get("level") else self.t("各级", "all levels")
-            source = got.get("source") or self.t("名单", "the list")
+            level = got.get("level")
+            level = format_value(level, "enum", self.lang) if isinstance(level, str) else self.t("各级", "all levels")
+            source = got.get("source")
+            source = source if isinstance(source, str) else self.t("名单", "the list")
             lists.append(self.t(
                 f"{source}（{format_value(got['kind'], 'enum', self.lang)}，{level}，{got['certified_from']}至"
                 f"{got['certified_to']}）",
                 f"{source} ({format_value(got['kind'], 'enum', self.lang)}, {level}, {got['certified_from']} to "
                 f"{got['certified_to']})"))
-        return self.t(f"据 {'、'.join(lists)} 未列入", f"not on {'; '.join(lists)}, a complete list")
+        return self.t("、", "; ").join(lists)
 
     def quantifier(self, trace: Trace) -> str:
         node = trace.node
@@ -743,6 +761,8 @@ def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     assert node is not None
     label = node.label_en if r.en else node.label_zh
     body, gaps = _written(r, trace)
+    if label:
+        body = _without_fact_label(r, trace, body)
     head = f"{indent}{_mark(trace.value)} " + (f"{label}{r.t('：', ': ')}{body}" if label else body)
     lines = [head]
     for _, text in gaps:
@@ -752,6 +772,24 @@ def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
         assert spec.presume is not None
         lines.append(f"{indent}    " + r.t(f"假设：{spec.presume.zh}", f"assumed: {spec.presume.en}"))
     return lines
+
+
+def _without_fact_label(r: _Renderer, trace: Trace, body: str) -> str:
+    """A clause whose label ends with the very name of the yes/no fact it tests says the value once
+    after the label: "首次纳规：是", not "首次纳规：首次纳规：是"."""
+    node = trace.node
+    if not (isinstance(node, x.Compare) and len(node.ops) == 1 and node.ops[0] in ("==", "!=")):
+        return body
+    facts = [o for o in node.operands if isinstance(o, x.Field)]
+    flags = [o for o in node.operands if isinstance(o, x.Literal) and isinstance(o.value, bool)]
+    if len(facts) != 1 or len(flags) != 1:
+        return body
+    named = registry()[facts[0].path].label("zh")
+    said = trace.clause.label_zh or ""
+    if said != named and not said.endswith(f"：{named}"):
+        return body
+    prefix = f"{r.label(facts[0])}{r.t('：', ': ')}"
+    return body[len(prefix):] if body.startswith(prefix) else body
 
 
 def _structure_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:

@@ -68,19 +68,22 @@ _ZH: dict[str, str] = {
 _EXPECTED = re.compile(r"'([^']*)'|\b([\w.-]+)\b")
 
 
-def _expected(text: str) -> str:
-    """Pydantic's "'a', 'b' or 'c'" as "a、b、c" (no English joining word)."""
+def _expected(text: str, names: Mapping[str, tuple[str, str]]) -> str:
+    """Pydantic's "'a', 'b' or 'c'" as "a、b、c" (no English joining word); a code with a Chinese name
+    in ``names`` is said by its name, the code after it: "小规模纳税人（small_scale）"."""
     values = [quoted or bare for quoted, bare in _EXPECTED.findall(text) if (quoted or bare) != "or"]
-    return "、".join(values) if values else text
+    said = [f"{names[v][0]}（{v}）" if v in names else v for v in values]
+    return "、".join(said) if said else text
 
 
-def message_zh(err: Mapping[str, Any], field: str) -> str:
+def message_zh(err: Mapping[str, Any], field: str, names: Mapping[str, tuple[str, str]] | None = None) -> str:
     """One pydantic error as a Chinese sentence naming ``field`` (a label or a path), never English
-    from pydantic; the ctx values (limits, choices) are filled in."""
+    from pydantic; the ctx values (limits, choices) are filled in, the choices by their Chinese
+    names where ``names`` (code → (zh, en)) has them."""
     template = _ZH.get(str(err.get("type")), "{field}取值无效")
     ctx = {k: v for k, v in (err.get("ctx") or {}).items() if not isinstance(v, BaseException)}
     if "expected" in ctx:
-        ctx["expected"] = _expected(str(ctx["expected"]))
+        ctx["expected"] = _expected(str(ctx["expected"]), names or {})
     try:
         return template.format(field=field, **ctx)
     except (KeyError, IndexError, ValueError):  # a ctx pydantic did not give: the sentence without it

@@ -15,7 +15,7 @@ import pytest
 import eligibility as el
 from eligibility.batch import read_register
 from eligibility.batch.bundle import load_manifest
-from eligibility.batch.bundle_join import read_bundle
+from eligibility.batch.bundle_join import BundleReader, read_bundle
 from eligibility.errors import RuleSetError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,6 +175,8 @@ def test_a_zip_member_outside_its_folder_is_refused(tmp_path: Path) -> None:
     ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: certifications\n"
      "    coverage: {complete: true, kinds: [specialised_sme]}\n", 7, "must declare period"),
     ("bundle: x\nfiles:\n  - path: ../register.csv\n    kind: register\n", 3, "inside the manifest's folder"),
+    ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: tax_records\n"
+     "    coverage:\n      regions: [\"530802\"]\n      complete: true\n", 9, "a firm not on a tax list has unknown sales"),
     ("bundle: x\nfiles:\n  - path: register.csv\n    kind: register\n  - path: register.csv\n    kind: certifications\n"
      "    columns: {认定时间: certifed_on}\n", 7, "did you mean 'certified_on'"),
 ])
@@ -252,7 +254,9 @@ def test_score_and_check_take_a_bundle_on_the_command_line(tmp_path: Path,
                                  "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "专精特新名单.csv: 级别 → certifications.level" in result.output
-    assert "专精特新名单.csv (certifications): 34 row(s) read = 33 joined + 1 not in the register" in result.output
+    listed = sum(c["kind"] == "specialised_sme" for p in clean for c in p["certifications_listed"])
+    assert (f"专精特新名单.csv (certifications): {listed + 1} row(s) read = {listed} joined + 1 not in the register"
+            in result.output)
     scored = pd.read_csv(out)
     assert scored["row"].nunique() == len(clean)
     checked = runner.invoke(app, ["check", str(folder / "manifest.yaml"), "--lang", "en"])
@@ -314,3 +318,160 @@ def test_a_malformed_list_row_is_reported_not_lost(tmp_path: Path) -> None:
     report = read_bundle(path).report.files[0]
     assert report.rows == 3 and report.joined + report.unmatched + len(report.refused) == report.rows
     assert report.refused[0][0] == 3
+
+
+FIRM_T = _uscc("91530802MA6K0X1T5")
+INDUSTRIAL = (f"统一社会信用代码,企业名称,行政区划代码,行业代码\n{FIRM_A},甲,530802,C3011\n{FIRM_B},乙,530802,C3011\n"
+              f"{FIRM_T},丁,530802,F5211\n")
+
+
+def _registers_manifest(scale_period: str, quota: bool) -> str:
+    text = f"""bundle: 测试 2024
+files:
+  - path: register.csv
+    kind: register
+  - path: scale.csv
+    kind: register_events
+    coverage: {{regions: ["530802"], period: {scale_period}, complete: true, kinds: [above_scale_industrial]}}
+"""
+    if quota:
+        text += """  - path: quota.csv
+    kind: register_events
+    coverage: {regions: ["530802"], period: {to: 2024-12-31}, complete: true, kinds: [above_quota_trade]}
+"""
+    return text
+
+
+@pytest.mark.parametrize(("scale_period", "quota", "absent"), [
+    ("{from: 2024-01-01, to: 2024-12-31}", True, "undetermined"),  # says nothing about entries before 2024
+    ("{to: 2024-12-31}", False, "undetermined"),  # 限上 unknown: the firm's memberships stay unknown as a whole
+    ("{to: 2024-12-31}", True, "ineligible"),  # every entry of both registers up to 2024: in neither
+])
+def test_register_lists_make_absence_known_only_for_every_register_and_from_the_start(
+        tmp_path: Path, engine: el.Engine, scale_period: str, quota: bool, absent: str) -> None:
+    scale = f"统一社会信用代码,入库时间,入库方式\n{FIRM_A},2024-03-01,新建投产\n"
+    path = _write(tmp_path, _registers_manifest(scale_period, quota),
+                  {"register.csv": INDUSTRIAL, "scale.csv": scale, "quota.csv": "统一社会信用代码,纳入时间,入库方式\n"})
+    bundle = read_bundle(path)
+    industrial = _statuses(engine, bundle.frame, "puer.new-industrial-above-scale")
+    assert industrial[1] == "eligible"  # on the list
+    assert industrial[2] == absent
+    assert _statuses(engine, bundle.frame, "puer.trade-monthly-upgrade")[3] == absent
+    notes = " ".join(en for _, en in bundle.warnings)
+    assert ("says nothing about entries before" in notes) == ("from" in scale_period)
+    assert ("no complete list of above_quota_trade" in notes) == (not quota)
+
+
+def test_a_register_entry_dated_after_as_of_does_not_count(tmp_path: Path, engine: el.Engine) -> None:
+    scale = f"统一社会信用代码,入库时间,入库方式,首次纳规\n{FIRM_A},2025-02-01,新建投产,是\n{FIRM_B},2024-03-01,小升规,是\n"
+    path = _write(tmp_path, _registers_manifest("{to: 2025-12-31}", True),
+                  {"register.csv": INDUSTRIAL, "scale.csv": scale, "quota.csv": "统一社会信用代码,纳入时间,入库方式\n"})
+    frame = read_bundle(path).frame
+    assert _statuses(engine, frame, "puer.new-industrial-above-scale")[1] == "ineligible"
+    assert _statuses(engine, frame, "puer.small-to-above-scale") == {1: "ineligible", 2: "eligible", 3: "ineligible"}
+
+
+def test_a_year_of_certification_is_read_but_is_not_a_date(tmp_path: Path, engine: el.Engine) -> None:
+    # a list as 工信 publishes it: 认定年度 and 批次, no day; one row also gives its 公示日期
+    listed = ("统一社会信用代码,企业名称,级别,认定年度,批次\n"
+              f"{FIRM_A},甲,市级,2024年度,第一批\n{FIRM_B},乙,市级,２０２４,第二批\n")
+    path = _write(tmp_path, _manifest(True), {"register.csv": REGISTER, "specialised.csv": listed})
+    bundle = read_bundle(path)
+    assert any(r.header.endswith("认定年度") and r.field == "certifications.year" for r in BundleReader(path).recognised)
+    report = bundle.report.files[0]
+    assert (report.joined, report.undated, report.year_only) == (2, 2, 2)
+    assert any("2 certification(s) have no date (2 with only a year" in en for _, en in bundle.warnings)
+    # on a complete list but with no date: within 12 months cannot be told — not eligible, not ineligible
+    assert _statuses(engine, bundle.frame, "puer.specialised-municipal") == {1: "undetermined", 2: "undetermined",
+                                                                             3: "undetermined"}
+
+
+def test_old_registration_numbers_are_refused_by_row_naming_them(tmp_path: Path, engine: el.Engine) -> None:
+    register = REGISTER + "５３０８０２０００ ０１２３４５,戊,思茅区\n"
+    listed = SPECIALISED + "530802000012345,戊,市级,2024-03-01\n"
+    path = _write(tmp_path, _manifest(True), {"register.csv": register, "specialised.csv": listed})
+    bundle = read_bundle(path, strict=False)
+    report = bundle.report.files[0]
+    assert report.refused == [(3, "530802000012345 是 15 位旧工商注册号，不是统一社会信用代码",
+                               "530802000012345 is a 15-digit old registration number (注册号), not a USCC")]
+    scored = engine.score(bundle.frame, as_of=AS_OF)
+    failed = scored[scored["row"] == 4]
+    assert len(failed) == 1 and failed["rule_id"].isna().all()  # a row-level error: no readable USCC
+    assert "15-digit old business registration number" in failed["reason"].iloc[0]
+
+
+def test_a_county_written_by_name_is_its_code(tmp_path: Path) -> None:
+    register = f"统一社会信用代码,企业名称,行政区划\n{FIRM_A},甲,普洱市思茅区\n{FIRM_B},乙,思茅区\n{FIRM_C},丙,火星区\n"
+    path = _write(tmp_path, _manifest(True), {"register.csv": register, "specialised.csv": SPECIALISED})
+    frame = read_bundle(path, strict=False).frame
+    assert frame["region_code"].tolist()[:2] == ["530802", "530802"]
+    assert frame["certification_coverage"].map(len).tolist()[:2] == [1, 1]  # inside the list's regions
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_every_quantifier_over_certifications_follows_the_lists(tmp_path: Path, complete: bool) -> None:
+    """all / count / not any / sum (the conformance suite's test rules) read a bundle's lists as any does:
+    the 专精特新 list declared complete, then partial, beside a complete 小巨人 list of another kind."""
+    engine = el.Engine(el.load_rules(ROOT / "tests" / "conformance" / "rules"))
+    giants = f"统一社会信用代码,名称,级别,认定日期\n{FIRM_A},甲,国家级,2024-03-01\n"
+    forwarded = f"统一社会信用代码,企业名称,认定类型,级别,认定日期\n{FIRM_A},甲,专精特新,市级,2024年5月20日\n"
+    manifest = _manifest(complete) + """  - path: giants.csv
+    kind: certifications
+    coverage: {regions: ["530800"], period: {from: 2024-01-01, to: 2024-12-31}, complete: true,
+               kinds: [little_giant]}
+  - path: forwarded.csv
+    kind: certifications
+"""
+    path = _write(tmp_path, manifest, {"register.csv": REGISTER, "specialised.csv": SPECIALISED, "giants.csv": giants,
+                                       "forwarded.csv": forwarded})
+    frame = read_bundle(path).frame
+    # the 专精特新 certification on two lists is one certification
+    assert sorted(c["kind"] for c in frame["certifications_listed"].iloc[0]) == ["little_giant", "specialised_sme"]
+    got = {rule: _statuses(engine, frame, rule) for rule in ("conf.cert-all", "conf.cert-count", "conf.cert-none",
+                                                             "conf.cert-sum")}
+    unknown_if_partial = "eligible" if complete else "undetermined"
+    # A: on both lists; B: on none, inside both lists' regions; C: in 宁洱县, inside the 小巨人 list's only
+    assert got["conf.cert-all"] == {1: "ineligible", 2: unknown_if_partial, 3: "undetermined"}
+    assert got["conf.cert-count"] == {1: "ineligible" if complete else "undetermined", 2: unknown_if_partial,
+                                      3: "undetermined"}
+    assert got["conf.cert-none"] == {1: unknown_if_partial, 2: unknown_if_partial, 3: "undetermined"}
+    assert got["conf.cert-sum"] == {1: "eligible", 2: "ineligible", 3: "ineligible"}
+
+
+def test_explanations_name_the_complete_lists_for_all_and_count(tmp_path: Path) -> None:
+    engine = el.Engine(el.load_rules(ROOT / "tests" / "conformance" / "rules"))
+    manifest = _manifest(True) + """  - path: giants.csv
+    kind: certifications
+    coverage: {regions: ["530800"], period: {from: 2024-01-01, to: 2024-12-31}, complete: true,
+               kinds: [little_giant]}
+"""
+    path = _write(tmp_path, manifest, {"register.csv": REGISTER, "specialised.csv": SPECIALISED,
+                                       "giants.csv": "统一社会信用代码,名称,级别,认定日期\n"})
+    frame = read_bundle(path).frame
+    profile = {k: v for k, v in frame.iloc[1].items() if v is not None and v is not pd.NA}
+    ev = engine.evaluate(profile, as_of=AS_OF)
+    by_rule = {r.rule_id: r for r in ev.results}
+    assert by_rule["conf.cert-all"].status.value == by_rule["conf.cert-count"].status.value == "eligible"
+    text_zh, text_en = ev.explain(lang="zh"), ev.explain(lang="en")
+    specialised = "测试 2024 specialised（专精特新中小企业，市级，2024-01-01至2024-12-31）"
+    assert f"各项均须满足；据 {specialised} 无其他" in text_zh
+    giants = "测试 2024 giants（专精特新“小巨人”企业，各级，2024-01-01至2024-12-31）"
+    assert f"名单所列资质认定中满足条件的 0个；据 {giants}、{specialised} 无其他" in text_zh  # count: both lists
+    assert f"名单所列资质认定合计 0；据 {giants} 无其他" in text_zh  # sum: the 小巨人 list
+    assert "no other on 测试 2024 specialised (" in text_en
+
+
+@pytest.mark.parametrize(("as_of", "noted"), [("2024-12-31", set()), ("2025-06-30", {"规上入库.csv", "限上名录.csv", "失信名单.csv"})])
+def test_scoring_after_a_complete_lists_period_says_it_reads_the_list_as_it_stood(
+        tmp_path: Path, example: tuple[Path, list[dict[str, Any]]], as_of: str, noted: set[str]) -> None:
+    from typer.testing import CliRunner
+
+    from eligibility.cli import app
+
+    folder, _ = example
+    result = CliRunner().invoke(app, ["score", str(folder / "manifest.yaml"), "-o", str(tmp_path / "s.csv"),
+                                      "--as-of", as_of, "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    said = {line.split(": ")[1] for line in result.output.splitlines()
+            if "complete up to 2024-12-31, before the evaluation date" in line}
+    assert said == noted

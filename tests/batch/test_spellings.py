@@ -56,6 +56,9 @@ def test_period_spellings(text: str, first: date, last: date) -> None:
     ("dishonest_record", 1, "true"),
     ("region_code", "530802.0", "530802"), ("region_code", 530802.0, "530802"),
     ("region_code", "530802001000", "530802"), ("region_code", "５３０８０２", "530802"),
+    ("region_code", "思茅区", "530802"), ("region_code", " 普洱市 思茅区", "530802"),
+    ("region_code", "云南省普洱市思茅区", "530802"), ("region_code", "开鲁县", "150523"),
+    ("uscc", "530802000012345.0", "530802000012345"),
     ("industry_code", "3011", "3011"), ("industry_code", "C3011", "C3011"), ("industry_code", "c30", "C30"),
     ("uscc", " 91530802ma6k0000 14 ", "91530802MA6K000014"), ("uscc", "９１５３０８０２ＭＡ６Ｋ００００１４", "91530802MA6K000014"),
     ("employees", "１８０", "180"), ("employees", "180人", "180"), ("employees", 180.0, "180"),
@@ -82,6 +85,7 @@ def test_placeholders_are_unknown_not_zero(text: object) -> None:
 @pytest.mark.parametrize(("kind", "path", "text"), [
     ("money", "revenue", "1,23,4"), ("number", "employees", "很多"), ("date", "registered_on", "2019-02-30"),
     ("enum", "vat_taxpayer", "个体"), ("bool", "dishonest_record", "也许"), ("region", "region_code", "5308"),
+    ("region", "region_code", "火星区"),
     ("industry", "industry_code", "制造业"),
 ])
 def test_unreadable_values_are_refused(kind: str, path: str, text: str) -> None:
@@ -169,7 +173,8 @@ def test_mapping_values_errors_name_the_line(tmp_path: Path) -> None:
 _CELLS = {
     "uscc": ["91530802MA6K4XYZ1A", "91530802ma6k4xyz1a", " 91530802MA6K4XYZ1A", "９１５３０８０２MA6K4XYZ1A",
              "91530802MA6K4XYZ1", "915308020000000000", "-", ""],
-    "region_code": ["530802", "530802.0", "530802001000", "５３０８０２", "53080", "5308021", " 530802", "NULL"],
+    "region_code": ["530802", "530802.0", "530802001000", "５３０８０２", "53080", "5308021", " 530802", "NULL", "思茅区",
+                    "普洱市思茅区", "火星区"],
     "vat_taxpayer": ["general", "small_scale", "小规模纳税人", "General", " general", "暂无", "其他"],
     "name": ["某某公司", " 某某公司 ", "-", "NULL", "none", "无", "ABC"],
     "industry_code": ["C3011", "3011", "c3011", "C30", "X", "—"],
@@ -198,3 +203,14 @@ def test_a_column_is_normalised_as_its_cells_are_one_by_one(case: tuple[str, lis
     assert [None if v is None or v is pd.NA else v for v in out.tolist()] == want
     assert (counts.read, counts.unknown, counts.refused) == (
         states.count("read"), states.count("unknown"), states.count("refused"))
+
+
+@pytest.mark.parametrize("text", ["530802000012345", "５３０８０２０００ ０１２３４５", "530802000012345.0"])
+def test_a_15_digit_registration_number_is_named_as_such_not_taken_for_a_uscc(text: str) -> None:
+    from eligibility.facts.profile import Profile
+
+    uscc = normalise_value("uscc", "uscc", text)
+    with pytest.raises(ValueError) as info:
+        Profile.model_validate({"uscc": uscc})
+    assert "15-digit old business registration number (注册号)" in str(info.value)
+    assert "15 位的旧工商注册号" in str(info.value)

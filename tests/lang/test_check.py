@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from eligibility.facts.coverage import with_coverage
+from eligibility.facts.coverage import is_coverage, with_coverage, written
 
 from eligibility.lang.check import check_expression
 from eligibility.lang.parser import ExpressionError, parse_expression
@@ -358,7 +358,10 @@ def test_profile_fields_still_resolve_inside_a_quantifier():
 def test_quantifier_types(text, want, result):
     node, t = check(text, want)
     assert t == result
-    assert isinstance(node, x.Quantifier)
+    # all over certifications is read under the lists' coverage; a count whose condition names no
+    # kind can never be covered and stays as written
+    assert is_coverage(node) == text.startswith("all(certifications")
+    assert isinstance(written(node), x.Quantifier)
 
 
 def test_sum_resolves_item_fields_in_body_and_filter():

@@ -46,6 +46,15 @@ CERTIFICATION_KINDS = ("high_tech", "tech_sme", "specialised_sme", "specialised_
 REGISTER_KINDS = ("above_scale_industrial", "above_quota_trade")
 LEVELS = ("national", "provincial", "municipal")
 
+#: kinds whose absence gives no value even from a complete file: why (zh, en)
+NO_ABSENCE = {
+    "tax_records": ("不在纳税申报名单上的企业，销售额等数值仍是未知（不是 0，也不是“否”；零申报本身就是一行）",
+                    "a firm not on a tax list has unknown sales and other values (not zero and not \"no\"; a nil "
+                    "return is itself a row)"),
+    "attestations": ("人工核实只确认所列事项，未列入的事项仍按其他文件",
+                     "an attestation confirms what it lists; for anything else the other files decide"),
+}
+
 CERT = "certifications[]."
 REG = "registers.above_scale_industrial."
 GOT = "benefits_received[]."
@@ -58,6 +67,7 @@ LIST_FIELDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "level": (CERT + "level", ("级别", "认定级别", "层级", "等级")),
         "certified_on": (CERT + "certified_on", ("认定日期", "发证日期", "认定时间", "公示日期", "批准日期")),
         "expires_on": (CERT + "expires_on", ("有效期至", "有效期", "到期日期", "有效期截止日期", "证书有效期")),
+        "year": ("@year", ("认定年度", "认定年份", "认定批次年度")),  # a year, no day: the date stays unknown
     },
     "register_events": {
         "entered_on": (REG + "entered_on", ("入库时间", "纳入时间", "入库日期", "纳入日期")),
@@ -380,6 +390,10 @@ def _coverage(node: Located, kind: str, error: Any, unknown_keys: Any, names: An
     allowed = CERTIFICATION_KINDS if kind == "certifications" else REGISTER_KINDS if kind == "register_events" else None
     kinds = names(node["kinds"], vm["kinds"], allowed, "kinds:", "kinds:") if "kinds" in node else ()
     levels = names(node["levels"], vm["levels"], LEVELS, "levels:", "levels:") if "levels" in node else ()
+    if complete and kind in NO_ABSENCE:
+        zh, en = NO_ABSENCE[kind]
+        error(f"{kind} 文件的 complete: true 没有含义：{zh}；请删去 complete",
+              f"complete: true has no meaning for a {kind} file: {en}; remove complete", vm["complete"])
     if kind == "certifications" and complete and (start is None or end is None):
         error("完整的资质名单须声明 period: {from:, to:}（认定日期的范围）",
               "a complete certifications list must declare period: {from:, to:} (the certification dates it covers)",

@@ -24,6 +24,7 @@ lost; a list row that cannot be read (no USCC, a kind it cannot tell) is reporte
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,14 +35,15 @@ from typing import Any, Self
 
 import pandas as pd
 
-from .bundle import CERT, GOT, LIST_FIELDS, REG, SALES, BundleFile, Manifest, load_manifest
+from ..facts.codes.uscc import is_registration_number
+from .bundle import CERT, GOT, LIST_FIELDS, REG, REGISTER_KINDS, SALES, BundleFile, Manifest, load_manifest
 from .errors import RegisterError, RegisterWarning
 from .headers import Recognised, normalise_header, recognise
 from .mapping import ColumnMapping
 from .readers import RegisterReader
 from .spellings import UNREAD, kind_of, normalise_value, parse_date, parse_period
 
-_IGNORED = ("序号", "证书编号", "批次", "认定年度", "备注", "说明", "编号")
+_IGNORED = ("序号", "证书编号", "批次", "备注", "说明", "编号")
 _HOW = {"新建投产": {"new_build": True}, "新建": {"new_build": True}, "小升规": {"new_build": False},
         "成长": {"new_build": False}, "月度": {"basis": "month"}, "年度": {"basis": "year"}}
 
@@ -58,9 +60,17 @@ class FileReport:
     unmatched: int = 0
     unmatched_examples: list[tuple[int, str]] = field(default_factory=list)
     refused: list[tuple[int, str, str]] = field(default_factory=list)
+    undated: int = 0  # certifications with no date (of them, ``year_only`` with only 认定年度)
+    year_only: int = 0
 
     def messages(self) -> list[tuple[str, str]]:
         out = []
+        if self.undated:
+            out.append((f"{self.path}：{self.undated} 项认定没有认定日期（其中 {self.year_only} 项只有认定年度，年度不是日期）："
+                        "其认定日期未知，读认定日期的政策对这些企业待定",
+                        f"{self.path}: {self.undated} certification(s) have no date ({self.year_only} with only a year, "
+                        "认定年度, which is not a date): their date is unknown, and rules that read it stay undetermined "
+                        "for those firms"))
         if self.unmatched:
             shown = "、".join(f"第{r}行 {u}" for r, u in self.unmatched_examples)
             shown_en = ", ".join(f"row {r} {u}" for r, u in self.unmatched_examples)
@@ -100,6 +110,7 @@ class _Listed:
     tax: tuple[date, dict[str, Any]] | None = None
     attested: list[dict[str, Any]] = field(default_factory=list)
     rows: dict[str, list[int]] = field(default_factory=dict)  # file → rows of it for this USCC
+    seen: dict[tuple[Any, ...], dict[str, int]] = field(default_factory=dict)  # certification → file → times
 
 
 def _mapping(f: BundleFile) -> ColumnMapping:
@@ -167,10 +178,12 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         self._by_uscc: dict[str, _Listed] = {}
         self._seen: set[str] = set()
         self._cells_of: dict[str | None, list[dict[str, Any]]] = {}
+        self._absent_of: dict[str | None, bool] = {}
         self._has = {k: False for k in ("certifications", "register_events", "benefits_received", "dishonest")}
         self._reports: dict[str, FileReport] = {}
         for f in self.manifest.lists:
             self._load_list(f, strict)
+        self.warnings.extend(_register_notes(self.manifest))
         self.format = self.register.format
 
     # -- what RegisterReader offers -------------------------------------------------------------
@@ -203,6 +216,18 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def notes_as_of(self, as_of: date) -> list[tuple[str, str]]:
+        """For an evaluation date after a complete list's period: the list is read as it stood at the
+        period's end (entries, listings and payments after it are not on it). Certification lists need no
+        note: their coverage counts only up to the period's end."""
+        return [(f"{f.label}：完整名单截至 {f.coverage.period_to}，评估日 {as_of} 在其后；此后的入库、列入或拨付不在名单上，"
+                 f"不在名单上按 {f.coverage.period_to} 的状况读",
+                 f"{f.label}: complete up to {f.coverage.period_to}, before the evaluation date {as_of}; entries, "
+                 f"listings or payments after it are not on it, and absence is read as it stood on {f.coverage.period_to}")
+                for f in self.manifest.lists
+                if f.kind in ("register_events", "dishonest", "benefits_received") and f.coverage.complete
+                and f.coverage.period_to is not None and f.coverage.period_to < as_of]
+
     # -- the lists ------------------------------------------------------------------------------
     def _load_list(self, f: BundleFile, strict: bool) -> None:
         frame, reader = _read_all(f, strict)
@@ -232,6 +257,10 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
             if uscc is None:
                 report.refused.append((row, "没有统一社会信用代码", "no USCC"))
                 continue
+            if is_registration_number(uscc):
+                report.refused.append((row, f"{uscc} 是 15 位旧工商注册号，不是统一社会信用代码",
+                                       f"{uscc} is a 15-digit old registration number (注册号), not a USCC"))
+                continue
             why = add(f, self._by_uscc.setdefault(uscc, _Listed()), rec)
             if why is not None:
                 report.refused.append((row, *why))
@@ -251,7 +280,17 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
                                                  "expires_on": _day(rec.get(CERT + "expires_on"))})
         except ValueError:
             return (f"认定类型或级别无法识别（{kind}，{level}）", f"kind or level not recognised ({kind}, {level})")
-        got.certifications.append(item.model_dump())
+        if item.certified_on is None:
+            report = self._reports[f.label]
+            report.undated += 1
+            report.year_only += _year(rec.get("@year")) is not None
+        # one certification on two lists is one certification; one list may hold two alike (two product
+        # champions certified the same day), so a file adds what the other files have not already given
+        per_file = got.seen.setdefault((item.kind, item.level, item.certified_on), {})
+        before = max(per_file.values(), default=0)
+        per_file[f.label] = per_file.get(f.label, 0) + 1
+        if per_file[f.label] > before:
+            got.certifications.append(item.model_dump())
         return None
 
     def _add_register_events(self, f: BundleFile, got: _Listed, rec: dict[str, Any]) -> tuple[str, str] | None:
@@ -333,22 +372,19 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
             if self._has["certifications"]:
                 put("certifications_listed", i, list(got.certifications) if got else [])
                 put("certification_coverage", i, self._cells(region))
-            for f in lists:
-                if f.kind == "register_events":
-                    register = f.coverage.kinds[0]
-                    entry = got.registers.get(register) if got else None
-                    if entry is not None:
-                        put("registers", i, True)
+            if self._has["register_events"]:
+                entries = got.registers if got else {}
+                if entries:  # a given registers record lists every register the firm is in
+                    put("registers", i, True)
+                    for register, entry in entries.items():
                         put(f"registers.{register}", i, True)
                         for k, v in entry.items():
                             put(f"registers.{register}.{k}", i, v.isoformat() if isinstance(v, date) else
                                 ("true" if v else "false") if isinstance(v, bool) else v)
-                    elif f.coverage.complete and f.coverage.covers_region(region):
-                        put("registers", i, True)
-                        member = cols.get(f"registers.{register}")
-                        if member is None or member[i] is pd.NA:
-                            put(f"registers.{register}", i, False)
-                elif f.kind == "benefits_received" and (got is None or not got.benefits):
+                elif self._absent_from_every_register(region):
+                    put("registers", i, True)
+            for f in lists:
+                if f.kind == "benefits_received" and (got is None or not got.benefits):
                     if f.coverage.complete and f.coverage.covers_region(region):
                         put("benefits_received", i, [])
                 elif f.kind == "dishonest" and (got is None or got.dishonest is None):
@@ -373,6 +409,20 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
                 values = [o if v is pd.NA else v for v, o in zip(values, old, strict=True)]
             chunk[col] = pd.Series(values, index=chunk.index, dtype=object)
         return chunk
+
+    def _absent_from_every_register(self, region: str | None) -> bool:
+        """Whether a firm of ``region`` on no register_events list is known to be in no register: every
+        register has a complete list reaching the firm's region whose period has no start (it lists every
+        entry up to its end). A list from a start date says nothing about entries before it, and the
+        profile states register memberships as a whole, so one register unknown leaves them all unknown."""
+        cached = self._absent_of.get(region)
+        if cached is None:
+            cached = self._absent_of[region] = all(
+                any(f.kind == "register_events" and f.coverage.kinds == (register,) and f.coverage.complete
+                    and f.coverage.period_from is None and f.coverage.covers_region(region)
+                    for f in self.manifest.lists)
+                for register in REGISTER_KINDS)
+        return cached
 
     def _cells(self, region: str | None) -> list[dict[str, Any]]:
         """The coverage cells of the complete certifications lists that reach a firm of ``region``
@@ -409,6 +459,33 @@ class BundleReader(Iterator[tuple[int, pd.DataFrame]]):
         for f in self.report.files:
             self.warnings.extend(f.messages())
         self._by_uscc = {}
+
+
+def _register_notes(manifest: Manifest) -> list[tuple[str, str]]:
+    """What the complete register_events lists cannot say: absence before a list's start, and
+    absence while another register has no complete list (the firm's memberships stay unknown)."""
+    lists = [f for f in manifest.lists if f.kind == "register_events" and f.coverage.complete]
+    out = []
+    for f in lists:
+        if f.coverage.period_from is not None:
+            out.append((f"{f.label}：完整名单自 {f.coverage.period_from} 起，未列入只说明此后未入库，不说明此前是否在库；"
+                        "不在名单上的企业是否在库仍未知",
+                        f"{f.label}: a complete list from {f.coverage.period_from} says nothing about entries before "
+                        "it; a firm not on it stays unknown as to membership"))
+    open_ended = {f.coverage.kinds[0] for f in lists if f.coverage.period_from is None and f.coverage.kinds}
+    missing = [r for r in REGISTER_KINDS if r not in open_ended]
+    if open_ended and missing:
+        out.append((f"没有 {'、'.join(missing)} 的完整名单：企业画像整体记录所在名录，未列入任何名单的企业是否在库仍未知",
+                    f"no complete list of {', '.join(missing)}: a profile states register membership as a whole, so a "
+                    "firm on no list stays unknown as to membership"))
+    return out
+
+
+def _year(value: Any) -> int | None:
+    """A year as lists write it (``2024``, ``2024年``, ``2024年度``, ``2024.0``), else None."""
+    text = _text(value)
+    m = re.fullmatch(r"(\d{4})(?:年度?|\.0+)?", text) if text else None
+    return int(m.group(1)) if m else None
 
 
 def _period(value: Any) -> tuple[date, date] | None:

@@ -30,6 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..facts.codes.regions import region_by_name
+
 __all__ = [
     "PLACEHOLDERS", "ColumnCounts", "UNREAD", "kind_of", "normalise_column", "normalise_value", "parse_date",
     "parse_period",
@@ -258,7 +260,9 @@ def normalise_value(kind: str, path: str, value: Any, factor: Decimal | None = N
         t = text[:-2] if re.fullmatch(r"\d{6}\.0", text) else text
         if re.fullmatch(r"\d{12}|\d{9}", t):
             return t[:6]
-        return t if re.fullmatch(r"\d{6}", t) else UNREAD
+        if re.fullmatch(r"\d{6}", t):
+            return t
+        return region_by_name(t) or UNREAD  # a county written by its name
     if kind == "industry":
         t = text.upper().replace(" ", "")
         if re.fullmatch(r"\d{1,4}\.0", t):
@@ -268,6 +272,8 @@ def normalise_value(kind: str, path: str, value: Any, factor: Decimal | None = N
         return t if re.fullmatch(r"[A-Z]?\d{0,4}", t) and t else UNREAD
     if kind == "uscc":
         t = re.sub(r"\s+", "", text).upper()
+        if re.fullmatch(r"\d{15}\.0", t):  # a 15-digit 注册号 that Excel held as a number
+            t = t[:-2]
         return t if t else None
     if kind in ("money", "number"):
         t = text

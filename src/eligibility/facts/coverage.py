@@ -6,8 +6,8 @@ municipal ``specialised_sme`` certification of 2024 for firms there, and nothing
 or 高企. A bundle puts what the lists hold in ``certifications_listed`` and what they state completely
 in ``certification_coverage`` (kind, level, certification period, list name).
 
-:func:`with_coverage` rewrites a rule's ``any(certifications, body)`` once, when the rule is checked,
-into ordinary nodes that every backend already evaluates:
+:func:`with_coverage` rewrites a rule's quantifiers over ``certifications`` once, when the rule is checked,
+into ordinary nodes that every backend already evaluates. For ``any(certifications, body)``:
 
 - ``certifications`` given (or no coverage): the list decides, as before;
 - else a listed certification for which ``body`` holds makes it true;
@@ -16,10 +16,19 @@ into ordinary nodes that every backend already evaluates:
   complete there;
 - else it is unknown, and ``certifications`` is the fact a data team must supply.
 
-The window is read from the conjuncts of ``body``: ``kind ==``/``in``, ``level ==``/``in``,
-``within(certified_on, …)``, ``in_year(certified_on)`` and comparisons of ``certified_on`` with a
-date. A certification dated after ``as_of`` is not held at ``as_of``. A body whose window has no
-lower end can never be covered (an older certification could satisfy it): it stays unknown.
+The other quantifiers follow the same coverage: ``all(certifications, body)`` is false when a listed
+certification fails ``body``, true when every listed one holds and every certification that could
+fail ``body`` lies inside the coverage (``not body`` read as above), else unknown;
+``count(certifications, body)`` and ``sum(certifications, e, body)`` are the listed certifications'
+count and sum when every certification ``body`` can hold for lies inside the coverage, else unknown
+(a lower bound is not a value). ``not any(…)`` is the negation of the rewritten ``any``.
+
+The window is read from the conjuncts of ``body`` (``not`` pushed inwards first): ``kind ==``/``!=``/
+``in``/``not in`` (kinds are a closed set), ``level ==``/``in``, a disjunction of such tests of one
+field, ``within(certified_on, …)``, ``in_year(certified_on)`` and comparisons of ``certified_on`` with
+a date that reads no certification (a literal, ``as_of - 3 years``, a field of the firm). A
+certification dated after ``as_of`` is not held at ``as_of``. A body whose window has no lower end can
+never be covered (an older certification could satisfy it): it stays unknown.
 """
 
 from __future__ import annotations
@@ -27,9 +36,10 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from datetime import date
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 from ..model import expr as x
+from .profile import CertificationKind
 
 LISTED = "certifications_listed"
 COVERAGE = "certification_coverage"
@@ -72,15 +82,70 @@ def _conjuncts(node: x.Node) -> list[x.Node]:
     return [node]
 
 
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def _negated(node: x.Node) -> x.Node:
+    """``not node`` with the ``not`` pushed inwards (De Morgan, a comparison's opposite): the same
+    three-valued condition, in the shape :func:`_window` reads."""
+    if isinstance(node, x.Clause):
+        return _negated(node.item)
+    if isinstance(node, x.Not):
+        return node.item
+    if isinstance(node, x.And):
+        return x.Or(tuple(_negated(i) for i in node.items))
+    if isinstance(node, x.Or):
+        return x.And(tuple(_negated(i) for i in node.items))
+    if isinstance(node, x.Compare) and len(node.ops) == 1:
+        return x.Compare(node.operands, (_NEGATE[node.ops[0]],))
+    if isinstance(node, x.InList):
+        return x.InList(node.operand, node.items, not node.negated)
+    return x.Not(node)
+
+
 def _item(node: x.Node, name: str) -> bool:
     return isinstance(node, x.ItemField) and node.list_path == CERTIFICATIONS and node.name == name
+
+
+def _outer(node: x.Node) -> bool:
+    """Whether ``node`` reads no field of a certification (its value is the same for every item)."""
+    return not any(isinstance(n, x.ItemField) and n.list_path == CERTIFICATIONS for n in x.walk(node))
 
 
 def _cell(name: str) -> x.ItemField:
     return x.ItemField(COVERAGE, name)
 
 
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_KINDS = frozenset(get_args(CertificationKind))
+
+
+def _restriction(c: x.Node) -> tuple[str, set[str]] | None:
+    """The kinds or the levels a condition lets a certification have (kinds are a closed set, so
+    ``!=`` and ``not in`` restrict them too; a level may be empty, so only ``==``/``in`` do)."""
+    if isinstance(c, x.Clause):
+        return _restriction(c.item)
+    if isinstance(c, x.Compare) and len(c.operands) == 2 and c.ops[0] in ("==", "!="):
+        a, b = c.operands
+        if isinstance(b, x.ItemField):
+            a, b = b, a
+        for name in ("kind", "level"):
+            if _item(a, name) and isinstance(b, x.Literal) and isinstance(b.value, str):
+                if c.ops[0] == "==":
+                    return name, {b.value}
+                if name == "kind":
+                    return name, set(_KINDS - {b.value})
+    if isinstance(c, x.InList) and all(isinstance(i, x.Literal) for i in c.items):
+        values = {str(i.value) for i in c.items}  # type: ignore[attr-defined]
+        if _item(c.operand, "kind"):
+            return "kind", set(_KINDS - values) if c.negated else values
+        if _item(c.operand, "level") and not c.negated:
+            return "level", values
+    if isinstance(c, x.Or):
+        parts = [_restriction(i) for i in c.items]
+        if all(p is not None for p in parts) and len({p[0] for p in parts}) == 1:  # type: ignore[index]
+            return parts[0][0], set().union(*(p[1] for p in parts))  # type: ignore[index]
+    return None
 
 
 def _window(body: x.Node) -> tuple[set[str] | None, set[str] | None, list[x.Node], list[x.Node]]:
@@ -92,18 +157,7 @@ def _window(body: x.Node) -> tuple[set[str] | None, set[str] | None, list[x.Node
     uppers: list[x.Node] = [x.Compare((_cell("certified_to"), x.AsOf()), (">=",))]
     start = _cell("certified_from")
     for c in _conjuncts(body):
-        found: tuple[str, set[str]] | None = None
-        if isinstance(c, x.Compare) and len(c.operands) == 2 and c.ops == ("==",):
-            a, b = c.operands
-            if isinstance(b, x.ItemField):
-                a, b = b, a
-            for name in ("kind", "level"):
-                if _item(a, name) and isinstance(b, x.Literal) and isinstance(b.value, str):
-                    found = (name, {b.value})
-        elif isinstance(c, x.InList) and not c.negated and all(isinstance(i, x.Literal) for i in c.items):
-            for name in ("kind", "level"):
-                if _item(c.operand, name):
-                    found = (name, {str(i.value) for i in c.items})  # type: ignore[attr-defined]
+        found = _restriction(c)
         if found is not None:
             name, values = found
             if name == "kind":
@@ -112,19 +166,19 @@ def _window(body: x.Node) -> tuple[set[str] | None, set[str] | None, list[x.Node
                 levels = values if levels is None else levels & values
             continue
         if isinstance(c, x.Call) and c.args and _item(c.args[0], "certified_on"):
-            if c.func == "within" and isinstance(c.args[1], x.Literal):
+            if c.func == "within" and _outer(c.args[1]):
                 # within: as_of − d < certified_on ≤ as_of; the cell must start by the day after as_of − d
                 lowers.append(x.Compare((x.Arith("-", start, _DAY), x.Arith("-", x.AsOf(), c.args[1])), ("<=",)))
             elif c.func == "in_year":
                 lowers.append(x.Compare((x.Call("year", (x.Arith("-", start, _DAY),)), x.Call("year", (x.AsOf(),))),
                                         ("<",)))
             continue
-        if isinstance(c, x.Compare) and len(c.operands) == 2:
-            a, b = c.operands
-            op = c.ops[0]
-            if _item(b, "certified_on"):
-                a, b, op = b, a, _FLIP[op]
-            if _item(a, "certified_on") and isinstance(b, x.Literal) and isinstance(b.value, date):
+        if isinstance(c, x.Compare):
+            for a, op, b in zip(c.operands, c.ops, c.operands[1:]):
+                if _item(b, "certified_on"):
+                    a, b, op = b, a, _FLIP[op]
+                if not _item(a, "certified_on") or not _outer(b) or (isinstance(b, x.Literal) and b.value is None):
+                    continue
                 if op in (">=", "=="):
                     lowers.append(x.Compare((start, b), ("<=",)))
                 if op == ">":
@@ -169,12 +223,23 @@ def is_coverage(node: x.Node) -> bool:
 
 
 def with_coverage(node: x.Quantifier) -> x.Node:
-    """``any(certifications, body)`` read under the lists' coverage (see the module docstring);
-    any other quantifier unchanged."""
-    if node.func != "any" or node.list_path != CERTIFICATIONS:
+    """A quantifier over ``certifications`` read under the lists' coverage (see the module docstring);
+    a quantifier over any other list, or a ``count``/``sum`` whose condition the coverage can never
+    contain, unchanged."""
+    if node.list_path != CERTIFICATIONS:
         return node
     whole = node
-    listed = x.Quantifier("any", LISTED, _retarget(node.body, LISTED), span=node.span)
-    by_lists = x.And((x.Not(x.Call("known", (x.Field(CERTIFICATIONS),))), x.Call("known", (x.Field(COVERAGE),))))
-    rest = x.IfElse(covered(node.body), x.Literal(False), whole)
-    return x.IfElse(by_lists, x.Or((listed, rest)), whole, span=node.span)
+    listed = x.Quantifier(node.func, LISTED, _retarget(node.body, LISTED),
+                          _retarget(node.where, LISTED) if node.where is not None else None, span=node.span)
+    if node.func == "any":
+        by_lists: x.Node = x.Or((listed, x.IfElse(covered(node.body), x.Literal(False), whole)))
+    elif node.func == "all":
+        by_lists = x.And((listed, x.IfElse(covered(_negated(node.body)), x.Literal(True), whole)))
+    else:
+        condition = node.body if node.func == "count" else node.where
+        within = covered(condition) if condition is not None else x.Literal(False)
+        if isinstance(within, x.Literal):  # never covered: the list alone decides, as written
+            return node
+        by_lists = x.IfElse(within, listed, whole)
+    lists_only = x.And((x.Not(x.Call("known", (x.Field(CERTIFICATIONS),))), x.Call("known", (x.Field(COVERAGE),))))
+    return x.IfElse(lists_only, by_lists, whole, span=node.span)

@@ -34,6 +34,7 @@ from ..validation_words import message_zh
 from .codes import normalize_industry_code, parse_uscc, validate_region
 from .fields import FieldSpec, registry_for
 from .flatten import Facts, Layout, flatten, layout_of
+from .labels import ENUM_LABELS
 from .money import parse_money, parse_rate, unknown_number
 
 
@@ -525,7 +526,7 @@ def profile_error(exc: ValidationError, data: dict[str, Any]) -> ProfileError:
         if " / " in msg:
             zh, en = msg.split(" / ", 1)
         else:
-            zh, en = message_zh(err, field_label(loc)), msg
+            zh, en = message_zh(err, field_label(loc), ENUM_LABELS), msg
         lines_zh.append(f"{path}: {zh}；给定值 {given}")
         lines_en.append(f"{path}: {en}; given {given}")
     return ProfileError(

@@ -334,7 +334,7 @@ class Checker:
             if bt.kind not in ("money", "number"):
                 raise _err("sum 的第二个参数应为金额或数值", "sum's second argument must be money or a number", node.body)
             where = inner.check_bool(node.where) if node.where is not None else None
-            return x.Quantifier("sum", node.list_path, body, where, span=node.span), bt
+            return with_coverage(x.Quantifier("sum", node.list_path, body, where, span=node.span)), bt
         body = inner.check_bool(node.body)
         result = Type("number", unit="count") if node.func == "count" else BOOL
         return with_coverage(x.Quantifier(node.func, node.list_path, body, None, span=node.span)), result

@@ -33,6 +33,7 @@ from ...errors import ProfileError
 from ...facts.fields import FieldSpec
 from ...facts.profile import registry
 from ...facts.frame import _truth
+from ...facts.labels import ENUM_LABELS
 from ...facts.profile import Profile
 from ...limits import MAX_DEPTH
 from ...validation_words import message_zh
@@ -127,7 +128,7 @@ def validate_value(path: str, value: Any) -> tuple[Any, str | None]:
                 Profile.from_data({list_path: [{name: value}]})
             except ProfileError as perr:
                 return None, _message(perr)
-            return None, f"{path}: {errors[0]['msg']} | {path}: {message_zh(errors[0], path)}"
+            return None, f"{path}: {errors[0]['msg']} | {path}: {message_zh(errors[0], path, ENUM_LABELS)}"
     try:
         profile = Profile.from_data(_nest(path, value))
     except ProfileError as exc:

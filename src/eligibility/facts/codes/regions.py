@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 
 from eligibility.errors import CodeError
@@ -232,3 +233,27 @@ def region_path(code: str, lang: str = "zh") -> list[str]:
     prefix = region_prefix(code)
     levels = (prefix[:n] for n in (2, 4, 6) if n <= len(prefix))
     return [name for level in levels if (name := region_name(level, lang)) is not None]
+
+
+@cache
+def _codes_by_name() -> dict[str, str]:
+    """A region's Chinese name → its code, as registers write a county instead of its code: the name
+    alone, after its prefecture's, or after its province's (and prefecture's). A name that more than
+    one code has is left out (it names no one region)."""
+    seen: dict[str, set[str]] = {}
+    for code, (name, _) in REGION_NAMES.items():
+        province = REGION_NAMES.get(code[:2] + "0000", ("", ""))[0] if code[2:] != "0000" else ""
+        prefecture = REGION_NAMES.get(code[:4] + "00", ("", ""))[0] if code[4:] != "00" else ""
+        for spelling in {name, prefecture + name, province + name, province + prefecture + name}:
+            seen.setdefault(spelling, set()).add(code)
+    return {spelling: next(iter(codes)) for spelling, codes in seen.items() if len(codes) == 1}
+
+
+def region_by_name(text: str) -> str | None:
+    """The code of a region written by its name (``思茅区``, ``普洱市思茅区``, ``云南省普洱市思茅区``), or
+    None when the name is not one of the named regions or names more than one.
+
+    >>> region_by_name("普洱市思茅区"), region_by_name("火星")
+    ('530802', None)
+    """
+    return _codes_by_name().get(unicodedata.normalize("NFKC", text).replace(" ", "").strip())

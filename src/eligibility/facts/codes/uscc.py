@@ -108,12 +108,27 @@ def normalise_uscc(code: str) -> str:
     return unicodedata.normalize("NFKC", code).strip().upper()
 
 
+def is_registration_number(text: str) -> bool:
+    """Whether ``text`` (normalised) is a 15-digit 注册号, the business registration number firms had
+    before the USCC (2015) and keep when they never re-registered: a key, but not a USCC."""
+    return len(text) == 15 and all("0" <= ch <= "9" for ch in text)
+
+
 def parse_uscc(code: str, field: str = "uscc") -> USCC:
     """Parse and verify a USCC; raise :class:`CodeError` saying exactly what is wrong.
 
     Accepts surrounding whitespace, lower case and full-width characters.
     """
     text = _normalise(code, field)
+    if is_registration_number(text):
+        raise CodeError(
+            f"'{text}' 是 15 位的旧工商注册号，不是统一社会信用代码；请换用该企业的统一社会信用代码（18 位）",
+            f"'{text}' is a 15-digit old business registration number (注册号), not a unified social credit code;"
+            " use the firm's 18-character USCC",
+            field=field,
+            value=code,
+            length=len(text),
+        )
     if len(text) != LENGTH:
         raise CodeError(
             f"统一社会信用代码应为 18 位，'{text}' 为 {len(text)} 位",
