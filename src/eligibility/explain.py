@@ -127,6 +127,8 @@ def _bool_kind(node: x.Node, rule: Rule | None) -> str:
 
 
 def format_value(value: Any, kind: str, lang: str = "zh") -> str:
+    if kind == "money" and type(value) is Decimal:  # the commonest, first (no test below would take it)
+        return format_money(value, lang)
     if value is U:
         return "未知" if lang != "en" else "unknown"
     if value is None:
@@ -186,9 +188,13 @@ FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
+_BRACKET = re.compile("[" + re.escape(BRACKETS) + "]")
+_DOCUMENT_YEAR = re.compile(r"〔\d{4}〕")
+
+
 def has_bracket(text: str) -> bool:
     """Whether ``text`` has a bracket, a document number's year (〔2019〕) not counted."""
-    return any(ch in BRACKETS for ch in re.sub(r"〔\d{4}〕", "", text))
+    return _BRACKET.search(text) is not None and _BRACKET.search(_DOCUMENT_YEAR.sub("", text)) is not None
 
 
 def aside(main: str, note: str, en: bool) -> str:
@@ -206,6 +212,10 @@ def bare(label: str) -> str:
     return re.sub(r"\s*[（(][^（）()]*[）)]", "", label) or label
 
 
+_CODE_NAMES: dict[tuple[int, str], tuple[x.Node, str]] = {}
+"""The codes of an ``under`` test named in one language (rule constants: worked out once per node)."""
+
+
 class _Renderer:
     """Renders one rule's traces in one language."""
 
@@ -215,6 +225,7 @@ class _Renderer:
         self.bases: list[str] = []  # documents of the parameters shown in arithmetic, said once at the end
         self.details: list[str] = []  # worked brackets of a tiered amount, said after the line that uses them
         self.in_arith = 0
+        self.written: dict[int, tuple[str, list[tuple[dict[str, Any], str]]]] = {}  # see _written
 
     def t(self, zh: str, en: str) -> str:
         return en if self.en else zh
@@ -347,11 +358,13 @@ class _Renderer:
 
     @RENDER.on(x.Under)
     def _under(self, trace: Trace, node: x.Under, kids: tuple[Trace, ...]) -> str:
-        names = []
-        for code in node.codes:
+        key = (id(node), self.lang)
+        hit = _CODE_NAMES.get(key)
+        if hit is None or hit[0] is not node:
             system = kind_of(node.operand, self.rule)
-            names.append(format_value(code, system, self.lang))
-        return self._membership(trace, self.t("、", ", ").join(names), node.negated, "属于", "under")
+            names = self.t("、", ", ").join(format_value(code, system, self.lang) for code in node.codes)
+            hit = _CODE_NAMES[key] = (node, names)  # the node is kept, so its id is never reused
+        return self._membership(trace, hit[1], node.negated, "属于", "under")
 
     @RENDER.on(x.InList)
     def _in_list(self, trace: Trace, node: x.InList, kids: tuple[Trace, ...]) -> str:
@@ -733,17 +746,27 @@ def _distances(r: _Renderer, trace: Trace) -> list[dict[str, Any]]:
     return out
 
 
+def _written(r: _Renderer, trace: Trace) -> tuple[str, list[tuple[dict[str, Any], str]]]:
+    """A written condition's text and its gaps, each with its text: worked out once per renderer, as the
+    explanation and the conditions of the JSON both show them (the trace lives as long as the renderer)."""
+    hit = r.written.get(id(trace))
+    if hit is None:
+        body = r.said(trace)
+        hit = r.written[id(trace)] = (body, [(d, r.distance_text(d)) for d in _distances(r, trace)])
+    return hit
+
+
 def _clause_lines(r: _Renderer, trace: Trace, indent: str) -> list[str]:
     node = trace.clause
     assert node is not None
     label = node.label_en if r.en else node.label_zh
-    body = r.said(trace)
+    body, gaps = _written(r, trace)
     if label:
         body = _without_fact_label(r, trace, body)
     head = f"{indent}{_mark(trace.value)} " + (f"{label}{r.t('：', ': ')}{body}" if label else body)
     lines = [head]
-    for d in _distances(r, trace):
-        lines.append(f"{indent}    → {r.distance_text(d)}")
+    for _, text in gaps:
+        lines.append(f"{indent}    → {text}")
     for path in trace.presumed:
         spec = registry()[path]
         assert spec.presume is not None
@@ -844,9 +867,14 @@ def _amount_lines(r: _Renderer, result: RuleResult) -> list[str]:
 def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = None) -> str:
     """One rule's decision as text: status, amount, each condition, gaps, missing facts, citation
     (in the style of docs/zh/style-guide.md: titles not ids, units on every number, one level of brackets)."""
-    rule = result.rule
-    r = _Renderer(rule, lang)
+    r = _Renderer(result.rule, lang)
     r.as_of = as_of or result.as_of
+    return _result_text(r, result, lang)
+
+
+def _result_text(r: _Renderer, result: RuleResult, lang: str) -> str:
+    """:func:`render_result` with a renderer set for the result's date."""
+    rule = result.rule
     title = rule.title.get(lang)
     lines = [f"【{result.status.label(lang)}】{title}" if not r.en else f"[{result.status.label(lang)}] {title}"]
     amount = amount_text(result, lang)
@@ -881,7 +909,7 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
         if rule.group and result.status == UNDETERMINED:
             lines.append(r.t("  补齐数据后，本项可能在同组就高不重复的政策中胜出",
                              "  once the data are known, it could outrank the measure now granted in its group"))
-    lines.extend(citation_lines(result, lang, r.as_of))
+    lines.extend(_cited(result, lang, r.as_of)[0])
     return "\n".join(lines)
 
 
@@ -919,6 +947,32 @@ def citation_lines(result: RuleResult, lang: str, as_of: date | None = None) -> 
     for c in local:
         lines.append(("  local restatement: " if en else "  地方转述：") + c.cite(lang) + _restatement_scope(c, lang))
     return lines
+
+
+_CITED: dict[tuple[int, str, date | None, Any], tuple[Rule, list[str], dict[str, Any]]] = {}
+_CITED_MAX = 4096
+
+
+def _cited(result: RuleResult, lang: str, as_of: date | None) -> tuple[list[str], dict[str, Any]]:
+    """The result's citation lines (:func:`citation_lines`) and the citation of its JSON: they read only the
+    rule, the language, the date and the firm's place, so they are worked out once for each (kept, a
+    bounded number). The caller gets the lines to read and a fresh copy of the citation."""
+    day = as_of or result.as_of
+    key = (id(result.rule), lang, day, result.place)
+    hit = _CITED.get(key)
+    if hit is None or hit[0] is not result.rule:
+        if len(_CITED) >= _CITED_MAX:
+            _CITED.clear()
+        src = result.rule.source
+        period, local = citations_at(result, day)
+        citation = ({"document": src.document_title or src.document.title, "number": src.document.number,
+                     "issuer": src.document.issuer, "clause": src.clause, "quote": src.quote} if period is None else
+                    {"document": period.document, "number": period.document, "issuer": src.document.issuer,
+                     "clause": period.clause, "quote": period.quote})
+        citation["restatements"] = [{"document": c.document, "clause": c.clause, "quote": c.quote} for c in local]
+        hit = _CITED[key] = (result.rule, citation_lines(result, lang, day), citation)  # the rule kept: its id stays its own
+    citation = hit[2]
+    return hit[1], {**citation, "restatements": [dict(c) for c in citation["restatements"]]}
 
 
 def headline(ev: Evaluation, lang: str, eligible: int, undetermined: int, superseded: int, ineligible: int) -> str:
@@ -975,33 +1029,29 @@ def _json_value(value: Any) -> Any:
 def _clause_dict(r: _Renderer, trace: Trace) -> dict[str, Any]:
     node = trace.clause
     assert node is not None
+    text, gaps = _written(r, trace)
     return {
         "condition": node.text,
         "label": (node.label_en if r.en else node.label_zh),
         "outcome": None if trace.value is U else trace.value,
-        "text": r.said(trace),
+        "text": text,
         "missing": list(trace.missing),
         "presumed": list(trace.presumed),
-        "distance": [
-            {k: _json_value(v) for k, v in d.items() if k not in ("kind",)} | {"text": r.distance_text(d)}
-            for d in _distances(r, trace)
-        ],
+        "distance": [{k: _json_value(v) for k, v in d.items() if k not in ("kind",)} | {"text": said}
+                     for d, said in gaps],
         "line": node.line,
     }
 
 
-def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None) -> dict[str, Any]:
+def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None, explained: bool = True
+                ) -> dict[str, Any]:
+    """One result as JSON-ready data; without ``conditions`` and ``explanation`` (not rendered at all)
+    when not ``explained``."""
     rule = result.rule
     r = _Renderer(rule, lang)
     r.as_of = as_of
-    src = rule.source
-    period, local = citations_at(result, as_of)
-    citation = ({"document": src.document_title or src.document.title, "number": src.document.number,
-                 "issuer": src.document.issuer, "clause": src.clause, "quote": src.quote} if period is None else
-                {"document": period.document, "number": period.document, "issuer": src.document.issuer,
-                 "clause": period.clause, "quote": period.quote})
-    citation["restatements"] = [{"document": c.document, "clause": c.clause, "quote": c.quote} for c in local]
-    return {
+    citation = _cited(result, lang, as_of)[1]
+    out = {
         "rule_id": rule.id,
         "title": rule.title.get(lang),
         "status": result.status.value,
@@ -1013,22 +1063,30 @@ def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None)
             "total": f"{result.instalment.total:.2f}", "start_year": result.instalment.start_year},
         "superseded_by": result.superseded_by,
         "missing": list(result.missing),
-        "conditions": [_clause_dict(r, c) for c in clauses(result.trace)],
+    }
+    if explained:
+        out["conditions"] = [_clause_dict(r, c) for c in clauses(result.trace)]
+    out |= {
         "reason": None if result.reason is None else result.reason[1 if r.en else 0],
         "kind": rule.kind, "mode": rule.mode, "basis": rule.basis, "group": rule.group,
         "citation": citation,
-        "explanation": render_result(result, lang, as_of),
     }
+    if explained:
+        out["explanation"] = (_result_text(r, result, lang) if as_of is not None or result.as_of is None
+                              else render_result(result, lang, as_of))
+    return out
 
 
-def evaluation_dict(ev: Evaluation, lang: str = "zh") -> dict[str, Any]:
+def evaluation_dict(ev: Evaluation, lang: str = "zh", explained: bool = True) -> dict[str, Any]:
+    """The evaluation as JSON-ready data (``eligibility match --format json``); each result without its
+    conditions and explanation when not ``explained``."""
     return {
         "entity_id": ev.entity_id,
         "name": ev.name,
         "as_of": ev.as_of.isoformat(),
         "provenance": dict(ev.provenance),
         "total": f"{ev.total():.2f}",
-        "results": [result_dict(res, lang, ev.as_of) for res in ev.results],
+        "results": [result_dict(res, lang, ev.as_of, explained) for res in ev.results],
         "out_of_scope": [{"rule_id": o.rule_id, "reason": o.en if lang == "en" else o.zh} for o in ev.out_of_scope],
     }
 

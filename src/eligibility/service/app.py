@@ -5,7 +5,6 @@ import annotations`` here: FastAPI reads the route annotations at run time)."""
 
 import asyncio
 import gc
-import hmac
 import logging
 import os
 import shutil
@@ -26,14 +25,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 
 from .._version import __version__
-from ..engine import Engine
 from ..error_body import error_body
 from ..errors import EligibilityError
 from ..facts.profile import Profile
-from ..io.archive import RuleSetNotArchivedError
-from ..provenance import with_determination
-from .deciding import check_deadline, decide_chunks, ndjson, timeout_error
+from .answering import authorised, engine_for, match_results, requested_profiles, unauthorized
+from .deciding import decide_chunks, ndjson, timeout_error
 from .errors import ServiceError, install_error_handlers
+from .fastlane import FAST_PATHS, FastLane
 from .jobs import Jobs, public, read_state
 from .middleware import BodyLimit, RequestLog, configure_logging
 from .models import (
@@ -106,67 +104,16 @@ async def service(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def _authorised(given: HTTPAuthorizationCredentials | None, tokens: frozenset[str]) -> bool:
-    """Constant-time comparison against every accepted token (no early exit on a match)."""
-    if given is None or given.scheme.lower() != "bearer":
-        return False
-    offered = given.credentials.encode()
-    found = False
-    for token in tokens:
-        found |= hmac.compare_digest(offered, token.encode())
-    return found
-
-
-def _unauthorized() -> ServiceError:
-    return ServiceError("unauthorized", "缺少或无效的访问令牌（Authorization: Bearer <令牌>）",
-                        "missing or invalid bearer token (Authorization: Bearer <token>)",
-                        location="Authorization", headers={"WWW-Authenticate": "Bearer"})
-
-
 async def require_token(svc: Annotated[Service, Depends(service)],
                         given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-    if svc.settings.auth_required and not _authorised(given, svc.tokens):
-        raise _unauthorized()
+    if svc.settings.auth_required and not authorised(given, svc.tokens):
+        raise unauthorized()
 
 
 async def require_admin(svc: Annotated[Service, Depends(service)],
                         given: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-    if not _authorised(given, svc.admin_tokens):
-        raise _unauthorized()
-
-
-def _profiles(req: DecisionRequest, limit: int) -> list[Profile]:
-    if (req.profile is None) == (req.profiles is None):
-        raise ServiceError("request_invalid", "请给出 profile 或 profiles 之一", "give exactly one of profile or profiles",
-                           location="profile")
-    profiles = [req.profile] if req.profile is not None else list(req.profiles or [])
-    if len(profiles) > limit:
-        raise ServiceError("too_large", f"一次最多 {limit:,} 个画像，实际 {len(profiles):,} 个",
-                           f"at most {limit:,} profiles per request, got {len(profiles):,}", location="profiles")
-    return profiles
-
-
-def _engine(svc: Service, rule_set: str | None) -> Engine:
-    try:
-        return svc.rulesets.get(rule_set)
-    except RuleSetNotArchivedError:
-        raise ServiceError("not_found", f"规则集归档中没有哈希为 {rule_set} 的规则集",
-                           f"no rule set with hash {rule_set} in the rule-set archive", location="rule_set") from None
-
-
-def _match(engine: Engine, profiles: list[Profile], day: date, lang: str, explain: bool,
-           deadline: float, seconds: float) -> list[dict[str, Any]]:
-    out = []
-    for p in profiles:
-        check_deadline(deadline, seconds)
-        body = engine.evaluate(p, day).to_dict(lang)
-        body["provenance"] = with_determination(body["provenance"], p)
-        if not explain:
-            for r in body["results"]:
-                r.pop("conditions", None)
-                r.pop("explanation", None)
-        out.append(body)
-    return out
+    if not authorised(given, svc.admin_tokens):
+        raise unauthorized()
 
 
 def _rule_summary(rule: Any, lang: str) -> dict[str, Any]:
@@ -184,11 +131,11 @@ def build_router() -> APIRouter:
     async def match(req: DecisionRequest, svc: Svc) -> JSONResponse:
         """每家企业的全部判断与解释（同 `eligibility match --format json`）及出处。Every decision with its
         explanation for each firm, as `eligibility match --format json` gives it, plus provenance."""
-        profiles = _profiles(req, svc.settings.max_profiles)
-        engine = _engine(svc, req.rule_set)
+        profiles = requested_profiles(req, svc.settings.max_profiles)
+        engine = engine_for(svc.rulesets, req.rule_set)
         day = req.as_of or date.today()
         seconds = svc.settings.request_timeout
-        results = await svc.limited(lambda: _match(engine, profiles, day, req.lang, req.explain,
+        results = await svc.limited(lambda: match_results(engine, profiles, day, req.lang, req.explain,
                                                    svc.deadline(), seconds))
         return JSONResponse({"results": results})
 
@@ -199,8 +146,8 @@ def build_router() -> APIRouter:
         """只给状态与金额（编译路径），每家企业带出处；`Accept: application/x-ndjson` 时逐行流式返回。
         Statuses and amounts only (compiled path), with provenance per firm; streamed one firm per line
         with `Accept: application/x-ndjson`."""
-        profiles = _profiles(req, svc.settings.max_profiles)
-        engine = _engine(svc, req.rule_set)
+        profiles = requested_profiles(req, svc.settings.max_profiles)
+        engine = engine_for(svc.rulesets, req.rule_set)
         day = req.as_of or date.today()
         seconds = svc.settings.request_timeout
         chunks = decide_chunks(engine, profiles, day, svc.deadline(), seconds, svc.settings.vectorized_min_profiles)
@@ -213,7 +160,7 @@ def build_router() -> APIRouter:
     def rules(svc: Svc, lang: Lang = "zh",
               as_of: Annotated[date | None, Query(description="只列当日施行的 / only rules in force that day")] = None,
               rule_set: Annotated[str | None, Query(pattern=HASH_PATTERN)] = None) -> dict[str, Any]:
-        engine = _engine(svc, rule_set)
+        engine = engine_for(svc.rulesets, rule_set)
         listed = [r for r in engine.rules.rules if as_of is None or r.effective.contains(as_of)]
         return {"ruleset_hash": engine.rules.hash, "rules": [_rule_summary(r, lang) for r in listed]}
 
@@ -222,7 +169,7 @@ def build_router() -> APIRouter:
              rule_set: Annotated[str | None, Query(pattern=HASH_PATTERN)] = None) -> dict[str, Any]:
         from ..lang.render import rule_text
 
-        engine = _engine(svc, rule_set)
+        engine = engine_for(svc.rulesets, rule_set)
         try:
             r = engine.rules[rule_id]
         except EligibilityError as exc:
@@ -275,7 +222,7 @@ def build_router() -> APIRouter:
             check_register_name(filename)
         except EligibilityError as exc:
             raise ServiceError("register_invalid", exc.zh, exc.en, location="file") from None
-        engine = _engine(svc, rule_set)
+        engine = engine_for(svc.rulesets, rule_set)
         jobs = svc.jobs
 
         def take() -> dict[str, Any] | None:
@@ -390,7 +337,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return {"status": "ready", "version": __version__, "ruleset_hash": current.rules.hash,
                 "rules": len(current.rules)}
 
-    app.include_router(build_router())
+    v1 = build_router()
+    app.include_router(v1)
+    if settings.fast_lane:
+        routes = {r.path: r for r in v1.routes if getattr(r, "path", None) in FAST_PATHS}
+        app.add_middleware(FastLane, service=svc, routes=routes)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes,
                        upload_paths=frozenset({"/v1/score"}))
     app.add_middleware(RequestLog)

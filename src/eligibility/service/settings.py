@@ -54,6 +54,9 @@ class ServiceSettings(BaseSettings):
     graceful_timeout: float = Field(30.0, ge=0, description="seconds in-flight requests get at shutdown")
     keep_alive: int = Field(75, ge=1, description="seconds an idle keep-alive connection stays open (longer than the"
                                                   " idle timeout of the proxy or client pool in front)")
+    fast_lane: bool = Field(True, description="answer well-formed /v1/match and /v1/decide JSON requests without"
+                                              " FastAPI's routing machinery (the same answers; off: every request"
+                                              " through the routes)")
     worker_start_timeout: int = Field(120, ge=1, description="seconds a new worker may take to load the rules and"
                                                              " answer (several workers)")
 
