@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from json import dumps
+from json import dumps, loads
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from ..facts.codes.uscc import normalise_uscc
 from ..facts.frame import row_to_profile
 from ..facts.profile import Profile
 from ..results import Decision, Status
+from ..store.base import PROFILE, ROW, RULE_IDS
 from .events import EventKind
 
 if TYPE_CHECKING:
@@ -57,21 +58,83 @@ class Rows:
     receipt this year that still ranks in its group; :data:`_RECEIVED_TRUE` when its amount is
     unknown, :data:`_NO_RECEIPT` none)."""
 
-    __slots__ = ("frame", "ids", "status", "amount", "has_amount", "superseded", "received", "rule_ids", "live")
+    __slots__ = ("frame", "ids", "status", "amount", "has_amount", "superseded", "received", "rule_ids", "live",
+                 "_arrow")
 
     def __init__(self, frame: pd.DataFrame, ids: list[str], status: np.ndarray, amount: np.ndarray,
                  has_amount: np.ndarray, superseded: np.ndarray, received: np.ndarray | None,
-                 rule_ids: list[str]) -> None:
+                 rule_ids: list[str], arrow: pa.Table | None = None) -> None:
         self.frame, self.ids, self.rule_ids = frame, ids, rule_ids
         self.status, self.amount, self.has_amount = status, amount, has_amount
         self.superseded, self.received = superseded, received
         self.live = 0  # firms whose current state is a row of this chunk
+        self._arrow: pa.Table | bool | None = arrow  # the facts as Arrow columns (False: they cannot be)
+
+    def arrow(self) -> pa.Table | None:
+        """The facts as an Arrow table (made once; None when a column holds what Arrow cannot type)."""
+        if self._arrow is None:
+            try:
+                self._arrow = pa.Table.from_pandas(self.frame, preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+                self._arrow = False
+        return self._arrow or None
+
+    def segment(self, idx: list[int], ids: list[str]) -> pa.Table:
+        """The rows at ``idx`` (their firms ``ids``) as a store segment: ``uscc``, ``kind``, the facts
+        (columns ``f.NAME``) and the decisions as arrays of the rule set's width (its rule ids in the
+        schema's metadata). Facts that Arrow cannot type are written as each row's JSON instead."""
+        at = np.asarray(idx, np.int64)
+        facts = self.arrow()
+        if facts is None:
+            return pa.table({"uscc": pa.array(ids, pa.string()), "kind": pa.array([PROFILE] * len(ids), pa.int8()),
+                             "profile": pa.array(self.data(idx), pa.string()),
+                             "decisions": pa.array([dumps(self.decisions_data(i), ensure_ascii=False) for i in idx],
+                                                   pa.string())})
+        width = self.status.shape[1]
+
+        def cells(a: np.ndarray) -> pa.Array:
+            return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(a[at]).ravel()), width)
+
+        columns: dict[str, Any] = {"uscc": pa.array(ids, pa.string()), "kind": pa.array(np.full(len(at), ROW, np.int8)),
+                                   "status": cells(self.status), "amount": cells(self.amount),
+                                   "has_amount": cells(self.has_amount), "superseded": cells(self.superseded)}
+        if self.received is not None:
+            columns["received"] = cells(self.received)
+        taken = facts.take(pa.array(at))
+        for name, col in zip(taken.column_names, taken.columns):
+            columns[f"f.{name}"] = col
+        return pa.table(columns).replace_schema_metadata({RULE_IDS: dumps(self.rule_ids)})
+
+    @classmethod
+    def of_segment(cls, seg: pa.Table, idx: list[int], ids: list[str], rule_ids: list[str]) -> Rows:
+        """The rows at ``idx`` of a store segment (:meth:`segment`) as a chunk over ``rule_ids`` (the
+        current rule set: a rule the segment does not know is absent, one it knows no longer is dropped)."""
+        part = seg.take(pa.array(np.asarray(idx, np.int64)))
+        names = [c for c in part.column_names if c.startswith("f.")]
+        facts = part.select(names).rename_columns([c[2:] for c in names])
+        stored = loads(seg.schema.metadata[RULE_IDS])
+        width, n = len(rule_ids), part.num_rows
+        here = {r: j for j, r in enumerate(rule_ids)}
+        src = np.array([j for j, r in enumerate(stored) if r in here], np.int64)
+        dst = np.array([here[r] for r in stored if r in here], np.int64)
+
+        def cells(name: str, fill: Any, dtype: Any) -> np.ndarray:
+            out = np.full((n, width), fill, dtype)
+            flat = part.column(name).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            out[:, dst] = flat.reshape(n, len(stored))[:, src]
+            return out
+
+        received = cells("received", _NO_RECEIPT, np.int64) if "received" in part.column_names else None
+        frame = facts.to_pandas(types_mapper=pd.ArrowDtype)
+        return cls(frame, ids, cells("status", ABSENT, np.int8), cells("amount", 0, np.int64),
+                   cells("has_amount", False, bool), cells("superseded", -1, np.int16), received, rule_ids, facts)
 
     def take(self, idx: np.ndarray, ids: list[str]) -> Rows:
         """A chunk of the rows at ``idx`` only (their firms' USCCs ``ids``)."""
+        facts = self._arrow.take(pa.array(idx)) if isinstance(self._arrow, pa.Table) else None
         return Rows(self.frame.iloc[idx].reset_index(drop=True), ids, self.status[idx], self.amount[idx],
                     self.has_amount[idx], self.superseded[idx], None if self.received is None else self.received[idx],
-                    self.rule_ids)
+                    self.rule_ids, facts)
 
     def decision(self, i: int, j: int) -> Decision:
         """Row ``i``'s decision on rule ``j`` (in scope)."""
