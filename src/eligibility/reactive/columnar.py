@@ -46,6 +46,11 @@ _RECEIVED_TRUE = np.iinfo(np.int64).min  # received, amount unknown (Decision.re
 _NO_RECEIPT = np.iinfo(np.int64).min + 1
 
 
+def _winner_type(width: int) -> type:
+    """The smallest integer type holding a rule position (and -1) for ``width`` rules."""
+    return np.int8 if width < 128 else np.int16
+
+
 def money_of(fen: int) -> Decimal:
     """An amount in fen as exact yuan (two decimals)."""
     return Decimal(fen).scaleb(-2)
@@ -54,15 +59,16 @@ def money_of(fen: int) -> Decimal:
 class Rows:
     """One frame's rows as the watch holds them: the facts (the frame) and, per row and rule (the
     rule set's order), ``status`` (int8, -1 absent), ``amount`` (int64 fen, where ``has_amount``),
-    ``superseded`` (int16, the winning rule's position, -1 none) and ``received`` (int64 fen of a
-    receipt this year that still ranks in its group; :data:`_RECEIVED_TRUE` when its amount is
-    unknown, :data:`_NO_RECEIPT` none)."""
+    ``superseded`` (int8, or int16 past 127 rules: the winning rule's position, -1 none) and
+    ``received`` (per rule position that has any, an int64 column: fen of a receipt this year that
+    still ranks in its group; :data:`_RECEIVED_TRUE` when its amount is unknown, :data:`_NO_RECEIPT`
+    none) — only the rules with receipts take room."""
 
     __slots__ = ("frame", "ids", "status", "amount", "has_amount", "superseded", "received", "rule_ids", "live",
                  "_arrow")
 
     def __init__(self, frame: pd.DataFrame, ids: list[str], status: np.ndarray, amount: np.ndarray,
-                 has_amount: np.ndarray, superseded: np.ndarray, received: np.ndarray | None,
+                 has_amount: np.ndarray, superseded: np.ndarray, received: dict[int, np.ndarray],
                  rule_ids: list[str], arrow: pa.Table | None = None) -> None:
         self.frame, self.ids, self.rule_ids = frame, ids, rule_ids
         self.status, self.amount, self.has_amount = status, amount, has_amount
@@ -98,8 +104,8 @@ class Rows:
         columns: dict[str, Any] = {"uscc": pa.array(ids, pa.string()), "kind": pa.array(np.full(len(at), ROW, np.int8)),
                                    "status": cells(self.status), "amount": cells(self.amount),
                                    "has_amount": cells(self.has_amount), "superseded": cells(self.superseded)}
-        if self.received is not None:
-            columns["received"] = cells(self.received)
+        if self.received:
+            columns["received"] = cells(self.received_cells(at))
         taken = facts.take(pa.array(at))
         for name, col in zip(taken.column_names, taken.columns):
             columns[f"f.{name}"] = col
@@ -124,24 +130,36 @@ class Rows:
             out[:, dst] = flat.reshape(n, len(stored))[:, src]
             return out
 
-        received = cells("received", _NO_RECEIPT, np.int64) if "received" in part.column_names else None
+        received: dict[int, np.ndarray] = {}
+        if "received" in part.column_names:
+            full = cells("received", _NO_RECEIPT, np.int64)
+            received = {j: full[:, j].copy() for j in np.flatnonzero((full != _NO_RECEIPT).any(axis=0)).tolist()}
         frame = facts.to_pandas(types_mapper=pd.ArrowDtype)
         return cls(frame, ids, cells("status", ABSENT, np.int8), cells("amount", 0, np.int64),
-                   cells("has_amount", False, bool), cells("superseded", -1, np.int16), received, rule_ids, facts)
+                   cells("has_amount", False, bool), cells("superseded", -1, _winner_type(width)), received, rule_ids,
+                   facts)
+
+    def received_cells(self, idx: np.ndarray) -> np.ndarray:
+        """The receipts of the rows at ``idx`` over every rule position (:data:`_NO_RECEIPT` where none)."""
+        full = np.full((len(idx), self.status.shape[1]), _NO_RECEIPT, np.int64)
+        for j, col in self.received.items():
+            full[:, j] = col[idx]
+        return full
 
     def take(self, idx: np.ndarray, ids: list[str]) -> Rows:
         """A chunk of the rows at ``idx`` only (their firms' USCCs ``ids``)."""
         facts = self._arrow.take(pa.array(idx)) if isinstance(self._arrow, pa.Table) else None
         return Rows(self.frame.iloc[idx].reset_index(drop=True), ids, self.status[idx], self.amount[idx],
-                    self.has_amount[idx], self.superseded[idx], None if self.received is None else self.received[idx],
+                    self.has_amount[idx], self.superseded[idx], {j: col[idx] for j, col in self.received.items()},
                     self.rule_ids, facts)
 
     def decision(self, i: int, j: int) -> Decision:
         """Row ``i``'s decision on rule ``j`` (in scope)."""
         sb = int(self.superseded[i, j])
         received: Decimal | bool | None = None
-        if self.received is not None:
-            r = int(self.received[i, j])
+        col = self.received.get(j)
+        if col is not None:
+            r = int(col[i])
             received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else money_of(r)
         return Decision(self.rule_ids[j], STATUSES[self.status[i, j]],
                         money_of(int(self.amount[i, j])) if self.has_amount[i, j] else None,
@@ -187,8 +205,9 @@ class Rows:
         for j in np.flatnonzero(status >= 0).tolist():
             sb = int(superseded[j])
             received: Any = None
-            if self.received is not None:
-                r = int(self.received[i, j])
+            col = self.received.get(j)
+            if col is not None:
+                r = int(col[i])
                 received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else str(money_of(r))
             out.append([self.rule_ids[j], STATUSES[status[j]].value, str(money_of(int(amount[j]))) if has[j] else None,
                         self.rule_ids[sb] if sb >= 0 else None, received, None])
@@ -267,21 +286,19 @@ def decide_frame(vectorized: VectorizedRules, rules: RuleSet, frame: pd.DataFram
     status = np.full((n, width), ABSENT, np.int8)
     amount = np.zeros((n, width), np.int64)
     has_amount = np.zeros((n, width), bool)
-    superseded = np.full((n, width), -1, np.int16)
-    received: np.ndarray | None = None
+    superseded = np.full((n, width), -1, _winner_type(width))
+    received: dict[int, np.ndarray] = {}
     for o in decided.outcomes:
         j = order[o.rule.id]
         status[:, j] = o.status
         amount[:, j] = o.amount
         has_amount[:, j] = o.has_amount & (o.status >= 0)
         if o.superseded_by is not None:
-            winners = np.array([order[r.id] for r in decided.rules], np.int16)
+            winners = np.array([order[r.id] for r in decided.rules], superseded.dtype)
             superseded[:, j] = np.where(o.superseded_by >= 0, winners[o.superseded_by], -1)
         if o.received is not None and o.received.any():
-            if received is None:
-                received = np.full((n, width), _NO_RECEIPT, np.int64)
             got = np.where(o.received_has_amount, o.received_amount, _RECEIVED_TRUE)  # type: ignore[call-overload]
-            received[:, j] = np.where(o.received & (o.status >= 0), got, _NO_RECEIPT)
+            received[j] = np.where(o.received & (o.status >= 0), got, _NO_RECEIPT).astype(np.int64, copy=False)
     kept = frame[[c for c in frame.columns if c not in set(table.ignored)]] if table.ignored else frame
     return Rows(kept, ids, status, amount, has_amount, superseded, received, [r.id for r in rules.rules])
 
@@ -320,8 +337,7 @@ def same_rows(a: Rows, ai: np.ndarray, b: Rows, bi: np.ndarray) -> np.ndarray:
     """Rows whose decisions are the same in ``a`` at ``ai`` and ``b`` at ``bi`` (every field kept)."""
     same = ((a.status[ai] == b.status[bi]).all(axis=1) & (a.has_amount[ai] == b.has_amount[bi]).all(axis=1)
             & (a.amount[ai] == b.amount[bi]).all(axis=1) & (a.superseded[ai] == b.superseded[bi]).all(axis=1))
-    if a.received is not None or b.received is not None:
-        ra = a.received[ai] if a.received is not None else np.full((len(ai), a.status.shape[1]), _NO_RECEIPT)
-        rb = b.received[bi] if b.received is not None else np.full((len(bi), b.status.shape[1]), _NO_RECEIPT)
-        same &= (ra == rb).all(axis=1)
+    for j in a.received.keys() | b.received.keys():
+        ra, rb = a.received.get(j), b.received.get(j)
+        same &= (ra[ai] if ra is not None else _NO_RECEIPT) == (rb[bi] if rb is not None else _NO_RECEIPT)
     return same
