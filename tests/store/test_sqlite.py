@@ -268,3 +268,22 @@ def test_forget_removes_the_firms_bytes_from_the_file(tmp_path: Path, engine: el
         assert firms[4]["uscc"].encode() in on_disk()
     with Watcher(engine, store=path) as w:
         assert gone not in w and len(w) == 19
+
+
+def test_receipts_of_a_frame_are_stored_and_read_back(tmp_path: Path, engine: el.Engine,
+                                                      firms: list[dict[str, Any]]) -> None:
+    """A frame whose firms recorded grants received (one firm in two rows): the decisions' receipts
+    survive the store, and the reopened watch holds the same decisions as the live one."""
+    both = {"uscc": "91530802MA6K4L2X1W", "region_code": "530802", "certifications": [
+        {"kind": "little_giant", "level": "national", "certified_on": "2023-07-01"},
+        {"kind": "specialised_sme", "level": "municipal", "certified_on": "2023-09-10"}]}
+    received = {**both, "benefits_received": [{"rule_id": "puer.little-giant-national", "year": 2024,
+                                               "amount": 300000}]}
+    path = tmp_path / "watch.sqlite"
+    with Watcher(engine, as_of="2024-06-30", store=path) as w:
+        w.upsert_many(el.to_frame([both, *firms[:5], received]))
+        live = {u: w.decisions(u) for u in w._firms}
+    assert any(d.received is not None for d in live[both["uscc"]])
+    with Watcher(engine, store=path) as w:
+        assert {u: w.decisions(u) for u in w._firms} == live
+        assert w.upsert_many(el.to_frame([received])) == []

@@ -98,14 +98,15 @@ class Rows:
                                                    pa.string())})
         width = self.status.shape[1]
 
-        def cells(a: np.ndarray) -> pa.Array:
-            return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(a[at]).ravel()), width)
+        def cells(a: np.ndarray, taken: bool = False) -> pa.Array:
+            return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(a if taken else a[at]).ravel()),
+                                                     width)
 
         columns: dict[str, Any] = {"uscc": pa.array(ids, pa.string()), "kind": pa.array(np.full(len(at), ROW, np.int8)),
                                    "status": cells(self.status), "amount": cells(self.amount),
                                    "has_amount": cells(self.has_amount), "superseded": cells(self.superseded)}
         if self.received:
-            columns["received"] = cells(self.received_cells(at))
+            columns["received"] = cells(self.received_cells(at), taken=True)
         taken = facts.take(pa.array(at))
         for name, col in zip(taken.column_names, taken.columns):
             columns[f"f.{name}"] = col
