@@ -144,9 +144,10 @@ class SQLiteStore:
         firms: dict[str, tuple[Any, Any] | StoredRow] = {}
         texts: dict[int, tuple[list[Any], list[Any]]] = {}
         held: set[int] = set()
+        kinds = [seg.column("kind").to_numpy() for seg in segments]
         for uscc, at in rows.items():
             seg = segments[at.segment]
-            if seg.column("kind")[at.row].as_py() == PROFILE:
+            if kinds[at.segment][at.row] == PROFILE:
                 cols = texts.get(at.segment)
                 if cols is None:
                     cols = texts[at.segment] = (seg.column("profile").to_pylist(), seg.column("decisions").to_pylist())
