@@ -233,6 +233,12 @@ def main() -> None:
                 watchers[way].close()
                 print(f"  {'store' if store else 'memory'} / {way}: {rates[way, store]:,.0f} updates/s "
                       f"(load of {firms_n:,}: {loads[way, store]:,.0f} firms/s)", flush=True)
+            if store:  # a restart: the watch of frame rows opened again from its store
+                t_open, again = _timed(lambda: Watcher(engine, store=Path(tmp) / "frame.sqlite"))
+                size = (Path(tmp) / "frame.sqlite").stat().st_size
+                print(f"  store / frame: reopened with {len(again):,} firms in {t_open:.2f} s; file {size / 2**20:,.0f} MiB",
+                      flush=True)
+                again.close()
     _clear(everything)
     t_floor = floor(firms, batches, args.repeat)
     floor_rate = len(forward) / t_floor

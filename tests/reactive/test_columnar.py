@@ -167,8 +167,8 @@ def test_replaced_rows_are_compacted_and_state_stays_right(engine: el.Engine, wl
         for p in part:
             p["employees"] = int(p.get("employees") or 0) + 7
         assert _keys(w.upsert_many(el.to_frame(part))) == [k for p in part for k in _keys(ref.upsert(p))]
-    # six frames of 30; the first frame's rows moved out of its 200 when 49 were current (fewer than
-    # a quarter), and 20 of those still are
+    # six frames of 30; the first frame's 200 rows are compacted once a frame leaves fewer than a
+    # quarter of them current (checked after each frame is placed): after the sixth, its 20 current rows
     sizes = {id(e.rows): len(e.rows.ids) for e in w._firms.values()}
-    assert sorted(sizes.values()) == [30] * 6 + [49]
+    assert sorted(sizes.values()) == [20] + [30] * 6
     _same_state(w, ref)

@@ -102,13 +102,14 @@ def test_consumers_resume_from_their_acknowledged_offset(tmp_path: Path, engine:
 
 
 def test_a_failed_batch_writes_nothing(tmp_path: Path, engine: el.Engine, firms: list[dict[str, Any]]) -> None:
-    """The database refuses the batch's third event, after its firms were written: all is rolled back."""
+    """The database refuses the batch's events, after its firms were written: all is rolled back."""
     path = tmp_path / "watch.sqlite"
     with Watcher(engine, as_of=AS_OF, store=path) as w:
         w.upsert_many(firms[:10], checkpoint="a")
         logged = len(w.log())
     con = sqlite3.connect(path)
-    con.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN (SELECT count(*) FROM events) >= {logged + 2}"
+    assert logged  # a batch's events are one row of the log table: refuse the second batch's
+    con.execute("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN (SELECT count(*) FROM events) >= 1"
                 " BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     con.commit()
     con.close()
@@ -186,28 +187,103 @@ def test_retention_prunes_old_events(tmp_path: Path, engine: el.Engine, firms: l
         w.log()
 
 
-def test_a_format_1_store_is_read_and_marked_2_and_a_later_format_refused(tmp_path: Path, engine: el.Engine,
-                                                                         firms: list[dict[str, Any]]) -> None:
-    """Format 2 adds firms held as rows of a columnar batch; a format-1 file (nested profiles only) is
-    read as it is and marked 2, so a version knowing only format 1 refuses it rather than misread it."""
+def test_an_earlier_or_later_format_is_refused_and_left_alone(tmp_path: Path, engine: el.Engine,
+                                                             firms: list[dict[str, Any]]) -> None:
+    """Format 3 keeps batches as segments; a file of formats 1–2 (a row per firm and per event) or of
+    a later format is refused with the reason, and not changed."""
     path = tmp_path / "watch.sqlite"
     with Watcher(engine, as_of=AS_OF, store=path) as w:
-        w.upsert_many(firms[:20])                          # nested profiles: what format 1 held
+        w.upsert_many(firms[:20])
+    for version, en, zh in ((2, "format 2 is an earlier one", "格式版本 2 是旧格式"),
+                            (4, "format 4 is newer than this version supports (3)", "格式版本 4")):
+        con = sqlite3.connect(path)
+        con.execute(f"PRAGMA user_version={version}")
+        con.commit()
+        con.close()
+        before = path.read_bytes()
+        with pytest.raises(StoreError) as exc:
+            Watcher(engine, store=path)
+        assert en in exc.value.en and zh in exc.value.zh
+        assert path.read_bytes() == before
+
+
+def test_a_batch_is_one_segment_and_one_log_row(tmp_path: Path, engine: el.Engine,
+                                                firms: list[dict[str, Any]]) -> None:
+    """A frame of firms is written as one segment (not a row per firm) and its events as one log row."""
+    path = tmp_path / "watch.sqlite"
+    with Watcher(engine, as_of=AS_OF, store=path) as w:
+        first = w.upsert_many(el.to_frame(firms[:40]))
+        w.upsert_many(firms[40:50])
     con = sqlite3.connect(path)
-    con.execute("PRAGMA user_version=1")
-    con.commit()
-    con.close()
+    try:
+        assert con.execute("SELECT entries FROM segments ORDER BY id").fetchall() == [(40,), (10,)]
+        assert con.execute("SELECT first_seq, last_seq FROM events ORDER BY id").fetchone() == (1, len(first))
+    finally:
+        con.close()
+
+
+def test_segments_are_compacted_in_the_watch_order(tmp_path: Path, engine: el.Engine,
+                                                   firms: list[dict[str, Any]]) -> None:
+    """Many small batches over the same firms are compacted into one segment of each firm's current
+    entry; the firms keep their order and decisions, and a reopened watch logs nothing new."""
+    path = tmp_path / "watch.sqlite"
+    store = SQLiteStore(path, compact_at=50)
+    with Watcher(engine, as_of=AS_OF, store=store) as w:
+        w.upsert_many(el.to_frame(firms[:30]))
+        w.upsert_many(firms[30:40])                      # profiles: a JSON segment
+        for k in range(4):
+            w.upsert_many(el.to_frame([{**f, "employees": f.get("employees", 0) + k} for f in firms[5:20]]))
+        w.remove_many([firms[0]["uscc"]])
+        order, held = list(w._firms), {u: w.decisions(u) for u in w._firms}
+        n = len(w.log())
+    con = sqlite3.connect(path)
+    try:
+        # 30 + 10 + 3 × 15 = 85 entries > 2 × 40 firms: compacted to 40; then a frame of 15, a removal
+        assert con.execute("SELECT count(*), sum(entries) FROM segments").fetchone() == (3, 56)
+    finally:
+        con.close()
     with Watcher(engine, store=path) as w:
-        assert len(w) == 20 and w.log(after=20 * 100) == []
-        w.upsert_many(el.to_frame(firms[20:30]))           # rows of a frame: format 2 data
-    con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
-    assert con.execute("SELECT count(*) FROM firms WHERE profile LIKE '{\"$row\":%'").fetchone()[0] == 10
-    con.execute("PRAGMA user_version=3")
-    con.commit()
-    con.close()
-    before = path.read_bytes()
-    with pytest.raises(StoreError) as exc:
-        Watcher(engine, store=path)
-    assert "format 3 is newer than this version supports (2)" in exc.value.en and "格式版本 3" in exc.value.zh
-    assert path.read_bytes() == before
+        assert list(w._firms) == order and {u: w.decisions(u) for u in w._firms} == held
+        assert len(w.log()) == n
+
+
+def test_forget_removes_the_firms_bytes_from_the_file(tmp_path: Path, engine: el.Engine,
+                                                     firms: list[dict[str, Any]]) -> None:
+    """个人信息保护: after forget the firm's code appears nowhere in the store's files (its segments and
+    log rows rewritten, freed pages zeroed, the journal checkpointed)."""
+    path = tmp_path / "watch.sqlite"
+    gone = firms[3]["uscc"]
+    with Watcher(engine, as_of=AS_OF, store=path) as w:
+        w.upsert_many(el.to_frame(firms[:20]))
+        w.upsert_many(el.to_frame(firms[:10]))           # a second, older segment holds the firm too
+        w.upsert_many(firms[2:5])
+        assert any(e.entity_id == gone for e in w.log())
+
+        def on_disk() -> bytes:
+            return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("watch.sqlite"))
+
+        assert gone.encode() in on_disk()
+        assert w.forget(gone)
+        assert gone.encode() not in on_disk()
+        assert firms[4]["uscc"].encode() in on_disk()
+    with Watcher(engine, store=path) as w:
+        assert gone not in w and len(w) == 19
+
+
+def test_receipts_of_a_frame_are_stored_and_read_back(tmp_path: Path, engine: el.Engine,
+                                                      firms: list[dict[str, Any]]) -> None:
+    """A frame whose firms recorded grants received (one firm in two rows): the decisions' receipts
+    survive the store, and the reopened watch holds the same decisions as the live one."""
+    both = {"uscc": "91530802MA6K4L2X1W", "region_code": "530802", "certifications": [
+        {"kind": "little_giant", "level": "national", "certified_on": "2023-07-01"},
+        {"kind": "specialised_sme", "level": "municipal", "certified_on": "2023-09-10"}]}
+    received = {**both, "benefits_received": [{"rule_id": "puer.little-giant-national", "year": 2024,
+                                               "amount": 300000}]}
+    path = tmp_path / "watch.sqlite"
+    with Watcher(engine, as_of="2024-06-30", store=path) as w:
+        w.upsert_many(el.to_frame([both, *firms[:5], received]))
+        live = {u: w.decisions(u) for u in w._firms}
+    assert any(d.received is not None for d in live[both["uscc"]])
+    with Watcher(engine, store=path) as w:
+        assert {u: w.decisions(u) for u in w._firms} == live
+        assert w.upsert_many(el.to_frame([received])) == []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from json import dumps
+from json import dumps, loads
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from ..facts.codes.uscc import normalise_uscc
 from ..facts.frame import row_to_profile
 from ..facts.profile import Profile
 from ..results import Decision, Status
+from ..store.base import PROFILE, ROW, RULE_IDS
 from .events import EventKind
 
 if TYPE_CHECKING:
@@ -45,6 +46,11 @@ _RECEIVED_TRUE = np.iinfo(np.int64).min  # received, amount unknown (Decision.re
 _NO_RECEIPT = np.iinfo(np.int64).min + 1
 
 
+def _winner_type(width: int) -> type:
+    """The smallest integer type holding a rule position (and -1) for ``width`` rules."""
+    return np.int8 if width < 128 else np.int16
+
+
 def money_of(fen: int) -> Decimal:
     """An amount in fen as exact yuan (two decimals)."""
     return Decimal(fen).scaleb(-2)
@@ -53,32 +59,108 @@ def money_of(fen: int) -> Decimal:
 class Rows:
     """One frame's rows as the watch holds them: the facts (the frame) and, per row and rule (the
     rule set's order), ``status`` (int8, -1 absent), ``amount`` (int64 fen, where ``has_amount``),
-    ``superseded`` (int16, the winning rule's position, -1 none) and ``received`` (int64 fen of a
-    receipt this year that still ranks in its group; :data:`_RECEIVED_TRUE` when its amount is
-    unknown, :data:`_NO_RECEIPT` none)."""
+    ``superseded`` (int8, or int16 past 127 rules: the winning rule's position, -1 none) and
+    ``received`` (per rule position that has any, an int64 column: fen of a receipt this year that
+    still ranks in its group; :data:`_RECEIVED_TRUE` when its amount is unknown, :data:`_NO_RECEIPT`
+    none) — only the rules with receipts take room."""
 
-    __slots__ = ("frame", "ids", "status", "amount", "has_amount", "superseded", "received", "rule_ids", "live")
+    __slots__ = ("frame", "ids", "status", "amount", "has_amount", "superseded", "received", "rule_ids", "live",
+                 "_arrow")
 
     def __init__(self, frame: pd.DataFrame, ids: list[str], status: np.ndarray, amount: np.ndarray,
-                 has_amount: np.ndarray, superseded: np.ndarray, received: np.ndarray | None,
-                 rule_ids: list[str]) -> None:
+                 has_amount: np.ndarray, superseded: np.ndarray, received: dict[int, np.ndarray],
+                 rule_ids: list[str], arrow: pa.Table | None = None) -> None:
         self.frame, self.ids, self.rule_ids = frame, ids, rule_ids
         self.status, self.amount, self.has_amount = status, amount, has_amount
         self.superseded, self.received = superseded, received
         self.live = 0  # firms whose current state is a row of this chunk
+        self._arrow: pa.Table | bool | None = arrow  # the facts as Arrow columns (False: they cannot be)
+
+    def arrow(self) -> pa.Table | None:
+        """The facts as an Arrow table (made once; None when a column holds what Arrow cannot type)."""
+        if self._arrow is None:
+            try:
+                self._arrow = pa.Table.from_pandas(self.frame, preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+                self._arrow = False
+        return self._arrow or None
+
+    def segment(self, idx: list[int], ids: list[str]) -> pa.Table:
+        """The rows at ``idx`` (their firms ``ids``) as a store segment: ``uscc``, ``kind``, the facts
+        (columns ``f.NAME``) and the decisions as arrays of the rule set's width (its rule ids in the
+        schema's metadata). Facts that Arrow cannot type are written as each row's JSON instead."""
+        at = np.asarray(idx, np.int64)
+        facts = self.arrow()
+        if facts is None:
+            return pa.table({"uscc": pa.array(ids, pa.string()), "kind": pa.array([PROFILE] * len(ids), pa.int8()),
+                             "profile": pa.array(self.data(idx), pa.string()),
+                             "decisions": pa.array([dumps(self.decisions_data(i), ensure_ascii=False) for i in idx],
+                                                   pa.string())})
+        width = self.status.shape[1]
+
+        def cells(a: np.ndarray, taken: bool = False) -> pa.Array:
+            return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(a if taken else a[at]).ravel()),
+                                                     width)
+
+        columns: dict[str, Any] = {"uscc": pa.array(ids, pa.string()), "kind": pa.array(np.full(len(at), ROW, np.int8)),
+                                   "status": cells(self.status), "amount": cells(self.amount),
+                                   "has_amount": cells(self.has_amount), "superseded": cells(self.superseded)}
+        if self.received:
+            columns["received"] = cells(self.received_cells(at), taken=True)
+        taken = facts.take(pa.array(at))
+        for name, col in zip(taken.column_names, taken.columns):
+            columns[f"f.{name}"] = col
+        return pa.table(columns).replace_schema_metadata({RULE_IDS: dumps(self.rule_ids)})
+
+    @classmethod
+    def of_segment(cls, seg: pa.Table, idx: list[int], ids: list[str], rule_ids: list[str]) -> Rows:
+        """The rows at ``idx`` of a store segment (:meth:`segment`) as a chunk over ``rule_ids`` (the
+        current rule set: a rule the segment does not know is absent, one it knows no longer is dropped)."""
+        part = seg.take(pa.array(np.asarray(idx, np.int64)))
+        names = [c for c in part.column_names if c.startswith("f.")]
+        facts = part.select(names).rename_columns([c[2:] for c in names])
+        stored = loads(seg.schema.metadata[RULE_IDS])
+        width, n = len(rule_ids), part.num_rows
+        here = {r: j for j, r in enumerate(rule_ids)}
+        src = np.array([j for j, r in enumerate(stored) if r in here], np.int64)
+        dst = np.array([here[r] for r in stored if r in here], np.int64)
+
+        def cells(name: str, fill: Any, dtype: Any) -> np.ndarray:
+            out = np.full((n, width), fill, dtype)
+            flat = part.column(name).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            out[:, dst] = flat.reshape(n, len(stored))[:, src]
+            return out
+
+        received: dict[int, np.ndarray] = {}
+        if "received" in part.column_names:
+            full = cells("received", _NO_RECEIPT, np.int64)
+            received = {j: full[:, j].copy() for j in np.flatnonzero((full != _NO_RECEIPT).any(axis=0)).tolist()}
+        frame = facts.to_pandas(types_mapper=pd.ArrowDtype)
+        return cls(frame, ids, cells("status", ABSENT, np.int8), cells("amount", 0, np.int64),
+                   cells("has_amount", False, bool), cells("superseded", -1, _winner_type(width)), received, rule_ids,
+                   facts)
+
+    def received_cells(self, idx: np.ndarray) -> np.ndarray:
+        """The receipts of the rows at ``idx`` over every rule position (:data:`_NO_RECEIPT` where none)."""
+        full = np.full((len(idx), self.status.shape[1]), _NO_RECEIPT, np.int64)
+        for j, col in self.received.items():
+            full[:, j] = col[idx]
+        return full
 
     def take(self, idx: np.ndarray, ids: list[str]) -> Rows:
         """A chunk of the rows at ``idx`` only (their firms' USCCs ``ids``)."""
+        facts = self._arrow.take(pa.array(idx)) if isinstance(self._arrow, pa.Table) else None
         return Rows(self.frame.iloc[idx].reset_index(drop=True), ids, self.status[idx], self.amount[idx],
-                    self.has_amount[idx], self.superseded[idx], None if self.received is None else self.received[idx],
-                    self.rule_ids)
+                    self.has_amount[idx], self.superseded[idx], {j: col[idx] for j, col in self.received.items()},
+                    self.rule_ids, facts)
 
     def decision(self, i: int, j: int) -> Decision:
         """Row ``i``'s decision on rule ``j`` (in scope)."""
         sb = int(self.superseded[i, j])
         received: Decimal | bool | None = None
-        if self.received is not None:
-            r = int(self.received[i, j])
+        col = self.received.get(j)
+        if col is not None:
+            r = int(col[i])
             received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else money_of(r)
         return Decision(self.rule_ids[j], STATUSES[self.status[i, j]],
                         money_of(int(self.amount[i, j])) if self.has_amount[i, j] else None,
@@ -124,8 +206,9 @@ class Rows:
         for j in np.flatnonzero(status >= 0).tolist():
             sb = int(superseded[j])
             received: Any = None
-            if self.received is not None:
-                r = int(self.received[i, j])
+            col = self.received.get(j)
+            if col is not None:
+                r = int(col[i])
                 received = None if r == _NO_RECEIPT else True if r == _RECEIVED_TRUE else str(money_of(r))
             out.append([self.rule_ids[j], STATUSES[status[j]].value, str(money_of(int(amount[j]))) if has[j] else None,
                         self.rule_ids[sb] if sb >= 0 else None, received, None])
@@ -204,21 +287,19 @@ def decide_frame(vectorized: VectorizedRules, rules: RuleSet, frame: pd.DataFram
     status = np.full((n, width), ABSENT, np.int8)
     amount = np.zeros((n, width), np.int64)
     has_amount = np.zeros((n, width), bool)
-    superseded = np.full((n, width), -1, np.int16)
-    received: np.ndarray | None = None
+    superseded = np.full((n, width), -1, _winner_type(width))
+    received: dict[int, np.ndarray] = {}
     for o in decided.outcomes:
         j = order[o.rule.id]
         status[:, j] = o.status
         amount[:, j] = o.amount
         has_amount[:, j] = o.has_amount & (o.status >= 0)
         if o.superseded_by is not None:
-            winners = np.array([order[r.id] for r in decided.rules], np.int16)
+            winners = np.array([order[r.id] for r in decided.rules], superseded.dtype)
             superseded[:, j] = np.where(o.superseded_by >= 0, winners[o.superseded_by], -1)
         if o.received is not None and o.received.any():
-            if received is None:
-                received = np.full((n, width), _NO_RECEIPT, np.int64)
             got = np.where(o.received_has_amount, o.received_amount, _RECEIVED_TRUE)  # type: ignore[call-overload]
-            received[:, j] = np.where(o.received & (o.status >= 0), got, _NO_RECEIPT)
+            received[j] = np.where(o.received & (o.status >= 0), got, _NO_RECEIPT).astype(np.int64, copy=False)
     kept = frame[[c for c in frame.columns if c not in set(table.ignored)]] if table.ignored else frame
     return Rows(kept, ids, status, amount, has_amount, superseded, received, [r.id for r in rules.rules])
 
@@ -257,8 +338,7 @@ def same_rows(a: Rows, ai: np.ndarray, b: Rows, bi: np.ndarray) -> np.ndarray:
     """Rows whose decisions are the same in ``a`` at ``ai`` and ``b`` at ``bi`` (every field kept)."""
     same = ((a.status[ai] == b.status[bi]).all(axis=1) & (a.has_amount[ai] == b.has_amount[bi]).all(axis=1)
             & (a.amount[ai] == b.amount[bi]).all(axis=1) & (a.superseded[ai] == b.superseded[bi]).all(axis=1))
-    if a.received is not None or b.received is not None:
-        ra = a.received[ai] if a.received is not None else np.full((len(ai), a.status.shape[1]), _NO_RECEIPT)
-        rb = b.received[bi] if b.received is not None else np.full((len(bi), b.status.shape[1]), _NO_RECEIPT)
-        same &= (ra == rb).all(axis=1)
+    for j in a.received.keys() | b.received.keys():
+        ra, rb = a.received.get(j), b.received.get(j)
+        same &= (ra[ai] if ra is not None else _NO_RECEIPT) == (rb[bi] if rb is not None else _NO_RECEIPT)
     return same

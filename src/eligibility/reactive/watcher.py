@@ -18,12 +18,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from json import dumps
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..results import Decision
 from ..engine import Engine, _as_date
@@ -33,7 +35,7 @@ from ..facts.profile import Profile
 from ..model.rule import RuleSet
 from ..results import Status
 from ..store import Commit, LoggedEvent, Store, open_store
-from ..store.base import NewEvent
+from ..store.base import PROFILE, StoredRow, StoredState
 from .base import make_backend
 from .columnar import (KINDS, STATUSES, Ref, Rows, as_arrays, decide_frame, money_of, same_rows, stored_profile,
                        transitions)
@@ -116,22 +118,45 @@ def _gather(chunks: Chunks, entry: Ref, key: Any) -> None:
     at[2].append(entry.i)
 
 
-def _stored(firms: dict[str, Entry]) -> dict[str, tuple[Any, Any]]:
-    """The firms' facts and decisions as the store keeps them (JSON data); rows of a columnar batch
-    are read chunk by chunk, column-wise."""
-    out: dict[str, tuple[Any, Any]] = {}
+def _json(data: Any) -> str:
+    return dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stored(firms: dict[str, Entry]) -> list[pa.Table]:
+    """The firms as store segments: those held as profiles in one (their JSON data), those held as
+    rows of a columnar batch one per chunk, column-wise (:meth:`Rows.segment`)."""
+    usccs, profiles, decisions = [], [], []
     chunks: Chunks = {}
     for uscc, entry in firms.items():
         if type(entry) is Ref:
             _gather(chunks, entry, uscc)
-            out[uscc] = None  # type: ignore[assignment]  # its place: the store writes in this order
         else:
-            profile, decisions = entry  # type: ignore[misc]
-            out[uscc] = (profile.model_dump(mode="json", exclude_unset=True), _decisions_data(decisions))
-    for rows, usccs, idx in chunks.values():
-        for uscc, i, data in zip(usccs, idx, rows.data(idx)):
-            out[uscc] = (data, rows.decisions_data(i))
+            profile, held = entry  # type: ignore[misc]
+            usccs.append(uscc)
+            profiles.append(_json(profile.model_dump(mode="json", exclude_unset=True)))
+            decisions.append(_json(_decisions_data(held)))
+    out = [rows.segment(idx, keys) for rows, keys, idx in chunks.values()]
+    if usccs:
+        out.insert(0, pa.table({"uscc": pa.array(usccs, pa.string()), "kind": pa.array([PROFILE] * len(usccs), pa.int8()),
+                                "profile": pa.array(profiles, pa.string()), "decisions": pa.array(decisions, pa.string())}))
     return out
+
+
+def _money_text(values: list[Decimal | None]) -> pa.Array:
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _events_table(events: list[Event]) -> pa.Table:
+    """The events as the store logs them (:data:`~eligibility.store.base.EVENT_COLUMNS`)."""
+    return pa.table({
+        "entity_id": pa.array([ev.entity_id for ev in events], pa.string()),
+        "rule_id": pa.array([ev.rule_id for ev in events], pa.string()),
+        "kind": pa.array([ev.kind.value for ev in events], pa.string()),
+        "old_status": pa.array([None if ev.status_before is None else ev.status_before.value for ev in events], pa.string()),
+        "new_status": pa.array([None if ev.status_after is None else ev.status_after.value for ev in events], pa.string()),
+        "old_amount": _money_text([ev.amount_before for ev in events]),
+        "new_amount": _money_text([ev.amount_after for ev in events]),
+    })
 
 
 @dataclass(slots=True)
@@ -140,6 +165,7 @@ class _Batch:
     (with the firm's profile, or a function giving it)."""
 
     firms: dict[str, Entry] = field(default_factory=dict)
+    rows: list[tuple[Rows, list[int], list[str]]] = field(default_factory=list)  # a frame's rows, as a whole
     removed: list[str] = field(default_factory=list)
     found: list[tuple[str, Any, list[Found] | list[Event]]] = field(default_factory=list)
 
@@ -207,14 +233,31 @@ class Watcher:
         self._vectorized: Any = None  # the vectorized rules, built at the first columnar batch
         self._listeners: list[tuple[EventKind | None, Callback]] = []
         if stored is not None:
-            self._resume(stored.firms)
+            self._resume(stored)
             if self._retention is not None:
                 self.prune()
 
-    def _resume(self, firms: dict[str, tuple[Any, Any]]) -> None:
-        """Rebuild the backend from the stored firms; log what the current rules decide differently."""
+    def _resume(self, stored: StoredState) -> None:
+        """Rebuild the watch from the stored firms (rows of columnar batches as chunks again, profiles
+        through the backend); log what the current rules decide differently."""
         batch = _Batch()
-        for uscc, (data, decisions) in firms.items():
+        rule_ids = [r.id for r in self.engine.rules.rules]
+        parts: dict[int, tuple[list[str], list[int]]] = {}
+        for uscc, entry in stored.firms.items():
+            if type(entry) is StoredRow:
+                keys, idx = parts.setdefault(entry.segment, ([], []))
+                keys.append(uscc)
+                idx.append(entry.row)
+        places: dict[str, Ref] = {}
+        for k, (keys, idx) in parts.items():
+            rows = Rows.of_segment(stored.segments[k], idx, keys, rule_ids)
+            rows.live = len(keys)
+            places.update((uscc, Ref(rows, i)) for i, uscc in enumerate(keys))
+        for uscc, entry in stored.firms.items():
+            if type(entry) is StoredRow:
+                self._firms[uscc] = places[uscc]
+                continue
+            data, decisions = entry  # type: ignore[misc]
             profile = stored_profile(data)
             before = _decisions_of(decisions)
             now = self._backend.put(uscc, profile)
@@ -224,6 +267,10 @@ class Watcher:
                 found = changes(before, now, self._order)
                 if found:
                     batch.found.append((uscc, profile, found))
+        if parts and stored.rule_set != self.engine.rules.hash:  # the rules changed: decide the rows again
+            self._redecide_rows(self._as_of, batch)
+            place = {uscc: k for k, uscc in enumerate(self._firms)}
+            batch.found.sort(key=lambda f: place[f[0]])
         if batch.firms:
             self._finish(batch, None)
 
@@ -326,24 +373,31 @@ class Watcher:
         batch = _Batch()
         _found(kinds, (old_status, old_amount, old_has), rows, self.engine, self._as_of, batch)
         backend, keep = self._backend, self._store is not None
+        left: dict[int, Rows] = {}
         for uscc, i in last.items():
             entry = firms.get(uscc)
-            ref = firms[uscc] = Ref(rows, i)
+            firms[uscc] = Ref(rows, i)
             rows.live += 1
             if type(entry) is Ref:
-                self._release(entry)
+                entry.rows.live -= 1
+                left[id(entry.rows)] = entry.rows
             elif entry is not None:
                 backend.remove(uscc)  # the backend holds the firms it decided; this one is the frame's now
-            if keep:
-                batch.firms[uscc] = ref
+        if keep:
+            batch.rows.append((rows, list(last.values()), list(last)))
+        for chunk in left.values():  # once the whole batch is placed: a chunk it emptied is only dropped
+            self._compact(chunk)
         return self._finish(batch, checkpoint)
 
     def _release(self, ref: Ref) -> None:
-        """A firm left its row of a columnar batch. Once fewer than a quarter of a chunk's rows are
-        current, the current ones move to a chunk of their own, so replaced rows do not pile up."""
-        chunk = ref.rows
-        chunk.live -= 1
-        if chunk.live * 4 >= len(chunk.ids):
+        """A firm left its row of a columnar batch (see :meth:`_compact`)."""
+        ref.rows.live -= 1
+        self._compact(ref.rows)
+
+    def _compact(self, chunk: Rows) -> None:
+        """Once fewer than a quarter of a chunk's rows are current, the current ones move to a chunk
+        of their own, so replaced rows do not pile up (a chunk with none left is simply dropped)."""
+        if chunk.live * 4 >= len(chunk.ids) or chunk.live == 0:
             return
         firms = self._firms
         refs = [e for i, uscc in enumerate(chunk.ids)
@@ -413,13 +467,13 @@ class Watcher:
             found = changes(before, decisions, self._order)
             if found:
                 batch.found.append((uscc, profile, found))
-        self._advance_rows(day, batch)
+        self._redecide_rows(day, batch)
         if batch.found:  # in the watch's order of firms, whichever path decided them
             place = {uscc: k for k, uscc in enumerate(self._firms)}
             batch.found.sort(key=lambda f: place[f[0]])
         return self._finish(batch, checkpoint, dated=True)
 
-    def _advance_rows(self, day: date, batch: _Batch) -> None:
+    def _redecide_rows(self, day: date, batch: _Batch) -> None:
         """The firms held as rows of columnar batches, decided again at ``day`` chunk by chunk (their
         live rows only: the new chunk leaves the replaced rows behind)."""
         chunks: Chunks = {}
@@ -463,16 +517,12 @@ class Watcher:
             else:
                 change = Change(self.engine, uscc, profile, self._as_of)
                 events += [Event(kind, before, after, change) for kind, before, after in found]  # type: ignore[misc]
-        if self._store is not None and (batch.firms or batch.removed or events or checkpoint is not None or dated):
-            seqs = self._store.commit(Commit(
-                self._as_of, self.engine.rules.hash,
-                _stored(batch.firms),
-                batch.removed,
-                [NewEvent(ev.entity_id, ev.rule_id, ev.kind.value,
-                          ev.status_before.value if ev.status_before else None,
-                          ev.status_after.value if ev.status_after else None,
-                          ev.amount_before, ev.amount_after) for ev in events],
-                checkpoint))
+        if self._store is not None and (batch.firms or batch.rows or batch.removed or events or checkpoint is not None
+                                        or dated):
+            parts = _stored(batch.firms) + [rows.segment(idx, ids) for rows, idx, ids in batch.rows]
+            seqs = self._store.commit(Commit(self._as_of, self.engine.rules.hash, parts, batch.removed,
+                                             _events_table(events) if events else None, checkpoint,
+                                             len(self._firms)))
             for ev, seq in zip(events, seqs):
                 ev.seq = seq
             if checkpoint is not None:

@@ -11,7 +11,7 @@ SQLite (standard library, WAL mode) is the default store; :class:`Store` is the 
 database can implement.
 """
 
-from .base import Commit, LoggedEvent, Store, StoreError, StoredState
+from .base import Commit, LoggedEvent, Store, StoreError, StoredRow, StoredState
 from .sqlite import SQLiteStore, open_store
 
-__all__ = ["Commit", "LoggedEvent", "SQLiteStore", "Store", "StoreError", "StoredState", "open_store"]
+__all__ = ["Commit", "LoggedEvent", "SQLiteStore", "Store", "StoreError", "StoredRow", "StoredState", "open_store"]

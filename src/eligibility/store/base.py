@@ -6,13 +6,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
+
+import pyarrow as pa
 
 from ..errors import EligibilityError
 
 
 class StoreError(EligibilityError):
     """A store that cannot be used: not a store of this library, damaged, or of another format."""
+
+
+EVENT_COLUMNS = ("entity_id", "rule_id", "kind", "old_status", "new_status", "old_amount", "new_amount")
+"""The columns of a batch's events as the watch hands them to the store (all text; amounts exact, in yuan)."""
+
+RULE_IDS = b"rule_ids"
+"""Schema metadata of a segment holding decisions as arrays: the rule ids (JSON) their positions stand for."""
+
+PROFILE, ROW, REMOVED = 0, 1, 2
+"""``kind`` of a firm's entry in a segment: a profile (JSON data), a row of a columnar batch (its facts
+and decisions as columns), a removal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,29 +66,43 @@ class LoggedEvent(NewEvent):
 class Commit:
     """Everything one batch changes, written together or not at all.
 
-    ``firms``: USCC → (profile as JSON data, decisions as JSON data; either may be given as its JSON
-    text already, as a columnar batch writes its rows); ``removed``: USCCs no longer
-    watched; ``events``: what the batch logged; ``as_of``: the watch's date after the batch;
-    ``checkpoint``: a name the caller gives the batch (a change file), kept to resume a feed.
+    ``firms``: segments — Arrow tables of the firms the batch wrote, one row per firm with at least
+    ``uscc`` (text) and ``kind`` (int8, :data:`PROFILE` or :data:`ROW`); a :data:`PROFILE` row has its
+    profile and decisions as JSON text in ``profile`` and ``decisions``, a :data:`ROW` row whatever
+    columns its writer chose (the store keeps a segment as it is given); ``removed``: USCCs no longer
+    watched; ``events``: what the batch logged, a table of :data:`EVENT_COLUMNS`; ``as_of``: the
+    watch's date after the batch; ``checkpoint``: a name the caller gives the batch (a change file),
+    kept to resume a feed; ``live``: how many firms the watch holds after the batch (when the store
+    compacts its segments).
     """
 
     as_of: date
     rule_set: str
-    firms: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    firms: list[pa.Table] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    events: list[NewEvent] = field(default_factory=list)
+    events: pa.Table | None = None
     checkpoint: str | None = None
+    live: int = 0
+
+
+class StoredRow(NamedTuple):
+    """A firm held as a :data:`ROW`: row ``row`` of segment ``segment`` (:attr:`StoredState.segments`)."""
+
+    segment: int
+    row: int
 
 
 @dataclass(frozen=True, slots=True)
 class StoredState:
     """What a store holds when it is opened: the date, the rule set last used, the checkpoint, and
-    every firm's profile and last decisions (as JSON data)."""
+    every firm in the watch's order — its profile and last decisions (as JSON data), or where its row
+    is in ``segments`` (the segments holding rows, as they were written)."""
 
     as_of: date | None
     rule_set: str | None
     checkpoint: str | None
-    firms: dict[str, tuple[Any, Any]]
+    firms: dict[str, tuple[Any, Any] | StoredRow]
+    segments: list[pa.Table] = field(default_factory=list)
 
 
 class Store(Protocol):

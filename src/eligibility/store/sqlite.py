@@ -12,29 +12,47 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from .base import Commit, LoggedEvent, Store, StoredState, StoreError
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .base import (EVENT_COLUMNS, PROFILE, REMOVED, RULE_IDS, Commit, LoggedEvent, Store, StoredRow, StoredState,
+                   StoreError)
 
 APPLICATION_ID = 0x454C4947
 """``PRAGMA application_id`` of our files ("ELIG"): how a store is told from any other database."""
-FORMAT = 2
-"""``PRAGMA user_version``: the layout below; a file of a later layout is refused, not rewritten.
-1: a firm's profile is its nested JSON data. 2: it may also be a row of a columnar batch
-(``{"$row": {...}}``, flat). A format-1 file is marked 2 when opened (its data are valid format 2),
-so that a version reading only format 1 refuses it instead of misreading it."""
+FORMAT = 3
+"""``PRAGMA user_version``: the layout below. 1 and 2 kept one SQLite row per firm and per event; 3
+keeps each batch's firms as one segment and its events as one blob (Arrow IPC), so a batch of ten
+thousand firms is a few writes. A file of another format is refused, not rewritten."""
+COMPACT_AT = 100_000
+"""Segments are compacted (every firm's current entry rewritten as one segment, in order) when they
+hold more than this many entries and more than twice the firms watched."""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE firms (uscc TEXT PRIMARY KEY, profile TEXT NOT NULL, decisions TEXT NOT NULL);
+CREATE TABLE segments (id INTEGER PRIMARY KEY AUTOINCREMENT, entries INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    entity_id TEXT NOT NULL, rule_id TEXT NOT NULL, kind TEXT NOT NULL,
-    old_status TEXT, new_status TEXT, old_amount TEXT, new_amount TEXT,
-    as_of TEXT NOT NULL, recorded_at TEXT NOT NULL, rule_set TEXT NOT NULL
+    id INTEGER PRIMARY KEY AUTOINCREMENT, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+    n INTEGER NOT NULL, as_of TEXT NOT NULL, recorded_at TEXT NOT NULL, rule_set TEXT NOT NULL, data BLOB NOT NULL
 );
-CREATE INDEX events_entity ON events (entity_id);
+CREATE INDEX events_last ON events (last_seq);
 CREATE TABLE consumers (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
+
+
+def _blob(table: pa.Table) -> bytes:
+    """A table as Arrow IPC stream bytes (uncompressed: a forgotten firm's bytes are plainly gone)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _table(data: bytes) -> pa.Table:
+    return pa.ipc.open_stream(data).read_all()
 
 
 def _refuse(path: Path, zh: str, en: str) -> StoreError:
@@ -60,13 +78,25 @@ def _check_existing(path: Path) -> None:
     if version > FORMAT:
         raise _refuse(path, f"格式版本 {version} 比本版本支持的 {FORMAT} 新，请升级 eligibility",
                       f"its format {version} is newer than this version supports ({FORMAT}); upgrade eligibility")
+    if version < FORMAT:
+        raise _refuse(path, f"格式版本 {version} 是旧格式（本版本读写格式 {FORMAT}）：请新建状态库并重新载入企业",
+                      f"its format {version} is an earlier one (this version reads and writes format {FORMAT}):"
+                      " create a new store and load the firms into it again")
 
 
 class SQLiteStore:
-    """A watch's durable state in one SQLite file (created when absent)."""
+    """A watch's durable state in one SQLite file (created when absent).
 
-    def __init__(self, path: str | Path) -> None:
+    Firms live in segments: each batch writes one Arrow table per part of what it changed (its
+    rows, its profiles, its removals), and the watch's state is those segments replayed in order —
+    a firm's last entry wins, and it keeps the place of its first (a removal ends it). Events are
+    logged one blob per batch, each event with its sequence number. ``compact_at``: see
+    :data:`COMPACT_AT`.
+    """
+
+    def __init__(self, path: str | Path, compact_at: int = COMPACT_AT) -> None:
         self.path = Path(path)
+        self.compact_at = compact_at
         fresh = not self.path.exists() or self.path.stat().st_size == 0
         if not fresh:
             _check_existing(self.path)
@@ -75,14 +105,12 @@ class SQLiteStore:
             self._con.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed batch survives a power cut too, not only a killed process
             self._con.execute("PRAGMA synchronous=FULL")
+            self._con.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: forgotten data are gone
             if fresh:
                 with self._transaction() as con:
                     for statement in filter(str.strip, _SCHEMA.split(";")):
                         con.execute(statement)
                     con.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                    con.execute(f"PRAGMA user_version={FORMAT}")
-            elif self._con.execute("PRAGMA user_version").fetchone()[0] < FORMAT:
-                with self._transaction() as con:  # an earlier format's data are valid in this one
                     con.execute(f"PRAGMA user_version={FORMAT}")
         except sqlite3.DatabaseError as exc:
             raise _refuse(self.path, f"无法打开（{exc}）", f"it cannot be opened ({exc})") from None
@@ -91,23 +119,64 @@ class SQLiteStore:
         return _Transaction(self._con)
 
     # -- reading -------------------------------------------------------------------------------
+    def _meta(self) -> dict[str, str]:
+        return dict(self._con.execute("SELECT key, value FROM meta").fetchall())
+
+    def _replay(self) -> tuple[dict[str, StoredRow], list[pa.Table]]:
+        """Every segment in order; each watched firm's last entry (a removal ends a firm)."""
+        firms: dict[str, StoredRow] = {}
+        segments: list[pa.Table] = []
+        for (data,) in self._con.execute("SELECT data FROM segments ORDER BY id"):
+            seg = _table(data)
+            k = len(segments)
+            segments.append(seg)
+            kinds = seg.column("kind").to_numpy()
+            for i, (uscc, kind) in enumerate(zip(seg.column("uscc").to_pylist(), kinds.tolist())):
+                if kind == REMOVED:
+                    firms.pop(uscc, None)
+                else:
+                    firms[uscc] = StoredRow(k, i)
+        return firms, segments
+
     def load(self) -> StoredState:
-        meta = dict(self._con.execute("SELECT key, value FROM meta").fetchall())
-        firms = {uscc: (json.loads(p), json.loads(d))
-                 for uscc, p, d in self._con.execute("SELECT uscc, profile, decisions FROM firms ORDER BY rowid")}
+        meta = self._meta()
+        rows, segments = self._replay()
+        firms: dict[str, tuple[Any, Any] | StoredRow] = {}
+        texts: dict[int, tuple[list[Any], list[Any]]] = {}
+        held: set[int] = set()
+        kinds = [seg.column("kind").to_numpy() for seg in segments]
+        for uscc, at in rows.items():
+            seg = segments[at.segment]
+            if kinds[at.segment][at.row] == PROFILE:
+                cols = texts.get(at.segment)
+                if cols is None:
+                    cols = texts[at.segment] = (seg.column("profile").to_pylist(), seg.column("decisions").to_pylist())
+                firms[uscc] = (json.loads(cols[0][at.row]), json.loads(cols[1][at.row]))
+            else:
+                firms[uscc] = at
+                held.add(at.segment)
         as_of = meta.get("as_of")
         return StoredState(date.fromisoformat(as_of) if as_of else None, meta.get("rule_set"),
-                           meta.get("checkpoint"), firms)
+                           meta.get("checkpoint"), firms,
+                           [seg if k in held else seg.slice(0, 0) for k, seg in enumerate(segments)])
 
     def log(self, after: int = 0, limit: int | None = None) -> list[LoggedEvent]:
-        sql = "SELECT * FROM events WHERE seq > ? ORDER BY seq" + (" LIMIT ?" if limit is not None else "")
-        args: tuple[int, ...] = (after, limit) if limit is not None else (after,)
-        return [LoggedEvent(entity, rule, kind, old_s, new_s,
-                            None if old_a is None else Decimal(old_a), None if new_a is None else Decimal(new_a),
-                            seq=seq, as_of=date.fromisoformat(as_of), recorded_at=datetime.fromisoformat(at),
-                            rule_set=rule_set)
-                for seq, entity, rule, kind, old_s, new_s, old_a, new_a, as_of, at, rule_set
-                in self._con.execute(sql, args)]
+        out: list[LoggedEvent] = []
+        rows = self._con.execute("SELECT as_of, recorded_at, rule_set, data FROM events WHERE last_seq > ? ORDER BY id",
+                                 (after,))
+        for as_of, at, rule_set, data in rows:
+            table = _table(data)
+            day, recorded = date.fromisoformat(as_of), datetime.fromisoformat(at)
+            for seq, entity, rule, kind, old_s, new_s, old_a, new_a in zip(
+                    table.column("seq").to_pylist(), *(table.column(c).to_pylist() for c in EVENT_COLUMNS)):
+                if seq <= after:
+                    continue
+                out.append(LoggedEvent(entity, rule, kind, old_s, new_s,
+                                       None if old_a is None else Decimal(old_a), None if new_a is None else Decimal(new_a),
+                                       seq=seq, as_of=day, recorded_at=recorded, rule_set=rule_set))
+                if limit is not None and len(out) >= limit:
+                    return out
+        return out
 
     def acked(self, consumer: str) -> int:
         row = self._con.execute("SELECT seq FROM consumers WHERE name = ?", (consumer,)).fetchone()
@@ -126,40 +195,61 @@ class SQLiteStore:
         now = datetime.now(UTC).isoformat()
         seqs: list[int] = []
         with self._transaction() as con:
-            if change.firms:
-                # an upsert, not INSERT OR REPLACE: a firm keeps its row (its rowid, hence its place in
-                # load()'s order), as it keeps its place in the watch's own dict; a restored watch then
-                # walks its firms, and emits a date move's events, in the uninterrupted run's order
-                con.executemany("INSERT INTO firms (uscc, profile, decisions) VALUES (?, ?, ?)"
-                                " ON CONFLICT(uscc) DO UPDATE SET profile = excluded.profile,"
-                                " decisions = excluded.decisions",
-                                [(u, p if type(p) is str else json.dumps(p, ensure_ascii=False, separators=(",", ":")),
-                                  d if type(d) is str else json.dumps(d, ensure_ascii=False, separators=(",", ":")))
-                                 for u, (p, d) in change.firms.items()])
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            parts = [t for t in change.firms if t.num_rows]
             if change.removed:
-                con.executemany("DELETE FROM firms WHERE uscc = ?", [(u,) for u in change.removed])
-            if change.events:
-                # AUTOINCREMENT numbers rows one above the largest ever given (kept in sqlite_sequence), and
-                # this transaction is the only writer: the batch's events take the next numbers in order
-                last = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-                first = (int(last[0]) if last else 0) + 1
-                day, rule_set = change.as_of.isoformat(), change.rule_set
-                con.executemany(
-                    "INSERT INTO events (entity_id, rule_id, kind, old_status, new_status, old_amount, new_amount,"
-                    " as_of, recorded_at, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(e.entity_id, e.rule_id, e.kind, e.old_status, e.new_status,
-                      None if e.old_amount is None else str(e.old_amount),
-                      None if e.new_amount is None else str(e.new_amount), day, now, rule_set)
-                     for e in change.events])
-                seqs = list(range(first, first + len(change.events)))
-                end = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-                if int(end[0]) != seqs[-1]:
-                    raise sqlite3.DatabaseError(f"event numbers {first}..{seqs[-1]} expected, the log ends at {end[0]}")
-            meta = {"as_of": change.as_of.isoformat(), "rule_set": change.rule_set}
+                parts.append(pa.table({"uscc": pa.array(change.removed, pa.string()),
+                                       "kind": pa.array([REMOVED] * len(change.removed), pa.int8())}))
+            con.executemany("INSERT INTO segments (entries, data) VALUES (?, ?)",
+                            [(t.num_rows, _blob(t)) for t in parts])
+            entries = int(meta.get("entries", 0)) + sum(t.num_rows for t in parts)
+            events = change.events
+            last = int(meta.get("seq", 0))
+            if events is not None and events.num_rows:
+                seqs = list(range(last + 1, last + 1 + events.num_rows))
+                table = events.select(list(EVENT_COLUMNS)).add_column(0, "seq", pa.array(seqs, pa.int64()))
+                con.execute("INSERT INTO events (first_seq, last_seq, n, as_of, recorded_at, rule_set, data)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (seqs[0], seqs[-1], len(seqs), change.as_of.isoformat(), now, change.rule_set,
+                             _blob(table)))
+                last = seqs[-1]
+            if entries > self.compact_at and entries > 2 * change.live:
+                entries = self._compact(con)
+            new = {"as_of": change.as_of.isoformat(), "rule_set": change.rule_set, "seq": str(last),
+                   "entries": str(entries)}
             if change.checkpoint is not None:
-                meta["checkpoint"] = change.checkpoint
-            con.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+                new["checkpoint"] = change.checkpoint
+            con.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(new.items()))
         return seqs
+
+    def _compact(self, con: sqlite3.Connection) -> int:
+        """Every watched firm's current entry as one segment, in the watch's order (inside the batch's
+        transaction); the entries kept. Segments whose columns cannot be unified are left as they are."""
+        firms, segments = self._replay()
+        if not firms:
+            con.execute("DELETE FROM segments")
+            return 0
+        metas = {seg.schema.metadata and seg.schema.metadata.get(RULE_IDS) for seg in segments if seg.num_rows}
+        metas.discard(None)
+        if len(metas) > 1:  # decisions over different rule sets: not one table
+            return sum(seg.num_rows for seg in segments)
+        at = np.fromiter((r.segment for r in firms.values()), np.int64, len(firms))
+        row = np.fromiter((r.row for r in firms.values()), np.int64, len(firms))
+        parts, order = [], []
+        for k in np.unique(at).tolist():
+            mine = np.flatnonzero(at == k)
+            parts.append(segments[k].take(pa.array(row[mine])))
+            order.append(mine)
+        try:
+            whole = pa.concat_tables(parts, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return sum(seg.num_rows for seg in segments)
+        whole = whole.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
+        if metas:
+            whole = whole.replace_schema_metadata({RULE_IDS: metas.pop()})
+        con.execute("DELETE FROM segments")
+        con.execute("INSERT INTO segments (entries, data) VALUES (?, ?)", (whole.num_rows, _blob(whole)))
+        return whole.num_rows
 
     def ack(self, consumer: str, seq: int) -> None:
         with self._transaction() as con:
@@ -167,14 +257,38 @@ class SQLiteStore:
                         " ON CONFLICT(name) DO UPDATE SET seq = max(seq, excluded.seq)", (consumer, seq))
 
     def forget(self, entity_ids: Sequence[str]) -> int:
+        """Delete the firms' entries from every segment and their events from every logged batch, then
+        checkpoint the journal: with freed pages zeroed, their bytes are gone from the files."""
+        gone = pa.array(list(entity_ids), pa.string())
+        held: set[str] = set()
         with self._transaction() as con:
-            held = sum(con.execute("DELETE FROM firms WHERE uscc = ?", (u,)).rowcount for u in entity_ids)
-            con.executemany("DELETE FROM events WHERE entity_id = ?", [(u,) for u in entity_ids])
-        return held
+            for table, key, column in (("segments", "id", "uscc"), ("events", "id", "entity_id")):
+                for rowid, data in con.execute(f"SELECT {key}, data FROM {table}").fetchall():
+                    part = _table(data)
+                    hit = pc.is_in(part.column(column), value_set=gone)
+                    if not pc.any(hit).as_py():
+                        continue
+                    if table == "segments":
+                        held.update(pc.filter(part.column(column), hit).to_pylist())
+                    kept = part.filter(pc.invert(hit))
+                    if not kept.num_rows:
+                        con.execute(f"DELETE FROM {table} WHERE id = ?", (rowid,))
+                    elif table == "segments":
+                        con.execute("UPDATE segments SET entries = ?, data = ? WHERE id = ?",
+                                    (kept.num_rows, _blob(kept), rowid))
+                    else:
+                        seqs = kept.column("seq")
+                        con.execute("UPDATE events SET first_seq = ?, last_seq = ?, n = ?, data = ? WHERE id = ?",
+                                    (pc.min(seqs).as_py(), pc.max(seqs).as_py(), kept.num_rows, _blob(kept), rowid))
+        self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return len(held)
 
     def prune(self, before: datetime) -> int:
         with self._transaction() as con:
-            return int(con.execute("DELETE FROM events WHERE recorded_at < ?", (before.isoformat(),)).rowcount)
+            n = con.execute("SELECT coalesce(sum(n), 0) FROM events WHERE recorded_at < ?",
+                            (before.isoformat(),)).fetchone()[0]
+            con.execute("DELETE FROM events WHERE recorded_at < ?", (before.isoformat(),))
+        return int(n)
 
     def close(self) -> None:
         self._con.close()
