@@ -37,9 +37,10 @@ MAX_YAML_ALIASES = 1_000
 MAX_CELL_CHARS = 10_000
 """Characters of one register cell or one profile value read as a number or an amount."""
 
-MAX_MONEY = Decimal(10) ** 18
-"""Amounts are below this in magnitude (10^18 yuan): far above any firm's figure, far below where
-Decimal arithmetic at 28 digits would round."""
+MAX_MONEY = Decimal(10) ** 15
+"""Amounts are below this in magnitude (10^15 yuan): far above any firm's figure, and low enough
+that an amount in fen — and a rule's benefit computed from such amounts (a sum of two, twelve
+months of one) — fits the batch's int64 fen (below 9.2 × 10^18) with room to spare."""
 
 MAX_DURATION_YEARS = 200
 """A duration in a rule (``12 months``, ``3 years``, ``90 days``) is at most this long."""

@@ -85,8 +85,8 @@ def test_nan_is_unknown(engine: el.Engine, field: str) -> None:
 
 
 def test_largest_amount_below_the_limit_is_exact() -> None:
-    assert parse_money("999999999999999999.99") == Decimal("999999999999999999.99")
-    assert parse_money(10**18 - 1) == Decimal(10**18 - 1)
+    assert parse_money("999999999999999.99") == Decimal("999999999999999.99")
+    assert parse_money(10**15 - 1) == Decimal(10**15 - 1)
 
 
 # -- row 8: the library's own errors for any input ------------------------------------------------

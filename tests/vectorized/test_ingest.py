@@ -307,3 +307,57 @@ def test_list_texts_read_the_same_typed_or_as_objects(arrow: bool, certs: list[A
         mp.setattr(ingest, "_typed_lists", lambda *a: None)
         objects = _list_view(frame)
     assert typed == objects
+
+
+def _messy_frame(arrow: bool) -> pd.DataFrame:
+    dtype = pd.ArrowDtype(pa.string()) if arrow else object
+    n = len(USCCS)
+    cells = {
+        "uscc": USCCS,
+        "revenue": ["5", "-1", "abc", "1,234.5", "99999999999999999", None, "", "3千万", "0", "7"],
+        "registered_on": ["2024-01-02", "2024-13-01", "yesterday", None, "2024/1/2", "", "2020-02-30", "1999-12-31",
+                          "x", "2024-06-30"],
+        "employees": ["-5", "2.5", "十", "3", None, "", "1e30", "0", "12", "x"],
+        "certifications": (LIST_TEXTS * 2)[:n],
+        "benefits_received": (BENEFIT_TEXTS * 2)[:n],
+        "no_such_field": ["x"] * n,
+    }
+    return pd.DataFrame({k: pd.Series(v, dtype=dtype) for k, v in cells.items()})
+
+
+@pytest.mark.parametrize("arrow", [False, True], ids=["object", "arrow"])
+def test_frame_errors_are_the_tables_errors_without_the_table(arrow: bool) -> None:
+    from eligibility.backends.vectorized.ingest import frame_errors
+
+    frame = _messy_frame(arrow)
+    table = table_from_frame(frame)
+    failed, texts, field_errors = frame_errors(frame)
+    want = np.flatnonzero(~table.valid())
+    assert len(want) and failed.tolist() == want.tolist()
+    assert texts.tolist() == table.error[want].tolist()
+    assert set(field_errors) == set(table.field_errors) and len(field_errors) >= 5
+    for path, (rows, refused) in table.field_errors.items():
+        assert field_errors[path][0].tolist() == rows.tolist()
+        assert field_errors[path][1].tolist() == refused.tolist()
+
+
+def test_list_texts_remembered_across_frames_read_the_same() -> None:
+    from eligibility.backends.vectorized import ingest
+
+    frame = _messy_frame(True)
+    ingest._MEMO.lists.clear()
+    first = _list_view(frame)
+    assert ingest._MEMO.lists  # the distinct texts were remembered
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ingest, "_list_items", lambda *a: pytest.fail("a remembered text was read again"))
+        again = _list_view(frame)
+    assert again == first
+
+
+def test_the_list_memo_is_bounded() -> None:
+    from eligibility.backends.vectorized import ingest
+
+    ingest._MEMO.lists.clear()
+    texts = [f'[{{"rule_id": "r{i}", "year": 2024}}]' for i in range(ingest._LIST_MEMO_TEXTS + 10)]
+    table_from_frame(pd.DataFrame({"benefits_received": pd.Series(texts, dtype=pd.ArrowDtype(pa.string()))}))
+    assert 0 < len(ingest._MEMO.lists) <= ingest._LIST_MEMO_TEXTS

@@ -54,7 +54,7 @@ def check_register(path: str | Path, mapping: Any = None, *, sheet: str | int | 
 
     Raises :class:`~eligibility.batch.RegisterError` where ``score`` would stop before
     scoring (with ``strict``: no USCC column, a mapped header not in the file)."""
-    from ..backends.vectorized.ingest import table_from_frame
+    from ..backends.vectorized.ingest import frame_errors
     from .sources import read_register
 
     reader = read_register(path, chunk_size, mapping, strict=strict, sheet=sheet)
@@ -70,15 +70,14 @@ def check_register(path: str | Path, mapping: Any = None, *, sheet: str | int | 
             frame = chunk.reset_index(drop=True)
             frame.attrs = {}
             rows = chunk.index.to_numpy(dtype=np.int64)
-            table = table_from_frame(frame, 1) if len(frame) else None
-            if table is not None:
-                failed = np.flatnonzero(~table.valid())
+            if len(frame):
+                failed, texts, field_errors = frame_errors(frame)
                 result.rows_failed += len(failed)
                 if "uscc" in columns and len(failed):
-                    _refuse(columns["uscc"], rows[failed], table.error[failed])
-                for path_, (idx, texts) in table.field_errors.items():
+                    _refuse(columns["uscc"], rows[failed], texts)
+                for path_, (idx, refused) in field_errors.items():
                     if path_ in columns:
-                        _refuse(columns[path_], rows[idx], texts)
+                        _refuse(columns[path_], rows[idx], refused)
             if on_chunk is not None:
                 on_chunk(result.rows_read)
     for name, col in columns.items():

@@ -48,8 +48,8 @@ def in_range(amount: Decimal, value: object) -> Decimal:
     """``amount`` if finite and below MAX_MONEY in magnitude, else a MoneyValueError naming ``value``."""
     if not amount.is_finite() or abs(amount) >= MAX_MONEY:
         raise MoneyValueError(
-            f"数值超出范围：{shown(value)}（绝对值应小于 10^18）"
-            f" / value out of range: {shown(value)} (its magnitude must be below 10^18)")
+            f"数值超出范围：{shown(value)}（绝对值应小于 10^15）"
+            f" / value out of range: {shown(value)} (its magnitude must be below 10^15)")
     return amount
 
 

@@ -153,6 +153,9 @@ class _Memo(threading.local):
     def __init__(self) -> None:
         self.factors: dict[int, tuple[pd.Series, tuple[np.ndarray, list[Any]]]] = {}
         self.texts: dict[int, tuple[pd.Series, pa.Array]] = {}  # text columns' chunks combined once
+        # a list field's JSON text → its validated items (or why refused), kept across calls: a
+        # register's chunks repeat the same few texts
+        self.lists: dict[tuple[str, str], tuple[list[dict[str, Any]] | None, str]] = {}
 
 
 _MEMO = _Memo()
@@ -740,7 +743,7 @@ def _list_texts(path: str, codes: np.ndarray, uniques: list[Any], model: type[Ba
                 errors: _Errors) -> ListCol:
     """A list column of JSON texts (codes −1 where none): each distinct text parsed and validated once,
     its items then gathered per row in numpy (the same table as reading the cells one by one)."""
-    parsed = [_list_items(path, u, model) for u in uniques]
+    parsed = [_list_text(path, u, model) for u in uniques]
     ok_u = np.array([items is not None for items, _ in parsed] + [False])
     len_u = np.array([len(items) if items is not None else 0 for items, _ in parsed] + [0], np.int64)
     known = ok_u[codes]
@@ -767,6 +770,23 @@ def _list_texts(path: str, codes: np.ndarray, uniques: list[Any], model: type[Ba
 _ITEM_TYPES: dict[str, tuple[pa.DataType, type]] = {
     "str": (pa.string(), str), "enum": (pa.string(), str), "code": (pa.string(), str), "date": (pa.date32(), date),
     "money": (pa.decimal128(20, 2), Decimal), "number": (pa.int64(), int), "bool": (pa.bool_(), bool)}
+
+
+_LIST_MEMO_TEXTS, _LIST_MEMO_CHARS = 4096, 1000
+
+
+def _list_text(path: str, text: Any, model: type[BaseModel]) -> tuple[list[dict[str, Any]] | None, str]:
+    """:func:`_list_items` of one distinct cell, remembered per thread for short texts (at most
+    _LIST_MEMO_TEXTS of them: forgotten all at once when full)."""
+    if not isinstance(text, str) or len(text) > _LIST_MEMO_CHARS:
+        return _list_items(path, text, model)
+    memo = _MEMO.lists
+    got = memo.get((path, text))
+    if got is None:
+        if len(memo) >= _LIST_MEMO_TEXTS:
+            memo.clear()
+        got = memo[(path, text)] = _list_items(path, text, model)
+    return got
 
 
 def _typed_lists(path: str, names: list[str], lists: list[list[dict[str, Any]] | None]) -> pa.Array | None:
@@ -871,30 +891,14 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     unknown on that row and is kept in ``table.field_errors`` (per-field isolation); a row without a
     readable USCC becomes an error row (never dropped)."""
     n = len(df)
-    spec = registry()
     errors = _Errors(n)
     field_errors: dict[str, _Errors] = {}
     df = df.reset_index(drop=True)
-    leaves: dict[str, _Leaf] = {}
-    lists: dict[str, ListCol] = {}
-    record_flag: dict[str, np.ndarray] = {}  # 1 true, 0 false, -1 not given
-    ignored = []
     series = {str(c): df[c] for c in df.columns}
     _MEMO.factors.clear()
     _MEMO.texts.clear()
     try:
-        for path, column in series.items():
-            s = spec.get(path)
-            if s is None or "[]" in path:
-                ignored.append(path)
-                continue
-            mine = errors if path == "uscc" else field_errors.setdefault(path, _Errors(n))
-            if s.type.kind == "list":
-                lists[path] = _list_col(path, column, mine)
-            elif s.type.kind == "record":
-                record_flag[path] = _record_flags(path, column, mine)
-            else:
-                leaves[path] = convert_leaf(path, column, mine)
+        leaves, lists, record_flag, ignored = _convert(series, errors, field_errors)
         table = _assemble(n, leaves, lists, record_flag)
         table.has_entity = "uscc" in series
         entity = _entity(series["uscc"]) if table.has_entity else None
@@ -908,11 +912,58 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
         _MEMO.texts.clear()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
     table.set_errors(errors.array(), errors.rows)
-    table.field_errors = {path: (np.fromiter(e.rows, np.int64, len(e.rows)),
-                                 np.array(["; ".join(dict.fromkeys(t)) for t in e.rows.values()], dtype=object))
-                          for path, e in field_errors.items() if e.rows}
+    table.field_errors = _field_errors(field_errors)
     table.ignored = ignored
     return table
+
+
+def frame_errors(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """What :func:`table_from_frame` refuses in ``df`` without building the table (a dry run): the
+    rows that cannot be scored and their error texts (0-based, ascending), and per field the rows and
+    texts of its values refused (as ``Table.field_errors``)."""
+    errors = _Errors(len(df))
+    field_errors: dict[str, _Errors] = {}
+    df = df.reset_index(drop=True)
+    _MEMO.factors.clear()
+    _MEMO.texts.clear()
+    try:
+        _convert({str(c): df[c] for c in df.columns}, errors, field_errors)
+    finally:
+        _MEMO.factors.clear()
+        _MEMO.texts.clear()
+    failed = np.array(sorted(errors.rows), dtype=np.int64)
+    return failed, errors.array()[failed], _field_errors(field_errors)
+
+
+def _convert(series: dict[str, pd.Series], errors: _Errors, field_errors: dict[str, _Errors]
+             ) -> tuple[dict[str, _Leaf], dict[str, ListCol], dict[str, np.ndarray], list[str]]:
+    """Every column converted and validated (row errors into ``errors``, a field's into
+    ``field_errors``): the leaves, lists and record flags, and the columns that are no field."""
+    spec = registry()
+    n = errors.n
+    leaves: dict[str, _Leaf] = {}
+    lists: dict[str, ListCol] = {}
+    record_flag: dict[str, np.ndarray] = {}  # 1 true, 0 false, -1 not given
+    ignored = []
+    for path, column in series.items():
+        s = spec.get(path)
+        if s is None or "[]" in path:
+            ignored.append(path)
+            continue
+        mine = errors if path == "uscc" else field_errors.setdefault(path, _Errors(n))
+        if s.type.kind == "list":
+            lists[path] = _list_col(path, column, mine)
+        elif s.type.kind == "record":
+            record_flag[path] = _record_flags(path, column, mine)
+        else:
+            leaves[path] = convert_leaf(path, column, mine)
+    return leaves, lists, record_flag, ignored
+
+
+def _field_errors(field_errors: dict[str, _Errors]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {path: (np.fromiter(e.rows, np.int64, len(e.rows)),
+                   np.array(["; ".join(dict.fromkeys(t)) for t in e.rows.values()], dtype=object))
+            for path, e in field_errors.items() if e.rows}
 
 
 def _entity(s: pd.Series) -> np.ndarray | pa.Array:

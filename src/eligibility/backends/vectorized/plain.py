@@ -25,7 +25,7 @@ from .columns import EPOCH_ORDINAL
 __all__ = ["plain_dates", "plain_fen"]
 
 # ASCII digits only ([0-9], not \d: a full-width digit goes through the schema); at most 15 whole
-# digits, so every such amount is below the schema's limit of 10^18 yuan
+# digits, so every such amount is below the schema's limit of 10^15 yuan
 _AMOUNT = re.compile(r"([0-9]{1,15})(?:\.([0-9]{1,2}))?")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
