@@ -21,7 +21,7 @@ from ..batch.bundle import content_digest
 from ..batch.sources import read_register
 from ..errors import EligibilityError
 from ..facts.codes.uscc import parse_uscc
-from ..facts.frame import _truth, is_missing, row_to_profile
+from ..facts.frame import _leaf_array, _list_array, _truth, is_missing, row_to_profile
 from ..facts.profile import Profile, registry
 from .columnar import Ref, Rows
 from .events import Event
@@ -145,6 +145,20 @@ def _refused(frame: pd.DataFrame) -> dict[int, tuple[str, str]]:
     return out
 
 
+def _typed(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Merged flat rows as a frame whose columns are Arrow-typed from the schema where their values
+    allow (as ``el.to_frame`` types them), so that they are read without a Python call per cell."""
+    spec = registry()
+    columns: dict[str, Any] = {}
+    for name in dict.fromkeys(k for row in rows for k in row):
+        values = [row.get(name) for row in rows]
+        s = spec.get(name)
+        typed = None if s is None else (_list_array(name, values) if s.type.kind == "list"
+                                        else _leaf_array(s.type.kind, values))
+        columns[name] = pd.Series(values, dtype=object) if typed is None else pd.Series(typed)
+    return pd.DataFrame(columns)
+
+
 def apply_changes(watcher: Watcher, path: str | Path, mapping: Any = None) -> FeedResult:
     """Merge each row of a change file into its firm's stored facts, as one batch of the watch.
 
@@ -175,7 +189,7 @@ def apply_changes(watcher: Watcher, path: str | Path, mapping: Any = None) -> Fe
             merged.append(data)
             if k not in refused:
                 state[uscc] = data
-        bad = {k: why for k, why in _refused(pd.DataFrame(merged, dtype=object)).items() if k not in refused} \
+        bad = {k: why for k, why in _refused(_typed(merged)).items() if k not in refused} \
             if merged else {}
         if not bad:
             break
@@ -189,7 +203,7 @@ def apply_changes(watcher: Watcher, path: str | Path, mapping: Any = None) -> Fe
         if k not in refused:
             last[uscc] = k  # the firm keeps the place of its first row
     result.applied = len(changes) - len(refused)
-    frame = pd.DataFrame([merged[k] for k in last.values()], dtype=object) if last else []
+    frame = _typed([merged[k] for k in last.values()]) if last else []
     result.events = watcher.upsert_many(frame, checkpoint=checkpoint_of(path))
     return result
 
