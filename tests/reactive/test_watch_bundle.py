@@ -48,11 +48,14 @@ def test_a_bundle_is_a_change_file(tmp_path: Path) -> None:
     assert set(mine["entity_id"]) == {A} and set(mine["kind"]) == {"newly_eligible"}
     s = SQLiteStore(store)
     try:
-        stored = s.load().firms
+        state = s.load()
     finally:
         s.close()
-    assert stored[B][0]["certifications_listed"] == []
-    assert stored[B][0]["certification_coverage"][0]["source"] == "测试 2024 specialised"
+    at = state.firms[B]  # held as a row of the batch: its facts are the segment's f.* columns
+    facts = {k[2:]: v for k, v in state.segments[at.segment].slice(at.row, 1).to_pylist()[0].items()
+             if k.startswith("f.")}
+    assert facts["certifications_listed"] == []
+    assert facts["certification_coverage"][0]["source"] == "测试 2024 specialised"
 
     listed.write_text(f"统一社会信用代码,级别,认定日期\n{A},市级,2024年5月20日\n{B},市级,2024-06-01\n", encoding="utf-8")
     second = watch("e2.csv")  # the manifest is unchanged, its list is not: a new batch

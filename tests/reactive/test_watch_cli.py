@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from eligibility.cli import EVENT_COLUMNS, app
 from eligibility.store import SQLiteStore
+from eligibility.store.base import StoredRow
 
 REGISTER = Path(__file__).resolve().parents[2] / "examples" / "register.csv"
 runner = CliRunner()
@@ -64,10 +65,14 @@ def test_two_days_then_a_rerun(tmp_path: Path, days: tuple[Path, Path, Path, lis
 
     s = SQLiteStore(store)
     try:
-        stored = s.load().firms
+        state = s.load()
     finally:
         s.close()
-    profile, _ = stored[changed[0]]
+    stored = state.firms
+    at = stored[changed[0]]
+    assert isinstance(at, StoredRow)                                              # held as a row of the batch
+    row = state.segments[at.segment].slice(at.row, 1).to_pylist()[0]
+    profile = {k[2:]: v for k, v in row.items() if k.startswith("f.") and v is not None}
     assert profile["tax_credit_rating"] == "D" and "employees" not in profile   # merged, and cleared
     assert profile["revenue"] is not None                                         # the rest kept
     assert pd.read_csv(gone)["uscc"][0] not in stored

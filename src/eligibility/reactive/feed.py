@@ -9,17 +9,21 @@ store, named by the file's content hash: re-applying the same file changes nothi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from ..backends.vectorized import table_from_frame
 from ..batch.bundle import content_digest
 from ..batch.sources import read_register
-from ..errors import EligibilityError, ProfileError
+from ..errors import EligibilityError
 from ..facts.codes.uscc import parse_uscc
-from ..facts.frame import row_to_profile
-from ..facts.profile import Profile
+from ..facts.frame import _leaf_array, _list_array, _truth, is_missing, row_to_profile
+from ..facts.profile import Profile, registry
+from .columnar import Ref, Rows
 from .events import Event
 from .watcher import Watcher
 
@@ -59,61 +63,148 @@ def checkpoint_of(path: Path) -> str:
     return f"{path.name}@{digest}"
 
 
-def _merge(base: dict[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``change`` laid over it: nested mappings merge, anything else replaces."""
-    out = dict(base)
-    for key, value in change.items():
-        old = out.get(key)
-        out[key] = _merge(old, value) if isinstance(value, Mapping) and isinstance(old, dict) else value
-    return out
-
-
-def _clear(data: dict[str, Any], path: str) -> None:
-    head, _, rest = path.partition(".")
-    if not rest:
-        data.pop(head, None)
-    elif isinstance(data.get(head), dict):
-        _clear(data[head], rest)
-
-
 def _rows(path: Path, mapping: Any) -> Any:
     for _, chunk in read_register(path, mapping=mapping):
         for row_no, record in zip(chunk.index, chunk.to_dict("records")):
             yield int(row_no), record
 
 
+def _change_cells(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A change row's cells that change something (dotted keys), and the fields it clears: blank
+    cells change nothing, and a record column saying "no" leaves the stored record as it is."""
+    spec = registry()
+    cells: dict[str, Any] = {}
+    cleared: list[str] = []
+    for key, value in record.items():
+        if isinstance(value, str) and value.strip() in CLEAR_MARKERS:
+            cleared.append(key)
+        elif not is_missing(value):
+            s = spec.get(key)
+            if s is not None and s.type.kind == "record" and _truth(value) is False:
+                continue
+            cells[key] = value
+    return cells, cleared
+
+
+def _held_rows(watcher: Watcher, usccs: list[str]) -> dict[str, dict[str, Any]]:
+    """The flat facts (dotted keys) the watch holds for these firms: rows of columnar batches
+    gathered chunk by chunk, firms held as profiles flattened."""
+    out: dict[str, dict[str, Any]] = {}
+    chunks: dict[int, tuple[Rows, list[str], list[int]]] = {}
+    for uscc in usccs:
+        entry = watcher._firms.get(uscc)
+        if type(entry) is Ref:
+            _, keys, idx = chunks.setdefault(id(entry.rows), (entry.rows, [], []))
+            keys.append(uscc)
+            idx.append(entry.i)
+        elif entry is not None:
+            out[uscc] = _flat(entry[0].model_dump(exclude_unset=True))  # type: ignore[index]
+    for rows, keys, idx in chunks.values():
+        out.update(zip(keys, rows.flat(idx)))
+    return out
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A profile's given fields as a flat row (dotted keys; a record present as ``True``)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out[prefix + key] = True
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def _merged(base: dict[str, Any], cells: dict[str, Any], cleared: list[str]) -> dict[str, Any]:
+    """``base`` with a change row's cells laid over it and its cleared fields (and what is under
+    them) removed."""
+    out = {**base, **cells}
+    for key in cleared:
+        prefix = key + "."
+        for k in [k for k in out if k == key or k.startswith(prefix)]:
+            del out[k]
+    return out
+
+
+def _refused(frame: pd.DataFrame) -> dict[int, tuple[str, str]]:
+    """Rows of a frame of flat profiles that cannot be read (position → why, in Chinese and English:
+    the profile's own validation words it, as for one profile)."""
+    table = table_from_frame(frame, 1)
+    found = {int(row): str(table.error[row]) for row in np.flatnonzero(~table.valid())}
+    for path, (at, why) in table.field_errors.items():
+        for row, reason in zip(np.asarray(at).tolist(), why):
+            found.setdefault(int(row), f"{path}: {reason}")
+    out: dict[int, tuple[str, str]] = {}
+    for row, reason in found.items():
+        try:
+            Profile.from_data(row_to_profile({k: v for k, v in frame.iloc[row].items() if not is_missing(v)}))
+            out[row] = (reason, reason)
+        except EligibilityError as exc:
+            out[row] = (exc.zh, exc.en)
+    return out
+
+
+def _typed(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Merged flat rows as a frame whose columns are Arrow-typed from the schema where their values
+    allow (as ``el.to_frame`` types them), so that they are read without a Python call per cell."""
+    spec = registry()
+    columns: dict[str, Any] = {}
+    for name in dict.fromkeys(k for row in rows for k in row):
+        values = [row.get(name) for row in rows]
+        s = spec.get(name)
+        typed = None if s is None else (_list_array(name, values) if s.type.kind == "list"
+                                        else _leaf_array(s.type.kind, values))
+        columns[name] = pd.Series(values, dtype=object) if typed is None else pd.Series(typed)
+    return pd.DataFrame(columns)
+
+
 def apply_changes(watcher: Watcher, path: str | Path, mapping: Any = None) -> FeedResult:
-    """Merge each row of a change file into its firm's stored facts, as one batch of the watch."""
+    """Merge each row of a change file into its firm's stored facts, as one batch of the watch.
+
+    The rows are merged as flat facts (one dotted key per field), validated together and applied as
+    one columnar batch (``Watcher.upsert_many(frame)``): the firms are held as rows of it. A firm in
+    several rows takes them in turn; a row that cannot be read is refused and the others applied."""
     path = Path(path)
     result = FeedResult()
-    merged: dict[str, dict[str, Any]] = {}
+    changes: list[tuple[int, str, dict[str, Any], list[str]]] = []
     for row_no, record in _rows(path, mapping):
-        cleared = [k for k, v in record.items() if isinstance(v, str) and v.strip() in CLEAR_MARKERS]
-        change = row_to_profile({k: v for k, v in record.items() if k not in cleared})
         try:
-            uscc = parse_uscc(str(change.get("uscc", ""))).code
+            uscc = parse_uscc(str(record.get("uscc", ""))).code
         except EligibilityError as exc:
             result.problems.append(RowProblem(path.name, row_no, f"统一社会信用代码无效：{exc.zh}",
                                               f"invalid unified social credit code: {exc.en}"))
             continue
-        if uscc in merged:
-            base = merged[uscc]
-        elif uscc in watcher:
-            base = watcher.profile(uscc).model_dump(mode="json", exclude_unset=True)
-        else:
-            base = {}
-        data = _merge(base, change)
-        data["uscc"] = uscc
-        for key in cleared:
-            _clear(data, key)
-        try:
-            Profile.from_data(data)
-        except ProfileError as exc:
-            result.problems.append(RowProblem(path.name, row_no, exc.zh, exc.en))
-            continue
-        merged[uscc] = data
-        result.applied += 1
-    result.events = watcher.upsert_many(list(merged.values()), checkpoint=checkpoint_of(path))
+        cells, cleared = _change_cells(record)
+        changes.append((row_no, uscc, cells, cleared))
+    held = _held_rows(watcher, list(dict.fromkeys(c[1] for c in changes)))
+    refused: set[int] = set()
+    reasons: dict[int, tuple[str, str]] = {}
+    while True:  # a refused row leaves its firm as it was: the firm's later rows merge over that again
+        state: dict[str, dict[str, Any]] = {}
+        merged: list[dict[str, Any]] = []
+        for k, (_, uscc, cells, cleared) in enumerate(changes):
+            data = _merged(state.get(uscc, held.get(uscc, {})), cells, cleared)
+            data["uscc"] = uscc
+            merged.append(data)
+            if k not in refused:
+                state[uscc] = data
+        bad = {k: why for k, why in _refused(_typed(merged)).items() if k not in refused} \
+            if merged else {}
+        if not bad:
+            break
+        reasons.update(bad)
+        refused.update(bad)
+    for k in sorted(refused):
+        result.problems.append(RowProblem(path.name, changes[k][0], *reasons[k]))
+    result.problems.sort(key=lambda p: p.row)
+    last: dict[str, int] = {}
+    for k, (_, uscc, _, _) in enumerate(changes):
+        if k not in refused:
+            last[uscc] = k  # the firm keeps the place of its first row
+    result.applied = len(changes) - len(refused)
+    frame = _typed([merged[k] for k in last.values()]) if last else []
+    result.events = watcher.upsert_many(frame, checkpoint=checkpoint_of(path))
     return result
 
 
