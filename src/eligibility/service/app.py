@@ -10,12 +10,11 @@ import os
 import shutil
 import signal
 import tempfile
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -29,10 +28,10 @@ from ..error_body import error_body
 from ..errors import EligibilityError
 from ..facts.profile import Profile
 from .answering import authorised, engine_for, match_results, requested_profiles, unauthorized
-from .deciding import decide_chunks, ndjson, timeout_error
+from .deciding import decide_chunks, ndjson
 from .errors import ServiceError, install_error_handlers
 from .fastlane import FAST_PATHS, FastLane
-from .jobs import Jobs, public, read_state
+from .jobs import public, read_state
 from .middleware import BodyLimit, RequestLog, configure_logging
 from .models import (
     HASH_PATTERN,
@@ -48,11 +47,10 @@ from .models import (
     RuleDetail,
     RulesResponse,
 )
-from .rulesets import RuleSets
 from .scoring import check_register_name
 from .settings import ServiceSettings, settings_from_env
+from .state import Service
 
-T = TypeVar("T")
 log = logging.getLogger("eligibility.service")
 NDJSON = "application/x-ndjson"
 
@@ -62,40 +60,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "profile_invalid, rules_invalid, request_invalid, ..."), (500, "internal"))
 }
 bearer = HTTPBearer(auto_error=False, description="令牌 / bearer token (when auth is on)")
-
-
-class Service:
-    """What the routes share: settings, rule sets, jobs and the accepted tokens."""
-
-    def __init__(self, settings: ServiceSettings) -> None:
-        self.settings = settings
-        self.tokens = settings.token_set()
-        self.admin_tokens = settings.token_set(admin=True) or self.tokens
-        if settings.auth_required and not self.tokens:
-            raise EligibilityError(
-                f"访问令牌认证已开启（监听 {settings.host}，非本机回环地址），但没有配置令牌："
-                "请设置 ELIGIBILITY_TOKENS 或 tokens_file，或明确关闭认证（--no-auth）",
-                f"bearer-token auth is on (listening on {settings.host}, not loopback) but no token is configured:"
-                " set ELIGIBILITY_TOKENS or tokens_file, or turn auth off explicitly (--no-auth)")
-        self.rulesets = RuleSets(settings.rules, settings.rulesets_dir)
-        self.jobs = Jobs(settings.jobs_dir, settings.rulesets_dir, settings.max_jobs, settings.job_retention,
-                         settings.job_chunk_size)
-
-    def reload(self) -> tuple[str, str]:
-        old, new = self.rulesets.reload()
-        log.info("rule set reloaded", extra={"previous_hash": old, "ruleset_hash": new})
-        return old, new
-
-    async def limited(self, fn: Callable[[], T]) -> T:
-        """Run blocking work in a thread within the request time limit (``408 timeout`` past it)."""
-        try:
-            with anyio.fail_after(self.settings.request_timeout):
-                return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True)
-        except TimeoutError:
-            raise timeout_error(self.settings.request_timeout) from None
-
-    def deadline(self) -> float:
-        return time.monotonic() + self.settings.request_timeout
 
 
 async def service(request: Request) -> Service:

@@ -27,7 +27,7 @@ from .errors import ServiceError, error_response
 from .models import DecisionRequest
 
 if TYPE_CHECKING:
-    from .app import Service
+    from .state import Service
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
