@@ -18,6 +18,7 @@ from ...model.dispatch import NodeTable
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
 from . import ops
+from .builders import build, builder
 from .trace import Env, Program, _missing, _presumed, compile_node, evaluate
 
 U = UNKNOWN
@@ -54,7 +55,7 @@ def _scope_test(node: x.Node, env: Env, seen: dict[int, Trace]) -> Trace:
     """A scope test's trace on this firm, evaluated once (scope tests read no parameter)."""
     t = seen.get(id(node))
     if t is None:
-        t = seen[id(node)] = evaluate(node, env)
+        t = seen[id(node)] = build(node, env)
     return t
 
 
@@ -86,18 +87,18 @@ def _amount(f: Finish, env: Env) -> tuple[Any, Trace | None, Instalment | None, 
     """(amount or UNKNOWN or None, its trace, the instalment, a reason the schedule refuses)."""
     if f.amount is None:
         return None, None, None, None
-    t = evaluate(f.amount, env)
+    t = build(f.amount, env)
     value = t.value
     if f.cap is not None and value is not U and value is not None:
-        cap = evaluate(f.cap, env)
+        cap = build(f.cap, env)
         capped = ops.minmax("min", [value, cap.value])
         t = Trace(x.Call("min", (f.amount, f.cap)), capped, (t, cap), cap.missing if capped is U else ())
         value = capped
     if f.index is None or value is U or value is None:
         return (value if value is U or value is None else round_fen(value)), t, None, None
-    due = evaluate(f.index, env).value
+    due = build(f.index, env).value
     if due is U or due is None:
-        start = evaluate(f.start, env)  # type: ignore[arg-type]
+        start = build(f.start, env)  # type: ignore[arg-type]
         t = Trace(t.node, U, (t, start), start.missing or (f.start_text,))  # type: ignore[arg-type]
         return U, t, None, None
     index, n, year = int(due), f.instalments, env.as_of.year
@@ -119,7 +120,7 @@ def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfSc
     if out is not None:
         return out
     env.params = param_values(rule, as_of) or {}
-    return _run_rule(low, compile_node(rule.when), env)
+    return _run_rule(low, builder(rule.when), env)
 
 
 def _run_rule(low: Lowered, when: Program, env: Env, seen: dict[int, Trace] | None = None
@@ -248,7 +249,7 @@ def prepare(rules: Iterable[Rule], as_of: date, provenance: dict[str, str] | Non
         low = lower(rule)
         out = why_not_in_force(low, as_of, holds)
         if out is None:
-            active.append((low, param_values(rule, as_of) or {}, compile_node(rule.when)))
+            active.append((low, param_values(rule, as_of) or {}, builder(rule.when)))
         else:
             skipped.append(out)
     return Prepared(tuple(active), tuple(skipped), provenance or {"as_of": as_of.isoformat()})
