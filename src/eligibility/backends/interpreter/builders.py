@@ -23,8 +23,8 @@ from ...model import expr as x
 from ...model.dispatch import NodeTable
 from ...results import Trace
 from . import ops
-from .trace import Env, Program, _FieldCompareTrace, _is_field_compare, _missing, _presumed, compile_node, \
-    missing_fact, quantifier
+from .trace import (Env, Program, _ancestors, _FieldCompareTrace, _is_field_compare, _missing, _presumed, compile_node,
+                    quantifier)
 
 U = UNKNOWN
 _EMPTY: tuple[str, ...] = ()
@@ -98,11 +98,25 @@ class BuilderGen:
         """The node's reference closure, called from the builder."""
         return self.opaque(compile_node(node))
 
-    def with_(self, t: str, node: str, v: str, kids: str) -> None:
-        """``t = Trace(node, v, kids, ...)`` with the children's missing (when unknown) and presumed facts."""
+    def with_(self, t: str, node: str, v: str, kids: str, alone: str | None = None) -> None:
+        """``t = Trace(node, v, kids, ...)`` with the children's missing (when unknown) and presumed facts
+        (``alone``: the only child, whose missing facts are its parent's as they are)."""
         c = f"c{self.n}"
         self.emit(f"{c} = {kids}")
-        self.emit(self.trace(t, node, v, c, f"_missing({c}) if {v} is U else E", f"_presumed({c}) if pr else E"))
+        missing = f"{alone}.missing" if alone is not None else f"_missing({c})"
+        self.emit(self.trace(t, node, v, c, f"{missing} if {v} is U else E", f"_presumed({c}) if pr else E"))
+
+    @staticmethod
+    def once_each(*nodes: x.Node) -> bool:
+        """Do these nodes' traces name each missing fact once? Every trace does but a derived fact's,
+        whose missing facts are its own (merging them with the reference's ``_missing`` can be skipped)."""
+        return not any(isinstance(n, x.Derived) for node in nodes for n in x.walk(node))
+
+    @staticmethod
+    def merged(a: str, b: str) -> str:
+        """The missing facts of two children that each name a fact once (what ``_missing`` gives)."""
+        return f"(_missing(({a}, {b})) if {a}.missing and {b}.missing and {a}.missing != {b}.missing " \
+               f"else {a}.missing or {b}.missing)"
 
     @staticmethod
     def trace(t: str, node: str, value: str, kids: str = "()", missing: str = "E", presumed: str = "E",
@@ -120,21 +134,27 @@ class BuilderGen:
                 f"{t}.presumed = {presumed}; {t}.note = None; {t}.clause = {clause}; "
                 f"{t}._field_value = {field_value}; {t}._constant = {constant}")
 
+    def missing(self, path: str) -> str:
+        """The fact to supply when ``path`` is unknown (as :func:`.trace.missing_fact`): its outermost
+        record not in the values, else itself — each a tuple bound when generated."""
+        out = self.const((path,))
+        for record in reversed(_ancestors(path)):
+            out = f"({self.const((record,))} if {self.const(record)} not in V else {out})"
+        return out
+
     @BUILD.on(x.Literal)
     def _literal(self, node: x.Literal) -> tuple[str, str]:
         trace = compile_node(node)(None)  # type: ignore[arg-type]  # the shared, never-mutated trace
         t = self.const(trace)
-        return t, f"{t}.value" if not isinstance(node.value, bool | type(None)) else repr(node.value)
+        return t, self.const(node.value) if not isinstance(node.value, bool | type(None)) else repr(node.value)
 
     @BUILD.on(x.Field)
     def _field(self, node: x.Field) -> tuple[str, str]:
         t, v = self.names()
         path, k = node.path, self.const(node)
         p = self.const(path)
-        missing = missing_fact(path)
-        lost = self.const(missing({}) if "." not in path else missing)
         self.emit(f"{v} = V.get({p}, U)")
-        self.emit(f"if {v} is U: " + self.trace(t, k, "U", missing=lost if "." not in path else lost + "(V)"))
+        self.emit(f"if {v} is U: " + self.trace(t, k, "U", missing=self.missing(path)))
         self.emit(f"elif {p} in P: " + self.trace(t, k, v, presumed=self.const((path,))) + "; pr = True")
         self.emit("elif A: " + self.trace(t, k, v, note=f"A.get({p})"))
         self.emit("else: " + self.trace(t, k, v))
@@ -180,19 +200,18 @@ class BuilderGen:
         op, bound = node.ops[0], constant.value
         assert op in _COMPARISONS
         k, c, p, cl = self.const(node), self.const(constant), self.const(path), self.const(clause)
-        missing = missing_fact(path)
-        lost = f"{self.const(missing({}))}" if "." not in path else f"{self.const(missing)}(V)"
+        lost = self.missing(path)
         f = f"f{self.n}"
         self.emit(f"{f} = V.get({p}, U)")
         self.emit(f"if {f} is U: {v} = U; " + self.compared(t, k, "U", lost, "E", "U", c, cl))
         self.emit("else:")
         self.indent += 1
         if op in ("==", "!="):
-            self.emit(f"{v} = {f} {op} {c}.value")
+            self.emit(f"{v} = {f} {op} {self.const(bound)}")
         elif bound is None:
             self.emit(f"{v} = False")
         else:
-            self.emit(f"{v} = {f} is not None and {f} {op} {c}.value")
+            self.emit(f"{v} = {f} is not None and {f} {op} {self.const(bound)}")
         self.emit(f"if {p} in P: " + self.compared(t, k, v, "E", self.const((path,)), f, c, cl) + "; pr = True")
         self.emit("else: " + self.compared(t, k, v, "E", "E", f, c, cl))
         self.indent -= 1
@@ -233,7 +252,7 @@ class BuilderGen:
         self.emit(f"{v} = under({vo}, {self.const(node.codes)}, {self.const(system)})")
         if node.negated:
             self.emit(f"if {v} is not U: {v} = not {v}")
-        self.with_(t, self.const(node), v, f"({to},)")
+        self.with_(t, self.const(node), v, f"({to},)", to if self.once_each(node.operand) else None)
         return t, v
 
     @BUILD.on(x.And, x.Or)
@@ -256,7 +275,7 @@ class BuilderGen:
         ti, vi = self.node(node.item)
         t, v = self.names()
         self.emit(f"{v} = U if {vi} is U else not {vi}")
-        self.with_(t, self.const(node), v, f"({ti},)")
+        self.with_(t, self.const(node), v, f"({ti},)", ti if self.once_each(node.item) else None)
         return t, v
 
     @BUILD.on(x.Clause)
@@ -279,11 +298,12 @@ class BuilderGen:
         k, kids, p = self.const(node), f"({ta}, {tb})", f"p{self.n}"
         divisor = x.read_facts(node.right) if node.op == "/" else ()
         self.emit(f"{p} = (({ta}.presumed or {tb}.presumed) and _presumed({kids})) if pr else E")
-        self.emit(f"if {va} is U or {vb} is U: {v} = U; " + self.trace(t, k, "U", kids, f"_missing({kids})", p))
+        missing = self.merged(ta, tb) if self.once_each(node.left, node.right) else f"_missing({kids})"
+        self.emit(f"if {va} is U or {vb} is U: {v} = U; " + self.trace(t, k, "U", kids, missing, p))
         self.emit("else:")
         self.indent += 1
         self.emit(f"{v} = arith({node.op!r}, {va}, {vb})")
-        lost = f"{self.const(divisor)} or _missing({kids})" if divisor else f"_missing({kids})"
+        lost = f"{self.const(divisor)} or {missing}" if divisor else missing
         self.emit(f"if {v} is U: " + self.trace(t, k, "U", kids, lost, p))
         self.emit("else: " + self.trace(t, k, v, kids, "E", p))
         self.indent -= 1
@@ -294,7 +314,7 @@ class BuilderGen:
         ti, vi = self.node(node.item)
         t, v = self.names()
         self.emit(f"{v} = {vi} if {vi} is U or {vi} is None else -{vi}")
-        self.with_(t, self.const(node), v, f"({ti},)")
+        self.with_(t, self.const(node), v, f"({ti},)", ti if self.once_each(node.item) else None)
         return t, v
 
     @BUILD.on(x.IfElse)
@@ -341,7 +361,7 @@ class BuilderGen:
         else:
             assert f in ("min", "max")
             self.emit(f"{v} = minmax({f!r}, [{', '.join(vals)}])")
-        self.with_(t, k, v, kids)
+        self.with_(t, k, v, kids, args[0][0] if len(args) == 1 and self.once_each(*node.args) else None)
         return t, v
 
     @BUILD.on(x.Quantifier)
@@ -352,12 +372,17 @@ class BuilderGen:
     def function(self, node: x.Node) -> Program:
         """The builder of ``node``: a generated function of the :class:`Env`."""
         t, _ = self.node(node)
-        head = ["def build(env):", "    V = env.values; P = env.presumed; A = env.facts.attested; I = env.item",
+        self.emit(f"return {t}")
+        return self.define("build(env)", f"<eligibility trace builder of {type(node).__name__}>")  # type: ignore[no-any-return]
+
+    def define(self, signature: str, filename: str, names: dict[str, Any] | None = None) -> Callable[..., Any]:
+        """The generated function ``signature`` (reading ``env``) whose body is the statements emitted,
+        its globals the builders' helpers, ``names`` and the constants."""
+        head = [f"def {signature}:", "    V = env.values; P = env.presumed; A = env.facts.attested; I = env.item",
                 "    pr = False"]
-        source = "\n".join([*head, *self.lines, f"    return {t}"])
-        namespace = dict(_NAMESPACE, **{f"k{i}": c for i, c in enumerate(self.consts)})
-        exec(compile(source, f"<eligibility trace builder of {type(node).__name__}>", "exec"), namespace)  # noqa: S102 - generated from the validated model
-        return namespace["build"]  # type: ignore[no-any-return]
+        namespace = dict(_NAMESPACE, **(names or {}), **{f"k{i}": c for i, c in enumerate(self.consts)})
+        exec(compile("\n".join([*head, *self.lines]), filename, "exec"), namespace)  # noqa: S102 - generated from the validated model
+        return namespace[signature.split("(")[0]]  # type: ignore[no-any-return]
 
 
 _BUILDERS: dict[int, tuple[x.Node, Program]] = {}
