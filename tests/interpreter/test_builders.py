@@ -179,3 +179,26 @@ def test_each_rule_generated_whole_gives_the_reference_result(data: st.DataObjec
     for low, params, run in prepared.active:
         same_result(run(Env(facts, as_of, params), seen_mine), run_rule(low, Env(facts, as_of, params), seen_reference))
     assert seen_mine.keys() == seen_reference.keys()  # the same scope tests made, once each
+
+
+def test_eight_threads_evaluating_at_once_share_each_rule_generated_once() -> None:
+    rules = el.load_rules()  # rule objects of their own: nothing generated for them yet
+    profile = {"region_code": "530802", "industry_code": "F5211", "employees": 40, "revenue": "900万"}
+    expected = el.Engine(el.load_rules()).evaluate(profile, "2024-06-30").to_dict("en")
+    engines = [el.Engine(rules) for _ in range(8)]
+    start = threading.Barrier(8)
+    got: list[Any] = [None] * 8
+    runs: list[Any] = [None] * 8
+
+    def ask(i: int) -> None:
+        start.wait()
+        got[i] = engines[i].evaluate(profile, "2024-06-30").to_dict("en")
+        runs[i] = [run for _, _, run in prepare(rules.rules, date(2024, 6, 30)).active]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(g == expected for g in got)
+    assert all(all(a is b for a, b in zip(r, runs[0])) for r in runs) and len(runs[0]) > 20

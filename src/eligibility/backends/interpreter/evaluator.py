@@ -211,8 +211,9 @@ def _runner_source(low: Lowered, gen: BuilderGen) -> None:
     scoped: list[str] = []
 
     def scope_test(node: x.Node, name: str) -> None:
-        emit(f"{name} = seen.get({k(id(node))})")
-        emit(f"if {name} is None: {name} = seen[{k(id(node))}] = {k(builder(node))}(env)")
+        key = k(id(node))
+        emit(f"{name} = seen.get({key})")
+        emit(f"if {name} is None: {name} = seen[{key}] = {k(builder(node))}(env)")
 
     for i, node in enumerate(low.scenarios):
         scope_test(node, f"s{i}")
@@ -253,6 +254,10 @@ def _runner_source(low: Lowered, gen: BuilderGen) -> None:
         emit("if got is not None: return received(r, got)")
     if f.amount is None:
         emit("m = at = r.amount_trace = r.instalment = None")
+    elif isinstance(f.amount, x.Literal) and f.cap is None and f.index is None:  # a fixed sum
+        value = f.amount.value
+        emit(f"at = r.amount_trace = {k(compile_node(f.amount)(None))}; r.instalment = None")  # type: ignore[arg-type]
+        emit(f"m = {k(value if value is None else round_fen(value))}")
     elif f.cap is None and f.index is None:
         at, av = gen.node(f.amount)
         emit(f"at = r.amount_trace = {at}; r.instalment = None")
