@@ -3,11 +3,10 @@
 The closures of :mod:`.trace` are the reference; a builder makes the same traces (same nodes, values,
 missing and presumed facts, notes, clauses) as straight-line code — every node's value computed in
 place, its constants and missing-fact tuples bound when the function is generated (as globals, never
-spliced into the text), no call per node. Nodes it does not write out (lists of items' sums and
-tests of ``tiered``, ``lookup``, chained comparisons, ``in``, ``if`` nested deeper than
-:data:`BLOCK_LEVEL`) run their reference closure from the generated code. Tested equal to the
-closures on random expressions and profiles.
-"""
+spliced into the text), no call per node. Nodes it does not write out (the loop over a list's items,
+chained comparisons, ``in``, ``if`` nested deeper than :data:`BLOCK_LEVEL`) run their reference
+closure from the generated code (a list's loop calls the builders of its body and filter). Tested
+equal to the closures on random expressions and profiles."""
 
 from __future__ import annotations
 
@@ -51,7 +50,7 @@ _NAMESPACE: dict[str, Any] = {
     "U": U, "E": _EMPTY, "T": Trace, "FCT": _FieldCompareTrace, "new": object.__new__, "Decimal": Decimal, "_missing": _missing,
     "_presumed": _presumed, "_pair_missing": _pair_missing, "evaluate_derived": evaluate_derived,
     "arith": ops.arith, "under": ops.under, "within": ops.within, "in_year": ops.in_year,
-    "minmax": ops.minmax, "round_money": ops.round_money,
+    "minmax": ops.minmax, "round_money": ops.round_money, "tiered": ops.tiered, "lookup": ops.lookup,
 }
 
 
@@ -339,7 +338,7 @@ class BuilderGen:
     def _call(self, node: x.Call) -> tuple[str, str]:
         f = node.func
         if f in ("tiered", "lookup"):
-            return self.fallback(node)
+            return self._pairs(node)
         args = [self.node(a) for a in node.args]
         t, v = self.names()
         k, kids = self.const(node), f"({', '.join(a[0] for a in args)},)"
@@ -362,6 +361,17 @@ class BuilderGen:
             assert f in ("min", "max")
             self.emit(f"{v} = minmax({f!r}, [{', '.join(vals)}])")
         self.with_(t, k, v, kids, args[0][0] if len(args) == 1 and self.once_each(*node.args) else None)
+        return t, v
+
+    def _pairs(self, node: x.Call) -> tuple[str, str]:
+        """``tiered``/``lookup``: the base, then each pair's two items, all children of one trace."""
+        base = self.node(node.args[0])
+        pairs = [(self.node(p.items[0]), self.node(p.items[1])) for p in node.args[1:]]  # type: ignore[attr-defined]
+        t, v = self.names()
+        values = ", ".join(f"({a[1]}, {b[1]})" for a, b in pairs)
+        kids = ", ".join([base[0], *(f"{a[0]}, {b[0]}" for a, b in pairs)])
+        self.emit(f"{v} = {node.func}({base[1]}, [{values}])")
+        self.with_(t, self.const(node), v, f"({kids},)")
         return t, v
 
     @BUILD.on(x.Quantifier)

@@ -239,9 +239,11 @@ def _runner_source(low: Lowered, gen: BuilderGen) -> None:
         for s in scoped:
             emit(f"if {s}.value is False or d is False: d = False")
             emit(f"elif {s}.value is U: d = U")
-        emit(f"missing = _missing(({', '.join(scoped)}, {t})); presumed = _presumed(({t}, {', '.join(scoped)}))")
+        emit(f"presumed = _presumed(({t}, {', '.join(scoped)}))")
+        missing = f"_missing(({', '.join(scoped)}, {t}))"  # read only when undetermined
     else:
-        emit(f"missing = {t}.missing; presumed = {t}.presumed")
+        emit(f"presumed = {t}.presumed")
+        missing = f"{t}.missing"
     emit(f"r = new(RR); r.rule = {k(rule)}; r.status = INELIGIBLE; r.trace = {t}; r.as_of = env.as_of")
     if scoped:
         emit(f"r.scope_traces = ({', '.join(scoped)},)")
@@ -265,7 +267,7 @@ def _runner_source(low: Lowered, gen: BuilderGen) -> None:
     else:
         emit(f"m, at, r.instalment, refusal = amount_of({k(f)}, env, build); r.amount_trace = at")
         emit("if refusal is not None: r.reason = refusal; return r")
-    emit("if d is U: r.status = UNDETERMINED; r.missing = missing")
+    emit(f"if d is U: r.status = UNDETERMINED; r.missing = {missing}")
     emit("else: r.status = ELIGIBLE")
     emit("if m is U: r.missing = tuple(dict.fromkeys((*r.missing, *at.missing)))")
     emit("else: r.amount = m")
