@@ -32,6 +32,11 @@ MISSING = [0.0, 0.1, 0.5, 0.9]  # the share of fields left out of a profile
 SLOTS = ("node", "value", "missing", "presumed", "note", "clause")
 
 
+def profiles_at(as_of: date) -> st.SearchStrategy[dict[str, Any]]:
+    """Shipped profiles with a share of their fields left out drawn from :data:`MISSING`."""
+    return st.sampled_from(MISSING).flatmap(lambda m: shipped_profiles(missing=m, as_of=as_of))
+
+
 def same_trace(mine: Trace, reference: Trace, where: str = "root") -> None:
     """The two traces are equal slot by slot, their children in order, all the way down."""
     assert type(mine) is type(reference), where
@@ -81,7 +86,7 @@ def test_a_builder_makes_the_reference_trace_of_any_expression(text: str, data: 
         node, _ = check_expression(parse_expression(text), {})
     except EligibilityError:
         return  # refused at load: nothing to build
-    facts = el.Profile.from_data(data.draw(st.sampled_from(MISSING).flatmap(lambda m: shipped_profiles(missing=m, as_of=as_of)))).facts()
+    facts = el.Profile.from_data(data.draw(profiles_at(as_of))).facts()
     agree(node, facts, as_of)
 
 
@@ -103,13 +108,14 @@ ROOTS = _roots()
 def test_the_builders_of_the_bundled_packs_make_the_reference_traces(data: st.DataObject, as_of: date) -> None:
     from eligibility.lower import param_values
 
-    facts = el.Profile.from_data(data.draw(st.sampled_from(MISSING).flatmap(lambda m: shipped_profiles(missing=m, as_of=as_of)))).facts()
+    facts = el.Profile.from_data(data.draw(profiles_at(as_of))).facts()
     for rule, node in ROOTS:
         agree(node, facts, as_of, param_values(rule, as_of) or {})
 
 
 def test_a_generated_trace_sets_every_slot_a_trace_has() -> None:
-    node, _ = check_expression(parse_expression("revenue >= 100万 and not (employees < 10 or taxes_due.stamp > 0)"), {})
+    text = "revenue >= 100万 and not (employees < 10 or taxes_due.stamp > 0)"
+    node, _ = check_expression(parse_expression(text), {})
     facts = el.Profile.from_data({"revenue": "200万"}).facts()
     trace = builder(node)(Env(facts, date(2024, 6, 30), {}))
     stack = [trace]
@@ -172,7 +178,7 @@ def same_result(mine: Any, reference: Any) -> None:
 @settings(max_examples=80)
 @given(st.data(), st.sampled_from(DATES))
 def test_each_rule_generated_whole_gives_the_reference_result(data: st.DataObject, as_of: date) -> None:
-    facts = el.Profile.from_data(data.draw(st.sampled_from(MISSING).flatmap(lambda m: shipped_profiles(missing=m, as_of=as_of)))).facts()
+    facts = el.Profile.from_data(data.draw(profiles_at(as_of))).facts()
     prepared = prepare(BUNDLED.rules, as_of)
     seen_mine: dict[int, Trace] = {}
     seen_reference: dict[int, Trace] = {}

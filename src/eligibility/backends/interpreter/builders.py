@@ -47,8 +47,8 @@ def _pair_missing(a: Trace, b: Trace) -> tuple[str, ...]:
 
 
 _NAMESPACE: dict[str, Any] = {
-    "U": U, "E": _EMPTY, "T": Trace, "FCT": _FieldCompareTrace, "new": object.__new__, "Decimal": Decimal, "_missing": _missing,
-    "_presumed": _presumed, "_pair_missing": _pair_missing, "evaluate_derived": evaluate_derived,
+    "U": U, "E": _EMPTY, "T": Trace, "FCT": _FieldCompareTrace, "new": object.__new__, "Decimal": Decimal,
+    "_missing": _missing, "_presumed": _presumed, "_pair_missing": _pair_missing, "evaluate_derived": evaluate_derived,
     "arith": ops.arith, "under": ops.under, "within": ops.within, "in_year": ops.in_year,
     "minmax": ops.minmax, "round_money": ops.round_money, "tiered": ops.tiered, "lookup": ops.lookup,
 }
@@ -114,8 +114,8 @@ class BuilderGen:
     @staticmethod
     def merged(a: str, b: str) -> str:
         """The missing facts of two children that each name a fact once (what ``_missing`` gives)."""
-        return f"(_missing(({a}, {b})) if {a}.missing and {b}.missing and {a}.missing != {b}.missing " \
-               f"else {a}.missing or {b}.missing)"
+        return (f"(_missing(({a}, {b})) if {a}.missing and {b}.missing and {a}.missing != {b}.missing "
+                f"else {a}.missing or {b}.missing)")
 
     @staticmethod
     def trace(t: str, node: str, value: str, kids: str = "()", missing: str = "E", presumed: str = "E",
@@ -235,7 +235,8 @@ class BuilderGen:
             self.emit(f"{v} = {va} {op} {vb}")
         else:
             self.emit(f"{v} = {va} is not None and {vb} is not None and {va} {op} {vb}")
-        self.emit(self.trace(t, k, v, kids, "E", f"(({ta}.presumed or {tb}.presumed) and _presumed({kids})) if pr else E"))
+        presumed = f"(({ta}.presumed or {tb}.presumed) and _presumed({kids})) if pr else E"
+        self.emit(self.trace(t, k, v, kids, "E", presumed))
         self.indent -= 1
         return t, v
 
@@ -383,7 +384,8 @@ class BuilderGen:
         """The builder of ``node``: a generated function of the :class:`Env`."""
         t, _ = self.node(node)
         self.emit(f"return {t}")
-        return self.define("build(env)", f"<eligibility trace builder of {type(node).__name__}>")  # type: ignore[no-any-return]
+        built: Program = self.define("build(env)", f"<eligibility trace builder of {type(node).__name__}>")
+        return built
 
     def define(self, signature: str, filename: str, names: dict[str, Any] | None = None) -> Callable[..., Any]:
         """The generated function ``signature`` (reading ``env``) whose body is the statements emitted,
@@ -391,7 +393,8 @@ class BuilderGen:
         head = [f"def {signature}:", "    V = env.values; P = env.presumed; A = env.facts.attested; I = env.item",
                 "    pr = False"]
         namespace = dict(_NAMESPACE, **(names or {}), **{f"k{i}": c for i, c in enumerate(self.consts)})
-        exec(compile("\n".join([*head, *self.lines]), filename, "exec"), namespace)  # noqa: S102 - generated from the validated model
+        code = compile("\n".join([*head, *self.lines]), filename, "exec")
+        exec(code, namespace)  # noqa: S102 - generated from the validated model
         return namespace[signature.split("(")[0]]  # type: ignore[no-any-return]
 
 
