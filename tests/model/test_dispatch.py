@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import eligibility as el
+from eligibility.backends.interpreter.builders import BUILD
 from eligibility.backends.interpreter.compiled import SOURCE
 from eligibility.backends.interpreter.evaluator import UNDATE
 from eligibility.backends.interpreter.trace import TRACE
@@ -26,7 +27,7 @@ from eligibility.testing.mutation import MUTATIONS
 from eligibility.testing.seeds import FOLD
 from ruletext import rule_yaml
 
-TABLES = [TRACE, SOURCE, VECTORIZED, DURABLE, CHECK, RENDER, WORDS, KINDS, UNPARSE, CONSTRAINTS, UNKNOWABLE, MUTATIONS,
+TABLES = [TRACE, BUILD, SOURCE, VECTORIZED, DURABLE, CHECK, RENDER, WORDS, KINDS, UNPARSE, CONSTRAINTS, UNKNOWABLE, MUTATIONS,
           FOLD, UNDATE]
 
 

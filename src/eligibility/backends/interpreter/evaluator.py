@@ -3,6 +3,7 @@ settlement of groups of one-off grants across evaluation dates, which every back
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -18,7 +19,8 @@ from ...model.dispatch import NodeTable
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
 from . import ops
-from .trace import Env, Program, _missing, _presumed, compile_node, evaluate
+from .builders import BuilderGen, build, builder
+from .trace import Env, _missing, _presumed, compile_node, evaluate
 
 U = UNKNOWN
 
@@ -82,22 +84,24 @@ def received_record(low: Lowered, env: Env) -> tuple[int, Decimal | None] | None
     return int(record["year"]), low.finish.received_amount(record)
 
 
-def _amount(f: Finish, env: Env) -> tuple[Any, Trace | None, Instalment | None, tuple[str, str] | None]:
-    """(amount or UNKNOWN or None, its trace, the instalment, a reason the schedule refuses)."""
+def _amount(f: Finish, env: Env, trace: Callable[[x.Node, Env], Trace] = evaluate
+            ) -> tuple[Any, Trace | None, Instalment | None, tuple[str, str] | None]:
+    """(amount or UNKNOWN or None, its trace, the instalment, a reason the schedule refuses), the
+    traces made by ``trace`` (the reference closures, or the generated builders)."""
     if f.amount is None:
         return None, None, None, None
-    t = evaluate(f.amount, env)
+    t = trace(f.amount, env)
     value = t.value
     if f.cap is not None and value is not U and value is not None:
-        cap = evaluate(f.cap, env)
+        cap = trace(f.cap, env)
         capped = ops.minmax("min", [value, cap.value])
         t = Trace(x.Call("min", (f.amount, f.cap)), capped, (t, cap), cap.missing if capped is U else ())
         value = capped
     if f.index is None or value is U or value is None:
         return (value if value is U or value is None else round_fen(value)), t, None, None
-    due = evaluate(f.index, env).value
+    due = trace(f.index, env).value
     if due is U or due is None:
-        start = evaluate(f.start, env)  # type: ignore[arg-type]
+        start = trace(f.start, env)  # type: ignore[arg-type]
         t = Trace(t.node, U, (t, start), start.missing or (f.start_text,))  # type: ignore[arg-type]
         return U, t, None, None
     index, n, year = int(due), f.instalments, env.as_of.year
@@ -119,13 +123,13 @@ def evaluate_rule(rule: Rule, facts: Facts, as_of: date) -> RuleResult | OutOfSc
     if out is not None:
         return out
     env.params = param_values(rule, as_of) or {}
-    return _run_rule(low, compile_node(rule.when), env)
+    return runner(low)(env, {})
 
 
-def _run_rule(low: Lowered, when: Program, env: Env, seen: dict[int, Trace] | None = None
-              ) -> RuleResult | OutOfScope:
-    """One rule on one firm: scope, conditions, already-received, the finish (the env carries its
-    params; ``seen`` the scope tests already evaluated on this firm)."""
+def run_rule(low: Lowered, env: Env, seen: dict[int, Trace] | None = None) -> RuleResult | OutOfScope:
+    """One rule on one firm by the reference closures: scope, conditions, already-received, the finish
+    (the env carries its params; ``seen`` the scope tests already evaluated on this firm). What each
+    rule's generated :func:`runner` does, and is tested against."""
     rule, as_of = low.rule, env.as_of
     scoped: tuple[Trace, ...] = ()
     if low.scoped:
@@ -133,7 +137,7 @@ def _run_rule(low: Lowered, when: Program, env: Env, seen: dict[int, Trace] | No
         if isinstance(checked, OutOfScope):
             return checked
         scoped = checked
-    trace = when(env)
+    trace = evaluate(rule.when, env)
     decided = trace.value
     if scoped:
         for s in scoped:
@@ -179,6 +183,117 @@ def _run_rule(low: Lowered, when: Program, env: Env, seen: dict[int, Trace] | No
     if amount_trace is not None and amount_trace.presumed:
         result.presumed = tuple(dict.fromkeys((*result.presumed, *amount_trace.presumed)))
     return result
+
+
+Runner = Callable[[Env, dict[int, Trace]], "RuleResult | OutOfScope"]
+"""A rule generated into one function of the env and the scope traces already made on this firm."""
+
+
+def _received(result: RuleResult, received: tuple[int, Decimal | None]) -> RuleResult:
+    """The result of a rule already received (ineligible, with the year and amount received)."""
+    result.received_year, result.received_amount = received
+    result.reason = (f"已于{received[0]}年享受", f"already received in {received[0]}")
+    return result
+
+
+_RUNNER_NAMES: dict[str, Any] = {
+    "RR": RuleResult, "OOS": OutOfScope, "INELIGIBLE": Status.INELIGIBLE, "ELIGIBLE": Status.ELIGIBLE,
+    "UNDETERMINED": Status.UNDETERMINED, "received_record": received_record, "received": _received,
+    "amount_of": _amount, "build": build, "round_fen": round_fen,
+}
+
+
+def _runner_source(low: Lowered, gen: BuilderGen) -> None:
+    """The statements of :func:`run_rule` for one rule, with what is known of the rule decided when
+    they are generated and its condition's (and a plain amount's) traces built inline."""
+    rule, f, emit = low.rule, low.finish, gen.emit
+    k = gen.const
+    scoped: list[str] = []
+
+    def scope_test(node: x.Node, name: str) -> None:
+        key = k(id(node))
+        emit(f"{name} = seen.get({key})")
+        emit(f"if {name} is None: {name} = seen[{key}] = {k(builder(node))}(env)")
+
+    for i, node in enumerate(low.scenarios):
+        scope_test(node, f"s{i}")
+        path = node.operands[0].path  # type: ignore[attr-defined]
+        out = OutOfScope(rule, f"不涉及该事项（{path}）", f"no such matter in the profile ({path})")
+        emit(f"if s{i}.value is not True: return {k(out)}")
+    j = rule.jurisdiction
+    if low.region is not None:
+        scope_test(low.region, "sr")
+        if isinstance(low.region, x.IfElse):
+            emit("sr = sr.children[1]")  # the region test taken (the matter's where it is held, else the firm's)
+        out = OutOfScope(rule, f"不在适用地区（{j.name}）", f"outside its jurisdiction ({j.name})")
+        emit(f"if sr.value is False: return {k(out)}")
+        scoped.append("sr")
+    if low.zone is not None:
+        scope_test(low.zone, "sz")
+        out = OutOfScope(rule, f"不在{j.development_zone}", f"not in {j.development_zone}")
+        emit(f"if sz.value is False: return {k(out)}")
+        scoped.append("sz")
+    t, v = gen.node(rule.when)
+    emit(f"d = {v}")
+    if scoped:
+        for s in scoped:
+            emit(f"if {s}.value is False or d is False: d = False")
+            emit(f"elif {s}.value is U: d = U")
+        emit(f"presumed = _presumed(({t}, {', '.join(scoped)}))")
+        missing = f"_missing(({', '.join(scoped)}, {t}))"  # read only when undetermined
+    else:
+        emit(f"presumed = {t}.presumed")
+        missing = f"{t}.missing"
+    emit(f"r = new(RR); r.rule = {k(rule)}; r.status = INELIGIBLE; r.trace = {t}; r.as_of = env.as_of")
+    if scoped:
+        emit(f"r.scope_traces = ({', '.join(scoped)},)")
+    emit("if presumed: r.presumed = presumed")
+    if f.amount is not None:
+        emit(f"r.amount_kind = {k(f.kind)}")
+    emit("if d is False: return r")
+    if low.received is not None:
+        emit(f"got = received_record({k(low)}, env)")
+        emit("if got is not None: return received(r, got)")
+    if f.amount is None:
+        emit("m = at = r.amount_trace = r.instalment = None")
+    elif isinstance(f.amount, x.Literal) and f.cap is None and f.index is None:  # a fixed sum
+        value = f.amount.value
+        emit(f"at = r.amount_trace = {k(compile_node(f.amount)(None))}; r.instalment = None")  # type: ignore[arg-type]
+        emit(f"m = {k(value if value is None else round_fen(value))}")
+    elif f.cap is None and f.index is None:
+        at, av = gen.node(f.amount)
+        emit(f"at = r.amount_trace = {at}; r.instalment = None")
+        emit(f"m = {av} if {av} is U or {av} is None else round_fen({av})")
+    else:
+        emit(f"m, at, r.instalment, refusal = amount_of({k(f)}, env, build); r.amount_trace = at")
+        emit("if refusal is not None: r.reason = refusal; return r")
+    emit(f"if d is U: r.status = UNDETERMINED; r.missing = {missing}")
+    emit("else: r.status = ELIGIBLE")
+    emit("if m is U: r.missing = tuple(dict.fromkeys((*r.missing, *at.missing)))")
+    emit("else: r.amount = m")
+    emit("if at is not None and at.presumed: r.presumed = tuple(dict.fromkeys((*r.presumed, *at.presumed)))")
+    emit("return r")
+
+
+_RUNNERS: dict[int, tuple[Lowered, Runner]] = {}
+_LOCK = threading.Lock()
+
+
+def runner(low: Lowered) -> Runner:
+    """The rule generated into one function (generated once per lowered rule and kept; one thread
+    generates it while the others wait): what :func:`run_rule` does, the traces built inline."""
+    hit = _RUNNERS.get(id(low))
+    if hit is not None and hit[0] is low:
+        return hit[1]
+    with _LOCK:
+        hit = _RUNNERS.get(id(low))
+        if hit is not None and hit[0] is low:
+            return hit[1]
+        gen = BuilderGen()
+        _runner_source(low, gen)
+        run: Runner = gen.define("run(env, seen)", f"<eligibility rule {low.rule.id}>", _RUNNER_NAMES)
+        _RUNNERS[id(low)] = (low, run)  # the lowered rule is kept alive, so its id is never reused
+        return run
 
 
 def resolve_groups(results: Iterable[RuleResult], facts: Facts | None = None) -> None:
@@ -229,9 +344,9 @@ def _settle(members: list[RuleResult], settled: Any) -> None:
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """The rules of a set as they stand on one date: those in force, with their parameter values,
-    compiled condition and lowered form."""
+    generated function and lowered form."""
 
-    active: tuple[tuple[Lowered, dict[str, Any], Program], ...]
+    active: tuple[tuple[Lowered, dict[str, Any], Runner], ...]
     skipped: tuple[OutOfScope, ...]
     provenance: dict[str, str]
 
@@ -248,7 +363,7 @@ def prepare(rules: Iterable[Rule], as_of: date, provenance: dict[str, str] | Non
         low = lower(rule)
         out = why_not_in_force(low, as_of, holds)
         if out is None:
-            active.append((low, param_values(rule, as_of) or {}, compile_node(rule.when)))
+            active.append((low, param_values(rule, as_of) or {}, runner(low)))
         else:
             skipped.append(out)
     return Prepared(tuple(active), tuple(skipped), provenance or {"as_of": as_of.isoformat()})
@@ -262,9 +377,9 @@ def evaluate_all(rules: Iterable[Rule] | Prepared, facts: Facts, as_of: date) ->
     grouped = False
     env = Env(facts, as_of, {})
     seen: dict[int, Trace] = {}
-    for low, params, when in prepared.active:
+    for _, params, run in prepared.active:
         env.params = params
-        r = _run_rule(low, when, env, seen)
+        r = run(env, seen)
         if isinstance(r, OutOfScope):
             skipped.append(r)
         else:

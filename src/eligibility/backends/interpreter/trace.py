@@ -70,13 +70,16 @@ def _merge(traces: tuple[Trace, ...], attr: str) -> tuple[str, ...]:
 def _missing(traces: tuple[Trace, ...]) -> tuple[str, ...]:
     """The children's missing facts, in order, once each (the common cases without a list)."""
     found: tuple[str, ...] = _EMPTY
+    merged = False
     for t in traces:
         m = t.missing
         if m:
             if found:
-                return _merge(traces, "missing")
-            found = m
-    return found if len(found) < 2 else _merge(traces, "missing")
+                found += m
+                merged = True
+            else:
+                found = m
+    return tuple(dict.fromkeys(found)) if merged or len(found) > 1 else found
 
 
 def _presumed(traces: tuple[Trace, ...]) -> tuple[str, ...]:
@@ -440,8 +443,12 @@ def _call(node: x.Call) -> Program:
 
 @TRACE.on(x.Quantifier)
 def _quantifier(node: x.Quantifier) -> Program:
-    body = compile_node(node.body)
-    where = compile_node(node.where) if node.where is not None else None
+    return quantifier(node, compile_node(node.body), compile_node(node.where) if node.where is not None else None)
+
+
+def quantifier(node: x.Quantifier, body: Program, where: Program | None) -> Program:
+    """The quantifier's closure over the programs of its body and filter (closures here, generated
+    builders in :mod:`.builders`)."""
     func, list_path = node.func, node.list_path
 
     def run(env: Env) -> Trace:
