@@ -334,6 +334,15 @@ def transitions(old_status: np.ndarray, old_amount: np.ndarray, old_has: np.ndar
     return out
 
 
+def arrivals(new_status: np.ndarray) -> np.ndarray:
+    """:func:`transitions` from nothing (firms new to the watch): newly_eligible where eligible,
+    became_undetermined where undetermined."""
+    out = np.full(new_status.shape, -1, np.int8)
+    out[new_status == _ELIGIBLE] = 0
+    out[new_status == _UNDETERMINED] = 3
+    return out
+
+
 def same_rows(a: Rows, ai: np.ndarray, b: Rows, bi: np.ndarray) -> np.ndarray:
     """Rows whose decisions are the same in ``a`` at ``ai`` and ``b`` at ``bi`` (every field kept)."""
     same = ((a.status[ai] == b.status[bi]).all(axis=1) & (a.has_amount[ai] == b.has_amount[bi]).all(axis=1)

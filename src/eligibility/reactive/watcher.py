@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from json import dumps
@@ -38,7 +39,7 @@ from ..store import Commit, LoggedEvent, Store, open_store
 from ..store.base import PROFILE, StoredRow, StoredState
 from .base import make_backend
 from .batch_events import BatchEvents
-from .columnar import Ref, Rows, as_arrays, decide_frame, same_rows, stored_profile, transitions
+from .columnar import Ref, Rows, arrivals, as_arrays, decide_frame, same_rows, stored_profile, transitions
 from .events import Change, Event, EventKind, Found, changes
 
 Entry = tuple[Profile, list[Decision]] | Ref
@@ -323,48 +324,59 @@ class Watcher:
         rows = decide_frame(self._vector(), self.engine.rules, frame.reset_index(drop=True), self._as_of)
         n, width = rows.status.shape
         ids, firms = rows.ids, self._firms
-        old_status = np.full((n, width), -1, np.int8)
-        old_amount = np.zeros((n, width), np.int64)
-        old_has = np.zeros((n, width), bool)
-        prev_row = np.full(n, -1, np.int64)
-        last: dict[str, int] = {}
-        chunks: Chunks = {}
-        for i, uscc in enumerate(ids):
-            j = last.get(uscc)
-            if j is not None:
-                prev_row[i] = j
-            else:
-                entry = firms.get(uscc)
-                if entry is not None:
-                    if type(entry) is Ref:
-                        _gather(chunks, entry, i)
-                    else:
-                        old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
-            last[uscc] = i
-        for chunk, mine, theirs in chunks.values():
-            old_status[mine] = chunk.status[theirs]
-            old_amount[mine] = chunk.amount[theirs]
-            old_has[mine] = chunk.has_amount[theirs]
-        again = np.flatnonzero(prev_row >= 0)
-        if len(again):
-            before = prev_row[again]
-            old_status[again], old_amount[again], old_has[again] = (
-                rows.status[before], rows.amount[before], rows.has_amount[before])
-        kinds = transitions(old_status, old_amount, old_has, rows.status, rows.amount, rows.has_amount)
+        last = dict(zip(ids, range(n)))  # each firm's last row: the one that stays
+        again: list[int] = []  # rows of a firm met earlier in the frame, and that earlier row
+        before: list[int] = []
+        if len(last) < n:
+            seen: dict[str, int] = {}
+            for i, uscc in enumerate(ids):
+                j = seen.get(uscc)
+                if j is not None:
+                    again.append(i)
+                    before.append(j)
+                seen[uscc] = i
+        held = list(map(firms.get, ids))  # what the watch holds for each row's firm (None: a new firm)
+        for i in again:
+            held[i] = None
+        old: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if again or held.count(None) < n:
+            old_status = np.full((n, width), -1, np.int8)
+            old_amount = np.zeros((n, width), np.int64)
+            old_has = np.zeros((n, width), bool)
+            chunks: Chunks = {}
+            for i, entry in enumerate(held):
+                if entry is None:
+                    continue
+                if type(entry) is Ref:
+                    _gather(chunks, entry, i)
+                else:
+                    old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
+            for chunk, mine, theirs in chunks.values():
+                old_status[mine] = chunk.status[theirs]
+                old_amount[mine] = chunk.amount[theirs]
+                old_has[mine] = chunk.has_amount[theirs]
+            if again:
+                old_status[again], old_amount[again], old_has[again] = (
+                    rows.status[before], rows.amount[before], rows.has_amount[before])
+            old = (old_status, old_amount, old_has)
+            kinds = transitions(old_status, old_amount, old_has, rows.status, rows.amount, rows.has_amount)
+        else:  # every firm new: the events are its eligible and undetermined rules
+            kinds = arrivals(rows.status)
         batch = _Batch()
-        batch.events = BatchEvents.find(kinds, (old_status, old_amount, old_has), rows, self.engine, self._as_of)
-        backend, keep = self._backend, self._store is not None
+        batch.events = BatchEvents.find(kinds, old, rows, self.engine, self._as_of)
+        backend = self._backend
         left: dict[int, Rows] = {}
-        for uscc, i in last.items():
-            entry = firms.get(uscc)
-            firms[uscc] = Ref(rows, i)
-            rows.live += 1
+        for uscc, entry in zip(ids, held):
+            if entry is None:
+                continue
             if type(entry) is Ref:
                 entry.rows.live -= 1
                 left[id(entry.rows)] = entry.rows
-            elif entry is not None:
+            else:
                 backend.remove(uscc)  # the backend holds the firms it decided; this one is the frame's now
-        if keep:
+        firms.update(zip(last, map(Ref, repeat(rows), last.values())))
+        rows.live += len(last)
+        if self._store is not None:
             batch.rows.append((rows, list(last.values()), list(last)))
         for chunk in left.values():  # once the whole batch is placed: a chunk it emptied is only dropped
             self._compact(chunk)
