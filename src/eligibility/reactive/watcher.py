@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
+from operator import attrgetter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from json import dumps
@@ -343,18 +344,20 @@ class Watcher:
             old_status = np.full((n, width), -1, np.int8)
             old_amount = np.zeros((n, width), np.int64)
             old_has = np.zeros((n, width), bool)
-            chunks: Chunks = {}
+            at = [i for i, entry in enumerate(held) if type(entry) is Ref]  # firms held as rows of a chunk
+            refs: list[Ref] = [held[i] for i in at]  # type: ignore[misc]
+            chunk_of = list(map(attrgetter("rows"), refs))
+            key = np.fromiter(map(id, chunk_of), np.int64, len(refs))
+            mine, theirs = np.asarray(at, np.int64), np.fromiter(map(attrgetter("i"), refs), np.int64, len(refs))
+            for k in np.unique(key).tolist():  # chunk by chunk: a few
+                sel = np.flatnonzero(key == k)
+                chunk = chunk_of[int(sel[0])]
+                old_status[mine[sel]] = chunk.status[theirs[sel]]
+                old_amount[mine[sel]] = chunk.amount[theirs[sel]]
+                old_has[mine[sel]] = chunk.has_amount[theirs[sel]]
             for i, entry in enumerate(held):
-                if entry is None:
-                    continue
-                if type(entry) is Ref:
-                    _gather(chunks, entry, i)
-                else:
+                if entry is not None and type(entry) is not Ref:  # a firm held as a profile
                     old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
-            for chunk, mine, theirs in chunks.values():
-                old_status[mine] = chunk.status[theirs]
-                old_amount[mine] = chunk.amount[theirs]
-                old_has[mine] = chunk.has_amount[theirs]
             if again:
                 old_status[again], old_amount[again], old_has[again] = (
                     rows.status[before], rows.amount[before], rows.has_amount[before])
