@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 def money_text(fen: np.ndarray, has: np.ndarray) -> pa.Array:
     """Amounts in fen as exact yuan text, as ``str(Decimal(fen).scaleb(-2))`` writes them ("-0.05",
     "1200.00"); null where there is none."""
-    magnitude = np.abs(fen)
+    magnitude = np.where(fen < 0, (-(fen + 1)).astype(np.uint64) + np.uint64(1), fen.astype(np.uint64))  # no overflow
     units = pc.cast(pa.array(magnitude // 100), pa.string())
     cents = pc.utf8_lpad(pc.cast(pa.array(magnitude % 100), pa.string()), 2, "0")
     text = pc.binary_join_element_wise(units, cents, ".")
