@@ -326,39 +326,39 @@ class Watcher:
         n, width = rows.status.shape
         ids, firms = rows.ids, self._firms
         last = dict(zip(ids, range(n)))  # each firm's last row: the one that stays
-        again: list[int] = []  # rows of a firm met earlier in the frame, and that earlier row
-        before: list[int] = []
+        again = before = np.zeros(0, np.int64)  # rows of a firm met earlier in the frame, and that earlier row
         if len(last) < n:
-            seen: dict[str, int] = {}
-            for i, uscc in enumerate(ids):
-                j = seen.get(uscc)
-                if j is not None:
-                    again.append(i)
-                    before.append(j)
-                seen[uscc] = i
-        held = list(map(firms.get, ids))  # what the watch holds for each row's firm (None: a new firm)
-        for i in again:
+            codes = pd.factorize(np.asarray(ids, object))[0]
+            order = np.argsort(codes, kind="stable")
+            same = np.flatnonzero(codes[order][1:] == codes[order][:-1]) + 1
+            again, before = order[same], order[same - 1]
+        held = list(map(firms.get, ids))  # what the watch holds for each row's firm (None: new, or met before)
+        for i in again.tolist():
             held[i] = None
-        old: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        if again or held.count(None) < n:
-            old_status = np.full((n, width), -1, np.int8)
-            old_amount = np.zeros((n, width), np.int64)
-            old_has = np.zeros((n, width), bool)
-            at = [i for i, entry in enumerate(held) if type(entry) is Ref]  # firms held as rows of a chunk
+        at = [i for i, entry in enumerate(held) if type(entry) is Ref]  # firms held as rows of a chunk
+        profiles = n - held.count(None) - len(at)  # firms held as profiles
+        chunks: list[tuple[Rows, np.ndarray, np.ndarray]] = []  # a chunk, the batch's rows, their rows in it
+        if at:
             refs: list[Ref] = [held[i] for i in at]  # type: ignore[misc]
             chunk_of = list(map(attrgetter("rows"), refs))
             key = np.fromiter(map(id, chunk_of), np.int64, len(refs))
             mine, theirs = np.asarray(at, np.int64), np.fromiter(map(attrgetter("i"), refs), np.int64, len(refs))
-            for k in np.unique(key).tolist():  # chunk by chunk: a few
+            for k in np.unique(key).tolist():  # a batch's firms are held in a few chunks
                 sel = np.flatnonzero(key == k)
-                chunk = chunk_of[int(sel[0])]
-                old_status[mine[sel]] = chunk.status[theirs[sel]]
-                old_amount[mine[sel]] = chunk.amount[theirs[sel]]
-                old_has[mine[sel]] = chunk.has_amount[theirs[sel]]
-            for i, entry in enumerate(held):
-                if entry is not None and type(entry) is not Ref:  # a firm held as a profile
-                    old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
-            if again:
+                chunks.append((chunk_of[int(sel[0])], mine[sel], theirs[sel]))
+        old: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if len(again) or at or profiles:
+            old_status = np.full((n, width), -1, np.int8)
+            old_amount = np.zeros((n, width), np.int64)
+            old_has = np.zeros((n, width), bool)
+            for chunk, here, there in chunks:
+                old_status[here], old_amount[here], old_has[here] = (
+                    chunk.status[there], chunk.amount[there], chunk.has_amount[there])
+            if profiles:
+                for i, entry in enumerate(held):
+                    if entry is not None and type(entry) is not Ref:
+                        old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
+            if len(again):
                 old_status[again], old_amount[again], old_has[again] = (
                     rows.status[before], rows.amount[before], rows.has_amount[before])
             old = (old_status, old_amount, old_has)
@@ -367,21 +367,17 @@ class Watcher:
             kinds = arrivals(rows.status)
         batch = _Batch()
         batch.events = BatchEvents.find(kinds, old, rows, self.engine, self._as_of)
-        backend = self._backend
-        left: dict[int, Rows] = {}
-        for uscc, entry in zip(ids, held):
-            if entry is None:
-                continue
-            if type(entry) is Ref:
-                entry.rows.live -= 1
-                left[id(entry.rows)] = entry.rows
-            else:
-                backend.remove(uscc)  # the backend holds the firms it decided; this one is the frame's now
+        if profiles:  # the backend holds the firms it decided; these are the frame's now
+            for uscc, entry in zip(ids, held):
+                if entry is not None and type(entry) is not Ref:
+                    self._backend.remove(uscc)
+        for chunk, here, _ in chunks:
+            chunk.live -= len(here)
         firms.update(zip(last, map(Ref, repeat(rows), last.values())))
         rows.live += len(last)
         if self._store is not None:
             batch.rows.append((rows, list(last.values()), list(last)))
-        for chunk in left.values():  # once the whole batch is placed: a chunk it emptied is only dropped
+        for chunk, _, _ in chunks:  # once the whole batch is placed: a chunk it emptied is only dropped
             self._compact(chunk)
         return self._finish(batch, checkpoint)
 
