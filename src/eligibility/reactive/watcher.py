@@ -304,7 +304,8 @@ class Watcher:
         the register readers give them): its rows are decided together by the vectorized backend
         and diffed column-wise, with the same events in the same order as upserting the rows one by
         one (a firm in two rows: each row in turn, the last one stays). A row that cannot be read is
-        refused with its number, and nothing of the frame is applied."""
+        refused with its number, and nothing of the frame is applied. A frame's events come back as a
+        :class:`BatchEvents` sequence: counted from arrays, their ``Event`` objects made when read."""
         if isinstance(profiles, pd.DataFrame):
             return self._upsert_frame(profiles, checkpoint)
         batch = _Batch()
