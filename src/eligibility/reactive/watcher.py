@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import repeat
 from json import dumps
+from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -177,7 +177,8 @@ def _found(kinds: np.ndarray, old: tuple[np.ndarray, np.ndarray, np.ndarray], af
            as_of: date, batch: _Batch) -> None:
     """The events of rows decided again into ``batch``, firm by firm (see :class:`BatchEvents`).
     ``old``: the previous status, amount and has-amount of every cell."""
-    batch.found.extend((uscc, None, events) for uscc, events in BatchEvents.find(kinds, old, after, engine, as_of).by_firm())
+    found = BatchEvents.find(kinds, old, after, engine, as_of)
+    batch.found.extend((uscc, None, events) for uscc, events in found.by_firm())
 
 
 class Watcher:
@@ -514,7 +515,8 @@ class Watcher:
         if self._store is not None and (batch.firms or batch.rows or batch.removed or events or checkpoint is not None
                                         or dated):
             parts = _stored(batch.firms) + [rows.segment(idx, ids) for rows, idx, ids in batch.rows]
-            logged = None if not events else events.table() if isinstance(events, BatchEvents) else _events_table(events)
+            logged = (None if not events else events.table() if isinstance(events, BatchEvents)
+                      else _events_table(events))
             seqs = self._store.commit(Commit(self._as_of, self.engine.rules.hash, parts, batch.removed, logged,
                                              checkpoint, len(self._firms)))
             if isinstance(events, BatchEvents):
