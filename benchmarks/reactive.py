@@ -13,7 +13,9 @@ process, four ways, with the store off and on (an SQLite file in a temporary dir
 - ``one by one``: ``watcher.upsert(profile)`` per update (with the store: one transaction each);
 - ``list``: ``watcher.upsert_many(profiles)`` (the per-profile path, one transaction);
 - ``frame``: ``watcher.upsert_many(frame)`` with the updates as an Arrow-typed DataFrame, as the
-  register readers give it (decided together by the vectorized backend, diffed column-wise);
+  register readers give it (decided together by the vectorized backend, diffed column-wise); its
+  events are kept as arrays and counted, their ``Event`` objects made only when read;
+- ``frame, read``: the same, then every event read (its ``Event`` object made), as a notifier does;
 - ``floor``: keep each firm's flat facts and find which paths an update changed — what any
   per-profile incremental backend must do before deciding anything.
 
@@ -53,7 +55,7 @@ from eligibility.testing.workload import make_workload
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine  # noqa: E402
 
-WAYS = ("one by one", "list", "frame")
+WAYS = ("one by one", "list", "frame", "frame, read")
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -119,7 +121,9 @@ def apply(way: str, watcher: Watcher, batch: tuple[list[Profile], pd.DataFrame],
         return sum(len(watcher.upsert(p)) for p in profiles[:limit])
     if way == "list":
         return len(watcher.upsert_many(profiles))
-    return len(watcher.upsert_many(frame))
+    if way == "frame":
+        return len(watcher.upsert_many(frame))
+    return len(list(watcher.upsert_many(frame)))
 
 
 def floor(firms: list[Profile], batches: list[tuple[list[Profile], pd.DataFrame]], repeat: int) -> float:
@@ -161,9 +165,11 @@ LOAD_CHUNK = 100_000
 """Rows per ``upsert_many`` in the initial load: the register readers' chunk."""
 
 
-def initial_load(engine: el.Engine, as_of: Any, base: pd.DataFrame, n: int) -> tuple[float, int, float, float]:
+def initial_load(engine: el.Engine, as_of: Any, base: pd.DataFrame, n: int
+                 ) -> tuple[float, int, float, float, float]:
     """Load ``n`` firms into an empty watch in frames of :data:`LOAD_CHUNK`: firms/s, events, resident
-    growth per firm, and the frame's own bytes per firm."""
+    growth per firm, the frame's own bytes per firm, and the events per second made into ``Event``
+    objects when one more frame's events are read (timed apart from the load)."""
     big = big_frame(base, n)
     frame_bytes = int(big.memory_usage(deep=True).sum())
     gc.collect()
@@ -173,7 +179,11 @@ def initial_load(engine: el.Engine, as_of: Any, base: pd.DataFrame, n: int) -> t
     gc.collect()
     rss1 = _rss()
     w.close()
-    return n / t, n_events, (rss1 - rss0) / n, frame_bytes / n
+    w = Watcher(engine, as_of=as_of)
+    events = w.upsert_many(big.iloc[:LOAD_CHUNK])
+    t_read, made = _timed(lambda: len(list(events)))
+    w.close()
+    return n / t, n_events, (rss1 - rss0) / n, frame_bytes / n, made / t_read
 
 
 def main() -> None:
@@ -216,7 +226,7 @@ def main() -> None:
                 path = Path(tmp) / f"{way.replace(' ', '-')}.sqlite"
                 w = watchers[way] = Watcher(engine, as_of=wl.as_of, store=path if store else None)
                 _clear(everything)
-                t_load, _ = _timed(lambda: w.upsert_many(firm_frame if way == "frame" else firms))
+                t_load, _ = _timed(lambda: w.upsert_many(firm_frame if way.startswith("frame") else firms))
                 loads[way, store] = firms_n / t_load
                 best[way] = float("inf")
             # one transaction per update: one by one with the store is timed over its first updates
@@ -255,9 +265,9 @@ def main() -> None:
     print(f"(one by one with the store on: its first {singles_n:,} updates per run, each its own transaction)")
 
     # -- initial load and memory ---------------------------------------------------------------
-    rate, n_events, per_firm, frame_per_firm = initial_load(engine, wl.as_of, firm_frame, load_n)
+    rate, n_events, per_firm, frame_per_firm, read_rate = initial_load(engine, wl.as_of, firm_frame, load_n)
     print(f"\ninitial load of {load_n:,} firms (frames of {LOAD_CHUNK:,}, store off): {rate:,.0f} firms/s "
-          f"({n_events:,} events)")
+          f"({n_events:,} events, counted; reading them makes {read_rate:,.0f} Event objects/s)")
     print(f"memory per firm: {per_firm:,.0f} B resident growth over the load; the frame the watch keeps as the "
           f"firms' facts: {frame_per_firm:,.0f} B (held before the load)")
     gc.collect()

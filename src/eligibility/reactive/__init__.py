@@ -7,7 +7,8 @@
     w.upsert_many(frame)                                      # a DataFrame: decided together, diffed column-wise
 """
 
+from .batch_events import BatchEvents
 from .events import Event, EventKind
 from .watcher import EventStream, Watcher
 
-__all__ = ["Event", "EventKind", "EventStream", "Watcher"]
+__all__ = ["BatchEvents", "Event", "EventKind", "EventStream", "Watcher"]

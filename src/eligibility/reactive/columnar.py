@@ -46,6 +46,13 @@ _RECEIVED_TRUE = np.iinfo(np.int64).min  # received, amount unknown (Decision.re
 _NO_RECEIPT = np.iinfo(np.int64).min + 1
 
 
+def _narrow(fen: np.ndarray) -> np.ndarray:
+    """Amounts in fen as int32 when they all fit (half the bytes a store segment writes; read back as int64)."""
+    if fen.size and np.iinfo(np.int32).min <= fen.min() and fen.max() <= np.iinfo(np.int32).max:
+        return fen.astype(np.int32)
+    return fen
+
+
 def _winner_type(width: int) -> type:
     """The smallest integer type holding a rule position (and -1) for ``width`` rules."""
     return np.int8 if width < 128 else np.int16
@@ -79,8 +86,11 @@ class Rows:
     def arrow(self) -> pa.Table | None:
         """The facts as an Arrow table (made once; None when a column holds what Arrow cannot type)."""
         if self._arrow is None:
+            frame = self.frame
             try:
-                self._arrow = pa.Table.from_pandas(self.frame, preserve_index=False)
+                self._arrow = (pa.table({str(name): col.array for name, col in frame.items()})  # their own columns
+                               if all(isinstance(t, pd.ArrowDtype) for t in frame.dtypes) and frame.columns.is_unique
+                               else pa.Table.from_pandas(frame, preserve_index=False))
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
                 self._arrow = False
         return self._arrow or None
@@ -90,6 +100,7 @@ class Rows:
         (columns ``f.NAME``) and the decisions as arrays of the rule set's width (its rule ids in the
         schema's metadata). Facts that Arrow cannot type are written as each row's JSON instead."""
         at = np.asarray(idx, np.int64)
+        every = len(at) == len(self.ids) and bool((at == np.arange(len(at))).all())  # the whole chunk, in order
         facts = self.arrow()
         if facts is None:
             return pa.table({"uscc": pa.array(ids, pa.string()), "kind": pa.array([PROFILE] * len(ids), pa.int8()),
@@ -99,15 +110,16 @@ class Rows:
         width = self.status.shape[1]
 
         def cells(a: np.ndarray, taken: bool = False) -> pa.Array:
-            return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(a if taken else a[at]).ravel()),
-                                                     width)
+            return pa.FixedSizeListArray.from_arrays(
+                pa.array(np.ascontiguousarray(a if taken or every else a[at]).ravel()), width)
 
         columns: dict[str, Any] = {"uscc": pa.array(ids, pa.string()), "kind": pa.array(np.full(len(at), ROW, np.int8)),
-                                   "status": cells(self.status), "amount": cells(self.amount),
+                                   "status": cells(self.status), "amount": cells(_narrow(self.amount if every else
+                                                                                         self.amount[at]), taken=True),
                                    "has_amount": cells(self.has_amount), "superseded": cells(self.superseded)}
         if self.received:
             columns["received"] = cells(self.received_cells(at), taken=True)
-        taken = facts.take(pa.array(at))
+        taken = facts if every else facts.take(pa.array(at))
         for name, col in zip(taken.column_names, taken.columns):
             columns[f"f.{name}"] = col
         return pa.table(columns).replace_schema_metadata({RULE_IDS: dumps(self.rule_ids)})
@@ -331,6 +343,15 @@ def transitions(old_status: np.ndarray, old_amount: np.ndarray, old_has: np.ndar
     out[(new_status == _UNDETERMINED) & (old_status != _UNDETERMINED)] = 3
     out[now_eligible & ~was_eligible] = 0
     out[now_eligible & was_eligible & amount_moved] = 2
+    return out
+
+
+def arrivals(new_status: np.ndarray) -> np.ndarray:
+    """:func:`transitions` from nothing (firms new to the watch): newly_eligible where eligible,
+    became_undetermined where undetermined."""
+    out = np.full(new_status.shape, -1, np.int8)
+    out[new_status == _ELIGIBLE] = 0
+    out[new_status == _UNDETERMINED] = 3
     return out
 
 

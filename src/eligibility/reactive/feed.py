@@ -9,6 +9,7 @@ store, named by the file's content hash: re-applying the same file changes nothi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ class RowProblem:
 class FeedResult:
     """What applying change files did: the events (with their log numbers), rows applied and refused."""
 
-    events: list[Event] = field(default_factory=list)
+    events: Sequence[Event] = field(default_factory=list)
     applied: int = 0
     problems: list[RowProblem] = field(default_factory=list)
 

@@ -14,11 +14,13 @@ Listeners and streams hear of a change only after it is committed.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import repeat
 from json import dumps
+from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,8 +39,8 @@ from ..results import Status
 from ..store import Commit, LoggedEvent, Store, open_store
 from ..store.base import PROFILE, StoredRow, StoredState
 from .base import make_backend
-from .columnar import (KINDS, STATUSES, Ref, Rows, as_arrays, decide_frame, money_of, same_rows, stored_profile,
-                       transitions)
+from .batch_events import BatchEvents
+from .columnar import Ref, Rows, arrivals, as_arrays, decide_frame, same_rows, stored_profile, transitions
 from .events import Change, Event, EventKind, Found, changes
 
 Entry = tuple[Profile, list[Decision]] | Ref
@@ -168,33 +170,15 @@ class _Batch:
     rows: list[tuple[Rows, list[int], list[str]]] = field(default_factory=list)  # a frame's rows, as a whole
     removed: list[str] = field(default_factory=list)
     found: list[tuple[str, Any, list[Found] | list[Event]]] = field(default_factory=list)
+    events: BatchEvents | None = None  # a columnar batch's events, as arrays (then nothing is in found)
 
 
 def _found(kinds: np.ndarray, old: tuple[np.ndarray, np.ndarray, np.ndarray], after: Rows, engine: Engine,
            as_of: date, batch: _Batch) -> None:
-    """The events of a columnar batch into ``batch``, built from the arrays: the cells with an event
-    code, row by row and in the rule set's order within a row (as one-by-one upserts find them).
+    """The events of rows decided again into ``batch``, firm by firm (see :class:`BatchEvents`).
     ``old``: the previous status, amount and has-amount of every cell."""
-    at_row, at_rule = np.nonzero(kinds >= 0)  # row-major: by row, then by rule
-    if not len(at_row):
-        return
-    cells = (at_row, at_rule)
-    columns = zip(at_row.tolist(), at_rule.tolist(), kinds[cells].tolist(), old[0][cells].tolist(),
-                  old[1][cells].tolist(), old[2][cells].tolist(), after.status[cells].tolist(),
-                  after.amount[cells].tolist(), after.has_amount[cells].tolist(), after.superseded[cells].tolist())
-    rule_ids, of = after.rule_ids, Event.of
-    statuses = (*STATUSES, None)  # code -1: absent
-    events: list[Event] = []
-    row, change = -1, None
-    for i, j, code, s0, a0, h0, s1, a1, h1, by in columns:
-        if i != row:
-            if events:
-                batch.found.append((after.ids[row], None, events))
-            row, events = i, []
-            change = Change(engine, after.ids[i], Ref(after, i).profile, as_of)
-        events.append(of(KINDS[code], rule_ids[j], statuses[s0], statuses[s1], money_of(a0) if h0 else None,
-                         money_of(a1) if h1 else None, rule_ids[by] if by >= 0 else None, change))
-    batch.found.append((after.ids[row], None, events))
+    found = BatchEvents.find(kinds, old, after, engine, as_of)
+    batch.found.extend((uscc, None, events) for uscc, events in found.by_firm())
 
 
 class Watcher:
@@ -305,14 +289,14 @@ class Watcher:
         return found
 
     # -- changes -------------------------------------------------------------------------------
-    def upsert(self, profile: Profile | dict[str, Any], *, checkpoint: str | None = None) -> list[Event]:
+    def upsert(self, profile: Profile | dict[str, Any], *, checkpoint: str | None = None) -> Sequence[Event]:
         """Add or replace a firm (keyed by its USCC); the events the change causes."""
         batch = _Batch()
         self._put(profile, batch)
         return self._finish(batch, checkpoint)
 
     def upsert_many(self, profiles: Iterable[Profile | dict[str, Any]] | pd.DataFrame, *,
-                    checkpoint: str | None = None) -> list[Event]:
+                    checkpoint: str | None = None) -> Sequence[Event]:
         """Upsert each profile in turn, as one change (one transaction of the store); all the events,
         in order. ``checkpoint`` names the batch (e.g. the change file) in the store: see
         :attr:`checkpoint`.
@@ -321,7 +305,8 @@ class Watcher:
         the register readers give them): its rows are decided together by the vectorized backend
         and diffed column-wise, with the same events in the same order as upserting the rows one by
         one (a firm in two rows: each row in turn, the last one stays). A row that cannot be read is
-        refused with its number, and nothing of the frame is applied."""
+        refused with its number, and nothing of the frame is applied. A frame's events come back as a
+        :class:`BatchEvents` sequence: counted from arrays, their ``Event`` objects made when read."""
         if isinstance(profiles, pd.DataFrame):
             return self._upsert_frame(profiles, checkpoint)
         batch = _Batch()
@@ -336,56 +321,65 @@ class Watcher:
             self._vectorized = VectorizedRules(self.engine.rules)
         return self._vectorized
 
-    def _upsert_frame(self, frame: pd.DataFrame, checkpoint: str | None) -> list[Event]:
+    def _upsert_frame(self, frame: pd.DataFrame, checkpoint: str | None) -> Sequence[Event]:
         """The columnar batch: decide every row at once, diff against each firm's previous decisions
         (its previous row in the frame, else what the watch holds) as whole arrays."""
         rows = decide_frame(self._vector(), self.engine.rules, frame.reset_index(drop=True), self._as_of)
         n, width = rows.status.shape
         ids, firms = rows.ids, self._firms
-        old_status = np.full((n, width), -1, np.int8)
-        old_amount = np.zeros((n, width), np.int64)
-        old_has = np.zeros((n, width), bool)
-        prev_row = np.full(n, -1, np.int64)
-        last: dict[str, int] = {}
-        chunks: Chunks = {}
-        for i, uscc in enumerate(ids):
-            j = last.get(uscc)
-            if j is not None:
-                prev_row[i] = j
-            else:
-                entry = firms.get(uscc)
-                if entry is not None:
-                    if type(entry) is Ref:
-                        _gather(chunks, entry, i)
-                    else:
+        last = dict(zip(ids, range(n)))  # each firm's last row: the one that stays
+        again = before = np.zeros(0, np.int64)  # rows of a firm met earlier in the frame, and that earlier row
+        if len(last) < n:
+            codes = pd.factorize(np.asarray(ids, object))[0]
+            order = np.argsort(codes, kind="stable")
+            same = np.flatnonzero(codes[order][1:] == codes[order][:-1]) + 1
+            again, before = order[same], order[same - 1]
+        held = list(map(firms.get, ids))  # what the watch holds for each row's firm (None: new, or met before)
+        for i in again.tolist():
+            held[i] = None
+        at = [i for i, entry in enumerate(held) if type(entry) is Ref]  # firms held as rows of a chunk
+        profiles = n - held.count(None) - len(at)  # firms held as profiles
+        chunks: list[tuple[Rows, np.ndarray, np.ndarray]] = []  # a chunk, the batch's rows, their rows in it
+        if at:
+            refs: list[Ref] = [held[i] for i in at]  # type: ignore[misc]
+            chunk_of = list(map(attrgetter("rows"), refs))
+            key = np.fromiter(map(id, chunk_of), np.int64, len(refs))
+            mine, theirs = np.asarray(at, np.int64), np.fromiter(map(attrgetter("i"), refs), np.int64, len(refs))
+            for k in np.unique(key).tolist():  # a batch's firms are held in a few chunks
+                sel = np.flatnonzero(key == k)
+                chunks.append((chunk_of[int(sel[0])], mine[sel], theirs[sel]))
+        old: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if len(again) or at or profiles:
+            old_status = np.full((n, width), -1, np.int8)
+            old_amount = np.zeros((n, width), np.int64)
+            old_has = np.zeros((n, width), bool)
+            for chunk, here, there in chunks:
+                old_status[here], old_amount[here], old_has[here] = (
+                    chunk.status[there], chunk.amount[there], chunk.has_amount[there])
+            if profiles:
+                for i, entry in enumerate(held):
+                    if entry is not None and type(entry) is not Ref:
                         old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
-            last[uscc] = i
-        for chunk, mine, theirs in chunks.values():
-            old_status[mine] = chunk.status[theirs]
-            old_amount[mine] = chunk.amount[theirs]
-            old_has[mine] = chunk.has_amount[theirs]
-        again = np.flatnonzero(prev_row >= 0)
-        if len(again):
-            before = prev_row[again]
-            old_status[again], old_amount[again], old_has[again] = (
-                rows.status[before], rows.amount[before], rows.has_amount[before])
-        kinds = transitions(old_status, old_amount, old_has, rows.status, rows.amount, rows.has_amount)
+            if len(again):
+                old_status[again], old_amount[again], old_has[again] = (
+                    rows.status[before], rows.amount[before], rows.has_amount[before])
+            old = (old_status, old_amount, old_has)
+            kinds = transitions(old_status, old_amount, old_has, rows.status, rows.amount, rows.has_amount)
+        else:  # every firm new: the events are its eligible and undetermined rules
+            kinds = arrivals(rows.status)
         batch = _Batch()
-        _found(kinds, (old_status, old_amount, old_has), rows, self.engine, self._as_of, batch)
-        backend, keep = self._backend, self._store is not None
-        left: dict[int, Rows] = {}
-        for uscc, i in last.items():
-            entry = firms.get(uscc)
-            firms[uscc] = Ref(rows, i)
-            rows.live += 1
-            if type(entry) is Ref:
-                entry.rows.live -= 1
-                left[id(entry.rows)] = entry.rows
-            elif entry is not None:
-                backend.remove(uscc)  # the backend holds the firms it decided; this one is the frame's now
-        if keep:
+        batch.events = BatchEvents.find(kinds, old, rows, self.engine, self._as_of)
+        if profiles:  # the backend holds the firms it decided; these are the frame's now
+            for uscc, entry in zip(ids, held):
+                if entry is not None and type(entry) is not Ref:
+                    self._backend.remove(uscc)
+        for chunk, here, _ in chunks:
+            chunk.live -= len(here)
+        firms.update(zip(last, map(Ref, repeat(rows), last.values())))
+        rows.live += len(last)
+        if self._store is not None:
             batch.rows.append((rows, list(last.values()), list(last)))
-        for chunk in left.values():  # once the whole batch is placed: a chunk it emptied is only dropped
+        for chunk, _, _ in chunks:  # once the whole batch is placed: a chunk it emptied is only dropped
             self._compact(chunk)
         return self._finish(batch, checkpoint)
 
@@ -431,12 +425,12 @@ class Watcher:
         if found:
             batch.found.append((uscc, p, found))
 
-    def remove(self, uscc: str, *, checkpoint: str | None = None) -> list[Event]:
+    def remove(self, uscc: str, *, checkpoint: str | None = None) -> Sequence[Event]:
         """Stop watching a firm: each rule it was eligible for ends (no_longer_eligible). A firm not
         watched is no error (removals may arrive twice); it gives no events."""
         return self.remove_many([uscc], checkpoint=checkpoint)
 
-    def remove_many(self, usccs: Iterable[str], *, checkpoint: str | None = None) -> list[Event]:
+    def remove_many(self, usccs: Iterable[str], *, checkpoint: str | None = None) -> Sequence[Event]:
         """Stop watching these firms, as one change; the events, in order."""
         batch = _Batch()
         for uscc in usccs:
@@ -453,7 +447,7 @@ class Watcher:
                 batch.found.append((code, None, found))
         return self._finish(batch, checkpoint)
 
-    def advance_to(self, day: date | str, *, checkpoint: str | None = None) -> list[Event]:
+    def advance_to(self, day: date | str, *, checkpoint: str | None = None) -> Sequence[Event]:
         """Move as_of (forward or back) and report what the new date changes: measures entering or
         leaving force, dated thresholds, "within 12 months", instalments due by year."""
         day = _as_date(day)
@@ -508,23 +502,29 @@ class Watcher:
             self._store.forget([code])
         return held
 
-    def _finish(self, batch: _Batch, checkpoint: str | None, dated: bool = False) -> list[Event]:
+    def _finish(self, batch: _Batch, checkpoint: str | None, dated: bool = False) -> Sequence[Event]:
         """Commit the batch to the store (when there is one), then tell the listeners."""
-        events: list[Event] = []
+        made: list[Event] = []
         for uscc, profile, found in batch.found:
-            if type(found[0]) is Event:  # a columnar batch's, built from its arrays
-                events += found
+            if type(found[0]) is Event:  # rows decided again, built from their arrays
+                made += found  # type: ignore[arg-type]
             else:
                 change = Change(self.engine, uscc, profile, self._as_of)
-                events += [Event(kind, before, after, change) for kind, before, after in found]  # type: ignore[misc]
+                made += [Event(kind, before, after, change) for kind, before, after in found]  # type: ignore[misc]
+        events: Sequence[Event] = made if batch.events is None else batch.events
         if self._store is not None and (batch.firms or batch.rows or batch.removed or events or checkpoint is not None
                                         or dated):
             parts = _stored(batch.firms) + [rows.segment(idx, ids) for rows, idx, ids in batch.rows]
-            seqs = self._store.commit(Commit(self._as_of, self.engine.rules.hash, parts, batch.removed,
-                                             _events_table(events) if events else None, checkpoint,
-                                             len(self._firms)))
-            for ev, seq in zip(events, seqs):
-                ev.seq = seq
+            logged = (None if not events else events.table() if isinstance(events, BatchEvents)
+                      else _events_table(events))
+            seqs = self._store.commit(Commit(self._as_of, self.engine.rules.hash, parts, batch.removed, logged,
+                                             checkpoint, len(self._firms)))
+            if isinstance(events, BatchEvents):
+                if seqs:
+                    events.number(seqs[0])
+            else:
+                for ev, seq in zip(events, seqs):
+                    ev.seq = seq
             if checkpoint is not None:
                 self._checkpoint = checkpoint
         for kind, fn in self._listeners:
