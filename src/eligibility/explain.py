@@ -46,7 +46,7 @@ KINDS: NodeTable[Callable[[Any, Rule | None], str]] = NodeTable("value kinds")
 
 STATIC_MAX = 8192
 """How many entries each cache of a rule's constant renderings keeps (cleared when full): the bundled
-packs need a few thousand; rule sets reloaded again and again must not grow them without end."""
+packs need a few hundred; rule sets reloaded again and again must not grow them without end."""
 
 _KIND_OF: dict[tuple[int, int], tuple[x.Node, Rule | None, str]] = {}
 
