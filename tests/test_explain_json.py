@@ -1,6 +1,7 @@
 """The JSON of an evaluation (``eligibility.explain``): the text worked out once per result is the text
 ``explain`` renders on its own, a result's citation is the caller's own copy, and leaving the
-explanations out gives the same JSON less those two fields."""
+explanations out gives the same JSON less those two fields; the rule constants worked out once (kinds,
+labels, literals) are kept in caches that stay within their bound and say the same when refilled."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 import eligibility as el
+from eligibility import explain
 from eligibility.explain import evaluation_dict
 
 PROFILES = Path(__file__).resolve().parents[1] / "examples" / "profiles"
@@ -60,3 +62,15 @@ def test_a_citation_changed_by_its_caller_is_not_the_next_callers() -> None:
     for c in first["restatements"][:-1]:
         c["quote"] = "changed"
     assert ev.to_dict("zh")["results"][0]["citation"] == expected
+
+
+def test_the_caches_of_rule_constants_stay_bounded_and_say_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    ev = _evaluation("puer-manufacturer")
+    expected = {lang: ev.to_json(lang) for lang in ("zh", "en")}
+    caches = (explain._KIND_OF, explain._LABELS, explain._CONSTANTS, explain._IS_FACT, explain._ORDERED)
+    for cache in caches:
+        cache.clear()
+    monkeypatch.setattr(explain, "STATIC_MAX", 3)
+    assert {lang: ev.to_json(lang) for lang in ("zh", "en")} == expected  # cleared again and again meanwhile
+    assert all(len(cache) <= 3 for cache in caches)
+    assert any(cache for cache in caches)

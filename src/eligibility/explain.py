@@ -44,9 +44,25 @@ KINDS: NodeTable[Callable[[Any, Rule | None], str]] = NodeTable("value kinds")
 """How each node class's value is written: money, rate, person, date, bool, enum, code:industry..."""
 
 
+STATIC_MAX = 8192
+"""How many entries each cache of a rule's constant renderings keeps (cleared when full): the bundled
+packs need a few hundred; rule sets reloaded again and again must not grow them without end."""
+
+_KIND_OF: dict[tuple[int, int], tuple[x.Node, Rule | None, str]] = {}
+
+
 def kind_of(node: x.Node, rule: Rule | None) -> str:
-    """How a node's value should be written: money, rate, person, date, bool, enum, code:industry..."""
-    return KINDS[type(node)](node, rule)  # type: ignore[no-any-return]
+    """How a node's value should be written: money, rate, person, date, bool, enum, code:industry...
+    It reads only the rule, so it is worked out once per node and rule (both kept: their ids stay theirs)."""
+    key = (id(node), id(rule))
+    hit = _KIND_OF.get(key)
+    if hit is not None and hit[0] is node and hit[1] is rule:
+        return hit[2]
+    kind: str = KINDS[type(node)](node, rule)
+    if len(_KIND_OF) >= STATIC_MAX:
+        _KIND_OF.clear()
+    _KIND_OF[key] = (node, rule, kind)
+    return kind
 
 
 @KINDS.on(x.Literal)
@@ -129,6 +145,8 @@ def _bool_kind(node: x.Node, rule: Rule | None) -> str:
 def format_value(value: Any, kind: str, lang: str = "zh") -> str:
     if kind == "money" and type(value) is Decimal:  # the commonest, first (no test below would take it)
         return format_money(value, lang)
+    if type(value) is str:  # the next commonest: no test before the text's own would take it
+        return _format_text(value, kind, lang)
     if value is U:
         return "未知" if lang != "en" else "unknown"
     if value is None:
@@ -140,6 +158,8 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
         return f"{value.amount} {value.unit}s" if lang == "en" else f"{value.amount}{unit_zh}"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str):
+        return _format_text(value, kind, lang)
     if kind == "enum" and str(value).isdigit():  # a numbered grade (第三方评估档次): an ordinal, not a quantity
         return f"tier {value}" if lang == "en" else f"第{value}档"
     if kind == "money" and isinstance(value, Decimal):
@@ -148,16 +168,25 @@ def format_value(value: Any, kind: str, lang: str = "zh") -> str:
         return format_rate(value)
     if isinstance(value, (Decimal, int)):
         return format_number(value, kind if kind not in ("number", "value") else None, lang)
+    if kind == "enum":
+        return enum_label(value, lang)
+    return str(value)
+
+
+def _format_text(value: str, kind: str, lang: str) -> str:
+    """:func:`format_value` of a text value: an enum (a numbered grade, 第三方评估档次, is an ordinal, not a
+    quantity), a code with its name, or the text itself."""
+    if kind == "enum":
+        if value.isdigit():
+            return f"tier {value}" if lang == "en" else f"第{value}档"
+        return enum_label(value, lang)
     if kind == "code:industry":
         name = division_name(value, lang) if len(value) >= 3 else section_name(value, lang)
         return f"{value}（{name}）" if name and lang != "en" else f"{value} ({name})" if name else value
     if kind == "code:region":
         name = region_name(value, lang)
         return f"{value}（{name}）" if name and lang != "en" else f"{value} ({name})" if name else value
-    if kind == "enum":
-        label = enum_label(value, lang)
-        return label if label != str(value) else str(value)
-    return str(value)
+    return value
 
 
 def _walk_trace(trace: Trace) -> Iterator[Trace]:
@@ -214,6 +243,10 @@ def bare(label: str) -> str:
 
 _CODE_NAMES: dict[tuple[int, str], tuple[x.Node, str]] = {}
 """The codes of an ``under`` test named in one language (rule constants: worked out once per node)."""
+_LABELS: dict[tuple[int, str, bool], tuple[x.Node, str]] = {}
+"""Facts' labels by node, language and whether inside arithmetic (bare there)."""
+_CONSTANTS: dict[tuple[int, str, str | None], tuple[x.Node, str]] = {}
+"""Literals as written in an operand, by node, language and the kind asked for."""
 
 
 class _Renderer:
@@ -231,6 +264,18 @@ class _Renderer:
         return en if self.en else zh
 
     def label(self, node: x.Node) -> str:
+        """A fact's label in the renderer's language (bare inside arithmetic); "" for anything else."""
+        key = (id(node), self.lang, self.in_arith > 0)
+        hit = _LABELS.get(key)
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        text = self._label(node)
+        if len(_LABELS) >= STATIC_MAX:
+            _LABELS.clear()
+        _LABELS[key] = (node, text)
+        return text
+
+    def _label(self, node: x.Node) -> str:
         if isinstance(node, x.Field):
             text = registry()[node.path].label(self.lang)
         elif isinstance(node, x.ItemField):
@@ -253,12 +298,18 @@ class _Renderer:
         """An operand with its label and value ("营业收入 2,500万元"); constants as themselves, in
         ``kind`` when given (a bare 0 beside money reads "0元")."""
         node = trace.node
+        if isinstance(node, x.Literal) and trace.value is node.value:
+            key = (id(node), self.lang, kind)
+            hit = _CONSTANTS.get(key)
+            if hit is not None and hit[0] is node:
+                return hit[1]
+            text = self._constant(trace, node, kind)
+            if len(_CONSTANTS) >= STATIC_MAX:
+                _CONSTANTS.clear()
+            _CONSTANTS[key] = (node, text)
+            return text
         if isinstance(node, x.Literal):
-            if isinstance(node.value, str):
-                return format_value(node.value, "enum", self.lang)
-            if kind is not None and kind_of(node, self.rule) in ("number", "value"):
-                return format_value(trace.value, kind, self.lang)
-            return self.value(trace)
+            return self._constant(trace, node, kind)
         said = None
         if isinstance(node, (x.Field, x.ItemField)) and isinstance(trace.value, bool):
             said = f"{self.label(node)}{self.t('：', ': ')}{self.value(trace)}"
@@ -280,6 +331,14 @@ class _Renderer:
                 shown = self.value(trace)
             return self.with_basis(shown, node.name)
         return self.expr(trace)
+
+    def _constant(self, trace: Trace, node: x.Literal, kind: str | None) -> str:
+        """A literal as written in an operand (a rule constant: the same text for every firm)."""
+        if isinstance(node.value, str):
+            return format_value(node.value, "enum", self.lang)
+        if kind is not None and kind_of(node, self.rule) in ("number", "value"):
+            return format_value(trace.value, kind, self.lang)
+        return self.value(trace)
 
     def basis(self, name: str) -> str:
         """The document that set a dated parameter's value of the period (财税〔2019〕13号), or ""."""
@@ -693,10 +752,21 @@ class _Renderer:
         return self.t(f"{label}须低于门槛，超出 {gap}（含等于）", f"{label} must be below the threshold: {gap} over (or equal)")
 
 
+_IS_FACT: dict[int, tuple[x.Node, bool]] = {}
+
+
 def _is_fact(node: x.Node) -> bool:
-    return isinstance(node, (x.Field, x.Derived, x.ItemField)) or (
-        isinstance(node, (x.Arith, x.Quantifier)) and any(isinstance(n, (x.Field, x.ItemField)) for n in x.walk(node))
-    )
+    """Whether a node reads the firm: a fact, or arithmetic or a quantifier over fields (once per node)."""
+    if isinstance(node, (x.Field, x.Derived, x.ItemField)):
+        return True
+    if not isinstance(node, (x.Arith, x.Quantifier)):
+        return False
+    hit = _IS_FACT.get(id(node))
+    if hit is None or hit[0] is not node:
+        if len(_IS_FACT) >= STATIC_MAX:
+            _IS_FACT.clear()
+        hit = _IS_FACT[id(node)] = (node, any(isinstance(n, (x.Field, x.ItemField)) for n in x.walk(node)))
+    return hit[1]
 
 
 def _path(node: x.Node) -> str:
@@ -733,8 +803,25 @@ def _field_label(path: str, lang: str) -> str:
     return f"{spec.label(lang)}（{path}）" if lang != "en" else f"{spec.label(lang)} ({path})"
 
 
+_ORDERED: dict[int, tuple[x.Node, bool]] = {}
+
+
+def _has_ordering(node: x.Node) -> bool:
+    """Whether a condition has an ordering comparison anywhere (<, ≤, >, ≥): only those have a gap to a
+    threshold (worked out once per node)."""
+    hit = _ORDERED.get(id(node))
+    if hit is None or hit[0] is not node:
+        if len(_ORDERED) >= STATIC_MAX:
+            _ORDERED.clear()
+        found = any(isinstance(n, x.Compare) and any(op not in ("==", "!=") for op in n.ops) for n in x.walk(node))
+        hit = _ORDERED[id(node)] = (node, found)
+    return hit[1]
+
+
 def _distances(r: _Renderer, trace: Trace) -> list[dict[str, Any]]:
     """Gaps of every failed numeric comparison inside a condition (nested ones included)."""
+    if not _has_ordering(trace.node):
+        return []
     out: list[dict[str, Any]] = []
     stack = [trace]
     while stack:
@@ -869,15 +956,15 @@ def render_result(result: RuleResult, lang: str = "zh", as_of: date | None = Non
     (in the style of docs/zh/style-guide.md: titles not ids, units on every number, one level of brackets)."""
     r = _Renderer(result.rule, lang)
     r.as_of = as_of or result.as_of
-    return _result_text(r, result, lang)
+    return _result_text(r, result, lang, amount_text(result, lang))
 
 
-def _result_text(r: _Renderer, result: RuleResult, lang: str) -> str:
-    """:func:`render_result` with a renderer set for the result's date."""
+def _result_text(r: _Renderer, result: RuleResult, lang: str, amount: str | None) -> str:
+    """:func:`render_result` with a renderer set for the result's date and the benefit in words
+    (:func:`amount_text`, which the JSON shows too)."""
     rule = result.rule
     title = rule.title.get(lang)
     lines = [f"【{result.status.label(lang)}】{title}" if not r.en else f"[{result.status.label(lang)}] {title}"]
-    amount = amount_text(result, lang)
     if amount:
         lines.append(r.t(f"  待遇：{amount}", f"  benefit: {amount}"))
     if result.superseded_by:
@@ -1051,13 +1138,14 @@ def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None,
     r = _Renderer(rule, lang)
     r.as_of = as_of
     citation = _cited(result, lang, as_of)[1]
+    benefit = amount_text(result, lang)
     out = {
         "rule_id": rule.id,
         "title": rule.title.get(lang),
         "status": result.status.value,
         "amount": None if result.amount is None else f"{result.amount:.2f}",
         "amount_kind": result.amount_kind,
-        "benefit": amount_text(result, lang),
+        "benefit": benefit,
         "instalment": None if result.instalment is None else {
             "index": result.instalment.index, "count": result.instalment.count,
             "total": f"{result.instalment.total:.2f}", "start_year": result.instalment.start_year},
@@ -1072,7 +1160,7 @@ def result_dict(result: RuleResult, lang: str = "zh", as_of: date | None = None,
         "citation": citation,
     }
     if explained:
-        out["explanation"] = (_result_text(r, result, lang) if as_of is not None or result.as_of is None
+        out["explanation"] = (_result_text(r, result, lang, benefit) if as_of is not None or result.as_of is None
                               else render_result(result, lang, as_of))
     return out
 
