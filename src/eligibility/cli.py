@@ -590,8 +590,8 @@ def _print_columns(reader: Any, lang: str) -> int:
     many were printed)."""
     en = lang == "en"
     err.print("columns read (column → field (unit)):" if en else "读取的列（列 → 字段（单位））：", markup=False)
-    for rec in reader.recognised:
-        err.print(f"  {rec.describe()}", markup=False, highlight=False)
+    if reader.recognised:  # one print: each call of the console costs more than the line it prints
+        err.print("\n".join(f"  {rec.describe()}" for rec in reader.recognised), markup=False, highlight=False)
     for zh, en_text in reader.warnings:
         err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
     return len(reader.warnings)

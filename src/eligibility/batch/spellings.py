@@ -343,7 +343,8 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         return series, ColumnCounts(path, n - unknown, unknown)
     if textual:
         arr = series.array.__arrow_array__()  # type: ignore[attr-defined]
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if isinstance(arr, pa.ChunkedArray):  # one chunk is taken as it is (combining copies it)
+            arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
         check = _canonical_check(kind, path, vocabulary, factor)
         by_pattern = check is not None and kind in _CANON and kind not in ("uscc", "region")
         # a regular expression is tested on the distinct values (many times cheaper than on every cell);
@@ -413,7 +414,9 @@ def _canonical_check(kind: str, path: str, vocabulary: Mapping[str, Any] | None,
         allowed = pa.array(sorted(v for v in registry()[path].type.values
                                   if isinstance(v, str) and _fold(v) == v and v not in PLACEHOLDERS),
                            pa.string())
-        return lambda a: pc.is_in(a, allowed)
+        # a missing cell passes (it is counted unknown either way): a column with gaps stays on the
+        # one-kernel path instead of being dictionary-encoded
+        return lambda a: pc.or_(pc.is_in(a, allowed), pc.is_null(a))
     pattern = _CANON.get(kind)
     return None if pattern is None else lambda a: pc.match_substring_regex(a, pattern)
 

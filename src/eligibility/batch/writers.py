@@ -54,8 +54,8 @@ def _arrow_column(series: pd.Series | None, typ: pa.DataType, n: int) -> pa.Arra
             arr = pa.array([None if v is None else str(v) for v in values], type=typ)
     else:
         arr = pa.array(series, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    if isinstance(arr, pa.ChunkedArray):  # one chunk is taken as it is (combining copies it)
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if arr.type == typ:
         return arr
     if pa.types.is_dictionary(typ):
