@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..backends.vectorized.ingest import forget_encodings
 from ..errors import EligibilityError
 from .errors import RegisterError, RegisterWarning
 from .formats import input_format
@@ -238,6 +239,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         the kept columns (as text, as written)."""
         frame.index = pd.Index(numbers, dtype="int64", name=None)
         frame = frame.rename(columns=self._plan.rename)
+        forget_encodings()  # the previous chunk's, if it was not ingested on this thread
         spellings = self.mapping.values if self.mapping else {}
         formats = self.mapping.date_formats if self.mapping else ()
         for target in frame.columns:  # value spellings, placeholders and header units (batch.spellings)

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..backends.vectorized.ingest import share_encoding
 from ..facts.codes.regions import region_by_name
 
 __all__ = [
@@ -354,6 +355,7 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         encoded = pc.dictionary_encode(arr)
         dictionary = encoded.dictionary
         if by_pattern and pc.all(check(dictionary)).as_py() is not False:  # type: ignore[misc]
+            share_encoding(arr, encoded)  # the ingest of this chunk takes it: the column is encoded once
             return series, ColumnCounts(path, n - arr.null_count, arr.null_count)
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         valid = codes >= 0
@@ -365,6 +367,7 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         out_u, state = _normalise_uniques(kind, path, uniq, canon_np, factor, vocabulary, formats)
         counts = _counts(path, np.where(valid, codes, len(uniq)), state, rows, uniq)
         if canon_np.all() and counts.unknown == arr.null_count:
+            share_encoding(arr, encoded)
             return series, counts
         taken = pa.array(out_u[:-1].tolist(), pa.string()).take(encoded.indices)
         return pd.Series(pd.array(taken, dtype=pd.ArrowDtype(pa.string())), index=series.index,
