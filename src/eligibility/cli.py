@@ -470,7 +470,11 @@ def score(
         err.print("输出文件不能与输入文件相同 / the output must not be the input file", markup=False)
         raise typer.Exit(2)
     label_lang = _output_labels(labels, excel, output_format(target), lang)
-    ruleset = _load(rules, lang, tests=False)  # scoring runs no rule tests: their files are not parsed
+    gc.freeze()  # loading the rules makes many objects: the collections it sets off need not walk the modules
+    try:
+        ruleset = _load(rules, lang, tests=False)  # scoring runs no rule tests: their files are not parsed
+    finally:
+        gc.unfreeze()
     day = _as_of(as_of, lang)
     try:
         mapping = load_column_mapping(columns) if columns is not None else None
