@@ -368,8 +368,8 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         uniq = dictionary.to_pylist()
         out_u, state = _normalise_uniques(kind, path, uniq, canon_np, factor, vocabulary, formats)
         counts = _counts(path, np.where(valid, codes, len(uniq)), state, rows, uniq)
-        if canon_np.all() and counts.unknown == arr.null_count:
-            share_encoding(arr, encoded)
+        if counts.unknown == arr.null_count and (canon_np.all() or _as_written(out_u[:-1], uniq)):
+            share_encoding(arr, encoded)  # every value as written (read, or refused and kept): as it was
             return series, counts
         taken = pa.array(out_u[:-1].tolist(), pa.string()).take(encoded.indices)
         return pd.Series(pd.array(taken, dtype=pd.ArrowDtype(pa.string())), index=series.index,
@@ -452,6 +452,11 @@ def all_plain_usccs(arr: pa.Array) -> bool:
         return False
     data = memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
     return not bytes(data).translate(None, _USCC_CHARACTERS)
+
+
+def _as_written(out: np.ndarray, uniq: list[Any]) -> bool:
+    """Is each distinct value's normalised text the value itself (nothing to rewrite)?"""
+    return all(o is u or o == u for o, u in zip(out.tolist(), uniq, strict=True))
 
 
 def _normalise_uniques(kind: str, path: str, uniq: list[Any], canon: np.ndarray, factor: Decimal | None,
