@@ -37,6 +37,13 @@ _WIDTHS = {"row": 8, "entity_id": 22, "name": 32, "rule_id": 34, "rule_title": 4
 def _arrow_column(series: pd.Series | None, typ: pa.DataType, n: int) -> pa.Array:
     if series is None:
         return pa.nulls(n, type=typ)
+    if isinstance(series.dtype, pd.CategoricalDtype) and pa.types.is_dictionary(typ):
+        # a categorical's codes and categories as they are, built at the target types (no conversion
+        # to a narrower dictionary array and a cast of it afterwards)
+        codes = series.cat.codes.to_numpy()
+        indices = pa.array(codes.astype(typ.index_type.to_pandas_dtype()), mask=codes < 0)
+        categories = pa.array(series.cat.categories.to_numpy(dtype=object), from_pandas=True)
+        return pa.DictionaryArray.from_arrays(indices, categories.cast(typ.value_type))
     if series.dtype == object:
         values = object_values(series)
         if pa.types.is_decimal(typ):
