@@ -470,7 +470,11 @@ def score(
         err.print("输出文件不能与输入文件相同 / the output must not be the input file", markup=False)
         raise typer.Exit(2)
     label_lang = _output_labels(labels, excel, output_format(target), lang)
-    ruleset = _load(rules, lang, tests=False)  # scoring runs no rule tests: their files are not parsed
+    gc.freeze()  # loading the rules makes many objects: the collections it sets off need not walk the modules
+    try:
+        ruleset = _load(rules, lang, tests=False)  # scoring runs no rule tests: their files are not parsed
+    finally:
+        gc.unfreeze()
     day = _as_of(as_of, lang)
     try:
         mapping = load_column_mapping(columns) if columns is not None else None
@@ -590,8 +594,8 @@ def _print_columns(reader: Any, lang: str) -> int:
     many were printed)."""
     en = lang == "en"
     err.print("columns read (column → field (unit)):" if en else "读取的列（列 → 字段（单位））：", markup=False)
-    for rec in reader.recognised:
-        err.print(f"  {rec.describe()}", markup=False, highlight=False)
+    if reader.recognised:  # one print: each call of the console costs more than the line it prints
+        err.print("\n".join(f"  {rec.describe()}" for rec in reader.recognised), markup=False, highlight=False)
     for zh, en_text in reader.warnings:
         err.print(("warning: " + en_text) if en else ("警告：" + zh), style="yellow", markup=False, highlight=False)
     return len(reader.warnings)

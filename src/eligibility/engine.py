@@ -489,6 +489,28 @@ def _exact_sums(keys: pd.Series, amounts: pd.Series, where: np.ndarray | None = 
     return out
 
 
+def _split_sums(keys: pd.Series, amounts: pd.Series, eligible: np.ndarray, up_to: np.ndarray
+                ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Per key, the exact sums of the eligible amounts that are not caps and of those that are
+    (``up_to``): one grouping in Arrow for categorical keys and decimal amounts, else as
+    :func:`_exact_sums` twice."""
+    if not (isinstance(amounts.dtype, pd.ArrowDtype) and pa.types.is_decimal(amounts.dtype.pyarrow_dtype)
+            and isinstance(keys.dtype, pd.CategoricalDtype)):
+        return (_exact_sums(keys, amounts, eligible & ~up_to),
+                _exact_sums(keys, amounts, up_to) if up_to.any() else {})
+    names = list(map(str, keys.cat.categories))
+    codes = keys.cat.codes.to_numpy()[eligible].astype(np.int32)
+    capped = up_to[eligible]
+    arrow = amounts.array.__arrow_array__()  # type: ignore[attr-defined]
+    table = pa.table({"k": pa.array(codes), "u": pa.array(capped), "a": arrow.filter(pa.array(eligible))})
+    grouped = table.group_by(["k", "u"]).aggregate([("a", "sum")]).to_pydict()
+    exact: dict[str, Decimal] = {}
+    caps: dict[str, Decimal] = {}
+    for k, u, v in zip(grouped["k"], grouped["u"], grouped["a_sum"], strict=True):
+        (caps if u else exact)[names[k]] = Decimal(v) if v is not None else Decimal(0)
+    return exact, caps
+
+
 #: the run summary, one row per rule (terminal, ``engine.summarize``, the summary file and reports):
 #: counts per status; known eligible amounts with exact amounts and caps (``up_to``) kept apart;
 #: ``amount_total`` their sum; ``amount_unknown`` eligible firms whose amount is not known (for a
@@ -508,8 +530,7 @@ def summarize(scored: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
     eligible = ((status_col == "eligible") & rule_col.notna()).to_numpy(dtype=bool)
     up_to = eligible & (scored["amount_kind"] == "up_to").to_numpy(dtype=bool) if "amount_kind" in scored \
         else np.zeros(len(scored), bool)
-    exact_sums = _exact_sums(rule_col, scored["amount"], eligible & ~up_to)
-    up_to_sums = _exact_sums(rule_col, scored["amount"], up_to) if up_to.any() else {}
+    exact_sums, up_to_sums = _split_sums(rule_col, scored["amount"], eligible, up_to)
     unknown_at = eligible & scored["amount"].isna().to_numpy(dtype=bool)
     unknown = _per_key(rule_col, unknown_at) if unknown_at.any() else {}
     rows = []

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eligibility.batch.encoding import MARK, LineDecoder, _valid_utf8
+from eligibility.batch.encoding import MARK, LineDecoder, _valid_utf8, utf8_throughout
 from eligibility.batch import read_register
 
 ZONE = "腾格里经济技术开发区"
@@ -78,3 +78,23 @@ def test_a_block_is_valid_utf8_exactly_when_python_decodes_it(data: bytes) -> No
         assert not _valid_utf8(data)
     else:
         assert _valid_utf8(data)
+
+
+def test_a_file_is_utf8_throughout_exactly_when_every_line_is(tmp_path: Path) -> None:
+    """The whole-file test that lets a UTF-8 file be parsed without the line decoder: blocks cut
+    in the middle of a character or of a line, a byte order mark, a last line without a break."""
+    text = f"\ufeffuscc,development_zone\nX1,{ZONE}\nX2,{ZONE}"
+    utf8 = _write(tmp_path / "u.csv", [text.encode("utf-8")])
+    for block in (1, 5, 7, 1 << 20):
+        assert utf8_throughout(utf8, block)
+    one_gbk = _write(tmp_path / "g.csv", [f"a,b\nX1,{ZONE}\n".encode(), f"X2,{ZONE}\n".encode("gbk")])
+    bad_last = _write(tmp_path / "b.csv", [b"a,b\n1,\xff"])
+    for block in (1, 5, 1 << 20):
+        assert not utf8_throughout(one_gbk, block) and not utf8_throughout(bad_last, block)
+
+
+def test_reader_reads_a_utf8_file_with_a_byte_order_mark_as_its_text(tmp_path: Path) -> None:
+    lines = ["\ufeff统一社会信用代码,所在开发区,从业人员\n"] + [f"91530802MA6K00001{i},{ZONE},{i}\n" for i in range(3)]
+    (_, chunk), = list(read_register(_write(tmp_path / "r.csv", [x.encode("utf-8") for x in lines])))
+    assert chunk["uscc"].tolist() == [f"91530802MA6K00001{i}" for i in range(3)]
+    assert chunk["development_zone"].tolist() == [ZONE] * 3

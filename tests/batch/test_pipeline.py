@@ -126,3 +126,23 @@ def test_failed_run_leaves_no_partial_file(engine: el.Engine, tmp_path: Path, mo
         score_file(engine, REGISTER, target, AS_OF, chunk_size=100)
     assert target.read_bytes() == b"previous run"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.xlsx"]
+
+
+def test_the_readers_encodings_are_taken_by_the_ingest_and_score_the_same(engine: el.Engine, tmp_path: Path) -> None:
+    """A CSV chunk's text columns are dictionary-encoded by the reader; the ingest of the same chunk
+    takes those encodings (each once) instead of encoding again, and scores exactly as without them."""
+    from eligibility.backends.vectorized import ingest
+
+    header, rows = register_rows()
+    rows = [list(r) for r in rows[:400]]
+    rows[7][header.index("revenue")] = "12x3"
+    rows[9][header.index("registered_on")] = "2019年5月20日"
+    (_, chunk), = list(pipeline.read_register(write_csv(tmp_path / "r.csv", header, rows)))
+    frame = pipeline._plain_frame(chunk)
+    held = len(ingest._MEMO.encodings)
+    assert held >= 10  # money, date and number columns read as text
+    shared = engine.score(frame, AS_OF)
+    assert not ingest._MEMO.encodings  # each taken once
+    ingest.forget_encodings()
+    alone = engine.score(frame, AS_OF)
+    pd.testing.assert_frame_equal(shared, alone)

@@ -72,6 +72,15 @@ def test_csv_in_gb18030_and_with_bom(tmp_path: Path) -> None:
     assert list(chunk.columns) == ["uscc", "name"]
 
 
+def test_a_csv_header_longer_than_the_first_probe_block_is_read_whole(tmp_path: Path) -> None:
+    long = "备注" + "x" * 70_000  # the header and first record do not fit in the header probe's small block
+    path = tmp_path / "r.csv"
+    path.write_text(f"uscc,{long},employees\nX,a,3\n", encoding="utf-8")
+    with pytest.warns(RegisterWarning):
+        (_, chunk), = list(read_register(path))
+    assert list(chunk.columns) == ["uscc", "employees"] and chunk.loc[1, "employees"] == "3"
+
+
 def test_bad_files_fail_at_open(tmp_path: Path) -> None:
     dup = tmp_path / "dup.csv"
     dup.write_text("uscc,name,name\nX,a,b\n", encoding="utf-8")

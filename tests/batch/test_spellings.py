@@ -248,3 +248,27 @@ def test_a_column_of_numbers_reads_as_cell_by_cell() -> None:
     assert [None if w is None else c if w is UNREAD else w for c, w in zip(cells, want)] == [
         None if isinstance(v, float) and v != v else v for v in out.tolist()]
     assert (counts.read, counts.unknown, counts.refused) == (6, 3, 2)  # 1e16 and 3千 refused
+
+
+def test_a_column_of_plain_usccs_comes_back_as_it_was_and_any_other_is_normalised() -> None:
+    plain = ["91530802MA6K4XYZ1A", "915308020000000000", "91530802MA6K4XYZ1B"]
+    series = pd.Series(pd.array(pa.array(plain, pa.string()), dtype=pd.ArrowDtype(pa.string())))
+    out, counts = normalise_column(series, "uscc", np.arange(1, 4))
+    assert out is series and (counts.read, counts.unknown, counts.refused) == (3, 0, 0)
+    for odd in ("91530802ma6k4xyz1a", "91530802MA6K4XYZ1", " 91530802MA6K4XYZ1A", "９１５３０８０２MA6K4XYZ1A", None):
+        cells = plain[:2] + [odd]
+        series = pd.Series(pd.array(pa.array(cells, pa.string()), dtype=pd.ArrowDtype(pa.string())))
+        out, _ = normalise_column(series, "uscc", np.arange(1, 4))
+        got = normalise_value("uscc", "uscc", odd)
+        assert [None if v is pd.NA else v for v in out.tolist()] == plain[:2] + [odd if got is UNREAD else got], odd
+
+
+def test_a_name_column_is_kept_as_written_unless_a_cell_is_a_placeholder() -> None:
+    names = ["普洱市某某茶业有限公司", " 思茅区某某商贸有限公司 ", "某某科技"]
+    series = pd.Series(pd.array(pa.array(names, pa.string()), dtype=pd.ArrowDtype(pa.string())))
+    out, counts = normalise_column(series, "name", np.arange(1, 4))
+    assert out is series and counts.read == 3
+    series = pd.Series(pd.array(pa.array(names + [" 无 ", None], pa.string()), dtype=pd.ArrowDtype(pa.string())))
+    out, counts = normalise_column(series, "name", np.arange(1, 6))
+    assert [None if v is pd.NA else v for v in out.tolist()] == names + [None, None]
+    assert (counts.read, counts.unknown) == (3, 2)

@@ -60,3 +60,31 @@ def test_chunks_merge_exactly_and_the_file_carries_the_reconciliation(engine: el
     assert text[0].split(",")[:len(SUMMARY_COLUMNS)] == SUMMARY_COLUMNS and "rows_read" in text[0]
     assert ",0.10," in text[1] and text[1].endswith(",".join(str(merged.attrs[k]) for k in
                                                             ("rows_read", "rows_error", "rows_scored", "rows_no_rule")))
+
+
+def test_a_categorical_and_arrow_long_table_sums_as_the_object_one(engine: el.Engine) -> None:
+    """The engine's own long table (categorical ids and kinds, decimal128 amounts) is summed in one
+    Arrow grouping; it gives what the object form of the same rows gives."""
+    import pyarrow as pa
+
+    rows = [(i, rid, st, amt, kind) for i, (rid, st, amt, kind) in enumerate([
+        ("examples.puer.new-industrial", "eligible", Decimal("500000"), "up_to"),
+        ("examples.puer.new-industrial", "eligible", Decimal("0.10"), "exact"),
+        ("examples.puer.new-industrial", "eligible", None, "up_to"),
+        ("examples.puer.little-giant-national", "eligible", Decimal("1000000"), "exact"),
+        ("examples.puer.little-giant-national", "eligible", Decimal("2.05"), "exact"),
+        ("examples.puer.little-giant-national", "ineligible", Decimal("7"), "exact"),
+        ("examples.kailu.bid-bond-waiver", "eligible", None, None),
+        (None, "error", None, None),
+    ], start=1)]
+    plain = _long(rows)
+    typed = plain.copy()
+    for c in ("rule_id", "status", "amount_kind"):
+        typed[c] = typed[c].astype("category")
+    typed["amount"] = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(list(plain["amount"]), pa.decimal128(18, 2))))
+    typed.attrs = dict(plain.attrs)
+    want, got = engine.summarize(plain), engine.summarize(typed)
+    pd.testing.assert_frame_equal(got, want)
+    lg = got.set_index("rule_id").loc["examples.puer.little-giant-national"]
+    ni = got.set_index("rule_id").loc["examples.puer.new-industrial"]
+    assert (lg.amount_exact, ni.amount_exact, ni.amount_up_to) == (Decimal("1000002.05"), Decimal("0.10"), Decimal(500000))

@@ -91,6 +91,24 @@ def test_writers_fix_the_columns_whatever_the_representation(tmp_path: Path, arr
     assert cells[1][4] == 500000 and cells[2][7] == "revenue;employees"
 
 
+def test_categorical_columns_write_the_values_of_their_object_form(tmp_path: Path) -> None:
+    """Coded columns given as categoricals (the engine's own long table: codes, categories, an empty
+    category set, an ordered one) are written with the same values as the same columns as objects."""
+    plain = long_frame(False)
+    coded = plain.copy()
+    for c in ("rule_id", "status", "amount_kind", "superseded_by", "failed"):
+        coded[c] = coded[c].astype("category")
+    coded["status"] = coded["status"].cat.as_ordered()
+    for name, frame in (("plain", plain), ("coded", coded)):
+        with open_writer(tmp_path / f"{name}.parquet") as w:
+            w.write(frame)
+    want, got = pq.read_table(tmp_path / "plain.parquet"), pq.read_table(tmp_path / "coded.parquet")
+    assert got.schema == want.schema
+    for c in ("rule_id", "status", "amount_kind", "superseded_by", "failed"):
+        assert got.column(c).to_pylist() == want.column(c).to_pylist(), c
+    assert got.column("status").to_pylist() == ["eligible", "undetermined", "error"]
+
+
 def test_excel_output_refuses_to_overflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 6)  # a header and 5 data rows
     frame = long_frame(False)

@@ -361,3 +361,28 @@ def test_the_list_memo_is_bounded() -> None:
     texts = [f'[{{"rule_id": "r{i}", "year": 2024}}]' for i in range(ingest._LIST_MEMO_TEXTS + 10)]
     table_from_frame(pd.DataFrame({"benefits_received": pd.Series(texts, dtype=pd.ArrowDtype(pa.string()))}))
     assert 0 < len(ingest._MEMO.lists) <= ingest._LIST_MEMO_TEXTS
+
+
+def test_an_encoding_handed_on_is_taken_only_for_the_same_arrow_data() -> None:
+    """``share_encoding`` is keyed by the Arrow data itself: an equal copy of the column is encoded
+    anew (and the copy's entry left to be forgotten), the column itself takes it once."""
+    import pyarrow.compute as pc
+
+    from eligibility.backends.vectorized import ingest
+
+    arr = pa.array(["100", "200", None, "100", " "] * 20, pa.string())
+    frame = pd.DataFrame({"uscc": pd.Series([VALID] * 100, dtype=pd.ArrowDtype(pa.string())),
+                          "revenue": pd.Series(pd.arrays.ArrowExtensionArray(arr))})
+    want = table_from_frame(frame)
+    ingest.forget_encodings()
+    copy = pa.array(arr.to_pylist(), pa.string())
+    ingest.share_encoding(copy, pc.dictionary_encode(copy))
+    table_from_frame(frame)
+    assert len(ingest._MEMO.encodings) == 1  # the copy's: not the data ingested
+    ingest.share_encoding(arr, pc.dictionary_encode(arr))
+    got = table_from_frame(frame)
+    assert len(ingest._MEMO.encodings) == 1  # the column's was taken
+    assert got.col("revenue").val.tolist() == want.col("revenue").val.tolist()
+    assert got.col("revenue").known.tolist() == want.col("revenue").known.tolist()
+    ingest.forget_encodings()
+    assert not ingest._MEMO.encodings and ingest._MEMO.encoded_bytes == 0

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from .._hashing import hash_text_keys
 from ..facts.codes.uscc import normalise_uscc
+from .spellings import all_plain_usccs
 from .values import is_missing
 
 
@@ -61,7 +62,7 @@ class DuplicateTracker:
             return result
         h = hash_text_keys(keys.take(pa.array(present)) if len(present) < len(keys) else keys)
         r = rows_arr[present]
-        order = np.lexsort((r, h))
+        order = np.argsort(h, kind="stable")  # rows ascending: equal hashes stay in row order
         hs, rs = h[order], r[order]
         head = np.empty(len(hs), dtype=bool)
         head[0] = True
@@ -93,10 +94,12 @@ class DuplicateTracker:
         values = np.full(len(scored), -1, dtype=np.int64)
         if len(rows) and len(scored):
             at = scored["row"].to_numpy(dtype=np.int64)
-            contiguous = int(rows[-1]) - int(rows[0]) == len(rows) - 1
-            pos = at - rows[0] if contiguous else np.searchsorted(rows, at)
-            pos = np.clip(pos, 0, len(rows))  # rows outside the chunk's (malformed lines) find no match
-            inside = (pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == at)
+            if bool((np.diff(rows) == 1).all()):  # contiguous rows: a row's place is its distance from the first
+                pos = at - rows[0]
+                inside = (pos >= 0) & (pos < len(rows))  # rows outside the chunk's (malformed lines) find no match
+            else:
+                pos = np.minimum(np.searchsorted(rows, at), len(rows) - 1)
+                inside = rows[pos] == at
             values[inside] = dup[pos[inside]]
         if "duplicate_of" in scored.columns:  # the engine's own flags (within a chunk) where we have none
             theirs = pd.array(scored["duplicate_of"], dtype="Int64").to_numpy(dtype=np.int64, na_value=-1)
@@ -121,6 +124,8 @@ def _norm_usccs(usccs: Iterable[Any]) -> pa.Array:
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
         arr = pa.array([norm_uscc(v) for v in arr.to_pylist()], pa.string())
     arr = arr.cast(pa.string())
+    if all_plain_usccs(arr):  # the usual column: already stripped and upper case
+        return arr
     if not pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():  # full-width: as a profile reads it
         return pa.array([norm_uscc(v) for v in arr.to_pylist()], pa.string())
     return pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(arr)), "")

@@ -13,18 +13,19 @@ valid UTF-8 as a whole (the common case) pass through without being split into l
 from __future__ import annotations
 
 import io
+import os
 from typing import BinaryIO
 
 import pyarrow as pa
 
-__all__ = ["MARK", "LineDecoder"]
+__all__ = ["MARK", "LineDecoder", "utf8_throughout"]
 
 #: prefixed to a line that could not be decoded (a private-use character no register contains)
 MARK = "\ue000"
 _MARK_BYTES = MARK.encode("utf-8")
 
 
-def _valid_utf8(data: bytes) -> bool:
+def _valid_utf8(data: bytes | memoryview) -> bool:
     """Is ``data`` valid UTF-8? Tested in Arrow, without decoding it into a Python string (several
     times faster on a block of Chinese text)."""
     offsets = pa.array([0, len(data)], pa.int32()).buffers()[1]
@@ -33,6 +34,22 @@ def _valid_utf8(data: bytes) -> bool:
     except pa.ArrowInvalid:
         return False
     return True
+
+
+def utf8_throughout(path: str | os.PathLike[str], block_size: int = 1 << 20) -> bool:
+    """Is the whole file valid UTF-8 (a byte order mark allowed)? Then every line of it is, and the
+    file can be parsed as it is, without a :class:`LineDecoder` between it and the parser (which
+    costs a third of the parse). Tested in Arrow block by block, each block cut after its last line
+    break so that no character is split."""
+    with open(path, "rb") as f:
+        carry = b""
+        while block := f.read(block_size):
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n") + 1
+            if not _valid_utf8(memoryview(data)[:cut]):
+                return False
+            carry = data[cut:]
+        return _valid_utf8(carry)
 
 
 class LineDecoder(io.RawIOBase):

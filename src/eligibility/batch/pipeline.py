@@ -144,12 +144,22 @@ def with_carried(table: pd.DataFrame, chunk: pd.DataFrame) -> pd.DataFrame:
     if not carried:
         return table
     table = table.copy(deep=False)
-    at = chunk.index.get_indexer(table["row"].to_numpy(dtype=np.int64))
+    at = _positions(chunk.index, table["row"].to_numpy(dtype=np.int64))
     found = at >= 0
     pos = int(table.columns.get_loc("entity_id")) + 1
     for i, (name, column) in enumerate(carried):
         table.insert(pos + i, name, _carried_values(column, at, found))
     return table
+
+
+def _positions(index: pd.Index, at: np.ndarray) -> np.ndarray:
+    """Where each input row number of ``at`` is in the chunk's ``index`` (-1: not a row of the chunk,
+    e.g. a malformed record's); a contiguous index (the usual chunk) is read by subtraction, not hashing."""
+    rows = index.to_numpy(dtype=np.int64)
+    if len(rows) and bool((np.diff(rows) == 1).all()):
+        pos = at - rows[0]
+        return np.where((pos >= 0) & (pos < len(rows)), pos, -1)
+    return index.get_indexer(at)
 
 
 def _carried_values(column: pd.Series, at: np.ndarray, found: np.ndarray) -> Any:

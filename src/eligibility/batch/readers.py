@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..backends.vectorized.ingest import forget_encodings
 from ..errors import EligibilityError
 from .errors import RegisterError, RegisterWarning
 from .formats import input_format
@@ -81,8 +82,8 @@ def _cell_text(value: Any) -> str | None:
 
 def _arrow_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """An Arrow column as text (nested values by their Python form)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+    if isinstance(column, pa.ChunkedArray):  # one chunk is taken as it is (combining copies it)
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     try:
         return pc.cast(column, pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -238,6 +239,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         the kept columns (as text, as written)."""
         frame.index = pd.Index(numbers, dtype="int64", name=None)
         frame = frame.rename(columns=self._plan.rename)
+        forget_encodings()  # the previous chunk's, if it was not ingested on this thread
         spellings = self.mapping.values if self.mapping else {}
         formats = self.mapping.date_formats if self.mapping else ()
         for target in frame.columns:  # value spellings, placeholders and header units (batch.spellings)
@@ -260,7 +262,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
     def _open_csv(self) -> Iterator[tuple[int, pd.DataFrame]]:
         import pyarrow.csv as pacsv
 
-        from ..batch.encoding import LineDecoder
+        from ..batch.encoding import LineDecoder, utf8_throughout
 
         invalid: list[tuple[int | None, str]] = []
 
@@ -269,10 +271,10 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             return "skip"
 
         parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
-        with open(self.path, "rb") as raw:  # each line decoded on its own: UTF-8, else GB 18030
-            probe = pacsv.open_csv(LineDecoder(raw), parse_options=parse)
-            raw_names = list(probe.schema.names)
-            del probe
+        # each line decoded on its own (UTF-8, else GB 18030); a file that is UTF-8 throughout is
+        # parsed as it is, which is the same text
+        utf8 = utf8_throughout(self.path)
+        raw_names = _csv_header(self.path, utf8, parse)
         invalid.clear()
         headers = [n.strip().lstrip("\ufeff").strip() for n in raw_names]
         self._plan = plan_columns(headers, self.mapping, str(self.path), self.strict,
@@ -280,8 +282,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
         self._raw_names = raw_names
         kept_raw = [raw_names[i] for i in self._plan.keep]
         uscc_index = next((i for i in self._plan.keep if self._plan.rename[headers[i]] == "uscc"), None)
-        handle = LineDecoder(open(self.path, "rb"))  # noqa: SIM115 - closed by close()
-        self.decoder = handle
+        handle = open(self.path, "rb") if utf8 else LineDecoder(open(self.path, "rb"))  # noqa: SIM115 - closed by close()
+        self.decoder = None if utf8 else handle
         self._closers.append(handle.close)
         reader = pacsv.open_csv(
             handle,
@@ -348,7 +350,8 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
             pending.sort()
 
         for batch in reader:
-            self.bytes_read = min(handle.bytes_read, self.bytes_total) if not handle.closed else self.bytes_total
+            self.bytes_read = (min(handle.tell() if self.decoder is None else handle.bytes_read, self.bytes_total)
+                               if not handle.closed else self.bytes_total)
             n = batch.num_rows
             arrived(n)
             taken = np.array([p[0] for p in pending], dtype=np.int64)
@@ -392,6 +395,7 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                 self.blank_rows += int(mask.sum())
                 table = table.filter(pa.array(~mask))
                 numbers = numbers[~mask]
+        table = table.combine_chunks()  # the parser's blocks made one array per column, once for every reader of it
         kept = {h: _arrow_text(table.column(self._raw_of(h))) for h in self.keep}
         frame = table.select(kept_raw).to_pandas(types_mapper=pd.ArrowDtype)
         frame.columns = [self._plan.headers[i] for i in self._plan.keep]
@@ -547,6 +551,25 @@ class RegisterReader(Iterator[tuple[int, pd.DataFrame]]):
                 yield flush()
         if numbers:
             yield flush()
+
+
+def _csv_header(path: Path, utf8: bool, parse: Any) -> list[str]:
+    """The column names of a CSV file as the parser reads them, from a small first block (the
+    parser infers every column's type from the block it reads first); from the whole default block
+    when the header and first record do not fit in the small one."""
+    import pyarrow.csv as pacsv
+
+    from ..batch.encoding import LineDecoder
+
+    def names(options: Any) -> list[str]:
+        with open(path, "rb") as raw:
+            probe = pacsv.open_csv(raw if utf8 else LineDecoder(raw), read_options=options, parse_options=parse)
+            return list(probe.schema.names)
+
+    try:
+        return names(pacsv.ReadOptions(block_size=1 << 16))
+    except pa.ArrowInvalid:
+        return names(pacsv.ReadOptions())
 
 
 def _read_error(path: Path, exc: BaseException) -> RegisterError:

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..backends.vectorized.ingest import share_encoding
 from ..facts.codes.regions import region_by_name
 
 __all__ = [
@@ -343,8 +344,11 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         return series, ColumnCounts(path, n - unknown, unknown)
     if textual:
         arr = series.array.__arrow_array__()  # type: ignore[attr-defined]
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if isinstance(arr, pa.ChunkedArray):  # one chunk is taken as it is (combining copies it)
+            arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
         check = _canonical_check(kind, path, vocabulary, factor)
+        if kind == "uscc" and check is not None and all_plain_usccs(arr):  # the usual USCC column: as it was
+            return series, ColumnCounts(path, n, 0)
         by_pattern = check is not None and kind in _CANON and kind not in ("uscc", "region")
         # a regular expression is tested on the distinct values (many times cheaper than on every cell);
         # the other tests are single kernels, cheaper on the column than a dictionary of it
@@ -353,6 +357,7 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         encoded = pc.dictionary_encode(arr)
         dictionary = encoded.dictionary
         if by_pattern and pc.all(check(dictionary)).as_py() is not False:  # type: ignore[misc]
+            share_encoding(arr, encoded)  # the ingest of this chunk takes it: the column is encoded once
             return series, ColumnCounts(path, n - arr.null_count, arr.null_count)
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         valid = codes >= 0
@@ -363,7 +368,8 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         uniq = dictionary.to_pylist()
         out_u, state = _normalise_uniques(kind, path, uniq, canon_np, factor, vocabulary, formats)
         counts = _counts(path, np.where(valid, codes, len(uniq)), state, rows, uniq)
-        if canon_np.all() and counts.unknown == arr.null_count:
+        if counts.unknown == arr.null_count and (canon_np.all() or _as_written(out_u[:-1], uniq)):
+            share_encoding(arr, encoded)  # every value as written (read, or refused and kept): as it was
             return series, counts
         taken = pa.array(out_u[:-1].tolist(), pa.string()).take(encoded.indices)
         return pd.Series(pd.array(taken, dtype=pd.ArrowDtype(pa.string())), index=series.index,
@@ -398,8 +404,7 @@ def _canonical_check(kind: str, path: str, vocabulary: Mapping[str, Any] | None,
     text field: not a placeholder; an enumeration: one of its values) passes; the cheap forms of the
     uscc and region patterns test the same thing without a regular expression."""
     if kind == "str" and not vocabulary:  # a mapping's value spellings apply to text fields too
-        placeholders = pa.array(sorted(PLACEHOLDERS))
-        return lambda a: pc.invert(pc.is_in(pc.utf8_trim_whitespace(a), placeholders))
+        return _not_placeholder
     if vocabulary or (factor is not None and factor != 1):
         return None
     if kind == "uscc":  # ^[0-9A-Z]{18}$
@@ -413,9 +418,45 @@ def _canonical_check(kind: str, path: str, vocabulary: Mapping[str, Any] | None,
         allowed = pa.array(sorted(v for v in registry()[path].type.values
                                   if isinstance(v, str) and _fold(v) == v and v not in PLACEHOLDERS),
                            pa.string())
-        return lambda a: pc.is_in(a, allowed)
+        # a missing cell passes (it is counted unknown either way): a column with gaps stays on the
+        # one-kernel path instead of being dictionary-encoded
+        return lambda a: pc.or_(pc.is_in(a, allowed), pc.is_null(a))
     pattern = _CANON.get(kind)
     return None if pattern is None else lambda a: pc.match_substring_regex(a, pattern)
+
+
+_PLACEHOLDER_TEXTS = pa.array(sorted(PLACEHOLDERS))
+_PLACEHOLDER_BYTES = max(len(p.encode("utf-8")) for p in PLACEHOLDERS)
+
+
+def _not_placeholder(a: pa.Array) -> pa.Array:
+    """Per value: not a placeholder once trimmed (a missing value passes). Names are longer than any
+    placeholder: only a column holding a short value is looked up in the placeholders."""
+    trimmed = pc.utf8_trim_whitespace(a)
+    short = pc.less_equal(pc.binary_length(trimmed), _PLACEHOLDER_BYTES)
+    if pc.any(short).as_py():
+        return pc.invert(pc.is_in(trimmed, _PLACEHOLDER_TEXTS))
+    return pc.fill_null(pc.invert(short), True)
+
+
+_USCC_CHARACTERS = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def all_plain_usccs(arr: pa.Array) -> bool:
+    """Is every value 18 upper-case code characters (``^[0-9A-Z]{18}$``), none missing? Read from the
+    Arrow offsets and bytes, several times cheaper than the string kernels of the same test."""
+    if arr.null_count or not len(arr) or not pa.types.is_string(arr.type):
+        return False
+    offsets = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    if not bool((np.diff(offsets) == 18).all()):
+        return False
+    data = memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+    return not bytes(data).translate(None, _USCC_CHARACTERS)
+
+
+def _as_written(out: np.ndarray, uniq: list[Any]) -> bool:
+    """Is each distinct value's normalised text the value itself (nothing to rewrite)?"""
+    return all(o is u or o == u for o, u in zip(out.tolist(), uniq, strict=True))
 
 
 def _normalise_uniques(kind: str, path: str, uniq: list[Any], canon: np.ndarray, factor: Decimal | None,

@@ -37,6 +37,13 @@ _WIDTHS = {"row": 8, "entity_id": 22, "name": 32, "rule_id": 34, "rule_title": 4
 def _arrow_column(series: pd.Series | None, typ: pa.DataType, n: int) -> pa.Array:
     if series is None:
         return pa.nulls(n, type=typ)
+    if isinstance(series.dtype, pd.CategoricalDtype) and pa.types.is_dictionary(typ):
+        # a categorical's codes and categories as they are, built at the target types (no conversion
+        # to a narrower dictionary array and a cast of it afterwards)
+        codes = series.cat.codes.to_numpy()
+        indices = pa.array(codes.astype(typ.index_type.to_pandas_dtype()), mask=codes < 0)
+        categories = pa.array(series.cat.categories.to_numpy(dtype=object), from_pandas=True)
+        return pa.DictionaryArray.from_arrays(indices, categories.cast(typ.value_type))
     if series.dtype == object:
         values = object_values(series)
         if pa.types.is_decimal(typ):
@@ -54,8 +61,8 @@ def _arrow_column(series: pd.Series | None, typ: pa.DataType, n: int) -> pa.Arra
             arr = pa.array([None if v is None else str(v) for v in values], type=typ)
     else:
         arr = pa.array(series, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    if isinstance(arr, pa.ChunkedArray):  # one chunk is taken as it is (combining copies it)
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     if arr.type == typ:
         return arr
     if pa.types.is_dictionary(typ):

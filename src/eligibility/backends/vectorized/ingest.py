@@ -156,9 +156,54 @@ class _Memo(threading.local):
         # a list field's JSON text → its validated items (or why refused), kept across calls: a
         # register's chunks repeat the same few texts
         self.lists: dict[tuple[str, str], tuple[list[dict[str, Any]] | None, str]] = {}
+        # text columns a reader dictionary-encoded, by the identity of their Arrow data (see share_encoding)
+        self.encodings: dict[tuple[Any, ...], tuple[pa.Array, pa.DictionaryArray]] = {}
+        self.encoded_bytes = 0
 
 
 _MEMO = _Memo()
+_SHARED_BYTES = 256 << 20  # text held for encodings not yet used (a reader runs one chunk ahead)
+
+
+def _identity(arr: pa.Array) -> tuple[Any, ...]:
+    """What tells one Arrow array's data from another's: its buffers' addresses, offset, length and
+    type (the memo holds the array, so no other data can take those addresses meanwhile)."""
+    return (arr.type, arr.offset, len(arr), *(b.address if b is not None else 0 for b in arr.buffers()))
+
+
+def share_encoding(arr: pa.Array, encoded: pa.DictionaryArray) -> None:
+    """Hand on ``pc.dictionary_encode(arr)`` that a reader computed for a text column it returns as it
+    was, so that ingesting the same Arrow data on this thread (the next chunk is read and ingested on
+    one thread) takes it instead of encoding the column again. Used once; the oldest are let go past
+    a bound on the text held."""
+    memo = _MEMO
+    held = memo.encodings.pop(_identity(arr), None)
+    if held is not None:
+        memo.encoded_bytes -= held[0].nbytes
+    memo.encodings[_identity(arr)] = (arr, encoded)
+    memo.encoded_bytes += arr.nbytes
+    while memo.encoded_bytes > _SHARED_BYTES and memo.encodings:
+        oldest = next(iter(memo.encodings))
+        memo.encoded_bytes -= memo.encodings.pop(oldest)[0].nbytes
+
+
+def forget_encodings() -> None:
+    """Let go of the encodings handed on and not used (a reader calls it as it starts a chunk: the
+    previous chunk's are no longer wanted)."""
+    _MEMO.encodings.clear()
+    _MEMO.encoded_bytes = 0
+
+
+def _shared_encoding(arr: pa.Array) -> pa.DictionaryArray | None:
+    """The encoding a reader handed on for exactly this Arrow data (see :func:`share_encoding`), or None."""
+    memo = _MEMO
+    if not memo.encodings:
+        return None
+    held = memo.encodings.pop(_identity(arr), None)
+    if held is None:
+        return None
+    memo.encoded_bytes -= held[0].nbytes
+    return held[1]
 
 
 def _testable(values: np.ndarray) -> np.ndarray:
@@ -184,7 +229,9 @@ def factor(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
         text = _arrow_text(s) if chunked.num_chunks else None
         arr = text if text is not None else chunked.combine_chunks() if chunked.num_chunks != 1 else \
             chunked.chunk(0) if chunked.num_chunks else pa.array([], chunked.type)
-        encoded = pc.dictionary_encode(arr)
+        encoded = _shared_encoding(arr)
+        if encoded is None:
+            encoded = pc.dictionary_encode(arr)
         codes = _indices(encoded.indices)
         dictionary = encoded.dictionary
         uniques = dictionary.to_pylist()
@@ -674,7 +721,9 @@ def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
     kind = spec.type.kind
     if kind in ("code", "enum") and path != "uscc" and all(isinstance(v, str) for v in spec.type.values or ()):
         text = _arrow_text(s)
-        seeded = _seeded_text(path, text, errors) if text is not None else None
+        # seeding costs a look-up per row; a column whose encoding a reader handed on is read by its codes
+        seeded = _seeded_text(path, text, errors) if text is not None and _identity(text) not in _MEMO.encodings \
+            else None
         if seeded is not None:
             return seeded
     present = ~_absent(path, s)

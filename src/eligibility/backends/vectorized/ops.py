@@ -91,10 +91,12 @@ def number(value: Decimal) -> Col:
 
 # -- numbers ------------------------------------------------------------------------------------
 def _max_abs(c: Col) -> int:
+    """The largest magnitude of an int Col's values (as a Python int: no overflow at the int64 edge),
+    from its minimum and maximum (no array of magnitudes made)."""
     v = c.val
     if np.ndim(v) == 0:
         return abs(int(v))
-    return int(np.abs(v).max()) if len(v) else 0
+    return max(-int(v.min()), int(v.max())) if len(v) else 0
 
 
 def rescale(c: Col, scale: int) -> Col:
