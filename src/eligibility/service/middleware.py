@@ -28,18 +28,20 @@ access_log = logging.getLogger("eligibility.access")
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per log line: time, level, logger, message and the record's ``extra`` fields."""
+    """One JSON object per log line: time, level, logger, message and the record's ``extra`` fields (the
+    encoder made once: a line is written for every request)."""
 
-    _PLAIN = set(vars(logging.makeLogRecord({})))
+    _PLAIN = frozenset(vars(logging.makeLogRecord({}))) | {"color_message"}
+    _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
         }
-        data.update({k: v for k, v in vars(record).items()
-                     if k not in self._PLAIN and k != "color_message" and not k.startswith("_")})
-        return json.dumps(data, ensure_ascii=False, default=str)
+        plain = self._PLAIN
+        data.update({k: v for k, v in vars(record).items() if k not in plain and not k.startswith("_")})
+        return self._ENCODER.encode(data)
 
 
 def configure_logging() -> None:
@@ -53,6 +55,16 @@ def configure_logging() -> None:
         root.propagate = False
 
 
+def _last_header(scope: Scope, name: bytes) -> bytes | None:
+    """The last value of a request header (the one a mapping of them all would hold), without building
+    that mapping on every request."""
+    found = None
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            found = value
+    return found
+
+
 class RequestLog:
     """Gives each request an id (the caller's ``X-Request-ID`` when well-formed, else a new one), returns
     it in ``X-Request-ID`` and logs one access line when the response is sent."""
@@ -64,7 +76,7 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        given = (_last_header(scope, b"x-request-id") or b"").decode("latin-1")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()
@@ -111,7 +123,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.upload_limit if scope["path"] in self.upload_paths else self.limit
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        declared = _last_header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_too_large(send, limit)
             return
