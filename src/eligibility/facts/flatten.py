@@ -96,10 +96,11 @@ def layout_of(registry: Mapping[str, FieldSpec]) -> Layout:
     """Arrange a registry for :func:`flatten` (build it once per schema)."""
     flat = [p for p in registry if "[]" not in p]
     records = [""] + [p for p, s in registry.items() if s.type.kind == "record" and "[]" not in p]
+    direct = {r: [registry[p] for p in flat
+                  if p.startswith(f"{r}." if r else "") and p.count(".") == (r.count(".") + 1 if r else 0)]
+              for r in records}
     children = {r: tuple(Child(s.path.rsplit(".", 1)[-1], s.path, s.type.kind, s.absent_is_none, s.presume)
-                         for s in (registry[p] for p in flat
-                                   if p.startswith(f"{r}." if r else "") and p.count(".") == (r.count(".") + 1 if r else 0)))
-                for r in records}
+                         for s in specs) for r, specs in direct.items()}
     descendants = {r: tuple(p for p in flat if p.startswith(r + ".")) for r in records if r}
     return Layout(children, descendants)
 
