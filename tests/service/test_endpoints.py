@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 import eligibility as el
 from eligibility.facts.profile import Profile
 from eligibility.provenance import determination_id
+from eligibility.service import ServiceSettings, create_app
 from eligibility.testing.strategies import profiles
 
 from api_helpers import PROFILES, post_json
@@ -146,6 +149,13 @@ def test_every_response_carries_a_request_id_and_echoes_a_well_formed_one(client
     assert len(client.get("/healthz").headers["x-request-id"]) == 32
     assert client.get("/healthz", headers={"x-request-id": "abc-123"}).headers["x-request-id"] == "abc-123"
     assert client.get("/healthz", headers={"x-request-id": "bad id\n"}).headers["x-request-id"] != "bad id\n"
+
+
+def test_new_request_ids_are_hex_and_never_repeat(client: TestClient, tmp_path: Path) -> None:
+    ids = [client.get("/healthz").headers["x-request-id"] for _ in range(50)]
+    assert len(set(ids)) == 50 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    with TestClient(create_app(ServiceSettings(data_dir=tmp_path))) as other:  # another worker: another random half
+        assert other.get("/healthz").headers["x-request-id"][:16] != ids[0][:16]
 
 
 def test_a_national_result_cites_its_period_by_number_and_the_zone_restatement_as_declared(client: TestClient) -> None:

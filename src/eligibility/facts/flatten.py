@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -74,11 +74,21 @@ class Facts:
         return self.values.get(path, UNKNOWN)
 
 
+class Child(NamedTuple):
+    """One direct field of a record, as :func:`flatten` reads it (worked out once per schema)."""
+
+    key: str
+    path: str
+    kind: str
+    absent_is_none: bool
+    presume: Presumption | None
+
+
 @dataclass(frozen=True, slots=True)
 class Layout:
     """A registry arranged for flattening: each record's direct fields, each record's descendants."""
 
-    children: dict[str, tuple[FieldSpec, ...]]
+    children: dict[str, tuple[Child, ...]]
     descendants: dict[str, tuple[str, ...]]
 
 
@@ -86,9 +96,11 @@ def layout_of(registry: Mapping[str, FieldSpec]) -> Layout:
     """Arrange a registry for :func:`flatten` (build it once per schema)."""
     flat = [p for p in registry if "[]" not in p]
     records = [""] + [p for p, s in registry.items() if s.type.kind == "record" and "[]" not in p]
-    children = {r: tuple(registry[p] for p in flat
-                         if p.startswith(f"{r}." if r else "") and p.count(".") == (r.count(".") + 1 if r else 0))
-                for r in records}
+    direct = {r: [registry[p] for p in flat
+                  if p.startswith(f"{r}." if r else "") and p.count(".") == (r.count(".") + 1 if r else 0)]
+              for r in records}
+    children = {r: tuple(Child(s.path.rsplit(".", 1)[-1], s.path, s.type.kind, s.absent_is_none, s.presume)
+                         for s in specs) for r, specs in direct.items()}
     descendants = {r: tuple(p for p in flat if p.startswith(r + ".")) for r in records if r}
     return Layout(children, descendants)
 
@@ -100,37 +112,52 @@ def _set_none(path: str, values: dict[str, Any], layout: Layout) -> None:
         values[p] = None
 
 
-def _fill(path: str, given: dict[str, Any], values: dict[str, Any], presumed: dict[str, Presumption],
+def _given(record: BaseModel | dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The keys a record was given and its values: a validated record's fields set (its values kept as
+    validated, no dump of the whole profile), or a plain record's own keys."""
+    if isinstance(record, BaseModel):
+        return record.model_fields_set, record.__dict__
+    return record, record
+
+
+def _listed(value: Any) -> tuple[Any, ...]:
+    """A list field's items as ``model_dump(exclude_unset=True)`` gives them: records as plain dicts."""
+    return tuple(item.model_dump(exclude_unset=True) if isinstance(item, BaseModel) else item for item in value)
+
+
+def _fill(path: str, record: BaseModel | dict[str, Any], values: dict[str, Any], presumed: dict[str, Presumption],
           layout: Layout) -> None:
-    for spec in layout.children[path]:
-        key = spec.path.rsplit(".", 1)[-1]
-        present = key in given
-        value = given.get(key)
-        if spec.type.kind == "record":
-            if isinstance(value, dict):
-                values[spec.path] = True
-                _fill(spec.path, value, values, presumed, layout)
-            elif spec.absent_is_none and path:
-                _set_none(spec.path, values, layout)
-        elif spec.type.kind == "list":
+    keys, data = _given(record)
+    for key, spec_path, kind, absent_is_none, presume in layout.children[path]:
+        present = key in keys
+        value = data.get(key) if present else None
+        if kind == "record":
+            if isinstance(value, BaseModel | dict):
+                values[spec_path] = True
+                _fill(spec_path, value, values, presumed, layout)
+            elif absent_is_none and path:
+                _set_none(spec_path, values, layout)
+        elif kind == "list":
             if value is not None:
-                values[spec.path] = tuple(value)
+                values[spec_path] = _listed(value)
         elif value is not None:
-            values[spec.path] = value
-        elif spec.presume is not None:
-            if present and spec.presume.value is None:
-                values[spec.path] = None  # given as null where null has a meaning (left_on: not left)
+            values[spec_path] = value
+        elif presume is not None:
+            if present and presume.value is None:
+                values[spec_path] = None  # given as null where null has a meaning (left_on: not left)
             else:
-                values[spec.path] = spec.presume.value
-                presumed[spec.path] = spec.presume
+                values[spec_path] = presume.value
+                presumed[spec_path] = presume
 
 
 def flatten(profile: BaseModel, layout: Layout) -> Facts:
     """The flat facts of a validated profile under the layout of its schema's registry (see the
-    module docstring for the three states); ``Profile.facts()`` is the usual way in."""
+    module docstring for the three states); ``Profile.facts()`` is the usual way in. The fields set are
+    read off the validated records as they stand (the values ``model_dump(exclude_unset=True)`` gives,
+    without building that dump: a fresh profile on the service's path pays for it on every request)."""
     values: dict[str, Any] = {}
     presumed: dict[str, Presumption] = {}
-    _fill("", profile.model_dump(exclude_unset=True), values, presumed, layout)
+    _fill("", profile, values, presumed, layout)
     attested = {a["field"]: Attested(a.get("by"), a.get("on")) for a in values.get("attestations") or ()
                 if a.get("field") in values}
     return Facts(values, presumed, attested=attested)

@@ -11,7 +11,6 @@ description and the reference the tests hold the fast lane to."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 NDJSON = b"application/x-ndjson"
+JSON_TYPE = (b"content-type", b"application/json")
 FAST_PATHS = frozenset({"/v1/match", "/v1/decide"})
 INLINE_DECIDE = 16
 """A ``/v1/decide`` request of at most this many profiles is decided on the event loop (a few ms at most); a
@@ -97,6 +97,7 @@ class FastLane:
         if messages[-1]["type"] != "http.request":
             await self.app(scope, _replay(messages, receive, None), send)
             return
+        response: bytes | Response | None
         try:
             response = await self._answer(scope["path"], b"".join(chunks))
         except ServiceError as exc:  # the time limit, met while working: answered as the routes' handler does
@@ -107,7 +108,12 @@ class FastLane:
             await self.app(scope, _replay(messages, receive, None), send)
             return
         scope["route"] = self.routes[scope["path"]]
-        await response(scope, receive, send)
+        if isinstance(response, bytes):  # the results: the headers a JSON Response sends, in its order
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-length", str(len(response)).encode("latin-1")), JSON_TYPE]})
+            await send({"type": "http.response.body", "body": response})
+        else:
+            await response(scope, receive, send)
 
     def _takes(self, scope: Scope) -> bool:
         """A JSON body (``application/json``, whatever its parameters), a JSON answer, and the token check
@@ -126,13 +132,14 @@ class FastLane:
             return False
         return authorised(HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials), svc.tokens)
 
-    async def _answer(self, path: str, body: bytes) -> Response | None:
-        """The response to a request the routes would answer with results; None for one they would
-        refuse (the routes then say why). A time limit met while working raises its ServiceError."""
+    async def _answer(self, path: str, body: bytes) -> bytes | None:
+        """The JSON body of the results of a request the routes would answer with results (parsed and
+        validated straight from its bytes); None for one they would refuse (the routes then say why). A
+        time limit met while working raises its ServiceError."""
         if not body:
             return None
         try:
-            req = DecisionRequest.model_validate(json.loads(body))
+            req = DecisionRequest.model_validate_json(body)
             svc = self.service
             profiles = requested_profiles(req, svc.settings.max_profiles)
             engine = engine_for(svc.rulesets, req.rule_set)
@@ -154,4 +161,4 @@ class FastLane:
 
             inline = len(profiles) <= INLINE_DECIDE
         results = work() if inline else await svc.limited(work)
-        return Response(pydantic_core.to_json({"results": results}), media_type="application/json")
+        return pydantic_core.to_json({"results": results})

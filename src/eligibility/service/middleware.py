@@ -4,12 +4,13 @@ parameter or body, so no profile value or uploaded data reaches the log), and re
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -28,18 +29,20 @@ access_log = logging.getLogger("eligibility.access")
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per log line: time, level, logger, message and the record's ``extra`` fields."""
+    """One JSON object per log line: time, level, logger, message and the record's ``extra`` fields (the
+    encoder made once: a line is written for every request)."""
 
-    _PLAIN = set(vars(logging.makeLogRecord({})))
+    _PLAIN = frozenset(vars(logging.makeLogRecord({}))) | {"color_message"}
+    _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
         }
-        data.update({k: v for k, v in vars(record).items()
-                     if k not in self._PLAIN and k != "color_message" and not k.startswith("_")})
-        return json.dumps(data, ensure_ascii=False, default=str)
+        plain = self._PLAIN
+        data.update({k: v for k, v in vars(record).items() if k not in plain and not k.startswith("_")})
+        return self._ENCODER.encode(data)
 
 
 def configure_logging() -> None:
@@ -53,19 +56,33 @@ def configure_logging() -> None:
         root.propagate = False
 
 
+def _last_header(scope: Scope, name: bytes) -> bytes | None:
+    """The last value of a request header (the one a mapping of them all would hold), without building
+    that mapping on every request."""
+    found = None
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            found = value
+    return found
+
+
 class RequestLog:
     """Gives each request an id (the caller's ``X-Request-ID`` when well-formed, else a new one), returns
-    it in ``X-Request-ID`` and logs one access line when the response is sent."""
+    it in ``X-Request-ID`` and logs one access line when the response is sent. A new id is 32 hex digits:
+    this process's random half, drawn once (each worker builds its own), then a count — unique without
+    reading the system's random source on every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._prefix = os.urandom(8).hex()
+        self._count = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        given = (_last_header(scope, b"x-request-id") or b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else f"{self._prefix}{next(self._count):016x}"
         scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()
         status = 500
@@ -111,7 +128,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.upload_limit if scope["path"] in self.upload_paths else self.limit
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        declared = _last_header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_too_large(send, limit)
             return
