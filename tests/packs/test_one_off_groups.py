@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import eligibility as el
-from eligibility.backends.interpreter.evaluator import candidate_dates, one_off
+from eligibility.backends.interpreter.evaluator import above, candidate_dates, one_off
 from eligibility.facts.frame import to_frame
 from eligibility.facts.profile import Profile
 from eligibility.reactive import Watcher
@@ -158,6 +158,33 @@ def test_a_batch_settles_only_the_rows_that_need_it_and_agrees_with_the_interpre
                                  rec.reason if isinstance(rec.reason, str) else None)
                    for rec in scored[scored["row"] == row].itertuples() if rec.rule_id in want}
             assert got == want, (row, day)
+
+
+def test_fixed_amounts_rank_members_alike_on_every_date() -> None:
+    """30万 national over 20万 provincial over the two 10万 grants (tie: the provincial level first)."""
+    specialised = [r.id for r in ENGINE.rules.rules if r.group == "puer.specialised"]
+    assert specialised == [NATIONAL, "puer.little-giant-provincial", "puer.specialised-growth", MUNICIPAL]
+    assert above([ENGINE.rules[i] for i in specialised]) == ((), (0,), (0, 1), (0, 1, 2))
+    assert above([r for r in ENGINE.rules.rules if r.group == "income-tax.small-low-profit"]) is None  # computed
+
+
+def test_a_batch_settles_a_row_only_where_a_member_above_its_winner_could_have_held(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The national grant eligible now (the top member): no earlier date can bar it, the row is not
+    settled; the municipal grant eligible a day later, under a national one that was: settled."""
+    from eligibility.backends.vectorized import compiler
+
+    settled: list[date] = []
+    real = compiler.settle
+
+    def spy(*args: Any) -> Any:
+        settled.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(compiler, "settle", spy)
+    for day in (date(2024, 6, 30), date(2024, 7, 1)):
+        ENGINE.score(to_frame([BOTH]), day)
+    assert settled == [date(2024, 7, 1)]
 
 
 def test_an_undated_condition_is_false_only_where_no_date_makes_it_true() -> None:

@@ -4,6 +4,7 @@ settlement of groups of one-off grants across evaluation dates, which every back
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -12,7 +13,7 @@ from typing import Any
 
 from ...facts.flatten import UNKNOWN, Facts
 from ...facts.money import format_money, round_fen
-from ...groups import NO_AMOUNT, winners
+from ...groups import NO_AMOUNT, tie_order, winners
 from ...lower import Finish, Lowered, lower, param_values, why_not_in_force
 from ...model import expr as x
 from ...model.dispatch import NodeTable
@@ -487,14 +488,41 @@ def _unknown(node: x.Node) -> x.Node:
     return UNDATED
 
 
+def above(members: Sequence[Rule]) -> tuple[tuple[int, ...], ...] | None:
+    """For each member, the members that outrank it on every date, highest first (:func:`winners`'
+    order), when every member pays a fixed amount, so that the order cannot change with the date;
+    else None."""
+    return _above(tuple(members))
+
+
+@lru_cache(maxsize=256)
+def _above(members: tuple[Rule, ...]) -> tuple[tuple[int, ...], ...] | None:
+    fixed = []
+    for r in members:
+        f = lower(r).finish
+        if f.fixed is None or f.cap is not None or f.instalments:
+            return None
+        fixed.append(f.fixed)
+    ties = tie_order(members)
+    ranked = sorted(range(len(members)), key=lambda k: (-fixed[k], ties.index(k)))
+    return tuple(tuple(ranked[:ranked.index(k)]) for k in range(len(members)))
+
+
 def earlier_bar(members: Sequence[Rule], winner: Rule, facts: Facts, as_of: date
                 ) -> tuple[Rule, date, Decimal | None] | None:
     """The member that outranked ``winner`` on the first candidate date on which both were eligible
     (with that date and its amount then), or None: the winner was never eligible together with a
     higher member."""
+    higher = above(members)
     for day in candidate_dates(members, facts, as_of):
         mine = evaluate_rule(winner, facts, day)
         if getattr(mine, "status", None) != Status.ELIGIBLE:
+            continue
+        if higher is not None:  # fixed amounts: the first member above the winner eligible then outranks it
+            for j in higher[members.index(winner)]:
+                then = evaluate_rule(members[j], facts, day)
+                if getattr(then, "status", None) == Status.ELIGIBLE:
+                    return members[j], day, getattr(then, "amount", None)
             continue
         at = [evaluate_rule(r, facts, day) if r is not winner else mine for r in members]
         eligible = [getattr(r, "status", None) == Status.ELIGIBLE for r in at]

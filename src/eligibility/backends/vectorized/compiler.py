@@ -32,7 +32,7 @@ from ...model import expr as x
 from ...model.dispatch import NodeTable, check_rules
 from ...model.rule import Rule, RuleSet
 from ..interpreter import ops as scalar_ops
-from ..interpreter.evaluator import one_off, settle, undated
+from ..interpreter.evaluator import above, one_off, settle, undated
 from . import ops
 from .columns import EPOCH_ORDINAL, Col, ListCol, Table
 from .derived import _facts_at, _is_money, _native
@@ -761,7 +761,7 @@ def resolve_groups(rules: list[Rule], outcomes: list[RuleOutcome], table: Table,
                 sb[lose] = winner[lose]
                 o.superseded_by = sb
         if settled:
-            _settle_rows(rules, outcomes, members, eligible, table, as_of)
+            _settle_rows(rules, outcomes, members, eligible, local, table, as_of)
 
 
 def _settling(rules: list[Rule]) -> set[int]:
@@ -784,12 +784,13 @@ def _undated(rule: Rule) -> x.Node:
 
 
 def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[int], eligible: list[np.ndarray],
-                 table: Table, as_of: date) -> None:
+                 local: np.ndarray, table: Table, as_of: date) -> None:
     """A group of one-off grants settled across dates (:func:`..interpreter.evaluator.settle`, the interpreter's own
     resolution) on the rows where a member is eligible and either a member was received or another
-    member could be eligible on some date (its condition with the dated parts unknown is not false);
-    elsewhere the settlement is the ranking just made. Each such row's facts are read back from the
-    table."""
+    member could be eligible on some date (its condition with the dated parts unknown is not false)
+    and could then outrank ``local``, the winner just ranked (with fixed amounts only the members
+    above it can); elsewhere the settlement is the ranking just made. Each such row's facts are read
+    back from the table."""
     rows = np.logical_or.reduce(eligible)
     if not rows.any():
         return
@@ -801,12 +802,17 @@ def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[i
     if lst is not None and rid is not None and lst.size:
         hit = _arr(rid.known & ~rid.null, lst.size) & np.isin(np.asarray(_arr(rid.val, lst.size), dtype=object), ids)
         received[lst.parent[hit]] = True
-    possible = np.zeros(table.n, np.int8)
-    for i in members:
-        p = outcomes[i].possible
-        assert p is not None, "decide marks every member of a one-off group (_settling)"
-        possible += p
-    rows = np.flatnonzero(rows & (received | (possible >= 2)))
+    possible = [outcomes[i].possible for i in members]
+    assert all(p is not None for p in possible), "decide marks every member of a one-off group (_settling)"
+    higher = above(group)
+    if higher is None:
+        barred = np.add.reduce([p.view(np.int8) for p in possible]) >= 2  # type: ignore[union-attr]
+    else:  # an earlier date bars the winner only where a member above it could have been eligible
+        barred = np.zeros(table.n, bool)
+        for k, over in enumerate(higher):
+            if over:
+                barred |= (local == k) & np.logical_or.reduce([possible[j] for j in over])
+    rows = np.flatnonzero(rows & (received | barred))
     if not len(rows):
         return
     paths = sorted({p for r in group for p in lower(r).reads()})
@@ -849,14 +855,15 @@ def row_facts(table: Table, row: int, paths: list[str]) -> Facts:
         lc = table.lists.get(path)
         if lc is None or not (lc.known[row] if np.ndim(lc.known) else lc.known):
             continue
+        fields = [(name, c, _is_money(specs, f"{path}[].{name}"), np.ndim(c.known) > 0, np.ndim(c.null) > 0)
+                  for name, c in lc.items.items()]  # what each item field is, looked up once per list
         items = []
         for j in range(int(lc.offsets[row]), int(lc.offsets[row + 1])):
             item: dict[str, Any] = {}
-            for name, c in lc.items.items():
-                if not (c.known[j] if np.ndim(c.known) else c.known):
+            for name, c, money, known_each, null_each in fields:
+                if not (c.known[j] if known_each else c.known):
                     continue
-                null = c.null[j] if np.ndim(c.null) else c.null
-                item[name] = None if null else _native(c, c.at(j), _is_money(specs, f"{path}[].{name}"))
+                item[name] = None if (c.null[j] if null_each else c.null) else _native(c, c.at(j), money)
             items.append(item)
         facts.values[path] = tuple(items)
     return facts
