@@ -499,12 +499,12 @@ def _split_sums(keys: pd.Series, amounts: pd.Series, eligible: np.ndarray, up_to
         return (_exact_sums(keys, amounts, eligible & ~up_to),
                 _exact_sums(keys, amounts, up_to) if up_to.any() else {})
     names = list(map(str, keys.cat.categories))
-    codes = keys.cat.codes.to_numpy()[eligible].astype(np.int32)
-    capped = up_to[eligible]
     arrow = amounts.array.__arrow_array__()  # type: ignore[attr-defined]
-    counted = _fen_sums(arrow, codes, capped, eligible, names)
+    counted = _fen_sums(arrow, keys.cat.codes.to_numpy(), up_to, eligible, names)
     if counted is not None:
         return counted
+    codes = keys.cat.codes.to_numpy()[eligible].astype(np.int32)
+    capped = up_to[eligible]
     table = pa.table({"k": pa.array(codes), "u": pa.array(capped), "a": arrow.filter(pa.array(eligible))})
     grouped = table.group_by(["k", "u"]).aggregate([("a", "sum")]).to_pydict()
     exact: dict[str, Decimal] = {}
@@ -514,7 +514,7 @@ def _split_sums(keys: pd.Series, amounts: pd.Series, eligible: np.ndarray, up_to
     return exact, caps
 
 
-def _fen_sums(arrow: pa.ChunkedArray, codes: np.ndarray, capped: np.ndarray, eligible: np.ndarray,
+def _fen_sums(arrow: pa.ChunkedArray, codes: np.ndarray, up_to: np.ndarray, eligible: np.ndarray,
               names: list[str]) -> tuple[dict[str, Decimal], dict[str, Decimal]] | None:
     """:func:`_split_sums`'s grouping counted in numpy, as exactly: the decimals' unscaled integers (an
     18-digit decimal's fit its low 64 bits) summed per key in float64, which holds every integer below
@@ -524,13 +524,14 @@ def _fen_sums(arrow: pa.ChunkedArray, codes: np.ndarray, capped: np.ndarray, eli
         return None
     chunk = arrow.chunk(0)
     low = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[2 * chunk.offset: 2 * (chunk.offset + len(chunk)): 2]
-    units = low[eligible]
-    valid = chunk.is_valid().to_numpy(zero_copy_only=False)[eligible] if chunk.null_count else None
+    at = np.flatnonzero(eligible)  # positions, not masks: the amounts are a strided view
+    units = low[at]
+    group = codes[at].astype(np.intp) * 2 + up_to[at]
+    valid = chunk.is_valid().to_numpy(zero_copy_only=False)[at] if chunk.null_count else None
     if valid is not None:
         units = np.where(valid, units, 0)
     if float(np.abs(units).sum(dtype=np.float64)) >= 2.0 ** 52:
         return None
-    group = codes.astype(np.int64) * 2 + capped
     size = 2 * len(names)
     present = np.bincount(group, minlength=size)
     known = np.bincount(group[valid], minlength=size) if valid is not None else present
