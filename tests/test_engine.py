@@ -102,3 +102,41 @@ def test_a_dask_frame_is_scored_without_importing_eligibility_dask() -> None:
         print(type(lazy).__module__.split(".")[0], "eligibility.dask" in sys.modules)
     """)
     assert out.split() == ["dask", "True"]
+
+
+def test_summary_sums_per_rule_are_exact_with_missing_amounts_slices_and_huge_totals() -> None:
+    """The per-rule sums of exact and capped amounts (counted in numpy when they fit, else grouped in
+    Arrow) equal Decimal sums row by row: missing amounts skipped, a rule with only missing amounts
+    at a plain 0, a column that is a slice of a larger one, totals past 2**53 fen."""
+    from decimal import Decimal
+
+    import numpy as np
+    import pyarrow as pa
+
+    from eligibility.engine import _split_sums
+
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n = int(rng.integers(0, 300))
+        rules = [f"r{i}" for i in range(1 + trial % 5)]
+        codes = rng.integers(0, len(rules), n + 2)
+        scale = 10**9 if trial % 6 == 0 else 1
+        fen = [None if rng.random() < 0.3 or trial % 10 == 1 else int(rng.integers(-10**5, 10**7)) * scale
+               for _ in range(n + 2)]
+        amounts = pa.array([None if f is None else Decimal(f).scaleb(-2) for f in fen], pa.decimal128(18, 2))
+        keys = pd.Series(pd.Categorical.from_codes(codes, categories=rules))
+        if trial % 2:  # a slice: the column starts inside its buffers
+            amounts, keys, codes, fen = amounts[2:], keys.iloc[2:].reset_index(drop=True), codes[2:], fen[2:]
+        else:
+            amounts, keys, codes, fen = amounts[:n], keys.iloc[:n], codes[:n], fen[:n]
+        eligible = rng.random(n) < 0.7
+        up_to = eligible & (rng.random(n) < 0.3)
+        exact, caps = _split_sums(keys, pd.Series(pd.arrays.ArrowExtensionArray(amounts)), eligible, up_to)
+        values: tuple[dict[str, list[Decimal]], dict[str, list[Decimal]]] = ({}, {})
+        for i in np.flatnonzero(eligible):
+            found = values[1 if up_to[i] else 0].setdefault(rules[codes[i]], [])
+            if fen[i] is not None:
+                found.append(Decimal(fen[i]).scaleb(-2))
+        want = [{rule: sum(v[1:], v[0]) if v else Decimal(0) for rule, v in part.items()} for part in values]
+        assert {k: str(v) for k, v in exact.items()} == {k: str(v) for k, v in want[0].items()}, trial
+        assert {k: str(v) for k, v in caps.items()} == {k: str(v) for k, v in want[1].items()}, trial

@@ -483,10 +483,13 @@ def score(
             reader = read_register(input, chunk_size, mapping, strict=not lenient, sheet=sheet, keep=_keep_list(keep))
     except EligibilityError as exc:
         _fail(exc, lang)
-    from .batch import BundleReader, Labels
+    from .batch import Labels, is_bundle
 
-    if isinstance(reader, BundleReader):
-        reader.warnings.extend(reader.notes_as_of(day))
+    if is_bundle(input):  # the bundle's modules only for a bundle
+        from .batch import BundleReader
+
+        if isinstance(reader, BundleReader):
+            reader.warnings.extend(reader.notes_as_of(day))
 
     titles = Labels(label_lang, {r.id: r.title.get(label_lang) for r in ruleset.rules}) if label_lang else None
     shown = _print_columns(reader, lang)

@@ -499,15 +499,49 @@ def _split_sums(keys: pd.Series, amounts: pd.Series, eligible: np.ndarray, up_to
         return (_exact_sums(keys, amounts, eligible & ~up_to),
                 _exact_sums(keys, amounts, up_to) if up_to.any() else {})
     names = list(map(str, keys.cat.categories))
+    arrow = amounts.array.__arrow_array__()  # type: ignore[attr-defined]
+    counted = _fen_sums(arrow, keys.cat.codes.to_numpy(), up_to, eligible, names)
+    if counted is not None:
+        return counted
     codes = keys.cat.codes.to_numpy()[eligible].astype(np.int32)
     capped = up_to[eligible]
-    arrow = amounts.array.__arrow_array__()  # type: ignore[attr-defined]
     table = pa.table({"k": pa.array(codes), "u": pa.array(capped), "a": arrow.filter(pa.array(eligible))})
     grouped = table.group_by(["k", "u"]).aggregate([("a", "sum")]).to_pydict()
     exact: dict[str, Decimal] = {}
     caps: dict[str, Decimal] = {}
     for k, u, v in zip(grouped["k"], grouped["u"], grouped["a_sum"], strict=True):
         (caps if u else exact)[names[k]] = Decimal(v) if v is not None else Decimal(0)
+    return exact, caps
+
+
+def _fen_sums(arrow: pa.ChunkedArray, codes: np.ndarray, up_to: np.ndarray, eligible: np.ndarray,
+              names: list[str]) -> tuple[dict[str, Decimal], dict[str, Decimal]] | None:
+    """:func:`_split_sums`'s grouping counted in numpy, as exactly: the decimals' unscaled integers (an
+    18-digit decimal's fit its low 64 bits) summed per key in float64, which holds every integer below
+    2**53, so each sum is exact while the magnitudes together stay below that. None (the Arrow
+    grouping, and its import, instead) for wider decimals, several chunks or larger sums."""
+    if arrow.type.precision > 18 or arrow.num_chunks != 1 or arrow.chunk(0).buffers()[1] is None:
+        return None
+    chunk = arrow.chunk(0)
+    low = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[2 * chunk.offset: 2 * (chunk.offset + len(chunk)): 2]
+    at = np.flatnonzero(eligible)  # positions, not masks: the amounts are a strided view
+    units = low[at]
+    group = codes[at].astype(np.intp) * 2 + up_to[at]
+    valid = chunk.is_valid().to_numpy(zero_copy_only=False)[at] if chunk.null_count else None
+    if valid is not None:
+        units = np.where(valid, units, 0)
+    if float(np.abs(units).sum(dtype=np.float64)) >= 2.0 ** 52:
+        return None
+    size = 2 * len(names)
+    present = np.bincount(group, minlength=size)
+    known = np.bincount(group[valid], minlength=size) if valid is not None else present
+    sums = np.bincount(group, weights=units.astype(np.float64), minlength=size)
+    scale = -arrow.type.scale
+    exact: dict[str, Decimal] = {}
+    caps: dict[str, Decimal] = {}
+    for g in np.flatnonzero(present).tolist():
+        # a group whose amounts are all missing sums to a plain 0, as the Arrow grouping's null does
+        (caps if g % 2 else exact)[names[g // 2]] = Decimal(int(sums[g])).scaleb(scale) if known[g] else Decimal(0)
     return exact, caps
 
 

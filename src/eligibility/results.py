@@ -1,12 +1,12 @@
 """Results of an evaluation as the public API gives them: the decided data of :mod:`eligibility.outcome`
-with its rendering methods (explanations and JSON, drawn by :mod:`eligibility.explain`)."""
+with its rendering methods (explanations and JSON, drawn by :mod:`eligibility.explain`, imported when
+first used: a batch that only decides never loads the renderer)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .explain import evaluation_dict, failed_clauses, render_evaluation, render_result, result_dict
 from .outcome import PAYOUT_KINDS, Decision, EvaluationRecord, Instalment, OutOfScope, RuleRecord, Status, Trace
 
 __all__ = ["PAYOUT_KINDS", "Decision", "Evaluation", "Instalment", "OutOfScope", "RuleResult", "Status", "Trace"]
@@ -21,13 +21,19 @@ class RuleResult(RuleRecord):
         return self.explain("zh")
 
     def explain(self, lang: str = "zh") -> str:
+        from .explain import render_result
+
         return render_result(self, lang)
 
     def failed(self) -> list[Trace]:
         """The conditions (as written) that failed, in order."""
+        from .explain import failed_clauses
+
         return failed_clauses(self)
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        from .explain import result_dict
+
         return result_dict(self, lang)
 
 
@@ -37,9 +43,13 @@ class Evaluation(EvaluationRecord[RuleResult]):
     __slots__ = ()
 
     def explain(self, lang: str = "zh", include_ineligible: bool = True) -> str:
+        from .explain import render_evaluation
+
         return render_evaluation(self, lang, include_ineligible)
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        from .explain import evaluation_dict
+
         return evaluation_dict(self, lang)
 
     def to_json(self, lang: str = "zh", indent: int | None = 2) -> str:

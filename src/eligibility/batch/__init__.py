@@ -21,20 +21,54 @@ layer above the Engine.
     summary = score_file(engine, "register.parquet", "scored.parquet", date(2024, 6, 30))
 """
 
-from .bundle import Coverage, Manifest, is_bundle, load_manifest
-from .bundle_join import Bundle, BundleReader, JoinReport, read_bundle
-from .check import check_register
-from .duplicates import DuplicateTracker
-from .errors import OutputTooLargeError, RegisterError, RegisterWarning
-from .formats import INPUT_SUFFIXES, OUTPUT_SUFFIXES, input_format, output_format
-from .labels import Labels
-from .mapping import UNITS, ColumnMapping, load_column_mapping, parse_column_mapping, scale_money
-from .pipeline import default_workers, partial_path, score_chunk, score_chunks, score_file
-from .readers import RegisterReader, count_rows
-from .sources import read_register
-from .summary import SummaryAccumulator, merge_summaries, write_summary
-from .tables import LONG_COLUMNS, LONG_SCHEMA, to_wide, wide_rule_ids, wide_schema
-from .writers import XLSX_MAX_ROWS, TableWriter, open_writer
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bundle import Coverage, Manifest, load_manifest
+    from .bundle_join import Bundle, BundleReader, JoinReport, read_bundle
+    from .check import check_register
+    from .duplicates import DuplicateTracker
+    from .errors import OutputTooLargeError, RegisterError, RegisterWarning
+    from .formats import INPUT_SUFFIXES, OUTPUT_SUFFIXES, input_format, is_bundle, output_format
+    from .labels import Labels
+    from .mapping import UNITS, ColumnMapping, load_column_mapping, parse_column_mapping, scale_money
+    from .pipeline import default_workers, partial_path, score_chunk, score_chunks, score_file
+    from .readers import RegisterReader, count_rows
+    from .sources import read_register
+    from .summary import SummaryAccumulator, merge_summaries, write_summary
+    from .tables import LONG_COLUMNS, LONG_SCHEMA, to_wide, wide_rule_ids, wide_schema
+    from .writers import XLSX_MAX_ROWS, TableWriter, open_writer
+
+_PARTS = {
+    "bundle": ("Coverage", "Manifest", "load_manifest"),
+    "bundle_join": ("Bundle", "BundleReader", "JoinReport", "read_bundle"),
+    "check": ("check_register",),
+    "duplicates": ("DuplicateTracker",),
+    "errors": ("OutputTooLargeError", "RegisterError", "RegisterWarning"),
+    "formats": ("INPUT_SUFFIXES", "OUTPUT_SUFFIXES", "input_format", "is_bundle", "output_format"),
+    "labels": ("Labels",),
+    "mapping": ("UNITS", "ColumnMapping", "load_column_mapping", "parse_column_mapping", "scale_money"),
+    "pipeline": ("default_workers", "partial_path", "score_chunk", "score_chunks", "score_file"),
+    "readers": ("RegisterReader", "count_rows"),
+    "sources": ("read_register",),
+    "summary": ("SummaryAccumulator", "merge_summaries", "write_summary"),
+    "tables": ("LONG_COLUMNS", "LONG_SCHEMA", "to_wide", "wide_rule_ids", "wide_schema"),
+    "writers": ("XLSX_MAX_ROWS", "TableWriter", "open_writer"),
+}
+_HOME = {name: part for part, names in _PARTS.items() for name in names}
+"""The module holding each public name, imported when the name is first asked for: a run that scores
+one register file never loads the bundle or check modules."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "INPUT_SUFFIXES", "LONG_COLUMNS", "LONG_SCHEMA", "OUTPUT_SUFFIXES", "UNITS", "XLSX_MAX_ROWS",

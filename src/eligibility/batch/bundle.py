@@ -36,7 +36,7 @@ from typing import Any
 from ..errors import RuleDefinitionError, RuleSetError, suggest
 from ..io.yamlload import Located, LocatedList, Mark, load_yaml, read_rule_text
 from .errors import RegisterError
-from .formats import BUNDLE_SUFFIXES
+
 
 KINDS = ("register", "certifications", "register_events", "benefits_received", "dishonest", "tax_records",
          "attestations")
@@ -153,11 +153,6 @@ class Manifest:
     @property
     def lists(self) -> tuple[BundleFile, ...]:
         return tuple(f for f in self.files if f.kind != "register")
-
-
-def is_bundle(path: str | Path) -> bool:
-    """Whether ``path`` names a bundle (a manifest .yaml/.yml, or a .zip) rather than one register."""
-    return Path(path).suffix.lower() in BUNDLE_SUFFIXES
 
 
 def load_manifest(path: str | Path) -> Manifest:

@@ -23,6 +23,11 @@ def _suffix(path: Path, allowed: tuple[str, ...], what_zh: str, what_en: str) ->
 BUNDLE_SUFFIXES = (".yaml", ".yml", ".zip")  # a bundle: a manifest, or a zip holding one with its files
 
 
+def is_bundle(path: str | Path) -> bool:
+    """Whether ``path`` names a bundle (a manifest .yaml/.yml, or a .zip) rather than one register."""
+    return Path(path).suffix.lower() in BUNDLE_SUFFIXES
+
+
 def input_format(path: str | Path) -> str:
     """"csv", "parquet" or "xlsx" (any Excel workbook: .xlsx, .xlsm, .xls), or "bundle" (a manifest
     .yaml/.yml or a .zip) by the file's suffix; :class:`RegisterError` otherwise."""

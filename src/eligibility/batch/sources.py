@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .bundle import is_bundle
-from .bundle_join import BundleReader
+from .formats import is_bundle
 from .mapping import ColumnMapping
 from .readers import RegisterReader
+
+if TYPE_CHECKING:
+    from .bundle_join import BundleReader
 
 
 def read_register(path: str | Path, chunk_size: int = 100_000,
@@ -34,6 +37,8 @@ def read_register(path: str | Path, chunk_size: int = 100_000,
     >>> for start, chunk in read_register("examples/register.csv", chunk_size=1000):  # doctest: +SKIP
     ...     scored = score_chunk(engine, chunk, date(2024, 6, 30), tracker)  # numbers rows, adds error rows
     """
-    if is_bundle(path):
+    if is_bundle(path):  # the bundle modules (manifest, join) are imported for a bundle only
+        from .bundle_join import BundleReader
+
         return BundleReader(path, chunk_size, mapping, strict=strict, sheet=sheet, keep=keep)
     return RegisterReader(path, chunk_size, mapping, strict=strict, sheet=sheet, keep=keep)
