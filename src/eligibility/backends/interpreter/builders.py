@@ -10,10 +10,11 @@ equal to the closures on random expressions and profiles."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from ...facts.derived import evaluate_derived
 from ...facts.profile import registry
@@ -398,23 +399,35 @@ class BuilderGen:
         return namespace[signature.split("(")[0]]  # type: ignore[no-any-return]
 
 
-_BUILDERS: dict[int, tuple[x.Node, Program]] = {}
-_LOCK = threading.RLock()  # a quantifier's builder generates its body's
+_LOCK = threading.RLock()  # a quantifier's builder generates its body's; a rule's function, its conditions'
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
-def builder(node: x.Node) -> Program:
-    """The generated builder of ``node``'s trace (generated once per node and kept; one thread
-    generates it while the others wait)."""
-    hit = _BUILDERS.get(id(node))
-    if hit is not None and hit[0] is node:
-        return hit[1]
-    with _LOCK:
-        hit = _BUILDERS.get(id(node))
-        if hit is not None and hit[0] is node:
+def generated(make: Callable[[_T], _R]) -> Callable[[_T], _R]:
+    """``make`` run once per object (by identity; the object is kept alive with what was made, so its
+    id is never reused), under one lock for every generated function: one thread generates while the
+    others wait."""
+    made: dict[int, tuple[_T, _R]] = {}
+
+    @functools.wraps(make)
+    def get(obj: _T) -> _R:
+        hit = made.get(id(obj))
+        if hit is not None and hit[0] is obj:
             return hit[1]
-        program = BuilderGen().function(node)
-        _BUILDERS[id(node)] = (node, program)  # the node is kept alive, so its id is never reused
-        return program
+        with _LOCK:
+            hit = made.get(id(obj))
+            if hit is None or hit[0] is not obj:
+                hit = made[id(obj)] = (obj, make(obj))
+            return hit[1]
+
+    return get
+
+
+@generated
+def builder(node: x.Node) -> Program:
+    """The generated builder of ``node``'s trace (generated once per node and kept)."""
+    return BuilderGen().function(node)
 
 
 def build(node: x.Node, env: Env) -> Trace:

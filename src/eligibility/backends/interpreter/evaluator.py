@@ -3,7 +3,6 @@ settlement of groups of one-off grants across evaluation dates, which every back
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +19,7 @@ from ...model.dispatch import NodeTable
 from ...model.rule import Rule
 from ...results import Instalment, OutOfScope, RuleResult, Status, Trace
 from . import ops
-from .builders import BuilderGen, build, builder
+from .builders import BuilderGen, build, builder, generated
 from .trace import Env, _missing, _presumed, compile_node, evaluate
 
 U = UNKNOWN
@@ -276,25 +275,14 @@ def _runner_source(low: Lowered, gen: BuilderGen) -> None:
     emit("return r")
 
 
-_RUNNERS: dict[int, tuple[Lowered, Runner]] = {}
-_LOCK = threading.Lock()
-
-
+@generated
 def runner(low: Lowered) -> Runner:
-    """The rule generated into one function (generated once per lowered rule and kept; one thread
-    generates it while the others wait): what :func:`run_rule` does, the traces built inline."""
-    hit = _RUNNERS.get(id(low))
-    if hit is not None and hit[0] is low:
-        return hit[1]
-    with _LOCK:
-        hit = _RUNNERS.get(id(low))
-        if hit is not None and hit[0] is low:
-            return hit[1]
-        gen = BuilderGen()
-        _runner_source(low, gen)
-        run: Runner = gen.define("run(env, seen)", f"<eligibility rule {low.rule.id}>", _RUNNER_NAMES)
-        _RUNNERS[id(low)] = (low, run)  # the lowered rule is kept alive, so its id is never reused
-        return run
+    """The rule generated into one function (generated once per lowered rule and kept): what
+    :func:`run_rule` does, the traces built inline."""
+    gen = BuilderGen()
+    _runner_source(low, gen)
+    run: Runner = gen.define("run(env, seen)", f"<eligibility rule {low.rule.id}>", _RUNNER_NAMES)
+    return run
 
 
 def resolve_groups(results: Iterable[RuleResult], facts: Facts | None = None) -> None:
