@@ -137,6 +137,26 @@ def validate_value(path: str, value: Any) -> tuple[Any, str | None]:
     return _read_back(profile, path), None
 
 
+_ACCEPTED_TEXTS, _ACCEPTED_CHARS = 4096, 1000
+
+
+def _validated(path: str, value: Any) -> tuple[Any, str | None]:
+    """:func:`validate_value`, remembered per thread for a short text once accepted (at most
+    _ACCEPTED_TEXTS of them: forgotten all at once when full)."""
+    if type(value) is not str or len(value) > _ACCEPTED_CHARS:
+        return validate_value(path, value)
+    memo = _MEMO.accepted
+    key = (path, value)
+    if key in memo:
+        return memo[key], None
+    got, reason = validate_value(path, value)
+    if reason is None:
+        if len(memo) >= _ACCEPTED_TEXTS:
+            memo.clear()
+        memo[key] = got
+    return got, reason
+
+
 @cache
 def _item_field(list_path: str, name: str) -> TypeAdapter[Any]:
     """The validator of one field of a list item (its type with the field's own constraints)."""
@@ -159,6 +179,9 @@ class _Memo(threading.local):
         # text columns a reader dictionary-encoded, by the identity of their Arrow data (see share_encoding)
         self.encodings: dict[tuple[Any, ...], tuple[pa.Array, pa.DictionaryArray]] = {}
         self.encoded_bytes = 0
+        # a text value of a field → its normalised value, once accepted, kept across calls: a watch's
+        # small frames repeat the same codes (a refusal's wording is made anew each time)
+        self.accepted: dict[tuple[str, str], Any] = {}
 
 
 _MEMO = _Memo()
@@ -285,7 +308,7 @@ def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.nda
             res[u] = value
         used = [u for u in used if u not in read]
     for u in used:
-        value, reason = validate_value(path, uniques[u])
+        value, reason = _validated(path, uniques[u])
         if reason is None:
             res[u] = convert(value)
         else:
@@ -687,7 +710,7 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     for u, is_blank in zip(seed.to_pylist(), blank.tolist()):
         if is_blank:
             continue
-        value, reason = validate_value(path, u)
+        value, reason = _validated(path, u)
         if reason is None and isinstance(value, str) and value:
             accepted.append(u)
             values.append(value)
