@@ -340,11 +340,19 @@ def _missing(series: pd.Series) -> np.ndarray:
     chunked = _arrow(series)
     if chunked is not None and _is_text(chunked.type):
         return _blank(_arrow_text(series))  # type: ignore[arg-type]
+    if chunked is not None and _typed(chunked.type):  # never a text dtype: straight to its validity
+        return ~_valid(chunked) if chunked.null_count else np.zeros(len(chunked), bool)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         return factor(series)[0] < 0
     if chunked is not None:
         return ~_valid(chunked) if chunked.null_count else np.zeros(len(chunked), bool)
     return series.isna().to_numpy(dtype=bool)
+
+
+def _typed(typ: pa.DataType) -> bool:
+    """An Arrow type of numbers, dates, booleans or lists (pandas never counts it as text)."""
+    return bool(pa.types.is_decimal(typ) or pa.types.is_date32(typ) or pa.types.is_boolean(typ)
+                or pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_list(typ))
 
 
 def _valid(chunked: pa.ChunkedArray) -> np.ndarray:
