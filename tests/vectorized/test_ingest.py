@@ -386,3 +386,39 @@ def test_an_encoding_handed_on_is_taken_only_for_the_same_arrow_data() -> None:
     assert got.col("revenue").known.tolist() == want.col("revenue").known.tolist()
     ingest.forget_encodings()
     assert not ingest._MEMO.encodings and ingest._MEMO.encoded_bytes == 0
+
+
+@pytest.mark.parametrize("path", ["industry_code", "certifications[].kind"])
+def test_accepted_texts_are_remembered_across_frames_and_refused_ones_read_again(path: str) -> None:
+    from eligibility.backends.vectorized import ingest
+
+    pool = TRICKY_CODES if path == "industry_code" else TRICKY_KINDS
+    ingest._MEMO.accepted.clear()
+    first = _coded_result(path, pool)
+    remembered = {value for (p, value) in ingest._MEMO.accepted if p == path}
+    assert remembered == {v for v in pool if v and v.strip() and _verdict(path, v)[0]}
+    refused = {v for v in pool if v and v.strip() and not _verdict(path, v)[0]}
+    assert refused  # the pool holds values the schema refuses: they must be read again
+    validate = ingest.validate_value
+    asked: list[Any] = []
+
+    def counting(p: str, value: Any) -> tuple[Any, str | None]:
+        asked.append(value)
+        return validate(p, value)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ingest, "validate_value", counting)
+        again = _coded_result(path, pool)
+    assert again == first
+    assert set(asked) == refused
+
+
+def test_the_accepted_text_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eligibility.backends.vectorized import ingest
+
+    monkeypatch.setattr(ingest, "_ACCEPTED_TEXTS", 3)
+    ingest._MEMO.accepted.clear()
+    valid = [v for v in TRICKY_CODES if v and v.strip() and _verdict("industry_code", v)[0]]
+    assert len(valid) > 3
+    _coded_result("industry_code", valid)
+    assert 0 < len(ingest._MEMO.accepted) <= 3

@@ -137,6 +137,26 @@ def validate_value(path: str, value: Any) -> tuple[Any, str | None]:
     return _read_back(profile, path), None
 
 
+_ACCEPTED_TEXTS, _ACCEPTED_CHARS = 4096, 1000
+
+
+def _validated(path: str, value: Any) -> tuple[Any, str | None]:
+    """:func:`validate_value`, remembered per thread for a short text once accepted (at most
+    _ACCEPTED_TEXTS of them: forgotten all at once when full)."""
+    if type(value) is not str or len(value) > _ACCEPTED_CHARS:
+        return validate_value(path, value)
+    memo = _MEMO.accepted
+    key = (path, value)
+    if key in memo:
+        return memo[key], None
+    got, reason = validate_value(path, value)
+    if reason is None:
+        if len(memo) >= _ACCEPTED_TEXTS:
+            memo.clear()
+        memo[key] = got
+    return got, reason
+
+
 @cache
 def _item_field(list_path: str, name: str) -> TypeAdapter[Any]:
     """The validator of one field of a list item (its type with the field's own constraints)."""
@@ -159,6 +179,9 @@ class _Memo(threading.local):
         # text columns a reader dictionary-encoded, by the identity of their Arrow data (see share_encoding)
         self.encodings: dict[tuple[Any, ...], tuple[pa.Array, pa.DictionaryArray]] = {}
         self.encoded_bytes = 0
+        # a text value of a field → its normalised value, once accepted, kept across calls: a watch's
+        # small frames repeat the same codes (a refusal's wording is made anew each time)
+        self.accepted: dict[tuple[str, str], Any] = {}
 
 
 _MEMO = _Memo()
@@ -285,7 +308,7 @@ def _by_unique(path: str, codes: np.ndarray, uniques: list[Any], present: np.nda
             res[u] = value
         used = [u for u in used if u not in read]
     for u in used:
-        value, reason = validate_value(path, uniques[u])
+        value, reason = _validated(path, uniques[u])
         if reason is None:
             res[u] = convert(value)
         else:
@@ -314,15 +337,22 @@ def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
 
 def _missing(series: pd.Series) -> np.ndarray:
     """No value: NA, or blank text."""
-    text = _arrow_text(series)
-    if text is not None:
-        return _blank(text)
+    chunked = _arrow(series)
+    if chunked is not None and _is_text(chunked.type):
+        return _blank(_arrow_text(series))  # type: ignore[arg-type]
+    if chunked is not None and _typed(chunked.type):  # never a text dtype: straight to its validity
+        return ~_valid(chunked) if chunked.null_count else np.zeros(len(chunked), bool)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         return factor(series)[0] < 0
-    chunked = _arrow(series)
     if chunked is not None:
-        return ~_valid(chunked)
+        return ~_valid(chunked) if chunked.null_count else np.zeros(len(chunked), bool)
     return series.isna().to_numpy(dtype=bool)
+
+
+def _typed(typ: pa.DataType) -> bool:
+    """An Arrow type of numbers, dates, booleans or lists (pandas never counts it as text)."""
+    return bool(pa.types.is_decimal(typ) or pa.types.is_date32(typ) or pa.types.is_boolean(typ)
+                or pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_list(typ))
 
 
 def _valid(chunked: pa.ChunkedArray) -> np.ndarray:
@@ -357,7 +387,7 @@ def _arrow_text(series: pd.Series) -> pa.Array | None:
 def _blank(text: pa.Array) -> np.ndarray:
     """Null, empty or only whitespace."""
     empty = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
-    return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+    return (pc.fill_null(empty, True) if text.null_count else empty).to_numpy(zero_copy_only=False)
 
 
 def _decimal_fen(chunked: pa.ChunkedArray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
@@ -493,7 +523,22 @@ def _date(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Lea
     return _Leaf("date", days, ok)
 
 
+def _arrow_bools(s: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """An Arrow boolean column as (where it has a value, its values with False elsewhere), read in
+    Arrow without pandas' missing-value passes; None for any other column."""
+    chunked = _arrow(s)
+    if chunked is None or chunked.type != pa.bool_():
+        return None
+    arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+    if not arr.null_count:
+        return np.ones(len(arr), bool), arr.to_numpy(zero_copy_only=False)
+    return arr.is_valid().to_numpy(zero_copy_only=False), pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+
+
 def _bool_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
+    bools = _arrow_bools(s)
+    if bools is not None:
+        return _Leaf("bool", bools[1] & present, present)
     if s.dtype == bool or str(s.dtype) in ("boolean", "bool[pyarrow]"):
         v = s.to_numpy(dtype=bool, na_value=False)
         return _Leaf("bool", v & present, present)
@@ -673,7 +718,7 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     for u, is_blank in zip(seed.to_pylist(), blank.tolist()):
         if is_blank:
             continue
-        value, reason = validate_value(path, u)
+        value, reason = _validated(path, u)
         if reason is None and isinstance(value, str) and value:
             accepted.append(u)
             values.append(value)
@@ -753,10 +798,9 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
             new_offsets = np.concatenate([[0], np.cumsum(lengths)])
         else:
             new_offsets = offsets
-        item_frame = pd.DataFrame({name: pd.Series(flat.field(name), dtype=pd.ArrowDtype(flat.type.field(name).type))
-                                   for name in (f.name for f in flat.type)}) if pa.types.is_struct(flat.type) \
-            else pd.DataFrame()
-        return _items(path, item_frame, new_offsets, known, errors)
+        item_cols = {name: pd.Series(flat.field(name), dtype=pd.ArrowDtype(flat.type.field(name).type))
+                     for name in (f.name for f in flat.type)} if pa.types.is_struct(flat.type) else {}
+        return _items(path, item_cols, new_offsets, known, errors)
     values = s.to_numpy(dtype=object)
     present = ~_missing(s)
     model = _item_model(path)
@@ -785,7 +829,7 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
     for name in names:
         col = pd.Series([item.get(name) for item in flat], dtype=object)
         item_cols[name] = col
-    return _items(path, pd.DataFrame(item_cols), offsets, known, errors, validated=True)
+    return _items(path, item_cols, offsets, known, errors, validated=True)
 
 
 def _list_texts(path: str, codes: np.ndarray, uniques: list[Any], model: type[BaseModel], names: list[str],
@@ -813,7 +857,7 @@ def _list_texts(path: str, codes: np.ndarray, uniques: list[Any], model: type[Ba
         col = np.empty(len(flat_u), dtype=object)
         col[:] = [item.get(name) for item in flat_u]
         item_cols[name] = pd.Series(col[gather], dtype=object)
-    return _items(path, pd.DataFrame(item_cols), offsets, known, errors, validated=True)
+    return _items(path, item_cols, offsets, known, errors, validated=True)
 
 
 _ITEM_TYPES: dict[str, tuple[pa.DataType, type]] = {
@@ -882,8 +926,10 @@ def _list_items(path: str, v: Any, model: type[BaseModel]) -> tuple[list[dict[st
         return [], ""
 
 
-def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarray, errors: _Errors,
+def _items(path: str, columns: dict[str, pd.Series], offsets: np.ndarray, known: np.ndarray, errors: _Errors,
            validated: bool = False) -> ListCol:
+    """A list field's items (``columns``: one Series per item field, indexed from 0) validated and
+    converted; an item's error goes to its firm's row."""
     m = int(offsets[-1])
     lst = ListCol(offsets, known, {})
     item_errors = _Errors(m)
@@ -895,10 +941,10 @@ def _items(path: str, frame: pd.DataFrame, offsets: np.ndarray, known: np.ndarra
         if not p.startswith(path + "[]."):
             continue
         name = p.split("[].", 1)[1]
-        if name not in frame.columns:
+        if name not in columns:
             continue
         p_of[name] = p
-        series[name] = frame[name].reset_index(drop=True)
+        series[name] = columns[name]
         leaf = leaves[name] = convert_leaf(p, series[name], item_errors)
         cols[name] = Col.coded(leaf.cats[0], leaf.cats[1], leaf.present) if leaf.val is None else \
             Col(leaf.kind, leaf.val, leaf.present, np.False_, leaf.scale, leaf.cats)
@@ -942,8 +988,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     n = len(df)
     errors = _Errors(n)
     field_errors: dict[str, _Errors] = {}
-    df = df.reset_index(drop=True)
-    series = {str(c): df[c] for c in df.columns}
+    series = _columns(df)
     _MEMO.factors.clear()
     _MEMO.texts.clear()
     try:
@@ -966,17 +1011,28 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     return table
 
 
+def _columns(df: pd.DataFrame) -> dict[str, pd.Series]:
+    """The frame's columns by name, indexed from 0 (the frame is copied only when it is not; each
+    column taken in one pass over the frame when the names are unique)."""
+    index = df.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        df = df.reset_index(drop=True)
+    if df.columns.is_unique:
+        return {str(c): column for c, column in df.items()}
+    return {str(c): df[c] for c in df.columns}
+
+
 def frame_errors(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """What :func:`table_from_frame` refuses in ``df`` without building the table (a dry run): the
     rows that cannot be scored and their error texts (0-based, ascending), and per field the rows and
     texts of its values refused (as ``Table.field_errors``)."""
     errors = _Errors(len(df))
     field_errors: dict[str, _Errors] = {}
-    df = df.reset_index(drop=True)
+    series = _columns(df)
     _MEMO.factors.clear()
     _MEMO.texts.clear()
     try:
-        _convert({str(c): df[c] for c in df.columns}, errors, field_errors)
+        _convert(series, errors, field_errors)
     finally:
         _MEMO.factors.clear()
         _MEMO.texts.clear()
@@ -1036,9 +1092,10 @@ def _is_text(typ: pa.DataType) -> bool:
 def _record_flags(path: str, s: pd.Series, errors: _Errors) -> np.ndarray:
     n = len(s)
     out = np.full(n, -1, np.int8)
-    if s.dtype == bool or str(s.dtype) in ("boolean", "bool[pyarrow]"):
-        present = ~s.isna().to_numpy(dtype=bool)
-        v = s.to_numpy(dtype=bool, na_value=False)
+    bools = _arrow_bools(s)
+    if bools is not None or s.dtype == bool or str(s.dtype) in ("boolean", "bool[pyarrow]"):
+        present, v = bools if bools is not None else \
+            (~s.isna().to_numpy(dtype=bool), s.to_numpy(dtype=bool, na_value=False))
         out[present] = np.where(v[present], 1, 0)
         return out
     text = _arrow_text(s) is not None
