@@ -5,8 +5,7 @@ a new firm, a record column saying "no", and a removal."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from eligibility.facts.profile import Profile
 from eligibility.reactive import Watcher
 from eligibility.reactive.feed import CLEAR_MARKERS, apply_changes
 
-REGISTER = Path(__file__).resolve().parents[2] / "examples" / "register.csv"
 AS_OF = "2025-06-30"
 KEY = ["entity_id", "rule_id", "kind", "old_status", "new_status", "old_amount", "new_amount"]
 
@@ -85,15 +83,11 @@ def _money(text: Any) -> Decimal | None:
     return None if text is None or pd.isna(text) else Decimal(text)
 
 
-def _days(tmp_path: Path) -> tuple[Path, Path, Path, list[str], str]:
+def _days(tmp_path: Path, register_head: Callable[[Path, int], list[dict[str, str]]]
+          ) -> tuple[Path, Path, Path, list[str], str]:
     """Day 1: forty firms of the example register; day 2: the messy change file; and a removal."""
-    with REGISTER.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))[:40]
     day1 = tmp_path / "day1.csv"
-    with day1.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    rows = register_head(day1, 40)
     u = [r["uscc"] for r in rows]
     new_firm = "91530802MA6K0UPC6M"
     day2 = tmp_path / "day2.csv"
@@ -113,8 +107,9 @@ def _days(tmp_path: Path) -> tuple[Path, Path, Path, list[str], str]:
     return day1, day2, gone, u, new_firm
 
 
-def test_the_columnar_feed_gives_the_per_profile_events(tmp_path: Path) -> None:
-    day1, day2, gone, u, new_firm = _days(tmp_path)
+def test_the_columnar_feed_gives_the_per_profile_events(
+        tmp_path: Path, register_head: Callable[[Path, int], list[dict[str, str]]]) -> None:
+    day1, day2, gone, u, new_firm = _days(tmp_path, register_head)
     ref = Watcher(el.Engine(el.load_rules()), as_of=AS_OF)
     per_profile(ref, day1)
     want, want_refused = per_profile(ref, day2)
@@ -143,9 +138,10 @@ def test_the_columnar_feed_gives_the_per_profile_events(tmp_path: Path) -> None:
                 assert w.profile(uscc) == ref.profile(uscc), uscc
 
 
-def test_firms_held_as_profiles_merge_as_rows_do(tmp_path: Path) -> None:
+def test_firms_held_as_profiles_merge_as_rows_do(
+        tmp_path: Path, register_head: Callable[[Path, int], list[dict[str, str]]]) -> None:
     """A watch whose firms were upserted as profiles (a store written before the feed was columnar)."""
-    day1, day2, _, u, new_firm = _days(tmp_path)
+    day1, day2, _, u, new_firm = _days(tmp_path, register_head)
     engine = el.Engine(el.load_rules())
     ref, w = Watcher(engine, as_of=AS_OF), Watcher(engine, as_of=AS_OF)
     per_profile(ref, day1)

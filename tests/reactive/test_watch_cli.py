@@ -4,7 +4,7 @@ file's columns, and re-export with --since."""
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +15,6 @@ from eligibility.cli import EVENT_COLUMNS, app
 from eligibility.store import SQLiteStore
 from eligibility.store.base import StoredRow
 
-REGISTER = Path(__file__).resolve().parents[2] / "examples" / "register.csv"
 runner = CliRunner()
 
 
@@ -25,14 +24,10 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture()
-def days(tmp_path: Path) -> tuple[Path, Path, Path, list[str]]:
-    with REGISTER.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))[:80]
+def days(tmp_path: Path, register_head: Callable[[Path, int], list[dict[str, str]]]
+         ) -> tuple[Path, Path, Path, list[str]]:
     day1 = tmp_path / "day1.csv"
-    with day1.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    rows = register_head(day1, 80)
     # day 2: three firms report new revenue and a tax rating; nothing else of theirs is in the file
     changed = [r["uscc"] for r in rows[:3]]
     day2 = tmp_path / "day2.csv"
