@@ -42,6 +42,19 @@ def test_duplicate_tracker_across_chunks_matches_a_plain_reference() -> None:
     assert len(tracker) == len(first) and tracker.nbytes == 16 * len(first)
 
 
+def test_an_arrow_column_sliced_from_a_larger_one_is_read_at_its_own_offset() -> None:
+    """The USCCs of a chunk held in Arrow (a slice of the file's column, not starting at its first
+    value): which rows hold an empty USCC is read from the slice's own offsets."""
+    import pyarrow as pa
+
+    column = pa.array(["91530802MA6K000014", "", "91530802MA6K000022", "", "91530802MA6K000022",
+                       "91530802MA6K000014"], pa.string())
+    chunk = pd.Series(pd.array(column.slice(1), dtype=pd.ArrowDtype(pa.string())))
+    assert DuplicateTracker().update(np.arange(2, 7), chunk).tolist() == [-1, -1, -1, 3, -1]
+    empty = pd.Series(pd.array(column.slice(6), dtype=pd.ArrowDtype(pa.string())))
+    assert DuplicateTracker().update(np.arange(0), empty).tolist() == []
+
+
 def test_merging_two_runs_equals_sorting_them_together() -> None:
     rng = np.random.default_rng(7)
     for _ in range(100):

@@ -135,6 +135,24 @@ def test_a_clean_arrow_column_comes_back_as_it_was() -> None:
     assert out is series and (counts.read, counts.unknown, counts.refused) == (2, 1, 0)
 
 
+def test_a_clean_enumeration_column_hands_its_encoding_to_the_ingest() -> None:
+    """An enumeration in canonical spelling comes back as it was, its dictionary encoding left for the
+    ingest of the chunk (the ingest reads its codes instead of looking every cell up again); one
+    spelt otherwise is normalised and hands on nothing."""
+    from eligibility.backends.vectorized import ingest
+
+    ingest.forget_encodings()
+    arr = pa.array(["general", None, "small_scale", "general"], pa.string())
+    series = pd.Series(pd.array(arr, dtype=pd.ArrowDtype(pa.string())))
+    out, counts = normalise_column(series, "vat_taxpayer", np.arange(1, 5))
+    assert out is series and (counts.read, counts.unknown, counts.refused) == (3, 1, 0)
+    assert ingest._shared_encoding(arr).dictionary.to_pylist() == ["general", "small_scale"]
+    spelt = pd.Series(pd.array(pa.array(["一般纳税人", "small_scale"], pa.string()), dtype=pd.ArrowDtype(pa.string())))
+    out, counts = normalise_column(spelt, "vat_taxpayer", np.arange(1, 3))
+    assert out.tolist() == ["general", "small_scale"] and counts.read == 2
+    assert not ingest._MEMO.encodings
+
+
 def test_typed_columns_are_left_alone() -> None:
     series = pd.Series([1.5, None], dtype="float64")
     out, counts = normalise_column(series, "revenue", np.arange(1, 3))

@@ -57,7 +57,10 @@ class DuplicateTracker:
         rows_arr = np.asarray(rows, dtype=np.int64)
         keys = _norm_usccs(usccs)
         result = np.full(len(rows_arr), -1, dtype=np.int64)
-        present = np.flatnonzero(pc.not_equal(keys, "").to_numpy(zero_copy_only=False))
+        if not len(keys):
+            return result
+        present = np.flatnonzero(_lengths(keys) > 0 if not keys.null_count else
+                                 pc.not_equal(keys, "").to_numpy(zero_copy_only=False))
         if present.size == 0:
             return result
         h = hash_text_keys(keys.take(pa.array(present)) if len(present) < len(keys) else keys)
@@ -108,6 +111,12 @@ class DuplicateTracker:
         ours = pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
         scored["duplicate_of"] = pd.Series(ours, index=scored.index)
         return scored, dup
+
+
+def _lengths(keys: pa.Array) -> np.ndarray:
+    """Each value's length in bytes, read from the Arrow offsets (no string kernel, no mask converted)."""
+    offsets = np.frombuffer(keys.buffers()[1], np.int32)[keys.offset:keys.offset + len(keys) + 1]
+    return np.diff(offsets)
 
 
 def _norm_usccs(usccs: Iterable[Any]) -> pa.Array:

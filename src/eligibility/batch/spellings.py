@@ -349,9 +349,10 @@ def normalise_column(series: pd.Series, path: str, rows: np.ndarray, factor: Dec
         check = _canonical_check(kind, path, vocabulary, factor)
         if kind == "uscc" and check is not None and all_plain_usccs(arr):  # the usual USCC column: as it was
             return series, ColumnCounts(path, n, 0)
-        by_pattern = check is not None and kind in _CANON and kind not in ("uscc", "region")
-        # a regular expression is tested on the distinct values (many times cheaper than on every cell);
-        # the other tests are single kernels, cheaper on the column than a dictionary of it
+        by_pattern = check is not None and (kind in _CANON and kind not in ("uscc", "region") or kind == "enum")
+        # a regular expression or an enumeration's values are tested on the distinct values (the
+        # ingest then takes the encoding instead of looking each cell up again); the other tests are
+        # single kernels, cheaper on the column than a dictionary of it
         if check is not None and not by_pattern and pc.all(check(arr)).as_py() is not False:
             return series, ColumnCounts(path, n - arr.null_count, arr.null_count)  # every cell canonical: as it was
         encoded = pc.dictionary_encode(arr)
