@@ -357,17 +357,24 @@ def _typed(typ: pa.DataType) -> bool:
 
 def _valid(chunked: pa.ChunkedArray) -> np.ndarray:
     """Where an Arrow column has a value, read from its validity bitmaps."""
-    parts = []
-    for chunk in chunked.chunks:
-        bitmap = chunk.buffers()[0] if chunk.null_count else None
-        if chunk.null_count == 0:
-            parts.append(np.ones(len(chunk), bool))
-        elif bitmap is None or pa.types.is_dictionary(chunk.type):  # no plain validity bitmap (null type, ...)
-            parts.append(chunk.is_valid().to_numpy(zero_copy_only=False))
-        else:
-            bits = np.unpackbits(np.frombuffer(bitmap, np.uint8), bitorder="little")
-            parts.append(bits[chunk.offset:chunk.offset + len(chunk)].view(bool))
+    parts = [_valid_of(chunk) for chunk in chunked.chunks]
     return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, bool)
+
+
+def _valid_of(chunk: pa.Array) -> np.ndarray:
+    """Where one Arrow array has a value, read from its validity bitmap."""
+    if chunk.null_count == 0:
+        return np.ones(len(chunk), bool)
+    bitmap = chunk.buffers()[0]
+    if bitmap is None or pa.types.is_dictionary(chunk.type):  # no plain validity bitmap (null type, ...)
+        return chunk.is_valid().to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+    return _bits(bitmap, chunk.offset, len(chunk))
+
+
+def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
+    """Bits ``offset`` to ``offset + n`` of an Arrow bitmap as a bool array."""
+    bits = np.unpackbits(np.frombuffer(buffer, np.uint8), bitorder="little")
+    return bits[offset:offset + n].view(bool)
 
 
 def _arrow_text(series: pd.Series) -> pa.Array | None:
@@ -390,7 +397,8 @@ def _blank(text: pa.Array) -> np.ndarray:
     return (pc.fill_null(empty, True) if text.null_count else empty).to_numpy(zero_copy_only=False)
 
 
-def _decimal_fen(chunked: pa.ChunkedArray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+def _decimal_fen(chunked: pa.ChunkedArray | pa.Array, present: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """decimal128 → (int64 fen, 0 where not ``present``; mask of values finer than a fen or None when
     there are none) without Python objects; None if a value does not fit int64 fen with headroom
     (|fen| < 2**62)."""
@@ -400,7 +408,7 @@ def _decimal_fen(chunked: pa.ChunkedArray, present: np.ndarray) -> tuple[np.ndar
     limit = 2**62 // factor
     parts = []
     start = 0
-    for chunk in chunked.chunks:
+    for chunk in (chunked.chunks if isinstance(chunked, pa.ChunkedArray) else (chunked,)):
         buf = chunk.buffers()[1]
         words = np.frombuffer(buf, dtype="<i8").reshape(-1, 2)[chunk.offset:chunk.offset + len(chunk)]
         here = present[start:start + len(chunk)]
@@ -425,18 +433,28 @@ def _signed(path: str) -> bool:
     return validate_value(path, Decimal(-1))[1] is None
 
 
+def _decimal_money(path: str, arr: pa.ChunkedArray | pa.Array, present: np.ndarray, errors: _Errors
+                   ) -> _Leaf | None:
+    """A decimal128 money column as int64 fen without Python objects; None (the schema reads it)
+    when an amount is too large, or negative where the field takes no negatives."""
+    got = _decimal_fen(arr, present)
+    # a negative one: the schema decides, unless it takes negatives for this field (a profit, an income)
+    if got is None or not (_signed(path) or not (present & (got[0] < 0)).any()):
+        return None
+    fen, finer = got
+    if finer is None:
+        return _Leaf("int", fen, present, 2)
+    errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
+    ok = present & ~finer
+    return _Leaf("int", np.where(ok, fen, 0), ok, 2)
+
+
 def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
     chunked = _arrow(s)
     if chunked is not None and pa.types.is_decimal(chunked.type):
-        got = _decimal_fen(chunked, present)
-        # a negative one: the schema decides, unless it takes negatives for this field (a profit, an income)
-        if got is not None and (_signed(path) or not (present & (got[0] < 0)).any()):
-            fen, finer = got
-            if finer is None:
-                return _Leaf("int", fen, present, 2)
-            errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
-            ok = present & ~finer
-            return _Leaf("int", np.where(ok, fen, 0), ok, 2)
+        leaf = _decimal_money(path, chunked, present, errors)
+        if leaf is not None:
+            return leaf
     if chunked is not None and (pa.types.is_integer(chunked.type) or pa.types.is_floating(chunked.type)):
         s = pd.Series(chunked.to_numpy(zero_copy_only=False), index=s.index)
         present = present & s.notna().to_numpy()  # an Arrow NaN is a value there, unknown here
@@ -670,17 +688,7 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
     if spec.type.kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values):
         return _int_leaf(path, s, present, errors)
     if spec.type.kind == "str" and text is not None:  # free text in Arrow: taken as given, built if read
-        given = present.copy()
-
-        def build() -> np.ndarray:
-            obj = text.to_numpy(zero_copy_only=False).astype(object)
-            obj[~given] = ""
-            return obj
-
-        def in_arrow() -> pa.Array:  # the same values, in Arrow (for a test such as development_zone == …)
-            return pc.if_else(pa.array(given), text.cast(pa.string()), "")
-
-        return _Leaf("str", Deferred(build, in_arrow), given)
+        return _free_text(text, present.copy())
     codes_uniques = factor(s)
     codes, uniques = codes_uniques
     if spec.type.kind == "str" and all(isinstance(u, str) for u in uniques):  # free text: taken as given
@@ -692,6 +700,20 @@ def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, sp
     # codes and validated categories: code tests (under, ==) run once per category, and the values
     # are built from them only if something reads them as text
     return _Leaf("str", None, ok, cats=(np.where(ok, codes, np.int32(-1)), lut[0][:-1]))
+
+
+def _free_text(text: pa.Array, given: np.ndarray) -> _Leaf:
+    """Free text in Arrow, taken as given where ``given``: its values built only if read."""
+
+    def build() -> np.ndarray:
+        obj = text.to_numpy(zero_copy_only=False).astype(object)
+        obj[~given] = ""
+        return obj
+
+    def in_arrow() -> pa.Array:  # the same values, in Arrow (for a test such as development_zone == …)
+        return pc.if_else(pa.array(given), text.cast(pa.string()), "")
+
+    return _Leaf("str", Deferred(build, in_arrow), given)
 
 
 _SEED_ROWS = 4096  # rows whose distinct values seed a coded text column's categories
@@ -760,11 +782,190 @@ def _absent(path: str, s: pd.Series) -> np.ndarray:
     return _missing(s)
 
 
-def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
-    """One input column of field ``path``, converted and validated."""
+# -- Arrow-first conversion ----------------------------------------------------------------------
+class _Input:
+    """One input column: its Arrow data as one array when it has an Arrow type (else None), and its
+    pandas Series, made only if a converter needs it (the Arrow-first converters read the array)."""
+
+    __slots__ = ("arrow", "_make", "_series")
+
+    def __init__(self, arrow: pa.Array | None, make: Callable[[], pd.Series]) -> None:
+        self.arrow = arrow
+        self._make = make
+        self._series: pd.Series | None = None
+
+    @property
+    def series(self) -> pd.Series:
+        if self._series is None:
+            self._series = self._make()
+        return self._series
+
+    @staticmethod
+    def of(s: pd.Series) -> _Input:
+        """An input from a Series (indexed from 0)."""
+        chunked = _arrow(s) if isinstance(s, pd.Series) else None
+        got = _Input(_one(chunked) if chunked is not None else None, lambda: s)
+        got._series = s
+        return got
+
+
+def _one(chunked: pa.ChunkedArray) -> pa.Array:
+    """A chunked column as one array (its only chunk as it is: a reader's shared encoding knows it)."""
+    if chunked.num_chunks == 1:
+        return chunked.chunk(0)
+    return chunked.combine_chunks() if chunked.num_chunks else pa.array([], chunked.type)
+
+
+def _arrow_values(values: Any) -> pa.ChunkedArray | None:
+    """:func:`_arrow` of a column's array (no Series made)."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        got = values.__arrow_array__()
+        return got if isinstance(got, pa.ChunkedArray) else pa.chunked_array([got])
+    return None
+
+
+Fast = Callable[[str, pa.Array, _Errors], "_Leaf | None"]
+
+
+def _fast_bool(path: str, arr: pa.Array, errors: _Errors) -> _Leaf:
+    """An Arrow boolean column: its values and validity read from the bitmaps."""
+    present = _valid_of(arr)
+    return _Leaf("bool", _bits(arr.buffers()[1], arr.offset, len(arr)) & present, present)
+
+
+def _fast_money(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
+    return _decimal_money(path, arr, _valid_of(arr), errors)
+
+
+def _fast_date(path: str, arr: pa.Array, errors: _Errors) -> _Leaf:
+    """An Arrow date32 column: days since 1970 read from its buffer (0 where none)."""
+    present = _valid_of(arr)
+    days = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr)].astype(np.int64)
+    return _Leaf("date", np.where(present, days, 0), present)
+
+
+def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
+    """An Arrow int64 column of a whole-number field, read from its buffer; None (the schema reads
+    it) when a value is negative or huge."""
+    present = _valid_of(arr)
+    v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
+    if (present & ((v < 0) | (v >= 10**18))).any():
+        return None
+    return _Leaf("int", np.where(present, v, 0), present, 0)
+
+
+def _fast_coded(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
+    """An Arrow text column of a code or enum field by seeded categories (see :func:`_seeded_text`);
+    a column whose encoding a reader handed on is read by its codes instead."""
+    return _seeded_text(path, arr, errors) if _identity(arr) not in _MEMO.encodings else None
+
+
+def _fast_text(path: str, arr: pa.Array, errors: _Errors) -> _Leaf:
+    """An Arrow column of free text: taken as given, its values built only if read."""
+    given = ~_blank(arr)
+    return _free_text(arr, given)
+
+
+_FAST_LOCK = threading.Lock()
+_FAST: dict[tuple[str, pa.DataType], Fast | None] = {}
+_PLANS: dict[tuple[Any, ...], tuple[_Step, ...]] = {}
+_PLANS_MAX = 256  # frame shapes remembered (forgotten all at once when full)
+
+
+def _fast_for(path: str, typ: pa.DataType) -> Fast | None:
+    """The Arrow-first converter of field ``path`` for Arrow type ``typ`` (None: the Series path),
+    decided once per field and type (a lock guards the table: frames are ingested on many threads)."""
+    key = (path, typ)
+    with _FAST_LOCK:
+        if key in _FAST:
+            return _FAST[key]
     spec = registry()[path]
     kind = spec.type.kind
-    if kind in ("code", "enum") and path != "uscc" and all(isinstance(v, str) for v in spec.type.values or ()):
+    fast: Fast | None = None
+    if kind == "bool" and typ == pa.bool_():
+        fast = _fast_bool
+    elif kind == "money" and pa.types.is_decimal128(typ):
+        fast = _fast_money
+    elif kind == "date" and pa.types.is_date32(typ):
+        fast = _fast_date
+    elif kind == "number" and typ == pa.int64() and _is_int_field(path):
+        fast = _fast_int
+    elif kind in ("code", "enum") and path != "uscc" and _is_text(typ) \
+            and all(isinstance(v, str) for v in spec.type.values or ()):
+        fast = _fast_coded
+    elif kind == "str" and _is_text(typ):
+        fast = _fast_text
+    with _FAST_LOCK:
+        if len(_FAST) >= _PLANS_MAX * 8:
+            _FAST.clear()
+        _FAST[key] = fast
+    return fast
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What to do with one input column: its field (role ``ignored``: none), and its Arrow-first
+    converter for a leaf of its Arrow type (None: the Series path)."""
+
+    name: str
+    role: str  # "leaf", "list", "record" or "ignored"
+    fast: Fast | None
+
+
+def _plan(inputs: dict[str, _Input]) -> tuple[_Step, ...]:
+    """The steps for a frame's columns, decided once per frame shape (column names and Arrow types)."""
+    key = tuple((name, inp.arrow.type if inp.arrow is not None else None) for name, inp in inputs.items())
+    with _FAST_LOCK:
+        plan = _PLANS.get(key)
+    if plan is not None:
+        return plan
+    spec = registry()
+    steps = []
+    for name, typ in key:
+        s = spec.get(name)
+        if s is None or "[]" in name:
+            steps.append(_Step(name, "ignored", None))
+        elif s.type.kind in ("list", "record"):
+            steps.append(_Step(name, s.type.kind, None))
+        else:
+            steps.append(_Step(name, "leaf", _fast_for(name, typ) if typ is not None else None))
+    plan = tuple(steps)
+    with _FAST_LOCK:
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
+def _fast_flags(arr: pa.Array) -> np.ndarray:
+    """An Arrow boolean record column as flags (1 true, 0 false, -1 not given), from its bitmaps."""
+    values = _bits(arr.buffers()[1], arr.offset, len(arr))
+    return np.where(_valid_of(arr), values.astype(np.int8), np.int8(-1))
+
+
+def convert_leaf(path: str, s: pd.Series | _Input, errors: _Errors) -> _Leaf:
+    """One input column of field ``path``, converted and validated."""
+    inp = s if isinstance(s, _Input) else _Input.of(s)
+    fast = _fast_for(path, inp.arrow.type) if inp.arrow is not None else None
+    return _leaf(path, inp, errors, fast)
+
+
+def _leaf(path: str, inp: _Input, errors: _Errors, fast: Fast | None) -> _Leaf:
+    """A leaf by its Arrow-first converter when it has one and that takes the column, else by the Series path."""
+    if fast is not None:
+        leaf = fast(path, inp.arrow, errors)  # type: ignore[arg-type]
+        if leaf is not None:
+            return leaf
+    return _series_leaf(path, inp.series, errors, seed=fast is not _fast_coded)
+
+
+def _series_leaf(path: str, s: pd.Series, errors: _Errors, seed: bool = True) -> _Leaf:
+    """One input column of field ``path`` read through pandas (any dtype); ``seed=False``: its seeded
+    categories were tried already."""
+    spec = registry()[path]
+    kind = spec.type.kind
+    if seed and kind in ("code", "enum") and path != "uscc" and all(isinstance(v, str) for v in spec.type.values or ()):
         text = _arrow_text(s)
         # seeding costs a look-up per row; a column whose encoding a reader handed on is read by its codes
         seeded = _seeded_text(path, text, errors) if text is not None and _identity(text) not in _MEMO.encodings \
@@ -784,12 +985,11 @@ def convert_leaf(path: str, s: pd.Series, errors: _Errors) -> _Leaf:
 
 
 # -- lists ---------------------------------------------------------------------------------------
-def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
-    n = len(s)
-    chunked = _arrow(s)
-    if chunked is not None and (pa.types.is_list(chunked.type) or pa.types.is_large_list(chunked.type)):
-        arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
-        known = _valid(pa.chunked_array([arr]))
+def _list_col(path: str, col: pd.Series | _Input, errors: _Errors) -> ListCol:
+    inp = col if isinstance(col, _Input) else _Input.of(col)
+    arr = inp.arrow
+    if arr is not None and (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
+        known = _valid_of(arr)
         offsets = arr.offsets.to_numpy()
         offsets = offsets - np.int64(offsets[0])  # int64, from 0
         flat = arr.flatten()  # values of valid lists only
@@ -798,9 +998,10 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
             new_offsets = np.concatenate([[0], np.cumsum(lengths)])
         else:
             new_offsets = offsets
-        item_cols = {name: pd.Series(flat.field(name), dtype=pd.ArrowDtype(flat.type.field(name).type))
-                     for name in (f.name for f in flat.type)} if pa.types.is_struct(flat.type) else {}
+        item_cols = {f.name: _item_input(flat, f.name) for f in flat.type} if pa.types.is_struct(flat.type) else {}
         return _items(path, item_cols, new_offsets, known, errors)
+    s = inp.series
+    n = len(s)
     values = s.to_numpy(dtype=object)
     present = ~_missing(s)
     model = _item_model(path)
@@ -830,6 +1031,12 @@ def _list_col(path: str, s: pd.Series, errors: _Errors) -> ListCol:
         col = pd.Series([item.get(name) for item in flat], dtype=object)
         item_cols[name] = col
     return _items(path, item_cols, offsets, known, errors, validated=True)
+
+
+def _item_input(flat: pa.StructArray, name: str) -> _Input:
+    """One field of a list's items as an input (its Series made only if needed)."""
+    arr = flat.field(name)
+    return _Input(arr, lambda: pd.Series(arr, dtype=pd.ArrowDtype(arr.type)))
 
 
 def _list_texts(path: str, codes: np.ndarray, uniques: list[Any], model: type[BaseModel], names: list[str],
@@ -926,25 +1133,24 @@ def _list_items(path: str, v: Any, model: type[BaseModel]) -> tuple[list[dict[st
         return [], ""
 
 
-def _items(path: str, columns: dict[str, pd.Series], offsets: np.ndarray, known: np.ndarray, errors: _Errors,
-           validated: bool = False) -> ListCol:
-    """A list field's items (``columns``: one Series per item field, indexed from 0) validated and
-    converted; an item's error goes to its firm's row."""
+def _items(path: str, columns: dict[str, pd.Series] | dict[str, _Input], offsets: np.ndarray, known: np.ndarray,
+           errors: _Errors, validated: bool = False) -> ListCol:
+    """A list field's items (``columns``: one Series or input per item field, indexed from 0)
+    validated and converted; an item's error goes to its firm's row."""
     m = int(offsets[-1])
     lst = ListCol(offsets, known, {})
     item_errors = _Errors(m)
     cols: dict[str, Col] = {}
-    series: dict[str, pd.Series] = {}
+    series: dict[str, _Input] = {}
     leaves: dict[str, _Leaf] = {}
     p_of: dict[str, str] = {}
-    for p in registry():
-        if not p.startswith(path + "[]."):
-            continue
+    for p in _item_paths(path):
         name = p.split("[].", 1)[1]
         if name not in columns:
             continue
         p_of[name] = p
-        series[name] = columns[name]
+        col = columns[name]
+        series[name] = col if isinstance(col, _Input) else _Input.of(col)
         leaf = leaves[name] = convert_leaf(p, series[name], item_errors)
         cols[name] = Col.coded(leaf.cats[0], leaf.cats[1], leaf.present) if leaf.val is None else \
             Col(leaf.kind, leaf.val, leaf.present, np.False_, leaf.scale, leaf.cats)
@@ -954,7 +1160,7 @@ def _items(path: str, columns: dict[str, pd.Series], offsets: np.ndarray, known:
         bad = ~have
         if name in series and bad.any():  # absent, not refused (a refused value already has its error)
             absent = leaves[name].absent
-            bad &= absent if absent is not None else _absent(p_of[name], series[name])
+            bad &= absent if absent is not None else _absent(p_of[name], series[name].series)
         item_errors.add(bad, f"{path}[].{name}: required | {path}[].{name}：必填")
     if item_errors.rows:
         per_row: dict[int, list[str]] = {}
@@ -965,6 +1171,12 @@ def _items(path: str, columns: dict[str, pd.Series], offsets: np.ndarray, known:
             errors.add_at(i, "; ".join(dict.fromkeys(texts)))
     lst.items = cols
     return lst
+
+
+@cache
+def _item_paths(path: str) -> tuple[str, ...]:
+    """The fields of list ``path``'s items (``path[].name``), in schema order."""
+    return tuple(p for p in registry() if p.startswith(path + "[]."))
 
 
 # -- the table -----------------------------------------------------------------------------------
@@ -995,7 +1207,7 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
         leaves, lists, record_flag, ignored = _convert(series, errors, field_errors)
         table = _assemble(n, leaves, lists, record_flag)
         table.has_entity = "uscc" in series
-        entity = _entity(series["uscc"]) if table.has_entity else None
+        entity = _entity(series["uscc"].series) if table.has_entity else None
         if isinstance(entity, pa.Array):
             table.entity_arrow = entity  # the object array (Table.entity) only if something asks for it
             table.entity_values = None
@@ -1011,15 +1223,28 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     return table
 
 
-def _columns(df: pd.DataFrame) -> dict[str, pd.Series]:
-    """The frame's columns by name, indexed from 0 (the frame is copied only when it is not; each
-    column taken in one pass over the frame when the names are unique)."""
+def _columns(df: pd.DataFrame) -> dict[str, _Input]:
+    """The frame's columns by name, indexed from 0 (the frame is copied only when it is not). With
+    unique names, an Arrow-typed column is taken as its Arrow data, without a pandas Series (making
+    ~100 Series is most of a small frame's cost): from the frame's own column arrays, which pandas
+    hands out without a Series only through its block manager (a frame without one makes Series)."""
     index = df.index
     if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
         df = df.reset_index(drop=True)
-    if df.columns.is_unique:
-        return {str(c): column for c, column in df.items()}
-    return {str(c): df[c] for c in df.columns}
+    if not df.columns.is_unique:
+        return {str(c): _Input.of(df[c]) for c in df.columns}
+    column_values = getattr(getattr(df, "_mgr", None), "iget_values", None)
+    if column_values is None:
+        return {str(c): _Input.of(column) for c, column in df.items()}
+    out = {}
+    for i, c in enumerate(df.columns):
+        chunked = _arrow_values(column_values(i))
+        out[str(c)] = _Input(_one(chunked) if chunked is not None else None, _column_maker(df, i))
+    return out
+
+
+def _column_maker(df: pd.DataFrame, i: int) -> Callable[[], pd.Series]:
+    return lambda: df.iloc[:, i]
 
 
 def frame_errors(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -1040,28 +1265,29 @@ def frame_errors(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, tu
     return failed, errors.array()[failed], _field_errors(field_errors)
 
 
-def _convert(series: dict[str, pd.Series], errors: _Errors, field_errors: dict[str, _Errors]
+def _convert(series: dict[str, _Input], errors: _Errors, field_errors: dict[str, _Errors]
              ) -> tuple[dict[str, _Leaf], dict[str, ListCol], dict[str, np.ndarray], list[str]]:
     """Every column converted and validated (row errors into ``errors``, a field's into
     ``field_errors``): the leaves, lists and record flags, and the columns that are no field."""
-    spec = registry()
     n = errors.n
     leaves: dict[str, _Leaf] = {}
     lists: dict[str, ListCol] = {}
     record_flag: dict[str, np.ndarray] = {}  # 1 true, 0 false, -1 not given
     ignored = []
-    for path, column in series.items():
-        s = spec.get(path)
-        if s is None or "[]" in path:
+    for step, column in zip(_plan(series), series.values(), strict=True):
+        path = step.name
+        if step.role == "ignored":
             ignored.append(path)
             continue
         mine = errors if path == "uscc" else field_errors.setdefault(path, _Errors(n))
-        if s.type.kind == "list":
+        if step.role == "list":
             lists[path] = _list_col(path, column, mine)
-        elif s.type.kind == "record":
-            record_flag[path] = _record_flags(path, column, mine)
+        elif step.role == "record":
+            arr = column.arrow
+            record_flag[path] = _fast_flags(arr) if arr is not None and arr.type == pa.bool_() else \
+                _record_flags(path, column.series, mine)
         else:
-            leaves[path] = convert_leaf(path, column, mine)
+            leaves[path] = _leaf(path, column, mine, step.fast)
     return leaves, lists, record_flag, ignored
 
 
