@@ -848,6 +848,8 @@ def _fast_date(path: str, arr: pa.Array, errors: _Errors) -> _Leaf:
 def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     """An Arrow int64 column of a whole-number field, read from its buffer; None (the schema reads
     it) when a value is negative or huge."""
+    if arr.null_count == len(arr):
+        return _no_number(len(arr))
     present = _valid_of(arr)
     v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
     if (present & ((v < 0) | (v >= 10**18))).any():
@@ -855,9 +857,23 @@ def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     return _Leaf("int", np.where(present, v, 0), present, 0)
 
 
+def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
+    """A number column the schema reads value by value (decimals, integer enums): only when it has
+    no value at all is it read here."""
+    return _no_number(len(arr)) if arr.null_count == len(arr) else None
+
+
+def _no_number(n: int) -> _Leaf:
+    """A number column without any value (as the Series path reads it)."""
+    return _Leaf("int", np.zeros(n, np.int64), np.zeros(n, bool), 0)
+
+
 def _fast_coded(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     """An Arrow text column of a code or enum field by seeded categories (see :func:`_seeded_text`);
     a column whose encoding a reader handed on is read by its codes instead."""
+    if arr.null_count == len(arr):  # no value at all (as the Series path reads it)
+        return _Leaf("str", None, np.zeros(len(arr), bool), cats=(np.full(len(arr), -1, np.int32),
+                                                                   np.empty(0, dtype=object)))
     return _seeded_text(path, arr, errors) if _identity(arr) not in _MEMO.encodings else None
 
 
@@ -891,6 +907,9 @@ def _fast_for(path: str, typ: pa.DataType) -> Fast | None:
         fast = _fast_date
     elif kind == "number" and typ == pa.int64() and _is_int_field(path):
         fast = _fast_int
+    elif (kind == "number" or (kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values))
+          ) and (typ == pa.int64() or pa.types.is_decimal128(typ)):
+        fast = _fast_number
     elif kind in ("code", "enum") and path != "uscc" and _is_text(typ) \
             and all(isinstance(v, str) for v in spec.type.values or ()):
         fast = _fast_coded
@@ -1238,13 +1257,14 @@ def _columns(df: pd.DataFrame) -> dict[str, _Input]:
         return {str(c): _Input.of(column) for c, column in df.items()}
     out = {}
     for i, c in enumerate(df.columns):
-        chunked = _arrow_values(column_values(i))
-        out[str(c)] = _Input(_one(chunked) if chunked is not None else None, _column_maker(df, i))
+        values = column_values(i)
+        chunked = _arrow_values(values)
+        out[str(c)] = _Input(_one(chunked) if chunked is not None else None, _column_maker(values, c))
     return out
 
 
-def _column_maker(df: pd.DataFrame, i: int) -> Callable[[], pd.Series]:
-    return lambda: df.iloc[:, i]
+def _column_maker(values: Any, name: str) -> Callable[[], pd.Series]:
+    return lambda: pd.Series(values, dtype=values.dtype, name=name, copy=False)
 
 
 def frame_errors(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
