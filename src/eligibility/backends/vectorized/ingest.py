@@ -1199,8 +1199,20 @@ def _item_paths(path: str) -> tuple[str, ...]:
 
 
 # -- the table -----------------------------------------------------------------------------------
-def _records() -> list[str]:
-    return [p for p, s in registry().items() if s.type.kind == "record"]
+@cache
+def _records() -> tuple[str, ...]:
+    return tuple(p for p, s in registry().items() if s.type.kind == "record")
+
+
+@cache
+def _shape() -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str, FieldSpec, str, int], ...]]:
+    """The schema's shape as the table is assembled: records deepest first, records shallowest
+    first, and each leaf (path, parent record, spec, kind and scale when no column gives it)."""
+    records = _records()
+    leaves = tuple((path, _parent(path), s, _default_kind(s), 2 if s.type.kind == "money" else 0)
+                   for path, s in registry().items() if "[]" not in path and s.type.kind not in ("record", "list"))
+    return (tuple(sorted(records, key=lambda p: -p.count("."))), tuple(sorted(records, key=lambda p: p.count("."))),
+            leaves)
 
 
 def _ancestors(path: str) -> list[str]:
@@ -1374,6 +1386,7 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
     they are the same on every row, so fields no column gives cost nothing per row."""
     spec = registry()
     records = _records()
+    deepest_first, shallowest_first, fields = _shape()
     no, yes = np.False_, np.True_
     given: dict[str, Any] = dict.fromkeys(records, no)
     for path, leaf in leaves.items():
@@ -1383,14 +1396,14 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         if _parent(path):
             given[_parent(path)] = given[_parent(path)] | lst.known
     # bottom-up: a record is given by its own flag, a value below it, or a child record's flag
-    for r in sorted(records, key=lambda p: -p.count(".")):
+    for r in deepest_first:
         if r in flags:
             given[r] = given[r] | (flags[r] >= 0)  # true ensures it; false ensures its parent
         parent = _parent(r)
         if parent:
             given[parent] = given[parent] | given[r] | (flags[r] == 0 if r in flags else no)
     state: dict[str, tuple[Any, Any]] = {}  # record → (given, null)
-    for r in sorted(records, key=lambda p: p.count(".")):
+    for r in shallowest_first:
         parent = _parent(r)
         p_given, p_null = state[parent] if parent else (yes, no)
         g = given[r] & ~(flags[r] == 0 if r in flags else no) & p_given
@@ -1398,16 +1411,17 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         state[r] = (_compact(g), _compact(null))
     cols: dict[str, Col] = {r: Col("bool", g, _compact(g | null), null) for r, (g, null) in state.items()}
     # a value can stand on a row where its field is not known only under a record removed by its flag
-    dropped_below = {r for r in records if any(a in flags and (flags[a] == 0).any() for a in (*_ancestors(r), r))}
+    removed = {a for a in flags if (flags[a] == 0).any()}
+    dropped_below = {r for r in records if removed and any(a in removed for a in (*_ancestors(r), r))}
     presumed: dict[str, np.ndarray] = {}
-    for path, s in spec.items():
-        if "[]" in path or s.type.kind in ("record", "list"):
-            continue
-        parent = _parent(path)
+    for path, parent, s, default_kind, default_scale in fields:
         p_given, p_null = state[parent] if parent else (yes, no)
         leaf = leaves.get(path)
-        kind = leaf.kind if leaf is not None else _default_kind(s)
-        scale = leaf.scale if leaf is not None else (2 if s.type.kind == "money" else 0)
+        if leaf is None and s.presume is None:  # no column, nothing presumed: unknown, or empty where its record is
+            cols[path] = Col(default_kind, _typed_fill(default_kind), p_null, p_null, default_scale)
+            continue
+        kind = leaf.kind if leaf is not None else default_kind
+        scale = leaf.scale if leaf is not None else default_scale
         coded = leaf is not None and leaf.val is None  # a text column kept as codes until read
         val = (_LAZY if coded else leaf.val) if leaf is not None else _typed_fill(kind)
         if type(val) is Deferred and (s.presume is not None or parent in dropped_below):
