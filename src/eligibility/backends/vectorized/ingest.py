@@ -141,12 +141,12 @@ _ACCEPTED_TEXTS, _ACCEPTED_CHARS = 4096, 1000
 
 
 def _validated(path: str, value: Any) -> tuple[Any, str | None]:
-    """:func:`validate_value`, remembered per thread for a short text once accepted (at most
-    _ACCEPTED_TEXTS of them: forgotten all at once when full)."""
-    if type(value) is not str or len(value) > _ACCEPTED_CHARS:
+    """:func:`validate_value`, remembered per thread for a short text, an int or a Decimal once
+    accepted (at most _ACCEPTED_TEXTS of them: forgotten all at once when full)."""
+    key = _memo_key(path, value)
+    if key is None:
         return validate_value(path, value)
     memo = _MEMO.accepted
-    key = (path, value)
     if key in memo:
         return memo[key], None
     got, reason = validate_value(path, value)
@@ -155,6 +155,17 @@ def _validated(path: str, value: Any) -> tuple[Any, str | None]:
             memo.clear()
         memo[key] = got
     return got, reason
+
+
+def _memo_key(path: str, value: Any) -> tuple[str, Any] | None:
+    """How an accepted value is remembered: a text as itself; an int or a Decimal by its exact
+    spelling (Decimal("2.50") is not Decimal("2.5"), nor 1 True); None: not remembered."""
+    kind = type(value)
+    if kind is str:
+        return (path, value) if len(value) <= _ACCEPTED_CHARS else None
+    if kind is Decimal or (kind is int and -(10**30) < value < 10**30):
+        return (path, (kind.__name__, str(value)))
+    return None
 
 
 @cache
@@ -179,9 +190,9 @@ class _Memo(threading.local):
         # text columns a reader dictionary-encoded, by the identity of their Arrow data (see share_encoding)
         self.encodings: dict[tuple[Any, ...], tuple[pa.Array, pa.DictionaryArray]] = {}
         self.encoded_bytes = 0
-        # a text value of a field → its normalised value, once accepted, kept across calls: a watch's
-        # small frames repeat the same codes (a refusal's wording is made anew each time)
-        self.accepted: dict[tuple[str, str], Any] = {}
+        # a text, int or Decimal value of a field → its normalised value, once accepted, kept across
+        # calls: a watch's small frames repeat the same codes and numbers (a refusal is worded anew each time)
+        self.accepted: dict[tuple[str, Any], Any] = {}
 
 
 _MEMO = _Memo()
