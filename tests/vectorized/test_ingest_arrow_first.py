@@ -205,3 +205,18 @@ def test_frames_of_two_shapes_on_eight_threads_read_as_one_at_a_time(monkeypatch
     for t in threads:
         t.join()
     assert all(len(r) == 12 and all(r) for r in results.values())
+
+
+def test_accepted_numbers_are_remembered_by_their_exact_spelling() -> None:
+    """An accepted int or Decimal is remembered like an accepted text, keyed by its exact spelling:
+    Decimal("2.50") and Decimal("2.5"), or 1 and True, never answer for each other."""
+    ingest._MEMO.accepted.clear()
+    path = "hires.min_contract_years"
+    for value in (Decimal("2.50"), Decimal("2.5"), 3, Decimal("3")):
+        assert ingest._validated(path, value) == ingest.validate_value(path, value)
+    assert str(ingest._validated(path, Decimal("2.50"))[0]) == str(ingest.validate_value(path, Decimal("2.50"))[0])
+    assert str(ingest._validated(path, Decimal("2.5"))[0]) == str(ingest.validate_value(path, Decimal("2.5"))[0])
+    assert len([k for k in ingest._MEMO.accepted if k[0] == path]) == 4
+    assert ingest._memo_key(path, True) is None and ingest._memo_key(path, 10**40) is None
+    refused = ingest._validated("employees", -1)
+    assert refused[1] is not None and ("employees", ("int", "-1")) not in ingest._MEMO.accepted
