@@ -220,3 +220,23 @@ def test_accepted_numbers_are_remembered_by_their_exact_spelling() -> None:
     assert ingest._memo_key(path, True) is None and ingest._memo_key(path, 10**40) is None
     refused = ingest._validated("employees", -1)
     assert refused[1] is not None and ("employees", ("int", "-1")) not in ingest._MEMO.accepted
+
+
+def test_a_seed_is_remembered_per_field_and_type_and_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A coded column's seed answers again only for the same field, Arrow type and texts."""
+    monkeypatch.setattr(ingest, "_SEEDS_KEPT", 2)
+    ingest._MEMO.seeds.clear()
+    texts = ["private", "wrong", None, "state", "private"]
+
+    def read(path: str, typ: pa.DataType) -> Any:
+        errors = ingest._Errors(len(texts))
+        leaf = ingest._seeded_text(path, pa.array(texts, typ), errors)
+        return leaf if leaf is None else (leaf.cats[0].tolist(), leaf.cats[1].tolist(), leaf.present.tolist(),
+                                          errors.rows)
+
+    first = read("ownership", pa.string())
+    assert first is not None and first[1] == ["private", "state", None] and list(first[3]) == [1]  # None: refused
+    assert read("ownership", pa.large_string()) == first  # its own entry: the lookup set has its type
+    assert read("region_code", pa.string()) is None  # none of these texts is a region code
+    assert len(ingest._MEMO.seeds) <= 2
+    assert read("ownership", pa.string()) == first

@@ -193,6 +193,8 @@ class _Memo(threading.local):
         # a text, int or Decimal value of a field → its normalised value, once accepted, kept across
         # calls: a watch's small frames repeat the same codes and numbers (a refusal is worded anew each time)
         self.accepted: dict[tuple[str, Any], Any] = {}
+        # a coded column's seed (its first rows' distinct texts) → its accepted categories and lookup set
+        self.seeds: dict[tuple[Any, ...], tuple[list[Any], pa.Array] | None] = {}
 
 
 _MEMO = _Memo()
@@ -297,7 +299,7 @@ def _indices(indices: pa.Array) -> np.ndarray:
     """Dictionary indices as int32 codes, -1 where null (read from the buffer: no fill pass)."""
     codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)]
     if indices.null_count:
-        return np.where(indices.is_valid().to_numpy(zero_copy_only=False), codes, np.int32(-1))
+        return np.where(_valid_of(indices), codes, np.int32(-1))
     return codes
 
 
@@ -745,19 +747,11 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     seed = pc.unique(head)
     if len(seed) > _SEED_MAX:
         return None
-    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(seed), ""), True).to_numpy(zero_copy_only=False)
-    accepted: list[str] = []
-    values: list[Any] = []
-    for u, is_blank in zip(seed.to_pylist(), blank.tolist()):
-        if is_blank:
-            continue
-        value, reason = _validated(path, u)
-        if reason is None and isinstance(value, str) and value:
-            accepted.append(u)
-            values.append(value)
-    if not accepted:
+    got = _seed_categories(path, seed)
+    if got is None:
         return None
-    hits = pc.index_in(text, value_set=pa.array(accepted, text.type))
+    values, value_set = got
+    hits = pc.index_in(text, value_set=value_set)
     codes = _indices(hits)  # -1: null, or a value outside the seed
     categories = np.empty(len(values), dtype=object)
     categories[:] = values
@@ -780,6 +774,33 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     absent = codes < 0  # then the refused rows, which have a value, are taken out
     absent[miss[~sub_ok & (sub_codes >= 0)]] = False
     return _Leaf("str", None, codes >= 0, cats=(codes, np.concatenate([categories, lut[0][:-1]])), absent=absent)
+
+
+def _seed_categories(path: str, seed: pa.Array) -> tuple[list[Any], pa.Array] | None:
+    """The seed's values the schema accepts, normalised, and as written (the lookup set); None when
+    it accepts none. Remembered per thread for the same seed (a watch's frames repeat their codes)."""
+    memo = _MEMO.seeds
+    key = (path, seed.type, tuple(seed.to_pylist()))
+    if key in memo:
+        return memo[key]
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(seed), ""), True).to_numpy(zero_copy_only=False)
+    accepted: list[str] = []
+    values: list[Any] = []
+    for u, is_blank in zip(key[2], blank.tolist()):
+        if is_blank:
+            continue
+        value, reason = _validated(path, u)
+        if reason is None and isinstance(value, str) and value:
+            accepted.append(u)
+            values.append(value)
+    got = (values, pa.array(accepted, seed.type)) if accepted else None
+    if len(memo) >= _SEEDS_KEPT:
+        memo.clear()
+    memo[key] = got
+    return got
+
+
+_SEEDS_KEPT = 1024  # seeds remembered per thread (forgotten all at once when full)
 
 
 def _absent(path: str, s: pd.Series) -> np.ndarray:
