@@ -595,7 +595,7 @@ def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> 
             return _Leaf("int", np.where(present, v, 0), present, 0)
     codes, uniques = factor(s)
     lut: list[np.ndarray] = []
-    _, ok = _by_unique(path, codes, uniques, present, errors, lambda v: v, lut)
+    _, ok = _by_unique(path, codes, uniques, present, errors, lambda v: v, lut, rows=False)
     table = lut[0]  # the validated value per distinct input (None: unused or refused), then one for "none"
     values = [v for v in table[:-1].tolist() if v is not None]
     at = np.where(ok, codes, len(table) - 1)
