@@ -939,8 +939,9 @@ def _fast_for(path: str, typ: pa.DataType) -> Fast | None:
         fast = _fast_date
     elif kind == "number" and typ == pa.int64() and _is_int_field(path):
         fast = _fast_int
-    elif (kind == "number" or (kind == "enum" and spec.type.values and all(isinstance(v, int) for v in spec.type.values))
-          ) and (typ == pa.int64() or pa.types.is_decimal128(typ)):
+    elif (kind == "number" or (kind == "enum" and bool(spec.type.values)
+                               and all(isinstance(v, int) for v in spec.type.values))) \
+            and (typ == pa.int64() or pa.types.is_decimal128(typ)):
         fast = _fast_number
     elif kind in ("code", "enum") and path != "uscc" and _is_text(typ) \
             and all(isinstance(v, str) for v in spec.type.values or ()):
