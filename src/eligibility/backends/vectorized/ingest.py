@@ -862,16 +862,21 @@ Fast = Callable[[str, pa.Array, _Errors], "_Leaf | None"]
 
 def _fast_bool(path: str, arr: pa.Array, errors: _Errors) -> _Leaf:
     """An Arrow boolean column: its values and validity read from the bitmaps."""
+    if arr.null_count == len(arr):  # no value (its data buffer may be absent)
+        return _Leaf("bool", np.zeros(len(arr), bool), np.zeros(len(arr), bool))
     present = _valid_of(arr)
     return _Leaf("bool", _bits(arr.buffers()[1], arr.offset, len(arr)) & present, present)
 
 
 def _fast_money(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
+    """An Arrow decimal128 money column as int64 fen (see :func:`_decimal_money`)."""
     return _decimal_money(path, arr, _valid_of(arr), errors)
 
 
 def _fast_date(path: str, arr: pa.Array, errors: _Errors) -> _Leaf:
     """An Arrow date32 column: days since 1970 read from its buffer (0 where none)."""
+    if arr.null_count == len(arr):  # no value (its data buffer may be absent)
+        return _Leaf("date", np.zeros(len(arr), np.int64), np.zeros(len(arr), bool))
     present = _valid_of(arr)
     days = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr)].astype(np.int64)
     return _Leaf("date", np.where(present, days, 0), present)
@@ -992,6 +997,8 @@ def _plan(inputs: dict[str, _Input]) -> tuple[_Step, ...]:
 
 def _fast_flags(arr: pa.Array) -> np.ndarray:
     """An Arrow boolean record column as flags (1 true, 0 false, -1 not given), from its bitmaps."""
+    if arr.null_count == len(arr):  # none given (its data buffer may be absent)
+        return np.full(len(arr), -1, np.int8)
     values = _bits(arr.buffers()[1], arr.offset, len(arr))
     return np.where(_valid_of(arr), values.astype(np.int8), np.int8(-1))
 
