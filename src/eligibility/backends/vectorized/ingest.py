@@ -1477,7 +1477,7 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
                 else:
                     kind, fill_val, scale, val = _presumed_fill(s.presume.value, kind, scale,
                                                                  _values(leaf) if coded else val, leaf is not None)
-                    val = np.where(use, fill_val, val)
+                    val = _kept(val, ~use, fill_val)
                 known = known | use
         known, null = _compact(known), _compact(null)
         # converters leave the filler where a value is absent; only a record removed by its flag
@@ -1488,7 +1488,7 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
             if val is _LAZY:  # still coded: a row without a value takes no category (it reads "")
                 cats = (np.where(known & ~null, cats[0], np.int32(-1)), cats[1])  # type: ignore[index]
             else:
-                val = np.where(known & ~null, val, _fill_scalar(kind))
+                val = _kept(val, known & ~null, _fill_scalar(kind))
         if val is _LAZY:
             cols[path] = Col.coded(cats[0], cats[1], known, null)  # type: ignore[index]
         else:
@@ -1499,6 +1499,18 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
             lst.known = lst.known & state[parent][0]
     nothing = np.empty(0, dtype=object)  # row numbers, entity ids and errors: the caller sets them
     return Table(n, nothing, nothing, nothing, cols, lists, presumed)
+
+
+def _kept(val: Any, keep: Any, fill: Any) -> Any:
+    """``np.where(keep, val, fill)``; a zero filler in a column of integers or booleans by a product
+    (several times cheaper on a chunk's rows, and a result of the same type and values)."""
+    if isinstance(val, np.ndarray) and val.dtype.kind in "iu" and type(fill) is int and fill == 0 \
+            and np.shape(keep) in ((), val.shape):
+        return val * keep
+    if isinstance(val, np.ndarray) and val.dtype == np.bool_ and type(fill) is bool and not fill \
+            and np.shape(keep) in ((), val.shape):
+        return val & keep
+    return np.where(keep, val, fill)
 
 
 def _values(leaf: _Leaf) -> np.ndarray:
