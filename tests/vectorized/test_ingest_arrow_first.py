@@ -240,3 +240,15 @@ def test_a_seed_is_remembered_per_field_and_type_and_the_memo_is_bounded(monkeyp
     assert read("region_code", pa.string()) is None  # none of these texts is a region code
     assert len(ingest._MEMO.seeds) <= 2
     assert read("ownership", pa.string()) == first
+
+
+def test_a_frame_without_the_block_manager_read_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columns are taken from pandas' block manager (its public routes cost a table per frame);
+    with that accessor gone (another pandas), the frame is read through its Series, to the same table."""
+    frames = [_frame_a(11), _frame_b(11)]
+    want = [_fingerprint(table_from_frame(f, 1)) for f in frames]
+    manager = type(frames[0]._mgr)
+    assert hasattr(manager, "iget_values")  # else this pandas already takes the fallback everywhere
+    monkeypatch.delattr(manager, "iget_values")
+    monkeypatch.setattr(ingest, "_PLANS", {})
+    assert [_fingerprint(table_from_frame(f, 1)) for f in frames] == want
