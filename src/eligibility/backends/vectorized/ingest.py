@@ -426,9 +426,9 @@ def _decimal_fen(chunked: pa.ChunkedArray | pa.Array, present: np.ndarray
         words = np.frombuffer(buf, dtype="<i8").reshape(-1, 2)[chunk.offset:chunk.offset + len(chunk)]
         here = present[start:start + len(chunk)]
         start += len(chunk)
-        low = np.where(here, words[:, 0], 0)  # contiguous, and no filler from under the nulls
+        low = words[:, 0] * here  # contiguous, and no filler from under the nulls (a product: cheaper than where)
         # up to 18 digits a value lives in the low word (the high word is its sign)
-        if len(low) and (typ.precision > 18 and not np.array_equal(np.where(here, words[:, 1], 0), low >> 63)
+        if len(low) and (typ.precision > 18 and not np.array_equal(words[:, 1] * here, low >> 63)
                          or low.max() >= limit or low.min() <= -limit):
             return None
         parts.append(low)
