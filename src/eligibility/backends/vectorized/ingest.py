@@ -894,10 +894,42 @@ def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     return _Leaf("int", np.where(present, v, 0), present, 0)
 
 
+_NARROW = 4096  # an int64 number column whose values span fewer than this is read by offsets
+
+
 def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
-    """A number column the schema reads value by value (decimals, integer enums): only when it has
-    no value at all is it read here."""
-    return _no_number(len(arr)) if arr.null_count == len(arr) else None
+    """A number column the schema reads value by value (decimals, integer enums): read here when it
+    has no value at all, or when it is int64 with its values in a narrow range (a few tiers, years,
+    kVA steps), each distinct value then validated once as :func:`_int_leaf` does, by its offset from
+    the smallest instead of a dictionary encoding."""
+    if arr.null_count == len(arr):
+        return _no_number(len(arr))
+    if arr.type != pa.int64() or _is_int_field(path):
+        return None
+    present = _valid_of(arr)
+    v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
+    given = v[present]
+    low, high = int(given.min()), int(given.max())
+    if high - low >= _NARROW:
+        return None
+    k = high - low + 1
+    value = np.zeros(k + 1, np.int64)  # per offset, then one for a row without a value
+    bad = np.zeros(k + 1, bool)
+    msg = np.empty(k + 1, dtype=object)
+    for d in np.flatnonzero(np.bincount(given - low, minlength=k)).tolist():
+        got, reason = _validated(path, low + d)
+        if reason is not None:
+            bad[d], msg[d] = True, reason
+        elif not _whole(got):  # a fraction or a huge one: the Series path makes Decimals
+            return None
+        else:
+            value[d] = int(got)
+    at = np.where(present, v - low, k)
+    if not bad.any():
+        return _Leaf("int", value[at], present, 0)
+    refused = bad[at]
+    errors.add(present & refused, msg[at])
+    return _Leaf("int", value[at], present & ~refused, 0)  # a refused value's is 0, as unused
 
 
 def _no_number(n: int) -> _Leaf:
