@@ -157,8 +157,10 @@ def test_a_segment_writes_decimal_facts_narrower_and_reads_them_back_as_they_wer
     huge = [Decimal("12345678901234567890.12"), None, Decimal("1.00"), Decimal("2.00")]
     rate = [Decimal("0.0345"), None, None, Decimal("0.0001")]
     table = pa.table({"uscc": pa.array([f"firm{i}" for i in range(4)]),
-                      "revenue": pa.array(small, pa.decimal128(20, 2)), "total_assets": pa.array(large, pa.decimal128(20, 2)),
-                      "taxable_income": pa.array(huge, pa.decimal128(22, 2)), "lpr": pa.array(rate, pa.decimal128(4, 4))})
+                      "revenue": pa.array(small, pa.decimal128(20, 2)),
+                      "total_assets": pa.array(large, pa.decimal128(20, 2)),
+                      "taxable_income": pa.array(huge, pa.decimal128(22, 2)),
+                      "lpr": pa.array(rate, pa.decimal128(4, 4))})
     frame = table.to_pandas(types_mapper=pd.ArrowDtype)
     n, width = 4, 2
     rows = Rows(frame, list(frame["uscc"]), np.zeros((n, width), np.int8), np.zeros((n, width), np.int64),

@@ -160,7 +160,8 @@ class Rows:
         width = self.status.shape[1]
 
         def cells(a: np.ndarray) -> pa.Array:
-            return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(a if every else a[at]).ravel()), width)
+            flat = np.ascontiguousarray(a if every else a[at]).ravel()
+            return pa.FixedSizeListArray.from_arrays(pa.array(flat), width)
 
         has = self.has_amount if every else self.has_amount[at]
         columns: dict[str, Any] = {"uscc": pa.array(ids, pa.string()), "kind": pa.array(np.full(len(at), ROW, np.int8)),
