@@ -174,3 +174,19 @@ def test_a_segment_writes_decimal_facts_narrower_and_reads_them_back_as_they_wer
         assert back.arrow().schema == table.schema
         assert back.arrow().equals(table.take(pa.array(idx)))
         assert back.frame.dtypes.tolist() == frame.dtypes.tolist()
+
+
+def test_a_segment_compacted_with_one_without_receipts_reads_none_there() -> None:
+    """Compaction unifies segments by column: rows of a segment that had no receipts come back with
+    none (their receipt lists are null), the others with theirs."""
+    with_receipts = _decided(3)
+    n = len(with_receipts.ids)
+    without = Rows(with_receipts.frame, with_receipts.ids, with_receipts.status, with_receipts.amount,
+                   with_receipts.has_amount, with_receipts.superseded, {}, with_receipts.rule_ids)
+    idx = list(range(n))
+    whole = pa.concat_tables([without.segment(idx, without.ids), with_receipts.segment(idx, with_receipts.ids)],
+                             promote_options="permissive")
+    back = Rows.of_segment(whole, list(range(2 * n)), without.ids + with_receipts.ids, with_receipts.rule_ids)
+    every = np.arange(n)
+    assert (back.received_cells(every) == _NO_RECEIPT).all()
+    assert back.received_cells(every + n).tolist() == with_receipts.received_cells(every).tolist()

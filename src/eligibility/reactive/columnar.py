@@ -27,7 +27,7 @@ from ..facts.codes.uscc import normalise_uscc
 from ..facts.frame import row_to_profile
 from ..facts.profile import Profile
 from ..results import Decision, Status
-from ..store.base import PROFILE, ROW, RULE_IDS
+from ..store.base import NO_RECEIPT, PROFILE, ROW, RULE_IDS, cell_lists
 from .events import EventKind
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ KINDS = (EventKind.NEWLY_ELIGIBLE, EventKind.NO_LONGER_ELIGIBLE, EventKind.AMOUN
 """Event kind by the code :func:`transitions` gives (-1: no event)."""
 _ELIGIBLE, _UNDETERMINED = 1, 2
 _RECEIVED_TRUE = np.iinfo(np.int64).min  # received, amount unknown (Decision.received is True)
-_NO_RECEIPT = np.iinfo(np.int64).min + 1
+_NO_RECEIPT = NO_RECEIPT
 
 
 def _narrow(fen: np.ndarray) -> np.ndarray:
@@ -89,15 +89,6 @@ def _widen_decimal(col: pa.ChunkedArray, precision: int) -> pa.Array:
     bitmap = arr.is_valid().buffers()[1] if arr.null_count else None
     return pa.Array.from_buffers(pa.decimal128(precision, arr.type.scale), len(arr), [bitmap, pa.py_buffer(words)],
                                  arr.null_count)
-
-
-def _lists(mask: np.ndarray, values: np.ndarray) -> pa.ListArray:
-    """``values`` (the cells of ``mask`` in row order) as one list per row of ``mask``."""
-    offsets = np.zeros(len(mask) + 1, np.int64)
-    np.cumsum(mask.sum(axis=1), out=offsets[1:])
-    if offsets[-1] < 2**31:
-        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values))
-    return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values))
 
 
 def _winner_type(width: int) -> type:
@@ -166,13 +157,14 @@ class Rows:
         has = self.has_amount if every else self.has_amount[at]
         columns: dict[str, Any] = {"uscc": pa.array(ids, pa.string()), "kind": pa.array(np.full(len(at), ROW, np.int8)),
                                    "status": cells(self.status),
-                                   "amount": _lists(has, _narrow((self.amount if every else self.amount[at])[has])),
+                                   "amount": cell_lists(has, _narrow((self.amount if every else
+                                                                      self.amount[at])[has])),
                                    "has_amount": cells(self.has_amount), "superseded": cells(self.superseded)}
         if self.received:
             full = self.received_cells(at)
             got = full != _NO_RECEIPT
-            columns["received_at"] = _lists(got, np.nonzero(got)[1].astype(np.int16))
-            columns["received"] = _lists(got, full[got])
+            columns["received_at"] = cell_lists(got, np.nonzero(got)[1].astype(np.int16))
+            columns["received"] = cell_lists(got, full[got])
         taken = facts if every else facts.take(pa.array(at))
         fields = [pa.field(name, col.type) for name, col in columns.items()]
         for name, col in zip(taken.column_names, taken.columns):
@@ -219,7 +211,8 @@ class Rows:
         if "received" in part.column_names:
             if "received_at" in part.column_names:
                 got = np.full((n, len(stored)), _NO_RECEIPT, np.int64)
-                per_row = pc.list_value_length(part.column("received")).to_numpy(zero_copy_only=False)
+                # a row of a segment compacted with ones without receipts has none (null)
+                per_row = pc.fill_null(pc.list_value_length(part.column("received")), 0).to_numpy(zero_copy_only=False)
                 got[np.repeat(np.arange(n), per_row), flat("received_at")] = flat("received")
             else:
                 got = flat("received").reshape(n, len(stored))

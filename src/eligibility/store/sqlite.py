@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .base import (EVENT_COLUMNS, PROFILE, REMOVED, RULE_IDS, Commit, LoggedEvent, Store, StoredRow, StoredState,
-                   StoreError)
+                   StoreError, sparse_cells)
 
 APPLICATION_ID = 0x454C4947
 """``PRAGMA application_id`` of our files ("ELIG"): how a store is told from any other database."""
@@ -246,7 +246,7 @@ class SQLiteStore:
         parts, order = [], []
         for k in np.unique(at).tolist():
             mine = np.flatnonzero(at == k)
-            parts.append(segments[k].take(pa.array(row[mine])))
+            parts.append(sparse_cells(segments[k].take(pa.array(row[mine]))))  # a format-3 one as 4's
             order.append(mine)
         try:
             whole = pa.concat_tables(parts, promote_options="permissive")
