@@ -1,6 +1,7 @@
 """A columnar batch's events kept as arrays (:class:`BatchEvents`): counted without being made, the
 same events once read, logged from the arrays exactly as they read; a store segment's amounts in fen
-narrowed where they fit and read back whole either way."""
+narrowed where they fit and read back whole either way; its amounts and receipts written only where
+a cell has one, read back as they were (and the earlier layout, every cell written, read too)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 import eligibility as el
 from eligibility.reactive import Watcher
 from eligibility.reactive.batch_events import BatchEvents, money_text
-from eligibility.reactive.columnar import Rows
+from eligibility.reactive.columnar import _NO_RECEIPT, _RECEIVED_TRUE, Rows
 from eligibility.testing.workload import make_workload
 
 
@@ -87,3 +89,104 @@ def test_segment_amounts_come_back_whole(top: int) -> None:
         back = Rows.of_segment(seg, list(range(len(idx))), ids, rows.rule_ids)
         assert back.amount.dtype == np.int64
         assert back.amount.tolist() == amount[idx].tolist()
+
+
+def _decided(seed: int, n: int = 30, width: int = 6) -> Rows:
+    """Rows with amounts where some cells have one (0 elsewhere, as decided) and receipts on two rules."""
+    rng = np.random.default_rng(seed)
+    has = rng.random((n, width)) < 0.3
+    amount = np.where(has, rng.integers(-10**12, 10**12, (n, width)), 0)
+    status = rng.integers(-1, 4, (n, width)).astype(np.int8)
+    received = {1: np.where(rng.random(n) < 0.4, rng.integers(0, 10**9, n), _NO_RECEIPT),
+                4: np.where(rng.random(n) < 0.2, _RECEIVED_TRUE, _NO_RECEIPT)}
+    frame = pd.DataFrame({"uscc": [f"firm{i}" for i in range(n)]})
+    return Rows(frame, list(frame["uscc"]), status, amount, has, rng.integers(-1, width, (n, width)).astype(np.int8),
+                received, [f"r{j}" for j in range(width)])
+
+
+def _same(a: Rows, b: Rows) -> None:
+    assert a.status.tolist() == b.status.tolist() and a.superseded.tolist() == b.superseded.tolist()
+    assert a.has_amount.tolist() == b.has_amount.tolist() and a.amount.tolist() == b.amount.tolist()
+    every = np.arange(len(a.ids))
+    assert a.received_cells(every).tolist() == b.received_cells(every).tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_segment_keeps_only_the_cells_with_an_amount_or_receipt(seed: int) -> None:
+    rows = _decided(seed)
+    idx = [3, 0, 7, 7, 12, 29]
+    ids = [rows.ids[i] for i in idx]
+    seg = rows.segment(idx, ids)
+    assert len(seg.column("amount").combine_chunks().flatten()) == int(rows.has_amount[idx].sum())
+    got = sum((rows.received[j][idx] != _NO_RECEIPT).sum() for j in rows.received)
+    assert len(seg.column("received").combine_chunks().flatten()) == got
+    back = Rows.of_segment(seg, list(range(len(idx))), ids, rows.rule_ids)
+    _same(back, rows.take(np.array(idx), ids))
+    # a rule set with a rule added in front and r4 gone: the stored cells follow their rules
+    later = ["new", *[r for r in rows.rule_ids if r != "r4"]]
+    moved = Rows.of_segment(seg, [1, 4], [ids[1], ids[4]], later)
+    assert moved.status[:, 0].tolist() == [-1, -1]
+    assert moved.amount[:, 1:].tolist() == np.delete(rows.amount[[0, 12]], 4, axis=1).tolist()
+    receipts = moved.received_cells(np.arange(2))
+    assert receipts[:, 2].tolist() == rows.received[1][[0, 12]].tolist()
+    assert (np.delete(receipts, 2, axis=1) == _NO_RECEIPT).all()
+
+
+def test_a_segment_of_the_earlier_layout_reads_the_same() -> None:
+    """Format 3 files written before: every cell of ``amount`` and ``received`` (amounts not zeroed where none)."""
+    rows = _decided(9)
+    n, width = rows.status.shape
+    idx = list(range(n))
+    seg = rows.segment(idx, rows.ids)
+    junk = np.where(rows.has_amount, rows.amount, 777)
+
+    def cells(a: np.ndarray) -> pa.Array:
+        return pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(a).ravel()), width)
+
+    earlier = (seg.drop_columns(["amount", "received", "received_at"])
+               .append_column("amount", cells(junk)).append_column("received", cells(rows.received_cells(np.arange(n))))
+               .replace_schema_metadata(seg.schema.metadata))
+    _same(Rows.of_segment(earlier, idx, rows.ids, rows.rule_ids), rows)
+
+
+def test_a_segment_writes_decimal_facts_narrower_and_reads_them_back_as_they_were() -> None:
+    """Amounts of up to 9 and 18 digits are written in 4 and 8 bytes; larger ones, and other types, as
+    they are; read back, every column has its type and values again (nulls kept, a chunk's offset too)."""
+    small = [Decimal("1.25"), None, Decimal("-3.00"), Decimal("9999999.99")]
+    large = [Decimal("123456789012.34"), Decimal("-1.00"), None, Decimal("0.01")]
+    huge = [Decimal("12345678901234567890.12"), None, Decimal("1.00"), Decimal("2.00")]
+    rate = [Decimal("0.0345"), None, None, Decimal("0.0001")]
+    table = pa.table({"uscc": pa.array([f"firm{i}" for i in range(4)]),
+                      "revenue": pa.array(small, pa.decimal128(20, 2)),
+                      "total_assets": pa.array(large, pa.decimal128(20, 2)),
+                      "taxable_income": pa.array(huge, pa.decimal128(22, 2)),
+                      "lpr": pa.array(rate, pa.decimal128(4, 4))})
+    frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    n, width = 4, 2
+    rows = Rows(frame, list(frame["uscc"]), np.zeros((n, width), np.int8), np.zeros((n, width), np.int64),
+                np.zeros((n, width), bool), np.full((n, width), -1, np.int8), {}, ["r0", "r1"])
+    for idx, widths in (([0, 1, 2, 3], [32, 64, 128, 32]), ([3, 1], [32, 32, 32, 32])):
+        ids = [rows.ids[i] for i in idx]
+        seg = rows.segment(idx, ids)
+        assert [seg.schema.field(f"f.{c}").type.bit_width
+                for c in ("revenue", "total_assets", "taxable_income", "lpr")] == widths
+        back = Rows.of_segment(seg, list(range(len(idx))), ids, rows.rule_ids)
+        assert back.arrow().schema == table.schema
+        assert back.arrow().equals(table.take(pa.array(idx)))
+        assert back.frame.dtypes.tolist() == frame.dtypes.tolist()
+
+
+def test_a_segment_compacted_with_one_without_receipts_reads_none_there() -> None:
+    """Compaction unifies segments by column: rows of a segment that had no receipts come back with
+    none (their receipt lists are null), the others with theirs."""
+    with_receipts = _decided(3)
+    n = len(with_receipts.ids)
+    without = Rows(with_receipts.frame, with_receipts.ids, with_receipts.status, with_receipts.amount,
+                   with_receipts.has_amount, with_receipts.superseded, {}, with_receipts.rule_ids)
+    idx = list(range(n))
+    whole = pa.concat_tables([without.segment(idx, without.ids), with_receipts.segment(idx, with_receipts.ids)],
+                             promote_options="permissive")
+    back = Rows.of_segment(whole, list(range(2 * n)), without.ids + with_receipts.ids, with_receipts.rule_ids)
+    every = np.arange(n)
+    assert (back.received_cells(every) == _NO_RECEIPT).all()
+    assert back.received_cells(every + n).tolist() == with_receipts.received_cells(every).tolist()

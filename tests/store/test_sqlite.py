@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
+from json import loads
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 import pytest
 
@@ -189,13 +192,14 @@ def test_retention_prunes_old_events(tmp_path: Path, engine: el.Engine, firms: l
 
 def test_an_earlier_or_later_format_is_refused_and_left_alone(tmp_path: Path, engine: el.Engine,
                                                              firms: list[dict[str, Any]]) -> None:
-    """Format 3 keeps batches as segments; a file of formats 1–2 (a row per firm and per event) or of
+    """Formats 3–4 keep batches as segments; a file of formats 1–2 (a row per firm and per event) or of
     a later format is refused with the reason, and not changed."""
     path = tmp_path / "watch.sqlite"
     with Watcher(engine, as_of=AS_OF, store=path) as w:
         w.upsert_many(firms[:20])
-    for version, en, zh in ((2, "format 2 is an earlier one", "格式版本 2 是旧格式"),
-                            (4, "format 4 is newer than this version supports (3)", "格式版本 4")):
+    for version, en, zh in ((2, "format 2 is an earlier one (this version reads formats 3–4)",
+                             "格式版本 2 是旧格式"),
+                            (5, "format 5 is newer than this version supports (4)", "格式版本 5")):
         con = sqlite3.connect(path)
         con.execute(f"PRAGMA user_version={version}")
         con.commit()
@@ -287,3 +291,67 @@ def test_receipts_of_a_frame_are_stored_and_read_back(tmp_path: Path, engine: el
     with Watcher(engine, store=path) as w:
         assert {u: w.decisions(u) for u in w._firms} == live
         assert w.upsert_many(el.to_frame([received])) == []
+
+
+def _as_format_3(path: Path) -> None:
+    """Rewrite a store's one segment as format 3 wrote it (every cell of its amounts; the workload's
+    first firms have no receipts) and mark the file 3."""
+    import pyarrow as pa
+
+    from eligibility.store.sqlite import _blob, _table
+
+    con = sqlite3.connect(path)
+    (rowid, data), = con.execute("SELECT id, data FROM segments").fetchall()
+    seg = _table(data)
+    assert "received" not in seg.column_names
+    width = len(loads(seg.schema.metadata[b"rule_ids"]))
+    has = seg.column("has_amount").combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
+    full = np.zeros(has.shape, np.int64)
+    full[has] = seg.column("amount").combine_chunks().flatten().to_numpy()
+    earlier = seg.set_column(seg.schema.get_field_index("amount"), "amount",
+                             pa.FixedSizeListArray.from_arrays(pa.array(full.ravel()), width))
+    con.execute("UPDATE segments SET data = ? WHERE id = ?", (_blob(earlier), rowid))
+    con.execute("PRAGMA user_version=3")
+    con.commit()
+    con.close()
+
+
+def test_a_format_3_store_is_read_and_marked_4_when_opened(tmp_path: Path, engine: el.Engine,
+                                                          firms: list[dict[str, Any]]) -> None:
+    """A file written as format 3 (every cell of a segment's amounts written) opens with its firms and
+    decisions, takes new batches, and is marked 4 (a version knowing only 3 refuses it)."""
+    path = tmp_path / "watch.sqlite"
+    with Watcher(engine, as_of=AS_OF, store=path) as w:
+        w.upsert_many(el.to_frame(firms[:40]))
+        decisions = {f["uscc"]: w.decisions(f["uscc"]) for f in firms[:40]}
+    _as_format_3(path)
+    with Watcher(engine, store=path) as w:
+        assert {u: w.decisions(u) for u in decisions} == decisions
+        w.upsert_many(el.to_frame(firms[30:50]))
+        assert len(w) == 50
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+    finally:
+        con.close()
+
+
+def test_a_format_3_segment_is_compacted_with_format_4_ones(tmp_path: Path, engine: el.Engine,
+                                                           firms: list[dict[str, Any]]) -> None:
+    """Compaction rewrites a format-3 segment's cells as format 4's, so the two make one segment."""
+    path = tmp_path / "watch.sqlite"
+    with Watcher(engine, as_of=AS_OF, store=path) as w:
+        w.upsert_many(el.to_frame(firms[:30]))
+    _as_format_3(path)
+    with Watcher(engine, store=SQLiteStore(path, compact_at=50)) as w:
+        for k in range(3):
+            w.upsert_many(el.to_frame([{**f, "employees": f.get("employees", 0) + k + 1} for f in firms[10:30]]))
+        held = {u: w.decisions(u) for u in w._firms}
+    con = sqlite3.connect(path)
+    try:
+        # 30 + 20 + 20 = 70 entries > 50 and > 2 × 30 firms: compacted to 30 at the second batch; then 20
+        assert con.execute("SELECT count(*), sum(entries) FROM segments").fetchone() == (2, 50)
+    finally:
+        con.close()
+    with Watcher(engine, store=path) as w:
+        assert {u: w.decisions(u) for u in w._firms} == held

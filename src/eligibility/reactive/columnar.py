@@ -27,7 +27,7 @@ from ..facts.codes.uscc import normalise_uscc
 from ..facts.frame import row_to_profile
 from ..facts.profile import Profile
 from ..results import Decision, Status
-from ..store.base import PROFILE, ROW, RULE_IDS
+from ..store.base import NO_RECEIPT, PROFILE, ROW, RULE_IDS, cell_lists
 from .events import EventKind
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ KINDS = (EventKind.NEWLY_ELIGIBLE, EventKind.NO_LONGER_ELIGIBLE, EventKind.AMOUN
 """Event kind by the code :func:`transitions` gives (-1: no event)."""
 _ELIGIBLE, _UNDETERMINED = 1, 2
 _RECEIVED_TRUE = np.iinfo(np.int64).min  # received, amount unknown (Decision.received is True)
-_NO_RECEIPT = np.iinfo(np.int64).min + 1
+_NO_RECEIPT = NO_RECEIPT
 
 
 def _narrow(fen: np.ndarray) -> np.ndarray:
@@ -51,6 +51,44 @@ def _narrow(fen: np.ndarray) -> np.ndarray:
     if fen.size and np.iinfo(np.int32).min <= fen.min() and fen.max() <= np.iinfo(np.int32).max:
         return fen.astype(np.int32)
     return fen
+
+
+DECIMAL = b"decimal128"
+"""Field metadata of a segment's facts column written narrower than its decimal128: the precision."""
+
+
+def _narrow_decimal(name: str, col: pa.ChunkedArray) -> tuple[pa.Field, pa.ChunkedArray | pa.Array]:
+    """A decimal128 facts column as decimal32 or decimal64 when every value fits (4 or 8 bytes a value
+    instead of 16: amounts are most of a segment's facts), the precision kept in the field's metadata
+    (:data:`DECIMAL`); any other column as it is."""
+    typ = col.type
+    if not pa.types.is_decimal128(typ) or not len(col) or typ.scale > 18:
+        return pa.field(name, typ), col
+    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    words = np.frombuffer(arr.buffers()[1], "<i8").reshape(-1, 2)[arr.offset:arr.offset + len(arr)]
+    valid = arr.is_valid() if arr.null_count else None
+    low = words[:, 0] if valid is None else np.where(valid.to_numpy(zero_copy_only=False), words[:, 0], 0)
+    high = words[:, 1] if valid is None else np.where(valid.to_numpy(zero_copy_only=False), words[:, 1], 0)
+    top = max(-int(low.min()), int(low.max()))
+    if not np.array_equal(high, low >> 63) or top >= 10**18:
+        return pa.field(name, typ), col
+    narrow, data = ((pa.decimal32(9, typ.scale), low.astype("<i4")) if top < 10**9 and typ.scale <= 9
+                    else (pa.decimal64(18, typ.scale), np.ascontiguousarray(low, "<i8")))
+    bitmap = None if valid is None else valid.buffers()[1]
+    out = pa.Array.from_buffers(narrow, len(arr), [bitmap, pa.py_buffer(data)], arr.null_count)
+    return pa.field(name, narrow, metadata={DECIMAL: str(typ.precision).encode()}), out
+
+
+def _widen_decimal(col: pa.ChunkedArray, precision: int) -> pa.Array:
+    """A column :func:`_narrow_decimal` wrote, as the decimal128 it was (the value's sign extended)."""
+    arr = col.combine_chunks()
+    width = 4 if pa.types.is_decimal32(arr.type) else 8
+    low = np.frombuffer(arr.buffers()[1], f"<i{width}")[arr.offset:arr.offset + len(arr)].astype("<i8")
+    words = np.empty((len(arr), 2), "<i8")
+    words[:, 0], words[:, 1] = low, low >> 63
+    bitmap = arr.is_valid().buffers()[1] if arr.null_count else None
+    return pa.Array.from_buffers(pa.decimal128(precision, arr.type.scale), len(arr), [bitmap, pa.py_buffer(words)],
+                                 arr.null_count)
 
 
 def _winner_type(width: int) -> type:
@@ -97,8 +135,11 @@ class Rows:
 
     def segment(self, idx: list[int], ids: list[str]) -> pa.Table:
         """The rows at ``idx`` (their firms ``ids``) as a store segment: ``uscc``, ``kind``, the facts
-        (columns ``f.NAME``) and the decisions as arrays of the rule set's width (its rule ids in the
-        schema's metadata). Facts that Arrow cannot type are written as each row's JSON instead."""
+        (columns ``f.NAME``) and the decisions (its rule ids in the schema's metadata): ``status``,
+        ``has_amount`` and ``superseded`` as arrays of the rule set's width, ``amount`` only where a
+        row has one (a list per row, in rule order) and the receipts as lists of (``received_at``: rule
+        position, ``received``: fen) — most cells hold neither, and bytes written are what a commit
+        waits for. Facts that Arrow cannot type are written as each row's JSON instead."""
         at = np.asarray(idx, np.int64)
         every = len(at) == len(self.ids) and bool((at == np.arange(len(at))).all())  # the whole chunk, in order
         facts = self.arrow()
@@ -109,48 +150,78 @@ class Rows:
                                                    pa.string())})
         width = self.status.shape[1]
 
-        def cells(a: np.ndarray, taken: bool = False) -> pa.Array:
-            return pa.FixedSizeListArray.from_arrays(
-                pa.array(np.ascontiguousarray(a if taken or every else a[at]).ravel()), width)
+        def cells(a: np.ndarray) -> pa.Array:
+            flat = np.ascontiguousarray(a if every else a[at]).ravel()
+            return pa.FixedSizeListArray.from_arrays(pa.array(flat), width)
 
+        has = self.has_amount if every else self.has_amount[at]
         columns: dict[str, Any] = {"uscc": pa.array(ids, pa.string()), "kind": pa.array(np.full(len(at), ROW, np.int8)),
-                                   "status": cells(self.status), "amount": cells(_narrow(self.amount if every else
-                                                                                         self.amount[at]), taken=True),
+                                   "status": cells(self.status),
+                                   "amount": cell_lists(has, _narrow((self.amount if every else
+                                                                      self.amount[at])[has])),
                                    "has_amount": cells(self.has_amount), "superseded": cells(self.superseded)}
         if self.received:
-            columns["received"] = cells(self.received_cells(at), taken=True)
+            full = self.received_cells(at)
+            got = full != _NO_RECEIPT
+            columns["received_at"] = cell_lists(got, np.nonzero(got)[1].astype(np.int16))
+            columns["received"] = cell_lists(got, full[got])
         taken = facts if every else facts.take(pa.array(at))
+        fields = [pa.field(name, col.type) for name, col in columns.items()]
         for name, col in zip(taken.column_names, taken.columns):
-            columns[f"f.{name}"] = col
-        return pa.table(columns).replace_schema_metadata({RULE_IDS: dumps(self.rule_ids)})
+            field, columns[f"f.{name}"] = _narrow_decimal(f"f.{name}", col)
+            fields.append(field)
+        return pa.table(columns, schema=pa.schema(fields, metadata={RULE_IDS: dumps(self.rule_ids)}))
 
     @classmethod
     def of_segment(cls, seg: pa.Table, idx: list[int], ids: list[str], rule_ids: list[str]) -> Rows:
-        """The rows at ``idx`` of a store segment (:meth:`segment`) as a chunk over ``rule_ids`` (the
-        current rule set: a rule the segment does not know is absent, one it knows no longer is dropped)."""
+        """The rows at ``idx`` of a store segment (:meth:`segment`, or the earlier layout with every
+        cell of ``amount`` and ``received`` written) as a chunk over ``rule_ids`` (the current rule set:
+        a rule the segment does not know is absent, one it knows no longer is dropped)."""
         part = seg.take(pa.array(np.asarray(idx, np.int64)))
         names = [c for c in part.column_names if c.startswith("f.")]
         facts = part.select(names).rename_columns([c[2:] for c in names])
+        for k, field in enumerate(facts.schema):
+            if field.metadata and DECIMAL in field.metadata and pa.types.is_decimal(field.type) \
+                    and field.type.bit_width < 128:
+                facts = facts.set_column(k, field.name, _widen_decimal(facts.column(k), int(field.metadata[DECIMAL])))
         stored = loads(seg.schema.metadata[RULE_IDS])
         width, n = len(rule_ids), part.num_rows
         here = {r: j for j, r in enumerate(rule_ids)}
         src = np.array([j for j, r in enumerate(stored) if r in here], np.int64)
         dst = np.array([here[r] for r in stored if r in here], np.int64)
 
-        def cells(name: str, fill: Any, dtype: Any) -> np.ndarray:
-            out = np.full((n, width), fill, dtype)
-            flat = part.column(name).combine_chunks().flatten().to_numpy(zero_copy_only=False)
-            out[:, dst] = flat.reshape(n, len(stored))[:, src]
+        def flat(name: str) -> np.ndarray:
+            return part.column(name).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+
+        def placed(full: np.ndarray, fill: Any) -> np.ndarray:  # stored positions -> the current rule set's
+            out = np.full((n, width), fill, full.dtype)
+            out[:, dst] = full[:, src]
             return out
 
+        def cells(name: str, fill: Any, dtype: Any) -> np.ndarray:
+            return placed(flat(name).astype(dtype, copy=False).reshape(n, len(stored)), fill)
+
+        has_stored = flat("has_amount").reshape(n, len(stored))
+        if pa.types.is_fixed_size_list(part.schema.field("amount").type):
+            amount = np.where(has_stored, flat("amount").astype(np.int64).reshape(n, len(stored)), 0)
+        else:
+            amount = np.zeros((n, len(stored)), np.int64)
+            amount[has_stored] = flat("amount")
         received: dict[int, np.ndarray] = {}
         if "received" in part.column_names:
-            full = cells("received", _NO_RECEIPT, np.int64)
+            if "received_at" in part.column_names:
+                got = np.full((n, len(stored)), _NO_RECEIPT, np.int64)
+                # a row of a segment compacted with ones without receipts has none (null)
+                per_row = pc.fill_null(pc.list_value_length(part.column("received")), 0).to_numpy(zero_copy_only=False)
+                got[np.repeat(np.arange(n), per_row), flat("received_at")] = flat("received")
+            else:
+                got = flat("received").reshape(n, len(stored))
+            full = placed(got, _NO_RECEIPT)
             received = {j: full[:, j].copy() for j in np.flatnonzero((full != _NO_RECEIPT).any(axis=0)).tolist()}
         frame = facts.to_pandas(types_mapper=pd.ArrowDtype)
-        return cls(frame, ids, cells("status", ABSENT, np.int8), cells("amount", 0, np.int64),
-                   cells("has_amount", False, bool), cells("superseded", -1, _winner_type(width)), received, rule_ids,
-                   facts)
+        return cls(frame, ids, cells("status", ABSENT, np.int8), placed(amount, 0),
+                   placed(has_stored.astype(bool, copy=False), False), cells("superseded", -1, _winner_type(width)),
+                   received, rule_ids, facts)
 
     def received_cells(self, idx: np.ndarray) -> np.ndarray:
         """The receipts of the rows at ``idx`` over every rule position (:data:`_NO_RECEIPT` where none)."""
@@ -304,8 +375,8 @@ def decide_frame(vectorized: VectorizedRules, rules: RuleSet, frame: pd.DataFram
     for o in decided.outcomes:
         j = order[o.rule.id]
         status[:, j] = o.status
-        amount[:, j] = o.amount
         has_amount[:, j] = o.has_amount & (o.status >= 0)
+        amount[:, j] = np.where(has_amount[:, j], o.amount, 0)  # 0 where none: a store keeps only the amounts
         if o.superseded_by is not None:
             winners = np.array([order[r.id] for r in decided.rules], superseded.dtype)
             superseded[:, j] = np.where(o.superseded_by >= 0, winners[o.superseded_by], -1)

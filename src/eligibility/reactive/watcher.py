@@ -378,7 +378,9 @@ class Watcher:
         firms.update(zip(last, map(Ref, repeat(rows), last.values())))
         rows.live += len(last)
         if self._store is not None:
-            batch.rows.append((rows, list(last.values()), list(last)))
+            # the whole frame, as it is (no copy): where a firm has two rows the store's replay keeps
+            # the last, in the place of the first, as ``firms`` does
+            batch.rows.append((rows, list(range(n)), ids))
         for chunk, _, _ in chunks:  # once the whole batch is placed: a chunk it emptied is only dropped
             self._compact(chunk)
         return self._finish(batch, checkpoint)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from ..errors import EligibilityError
@@ -22,6 +23,43 @@ EVENT_COLUMNS = ("entity_id", "rule_id", "kind", "old_status", "new_status", "ol
 
 RULE_IDS = b"rule_ids"
 """Schema metadata of a segment holding decisions as arrays: the rule ids (JSON) their positions stand for."""
+
+NO_RECEIPT = np.iinfo(np.int64).min + 1
+"""A segment's receipt cell where the rule was not received (format 3 wrote every cell)."""
+
+
+def cell_lists(mask: np.ndarray, values: np.ndarray) -> pa.ListArray:
+    """``values`` (the cells of ``mask`` in row order) as one list per row of ``mask``."""
+    offsets = np.zeros(len(mask) + 1, np.int64)
+    np.cumsum(mask.sum(axis=1), out=offsets[1:])
+    if offsets[-1] < 2**31:
+        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values))
+    return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values))
+
+
+def sparse_cells(seg: pa.Table) -> pa.Table:
+    """A segment whose ``amount`` and ``received`` hold every cell (format 3) with them only where a
+    cell has one (format 4: ``amount`` a list per row of its ``has_amount`` cells, receipts as
+    ``received_at``/``received`` lists); any other segment as it is. Segments of both formats are then
+    one table when compacted."""
+    if "amount" not in seg.column_names or not pa.types.is_fixed_size_list(seg.schema.field("amount").type):
+        return seg
+    n, width = seg.num_rows, seg.schema.field("amount").type.list_size
+
+    def cells(name: str) -> np.ndarray:
+        flat = seg.column(name).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        return flat.reshape(n, width)
+
+    has = cells("has_amount").astype(bool, copy=False)
+    out = seg.set_column(seg.schema.get_field_index("amount"), "amount", cell_lists(has, cells("amount")[has]))
+    if "received" in seg.column_names:
+        full = cells("received").astype(np.int64, copy=False)
+        got = full != NO_RECEIPT
+        at = seg.schema.get_field_index("received")
+        out = out.set_column(at, "received", cell_lists(got, full[got]))
+        out = out.add_column(at, "received_at", cell_lists(got, np.nonzero(got)[1].astype(np.int16)))
+    return out
+
 
 PROFILE, ROW, REMOVED = 0, 1, 2
 """``kind`` of a firm's entry in a segment: a profile (JSON data), a row of a columnar batch (its facts

@@ -19,14 +19,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .base import (EVENT_COLUMNS, PROFILE, REMOVED, RULE_IDS, Commit, LoggedEvent, Store, StoredRow, StoredState,
-                   StoreError)
+                   StoreError, sparse_cells)
 
 APPLICATION_ID = 0x454C4947
 """``PRAGMA application_id`` of our files ("ELIG"): how a store is told from any other database."""
-FORMAT = 3
+FORMAT = 4
 """``PRAGMA user_version``: the layout below. 1 and 2 kept one SQLite row per firm and per event; 3
 keeps each batch's firms as one segment and its events as one blob (Arrow IPC), so a batch of ten
-thousand firms is a few writes. A file of another format is refused, not rewritten."""
+thousand firms is a few writes; 4 writes a segment's amounts and receipts only where a cell has one
+and its decimal facts narrower where they fit (a third of the bytes). A file of format 3 is read and
+marked 4 when opened (its segments are read as they are, new ones are written as 4's: a version
+that knows only 3 then refuses it rather than misread it); a file of another format is refused, not
+rewritten."""
+READS = (3, 4)
+"""The formats a store is opened from."""
 COMPACT_AT = 100_000
 """Segments are compacted (every firm's current entry rewritten as one segment, in order) when they
 hold more than this many entries and more than twice the firms watched."""
@@ -78,9 +84,9 @@ def _check_existing(path: Path) -> None:
     if version > FORMAT:
         raise _refuse(path, f"格式版本 {version} 比本版本支持的 {FORMAT} 新，请升级 eligibility",
                       f"its format {version} is newer than this version supports ({FORMAT}); upgrade eligibility")
-    if version < FORMAT:
-        raise _refuse(path, f"格式版本 {version} 是旧格式（本版本读写格式 {FORMAT}）：请新建状态库并重新载入企业",
-                      f"its format {version} is an earlier one (this version reads and writes format {FORMAT}):"
+    if version < READS[0]:
+        raise _refuse(path, f"格式版本 {version} 是旧格式（本版本读取格式 {READS[0]}–{FORMAT}）：请新建状态库并重新载入企业",
+                      f"its format {version} is an earlier one (this version reads formats {READS[0]}–{FORMAT}):"
                       " create a new store and load the firms into it again")
 
 
@@ -106,6 +112,8 @@ class SQLiteStore:
             # FULL: a committed batch survives a power cut too, not only a killed process
             self._con.execute("PRAGMA synchronous=FULL")
             self._con.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: forgotten data are gone
+            if not fresh and self._con.execute("PRAGMA user_version").fetchone()[0] < FORMAT:
+                self._con.execute(f"PRAGMA user_version={FORMAT}")  # see FORMAT: read as it is, written as 4
             if fresh:
                 with self._transaction() as con:
                     for statement in filter(str.strip, _SCHEMA.split(";")):
@@ -238,7 +246,7 @@ class SQLiteStore:
         parts, order = [], []
         for k in np.unique(at).tolist():
             mine = np.flatnonzero(at == k)
-            parts.append(segments[k].take(pa.array(row[mine])))
+            parts.append(sparse_cells(segments[k].take(pa.array(row[mine]))))  # a format-3 one as 4's
             order.append(mine)
         try:
             whole = pa.concat_tables(parts, promote_options="permissive")

@@ -815,11 +815,12 @@ def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[i
     rows = np.flatnonzero(rows & (received | barred))
     if not len(rows):
         return
-    paths = sorted({p for r in group for p in lower(r).reads()})
+    paths = _group_reads(group)
     n = table.n
     reasons: dict[tuple[int, str], list[int]] = {}  # (member, text) → its rows: one mask per text
+    item_fields: dict[str, list[tuple[str, Col, bool, bool, bool]]] = {}  # per list, for every row
     for row in rows.tolist():
-        facts = row_facts(table, row, paths)
+        facts = row_facts(table, row, paths, item_fields)
         amounts = [Decimal(int(outcomes[i].amount[row])).scaleb(-2) if outcomes[i].has_amount[row] else None
                    for i in members]
         flags = [bool(e[row]) for e in eligible]
@@ -846,17 +847,35 @@ def _settle_rows(rules: list[Rule], outcomes: list[RuleOutcome], members: list[i
         outcomes[i].reason.append((mask, en))
 
 
-def row_facts(table: Table, row: int, paths: list[str]) -> Facts:
-    """The flat facts of one row at ``paths`` (fields and lists; other paths unknown)."""
+_READS: dict[tuple[int, ...], tuple[list[Rule], list[str]]] = {}  # a group's rules → the paths they read
+
+
+def _group_reads(group: list[Rule]) -> list[str]:
+    """The flat-fact paths a group's rules read (sorted), found once per group (the rules kept alive
+    with the entry, so their ids are not reused)."""
+    key = tuple(map(id, group))
+    hit = _READS.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], group)):
+        hit = _READS[key] = (list(group), sorted({p for r in group for p in lower(r).reads()}))
+    return hit[1]
+
+
+def row_facts(table: Table, row: int, paths: list[str],
+              item_fields: dict[str, list[tuple[str, Col, bool, bool, bool]]] | None = None) -> Facts:
+    """The flat facts of one row at ``paths`` (fields and lists; other paths unknown). ``item_fields``:
+    what each list's item fields are, kept across the rows of one table."""
     scalar = [p for p in paths if p in table.cols]
     facts = _facts_at(table, row, scalar, [table.cols[p] for p in scalar])
     specs = registry()
+    kept = {} if item_fields is None else item_fields
     for path in paths:
         lc = table.lists.get(path)
         if lc is None or not (lc.known[row] if np.ndim(lc.known) else lc.known):
             continue
-        fields = [(name, c, _is_money(specs, f"{path}[].{name}"), np.ndim(c.known) > 0, np.ndim(c.null) > 0)
-                  for name, c in lc.items.items()]  # what each item field is, looked up once per list
+        fields = kept.get(path)
+        if fields is None:  # what each item field is, looked up once per list
+            fields = kept[path] = [(name, c, _is_money(specs, f"{path}[].{name}"), np.ndim(c.known) > 0,
+                                    np.ndim(c.null) > 0) for name, c in lc.items.items()]
         items = []
         for j in range(int(lc.offsets[row]), int(lc.offsets[row + 1])):
             item: dict[str, Any] = {}

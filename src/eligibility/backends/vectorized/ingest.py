@@ -602,8 +602,23 @@ def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> 
     if all(_whole(v) for v in values):  # whole numbers (an integral Decimal too): exact int64
         ints = np.array([int(v) if v is not None else 0 for v in table.tolist()], dtype=np.int64)
         return _Leaf("int", ints[at], ok, 0)
-    decimals = np.array([Decimal(v) if v is not None else Decimal(0) for v in table.tolist()], dtype=object)
-    return _Leaf("dec", decimals[at], ok)
+    decimals = [Decimal(v) if v is not None else Decimal(0) for v in table.tolist()]
+    scaled = _scaled_ints(decimals)
+    if scaled is not None:  # rates and the like: exact int64 at the values' largest scale, no Decimal per row
+        return _Leaf("int", scaled[0][at], ok, scaled[1])
+    return _Leaf("dec", np.array(decimals, dtype=object)[at], ok)
+
+
+def _scaled_ints(values: list[Decimal]) -> tuple[np.ndarray, int] | None:
+    """Distinct numbers as int64 at their largest scale (``0.0345`` → 345 at scale 4), exactly; None
+    when one is not finite or would not fit with the arithmetic's headroom (it stays a Decimal)."""
+    if not all(v.is_finite() for v in values):
+        return None
+    scale = max((max(0, -int(v.as_tuple().exponent)) for v in values), default=0)
+    ints = [int(v.scaleb(scale)) for v in values]
+    if scale > 18 or any(abs(i) >= 2**62 for i in ints):
+        return None
+    return np.array(ints, dtype=np.int64), scale
 
 
 def _whole(v: Any) -> bool:

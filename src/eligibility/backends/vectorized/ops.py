@@ -34,29 +34,35 @@ def as_mask(a: Any) -> Any:
 
 
 # -- masks: a constant side (numpy scalar) costs no pass over the rows and never copies ----------
+def _one(mask: Any) -> bool:
+    """Whether a mask is one value for all rows (a numpy or Python bool, or a 0-d array): ``np.ndim(mask)
+    == 0`` without its dispatch, which a decide call would pay thousands of times."""
+    return not isinstance(mask, np.ndarray) or mask.ndim == 0
+
+
 def and_(a: Any, b: Any) -> Any:
     """``a & b``; a scalar side returns the other side itself (masks are never changed in place)."""
-    if np.ndim(a) == 0:
+    if _one(a):
         return as_mask(b) if a else np.False_
-    if np.ndim(b) == 0:
+    if _one(b):
         return a if b else np.False_
     return a & b
 
 
 def or_(a: Any, b: Any) -> Any:
     """``a | b`` (as :func:`and_`)."""
-    if np.ndim(a) == 0:
+    if _one(a):
         return np.True_ if a else as_mask(b)
-    if np.ndim(b) == 0:
+    if _one(b):
         return np.True_ if b else a
     return a | b
 
 
 def and_not(a: Any, b: Any) -> Any:
     """``a & ~b`` (as :func:`and_`)."""
-    if np.ndim(b) == 0:
+    if _one(b):
         return np.False_ if b else as_mask(a)
-    if np.ndim(a) == 0:
+    if _one(a):
         return ~b if a else np.False_
     return a & ~b
 
