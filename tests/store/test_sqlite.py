@@ -240,12 +240,8 @@ def test_segments_are_compacted_in_the_watch_order(tmp_path: Path, engine: el.En
         w.remove_many([firms[0]["uscc"]])
         order, held = list(w._firms), {u: w.decisions(u) for u in w._firms}
         n = len(w.log())
-    con = sqlite3.connect(path)
-    try:
-        # 30 + 10 + 3 × 15 = 85 entries > 2 × 40 firms: compacted to 40; then a frame of 15, a removal
-        assert con.execute("SELECT count(*), sum(entries) FROM segments").fetchone() == (3, 56)
-    finally:
-        con.close()
+    # 30 + 10 + 3 × 15 = 85 entries > 2 × 40 firms: compacted to 40; then a frame of 15, a removal
+    assert _segments(path) == (3, 56)
     with Watcher(engine, store=path) as w:
         assert list(w._firms) == order and {u: w.decisions(u) for u in w._firms} == held
         assert len(w.log()) == n
@@ -291,6 +287,15 @@ def test_receipts_of_a_frame_are_stored_and_read_back(tmp_path: Path, engine: el
     with Watcher(engine, store=path) as w:
         assert {u: w.decisions(u) for u in w._firms} == live
         assert w.upsert_many(el.to_frame([received])) == []
+
+
+def _segments(path: Path) -> tuple[int, int]:
+    """The store file's segments: how many, and their entries in all."""
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT count(*), sum(entries) FROM segments").fetchone()  # type: ignore[no-any-return]
+    finally:
+        con.close()
 
 
 def _as_format_3(path: Path) -> None:
@@ -347,11 +352,7 @@ def test_a_format_3_segment_is_compacted_with_format_4_ones(tmp_path: Path, engi
         for k in range(3):
             w.upsert_many(el.to_frame([{**f, "employees": f.get("employees", 0) + k + 1} for f in firms[10:30]]))
         held = {u: w.decisions(u) for u in w._firms}
-    con = sqlite3.connect(path)
-    try:
-        # 30 + 20 + 20 = 70 entries > 50 and > 2 × 30 firms: compacted to 30 at the second batch; then 20
-        assert con.execute("SELECT count(*), sum(entries) FROM segments").fetchone() == (2, 50)
-    finally:
-        con.close()
+    # 30 + 20 + 20 = 70 entries > 50 and > 2 × 30 firms: compacted to 30 at the second batch; then 20
+    assert _segments(path) == (2, 50)
     with Watcher(engine, store=path) as w:
         assert {u: w.decisions(u) for u in w._firms} == held
