@@ -459,7 +459,7 @@ def _decimal_money(path: str, arr: pa.ChunkedArray | pa.Array, present: np.ndarr
         return _Leaf("int", fen, present, 2)
     errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
     ok = present & ~finer
-    return _Leaf("int", np.where(ok, fen, 0), ok, 2)
+    return _Leaf("int", fen * ok, ok, 2)
 
 
 def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
@@ -543,7 +543,7 @@ def _date(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Lea
         days = chunked.cast(pa.int32()).to_numpy(zero_copy_only=False)
         days = np.where(present, np.nan_to_num(days.astype(np.float64)), 0).astype(np.int64) \
             if days.dtype.kind == "f" else days.astype(np.int64)
-        return _Leaf("date", np.where(present, days, 0), present)
+        return _Leaf("date", days * present, present)
     codes, uniques = factor(s)
     lut: list[np.ndarray] = []
     _, ok = _by_unique(path, codes, uniques, present, errors,
@@ -592,7 +592,7 @@ def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> 
         else:
             v = s.to_numpy(dtype=np.int64, na_value=0)
         if not (present & ((v < 0) | (v >= 10**18))).any():  # a negative or huge one: the schema decides, below
-            return _Leaf("int", np.where(present, v, 0), present, 0)
+            return _Leaf("int", v * present, present, 0)
     codes, uniques = factor(s)
     lut: list[np.ndarray] = []
     _, ok = _by_unique(path, codes, uniques, present, errors, lambda v: v, lut, rows=False)
@@ -879,7 +879,7 @@ def _fast_date(path: str, arr: pa.Array, errors: _Errors) -> _Leaf:
         return _Leaf("date", np.zeros(len(arr), np.int64), np.zeros(len(arr), bool))
     present = _valid_of(arr)
     days = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr)].astype(np.int64)
-    return _Leaf("date", np.where(present, days, 0), present)
+    return _Leaf("date", days * present, present)
 
 
 def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
@@ -891,7 +891,7 @@ def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
     if (present & ((v < 0) | (v >= 10**18))).any():
         return None
-    return _Leaf("int", np.where(present, v, 0), present, 0)
+    return _Leaf("int", v * present, present, 0)
 
 
 _NARROW = 4096  # an int64 number column whose values span fewer than this is read by offsets
