@@ -899,15 +899,21 @@ _NARROW = 4096  # an int64 number column whose values span fewer than this is re
 
 def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     """A number column the schema reads value by value (decimals, integer enums): read here when it
-    has no value at all, or when it is int64 with its values in a narrow range (a few tiers, years,
-    kVA steps), each distinct value then validated once as :func:`_int_leaf` does, by its offset from
-    the smallest instead of a dictionary encoding."""
+    has no value at all, or when it is int64 or whole decimals (scale 0) with its values in a narrow
+    range (a few tiers, years, kVA steps), each distinct value then validated once as
+    :func:`_int_leaf` does, by its offset from the smallest instead of a dictionary encoding."""
     if arr.null_count == len(arr):
         return _no_number(len(arr))
-    if arr.type != pa.int64() or _is_int_field(path):
+    typ = arr.type
+    if typ == pa.int64() and not _is_int_field(path):  # (an int field's int64 column: read directly)
+        spelt: Callable[[int], Any] = int
+        v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
+    elif pa.types.is_decimal128(typ) and typ.scale == 0 and typ.precision <= 18:  # whole, in the low word
+        spelt = Decimal
+        v = np.frombuffer(arr.buffers()[1], "<i8").reshape(-1, 2)[arr.offset:arr.offset + len(arr), 0]
+    else:
         return None
     present = _valid_of(arr)
-    v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
     given = v[present]
     low, high = int(given.min()), int(given.max())
     if high - low >= _NARROW:
@@ -917,7 +923,7 @@ def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     bad = np.zeros(k + 1, bool)
     msg = np.empty(k + 1, dtype=object)
     for d in np.flatnonzero(np.bincount(given - low, minlength=k)).tolist():
-        got, reason = _validated(path, low + d)
+        got, reason = _validated(path, spelt(low + d))  # as the column's values are spelt in Python
         if reason is not None:
             bad[d], msg[d] = True, reason
         elif not _whole(got):  # a fraction or a huge one: the Series path makes Decimals
