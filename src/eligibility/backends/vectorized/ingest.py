@@ -459,7 +459,7 @@ def _decimal_money(path: str, arr: pa.ChunkedArray | pa.Array, present: np.ndarr
         return _Leaf("int", fen, present, 2)
     errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
     ok = present & ~finer
-    return _Leaf("int", np.where(ok, fen, 0), ok, 2)
+    return _Leaf("int", fen * ok, ok, 2)
 
 
 def _money(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Leaf:
@@ -543,7 +543,7 @@ def _date(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> _Lea
         days = chunked.cast(pa.int32()).to_numpy(zero_copy_only=False)
         days = np.where(present, np.nan_to_num(days.astype(np.float64)), 0).astype(np.int64) \
             if days.dtype.kind == "f" else days.astype(np.int64)
-        return _Leaf("date", np.where(present, days, 0), present)
+        return _Leaf("date", days * present, present)
     codes, uniques = factor(s)
     lut: list[np.ndarray] = []
     _, ok = _by_unique(path, codes, uniques, present, errors,
@@ -592,7 +592,7 @@ def _int_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors) -> 
         else:
             v = s.to_numpy(dtype=np.int64, na_value=0)
         if not (present & ((v < 0) | (v >= 10**18))).any():  # a negative or huge one: the schema decides, below
-            return _Leaf("int", np.where(present, v, 0), present, 0)
+            return _Leaf("int", v * present, present, 0)
     codes, uniques = factor(s)
     lut: list[np.ndarray] = []
     _, ok = _by_unique(path, codes, uniques, present, errors, lambda v: v, lut, rows=False)
@@ -894,7 +894,7 @@ def _fast_date(path: str, arr: pa.Array, errors: _Errors) -> _Leaf:
         return _Leaf("date", np.zeros(len(arr), np.int64), np.zeros(len(arr), bool))
     present = _valid_of(arr)
     days = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr)].astype(np.int64)
-    return _Leaf("date", np.where(present, days, 0), present)
+    return _Leaf("date", days * present, present)
 
 
 def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
@@ -906,7 +906,7 @@ def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
     if (present & ((v < 0) | (v >= 10**18))).any():
         return None
-    return _Leaf("int", np.where(present, v, 0), present, 0)
+    return _Leaf("int", v * present, present, 0)
 
 
 _NARROW = 4096  # an int64 number column whose values span fewer than this is read by offsets
@@ -914,15 +914,21 @@ _NARROW = 4096  # an int64 number column whose values span fewer than this is re
 
 def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     """A number column the schema reads value by value (decimals, integer enums): read here when it
-    has no value at all, or when it is int64 with its values in a narrow range (a few tiers, years,
-    kVA steps), each distinct value then validated once as :func:`_int_leaf` does, by its offset from
-    the smallest instead of a dictionary encoding."""
+    has no value at all, or when it is int64 or whole decimals (scale 0) with its values in a narrow
+    range (a few tiers, years, kVA steps), each distinct value then validated once as
+    :func:`_int_leaf` does, by its offset from the smallest instead of a dictionary encoding."""
     if arr.null_count == len(arr):
         return _no_number(len(arr))
-    if arr.type != pa.int64() or _is_int_field(path):
+    typ = arr.type
+    if typ == pa.int64() and not _is_int_field(path):  # (an int field's int64 column: read directly)
+        spelt: Callable[[int], Any] = int
+        v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
+    elif pa.types.is_decimal128(typ) and typ.scale == 0 and typ.precision <= 18:  # whole, in the low word
+        spelt = Decimal
+        v = np.frombuffer(arr.buffers()[1], "<i8").reshape(-1, 2)[arr.offset:arr.offset + len(arr), 0]
+    else:
         return None
     present = _valid_of(arr)
-    v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
     given = v[present]
     low, high = int(given.min()), int(given.max())
     if high - low >= _NARROW:
@@ -932,7 +938,7 @@ def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     bad = np.zeros(k + 1, bool)
     msg = np.empty(k + 1, dtype=object)
     for d in np.flatnonzero(np.bincount(given - low, minlength=k)).tolist():
-        got, reason = _validated(path, low + d)
+        got, reason = _validated(path, spelt(low + d))  # as the column's values are spelt in Python
         if reason is not None:
             bad[d], msg[d] = True, reason
         elif not _whole(got):  # a fraction or a huge one: the Series path makes Decimals
