@@ -350,13 +350,21 @@ class _Evaluator:
     # -- missing facts (the explaining interpreter's rule: unknown facts under unknown nodes) -----
     def missing(self, node: x.Node, rows: np.ndarray, ctx: _Ctx | None = None) -> Missing:
         """(fact, rows) pairs: for each row in ``rows`` where ``node`` is unknown, the facts it lacks."""
-        ctx = ctx or self.row_ctx
         if not rows.any():  # no row asks: nothing to decide (a branch no row takes is not evaluated)
             return []
+        return self._missing(node, rows, ctx or self.row_ctx)
+
+    def _missing(self, node: x.Node, rows: np.ndarray, ctx: _Ctx) -> Missing:
+        """:meth:`missing` for ``rows`` that hold a row (a node's unknown rows, read by its children)."""
         value = self.ev(node, ctx)
-        unknown = rows & ~_arr(value.known, len(rows))
-        if not unknown.any():
-            return []
+        if np.ndim(value.known) == 0:  # known everywhere or nowhere: no pass over the rows
+            if value.known:
+                return []
+            unknown = rows
+        else:
+            unknown = rows & ~value.known
+            if not unknown.any():
+                return []
         if isinstance(node, x.Field):
             return self._field_missing(node.path, unknown)
         if isinstance(node, x.ItemField):
@@ -384,7 +392,7 @@ class _Evaluator:
         if isinstance(node, x.Param | x.Literal | x.AsOf):
             return []
         if isinstance(node, x.IfElse) and self._uncovered(node):
-            return self.missing(node.otherwise, unknown, ctx)
+            return self._missing(node.otherwise, unknown, ctx)
         if isinstance(node, x.IfElse):  # only the branch taken is read
             c = self.ev(node.cond, ctx)
             ck = _arr(c.known, len(rows))
@@ -398,8 +406,10 @@ class _Evaluator:
             if by_zero.any():
                 out += [(path, by_zero) for path in x.read_facts(node.right)]
                 unknown = unknown & ~by_zero
+                if not unknown.any():
+                    return _merge(out)
         for kid in x.children(node):
-            out.extend(self.missing(kid, unknown, ctx))
+            out.extend(self._missing(kid, unknown, ctx))
         return _merge(out)
 
     def _field_missing(self, path: str, rows: np.ndarray) -> Missing:
