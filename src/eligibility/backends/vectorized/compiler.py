@@ -41,6 +41,7 @@ OUT, INELIGIBLE, ELIGIBLE, UNDETERMINED, SUPERSEDED = -1, 0, 1, 2, 3
 STATUS_NAMES = ("ineligible", "eligible", "undetermined", "superseded")
 
 Missing = list[tuple[str, np.ndarray]]
+_Scope = tuple[Col, np.ndarray, np.ndarray, Missing]  # a scope test: column, unknown rows, rows inside, missing facts
 
 
 @dataclass(slots=True)
@@ -91,6 +92,12 @@ class _Ctx:
 
     lst: ListCol | None = None
     key: int = 0
+
+
+def _items(lst: ListCol) -> _Ctx:
+    """The context of ``lst``'s items, keyed by the list: a node read over the same items by several
+    quantifiers (a condition and its undated or coverage form, a receipt test) is evaluated once."""
+    return _Ctx(lst, id(lst))
 
 
 VECTORIZED: NodeTable[Callable[..., Col]] = NodeTable("vectorized", unsupported={x.Name})
@@ -167,6 +174,9 @@ class _Evaluator:
     @VECTORIZED.on(x.Compare)
     def _Compare(self, node: x.Compare, ctx: _Ctx) -> Col:
         operands = [self.ev(o, ctx) for o in node.operands]
+        if _is_true_test(node) and operands[0].kind == "bool":  # a scenario's test: the column as it is
+            a = operands[0]
+            return Col("bool", ops.and_not(ops.as_mask(a.val), a.null), ops.as_mask(a.known), np.False_)
         if len(node.ops) == 1:
             return ops.compare(node.ops[0], *operands)
         return ops.chain(node.ops, operands)
@@ -285,7 +295,7 @@ class _Evaluator:
         n = self.table.n
         if lst is None:
             return Col("bool", np.False_, np.zeros(n, bool), np.False_)
-        ictx = _Ctx(lst, id(node))
+        ictx = _items(lst)
         body = self.ev(node.body, ictx)
         m = lst.size
 
@@ -340,13 +350,21 @@ class _Evaluator:
     # -- missing facts (the explaining interpreter's rule: unknown facts under unknown nodes) -----
     def missing(self, node: x.Node, rows: np.ndarray, ctx: _Ctx | None = None) -> Missing:
         """(fact, rows) pairs: for each row in ``rows`` where ``node`` is unknown, the facts it lacks."""
-        ctx = ctx or self.row_ctx
         if not rows.any():  # no row asks: nothing to decide (a branch no row takes is not evaluated)
             return []
+        return self._missing(node, rows, ctx or self.row_ctx)
+
+    def _missing(self, node: x.Node, rows: np.ndarray, ctx: _Ctx) -> Missing:
+        """:meth:`missing` for ``rows`` that hold a row (a node's unknown rows, read by its children)."""
         value = self.ev(node, ctx)
-        unknown = rows & ~_arr(value.known, len(rows))
-        if not unknown.any():
-            return []
+        if np.ndim(value.known) == 0:  # known everywhere or nowhere: no pass over the rows
+            if value.known:
+                return []
+            unknown = rows
+        else:
+            unknown = rows & ~value.known
+            if not unknown.any():
+                return []
         if isinstance(node, x.Field):
             return self._field_missing(node.path, unknown)
         if isinstance(node, x.ItemField):
@@ -361,7 +379,7 @@ class _Evaluator:
             if (unknown & ~lst.known).any():
                 out.append((node.list_path, unknown & ~lst.known))
             item_rows = unknown[lst.parent] & lst.known[lst.parent]
-            ictx = _Ctx(lst, id(node))
+            ictx = _items(lst)
             found: Missing = []
             if node.where is not None:
                 w = self.ev(node.where, ictx)
@@ -374,7 +392,7 @@ class _Evaluator:
         if isinstance(node, x.Param | x.Literal | x.AsOf):
             return []
         if isinstance(node, x.IfElse) and self._uncovered(node):
-            return self.missing(node.otherwise, unknown, ctx)
+            return self._missing(node.otherwise, unknown, ctx)
         if isinstance(node, x.IfElse):  # only the branch taken is read
             c = self.ev(node.cond, ctx)
             ck = _arr(c.known, len(rows))
@@ -388,8 +406,10 @@ class _Evaluator:
             if by_zero.any():
                 out += [(path, by_zero) for path in x.read_facts(node.right)]
                 unknown = unknown & ~by_zero
+                if not unknown.any():
+                    return _merge(out)
         for kid in x.children(node):
-            out.extend(self.missing(kid, unknown, ctx))
+            out.extend(self._missing(kid, unknown, ctx))
         return _merge(out)
 
     def _field_missing(self, path: str, rows: np.ndarray) -> Missing:
@@ -412,6 +432,12 @@ class _Evaluator:
 def _arr(a: Any, n: int) -> np.ndarray:
     """A mask or value as a full array of length n."""
     return a if np.ndim(a) else np.full(n, a)
+
+
+def _is_true_test(node: x.Compare) -> bool:
+    """``operand == true``: for a boolean operand, true where it is given and true (no comparison pass)."""
+    right = node.operands[-1]
+    return node.ops == ("==",) and isinstance(right, x.Literal) and right.value is True
 
 
 def _uniform(c: Col) -> bool | None:
@@ -546,7 +572,7 @@ class VectorizedRules:
 
         valid = table.valid()
         no_failed = None if explain else np.full(table.n, -1, np.int16)  # shared by the rules: never written
-        scopes: dict[int, tuple[Col, np.ndarray, np.ndarray]] = {}  # this decide's scope tests, by node
+        scopes: dict[int, _Scope] = {}  # this decide's scope tests, by node
         settling = _settling(active)
         try:
             outcomes = [self._rule(lower(r), table, as_of, valid, derived, explain, no_failed, scopes,
@@ -557,7 +583,7 @@ class VectorizedRules:
         return Decisions(table, as_of, active, outcomes)
 
     def _rule(self, low: Lowered, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
-              explain: bool, no_failed: np.ndarray | None, scopes: dict[int, tuple[Col, np.ndarray, np.ndarray]],
+              explain: bool, no_failed: np.ndarray | None, scopes: dict[int, _Scope],
               settles: bool = False) -> RuleOutcome:
         rule = low.rule
         n = table.n
@@ -567,18 +593,19 @@ class VectorizedRules:
         scope_missing: Missing = []
         for node in low.scenarios:
             s = ev.ev(node)
-            in_scope = in_scope & _arr(s.known & ~s.null & s.val, n).astype(bool, copy=False)
+            in_scope = _arr(ops.and_(in_scope, ops.and_(ops.and_not(s.known, s.null), ops.as_mask(s.val))), n)
         for node in low.tests:  # region, zone: false puts a row out of scope, unknown leaves it undetermined
             hit = scopes.get(id(node))
-            if hit is None:  # rules of one jurisdiction share the node, so the test is made once
+            if hit is None:  # rules of one jurisdiction share the node, so the test and its missing facts are made once
                 col = ev.ev(node)
                 known = _arr(col.known, n)
-                hit = scopes[id(node)] = (col, known, known & ~_arr(col.null, n) & ~_arr(col.val, n).astype(bool))
+                unknown = ~known
+                inside = ~(known & ~_arr(col.null, n) & ~_arr(col.val, n).astype(bool))
+                hit = scopes[id(node)] = (col, unknown, inside, ev.missing(node, unknown) if explain else [])
             ev.memo[(id(node), 0)] = hit[0]
-            in_scope = in_scope & ~hit[2]
-            scope_unknown = scope_unknown | ~hit[1]
-            if explain:
-                scope_missing += ev.missing(node, ~hit[1])
+            in_scope = ops.and_(in_scope, hit[2])
+            scope_unknown = ops.or_(scope_unknown, hit[1])
+            scope_missing += hit[3]
         c = ev.ev(rule.when)
         c_false = _arr(ops.and_(ops.and_not(c.known, c.null), ~_arr(c.val, n).astype(bool, copy=False)), n)
         c_unknown = _arr(ops.or_(~ops.as_mask(c.known), scope_unknown), n)
@@ -666,7 +693,7 @@ class VectorizedRules:
         lst = table.lists.get(RECEIVED)
         if lst is None or lst.size == 0 or q is None:
             return
-        body = ev.ev(q.body, _Ctx(lst, id(q)))
+        body = ev.ev(q.body, _items(lst))
         match = _arr(body.known & ~body.null & _arr(body.val, lst.size).astype(bool, copy=False), lst.size)
         year = lst.items.get("year")
         this_year = np.zeros(lst.size, bool)
