@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import eligibility as el
+
 REGISTER = Path(__file__).resolve().parents[2] / "examples" / "register.csv"
 
 
@@ -25,3 +27,9 @@ def register_head() -> Callable[[Path, int], list[dict[str, str]]]:
         return rows
 
     return write
+
+
+@pytest.fixture(scope="module")
+def engine() -> el.Engine:
+    """The bundled rules' engine, one per test module."""
+    return el.Engine(el.load_rules())

@@ -24,11 +24,6 @@ from eligibility.testing.workload import make_workload
 
 
 @pytest.fixture(scope="module")
-def engine() -> el.Engine:
-    return el.Engine(el.load_rules())
-
-
-@pytest.fixture(scope="module")
 def wl() -> Any:
     return make_workload(150, 60)
 

@@ -21,11 +21,6 @@ PUER = "91530802MA6K0UPC6M"
 
 
 @pytest.fixture(scope="module")
-def engine() -> el.Engine:
-    return el.Engine(el.load_rules())
-
-
-@pytest.fixture(scope="module")
 def wl() -> Any:
     return make_workload(240, 120)
 

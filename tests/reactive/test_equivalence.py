@@ -35,11 +35,6 @@ Stream = list[tuple[str, list[Key]]]  # per change: what it was, and its events
 
 
 @pytest.fixture(scope="module")
-def engine() -> el.Engine:
-    return el.Engine(el.load_rules())
-
-
-@pytest.fixture(scope="module")
 def workload() -> tuple[Workload, list[Profile], list[tuple[str, Profile | None, str | None, date | None]]]:
     """The workload, its profiles validated once (both sides read the same Profile objects)."""
     wl = make_workload(FIRMS, UPDATES)

@@ -19,11 +19,6 @@ PUER = "91530802MA6K0UPC6M"
 HANGZHOU = "91330106MA2H4K7P16"
 
 
-@pytest.fixture(scope="module")
-def engine() -> el.Engine:
-    return el.Engine(el.load_rules())
-
-
 def _plain(tmp_path: Path) -> Path:
     """The same changes in the schema's own columns and spellings."""
     path = tmp_path / "plain.csv"

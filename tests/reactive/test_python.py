@@ -45,11 +45,6 @@ def _with_records(paths: frozenset[str] | tuple[str, ...]) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def engine() -> el.Engine:
-    return el.Engine(el.load_rules())
-
-
-@pytest.fixture(scope="module")
 def small() -> Any:
     wl = make_workload(2_000, 600, seed=5)
     return wl, [Profile.from_data(p) for p in wl.firms]
