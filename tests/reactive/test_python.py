@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import eligibility as el
-from eligibility.facts.derived import DERIVED, evaluate_derived
+from eligibility.facts.derived import DERIVED
 from eligibility.facts.flatten import UNKNOWN, Facts
 from eligibility.facts.profile import Profile
 from eligibility.reactive import python as backend
