@@ -356,3 +356,36 @@ def test_a_format_3_segment_is_compacted_with_format_4_ones(tmp_path: Path, engi
     assert _segments(path) == (2, 50)
     with Watcher(engine, store=path) as w:
         assert {u: w.decisions(u) for u in w._firms} == held
+
+
+def test_a_new_store_has_large_pages_and_a_4_kib_one_still_opens(tmp_path: Path, engine: el.Engine,
+                                                                 firms: list[dict[str, Any]]) -> None:
+    """New files take PAGE_SIZE pages (a segment is fewer pages to write); a file of SQLite's default
+    4 KiB pages, as earlier versions made them, opens with its firms and takes new batches."""
+    from eligibility.store.sqlite import PAGE_SIZE
+
+    path = tmp_path / "watch.sqlite"
+    with Watcher(engine, as_of=AS_OF, store=path) as w:
+        w.upsert_many(el.to_frame(firms[:40]))
+        w.upsert_many(firms[40:45])
+        decisions = {u: w.decisions(u) for u in w._firms}
+        n = len(w.log())
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert con.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE != 4096
+        con.execute("PRAGMA journal_mode=DELETE")  # a page size changes only outside WAL, by a VACUUM
+        con.execute("PRAGMA page_size=4096")
+        con.execute("VACUUM")
+        con.execute("PRAGMA journal_mode=WAL")
+        assert con.execute("PRAGMA page_size").fetchone()[0] == 4096
+    finally:
+        con.close()
+    with Watcher(engine, store=path) as w:
+        assert {u: w.decisions(u) for u in w._firms} == decisions and len(w.log()) == n
+        w.upsert_many(el.to_frame(firms[30:50]))
+        assert len(w) == 50
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA page_size").fetchone()[0] == 4096
+    finally:
+        con.close()
