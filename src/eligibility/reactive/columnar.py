@@ -65,16 +65,19 @@ def _narrow_decimal(name: str, col: pa.ChunkedArray) -> tuple[pa.Field, pa.Chunk
     if not pa.types.is_decimal128(typ) or not len(col) or typ.scale > 18:
         return pa.field(name, typ), col
     arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    words = np.frombuffer(arr.buffers()[1], "<i8").reshape(-1, 2)[arr.offset:arr.offset + len(arr)]
-    valid = arr.is_valid() if arr.null_count else None
-    low = words[:, 0] if valid is None else np.where(valid.to_numpy(zero_copy_only=False), words[:, 0], 0)
-    high = words[:, 1] if valid is None else np.where(valid.to_numpy(zero_copy_only=False), words[:, 1], 0)
-    top = max(-int(low.min()), int(low.max()))
-    if not np.array_equal(high, low >> 63) or top >= 10**18:
+    words = np.frombuffer(arr.buffers()[1], "<i8")[2 * arr.offset:2 * (arr.offset + len(arr))]
+    low, high = words[0::2], words[1::2]
+    # every slot is checked, null ones too (what they hold is never read back): at most stricter, and
+    # one pass over the values where none is negative or wider than 64 bits
+    least, most = int(low.min()), int(low.max())
+    if (least < 0 or high.any()) and not np.array_equal(high, low >> 63):
+        return pa.field(name, typ), col
+    top = max(-least, most)
+    if top >= 10**18:
         return pa.field(name, typ), col
     narrow, data = ((pa.decimal32(9, typ.scale), low.astype("<i4")) if top < 10**9 and typ.scale <= 9
                     else (pa.decimal64(18, typ.scale), np.ascontiguousarray(low, "<i8")))
-    bitmap = None if valid is None else valid.buffers()[1]
+    bitmap = None if not arr.null_count else arr.buffers()[0] if not arr.offset else arr.is_valid().buffers()[1]
     out = pa.Array.from_buffers(narrow, len(arr), [bitmap, pa.py_buffer(data)], arr.null_count)
     return pa.field(name, narrow, metadata={DECIMAL: str(typ.precision).encode()}), out
 
@@ -160,10 +163,11 @@ class Rows:
                                    "amount": cell_lists(has, _narrow((self.amount if every else
                                                                       self.amount[at])[has])),
                                    "has_amount": cells(self.has_amount), "superseded": cells(self.superseded)}
-        if self.received:
-            full = self.received_cells(at)
+        if self.received:  # the few rule positions with receipts, side by side (in rule order)
+            held = sorted(self.received)
+            full = np.stack([self.received[j] if every else self.received[j][at] for j in held], axis=1)
             got = full != _NO_RECEIPT
-            columns["received_at"] = cell_lists(got, np.nonzero(got)[1].astype(np.int16))
+            columns["received_at"] = cell_lists(got, np.asarray(held, np.int16)[np.nonzero(got)[1]])
             columns["received"] = cell_lists(got, full[got])
         taken = facts if every else facts.take(pa.array(at))
         fields = [pa.field(name, col.type) for name, col in columns.items()]

@@ -31,7 +31,7 @@ NO_RECEIPT = np.iinfo(np.int64).min + 1
 def cell_lists(mask: np.ndarray, values: np.ndarray) -> pa.ListArray:
     """``values`` (the cells of ``mask`` in row order) as one list per row of ``mask``."""
     offsets = np.zeros(len(mask) + 1, np.int64)
-    np.cumsum(mask.sum(axis=1), out=offsets[1:])
+    np.cumsum(np.count_nonzero(mask, axis=1), out=offsets[1:])
     if offsets[-1] < 2**31:
         return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values))
     return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values))
