@@ -53,12 +53,13 @@ CREATE TABLE consumers (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
 
 
-def _blob(table: pa.Table) -> bytes:
-    """A table as Arrow IPC stream bytes (uncompressed: a forgotten firm's bytes are plainly gone)."""
+def _blob(table: pa.Table) -> pa.Buffer:
+    """A table as Arrow IPC stream bytes (uncompressed: a forgotten firm's bytes are plainly gone), in
+    Arrow's buffer: SQLite takes it as it is, without a copy of megabytes into a ``bytes``."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()
 
 
 def _table(data: bytes) -> pa.Table:
@@ -208,15 +209,15 @@ class SQLiteStore:
     def _commit(self, change: Commit) -> list[int]:
         now = datetime.now(UTC).isoformat()
         seqs: list[int] = []
+        parts = [t for t in change.firms if t.num_rows]
+        if change.removed:
+            parts.append(pa.table({"uscc": pa.array(change.removed, pa.string()),
+                                   "kind": pa.array([REMOVED] * len(change.removed), pa.int8())}))
+        segments = [(t.num_rows, _blob(t)) for t in parts]  # before the write lock: work of this process only
         with self._transaction() as con:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-            parts = [t for t in change.firms if t.num_rows]
-            if change.removed:
-                parts.append(pa.table({"uscc": pa.array(change.removed, pa.string()),
-                                       "kind": pa.array([REMOVED] * len(change.removed), pa.int8())}))
-            con.executemany("INSERT INTO segments (entries, data) VALUES (?, ?)",
-                            [(t.num_rows, _blob(t)) for t in parts])
-            entries = int(meta.get("entries", 0)) + sum(t.num_rows for t in parts)
+            con.executemany("INSERT INTO segments (entries, data) VALUES (?, ?)", segments)
+            entries = int(meta.get("entries", 0)) + sum(n for n, _ in segments)
             events = change.events
             last = int(meta.get("seq", 0))
             if events is not None and events.num_rows:
