@@ -26,13 +26,15 @@ if TYPE_CHECKING:
 
 def money_text(fen: np.ndarray, has: np.ndarray) -> pa.Array:
     """Amounts in fen as exact yuan text, as ``str(Decimal(fen).scaleb(-2))`` writes them ("-0.05",
-    "1200.00"); null where there is none."""
-    magnitude = np.where(fen < 0, (-(fen + 1)).astype(np.uint64) + np.uint64(1), fen.astype(np.uint64))  # no overflow
-    units = pc.cast(pa.array(magnitude // 100), pa.string())
-    cents = pc.utf8_lpad(pc.cast(pa.array(magnitude % 100), pa.string()), 2, "0")
-    text = pc.binary_join_element_wise(units, cents, ".")
-    text = pc.if_else(pa.array(fen < 0), pc.binary_join_element_wise("-", text, ""), text)
-    return pc.if_else(pa.array(has), text, pa.scalar(None, pa.string()))
+    "1200.00"); null where there is none. Arrow writes them: each amount as a decimal of scale 2
+    (its two 64-bit words: the fen, sign-extended), cast to text."""
+    words = np.empty((len(fen), 2), "<i8")
+    words[:, 0] = fen
+    words[:, 1] = fen >> 63
+    valid = pa.py_buffer(np.packbits(has, bitorder="little"))
+    amounts = pa.Array.from_buffers(pa.decimal128(21, 2), len(fen), [valid, pa.py_buffer(words)],
+                                    len(fen) - int(np.count_nonzero(has)))
+    return pc.cast(amounts, pa.string())
 
 
 class BatchEvents(Sequence[Event]):
