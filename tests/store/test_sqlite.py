@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import eligibility as el
-from eligibility.reactive import Watcher
-from eligibility.store import SQLiteStore, StoreError
+from eligibility.reactive import Event, EventKind, Watcher
+from eligibility.store import LoggedEvent, SQLiteStore, StoreError
 from eligibility.testing.workload import make_workload
 
 AS_OF = date(2024, 11, 30)
@@ -389,3 +389,40 @@ def test_a_new_store_has_large_pages_and_a_4_kib_one_still_opens(tmp_path: Path,
         assert con.execute("PRAGMA page_size").fetchone()[0] == 4096
     finally:
         con.close()
+
+
+def test_logged_events_read_back_as_they_were_found(tmp_path: Path, engine: el.Engine) -> None:
+    """Events of a frame (rule ids, kinds and statuses logged as dictionaries) and of single upserts
+    (logged as text) read back from the log with every field, amounts exact, in order."""
+    import pyarrow as pa
+
+    from eligibility.store.sqlite import _table
+
+    path = tmp_path / "watch.sqlite"
+    wl = make_workload(60, 200)
+    updates = [s.profile for s in wl.steps if s.kind == "upsert"]
+    with Watcher(engine, as_of=wl.as_of, store=path) as w:
+        found = [*w.upsert_many(el.to_frame(wl.firms)), *w.upsert_many(el.to_frame(updates[:60])),
+                 *w.upsert_many(updates[60:120])]
+    assert {e.kind for e in found} == set(EventKind) and any(e.amount_before is not None for e in found)
+
+    def live(e: Event) -> tuple[Any, ...]:
+        return (e.entity_id, e.rule_id, e.kind.value, e.status_before and e.status_before.value,
+                e.status_after and e.status_after.value, e.amount_before, e.amount_after)
+
+    def stored(e: LoggedEvent) -> tuple[Any, ...]:
+        return (e.entity_id, e.rule_id, e.kind, e.old_status, e.new_status, e.old_amount, e.new_amount)
+
+    with Watcher(engine, store=path) as w:
+        logged = w.log()
+    assert [stored(e) for e in logged] == [live(e) for e in found]
+    assert [e.seq for e in logged] == list(range(1, len(found) + 1))
+    con = sqlite3.connect(path)
+    try:
+        blobs = [_table(data) for (data,) in con.execute("SELECT data FROM events ORDER BY id")]
+    finally:
+        con.close()
+    assert len(blobs) == 3
+    assert all(pa.types.is_dictionary(blobs[k].schema.field(c).type) for k in (0, 1)
+               for c in ("rule_id", "kind", "old_status", "new_status"))
+    assert pa.types.is_string(blobs[2].schema.field("rule_id").type)

@@ -114,20 +114,22 @@ class BatchEvents(Sequence[Event]):
             yield ids[int(self.row[s])], events[s:e]
 
     def table(self) -> pa.Table:
-        """The events as the store logs them (:data:`~eligibility.store.base.EVENT_COLUMNS`), from the arrays."""
+        """The events as the store logs them (:data:`~eligibility.store.base.EVENT_COLUMNS`), from the
+        arrays: rule ids, kinds and statuses as dictionaries over their few values (a byte an event
+        each instead of their text)."""
         after = self.after
         cells = (self.row, self.rule)
-        names = pa.array([s.value for s in STATUSES] + [None], pa.string())  # code -1 → the last: absent
+        statuses = pa.array([s.value for s in STATUSES], pa.string())
 
-        def status(codes: np.ndarray) -> pa.Array:
-            return names.take(pa.array(np.where(codes < 0, len(STATUSES), codes).astype(np.int32)))
+        def coded(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:  # code -1: null (absent)
+            return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), values)
 
         return pa.table({
             "entity_id": pa.array(after.ids, pa.string()).take(pa.array(self.row)),
-            "rule_id": pa.array(after.rule_ids, pa.string()).take(pa.array(self.rule)),
-            "kind": pa.array([k.value for k in KINDS], pa.string()).take(pa.array(self.code.astype(np.int32))),
-            "old_status": status(self.old_status),
-            "new_status": status(after.status[cells]),
+            "rule_id": coded(self.rule.astype(np.int16), pa.array(after.rule_ids, pa.string())),
+            "kind": coded(self.code.astype(np.int8), pa.array([k.value for k in KINDS], pa.string())),
+            "old_status": coded(self.old_status.astype(np.int8), statuses),
+            "new_status": coded(after.status[cells].astype(np.int8), statuses),
             "old_amount": money_text(self.old_amount, self.old_has),
             "new_amount": money_text(after.amount[cells], after.has_amount[cells]),
         })

@@ -19,7 +19,8 @@ class StoreError(EligibilityError):
 
 
 EVENT_COLUMNS = ("entity_id", "rule_id", "kind", "old_status", "new_status", "old_amount", "new_amount")
-"""The columns of a batch's events as the watch hands them to the store (all text; amounts exact, in yuan)."""
+"""The columns of a batch's events as the watch hands them to the store (all text, or dictionaries
+of text; amounts exact, in yuan)."""
 
 RULE_IDS = b"rule_ids"
 """Schema metadata of a segment holding decisions as arrays: the rule ids (JSON) their positions stand for."""
