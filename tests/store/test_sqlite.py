@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import eligibility as el
 from eligibility.reactive import Event, EventKind, Watcher
@@ -426,3 +428,36 @@ def test_logged_events_read_back_as_they_were_found(tmp_path: Path, engine: el.E
     assert all(pa.types.is_dictionary(blobs[k].schema.field(c).type) for k in (0, 1)
                for c in ("rule_id", "kind", "old_status", "new_status"))
     assert pa.types.is_string(blobs[2].schema.field("rule_id").type)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.lists(st.sampled_from("ABCDEFG"), max_size=6),
+                          st.lists(st.sampled_from("ABCDEFG"), max_size=2)), min_size=1, max_size=8),
+       st.sampled_from([4, 10**6]))
+def test_stored_firms_are_replayed_as_a_dict_would_be(tmp_path_factory: pytest.TempPathFactory,
+                                                      batches: list[tuple[list[str], list[str]]],
+                                                      compact_at: int) -> None:
+    """Batches of entries (a firm may come twice in one) and removals, compacted or not: the firms a
+    store opens with, in order, each with its last entry, are those of replaying them into a dict
+    (a firm keeps the place of its first entry since its last removal)."""
+    import pyarrow as pa
+
+    from eligibility.store.base import ROW, Commit
+
+    path = tmp_path_factory.mktemp("replay") / "watch.sqlite"
+    store = SQLiteStore(path, compact_at=compact_at)
+    expected: dict[str, int] = {}
+    v = 0
+    for firms, removed in batches:
+        table = pa.table({"uscc": pa.array(firms, pa.string()), "kind": pa.array([ROW] * len(firms), pa.int8()),
+                          "v": pa.array(range(v, v + len(firms)), pa.int64())})
+        for uscc in firms:
+            expected[uscc] = v
+            v += 1
+        for uscc in removed:
+            expected.pop(uscc, None)
+        store.commit(Commit(AS_OF, "rules", [table], removed, live=len(expected)))
+    state = store.load()
+    store.close()
+    held = [(uscc, state.segments[at.segment].column("v")[at.row].as_py()) for uscc, at in state.firms.items()]
+    assert held == list(expected.items())
