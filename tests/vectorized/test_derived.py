@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eligibility.backends.vectorized import derived
 from eligibility.backends.vectorized.columns import EPOCH_ORDINAL, Col, Table
 from eligibility.backends.vectorized.derived import derived_column, derived_columns
 from eligibility.backends.vectorized.fromfacts import table_from_facts
-from eligibility.facts.derivation import DerivedFact
+from eligibility.facts.derivation import DerivedFact, Points
 from eligibility.facts.derived import DERIVED, DerivedValue, evaluate_derived
 from eligibility.facts.flatten import UNKNOWN, Facts
 from eligibility.facts.profile import Profile, registry
@@ -172,6 +173,52 @@ def test_at_and_beside_critical_points() -> None:
     assert_same(facts, dates=(date(2010, 1, 1), date(2024, 6, 30), date(2028, 1, 1)),
                 names=("scale", "is_sme", "is_small_or_micro", "is_small_low_profit", "is_industrial"))
     assert_same(facts, dates=(date(2019, 6, 30),), names=("is_small_low_profit",))
+
+
+@pytest.mark.parametrize("ratio", [0, 10**9], ids=["hashed", "dense"])
+def test_rows_grouped_by_hashed_or_dense_keys_alike(monkeypatch: pytest.MonkeyPatch, ratio: int) -> None:
+    """Whether the rows' keys are hashed (few rows, many combinations of codes) or index an array of
+    every combination, each row gets the scalar value and the scalar missing facts."""
+    monkeypatch.setattr(derived, "SPARSE_RATIO", ratio)
+    data = boundary_profiles()[::7]
+    facts = facts_of(data)
+    table = table_from_facts(facts)
+    names = ("scale", "is_small_or_micro", "is_small_low_profit")
+    assert_same(facts, dates=(date(2010, 1, 1), date(2024, 6, 30)), names=names, table=table)
+    for name in names:
+        found = {path: mask for path, mask in derived.derived_missing(name, table, date(2024, 6, 30))}
+        for i, f in enumerate(facts):
+            expected = set(evaluate_derived(name, fresh(f), date(2024, 6, 30)).missing)
+            got = {path for path, mask in found.items() if mask[i]}
+            if evaluate_derived(name, fresh(f), date(2024, 6, 30)).value is UNKNOWN:
+                assert got == expected, (name, i, data[i])
+            else:
+                assert not got, (name, i, data[i])
+
+
+def test_conditional_tables_kept_per_declaration_date_and_read() -> None:
+    """A conditional table made once is given again only for the same declaration, date, read, points
+    and classes; dates whose standards differ, read one after the other and back, keep their own."""
+    derived._LUTS.clear()
+    facts = facts_of(boundary_profiles()[::5])
+    table = table_from_facts(facts)
+    dates = (date(2012, 1, 1), date(2024, 6, 30), date(2012, 1, 1), date(2010, 1, 1), date(2028, 1, 1),
+             date(2024, 6, 30))
+    assert_same(facts, dates=dates, names=("scale", "is_small_or_micro"), table=table)
+    assert {key[1] for key in derived._LUTS} == {date(2012, 1, 1), date(2024, 6, 30), date(2028, 1, 1)}
+    own = derived._Code(np.zeros(1, np.int64), 7, points=[1, 5])
+    given = derived._Code(np.zeros(1, np.int64), 4, classes=["a", "b"])
+    read = Points((1, 5), given="g", within=lambda cls: [1] if cls == "a" else [5])
+    other = Points((1, 5), given="g", within=lambda cls: [5])
+    first = derived._conditional(own, given, read, ("decl", date(2024, 6, 30), "x"))
+    assert derived._conditional(own, given, other, ("decl", date(2024, 6, 30), "x")) is first
+    for meaning in (("decl", date(2024, 7, 1), "x"), ("other", date(2024, 6, 30), "x"),
+                    ("decl", date(2024, 6, 30), "y")):
+        made = derived._conditional(own, given, other, meaning)
+        assert made is not first and (made != first).any()
+    wider = derived._Code(np.zeros(1, np.int64), 9, points=[1, 5, 9])
+    assert derived._conditional(wider, given, read, ("decl", date(2024, 6, 30), "x")).shape == (4, 9)
+    assert not first.flags.writeable
 
 
 @pytest.mark.parametrize("as_of", AS_OF)

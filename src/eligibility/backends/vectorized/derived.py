@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from ..._cache import BoundedCache
 from ...errors import EligibilityError
 from ...facts.derivation import DISTINCT, Classes, Points, Read
 from ...facts.derived import DERIVED, evaluate_derived
@@ -44,6 +45,9 @@ from .columns import EPOCH_ORDINAL, Col, Table
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 DENSE_LIMIT = 1 << 22
 """Largest product of code counts for which keys index a dense array (else they are sorted)."""
+SPARSE_RATIO = 8
+"""Beyond this many combinations of codes per row, the rows' keys are hashed rather than indexing
+an array of every combination (a small table read by many points)."""
 LOOKUP_LIMIT = 1 << 20
 """Widest range of integer values coded through a lookup table instead of a binary search."""
 
@@ -73,7 +77,8 @@ def derived_columns(names: Iterable[str], table: Table, as_of: date,
     encoder = _Encoder(table)
     out: dict[str, Col] = {}
     for family, members in families.items():
-        reads = family(as_of) if callable(family) else {path: DISTINCT for path in DERIVED[members[0]].reads}
+        reads = (_READS_AT((family, as_of)) if callable(family)
+                 else {path: DISTINCT for path in DERIVED[members[0]].reads})
         out.update(_family(members, reads, table, as_of, encoder, missing_out, family))
     return {name: out[name] for name in wanted}
 
@@ -84,6 +89,11 @@ def derived_missing(name: str, table: Table, as_of: date) -> list[tuple[str, np.
     found: dict[str, list[tuple[str, np.ndarray]]] = {}
     derived_columns((name,), table, as_of, found)
     return found[name]
+
+
+_READS_AT: BoundedCache[tuple[Callable[[date], dict[str, Read]], date], dict[str, Read]] = BoundedCache(
+    lambda key: key[0](key[1]), 256)
+"""A declaration's reads on a date (a pure function of the two), made once instead of per table."""
 
 
 # -- encoding reads -----------------------------------------------------------------------------
@@ -416,19 +426,21 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     # row → slot (a distinct combination of codes), and the codes and a row of each slot present
     total = math.prod(radices)
     if total <= DENSE_LIMIT:
-        if len(codes) == 1:
-            key = codes[0].codes  # read only from here on
-        else:
-            key = codes[0].codes.copy() if codes else np.zeros(n, dtype=np.int64)
-            for c, r in zip(codes[1:], radices[1:], strict=True):
-                key *= r
-                key += c.codes
-        rep = np.full(total, -1, dtype=np.int64)
-        rep[key] = np.arange(n, dtype=np.int64)
-        present = np.flatnonzero(rep >= 0)
-        row_slot, nslots = key, total
-        slot_codes = np.empty((len(present), len(codes)), dtype=np.int64)
-        rest = present.copy()
+        key = _combined(codes, radices, n)
+        if total > SPARSE_RATIO * n:  # few rows, many combinations: the rows' keys hashed
+            row_slot, found = pd.factorize(key)
+            nslots = len(found)
+            present = np.arange(nslots)
+            rep = np.empty(nslots, dtype=np.int64)
+            rep[row_slot] = np.arange(n, dtype=np.int64)
+            rest = np.asarray(found, dtype=np.int64).copy()
+        else:  # a dense array of every combination
+            rep = np.full(total, -1, dtype=np.int64)
+            rep[key] = np.arange(n, dtype=np.int64)
+            present = np.flatnonzero(rep >= 0)
+            row_slot, nslots = key, total
+            rest = present.copy()
+        slot_codes = np.empty((len(rest), len(codes)), dtype=np.int64)
         for j in range(len(codes) - 1, -1, -1):
             rest, slot_codes[:, j] = np.divmod(rest, radices[j])
     else:
@@ -451,7 +463,8 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     for j, (path, read) in enumerate(reads.items()):
         if isinstance(read, Points) and read.given is not None and read.within is not None:
             g = paths.index(read.given)
-            canon[:, j] = _conditional(codes[j], codes[g], read)[canon[:, g], canon[:, j]]
+            lut = _conditional(codes[j], codes[g], read, (declared_by, as_of, path))
+            canon[:, j] = lut[canon[:, g], canon[:, j]]
     if len(canon):
         groups, group_of = _unique_rows(canon, radices)
     else:
@@ -515,6 +528,17 @@ _GROUPS: dict[tuple[Any, ...], tuple[tuple[Any, tuple[str, ...]], ...]] = {}
 _GROUPS_MAX = 200_000
 
 
+def _combined(codes: list[_Code], radices: list[int], n: int) -> np.ndarray:
+    """One mixed-radix key per row from the reads' codes (read only: a single read's own codes)."""
+    if len(codes) == 1:
+        return codes[0].codes
+    key = codes[0].codes.copy() if codes else np.zeros(n, dtype=np.int64)
+    for c, r in zip(codes[1:], radices[1:], strict=True):
+        key *= r
+        key += c.codes
+    return key
+
+
 def _decode(code: _Code, column: np.ndarray) -> list[Hashable]:
     """Codes of one read as values that mean the same in every table: a point code is stable for a
     given as_of; a class code is replaced by its class key (0 unknown, 1 known-empty)."""
@@ -524,9 +548,27 @@ def _decode(code: _Code, column: np.ndarray) -> list[Hashable]:
     return [names[c] for c in column.tolist()]
 
 
-def _conditional(own: _Code, given: _Code, read: Points) -> np.ndarray:
+def _conditional(own: _Code, given: _Code, read: Points, meaning: tuple[Hashable, date, str]) -> np.ndarray:
     """Table [given code, own code] → own code in terms of the points that matter for the given
-    read's class (unknown and known-empty given: all points)."""
+    read's class (unknown and known-empty given: all points). ``meaning`` (the declaration, as_of and
+    the read's path) with the points and classes fixes the table: it is made once, not per table."""
+    key = (*meaning, tuple(own.points or ()), tuple(given.classes or ()))
+    hit = _LUTS.get(key)
+    if hit is None:
+        hit = _conditional_lut(own, given, read)
+        hit.setflags(write=False)
+        if len(_LUTS) >= _LUTS_MAX:
+            _LUTS.clear()
+        _LUTS[key] = hit
+    return hit
+
+
+_LUTS: dict[tuple[Any, ...], np.ndarray] = {}  # the conditional tables made, by what fixes them
+_LUTS_MAX = 4096
+
+
+def _conditional_lut(own: _Code, given: _Code, read: Points) -> np.ndarray:
+    """:func:`_conditional`'s table, computed."""
     union = own.points or []
     classes = given.classes or []
     lut = np.tile(np.arange(own.radix, dtype=np.int64), (given.radix, 1))
