@@ -475,27 +475,27 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
 
     out: dict[str, Col] = {}
     boolean = {name: DERIVED[name].type.kind == "bool" for name in names}
-    results = {name: [UNKNOWN] * len(groups) for name in names}
-    lacking: dict[str, list[tuple[str, ...]]] = {name: [()] * len(groups) for name in names}
     # a group's answer depends only on its codes and as_of: remembered across tables (chunks)
     decoded = [_decode(code, groups[:, j]) for j, code in enumerate(codes)]
     # the declaration and as_of fix the meaning of every code (the reads themselves hold fresh closures)
-    prefix = (tuple(names), as_of, declared_by, tuple(reads))
-    for gi, r in enumerate(group_rep):
-        key = prefix + tuple(d[gi] for d in decoded)
-        hit = _GROUPS.get(key)
+    memory = _remembered((tuple(names), as_of, declared_by, tuple(reads)))
+    unknown = tuple((UNKNOWN, ()) for _ in names)  # a group only error rows hold
+    hits = []
+    for key, r in zip(zip(*decoded) if decoded else [()] * len(groups), group_rep.tolist(), strict=True):
+        hit = memory.get(key)
         if hit is None:
             if r < 0:
-                continue  # only error rows have these codes
-            facts = _facts_at(table, int(r), paths, cols)
+                hits.append(unknown)
+                continue
+            facts = _facts_at(table, r, paths, cols)
             found = [evaluate_derived(name, facts, as_of) for name in names]
             hit = tuple((dv.value, dv.missing if dv.value is UNKNOWN else ()) for dv in found)
-            if len(_GROUPS) >= _GROUPS_MAX:
-                _GROUPS.clear()
-            _GROUPS[key] = hit
-        for name, (value, missing) in zip(names, hit):
-            results[name][gi] = value
-            lacking[name][gi] = missing
+            if len(memory) >= _GROUPS_MAX:
+                memory.clear()
+            memory[key] = hit
+        hits.append(hit)
+    results = {name: [h[k][0] for h in hits] for k, name in enumerate(names)}
+    lacking = {name: [h[k][1] for h in hits] for k, name in enumerate(names)}
     if missing_out is not None:  # the facts each unknown row lacks, decided once per group too
         for name in names:
             by_path: dict[str, np.ndarray] = {}
@@ -524,8 +524,21 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     return out
 
 
-_GROUPS: dict[tuple[Any, ...], tuple[tuple[Any, tuple[str, ...]], ...]] = {}
+_GROUPS: dict[tuple[Any, ...], dict[tuple[Hashable, ...], tuple[tuple[Any, tuple[str, ...]], ...]]] = {}
+"""Each family's answers by group (its codes' values), under what fixes their meaning: the family's
+names, as_of, its declaration and reads (:func:`_remembered`)."""
 _GROUPS_MAX = 200_000
+_FAMILIES_MAX = 256
+
+
+def _remembered(meaning: tuple[Any, ...]) -> dict[tuple[Hashable, ...], tuple[tuple[Any, tuple[str, ...]], ...]]:
+    """The answers by group kept for ``meaning``; its key is hashed once per table, not per group."""
+    memory = _GROUPS.get(meaning)
+    if memory is None:
+        if len(_GROUPS) >= _FAMILIES_MAX:
+            _GROUPS.clear()
+        memory = _GROUPS.setdefault(meaning, {})
+    return memory
 
 
 def _combined(codes: list[_Code], radices: list[int], n: int) -> np.ndarray:
