@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from eligibility.backends.vectorized import derived
 from eligibility.backends.vectorized.columns import EPOCH_ORDINAL, Col, Table
-from eligibility.backends.vectorized.derived import derived_column, derived_columns
+from eligibility.backends.vectorized.derived import INT64_MAX, INT64_MIN, derived_column, derived_columns
 from eligibility.backends.vectorized.fromfacts import table_from_facts
 from eligibility.facts.derivation import DerivedFact, Points
 from eligibility.facts.derived import DERIVED, DerivedValue, evaluate_derived
@@ -194,6 +194,25 @@ def test_rows_grouped_by_hashed_or_dense_keys_alike(monkeypatch: pytest.MonkeyPa
                 assert got == expected, (name, i, data[i])
             else:
                 assert not got, (name, i, data[i])
+
+
+@pytest.mark.parametrize("rows", [3, 300, 5_000])
+@pytest.mark.parametrize("span", [40, 100_000, 2**62], ids=["narrow", "wide", "huge"])
+@pytest.mark.parametrize("count", [1, 6, 70], ids=["one-bound", "few-bounds", "many-bounds"])
+def test_codes_of_points_are_a_binary_search_whichever_way_found(rows: int, span: int, count: int) -> None:
+    """Whether by a table of the values' range, a count of comparisons or a binary search, a value's
+    code is its binary search among the bounds (duplicates, negatives and the int64 edges too)."""
+    rng = np.random.default_rng(rows + count)
+    low = -span // 2
+    values = rng.integers(low, low + span, rows, dtype=np.int64)
+    picked = rng.choice(values, min(count, rows)).tolist()
+    bounds = np.sort(np.array([*picked, *(v + 1 for v in picked[:count // 2]), *picked[:2]][:2 * count]
+                              + rng.integers(low, low + span, max(0, count - rows)).tolist(), dtype=np.int64))
+    if span == 2**62:
+        values[:2] = [INT64_MIN, INT64_MAX]
+    expected = np.searchsorted(bounds, values, "right") + 2
+    got = derived._search(bounds, values)
+    assert got.dtype == np.int64 and (got == expected).all()
 
 
 def test_conditional_tables_kept_per_declaration_date_and_read() -> None:

@@ -235,16 +235,30 @@ class _Encoder:
 
 
 def _search(bounds: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``searchsorted(bounds, values, 'right') + 2``; through a table of every value in range when
-    the values span a small range (head counts, dates), which is faster than a binary search."""
-    if len(values) > LOOKUP_LIMIT // 4:
+    """``searchsorted(bounds, values, 'right') + 2``, by the fastest of three exact ways: a table of
+    every value in range when the values span a small range (head counts, dates); else, for a few
+    bounds and many rows, a count of the bounds at or below each value (one vectorized comparison per
+    bound, faster than a binary search per row); else a binary search."""
+    n = len(values)
+    if n >= _MANY_ROWS:
         low, high = int(values.min()), int(values.max())
-        if high - low < LOOKUP_LIMIT:
+        if high - low < 2 * n or (n > LOOKUP_LIMIT // 4 and high - low < LOOKUP_LIMIT):
             table = np.searchsorted(bounds, np.arange(low, high + 1, dtype=np.int64), "right") + 2
             return table[values - low]
+        if len(bounds) <= _FEW_BOUNDS:
+            counts = np.full(n, 2, dtype=np.int8)  # 2 + at most _FEW_BOUNDS: fits
+            for bound in bounds.tolist():
+                counts += values >= bound
+            return counts.astype(np.int64)
     codes = np.searchsorted(bounds, values, "right")
     codes += 2
     return codes
+
+
+_MANY_ROWS = 256
+"""Rows from which :func:`_search` reads the values' range first (below, a binary search is cheapest)."""
+_FEW_BOUNDS = 64
+"""Bounds up to which :func:`_search` counts by comparisons rather than searching."""
 
 
 def _boundaries(col: Col, pts: list[Any], path: str) -> np.ndarray | None:
