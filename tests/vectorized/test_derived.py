@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import random
+from collections.abc import Hashable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,8 @@ from eligibility.backends.vectorized import derived
 from eligibility.backends.vectorized.columns import EPOCH_ORDINAL, Col, Table
 from eligibility.backends.vectorized.derived import INT64_MAX, INT64_MIN, derived_column, derived_columns
 from eligibility.backends.vectorized.fromfacts import table_from_facts
-from eligibility.facts.derivation import DerivedFact, Points
+from eligibility.errors import EligibilityError
+from eligibility.facts.derivation import Classes, DerivedFact, Points
 from eligibility.facts.derived import DERIVED, DerivedValue, evaluate_derived
 from eligibility.facts.flatten import UNKNOWN, Facts
 from eligibility.facts.profile import Profile, registry
@@ -294,6 +296,33 @@ def test_bad_value_on_a_valid_row_raises_as_the_scalar_does() -> None:
         evaluate_derived("is_industrial", fresh(facts[0]), date(2024, 6, 30))
     with pytest.raises(type(scalar.value)):
         derived_column("is_industrial", table_from_facts(facts), date(2024, 6, 30))
+
+
+def test_classes_kept_across_tables_never_a_failure_nor_across_types() -> None:
+    """A value's class is kept per class function across tables; a value the function refuses is
+    refused again in the next table, and a value is kept apart from an equal one of another type."""
+    bad = [Facts({"industry_code": "not a code"})]
+    for _ in range(2):
+        with pytest.raises(EligibilityError):
+            derived_column("is_industrial", table_from_facts(bad), date(2024, 6, 30))
+        assert_same(facts_of([{"industry_code": "C3011"}, {"industry_code": "F52"}]), dates=(date(2024, 6, 30),),
+                    names=("is_industrial",))
+    seen: list[Any] = []
+
+    def key(value: Any) -> Hashable:
+        seen.append(value)
+        return type(value).__name__
+
+    kept = derived._class_keys(key)
+    kept.clear()
+    encoder = derived._Encoder(table_from_facts([Facts({"restricted_industry": True}), Facts({})]))
+    flags = encoder.classes("restricted_industry", Classes(key))
+    assert flags.classes == ["bool"] and (type(True), True) in kept
+    assert kept.get((int, 1), None) is None
+    assert derived._class_keys(key) is kept
+    again = derived._Encoder(table_from_facts([Facts({"restricted_industry": True})]))
+    again.classes("restricted_industry", Classes(key))
+    assert seen.count(True) == 1
 
 
 def test_undeclared_fact_reading_a_list() -> None:

@@ -139,9 +139,9 @@ class _Encoder:
     def _finish(self, codes: np.ndarray, col: Col) -> np.ndarray:
         """Unknown rows → 0, known-empty rows → 1 (``codes`` already shifted by 2)."""
         if np.ndim(col.null) or col.null:
-            codes[_full(col.null, self.n, bool)] = 1
+            np.putmask(codes, _full(col.null, self.n, bool), 1)
         if np.ndim(col.known) or not col.known:
-            codes[~_full(col.known, self.n, bool)] = 0
+            np.putmask(codes, ~_full(col.known, self.n, bool), 0)
         return codes
 
     # Points ----------------------------------------------------------------------------------
@@ -209,12 +209,21 @@ class _Encoder:
         index: dict[Hashable, int] = {}
         lut = np.zeros(len(uniques) + 1, dtype=np.int64)
         failed: dict[int, Exception] = {}
+        known = _class_keys(read.key) if read.key is not None else None
         for i, u in enumerate(uniques):
-            try:
-                k = u if read.key is None else read.key(u)
-            except Exception as exc:  # noqa: BLE001 — re-raised below unless only unknown or error rows hold it
-                failed[i] = exc
-                continue
+            if known is None:
+                k = u
+            else:
+                k = known.get((type(u), u), _NOT_KEPT)
+                if k is _NOT_KEPT:
+                    try:  # a failure is re-raised below unless only unknown or error rows hold the value
+                        k = read.key(u)  # type: ignore[misc]
+                    except Exception as exc:  # noqa: BLE001
+                        failed[i] = exc
+                        continue
+                    if len(known) >= _KEYS_MAX:
+                        known.clear()
+                    known[(type(u), u)] = k
             lut[i] = 2 + index.setdefault(k, len(index))
         if failed:
             self._check_failed(col, fcodes, failed)
@@ -232,6 +241,23 @@ class _Encoder:
             rows = rows[np.equal(self.table.error[rows], None)]
         if len(rows):
             raise failed[int(fcodes[rows[0]])]
+
+
+_KEYS: dict[Callable[[Any], Hashable], dict[tuple[type, Any], Hashable]] = {}
+"""The class of each value seen, by class function (declared reads are made once per date, so their
+functions, and what they say of a value, stay the same across tables)."""
+_KEYS_MAX = 100_000
+_NOT_KEPT = object()
+
+
+def _class_keys(key: Callable[[Any], Hashable]) -> dict[tuple[type, Any], Hashable]:
+    """What ``key`` said of each value (by its type and value, so ``1`` is not ``True``)."""
+    known = _KEYS.get(key)
+    if known is None:
+        if len(_KEYS) >= 256:
+            _KEYS.clear()
+        known = _KEYS.setdefault(key, {})
+    return known
 
 
 def _search(bounds: np.ndarray, values: np.ndarray) -> np.ndarray:
