@@ -128,3 +128,14 @@ def test_a_decide_of_one_table_after_another_keeps_nothing_of_the_first(rules: e
         for outcome in second.outcomes:
             got = [STATUS_NAMES[int(s)] for s in outcome.status]
             assert got == [row[outcome.rule.id][0] for row in expected], (as_of, outcome.rule.id)
+
+
+def test_plans_are_made_per_date(rules: el.RuleSet) -> None:
+    """A rule's plan holds its parameters' values on the date asked, never another date's."""
+    compiled = VectorizedRules(rules)
+    for as_of, rate in ((date(2023, 6, 30), Decimal("0.01")), (date(2024, 6, 30), Decimal("0.02")),
+                        (date(2023, 6, 30), Decimal("0.01"))):
+        _, _, plans = compiled._in_force(as_of)
+        assert [p.lowered.rule.id for p in plans] == ["t.a", "t.b", "t.c"]
+        assert plans[0].params == {"rate": rate}
+        assert plans[0].texts == ("revenue >= 100万", "employees < 300")

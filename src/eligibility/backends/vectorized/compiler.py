@@ -601,6 +601,19 @@ def _part(value: Any, seen: dict[int, Hashable | None]) -> Hashable | None:
     return (type(value).__name__, repr(value))
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What decides one rule in force on one date, made once per date: its core nodes, its parameters'
+    values then, its conditions as written (and their text), and whether its group is settled across
+    dates (:func:`_settling`)."""
+
+    lowered: Lowered
+    params: dict[str, Any]
+    clauses: tuple[x.Clause, ...]
+    texts: tuple[str, ...]
+    settles: bool
+
+
 class VectorizedRules:
     """A RuleSet compiled for column-wise evaluation (the vectorized backend)."""
 
@@ -609,16 +622,20 @@ class VectorizedRules:
         self.rules = rules
         self._lowered = tuple(lower(r) for r in rules.rules)  # kept: the ids in _shared stay theirs
         self._shared = shared_nodes(self._lowered)
-        self._in_force: BoundedCache[date, tuple[tuple[Rule, ...], list[str]]] = BoundedCache(self._rules_in_force, 64)
+        self._in_force: BoundedCache[date, tuple[tuple[Rule, ...], list[str], tuple[_Plan, ...]]] = BoundedCache(
+            self._rules_in_force, 64)
 
-    def _rules_in_force(self, as_of: date) -> tuple[tuple[Rule, ...], list[str]]:
-        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them)
-        and the derived facts they read."""
+    def _rules_in_force(self, as_of: date) -> tuple[tuple[Rule, ...], list[str], tuple[_Plan, ...]]:
+        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them),
+        the derived facts they read, and each one's plan on that date."""
         no_rows = Table(0, np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, object), {}, {})
         active = tuple(in_force(self.rules.rules, no_rows, as_of))
         used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
                        if isinstance(n, x.Derived)})
-        return active, used
+        settling = _settling(list(active))
+        plans = tuple(_Plan(lower(r), param_values(r, as_of) or {}, tuple(_clauses(r.when)),
+                            tuple(c.text for c in _clauses(r.when)), id(r) in settling) for r in active)
+        return active, used, plans
 
     def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
         """Decide every rule in force on ``as_of`` for every row (error rows are out of scope).
@@ -628,7 +645,7 @@ class VectorizedRules:
         """
         from .derived import derived_column, derived_columns
 
-        rules, used = self._in_force(as_of)
+        rules, used, plans = self._in_force(as_of)
         active = list(rules)
         missing: dict[str, Missing] = {}
         cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain else None) \
@@ -646,21 +663,21 @@ class VectorizedRules:
         no_failed = None if explain else np.full(table.n, -1, np.int16)  # shared by the rules: never written
         scopes: dict[int, _Scope] = {}  # this decide's scope tests, by node
         common: dict[tuple[int, int], Col] = {}  # this decide's values of the nodes its rules share
-        settling = _settling(active)
         try:
-            outcomes = [self._rule(lower(r), table, as_of, valid, derived, explain, no_failed, scopes, common,
-                                   id(r) in settling) for r in active]
+            outcomes = [self._rule(plan, table, as_of, valid, derived, explain, no_failed, scopes, common)
+                        for plan in plans]
         finally:
             table.memo.clear()
         resolve_groups(active, outcomes, table, as_of)
         return Decisions(table, as_of, active, outcomes)
 
-    def _rule(self, low: Lowered, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
+    def _rule(self, plan: _Plan, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
               explain: bool, no_failed: np.ndarray | None, scopes: dict[int, _Scope],
-              common: dict[tuple[int, int], Col], settles: bool = False) -> RuleOutcome:
+              common: dict[tuple[int, int], Col]) -> RuleOutcome:
+        low = plan.lowered
         rule = low.rule
         n = table.n
-        ev = _Evaluator(table, as_of, param_values(rule, as_of) or {}, derived, self._shared, common)
+        ev = _Evaluator(table, as_of, plan.params, derived, self._shared, common)
         in_scope: Any = np.True_ if table.all_valid() else valid  # a scalar until a test narrows it
         scope_unknown: Any = np.False_
         scope_missing: Missing = []
@@ -687,14 +704,14 @@ class VectorizedRules:
         decided = (np.int8(ELIGIBLE) + c_unknown.view(np.int8)) * (~c_false).view(np.int8)
         status = decided if in_scope is np.True_ else np.where(in_scope, decided, np.int8(OUT)).astype(np.int8,
                                                                                                       copy=False)
-        clause_nodes = _clauses(rule.when)
+        clause_nodes = plan.clauses
         failed = np.full(n, -1, np.int16) if no_failed is None else no_failed  # no_failed: only without explain
         for i in reversed(range(len(clause_nodes)) if explain else ()):  # the first false clause wins
             cv = ev.ev(clause_nodes[i])
             is_false = cv.known & ~cv.null & ~_arr(cv.val, n).astype(bool, copy=False)
             np.putmask(failed, _arr(is_false, n), np.int16(i))  # in place: this rule's own array
         outcome = RuleOutcome(rule, status, np.zeros(n, np.int64), np.zeros(n, bool), failed,
-                              [cl.text for cl in clause_nodes], [])
+                              list(plan.texts), [])
         open_rows = ops.and_(in_scope, ~c_false)
         f = low.finish
         if low.received is not None:
@@ -754,7 +771,7 @@ class VectorizedRules:
             cond_missing = [(p, mk & und) for p, mk in cond_missing]
             # facts in name order: a row's list must not depend on which other rows share its frame
             outcome.missing = sorted(_merge(cond_missing + [(p, mk & open_rows) for p, mk in amount_missing]))
-        if settles:  # read with this rule's evaluator: its undated condition shares the nodes decided above
+        if plan.settles:  # read with this rule's evaluator: its undated condition shares the nodes decided above
             u = ev.ev(_undated(rule))
             outcome.possible = ~_arr(u.known & ~u.null & ~_arr(u.val, n).astype(bool), n)
         return outcome
