@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import random
+from collections.abc import Hashable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,10 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eligibility.backends.vectorized import derived
 from eligibility.backends.vectorized.columns import EPOCH_ORDINAL, Col, Table
-from eligibility.backends.vectorized.derived import derived_column, derived_columns
+from eligibility.backends.vectorized.derived import INT64_MAX, INT64_MIN, derived_column, derived_columns
 from eligibility.backends.vectorized.fromfacts import table_from_facts
-from eligibility.facts.derivation import DerivedFact
+from eligibility.errors import EligibilityError
+from eligibility.facts.derivation import Classes, DerivedFact, Points
 from eligibility.facts.derived import DERIVED, DerivedValue, evaluate_derived
 from eligibility.facts.flatten import UNKNOWN, Facts
 from eligibility.facts.profile import Profile, registry
@@ -174,6 +177,71 @@ def test_at_and_beside_critical_points() -> None:
     assert_same(facts, dates=(date(2019, 6, 30),), names=("is_small_low_profit",))
 
 
+@pytest.mark.parametrize("ratio", [0, 10**9], ids=["hashed", "dense"])
+def test_rows_grouped_by_hashed_or_dense_keys_alike(monkeypatch: pytest.MonkeyPatch, ratio: int) -> None:
+    """Whether the rows' keys are hashed (few rows, many combinations of codes) or index an array of
+    every combination, each row gets the scalar value and the scalar missing facts."""
+    monkeypatch.setattr(derived, "SPARSE_RATIO", ratio)
+    data = boundary_profiles()[::7]
+    facts = facts_of(data)
+    table = table_from_facts(facts)
+    names = ("scale", "is_small_or_micro", "is_small_low_profit")
+    assert_same(facts, dates=(date(2010, 1, 1), date(2024, 6, 30)), names=names, table=table)
+    for name in names:
+        found = {path: mask for path, mask in derived.derived_missing(name, table, date(2024, 6, 30))}
+        for i, f in enumerate(facts):
+            expected = set(evaluate_derived(name, fresh(f), date(2024, 6, 30)).missing)
+            got = {path for path, mask in found.items() if mask[i]}
+            if evaluate_derived(name, fresh(f), date(2024, 6, 30)).value is UNKNOWN:
+                assert got == expected, (name, i, data[i])
+            else:
+                assert not got, (name, i, data[i])
+
+
+@pytest.mark.parametrize("rows", [3, 300, 5_000])
+@pytest.mark.parametrize("span", [40, 100_000, 2**62], ids=["narrow", "wide", "huge"])
+@pytest.mark.parametrize("count", [1, 6, 70], ids=["one-bound", "few-bounds", "many-bounds"])
+def test_codes_of_points_are_a_binary_search_whichever_way_found(rows: int, span: int, count: int) -> None:
+    """Whether by a table of the values' range, a count of comparisons or a binary search, a value's
+    code is its binary search among the bounds (duplicates, negatives and the int64 edges too)."""
+    rng = np.random.default_rng(rows + count)
+    low = -span // 2
+    values = rng.integers(low, low + span, rows, dtype=np.int64)
+    picked = rng.choice(values, min(count, rows)).tolist()
+    bounds = np.sort(np.array([*picked, *(v + 1 for v in picked[:count // 2]), *picked[:2]][:2 * count]
+                              + rng.integers(low, low + span, max(0, count - rows)).tolist(), dtype=np.int64))
+    if span == 2**62:
+        values[:2] = [INT64_MIN, INT64_MAX]
+    expected = np.searchsorted(bounds, values, "right") + 2
+    got = derived._search(bounds, values)
+    assert got.dtype == np.int64 and (got == expected).all()
+
+
+def test_conditional_tables_kept_per_declaration_date_and_read() -> None:
+    """A conditional table made once is given again only for the same declaration, date, read, points
+    and classes; dates whose standards differ, read one after the other and back, keep their own."""
+    derived._LUTS.clear()
+    facts = facts_of(boundary_profiles()[::5])
+    table = table_from_facts(facts)
+    dates = (date(2012, 1, 1), date(2024, 6, 30), date(2012, 1, 1), date(2010, 1, 1), date(2028, 1, 1),
+             date(2024, 6, 30))
+    assert_same(facts, dates=dates, names=("scale", "is_small_or_micro"), table=table)
+    assert {key[1] for key in derived._LUTS} == {date(2012, 1, 1), date(2024, 6, 30), date(2028, 1, 1)}
+    own = derived._Code(np.zeros(1, np.int64), 7, points=[1, 5])
+    given = derived._Code(np.zeros(1, np.int64), 4, classes=["a", "b"])
+    read = Points((1, 5), given="g", within=lambda cls: [1] if cls == "a" else [5])
+    other = Points((1, 5), given="g", within=lambda cls: [5])
+    first = derived._conditional(own, given, read, ("decl", date(2024, 6, 30), "x"))
+    assert derived._conditional(own, given, other, ("decl", date(2024, 6, 30), "x")) is first
+    for meaning in (("decl", date(2024, 7, 1), "x"), ("other", date(2024, 6, 30), "x"),
+                    ("decl", date(2024, 6, 30), "y")):
+        made = derived._conditional(own, given, other, meaning)
+        assert made is not first and (made != first).any()
+    wider = derived._Code(np.zeros(1, np.int64), 9, points=[1, 5, 9])
+    assert derived._conditional(wider, given, read, ("decl", date(2024, 6, 30), "x")).shape == (4, 9)
+    assert not first.flags.writeable
+
+
 @pytest.mark.parametrize("as_of", AS_OF)
 def test_register_dates_at_as_of(as_of: date) -> None:
     assert_same(facts_of(register_profiles(as_of)), dates=(as_of,),
@@ -228,6 +296,33 @@ def test_bad_value_on_a_valid_row_raises_as_the_scalar_does() -> None:
         evaluate_derived("is_industrial", fresh(facts[0]), date(2024, 6, 30))
     with pytest.raises(type(scalar.value)):
         derived_column("is_industrial", table_from_facts(facts), date(2024, 6, 30))
+
+
+def test_classes_kept_across_tables_never_a_failure_nor_across_types() -> None:
+    """A value's class is kept per class function across tables; a value the function refuses is
+    refused again in the next table, and a value is kept apart from an equal one of another type."""
+    bad = [Facts({"industry_code": "not a code"})]
+    for _ in range(2):
+        with pytest.raises(EligibilityError):
+            derived_column("is_industrial", table_from_facts(bad), date(2024, 6, 30))
+        assert_same(facts_of([{"industry_code": "C3011"}, {"industry_code": "F52"}]), dates=(date(2024, 6, 30),),
+                    names=("is_industrial",))
+    seen: list[Any] = []
+
+    def key(value: Any) -> Hashable:
+        seen.append(value)
+        return type(value).__name__
+
+    kept = derived._class_keys(key)
+    kept.clear()
+    encoder = derived._Encoder(table_from_facts([Facts({"restricted_industry": True}), Facts({})]))
+    flags = encoder.classes("restricted_industry", Classes(key))
+    assert flags.classes == ["bool"] and (type(True), True) in kept
+    assert kept.get((int, 1), None) is None
+    assert derived._class_keys(key) is kept
+    again = derived._Encoder(table_from_facts([Facts({"restricted_industry": True})]))
+    again.classes("restricted_industry", Classes(key))
+    assert seen.count(True) == 1
 
 
 def test_undeclared_fact_reading_a_list() -> None:

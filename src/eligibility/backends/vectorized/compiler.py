@@ -12,8 +12,8 @@ the unknown facts under the unknown parts of the condition, per row, only where 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -105,23 +105,43 @@ VECTORIZED: NodeTable[Callable[..., Col]] = NodeTable("vectorized", unsupported=
 
 
 class _Evaluator:
-    """Evaluates the nodes of one rule (its parameters bound) over a table, memoizing each node."""
+    """Evaluates the nodes of one rule (its parameters bound) over a table, memoizing each node.
 
-    def __init__(self, table: Table, as_of: date, params: dict[str, Any], derived: Callable[[str], Col]) -> None:
+    ``shared`` (:func:`shared_nodes`) names the nodes that read no parameter by one id per structure;
+    those are memoized in ``common``, which the rules of one decide share, so a test several rules
+    write alike is evaluated once.
+    """
+
+    def __init__(self, table: Table, as_of: date, params: dict[str, Any], derived: Callable[[str], Col],
+                 shared: dict[int, int] | None = None, common: dict[tuple[int, int], Col] | None = None) -> None:
         self.table = table
         self.as_of = as_of
         self.params = params
         self.derived = derived
         self.memo: dict[tuple[int, int], Col] = {}
+        self.shared = shared if shared is not None else {}
+        self.common = common if common is not None else self.memo
         self.row_ctx = _Ctx()
 
     def ev(self, node: x.Node, ctx: _Ctx | None = None) -> Col:
         ctx = ctx or self.row_ctx
-        key = (id(node), ctx.key)
-        hit = self.memo.get(key)
+        same = self.shared.get(id(node))
+        if same is None:
+            memo, key = self.memo, (id(node), ctx.key)
+        else:
+            memo, key = self.common, (same, ctx.key)
+        hit = memo.get(key)
         if hit is None:
-            hit = self.memo[key] = VECTORIZED[type(node)](self, node, ctx)
+            hit = memo[key] = VECTORIZED[type(node)](self, node, ctx)
         return hit
+
+    def remember(self, node: x.Node, col: Col) -> None:
+        """``node``'s value over the table's rows, found elsewhere (a scope test of the decide)."""
+        same = self.shared.get(id(node))
+        if same is None:
+            self.memo[(id(node), 0)] = col
+        else:
+            self.common[(same, 0)] = col
 
     def _field_col(self, path: str, ctx: _Ctx) -> Col:
         spec = registry().get(path)
@@ -531,22 +551,91 @@ def in_force(rules: Iterable[Rule], table: Table, as_of: date) -> list[Rule]:
     return [r for r in rules if why_not_in_force(lower(r), as_of, holds) is None]
 
 
+_WORDING = frozenset({"text", "label_zh", "label_en", "line"})  # a Clause's wording: not what it evaluates to
+
+
+def shared_nodes(lowered: Iterable[Lowered]) -> dict[int, int]:
+    """The nodes of ``lowered`` that read no parameter, by id, each mapped to the id of the first node
+    of the same structure (:func:`_structure`): what one decide may evaluate once for all its rules.
+    The caller keeps ``lowered`` alive while it uses the map, so no id is reused meanwhile."""
+    seen: dict[int, Hashable | None] = {}
+    first: dict[Hashable, int] = {}
+    out: dict[int, int] = {}
+    for low in lowered:
+        for root in low.roots():
+            for node in x.walk(root):
+                key = _structure(node, seen)
+                if key is not None:
+                    out[id(node)] = first.setdefault(key, id(node))
+    return out
+
+
+def _structure(node: x.Node, seen: dict[int, Hashable | None]) -> Hashable | None:
+    """What ``node`` evaluates to over a table on a date, as a key: its class and fields (a Clause
+    without its wording; a constant by its type and exact text, so ``1`` is not ``true`` and ``1.0``
+    is not ``1.00``); None for a node that reads a parameter (bound per rule)."""
+    if id(node) in seen:
+        return seen[id(node)]
+    key: Hashable | None = None
+    if not isinstance(node, x.Param | x.Name):
+        parts: list[Hashable] = [type(node).__name__]
+        for f in fields(node):  # type: ignore[arg-type]
+            if f.name == "span" or (f.name in _WORDING and isinstance(node, x.Clause)):
+                continue
+            part = _part(getattr(node, f.name), seen)
+            if part is None:
+                break
+            parts.append((f.name, part))
+        else:
+            key = tuple(parts)
+    seen[id(node)] = key
+    return key
+
+
+def _part(value: Any, seen: dict[int, Hashable | None]) -> Hashable | None:
+    if isinstance(value, x.Node):
+        return _structure(value, seen)
+    if isinstance(value, tuple):
+        items = [_part(v, seen) for v in value]
+        return None if any(i is None for i in items) else ("tuple", *items)
+    return (type(value).__name__, repr(value))
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What decides one rule in force on one date, made once per date: its core nodes, its parameters'
+    values then, its conditions as written (and their text), and whether its group is settled across
+    dates (:func:`_settling`)."""
+
+    lowered: Lowered
+    params: dict[str, Any]
+    clauses: tuple[x.Clause, ...]
+    texts: tuple[str, ...]
+    settles: bool
+
+
 class VectorizedRules:
     """A RuleSet compiled for column-wise evaluation (the vectorized backend)."""
 
     def __init__(self, rules: RuleSet) -> None:
         check_rules(rules.rules, VECTORIZED)
         self.rules = rules
-        self._in_force: BoundedCache[date, tuple[tuple[Rule, ...], list[str]]] = BoundedCache(self._rules_in_force, 64)
+        self._lowered = tuple(lower(r) for r in rules.rules)  # kept: the ids in _shared stay theirs
+        self._shared = shared_nodes(self._lowered)
+        self._in_force: BoundedCache[date, tuple[tuple[Rule, ...], list[str], tuple[_Plan, ...]]] = BoundedCache(
+            self._rules_in_force, 64)
 
-    def _rules_in_force(self, as_of: date) -> tuple[tuple[Rule, ...], list[str]]:
-        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them)
-        and the derived facts they read."""
+    def _rules_in_force(self, as_of: date) -> tuple[tuple[Rule, ...], list[str], tuple[_Plan, ...]]:
+        """The rules in force at ``as_of`` (their tests read no row, so a table without rows decides them),
+        the derived facts they read, and each one's plan on that date."""
         no_rows = Table(0, np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0, object), {}, {})
         active = tuple(in_force(self.rules.rules, no_rows, as_of))
         used = sorted({n.name for r in active for root in lower(r).roots() for n in x.walk(root)
                        if isinstance(n, x.Derived)})
-        return active, used
+        settling = _settling(list(active))
+        plans = tuple(_Plan(lower(r), param_values(r, as_of) or {}, tuple(_clauses(r.when)),
+                            tuple(c.text for c in _clauses(r.when)), id(r) in settling) for r in active)
+        return active, used, plans
 
     def decide(self, table: Table, as_of: date, explain: bool = True) -> Decisions:
         """Decide every rule in force on ``as_of`` for every row (error rows are out of scope).
@@ -556,7 +645,7 @@ class VectorizedRules:
         """
         from .derived import derived_column, derived_columns
 
-        rules, used = self._in_force(as_of)
+        rules, used, plans = self._in_force(as_of)
         active = list(rules)
         missing: dict[str, Missing] = {}
         cache: dict[str, Col] = derived_columns(used, table, as_of, missing if explain else None) \
@@ -573,21 +662,22 @@ class VectorizedRules:
         valid = table.valid()
         no_failed = None if explain else np.full(table.n, -1, np.int16)  # shared by the rules: never written
         scopes: dict[int, _Scope] = {}  # this decide's scope tests, by node
-        settling = _settling(active)
+        common: dict[tuple[int, int], Col] = {}  # this decide's values of the nodes its rules share
         try:
-            outcomes = [self._rule(lower(r), table, as_of, valid, derived, explain, no_failed, scopes,
-                                   id(r) in settling) for r in active]
+            outcomes = [self._rule(plan, table, as_of, valid, derived, explain, no_failed, scopes, common)
+                        for plan in plans]
         finally:
             table.memo.clear()
         resolve_groups(active, outcomes, table, as_of)
         return Decisions(table, as_of, active, outcomes)
 
-    def _rule(self, low: Lowered, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
+    def _rule(self, plan: _Plan, table: Table, as_of: date, valid: np.ndarray, derived: Callable[[str], Col],
               explain: bool, no_failed: np.ndarray | None, scopes: dict[int, _Scope],
-              settles: bool = False) -> RuleOutcome:
+              common: dict[tuple[int, int], Col]) -> RuleOutcome:
+        low = plan.lowered
         rule = low.rule
         n = table.n
-        ev = _Evaluator(table, as_of, param_values(rule, as_of) or {}, derived)
+        ev = _Evaluator(table, as_of, plan.params, derived, self._shared, common)
         in_scope: Any = np.True_ if table.all_valid() else valid  # a scalar until a test narrows it
         scope_unknown: Any = np.False_
         scope_missing: Missing = []
@@ -602,7 +692,7 @@ class VectorizedRules:
                 unknown = ~known
                 inside = ~(known & ~_arr(col.null, n) & ~_arr(col.val, n).astype(bool))
                 hit = scopes[id(node)] = (col, unknown, inside, ev.missing(node, unknown) if explain else [])
-            ev.memo[(id(node), 0)] = hit[0]
+            ev.remember(node, hit[0])
             in_scope = ops.and_(in_scope, hit[2])
             scope_unknown = ops.or_(scope_unknown, hit[1])
             scope_missing += hit[3]
@@ -614,14 +704,14 @@ class VectorizedRules:
         decided = (np.int8(ELIGIBLE) + c_unknown.view(np.int8)) * (~c_false).view(np.int8)
         status = decided if in_scope is np.True_ else np.where(in_scope, decided, np.int8(OUT)).astype(np.int8,
                                                                                                       copy=False)
-        clause_nodes = _clauses(rule.when)
+        clause_nodes = plan.clauses
         failed = np.full(n, -1, np.int16) if no_failed is None else no_failed  # no_failed: only without explain
         for i in reversed(range(len(clause_nodes)) if explain else ()):  # the first false clause wins
             cv = ev.ev(clause_nodes[i])
             is_false = cv.known & ~cv.null & ~_arr(cv.val, n).astype(bool, copy=False)
             np.putmask(failed, _arr(is_false, n), np.int16(i))  # in place: this rule's own array
         outcome = RuleOutcome(rule, status, np.zeros(n, np.int64), np.zeros(n, bool), failed,
-                              [cl.text for cl in clause_nodes], [])
+                              list(plan.texts), [])
         open_rows = ops.and_(in_scope, ~c_false)
         f = low.finish
         if low.received is not None:
@@ -681,7 +771,7 @@ class VectorizedRules:
             cond_missing = [(p, mk & und) for p, mk in cond_missing]
             # facts in name order: a row's list must not depend on which other rows share its frame
             outcome.missing = sorted(_merge(cond_missing + [(p, mk & open_rows) for p, mk in amount_missing]))
-        if settles:  # read with this rule's evaluator: its undated condition shares the nodes decided above
+        if plan.settles:  # read with this rule's evaluator: its undated condition shares the nodes decided above
             u = ev.ev(_undated(rule))
             outcome.possible = ~_arr(u.known & ~u.null & ~_arr(u.val, n).astype(bool), n)
         return outcome
@@ -738,11 +828,12 @@ class VectorizedRules:
 
 
 def _amounts(have: Any, amount: Any, n: int) -> np.ndarray:
-    """int64 fen per row: ``amount`` where ``have``, else 0 (one pass, or one fill for a fixed amount)."""
+    """int64 fen per row: ``amount`` where ``have``, else 0 (one pass, or one fill for a fixed amount).
+    Always a new array: groups write into it, and ``amount`` may be a column other rules read."""
     if np.ndim(have) == 0:
         if not have:
             return np.zeros(n, np.int64)
-        return np.full(n, amount, np.int64) if np.ndim(amount) == 0 else np.asarray(amount, np.int64)
+        return np.full(n, amount, np.int64) if np.ndim(amount) == 0 else np.array(amount, np.int64)
     return np.where(have, np.int64(amount) if np.ndim(amount) == 0 else amount, np.int64(0)).astype(np.int64,
                                                                                                    copy=False)
 

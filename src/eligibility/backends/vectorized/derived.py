@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from ..._cache import BoundedCache
 from ...errors import EligibilityError
 from ...facts.derivation import DISTINCT, Classes, Points, Read
 from ...facts.derived import DERIVED, evaluate_derived
@@ -44,6 +45,9 @@ from .columns import EPOCH_ORDINAL, Col, Table
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 DENSE_LIMIT = 1 << 22
 """Largest product of code counts for which keys index a dense array (else they are sorted)."""
+SPARSE_RATIO = 8
+"""Beyond this many combinations of codes per row, the rows' keys are hashed rather than indexing
+an array of every combination (a small table read by many points)."""
 LOOKUP_LIMIT = 1 << 20
 """Widest range of integer values coded through a lookup table instead of a binary search."""
 
@@ -73,7 +77,8 @@ def derived_columns(names: Iterable[str], table: Table, as_of: date,
     encoder = _Encoder(table)
     out: dict[str, Col] = {}
     for family, members in families.items():
-        reads = family(as_of) if callable(family) else {path: DISTINCT for path in DERIVED[members[0]].reads}
+        reads = (_READS_AT((family, as_of)) if callable(family)
+                 else {path: DISTINCT for path in DERIVED[members[0]].reads})
         out.update(_family(members, reads, table, as_of, encoder, missing_out, family))
     return {name: out[name] for name in wanted}
 
@@ -84,6 +89,11 @@ def derived_missing(name: str, table: Table, as_of: date) -> list[tuple[str, np.
     found: dict[str, list[tuple[str, np.ndarray]]] = {}
     derived_columns((name,), table, as_of, found)
     return found[name]
+
+
+_READS_AT: BoundedCache[tuple[Callable[[date], dict[str, Read]], date], dict[str, Read]] = BoundedCache(
+    lambda key: key[0](key[1]), 256)
+"""A declaration's reads on a date (a pure function of the two), made once instead of per table."""
 
 
 # -- encoding reads -----------------------------------------------------------------------------
@@ -129,9 +139,9 @@ class _Encoder:
     def _finish(self, codes: np.ndarray, col: Col) -> np.ndarray:
         """Unknown rows → 0, known-empty rows → 1 (``codes`` already shifted by 2)."""
         if np.ndim(col.null) or col.null:
-            codes[_full(col.null, self.n, bool)] = 1
+            np.putmask(codes, _full(col.null, self.n, bool), 1)
         if np.ndim(col.known) or not col.known:
-            codes[~_full(col.known, self.n, bool)] = 0
+            np.putmask(codes, ~_full(col.known, self.n, bool), 0)
         return codes
 
     # Points ----------------------------------------------------------------------------------
@@ -199,12 +209,21 @@ class _Encoder:
         index: dict[Hashable, int] = {}
         lut = np.zeros(len(uniques) + 1, dtype=np.int64)
         failed: dict[int, Exception] = {}
+        known = _class_keys(read.key) if read.key is not None else None
         for i, u in enumerate(uniques):
-            try:
-                k = u if read.key is None else read.key(u)
-            except Exception as exc:  # noqa: BLE001 — re-raised below unless only unknown or error rows hold it
-                failed[i] = exc
-                continue
+            if known is None:
+                k = u
+            else:
+                k = known.get((type(u), u), _NOT_KEPT)
+                if k is _NOT_KEPT:
+                    try:  # a failure is re-raised below unless only unknown or error rows hold the value
+                        k = read.key(u)  # type: ignore[misc]
+                    except Exception as exc:  # noqa: BLE001
+                        failed[i] = exc
+                        continue
+                    if len(known) >= _KEYS_MAX:
+                        known.clear()
+                    known[(type(u), u)] = k
             lut[i] = 2 + index.setdefault(k, len(index))
         if failed:
             self._check_failed(col, fcodes, failed)
@@ -224,17 +243,48 @@ class _Encoder:
             raise failed[int(fcodes[rows[0]])]
 
 
+_KEYS: dict[Callable[[Any], Hashable], dict[tuple[type, Any], Hashable]] = {}
+"""The class of each value seen, by class function (declared reads are made once per date, so their
+functions, and what they say of a value, stay the same across tables)."""
+_KEYS_MAX = 100_000
+_NOT_KEPT = object()
+
+
+def _class_keys(key: Callable[[Any], Hashable]) -> dict[tuple[type, Any], Hashable]:
+    """What ``key`` said of each value (by its type and value, so ``1`` is not ``True``)."""
+    known = _KEYS.get(key)
+    if known is None:
+        if len(_KEYS) >= 256:
+            _KEYS.clear()
+        known = _KEYS.setdefault(key, {})
+    return known
+
+
 def _search(bounds: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``searchsorted(bounds, values, 'right') + 2``; through a table of every value in range when
-    the values span a small range (head counts, dates), which is faster than a binary search."""
-    if len(values) > LOOKUP_LIMIT // 4:
+    """``searchsorted(bounds, values, 'right') + 2``, by the fastest of three exact ways: a table of
+    every value in range when the values span a small range (head counts, dates); else, for a few
+    bounds and many rows, a count of the bounds at or below each value (one vectorized comparison per
+    bound, faster than a binary search per row); else a binary search."""
+    n = len(values)
+    if n >= _MANY_ROWS:
         low, high = int(values.min()), int(values.max())
-        if high - low < LOOKUP_LIMIT:
+        if high - low < 2 * n or (n > LOOKUP_LIMIT // 4 and high - low < LOOKUP_LIMIT):
             table = np.searchsorted(bounds, np.arange(low, high + 1, dtype=np.int64), "right") + 2
             return table[values - low]
+        if len(bounds) <= _FEW_BOUNDS:
+            counts = np.full(n, 2, dtype=np.int8)  # 2 + at most _FEW_BOUNDS: fits
+            for bound in bounds.tolist():
+                counts += values >= bound
+            return counts.astype(np.int64)
     codes = np.searchsorted(bounds, values, "right")
     codes += 2
     return codes
+
+
+_MANY_ROWS = 256
+"""Rows from which :func:`_search` reads the values' range first (below, a binary search is cheapest)."""
+_FEW_BOUNDS = 64
+"""Bounds up to which :func:`_search` counts by comparisons rather than searching."""
 
 
 def _boundaries(col: Col, pts: list[Any], path: str) -> np.ndarray | None:
@@ -416,19 +466,21 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     # row → slot (a distinct combination of codes), and the codes and a row of each slot present
     total = math.prod(radices)
     if total <= DENSE_LIMIT:
-        if len(codes) == 1:
-            key = codes[0].codes  # read only from here on
-        else:
-            key = codes[0].codes.copy() if codes else np.zeros(n, dtype=np.int64)
-            for c, r in zip(codes[1:], radices[1:], strict=True):
-                key *= r
-                key += c.codes
-        rep = np.full(total, -1, dtype=np.int64)
-        rep[key] = np.arange(n, dtype=np.int64)
-        present = np.flatnonzero(rep >= 0)
-        row_slot, nslots = key, total
-        slot_codes = np.empty((len(present), len(codes)), dtype=np.int64)
-        rest = present.copy()
+        key = _combined(codes, radices, n)
+        if total > SPARSE_RATIO * n:  # few rows, many combinations: the rows' keys hashed
+            row_slot, found = pd.factorize(key)
+            nslots = len(found)
+            present = np.arange(nslots)
+            rep = np.empty(nslots, dtype=np.int64)
+            rep[row_slot] = np.arange(n, dtype=np.int64)
+            rest = np.asarray(found, dtype=np.int64).copy()
+        else:  # a dense array of every combination
+            rep = np.full(total, -1, dtype=np.int64)
+            rep[key] = np.arange(n, dtype=np.int64)
+            present = np.flatnonzero(rep >= 0)
+            row_slot, nslots = key, total
+            rest = present.copy()
+        slot_codes = np.empty((len(rest), len(codes)), dtype=np.int64)
         for j in range(len(codes) - 1, -1, -1):
             rest, slot_codes[:, j] = np.divmod(rest, radices[j])
     else:
@@ -451,7 +503,8 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     for j, (path, read) in enumerate(reads.items()):
         if isinstance(read, Points) and read.given is not None and read.within is not None:
             g = paths.index(read.given)
-            canon[:, j] = _conditional(codes[j], codes[g], read)[canon[:, g], canon[:, j]]
+            lut = _conditional(codes[j], codes[g], read, (declared_by, as_of, path))
+            canon[:, j] = lut[canon[:, g], canon[:, j]]
     if len(canon):
         groups, group_of = _unique_rows(canon, radices)
     else:
@@ -462,27 +515,27 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
 
     out: dict[str, Col] = {}
     boolean = {name: DERIVED[name].type.kind == "bool" for name in names}
-    results = {name: [UNKNOWN] * len(groups) for name in names}
-    lacking: dict[str, list[tuple[str, ...]]] = {name: [()] * len(groups) for name in names}
     # a group's answer depends only on its codes and as_of: remembered across tables (chunks)
     decoded = [_decode(code, groups[:, j]) for j, code in enumerate(codes)]
     # the declaration and as_of fix the meaning of every code (the reads themselves hold fresh closures)
-    prefix = (tuple(names), as_of, declared_by, tuple(reads))
-    for gi, r in enumerate(group_rep):
-        key = prefix + tuple(d[gi] for d in decoded)
-        hit = _GROUPS.get(key)
+    memory = _remembered((tuple(names), as_of, declared_by, tuple(reads)))
+    unknown = tuple((UNKNOWN, ()) for _ in names)  # a group only error rows hold
+    hits = []
+    for key, r in zip(zip(*decoded) if decoded else [()] * len(groups), group_rep.tolist(), strict=True):
+        hit = memory.get(key)
         if hit is None:
             if r < 0:
-                continue  # only error rows have these codes
-            facts = _facts_at(table, int(r), paths, cols)
+                hits.append(unknown)
+                continue
+            facts = _facts_at(table, r, paths, cols)
             found = [evaluate_derived(name, facts, as_of) for name in names]
             hit = tuple((dv.value, dv.missing if dv.value is UNKNOWN else ()) for dv in found)
-            if len(_GROUPS) >= _GROUPS_MAX:
-                _GROUPS.clear()
-            _GROUPS[key] = hit
-        for name, (value, missing) in zip(names, hit):
-            results[name][gi] = value
-            lacking[name][gi] = missing
+            if len(memory) >= _GROUPS_MAX:
+                memory.clear()
+            memory[key] = hit
+        hits.append(hit)
+    results = {name: [h[k][0] for h in hits] for k, name in enumerate(names)}
+    lacking = {name: [h[k][1] for h in hits] for k, name in enumerate(names)}
     if missing_out is not None:  # the facts each unknown row lacks, decided once per group too
         for name in names:
             by_path: dict[str, np.ndarray] = {}
@@ -511,8 +564,32 @@ def _family(names: list[str], reads: dict[str, Read], table: Table, as_of: date,
     return out
 
 
-_GROUPS: dict[tuple[Any, ...], tuple[tuple[Any, tuple[str, ...]], ...]] = {}
+_GROUPS: dict[tuple[Any, ...], dict[tuple[Hashable, ...], tuple[tuple[Any, tuple[str, ...]], ...]]] = {}
+"""Each family's answers by group (its codes' values), under what fixes their meaning: the family's
+names, as_of, its declaration and reads (:func:`_remembered`)."""
 _GROUPS_MAX = 200_000
+_FAMILIES_MAX = 256
+
+
+def _remembered(meaning: tuple[Any, ...]) -> dict[tuple[Hashable, ...], tuple[tuple[Any, tuple[str, ...]], ...]]:
+    """The answers by group kept for ``meaning``; its key is hashed once per table, not per group."""
+    memory = _GROUPS.get(meaning)
+    if memory is None:
+        if len(_GROUPS) >= _FAMILIES_MAX:
+            _GROUPS.clear()
+        memory = _GROUPS.setdefault(meaning, {})
+    return memory
+
+
+def _combined(codes: list[_Code], radices: list[int], n: int) -> np.ndarray:
+    """One mixed-radix key per row from the reads' codes (read only: a single read's own codes)."""
+    if len(codes) == 1:
+        return codes[0].codes
+    key = codes[0].codes.copy() if codes else np.zeros(n, dtype=np.int64)
+    for c, r in zip(codes[1:], radices[1:], strict=True):
+        key *= r
+        key += c.codes
+    return key
 
 
 def _decode(code: _Code, column: np.ndarray) -> list[Hashable]:
@@ -524,9 +601,27 @@ def _decode(code: _Code, column: np.ndarray) -> list[Hashable]:
     return [names[c] for c in column.tolist()]
 
 
-def _conditional(own: _Code, given: _Code, read: Points) -> np.ndarray:
+def _conditional(own: _Code, given: _Code, read: Points, meaning: tuple[Hashable, date, str]) -> np.ndarray:
     """Table [given code, own code] → own code in terms of the points that matter for the given
-    read's class (unknown and known-empty given: all points)."""
+    read's class (unknown and known-empty given: all points). ``meaning`` (the declaration, as_of and
+    the read's path) with the points and classes fixes the table: it is made once, not per table."""
+    key = (*meaning, tuple(own.points or ()), tuple(given.classes or ()))
+    hit = _LUTS.get(key)
+    if hit is None:
+        hit = _conditional_lut(own, given, read)
+        hit.setflags(write=False)
+        if len(_LUTS) >= _LUTS_MAX:
+            _LUTS.clear()
+        _LUTS[key] = hit
+    return hit
+
+
+_LUTS: dict[tuple[Any, ...], np.ndarray] = {}  # the conditional tables made, by what fixes them
+_LUTS_MAX = 4096
+
+
+def _conditional_lut(own: _Code, given: _Code, read: Points) -> np.ndarray:
+    """:func:`_conditional`'s table, computed."""
     union = own.points or []
     classes = given.classes or []
     lut = np.tile(np.arange(own.radix, dtype=np.int64), (given.radix, 1))

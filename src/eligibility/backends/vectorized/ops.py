@@ -199,13 +199,13 @@ def junction(items: Sequence[Col], is_and: bool) -> Col:
 
 def negate(c: Col) -> Col:
     """``not``: unknown stays unknown; ``not none`` is true (as in the compiled path)."""
-    return Col("bool", c.null | ~as_mask(c.val), c.known, np.False_)
+    return Col("bool", or_(c.null, ~as_mask(c.val)), c.known, np.False_)
 
 
 # -- arithmetic ---------------------------------------------------------------------------------
 def arith(op: str, a: Col, b: Col) -> Col:
-    known = a.known & b.known
-    null = a.null | b.null
+    known = and_(a.known, b.known)
+    null = or_(a.null, b.null)
     if b.kind == "dur" or a.kind == "dur":
         d, dur, sign = (a, b.val, 1 if op == "+" else -1) if b.kind == "dur" else (b, a.val, 1)
         days = shift_days(d.val, dur, sign)
@@ -354,7 +354,7 @@ def _obj_pick(func: str, a: Any, b: Any) -> Any:
 
 def where(cond: Col, then: Col, otherwise: Col) -> Col:
     """``then if cond else otherwise``; unknown when cond is (the compiled path's rule: None is false)."""
-    pick = cond.known & ~cond.null & as_mask(cond.val)
+    pick = and_(and_not(cond.known, cond.null), as_mask(cond.val))
     if then.kind in ("int", "dec") and otherwise.kind in ("int", "dec"):
         then, otherwise = align(then, otherwise)
     elif then.kind == "bool" and np.all(then.null) and otherwise.kind != "bool":
@@ -366,9 +366,16 @@ def where(cond: Col, then: Col, otherwise: Col) -> Col:
                                                                                                   otherwise.val)
     else:
         val = np.where(pick, then.val, otherwise.val)
-    known = cond.known & np.where(pick, then.known, otherwise.known)
-    null = np.where(pick, then.null, otherwise.null)
+    known = and_(cond.known, _choose(pick, then.known, otherwise.known))
+    null = _choose(pick, then.null, otherwise.null)
     return Col(then.kind, val, known, null, then.scale)
+
+
+def _choose(pick: Any, a: Any, b: Any) -> Any:
+    """The mask ``a`` where ``pick``, else ``b``: one value when both sides are the same one (no pass)."""
+    if _one(a) and _one(b) and bool(a) == bool(b):
+        return as_mask(a)
+    return np.where(pick, a, b)
 
 
 def _zero(c: Col) -> Any:
