@@ -195,6 +195,14 @@ class _Memo(threading.local):
         self.accepted: dict[tuple[str, Any], Any] = {}
         # a coded column's seed (its first rows' distinct texts) → its accepted categories and lookup set
         self.seeds: dict[tuple[Any, ...], tuple[list[Any], pa.Array] | None] = {}
+        # the USCC column's rows valid as written, by the identity of its Arrow data (one call's)
+        self.uscc: tuple[tuple[Any, ...], pa.Array, np.ndarray] | None = None
+
+    def forget_call(self) -> None:
+        """Let go of what one :func:`table_from_frame` call remembered about its frame's columns."""
+        self.factors.clear()
+        self.texts.clear()
+        self.uscc = None
 
 
 _MEMO = _Memo()
@@ -661,36 +669,96 @@ for _i, _c in enumerate(_USCC_CHARS):
     _USCC_VALUE[ord(_c)] = _i
 
 
+_USCC_BAD = 1000  # a pair's entry when one of its characters is not a code character
+
+
+@cache
+def _uscc_pairs() -> np.ndarray:
+    """Per pair of USCC positions (0-1, 2-3, ..., 16-17), indexed by the pair's two bytes read as one
+    little-endian uint16: the two characters' weighted values mod 31 (the last pair: the 17th's weighted
+    value plus the check character's own value), or _USCC_BAD or more when either is not a code
+    character. The check character makes the weighted sum 0 mod 31 (GB 32100), so a USCC is valid
+    when its nine entries sum below _USCC_BAD to a multiple of 31."""
+    value = _USCC_VALUE.astype(np.int16)
+    code = value >= 0
+    weights = [*_USCC_WEIGHTS.tolist(), 1]  # the check character counts once
+    tables = []
+    for j in range(9):
+        first = np.where(code, (value * weights[2 * j]) % 31, _USCC_BAD)
+        second = np.where(code, (value * weights[2 * j + 1]) % 31, _USCC_BAD)
+        tables.append((second[:, None] + first[None, :]).ravel())  # second byte high
+    return np.stack(tables).astype(np.int16)
+
+
+def _uscc_checked(data: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` USCCs of 18 bytes each (one contiguous uint8 array) are valid as written:
+    nine look-ups of two characters each, instead of eighteen of one and a weighted sum."""
+    pairs = data.view("<u2").reshape(-1, 9)
+    tables = _uscc_pairs()
+    total = np.take(tables[0], pairs[:, 0])
+    for j in range(1, 9):
+        total += np.take(tables[j], pairs[:, j])
+    return (total < _USCC_BAD) & (total % 31 == 0)  # type: ignore[no-any-return]
+
+
+def _uscc_valid(arr: pa.Array) -> np.ndarray:
+    """Rows of an Arrow text column holding a USCC exactly as written: 18 upper-case code characters
+    whose check character (GB 32100) is right, read from the Arrow bytes (remembered within one
+    :func:`table_from_frame` call: the leaf and the entity ids both ask)."""
+    held = _MEMO.uscc
+    key = _identity(arr)
+    if held is not None and held[0] == key:
+        return held[2]
+    n = len(arr)
+    ok = np.zeros(n, bool)
+    if n and arr.null_count < n:
+        text = arr.cast(pa.string())
+        offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset:text.offset + n + 1]
+        length18 = np.diff(offsets) == 18
+        if text.null_count:
+            length18 &= _valid_of(text)
+        idx = np.flatnonzero(length18)
+        if len(idx) == n:  # every row 18 bytes: the data as it lies
+            ok = _uscc_checked(np.frombuffer(text.buffers()[2], np.uint8)[offsets[0]:offsets[0] + 18 * n])
+        elif len(idx):
+            picked = text.take(pa.array(idx))
+            start = np.frombuffer(picked.buffers()[1], np.int32)[picked.offset]
+            ok[idx] = _uscc_checked(np.frombuffer(picked.buffers()[2], np.uint8)[start:start + 18 * len(idx)])
+    _MEMO.uscc = (key, arr, ok)  # (the array held: no other data can take its addresses meanwhile)
+    return ok
+
+
 def _uscc_fast(s: pd.Series, present: np.ndarray) -> np.ndarray:
     """Rows whose USCC is exactly 18 upper-case code characters passing the GB 32100 check character
     (read from the Arrow bytes; anything else goes to the schema, which normalises or refuses)."""
-    ok = np.zeros(len(present), bool)
     if not present.any():
-        return ok
-    chunked = _arrow(s)
-    try:
-        arr = (chunked.combine_chunks() if chunked is not None else pa.array(s.to_numpy(dtype=object), pa.string(),
-                                                                              from_pandas=True))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return ok
-    if not _is_text(arr.type):
-        return ok
-    arr = arr.cast(pa.string())
-    length18 = pc.fill_null(pc.equal(pc.binary_length(arr), 18), False).to_numpy(zero_copy_only=False) & present
-    idx = np.flatnonzero(length18)
-    if not len(idx):
-        return ok
-    picked = arr if len(idx) == len(arr) else arr.take(pa.array(idx))
-    offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset:picked.offset + len(picked) + 1]
-    data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[0] + 18 * len(idx)]
-    vals = np.take(_USCC_VALUE, data.reshape(-1, 18).T)  # (18, rows): each position one contiguous row
-    good = vals.min(axis=0) >= 0  # every character a code character
-    total = np.zeros(len(idx), np.int32)  # (a bad row's total is never used)
-    for i, weight in enumerate(_USCC_WEIGHTS.tolist()):
-        total += vals[i] * np.int32(weight)
-    good &= (31 - total % 31) % 31 == vals[17]
-    ok[idx] = good
-    return ok
+        return np.zeros(len(present), bool)
+    if _arrow(s) is not None:
+        arr = _arrow_text(s)
+        if arr is None:
+            return np.zeros(len(present), bool)
+    else:
+        try:
+            arr = pa.array(s.to_numpy(dtype=object), pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return np.zeros(len(present), bool)
+    return _uscc_valid(arr) & present
+
+
+def _fast_uscc(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
+    """An Arrow USCC column whose every row is a valid USCC as written: kept in Arrow as it is, as the
+    Series path keeps it; None (the Series path normalises or refuses) when a row is anything else."""
+    if not len(arr) or arr.null_count:
+        return None
+    ok = _uscc_valid(arr)
+    if not ok.all():
+        return None
+    kept = arr.cast(pa.string())
+
+    def build() -> np.ndarray:
+        return kept.to_numpy(zero_copy_only=False).astype(object, copy=False)
+
+    return _Leaf("str", Deferred(build, kept), ok)
 
 
 def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, spec: FieldSpec) -> _Leaf:
@@ -758,9 +826,8 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     row is accepted, normalised or refused exactly as by the whole-column path. None when the head
     holds too many distinct values for a small lookup set.
     """
-    head = pc.drop_null(text.slice(0, _SEED_ROWS))
-    seed = pc.unique(head)
-    if len(seed) > _SEED_MAX:
+    seed = pc.unique(text.slice(0, _SEED_ROWS))  # a null among them is passed over as a blank
+    if len(seed) - seed.null_count > _SEED_MAX:
         return None
     got = _seed_categories(path, seed)
     if got is None:
@@ -1006,6 +1073,8 @@ def _fast_for(path: str, typ: pa.DataType) -> Fast | None:
         fast = _fast_coded
     elif kind == "str" and _is_text(typ):
         fast = _fast_text
+    elif path == "uscc" and _is_text(typ):
+        fast = _fast_uscc
     with _FAST_LOCK:
         if len(_FAST) >= _PLANS_MAX * 8:
             _FAST.clear()
@@ -1325,21 +1394,19 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     errors = _Errors(n)
     field_errors: dict[str, _Errors] = {}
     series = _columns(df)
-    _MEMO.factors.clear()
-    _MEMO.texts.clear()
+    _MEMO.forget_call()
     try:
         leaves, lists, record_flag, ignored = _convert(series, errors, field_errors)
         table = _assemble(n, leaves, lists, record_flag)
         table.has_entity = "uscc" in series
-        entity = _entity(series["uscc"].series) if table.has_entity else None
+        entity = _entity(series["uscc"]) if table.has_entity else None
         if isinstance(entity, pa.Array):
             table.entity_arrow = entity  # the object array (Table.entity) only if something asks for it
             table.entity_values = None
         else:
             table.entity = entity if entity is not None else np.empty(n, dtype=object)  # all None
     finally:
-        _MEMO.factors.clear()
-        _MEMO.texts.clear()
+        _MEMO.forget_call()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
     table.set_errors(errors.array(), errors.rows)
     table.field_errors = _field_errors(field_errors)
@@ -1380,13 +1447,11 @@ def frame_errors(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, tu
     errors = _Errors(len(df))
     field_errors: dict[str, _Errors] = {}
     series = _columns(df)
-    _MEMO.factors.clear()
-    _MEMO.texts.clear()
+    _MEMO.forget_call()
     try:
         _convert(series, errors, field_errors)
     finally:
-        _MEMO.factors.clear()
-        _MEMO.texts.clear()
+        _MEMO.forget_call()
     failed = np.array(sorted(errors.rows), dtype=np.int64)
     return failed, errors.array()[failed], _field_errors(field_errors)
 
@@ -1423,8 +1488,12 @@ def _field_errors(field_errors: dict[str, _Errors]) -> dict[str, tuple[np.ndarra
             for path, e in field_errors.items() if e.rows}
 
 
-def _entity(s: pd.Series) -> np.ndarray | pa.Array:
+def _entity(inp: _Input) -> np.ndarray | pa.Array:
     """The USCC as given (trimmed), None where absent: the long table's ``entity_id``."""
+    arr = inp.arrow
+    if arr is not None and arr.type == pa.string() and len(arr) and not arr.null_count and _uscc_valid(arr).all():
+        return arr  # every row a USCC as written: nothing to trim or blank
+    s = inp.series
     text = _arrow_text(s)
     if text is not None:  # trimmed in Arrow, blanks as None
         trimmed = pc.utf8_trim_whitespace(text)
