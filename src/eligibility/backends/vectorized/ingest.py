@@ -394,8 +394,9 @@ def _valid_of(chunk: pa.Array) -> np.ndarray:
 
 def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
     """Bits ``offset`` to ``offset + n`` of an Arrow bitmap as a bool array."""
-    bits = np.unpackbits(np.frombuffer(buffer, np.uint8), bitorder="little")
-    return bits[offset:offset + n].view(bool)
+    start = offset >> 3  # only the bytes that hold them (a slice's buffer is its whole parent's)
+    bits = np.unpackbits(np.frombuffer(buffer, np.uint8, ((offset + n + 7) >> 3) - start, start), bitorder="little")
+    return bits[offset & 7:(offset & 7) + n].view(bool)
 
 
 def _arrow_text(series: pd.Series) -> pa.Array | None:
@@ -413,9 +414,15 @@ def _arrow_text(series: pd.Series) -> pa.Array | None:
 
 
 def _blank(text: pa.Array) -> np.ndarray:
-    """Null, empty or only whitespace."""
-    empty = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
-    return (pc.fill_null(empty, True) if text.null_count else empty).to_numpy(zero_copy_only=False)
+    """Null, empty or only whitespace (the lengths read from the offsets, one Arrow pass for the spaces)."""
+    n = len(text)
+    if text.null_count == n:
+        return np.ones(n, bool)
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], width)[text.offset:text.offset + n + 1]
+    space = pc.utf8_is_space(text)
+    blank = (offsets[1:] == offsets[:-1]) | _bits(space.buffers()[1], space.offset, n)
+    return blank | ~_valid_of(text) if text.null_count else blank
 
 
 def _decimal_fen(chunked: pa.ChunkedArray | pa.Array, present: np.ndarray
@@ -981,17 +988,21 @@ _NARROW = 4096  # an int64 number column whose values span fewer than this is re
 
 def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     """A number column the schema reads value by value (decimals, integer enums): read here when it
-    has no value at all, or when it is int64 or whole decimals (scale 0) with its values in a narrow
-    range (a few tiers, years, kVA steps), each distinct value then validated once as
-    :func:`_int_leaf` does, by its offset from the smallest instead of a dictionary encoding."""
+    has no value at all, or when it is int64 or decimals of up to 18 digits with its (unscaled) values
+    in a narrow range (a few tiers, years, kVA steps, rates), each distinct value then validated once
+    as :func:`_int_leaf` does, by its offset from the smallest instead of a dictionary encoding."""
     if arr.null_count == len(arr):
         return _no_number(len(arr))
     typ = arr.type
     if typ == pa.int64() and not _is_int_field(path):  # (an int field's int64 column: read directly)
         spelt: Callable[[int], Any] = int
         v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
-    elif pa.types.is_decimal128(typ) and typ.scale == 0 and typ.precision <= 18:  # whole, in the low word
-        spelt = Decimal
+    elif pa.types.is_decimal128(typ) and 0 <= typ.scale and typ.precision <= 18:  # in the low word, unscaled
+        places = typ.scale
+
+        def spelt(unscaled: int) -> Decimal:  # as Arrow gives it: 345 at scale 4 is Decimal("0.0345")
+            return Decimal(unscaled).scaleb(-places)
+
         v = np.frombuffer(arr.buffers()[1], "<i8").reshape(-1, 2)[arr.offset:arr.offset + len(arr), 0]
     else:
         return None
@@ -1001,23 +1012,32 @@ def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     if high - low >= _NARROW:
         return None
     k = high - low + 1
-    value = np.zeros(k + 1, np.int64)  # per offset, then one for a row without a value
     bad = np.zeros(k + 1, bool)
     msg = np.empty(k + 1, dtype=object)
+    accepted: dict[int, Any] = {}  # offset → its validated value
     for d in np.flatnonzero(np.bincount(given - low, minlength=k)).tolist():
         got, reason = _validated(path, spelt(low + d))  # as the column's values are spelt in Python
         if reason is not None:
             bad[d], msg[d] = True, reason
-        elif not _whole(got):  # a fraction or a huge one: the Series path makes Decimals
-            return None
         else:
+            accepted[d] = got
+    value = np.zeros(k + 1, np.int64)  # per offset, then one for a row without a value
+    scale = 0
+    if all(_whole(got) for got in accepted.values()):
+        for d, got in accepted.items():
             value[d] = int(got)
+    else:  # fractions (rates): exact int64 at their largest scale, as _int_leaf makes them
+        scaled = _scaled_ints([Decimal(got) for got in accepted.values()])
+        if scaled is None:  # a huge one, or too fine: the Series path makes Decimals
+            return None
+        value[list(accepted)] = scaled[0]
+        scale = scaled[1]
     at = np.where(present, v - low, k)
     if not bad.any():
-        return _Leaf("int", value[at], present, 0)
+        return _Leaf("int", value[at], present, scale)
     refused = bad[at]
     errors.add(present & refused, msg[at])
-    return _Leaf("int", value[at], present & ~refused, 0)  # a refused value's is 0, as unused
+    return _Leaf("int", value[at], present & ~refused, scale)  # a refused value's is 0, as unused
 
 
 def _no_number(n: int) -> _Leaf:
@@ -1122,7 +1142,10 @@ def _fast_flags(arr: pa.Array) -> np.ndarray:
     if arr.null_count == len(arr):  # none given (its data buffer may be absent)
         return np.full(len(arr), -1, np.int8)
     values = _bits(arr.buffers()[1], arr.offset, len(arr))
-    return np.where(_valid_of(arr), values.astype(np.int8), np.int8(-1))
+    if not arr.null_count:
+        return values.view(np.int8)
+    valid = _valid_of(arr)
+    return (values & valid).view(np.int8) - (~valid).view(np.int8)  # 1 true, 0 false, -1 where none
 
 
 def convert_leaf(path: str, s: pd.Series | _Input, errors: _Errors) -> _Leaf:
