@@ -38,7 +38,7 @@ from ...facts.profile import Profile
 from ...limits import MAX_DEPTH
 from ...validation_words import message_zh
 from .columns import _LAZY, EPOCH_ORDINAL, Col, Deferred, ListCol, Table
-from .ops import and_, or_
+from .ops import and_, and_not, or_
 from .plain import Reader, plain_dates, plain_fen
 
 
@@ -467,7 +467,7 @@ def _decimal_money(path: str, arr: pa.ChunkedArray | pa.Array, present: np.ndarr
     when an amount is too large, or negative where the field takes no negatives."""
     got = _decimal_fen(arr, present)
     # a negative one: the schema decides, unless it takes negatives for this field (a profit, an income)
-    if got is None or not (_signed(path) or not (present & (got[0] < 0)).any()):
+    if got is None or not (_signed(path) or not (got[0] < 0).any()):  # (0 where not present)
         return None
     fen, finer = got
     if finer is None:
@@ -1581,23 +1581,24 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
     for path, lst in lists.items():
         if _parent(path):
             given[_parent(path)] = given[_parent(path)] | lst.known
+    off = {r: _compact(f == 0) for r, f in flags.items()}  # rows where a record is removed by its flag
     # bottom-up: a record is given by its own flag, a value below it, or a child record's flag
     for r in deepest_first:
         if r in flags:
             given[r] = given[r] | (flags[r] >= 0)  # true ensures it; false ensures its parent
         parent = _parent(r)
         if parent:
-            given[parent] = given[parent] | given[r] | (flags[r] == 0 if r in flags else no)
+            given[parent] = given[parent] | given[r] | off.get(r, no)
     state: dict[str, tuple[Any, Any]] = {}  # record → (given, null)
     for r in shallowest_first:
         parent = _parent(r)
         p_given, p_null = state[parent] if parent else (yes, no)
-        g = given[r] & ~(flags[r] == 0 if r in flags else no) & p_given
+        g = and_not(and_(given[r], p_given), off.get(r, no))
         null = p_null | (p_given & ~g) if spec[r].absent_is_none and parent else p_null
         state[r] = (_compact(g), _compact(null))
     cols: dict[str, Col] = {r: Col("bool", g, _compact(g | null), null) for r, (g, null) in state.items()}
     # a value can stand on a row where its field is not known only under a record removed by its flag
-    removed = {a for a in flags if (flags[a] == 0).any()}
+    removed = {a for a, rows in off.items() if rows is not no}
     dropped_below = {r for r in records if removed and any(a in removed for a in (*_ancestors(r), r))}
     presumed: dict[str, np.ndarray] = {}
     for path, parent, s, default_kind, default_scale in fields:
@@ -1610,10 +1611,13 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         scale = leaf.scale if leaf is not None else default_scale
         coded = leaf is not None and leaf.val is None  # a text column kept as codes until read
         val = (_LAZY if coded else leaf.val) if leaf is not None else _typed_fill(kind)
-        if type(val) is Deferred and (s.presume is not None or parent in dropped_below):
+        # converters leave the filler where a value is absent: only a value under a record removed by
+        # its flag (a value there is unknown) needs blanking, and only if there is one
+        stray = parent in dropped_below and leaf is not None and bool(and_not(leaf.present, p_given).any())
+        if type(val) is Deferred and (s.presume is not None or stray):
             val = val.build()  # values to be filled in or blanked below: needed now
         present = and_(leaf.present, p_given) if leaf is not None else no
-        known, null = or_(present, p_null), p_null
+        known, null = or_(present, p_null), p_null  # (p_null is compact already)
         if s.presume is not None:
             use = _compact(p_given & ~present)
             if use.any():
@@ -1625,11 +1629,12 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
                                                                  _values(leaf) if coded else val, leaf is not None)
                     val = _kept(val, ~use, fill_val)
                 known = known | use
-        known, null = _compact(known), _compact(null)
-        # converters leave the filler where a value is absent; only a record removed by its flag
-        # (a value under it is then unknown) or a presumption can make other rows unknown or empty
+                null = _compact(null)
+        known = _compact(known)
+        # only a value under a record removed by its flag (then unknown) or a presumption can make
+        # other rows unknown or empty
         cats = leaf.cats if leaf is not None and path not in presumed else None  # codes still describe val
-        if (coded or np.ndim(val)) and kind != "dec" and (parent in dropped_below or path in presumed) \
+        if (coded or np.ndim(val)) and kind != "dec" and (stray or path in presumed) \
                 and not (known is yes and null is no):
             if val is _LAZY:  # still coded: a row without a value takes no category (it reads "")
                 cats = (np.where(known & ~null, cats[0], np.int32(-1)), cats[1])  # type: ignore[index]
@@ -1694,7 +1699,7 @@ def _presumed_value(value: Any) -> tuple[str, Any, int]:
 
 def _compact(mask: Any) -> Any:
     """A mask as a numpy scalar when it is the same on every row (absent columns cost nothing per row)."""
-    if np.ndim(mask) == 0:
+    if not isinstance(mask, np.ndarray) or mask.ndim == 0:
         return np.bool_(mask)
     if not mask.any():
         return np.False_
