@@ -977,10 +977,10 @@ def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     if arr.null_count == len(arr):
         return _no_number(len(arr))
     present = _valid_of(arr)
-    v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
-    if (present & ((v < 0) | (v >= 10**18))).any():
+    v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)] * present
+    if len(v) and (v.min() < 0 or v.max() >= 10**18):
         return None
-    return _Leaf("int", v * present, present, 0)
+    return _Leaf("int", v, present, 0)
 
 
 _NARROW = 4096  # an int64 number column whose values span fewer than this is read by offsets
@@ -1007,21 +1007,23 @@ def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     else:
         return None
     present = _valid_of(arr)
-    given = v[present]
+    rows = np.flatnonzero(present)  # (such columns are mostly empty: the rows with a value are few)
+    given = v[rows]
     low, high = int(given.min()), int(given.max())
     if high - low >= _NARROW:
         return None
     k = high - low + 1
-    bad = np.zeros(k + 1, bool)
-    msg = np.empty(k + 1, dtype=object)
+    at = given - low  # each value's offset from the smallest
+    bad = np.zeros(k, bool)
+    msg = np.empty(k, dtype=object)
     accepted: dict[int, Any] = {}  # offset → its validated value
-    for d in np.flatnonzero(np.bincount(given - low, minlength=k)).tolist():
+    for d in np.flatnonzero(np.bincount(at, minlength=k)).tolist():
         got, reason = _validated(path, spelt(low + d))  # as the column's values are spelt in Python
         if reason is not None:
             bad[d], msg[d] = True, reason
         else:
             accepted[d] = got
-    value = np.zeros(k + 1, np.int64)  # per offset, then one for a row without a value
+    value = np.zeros(k, np.int64)  # per offset (0 for a refused one, as for a row without a value)
     scale = 0
     if all(_whole(got) for got in accepted.values()):
         for d, got in accepted.items():
@@ -1032,12 +1034,16 @@ def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
             return None
         value[list(accepted)] = scaled[0]
         scale = scaled[1]
-    at = np.where(present, v - low, k)
+    out = np.zeros(len(arr), np.int64)
+    out[rows] = value[at]
     if not bad.any():
-        return _Leaf("int", value[at], present, scale)
+        return _Leaf("int", out, present, scale)
     refused = bad[at]
-    errors.add(present & refused, msg[at])
-    return _Leaf("int", value[at], present & ~refused, scale)  # a refused value's is 0, as unused
+    for i, reason in zip(rows[refused].tolist(), msg[at[refused]].tolist()):
+        errors.add_at(i, reason)
+    ok = present.copy()
+    ok[rows[refused]] = False
+    return _Leaf("int", out, ok, scale)
 
 
 def _no_number(n: int) -> _Leaf:
@@ -1194,13 +1200,14 @@ def _list_col(path: str, col: pd.Series | _Input, errors: _Errors) -> ListCol:
     arr = inp.arrow
     if arr is not None and (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
         known = _valid_of(arr)
-        offsets = arr.offsets.to_numpy()
-        offsets = offsets - np.int64(offsets[0])  # int64, from 0
-        flat = arr.flatten()  # values of valid lists only
-        if len(flat) != offsets[-1]:  # a null list has items (left out of flat): offsets without them
-            lengths = np.where(known, np.diff(offsets), 0)
-            new_offsets = np.concatenate([[0], np.cumsum(lengths)])
-        else:
+        raw = arr.offsets.to_numpy()
+        offsets = raw - np.int64(raw[0])  # int64, from 0
+        lengths = np.diff(offsets)
+        if arr.null_count and lengths[~known].any():  # a null list has items: left out (flatten), and of the offsets
+            flat = arr.flatten()
+            new_offsets = np.concatenate([[0], np.cumsum(np.where(known, lengths, 0))])
+        else:  # the items as they lie (flatten would copy them past the null lists)
+            flat = arr.values.slice(int(raw[0]), int(offsets[-1]))
             new_offsets = offsets
         item_cols = {f.name: _item_input(flat, f.name) for f in flat.type} if pa.types.is_struct(flat.type) else {}
         return _items(path, item_cols, new_offsets, known, errors)
