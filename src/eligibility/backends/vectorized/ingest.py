@@ -194,7 +194,7 @@ class _Memo(threading.local):
         # calls: a watch's small frames repeat the same codes and numbers (a refusal is worded anew each time)
         self.accepted: dict[tuple[str, Any], Any] = {}
         # a coded column's seed (its first rows' distinct texts) → its accepted categories and lookup set
-        self.seeds: dict[tuple[Any, ...], tuple[list[Any], pa.Array] | None] = {}
+        self.seeds: dict[tuple[Any, ...], tuple[list[Any], pa.Array, dict[str, int]] | None] = {}
         # the USCC column's rows valid as written, by the identity of its Arrow data (one call's)
         self.uscc: tuple[tuple[Any, ...], pa.Array, np.ndarray] | None = None
 
@@ -833,18 +833,32 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     row is accepted, normalised or refused exactly as by the whole-column path. None when the head
     holds too many distinct values for a small lookup set.
     """
-    seed = pc.unique(text.slice(0, _SEED_ROWS))  # a null among them is passed over as a blank
-    if len(seed) - seed.null_count > _SEED_MAX:
-        return None
-    got = _seed_categories(path, seed)
-    if got is None:
-        return None
-    values, value_set = got
-    hits = pc.index_in(text, value_set=value_set)
-    codes = _indices(hits)  # -1: null, or a value outside the seed
+    if len(text) <= _SEED_ROWS:  # the head is the whole column: one encoding gives the seed and the codes
+        encoded = pc.dictionary_encode(text)
+        seed = encoded.dictionary  # (its distinct values in the order they come, as unique gives them)
+        if len(seed) > _SEED_MAX:
+            return None
+        got = _seed_categories(path, seed)
+        if got is None:
+            return None
+        values, value_set, position = got
+        at = np.array([*(position.get(u, -1) for u in seed.to_pylist()), -1], np.int32)
+        codes = at[_indices(encoded.indices)]  # -1: null, or a value outside the lookup set (as index_in)
+        every = np.count_nonzero(codes >= 0) == len(text) - text.null_count
+    else:
+        seed = pc.unique(text.slice(0, _SEED_ROWS))  # a null among them is passed over as a blank
+        if len(seed) - seed.null_count > _SEED_MAX:
+            return None
+        got = _seed_categories(path, seed)
+        if got is None:
+            return None
+        values, value_set, _ = got
+        hits = pc.index_in(text, value_set=value_set)
+        codes = _indices(hits)  # -1: null, or a value outside the seed
+        every = hits.null_count == text.null_count
     categories = np.empty(len(values), dtype=object)
     categories[:] = values
-    if hits.null_count == text.null_count:  # every value is a seed value
+    if every:  # every value is a seed value
         absent = codes < 0
         return _Leaf("str", None, ~absent, cats=(codes, categories), absent=absent)
     given = text.is_valid().to_numpy(zero_copy_only=False) if text.null_count else np.True_
@@ -865,9 +879,10 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     return _Leaf("str", None, codes >= 0, cats=(codes, np.concatenate([categories, lut[0][:-1]])), absent=absent)
 
 
-def _seed_categories(path: str, seed: pa.Array) -> tuple[list[Any], pa.Array] | None:
-    """The seed's values the schema accepts, normalised, and as written (the lookup set); None when
-    it accepts none. Remembered per thread for the same seed (a watch's frames repeat their codes)."""
+def _seed_categories(path: str, seed: pa.Array) -> tuple[list[Any], pa.Array, dict[str, int]] | None:
+    """The seed's values the schema accepts, normalised, and as written (the lookup set, and each
+    one's place in it); None when it accepts none. Remembered per thread for the same seed (a watch's
+    frames repeat their codes)."""
     memo = _MEMO.seeds
     key = (path, seed.type, tuple(seed.to_pylist()))
     if key in memo:
@@ -882,7 +897,7 @@ def _seed_categories(path: str, seed: pa.Array) -> tuple[list[Any], pa.Array] | 
         if reason is None and isinstance(value, str) and value:
             accepted.append(u)
             values.append(value)
-    got = (values, pa.array(accepted, seed.type)) if accepted else None
+    got = (values, pa.array(accepted, seed.type), {u: i for i, u in enumerate(accepted)}) if accepted else None
     if len(memo) >= _SEEDS_KEPT:
         memo.clear()
     memo[key] = got
@@ -1518,8 +1533,9 @@ def _field_errors(field_errors: dict[str, _Errors]) -> dict[str, tuple[np.ndarra
             for path, e in field_errors.items() if e.rows}
 
 
-def _entity(inp: _Input) -> np.ndarray | pa.Array:
+def _entity(column: _Input | pd.Series) -> np.ndarray | pa.Array:
     """The USCC as given (trimmed), None where absent: the long table's ``entity_id``."""
+    inp = column if isinstance(column, _Input) else _Input.of(column)
     arr = inp.arrow
     if arr is not None and arr.type == pa.string() and len(arr) and not arr.null_count and _uscc_valid(arr).all():
         return arr  # every row a USCC as written: nothing to trim or blank
