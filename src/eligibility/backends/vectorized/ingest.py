@@ -442,10 +442,15 @@ def _decimal_fen(chunked: pa.ChunkedArray | pa.Array, present: np.ndarray
         here = present[start:start + len(chunk)]
         start += len(chunk)
         low = words[:, 0] * here  # contiguous, and no filler from under the nulls (a product: cheaper than where)
-        # up to 18 digits a value lives in the low word (the high word is its sign)
-        if len(low) and (typ.precision > 18 and not np.array_equal(words[:, 1] * here, low >> 63)
-                         or low.max() >= limit or low.min() <= -limit):
-            return None
+        if len(low):
+            smallest = low.min()
+            if low.max() >= limit or smallest <= -limit:
+                return None
+            # up to 18 digits a value lives in the low word (the high word is its sign); with no
+            # negative value every high word must be 0, which holds for all rows as a rule
+            if typ.precision > 18 and not (smallest >= 0 and not words[:, 1].any()) \
+                    and not np.array_equal(words[:, 1] * here, low >> 63):
+                return None
         parts.append(low)
     unscaled = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if scale <= 2:
