@@ -426,16 +426,17 @@ def _blank(text: pa.Array) -> np.ndarray:
 
 
 def _decimal_fen(chunked: pa.ChunkedArray | pa.Array, present: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray | None] | None:
+                 ) -> tuple[np.ndarray, np.ndarray | None, bool] | None:
     """decimal128 → (int64 fen, 0 where not ``present``; mask of values finer than a fen or None when
-    there are none) without Python objects; None if a value does not fit int64 fen with headroom
-    (|fen| < 2**62)."""
+    there are none; whether one is negative) without Python objects; None if a value does not fit
+    int64 fen with headroom (|fen| < 2**62)."""
     typ = chunked.type
     scale = typ.scale
     factor = 10 ** max(0, 2 - scale)
     limit = 2**62 // factor
     parts = []
     start = 0
+    negative = False
     for chunk in (chunked.chunks if isinstance(chunked, pa.ChunkedArray) else (chunked,)):
         buf = chunk.buffers()[1]
         words = np.frombuffer(buf, dtype="<i8").reshape(-1, 2)[chunk.offset:chunk.offset + len(chunk)]
@@ -451,13 +452,14 @@ def _decimal_fen(chunked: pa.ChunkedArray | pa.Array, present: np.ndarray
             if typ.precision > 18 and not (smallest >= 0 and not words[:, 1].any()) \
                     and not np.array_equal(words[:, 1] * here, low >> 63):
                 return None
+            negative = negative or bool(smallest < 0)
         parts.append(low)
     unscaled = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if scale <= 2:
-        return (unscaled * factor if factor != 1 else unscaled), None
+        return (unscaled * factor if factor != 1 else unscaled), None, negative
     q = 10 ** (scale - 2)
     finer = unscaled % q != 0
-    return unscaled // q, finer if finer.any() else None
+    return unscaled // q, finer if finer.any() else None, negative
 
 
 @cache
@@ -472,9 +474,9 @@ def _decimal_money(path: str, arr: pa.ChunkedArray | pa.Array, present: np.ndarr
     when an amount is too large, or negative where the field takes no negatives."""
     got = _decimal_fen(arr, present)
     # a negative one: the schema decides, unless it takes negatives for this field (a profit, an income)
-    if got is None or not (_signed(path) or not (got[0] < 0).any()):  # (0 where not present)
+    if got is None or (got[2] and not _signed(path)):
         return None
-    fen, finer = got
+    fen, finer, _ = got
     if finer is None:
         return _Leaf("int", fen, present, 2)
     errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
