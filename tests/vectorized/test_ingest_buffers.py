@@ -155,6 +155,7 @@ def test_list_items_taken_as_they_lie_read_as_the_flattened_items(rows: list[Any
 
 
 # -- records: removals by their flag, values under them, presumptions --------------------------------
+AMOUNTS = st.decimals(0, 10**6, places=2, allow_nan=False, allow_infinity=False)
 RECORD_COLUMNS: dict[str, tuple[pa.DataType, st.SearchStrategy[Any]]] = {
     "registers": (pa.bool_(), st.booleans()),
     "registers.above_scale_industrial": (pa.bool_(), st.booleans()),
@@ -163,8 +164,8 @@ RECORD_COLUMNS: dict[str, tuple[pa.DataType, st.SearchStrategy[Any]]] = {
     "registers.above_scale_industrial.first_entry": (pa.bool_(), st.booleans()),
     "registers.above_quota_trade.basis": (pa.string(), st.sampled_from(["month", "year", "wrong", " "])),
     "taxes_due": (pa.bool_(), st.booleans()),
-    "taxes_due.stamp": (pa.decimal128(20, 2), st.decimals(0, 10**6, places=2, allow_nan=False, allow_infinity=False)),
-    "taxes_due.property": (pa.decimal128(20, 2), st.decimals(0, 10**6, places=2, allow_nan=False, allow_infinity=False)),
+    "taxes_due.stamp": (pa.decimal128(20, 2), AMOUNTS),
+    "taxes_due.property": (pa.decimal128(20, 2), AMOUNTS),
     "scenario.guarantee": (pa.bool_(), st.booleans()),
     "scenario.guarantee.term_years": (pa.decimal128(1, 0), st.integers(1, 5).map(Decimal)),
 }
