@@ -828,7 +828,6 @@ def _free_text(text: pa.Array, given: np.ndarray) -> _Leaf:
 
 _SEED_ROWS = 4096  # rows whose distinct values seed a coded text column's categories
 _SEED_MAX = 64  # more distinct values than this in the seed: the column is dictionary-encoded instead
-_ENCODED_HEADS = 4  # up to this many seeds' rows one encoding is cheaper than a unique and a look-up
 
 
 def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
@@ -841,21 +840,17 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     row is accepted, normalised or refused exactly as by the whole-column path. None when the head
     holds too many distinct values for a small lookup set.
     """
-    if len(text) <= _ENCODED_HEADS * _SEED_ROWS:  # one encoding gives the seed and the codes (cheaper than two passes)
+    if len(text) <= _SEED_ROWS:  # the head is the whole column: one encoding gives the seed and the codes
         encoded = pc.dictionary_encode(text)
-        indices = _indices(encoded.indices)
-        # the dictionary lists the values in the order they first come: the head's are its first ones
-        head = indices[:_SEED_ROWS]
-        seed = encoded.dictionary.slice(0, int(head.max()) + 1 if len(head) else 0)
+        seed = encoded.dictionary  # (its distinct values in the order they come, as unique gives them)
         if len(seed) > _SEED_MAX:
             return None
         got = _seed_categories(path, seed)
         if got is None:
             return None
         values, value_set, position = got
-        at = np.full(len(encoded.dictionary) + 1, -1, np.int32)  # a value after the head: outside the seed
-        at[:len(seed)] = [position.get(u, -1) for u in seed.to_pylist()]
-        codes = at[indices]  # -1: null, or a value outside the lookup set (as index_in gives them)
+        at = np.array([*(position.get(u, -1) for u in seed.to_pylist()), -1], np.int32)
+        codes = at[_indices(encoded.indices)]  # -1: null, or a value outside the lookup set (as index_in)
         every = np.count_nonzero(codes >= 0) == len(text) - text.null_count
     else:
         seed = pc.unique(text.slice(0, _SEED_ROWS))  # a null among them is passed over as a blank
