@@ -48,6 +48,13 @@ CASES: list[tuple[str, pa.DataType, st.SearchStrategy[Any]]] = [
     ("tech_transfer.evaluation_tier", pa.decimal128(1, 0), st.integers(min_value=0, max_value=4).map(Decimal)),
     ("hires.min_contract_years", pa.decimal128(4, 1),
      st.decimals(min_value=-2, max_value=50, places=1, allow_nan=False, allow_infinity=False)),
+    ("scenario.loan.lpr", pa.decimal128(4, 4),
+     st.decimals(min_value=Decimal("-0.9999"), max_value=Decimal("0.9999"), places=4, allow_nan=False, allow_infinity=False)),
+    ("scenario.loan.lpr", pa.decimal128(4, 4), st.integers(min_value=-2, max_value=420).map(lambda i: Decimal(i).scaleb(-4))),
+    ("scenario.loan.lpr", pa.decimal128(18, 9),
+     st.sampled_from([Decimal("0.0345"), Decimal("0.000000001"), Decimal(0), Decimal("-0.5"), Decimal("12.25")])
+     | st.decimals(min_value=-10**6, max_value=10**6, places=9, allow_nan=False, allow_infinity=False)),
+    ("scenario.loan.lpr", pa.decimal128(6, 0), st.integers(min_value=-3, max_value=3000).map(Decimal)),
     ("ownership", pa.string(), st.sampled_from(["private", "state", "foreign", "wrong", " ", "", "STATE"])),
     ("region_code", pa.string(), st.sampled_from(["110105", "310115", "440300", "12", "abcdef", " 110105 ", ""])),
     ("name", pa.string(), st.text(max_size=6)),
@@ -62,7 +69,7 @@ def _column(typ: pa.DataType, values: list[Any], chunks: int, offset: int) -> pa
     """``values`` as an Arrow column: sliced (its buffers start before it), in ``chunks`` chunks, with
     a value under its nulls where the type has fixed-width data."""
     arr = pa.array([None] * offset + values, typ)
-    under = UNDER_NULL.get(typ, Decimal(3) if pa.types.is_decimal(typ) else None)
+    under = UNDER_NULL.get(typ, Decimal(3).scaleb(-typ.scale) if pa.types.is_decimal(typ) else None)
     if under is not None and arr.null_count:
         data = pc.fill_null(arr, pa.scalar(under, typ)).buffers()[1]
         arr = pa.Array.from_buffers(typ, len(arr), [arr.buffers()[0], data])

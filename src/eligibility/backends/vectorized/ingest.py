@@ -38,7 +38,7 @@ from ...facts.profile import Profile
 from ...limits import MAX_DEPTH
 from ...validation_words import message_zh
 from .columns import _LAZY, EPOCH_ORDINAL, Col, Deferred, ListCol, Table
-from .ops import and_, or_
+from .ops import and_, and_not, or_
 from .plain import Reader, plain_dates, plain_fen
 
 
@@ -194,7 +194,15 @@ class _Memo(threading.local):
         # calls: a watch's small frames repeat the same codes and numbers (a refusal is worded anew each time)
         self.accepted: dict[tuple[str, Any], Any] = {}
         # a coded column's seed (its first rows' distinct texts) → its accepted categories and lookup set
-        self.seeds: dict[tuple[Any, ...], tuple[list[Any], pa.Array] | None] = {}
+        self.seeds: dict[tuple[Any, ...], tuple[list[Any], pa.Array, dict[str, int]] | None] = {}
+        # the USCC column's rows valid as written, by the identity of its Arrow data (one call's)
+        self.uscc: tuple[tuple[Any, ...], pa.Array, np.ndarray] | None = None
+
+    def forget_call(self) -> None:
+        """Let go of what one :func:`table_from_frame` call remembered about its frame's columns."""
+        self.factors.clear()
+        self.texts.clear()
+        self.uscc = None
 
 
 _MEMO = _Memo()
@@ -386,8 +394,9 @@ def _valid_of(chunk: pa.Array) -> np.ndarray:
 
 def _bits(buffer: pa.Buffer, offset: int, n: int) -> np.ndarray:
     """Bits ``offset`` to ``offset + n`` of an Arrow bitmap as a bool array."""
-    bits = np.unpackbits(np.frombuffer(buffer, np.uint8), bitorder="little")
-    return bits[offset:offset + n].view(bool)
+    start = offset >> 3  # only the bytes that hold them (a slice's buffer is its whole parent's)
+    bits = np.unpackbits(np.frombuffer(buffer, np.uint8, ((offset + n + 7) >> 3) - start, start), bitorder="little")
+    return bits[offset & 7:(offset & 7) + n].view(bool)
 
 
 def _arrow_text(series: pd.Series) -> pa.Array | None:
@@ -405,39 +414,52 @@ def _arrow_text(series: pd.Series) -> pa.Array | None:
 
 
 def _blank(text: pa.Array) -> np.ndarray:
-    """Null, empty or only whitespace."""
-    empty = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
-    return (pc.fill_null(empty, True) if text.null_count else empty).to_numpy(zero_copy_only=False)
+    """Null, empty or only whitespace (the lengths read from the offsets, one Arrow pass for the spaces)."""
+    n = len(text)
+    if text.null_count == n:
+        return np.ones(n, bool)
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], width)[text.offset:text.offset + n + 1]
+    space = pc.utf8_is_space(text)
+    blank = (offsets[1:] == offsets[:-1]) | _bits(space.buffers()[1], space.offset, n)
+    return blank | ~_valid_of(text) if text.null_count else blank
 
 
 def _decimal_fen(chunked: pa.ChunkedArray | pa.Array, present: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray | None] | None:
+                 ) -> tuple[np.ndarray, np.ndarray | None, bool] | None:
     """decimal128 → (int64 fen, 0 where not ``present``; mask of values finer than a fen or None when
-    there are none) without Python objects; None if a value does not fit int64 fen with headroom
-    (|fen| < 2**62)."""
+    there are none; whether one is negative) without Python objects; None if a value does not fit
+    int64 fen with headroom (|fen| < 2**62)."""
     typ = chunked.type
     scale = typ.scale
     factor = 10 ** max(0, 2 - scale)
     limit = 2**62 // factor
     parts = []
     start = 0
+    negative = False
     for chunk in (chunked.chunks if isinstance(chunked, pa.ChunkedArray) else (chunked,)):
         buf = chunk.buffers()[1]
         words = np.frombuffer(buf, dtype="<i8").reshape(-1, 2)[chunk.offset:chunk.offset + len(chunk)]
         here = present[start:start + len(chunk)]
         start += len(chunk)
-        low = words[:, 0] * here  # contiguous, and no filler from under the nulls (a product: cheaper than where)
-        # up to 18 digits a value lives in the low word (the high word is its sign)
-        if len(low) and (typ.precision > 18 and not np.array_equal(words[:, 1] * here, low >> 63)
-                         or low.max() >= limit or low.min() <= -limit):
-            return None
+        low = np.where(here, words[:, 0], 0)  # contiguous, and no filler from under the nulls
+        if len(low):
+            smallest = low.min()
+            if low.max() >= limit or smallest <= -limit:
+                return None
+            # up to 18 digits a value lives in the low word (the high word is its sign); with no
+            # negative value every high word must be 0, which holds for all rows as a rule
+            if typ.precision > 18 and not (smallest >= 0 and not words[:, 1].any()) \
+                    and not np.array_equal(words[:, 1] * here, low >> 63):
+                return None
+            negative = negative or bool(smallest < 0)
         parts.append(low)
     unscaled = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if scale <= 2:
-        return (unscaled * factor if factor != 1 else unscaled), None
+        return (unscaled * factor if factor != 1 else unscaled), None, negative
     q = 10 ** (scale - 2)
     finer = unscaled % q != 0
-    return unscaled // q, finer if finer.any() else None
+    return unscaled // q, finer if finer.any() else None, negative
 
 
 @cache
@@ -452,9 +474,9 @@ def _decimal_money(path: str, arr: pa.ChunkedArray | pa.Array, present: np.ndarr
     when an amount is too large, or negative where the field takes no negatives."""
     got = _decimal_fen(arr, present)
     # a negative one: the schema decides, unless it takes negatives for this field (a profit, an income)
-    if got is None or not (_signed(path) or not (present & (got[0] < 0)).any()):
+    if got is None or (got[2] and not _signed(path)):
         return None
-    fen, finer = got
+    fen, finer, _ = got
     if finer is None:
         return _Leaf("int", fen, present, 2)
     errors.add(present & finer, f"{path}: more than two decimals (finer than a fen) | {path}：金额精确到分以下")
@@ -661,36 +683,96 @@ for _i, _c in enumerate(_USCC_CHARS):
     _USCC_VALUE[ord(_c)] = _i
 
 
+_USCC_BAD = 1000  # a pair's entry when one of its characters is not a code character
+
+
+@cache
+def _uscc_pairs() -> np.ndarray:
+    """Per pair of USCC positions (0-1, 2-3, ..., 16-17), indexed by the pair's two bytes read as one
+    little-endian uint16: the two characters' weighted values mod 31 (the last pair: the 17th's weighted
+    value plus the check character's own value), or _USCC_BAD or more when either is not a code
+    character. The check character makes the weighted sum 0 mod 31 (GB 32100), so a USCC is valid
+    when its nine entries sum below _USCC_BAD to a multiple of 31."""
+    value = _USCC_VALUE.astype(np.int16)
+    code = value >= 0
+    weights = [*_USCC_WEIGHTS.tolist(), 1]  # the check character counts once
+    tables = []
+    for j in range(9):
+        first = np.where(code, (value * weights[2 * j]) % 31, _USCC_BAD)
+        second = np.where(code, (value * weights[2 * j + 1]) % 31, _USCC_BAD)
+        tables.append((second[:, None] + first[None, :]).ravel())  # second byte high
+    return np.stack(tables).astype(np.int16)
+
+
+def _uscc_checked(data: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` USCCs of 18 bytes each (one contiguous uint8 array) are valid as written:
+    nine look-ups of two characters each, instead of eighteen of one and a weighted sum."""
+    pairs = data.view("<u2").reshape(-1, 9)
+    tables = _uscc_pairs()
+    total = np.take(tables[0], pairs[:, 0])
+    for j in range(1, 9):
+        total += np.take(tables[j], pairs[:, j])
+    return (total < _USCC_BAD) & (total % 31 == 0)  # type: ignore[no-any-return]
+
+
+def _uscc_valid(arr: pa.Array) -> np.ndarray:
+    """Rows of an Arrow text column holding a USCC exactly as written: 18 upper-case code characters
+    whose check character (GB 32100) is right, read from the Arrow bytes (remembered within one
+    :func:`table_from_frame` call: the leaf and the entity ids both ask)."""
+    held = _MEMO.uscc
+    key = _identity(arr)
+    if held is not None and held[0] == key:
+        return held[2]
+    n = len(arr)
+    ok = np.zeros(n, bool)
+    if n and arr.null_count < n:
+        text = arr.cast(pa.string())
+        offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset:text.offset + n + 1]
+        length18 = np.diff(offsets) == 18
+        if text.null_count:
+            length18 &= _valid_of(text)
+        idx = np.flatnonzero(length18)
+        if len(idx) == n:  # every row 18 bytes: the data as it lies
+            ok = _uscc_checked(np.frombuffer(text.buffers()[2], np.uint8)[offsets[0]:offsets[0] + 18 * n])
+        elif len(idx):
+            picked = text.take(pa.array(idx))
+            start = np.frombuffer(picked.buffers()[1], np.int32)[picked.offset]
+            ok[idx] = _uscc_checked(np.frombuffer(picked.buffers()[2], np.uint8)[start:start + 18 * len(idx)])
+    _MEMO.uscc = (key, arr, ok)  # (the array held: no other data can take its addresses meanwhile)
+    return ok
+
+
 def _uscc_fast(s: pd.Series, present: np.ndarray) -> np.ndarray:
     """Rows whose USCC is exactly 18 upper-case code characters passing the GB 32100 check character
     (read from the Arrow bytes; anything else goes to the schema, which normalises or refuses)."""
-    ok = np.zeros(len(present), bool)
     if not present.any():
-        return ok
-    chunked = _arrow(s)
-    try:
-        arr = (chunked.combine_chunks() if chunked is not None else pa.array(s.to_numpy(dtype=object), pa.string(),
-                                                                              from_pandas=True))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return ok
-    if not _is_text(arr.type):
-        return ok
-    arr = arr.cast(pa.string())
-    length18 = pc.fill_null(pc.equal(pc.binary_length(arr), 18), False).to_numpy(zero_copy_only=False) & present
-    idx = np.flatnonzero(length18)
-    if not len(idx):
-        return ok
-    picked = arr if len(idx) == len(arr) else arr.take(pa.array(idx))
-    offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset:picked.offset + len(picked) + 1]
-    data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[0] + 18 * len(idx)]
-    vals = np.take(_USCC_VALUE, data.reshape(-1, 18).T)  # (18, rows): each position one contiguous row
-    good = vals.min(axis=0) >= 0  # every character a code character
-    total = np.zeros(len(idx), np.int32)  # (a bad row's total is never used)
-    for i, weight in enumerate(_USCC_WEIGHTS.tolist()):
-        total += vals[i] * np.int32(weight)
-    good &= (31 - total % 31) % 31 == vals[17]
-    ok[idx] = good
-    return ok
+        return np.zeros(len(present), bool)
+    if _arrow(s) is not None:
+        arr = _arrow_text(s)
+        if arr is None:
+            return np.zeros(len(present), bool)
+    else:
+        try:
+            arr = pa.array(s.to_numpy(dtype=object), pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return np.zeros(len(present), bool)
+    return _uscc_valid(arr) & present
+
+
+def _fast_uscc(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
+    """An Arrow USCC column whose every row is a valid USCC as written: kept in Arrow as it is, as the
+    Series path keeps it; None (the Series path normalises or refuses) when a row is anything else."""
+    if not len(arr) or arr.null_count:
+        return None
+    ok = _uscc_valid(arr)
+    if not ok.all():
+        return None
+    kept = arr.cast(pa.string())
+
+    def build() -> np.ndarray:
+        return kept.to_numpy(zero_copy_only=False).astype(object, copy=False)
+
+    return _Leaf("str", Deferred(build, kept), ok)
 
 
 def _text_leaf(path: str, s: pd.Series, present: np.ndarray, errors: _Errors, spec: FieldSpec) -> _Leaf:
@@ -758,19 +840,32 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     row is accepted, normalised or refused exactly as by the whole-column path. None when the head
     holds too many distinct values for a small lookup set.
     """
-    head = pc.drop_null(text.slice(0, _SEED_ROWS))
-    seed = pc.unique(head)
-    if len(seed) > _SEED_MAX:
-        return None
-    got = _seed_categories(path, seed)
-    if got is None:
-        return None
-    values, value_set = got
-    hits = pc.index_in(text, value_set=value_set)
-    codes = _indices(hits)  # -1: null, or a value outside the seed
+    if len(text) <= _SEED_ROWS:  # the head is the whole column: one encoding gives the seed and the codes
+        encoded = pc.dictionary_encode(text)
+        seed = encoded.dictionary  # (its distinct values in the order they come, as unique gives them)
+        if len(seed) > _SEED_MAX:
+            return None
+        got = _seed_categories(path, seed)
+        if got is None:
+            return None
+        values, value_set, position = got
+        at = np.array([*(position.get(u, -1) for u in seed.to_pylist()), -1], np.int32)
+        codes = at[_indices(encoded.indices)]  # -1: null, or a value outside the lookup set (as index_in)
+        every = np.count_nonzero(codes >= 0) == len(text) - text.null_count
+    else:
+        seed = pc.unique(text.slice(0, _SEED_ROWS))  # a null among them is passed over as a blank
+        if len(seed) - seed.null_count > _SEED_MAX:
+            return None
+        got = _seed_categories(path, seed)
+        if got is None:
+            return None
+        values, value_set, _ = got
+        hits = pc.index_in(text, value_set=value_set)
+        codes = _indices(hits)  # -1: null, or a value outside the seed
+        every = hits.null_count == text.null_count
     categories = np.empty(len(values), dtype=object)
     categories[:] = values
-    if hits.null_count == text.null_count:  # every value is a seed value
+    if every:  # every value is a seed value
         absent = codes < 0
         return _Leaf("str", None, ~absent, cats=(codes, categories), absent=absent)
     given = text.is_valid().to_numpy(zero_copy_only=False) if text.null_count else np.True_
@@ -791,9 +886,10 @@ def _seeded_text(path: str, text: pa.Array, errors: _Errors) -> _Leaf | None:
     return _Leaf("str", None, codes >= 0, cats=(codes, np.concatenate([categories, lut[0][:-1]])), absent=absent)
 
 
-def _seed_categories(path: str, seed: pa.Array) -> tuple[list[Any], pa.Array] | None:
-    """The seed's values the schema accepts, normalised, and as written (the lookup set); None when
-    it accepts none. Remembered per thread for the same seed (a watch's frames repeat their codes)."""
+def _seed_categories(path: str, seed: pa.Array) -> tuple[list[Any], pa.Array, dict[str, int]] | None:
+    """The seed's values the schema accepts, normalised, and as written (the lookup set, and each
+    one's place in it); None when it accepts none. Remembered per thread for the same seed (a watch's
+    frames repeat their codes)."""
     memo = _MEMO.seeds
     key = (path, seed.type, tuple(seed.to_pylist()))
     if key in memo:
@@ -808,7 +904,7 @@ def _seed_categories(path: str, seed: pa.Array) -> tuple[list[Any], pa.Array] | 
         if reason is None and isinstance(value, str) and value:
             accepted.append(u)
             values.append(value)
-    got = (values, pa.array(accepted, seed.type)) if accepted else None
+    got = (values, pa.array(accepted, seed.type), {u: i for i, u in enumerate(accepted)}) if accepted else None
     if len(memo) >= _SEEDS_KEPT:
         memo.clear()
     memo[key] = got
@@ -903,10 +999,10 @@ def _fast_int(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     if arr.null_count == len(arr):
         return _no_number(len(arr))
     present = _valid_of(arr)
-    v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
-    if (present & ((v < 0) | (v >= 10**18))).any():
+    v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)] * present
+    if len(v) and (v.min() < 0 or v.max() >= 10**18):
         return None
-    return _Leaf("int", v * present, present, 0)
+    return _Leaf("int", v, present, 0)
 
 
 _NARROW = 4096  # an int64 number column whose values span fewer than this is read by offsets
@@ -914,43 +1010,62 @@ _NARROW = 4096  # an int64 number column whose values span fewer than this is re
 
 def _fast_number(path: str, arr: pa.Array, errors: _Errors) -> _Leaf | None:
     """A number column the schema reads value by value (decimals, integer enums): read here when it
-    has no value at all, or when it is int64 or whole decimals (scale 0) with its values in a narrow
-    range (a few tiers, years, kVA steps), each distinct value then validated once as
-    :func:`_int_leaf` does, by its offset from the smallest instead of a dictionary encoding."""
+    has no value at all, or when it is int64 or decimals of up to 18 digits with its (unscaled) values
+    in a narrow range (a few tiers, years, kVA steps, rates), each distinct value then validated once
+    as :func:`_int_leaf` does, by its offset from the smallest instead of a dictionary encoding."""
     if arr.null_count == len(arr):
         return _no_number(len(arr))
     typ = arr.type
     if typ == pa.int64() and not _is_int_field(path):  # (an int field's int64 column: read directly)
         spelt: Callable[[int], Any] = int
         v = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr)]
-    elif pa.types.is_decimal128(typ) and typ.scale == 0 and typ.precision <= 18:  # whole, in the low word
-        spelt = Decimal
+    elif pa.types.is_decimal128(typ) and 0 <= typ.scale and typ.precision <= 18:  # in the low word, unscaled
+        places = typ.scale
+
+        def spelt(unscaled: int) -> Decimal:  # as Arrow gives it: 345 at scale 4 is Decimal("0.0345")
+            return Decimal(unscaled).scaleb(-places)
+
         v = np.frombuffer(arr.buffers()[1], "<i8").reshape(-1, 2)[arr.offset:arr.offset + len(arr), 0]
     else:
         return None
     present = _valid_of(arr)
-    given = v[present]
+    rows = np.flatnonzero(present)  # (such columns are mostly empty: the rows with a value are few)
+    given = v[rows]
     low, high = int(given.min()), int(given.max())
     if high - low >= _NARROW:
         return None
     k = high - low + 1
-    value = np.zeros(k + 1, np.int64)  # per offset, then one for a row without a value
-    bad = np.zeros(k + 1, bool)
-    msg = np.empty(k + 1, dtype=object)
-    for d in np.flatnonzero(np.bincount(given - low, minlength=k)).tolist():
+    at = given - low  # each value's offset from the smallest
+    bad = np.zeros(k, bool)
+    msg = np.empty(k, dtype=object)
+    accepted: dict[int, Any] = {}  # offset → its validated value
+    for d in np.flatnonzero(np.bincount(at, minlength=k)).tolist():
         got, reason = _validated(path, spelt(low + d))  # as the column's values are spelt in Python
         if reason is not None:
             bad[d], msg[d] = True, reason
-        elif not _whole(got):  # a fraction or a huge one: the Series path makes Decimals
-            return None
         else:
+            accepted[d] = got
+    value = np.zeros(k, np.int64)  # per offset (0 for a refused one, as for a row without a value)
+    scale = 0
+    if all(_whole(got) for got in accepted.values()):
+        for d, got in accepted.items():
             value[d] = int(got)
-    at = np.where(present, v - low, k)
+    else:  # fractions (rates): exact int64 at their largest scale, as _int_leaf makes them
+        scaled = _scaled_ints([Decimal(got) for got in accepted.values()])
+        if scaled is None:  # a huge one, or too fine: the Series path makes Decimals
+            return None
+        value[list(accepted)] = scaled[0]
+        scale = scaled[1]
+    out = np.zeros(len(arr), np.int64)
+    out[rows] = value[at]
     if not bad.any():
-        return _Leaf("int", value[at], present, 0)
+        return _Leaf("int", out, present, scale)
     refused = bad[at]
-    errors.add(present & refused, msg[at])
-    return _Leaf("int", value[at], present & ~refused, 0)  # a refused value's is 0, as unused
+    for i, reason in zip(rows[refused].tolist(), msg[at[refused]].tolist()):
+        errors.add_at(i, reason)
+    ok = present.copy()
+    ok[rows[refused]] = False
+    return _Leaf("int", out, ok, scale)
 
 
 def _no_number(n: int) -> _Leaf:
@@ -1006,6 +1121,8 @@ def _fast_for(path: str, typ: pa.DataType) -> Fast | None:
         fast = _fast_coded
     elif kind == "str" and _is_text(typ):
         fast = _fast_text
+    elif path == "uscc" and _is_text(typ):
+        fast = _fast_uscc
     with _FAST_LOCK:
         if len(_FAST) >= _PLANS_MAX * 8:
             _FAST.clear()
@@ -1053,7 +1170,10 @@ def _fast_flags(arr: pa.Array) -> np.ndarray:
     if arr.null_count == len(arr):  # none given (its data buffer may be absent)
         return np.full(len(arr), -1, np.int8)
     values = _bits(arr.buffers()[1], arr.offset, len(arr))
-    return np.where(_valid_of(arr), values.astype(np.int8), np.int8(-1))
+    if not arr.null_count:
+        return values.view(np.int8)
+    valid = _valid_of(arr)
+    return (values & valid).view(np.int8) - (~valid).view(np.int8)  # 1 true, 0 false, -1 where none
 
 
 def convert_leaf(path: str, s: pd.Series | _Input, errors: _Errors) -> _Leaf:
@@ -1102,13 +1222,14 @@ def _list_col(path: str, col: pd.Series | _Input, errors: _Errors) -> ListCol:
     arr = inp.arrow
     if arr is not None and (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
         known = _valid_of(arr)
-        offsets = arr.offsets.to_numpy()
-        offsets = offsets - np.int64(offsets[0])  # int64, from 0
-        flat = arr.flatten()  # values of valid lists only
-        if len(flat) != offsets[-1]:  # a null list has items (left out of flat): offsets without them
-            lengths = np.where(known, np.diff(offsets), 0)
-            new_offsets = np.concatenate([[0], np.cumsum(lengths)])
-        else:
+        raw = arr.offsets.to_numpy()
+        offsets = raw - np.int64(raw[0])  # int64, from 0
+        lengths = np.diff(offsets)
+        if arr.null_count and lengths[~known].any():  # a null list has items: left out (flatten), and of the offsets
+            flat = arr.flatten()
+            new_offsets = np.concatenate([[0], np.cumsum(np.where(known, lengths, 0))])
+        else:  # the items as they lie (flatten would copy them past the null lists)
+            flat = arr.values.slice(int(raw[0]), int(offsets[-1]))
             new_offsets = offsets
         item_cols = {f.name: _item_input(flat, f.name) for f in flat.type} if pa.types.is_struct(flat.type) else {}
         return _items(path, item_cols, new_offsets, known, errors)
@@ -1325,21 +1446,19 @@ def table_from_frame(df: pd.DataFrame, start_row: int = 1) -> Table:
     errors = _Errors(n)
     field_errors: dict[str, _Errors] = {}
     series = _columns(df)
-    _MEMO.factors.clear()
-    _MEMO.texts.clear()
+    _MEMO.forget_call()
     try:
         leaves, lists, record_flag, ignored = _convert(series, errors, field_errors)
         table = _assemble(n, leaves, lists, record_flag)
         table.has_entity = "uscc" in series
-        entity = _entity(series["uscc"].series) if table.has_entity else None
+        entity = _entity(series["uscc"]) if table.has_entity else None
         if isinstance(entity, pa.Array):
             table.entity_arrow = entity  # the object array (Table.entity) only if something asks for it
             table.entity_values = None
         else:
             table.entity = entity if entity is not None else np.empty(n, dtype=object)  # all None
     finally:
-        _MEMO.factors.clear()
-        _MEMO.texts.clear()
+        _MEMO.forget_call()
     table.row = np.arange(start_row, start_row + n, dtype=np.int64)
     table.set_errors(errors.array(), errors.rows)
     table.field_errors = _field_errors(field_errors)
@@ -1380,13 +1499,11 @@ def frame_errors(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, tu
     errors = _Errors(len(df))
     field_errors: dict[str, _Errors] = {}
     series = _columns(df)
-    _MEMO.factors.clear()
-    _MEMO.texts.clear()
+    _MEMO.forget_call()
     try:
         _convert(series, errors, field_errors)
     finally:
-        _MEMO.factors.clear()
-        _MEMO.texts.clear()
+        _MEMO.forget_call()
     failed = np.array(sorted(errors.rows), dtype=np.int64)
     return failed, errors.array()[failed], _field_errors(field_errors)
 
@@ -1423,8 +1540,13 @@ def _field_errors(field_errors: dict[str, _Errors]) -> dict[str, tuple[np.ndarra
             for path, e in field_errors.items() if e.rows}
 
 
-def _entity(s: pd.Series) -> np.ndarray | pa.Array:
+def _entity(column: _Input | pd.Series) -> np.ndarray | pa.Array:
     """The USCC as given (trimmed), None where absent: the long table's ``entity_id``."""
+    inp = column if isinstance(column, _Input) else _Input.of(column)
+    arr = inp.arrow
+    if arr is not None and arr.type == pa.string() and len(arr) and not arr.null_count and _uscc_valid(arr).all():
+        return arr  # every row a USCC as written: nothing to trim or blank
+    s = inp.series
     text = _arrow_text(s)
     if text is not None:  # trimmed in Arrow, blanks as None
         trimmed = pc.utf8_trim_whitespace(text)
@@ -1489,23 +1611,24 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
     for path, lst in lists.items():
         if _parent(path):
             given[_parent(path)] = given[_parent(path)] | lst.known
+    off = {r: _compact(f == 0) for r, f in flags.items()}  # rows where a record is removed by its flag
     # bottom-up: a record is given by its own flag, a value below it, or a child record's flag
     for r in deepest_first:
         if r in flags:
             given[r] = given[r] | (flags[r] >= 0)  # true ensures it; false ensures its parent
         parent = _parent(r)
         if parent:
-            given[parent] = given[parent] | given[r] | (flags[r] == 0 if r in flags else no)
+            given[parent] = given[parent] | given[r] | off.get(r, no)
     state: dict[str, tuple[Any, Any]] = {}  # record → (given, null)
     for r in shallowest_first:
         parent = _parent(r)
         p_given, p_null = state[parent] if parent else (yes, no)
-        g = given[r] & ~(flags[r] == 0 if r in flags else no) & p_given
+        g = and_not(and_(given[r], p_given), off.get(r, no))
         null = p_null | (p_given & ~g) if spec[r].absent_is_none and parent else p_null
         state[r] = (_compact(g), _compact(null))
     cols: dict[str, Col] = {r: Col("bool", g, _compact(g | null), null) for r, (g, null) in state.items()}
     # a value can stand on a row where its field is not known only under a record removed by its flag
-    removed = {a for a in flags if (flags[a] == 0).any()}
+    removed = {a for a, rows in off.items() if rows is not no}
     dropped_below = {r for r in records if removed and any(a in removed for a in (*_ancestors(r), r))}
     presumed: dict[str, np.ndarray] = {}
     for path, parent, s, default_kind, default_scale in fields:
@@ -1518,10 +1641,13 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
         scale = leaf.scale if leaf is not None else default_scale
         coded = leaf is not None and leaf.val is None  # a text column kept as codes until read
         val = (_LAZY if coded else leaf.val) if leaf is not None else _typed_fill(kind)
-        if type(val) is Deferred and (s.presume is not None or parent in dropped_below):
+        # converters leave the filler where a value is absent: only a value under a record removed by
+        # its flag (a value there is unknown) needs blanking, and only if there is one
+        stray = parent in dropped_below and leaf is not None and bool(and_not(leaf.present, p_given).any())
+        if type(val) is Deferred and (s.presume is not None or stray):
             val = val.build()  # values to be filled in or blanked below: needed now
         present = and_(leaf.present, p_given) if leaf is not None else no
-        known, null = or_(present, p_null), p_null
+        known, null = or_(present, p_null), p_null  # (p_null is compact already)
         if s.presume is not None:
             use = _compact(p_given & ~present)
             if use.any():
@@ -1533,11 +1659,12 @@ def _assemble(n: int, leaves: dict[str, _Leaf], lists: dict[str, ListCol], flags
                                                                  _values(leaf) if coded else val, leaf is not None)
                     val = _kept(val, ~use, fill_val)
                 known = known | use
-        known, null = _compact(known), _compact(null)
-        # converters leave the filler where a value is absent; only a record removed by its flag
-        # (a value under it is then unknown) or a presumption can make other rows unknown or empty
+                null = _compact(null)
+        known = _compact(known)
+        # only a value under a record removed by its flag (then unknown) or a presumption can make
+        # other rows unknown or empty
         cats = leaf.cats if leaf is not None and path not in presumed else None  # codes still describe val
-        if (coded or np.ndim(val)) and kind != "dec" and (parent in dropped_below or path in presumed) \
+        if (coded or np.ndim(val)) and kind != "dec" and (stray or path in presumed) \
                 and not (known is yes and null is no):
             if val is _LAZY:  # still coded: a row without a value takes no category (it reads "")
                 cats = (np.where(known & ~null, cats[0], np.int32(-1)), cats[1])  # type: ignore[index]
@@ -1602,7 +1729,7 @@ def _presumed_value(value: Any) -> tuple[str, Any, int]:
 
 def _compact(mask: Any) -> Any:
     """A mask as a numpy scalar when it is the same on every row (absent columns cost nothing per row)."""
-    if np.ndim(mask) == 0:
+    if not isinstance(mask, np.ndarray) or mask.ndim == 0:
         return np.bool_(mask)
     if not mask.any():
         return np.False_
