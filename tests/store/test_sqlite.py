@@ -231,7 +231,8 @@ def test_a_batch_is_one_segment_and_one_log_row(tmp_path: Path, engine: el.Engin
 def test_segments_are_compacted_in_the_watch_order(tmp_path: Path, engine: el.Engine,
                                                    firms: list[dict[str, Any]]) -> None:
     """Many small batches over the same firms are compacted into one segment of each firm's current
-    entry; the firms keep their order and decisions, and a reopened watch logs nothing new."""
+    entry (the older segments, still current, kept as they are); the firms keep their order and
+    decisions, and a reopened watch logs nothing new."""
     path = tmp_path / "watch.sqlite"
     store = SQLiteStore(path, compact_at=50)
     with Watcher(engine, as_of=AS_OF, store=store) as w:
@@ -242,8 +243,9 @@ def test_segments_are_compacted_in_the_watch_order(tmp_path: Path, engine: el.En
         w.remove_many([firms[0]["uscc"]])
         order, held = list(w._firms), {u: w.decisions(u) for u in w._firms}
         n = len(w.log())
-    # 30 + 10 + 3 × 15 = 85 entries > 2 × 40 firms: compacted to 40; then a frame of 15, a removal
-    assert _segments(path) == (3, 56)
+    # 30 + 10 + 3 × 15 = 85 entries > 2 × 40 firms: the three frames of the same 15 firms rewritten as
+    # one (30 + 10 + 15 ≤ 1.5 × 40); then a frame of 15, a removal
+    assert _segments(path) == (5, 71)
     with Watcher(engine, store=path) as w:
         assert list(w._firms) == order and {u: w.decisions(u) for u in w._firms} == held
         assert len(w.log()) == n
