@@ -41,8 +41,8 @@ COMPACT_AT = 100_000
 """Segments are compacted (see :data:`COMPACT_TO`) when they
 hold more than this many entries and more than twice the firms watched."""
 COMPACT_TO = 1.5
-"""A compaction rewrites the fewest newest segments that leave at most this many entries per firm
-watched (all of them when none do): a segment still mostly current is kept as it is."""
+"""A compaction rewrites newest segments that leave at most this many entries per firm watched (all of
+them when none do): a segment still mostly current is kept as it is."""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -251,10 +251,13 @@ class SQLiteStore:
         total = len(entries.codes)
         if not total:
             return 0
-        # the newest segments that, rewritten, leave few enough entries: a firm updated batch after
-        # batch is rewritten without the segments of the firms that did not change
-        fits = np.flatnonzero(entries.tail_sizes() <= COMPACT_TO * max(live, 1))
-        first = int(fits[-1]) if len(fits) else 0
+        # of the newest segments that, rewritten, leave few enough entries, those that drop the most
+        # entries for the work (entries read and written, and the replay of every firm): a firm updated
+        # batch after batch is rewritten without the segment of the firms that did not change
+        left = entries.tail_sizes()
+        fits = np.flatnonzero(left <= COMPACT_TO * max(live, 1))
+        work = total - entries.starts[fits] + (left[fits] - entries.starts[fits]) + live
+        first = int(fits[np.argmax((total - left[fits]) / work)]) if len(fits) else 0
         tail = segments[first:]
         metas = {seg.schema.metadata and seg.schema.metadata.get(RULE_IDS) for seg in tail if seg.num_rows}
         metas.discard(None)
