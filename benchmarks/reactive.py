@@ -161,6 +161,21 @@ def latency(watcher: Watcher, profiles: list[Profile]) -> tuple[float, float]:
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
 
 
+def sustained(engine: el.Engine, as_of: Any, firm_frame: pd.DataFrame, frames: list[pd.DataFrame], repeat: int,
+              n: int = 30) -> tuple[float, float]:
+    """Updates/s of ``n`` consecutive frame batches (the batch and its restoring batch in turn) on a
+    store holding the firms, the store's compactions included: best and median over ``repeat`` new stores."""
+    rates = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(repeat):
+            w = Watcher(engine, as_of=as_of, store=Path(tmp) / f"sustained-{k}.sqlite")
+            w.upsert_many(firm_frame)
+            t, _ = _timed(lambda: [w.upsert_many(frames[i % 2]) for i in range(n)])
+            w.close()
+            rates.append(n * len(frames[0]) / t)
+    return max(rates), statistics.median(rates)
+
+
 LOAD_CHUNK = 100_000
 """Rows per ``upsert_many`` in the initial load: the register readers' chunk."""
 
@@ -263,6 +278,9 @@ def main() -> None:
               f"{events[way, False]:,}")
     print(f"{'floor':<12} {floor_rate:>12,.0f}   finding what each update changed, nothing decided")
     print(f"(one by one with the store on: its first {singles_n:,} updates per run, each its own transaction)")
+    best_rate, median_rate = sustained(engine, wl.as_of, firm_frame, [frame for _, frame in batches], args.repeat)
+    print(f"frame, store on, 30 batches in a row (compactions included): best {best_rate:,.0f}, "
+          f"median {median_rate:,.0f} updates/s over {args.repeat} stores")
 
     # -- initial load and memory ---------------------------------------------------------------
     rate, n_events, per_firm, frame_per_firm, read_rate = initial_load(engine, wl.as_of, firm_frame, load_n)

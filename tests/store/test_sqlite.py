@@ -231,7 +231,8 @@ def test_a_batch_is_one_segment_and_one_log_row(tmp_path: Path, engine: el.Engin
 def test_segments_are_compacted_in_the_watch_order(tmp_path: Path, engine: el.Engine,
                                                    firms: list[dict[str, Any]]) -> None:
     """Many small batches over the same firms are compacted into one segment of each firm's current
-    entry; the firms keep their order and decisions, and a reopened watch logs nothing new."""
+    entry (the older segments, still current, kept as they are); the firms keep their order and
+    decisions, and a reopened watch logs nothing new."""
     path = tmp_path / "watch.sqlite"
     store = SQLiteStore(path, compact_at=50)
     with Watcher(engine, as_of=AS_OF, store=store) as w:
@@ -242,8 +243,9 @@ def test_segments_are_compacted_in_the_watch_order(tmp_path: Path, engine: el.En
         w.remove_many([firms[0]["uscc"]])
         order, held = list(w._firms), {u: w.decisions(u) for u in w._firms}
         n = len(w.log())
-    # 30 + 10 + 3 × 15 = 85 entries > 2 × 40 firms: compacted to 40; then a frame of 15, a removal
-    assert _segments(path) == (3, 56)
+    # 30 + 10 + 3 × 15 = 85 entries > 2 × 40 firms: the three frames of the same 15 firms rewritten as
+    # one (30 + 10 + 15 ≤ 1.5 × 40); then a frame of 15, a removal
+    assert _segments(path) == (5, 71)
     with Watcher(engine, store=path) as w:
         assert list(w._firms) == order and {u: w.decisions(u) for u in w._firms} == held
         assert len(w.log()) == n
@@ -461,3 +463,59 @@ def test_stored_firms_are_replayed_as_a_dict_would_be(tmp_path_factory: pytest.T
     store.close()
     held = [(uscc, state.segments[at.segment].column("v")[at.row].as_py()) for uscc, at in state.firms.items()]
     assert held == list(expected.items())
+
+
+def test_a_compaction_rewrites_only_the_newer_segments_and_keeps_the_order(tmp_path: Path) -> None:
+    """A few firms of an older segment updated, removed and added again: the compaction rewrites only
+    the newer segments (the older one kept byte for byte), and the store opens — before and after
+    closing, after a forget, after a compaction of everything — with the firms of replaying every
+    batch into a dict, in order, each with its last entry."""
+    import pyarrow as pa
+
+    from eligibility.store.base import ROW, Commit
+
+    path = tmp_path / "watch.sqlite"
+    store = SQLiteStore(path, compact_at=12)
+    expected: dict[str, int] = {}
+    v = 0
+
+    def commit(firms: str, removed: str = "") -> None:
+        nonlocal v
+        table = pa.table({"uscc": pa.array(list(firms), pa.string()),
+                          "kind": pa.array([ROW] * len(firms), pa.int8()),
+                          "v": pa.array(range(v, v + len(firms)), pa.int64())})
+        for uscc in firms:
+            expected[uscc] = v
+            v += 1
+        for uscc in removed:
+            expected.pop(uscc, None)
+        store.commit(Commit(AS_OF, "rules", [table], list(removed), live=len(expected)))
+
+    def held(s: SQLiteStore) -> list[tuple[str, int]]:
+        state = s.load()
+        return [(uscc, state.segments[at.segment].column("v")[at.row].as_py()) for uscc, at in state.firms.items()]
+
+    def first_segment() -> tuple[int, bytes]:
+        return store._con.execute("SELECT id, data FROM segments ORDER BY id LIMIT 1").fetchone()  # type: ignore[no-any-return]
+
+    commit("ABCDEFGHIJ")
+    older = first_segment()
+    for firms, removed in (("BC", ""), ("C", "D"), ("K", "C"), ("CB", ""), ("BK", "")):
+        commit(firms, removed)
+    assert _segments(path) == (8, 20)  # a batch with removals writes them as a segment of their own
+    commit("B")  # 21 entries > 2 × 10 firms: the seven newer segments as one (B, C, K, D's removal, C's)
+    assert _segments(path) == (2, 15) and first_segment() == older
+    assert held(store) == list(expected.items()) and [u for u, _ in held(store)] == list("ABEFGHIJKC")
+    store.close()
+    store = SQLiteStore(path, compact_at=12)
+    assert held(store) == list(expected.items())
+    assert store.forget(["B"]) == 1
+    del expected["B"]
+    assert held(store) == list(expected.items())
+    commit("".join(expected))  # every firm again: no newer segments leave few enough, so all are rewritten
+    assert _segments(path) == (1, 9)
+    assert held(store) == list(expected.items())
+    store.close()
+    again = SQLiteStore(path)
+    assert held(again) == list(expected.items())
+    again.close()

@@ -38,8 +38,11 @@ PAGE_SIZE = 16_384
 SQLite's default of 4 KiB a commit writes four times as many pages (and log frames), and takes about
 twice as long; files made with another page size open as they are."""
 COMPACT_AT = 100_000
-"""Segments are compacted (every firm's current entry rewritten as one segment, in order) when they
+"""Segments are compacted (see :data:`COMPACT_TO`) when they
 hold more than this many entries and more than twice the firms watched."""
+COMPACT_TO = 1.5
+"""A compaction rewrites newest segments that leave at most this many entries per firm watched (all of
+them when none do): a segment still mostly current is kept as it is."""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,6 +67,11 @@ def _blob(table: pa.Table) -> pa.Buffer:
 
 def _table(data: bytes) -> pa.Table:
     return pa.ipc.open_stream(data).read_all()
+
+
+def _removals(usccs: pa.Array) -> pa.Table:
+    """A segment of removals: these firms are no longer watched."""
+    return pa.table({"uscc": usccs, "kind": pa.array(np.full(len(usccs), REMOVED, np.int8))})
 
 
 def _refuse(path: Path, zh: str, en: str) -> StoreError:
@@ -137,41 +145,19 @@ class SQLiteStore:
     def _meta(self) -> dict[str, str]:
         return dict(self._con.execute("SELECT key, value FROM meta").fetchall())
 
+    def _segments(self) -> tuple[list[int], list[pa.Table]]:
+        """Every segment's id and table, in order."""
+        rows = self._con.execute("SELECT id, data FROM segments ORDER BY id").fetchall()
+        return [rowid for rowid, _ in rows], [_table(data) for _, data in rows]
+
     def _replay(self) -> tuple[list[str], np.ndarray, np.ndarray, list[pa.Table]]:
         """Every segment in order, and the watched firms in the watch's order with the segment and row
-        of each one's last entry. Replayed as a dict would be — a firm's last entry wins, in the place
-        of its first since its last removal (a removal ends a firm) — over whole arrays: the entries
-        of every segment at once, not a Python step each."""
-        segments = [_table(data) for (data,) in self._con.execute("SELECT data FROM segments ORDER BY id")]
-        none = np.zeros(0, np.int64)
-        if not any(seg.num_rows for seg in segments):
-            return [], none, none, segments
-        sizes = [seg.num_rows for seg in segments]
-        usccs = pa.chunked_array([c for seg in segments for c in seg.column("uscc").chunks], pa.string())
-        codes_of = pc.dictionary_encode(usccs.combine_chunks())
-        codes = codes_of.indices.to_numpy()
-        kinds = np.concatenate([seg.column("kind").to_numpy() for seg in segments if seg.num_rows])
-        n, firms = len(codes), len(codes_of.dictionary)
-        pos = np.arange(n)
-
-        def last_of(at: np.ndarray) -> np.ndarray:  # per firm, the position of its last entry in ``at`` (-1: none)
-            out = np.full(firms, -1, np.int64)
-            code, first = np.unique(codes[at][::-1], return_index=True)
-            out[code] = at[::-1][first]
-            return out
-
-        last = last_of(pos)
-        removed = last_of(np.flatnonzero(kinds == REMOVED))
-        current = pos[pos > removed[codes]]  # entries since their firm's last removal
-        place = np.full(firms, n, np.int64)
-        code, first = np.unique(codes[current], return_index=True)
-        place[code] = current[first]
-        live = np.flatnonzero(kinds[last] != REMOVED)
-        live = live[np.argsort(place[live], kind="stable")]
-        at = last[live]
-        segment = np.repeat(np.arange(len(segments)), sizes)
-        row = pos - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        return codes_of.dictionary.take(pa.array(live)).to_pylist(), segment[at], row[at], segments
+        of each one's last entry (see :class:`_Entries`)."""
+        segments = self._segments()[1]
+        entries = _Entries(segments)
+        live = entries.live()
+        at = entries.last[live]
+        return entries.dictionary.take(pa.array(live)).to_pylist(), entries.segment[at], entries.row[at], segments
 
     def load(self) -> StoredState:
         meta = self._meta()
@@ -231,8 +217,7 @@ class SQLiteStore:
         seqs: list[int] = []
         parts = [t for t in change.firms if t.num_rows]
         if change.removed:
-            parts.append(pa.table({"uscc": pa.array(change.removed, pa.string()),
-                                   "kind": pa.array([REMOVED] * len(change.removed), pa.int8())}))
+            parts.append(_removals(pa.array(change.removed, pa.string())))
         segments = [(t.num_rows, _blob(t)) for t in parts]  # before the write lock: work of this process only
         with self._transaction() as con:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
@@ -249,7 +234,7 @@ class SQLiteStore:
                              _blob(table)))
                 last = seqs[-1]
             if entries > self.compact_at and entries > 2 * change.live:
-                entries = self._compact(con)
+                entries = self._compact(con, change.live)
             new = {"as_of": change.as_of.isoformat(), "rule_set": change.rule_set, "seq": str(last),
                    "entries": str(entries)}
             if change.checkpoint is not None:
@@ -257,32 +242,54 @@ class SQLiteStore:
             con.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(new.items()))
         return seqs
 
-    def _compact(self, con: sqlite3.Connection) -> int:
-        """Every watched firm's current entry as one segment, in the watch's order (inside the batch's
-        transaction); the entries kept. Segments whose columns cannot be unified are left as they are."""
-        ids, at, row, segments = self._replay()
-        if not ids:
-            con.execute("DELETE FROM segments")
+    def _compact(self, con: sqlite3.Connection, live: int) -> int:
+        """Rewrite the newest segments, from the last one worth keeping on, as one (inside the batch's
+        transaction); the entries kept. See :data:`COMPACT_TO` and :meth:`_Entries.tail_sizes`.
+        Segments whose columns cannot be unified are left as they are."""
+        ids, segments = self._segments()
+        entries = _Entries(segments)
+        total = len(entries.codes)
+        if not total:
             return 0
-        metas = {seg.schema.metadata and seg.schema.metadata.get(RULE_IDS) for seg in segments if seg.num_rows}
+        # of the newest segments that, rewritten, leave few enough entries, those that drop the most
+        # entries for the work (entries read and written, and the replay of every firm): a firm updated
+        # batch after batch is rewritten without the segment of the firms that did not change
+        left = entries.tail_sizes()
+        fits = np.flatnonzero(left <= COMPACT_TO * max(live, 1))
+        work = total - entries.starts[fits] + (left[fits] - entries.starts[fits]) + live
+        first = int(fits[np.argmax((total - left[fits]) / work)]) if len(fits) else 0
+        tail = segments[first:]
+        metas = {seg.schema.metadata and seg.schema.metadata.get(RULE_IDS) for seg in tail if seg.num_rows}
         metas.discard(None)
         if len(metas) > 1:  # decisions over different rule sets: not one table
-            return sum(seg.num_rows for seg in segments)
+            return total
+        start = int(entries.starts[first])
+        alive = entries.live()
+        at = entries.last[alive]
+        at = at[at >= start]  # in the watch's order
         parts, order = [], []
-        for k in np.unique(at).tolist():
-            mine = np.flatnonzero(at == k)
-            parts.append(sparse_cells(segments[k].take(pa.array(row[mine]))))  # a format-3 one as 4's
+        for k in np.unique(entries.segment[at]).tolist():
+            mine = np.flatnonzero(entries.segment[at] == k)
+            parts.append(sparse_cells(segments[k].take(pa.array(entries.row[at[mine]]))))  # a format-3 one as 4's
             order.append(mine)
+        if first:  # a removal in the tail ends a firm held by the older segments: it is kept, first
+            ended = np.flatnonzero(entries.removed >= start)
+            if len(ended):
+                parts.insert(0, _removals(entries.dictionary.take(pa.array(ended))))
+                order.insert(0, np.arange(-len(ended), 0))
+        if not parts:
+            con.execute("DELETE FROM segments")
+            return 0
         try:
             whole = pa.concat_tables(parts, promote_options="permissive")
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            return sum(seg.num_rows for seg in segments)
+            return total
         whole = whole.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
         if metas:
             whole = whole.replace_schema_metadata({RULE_IDS: metas.pop()})
-        con.execute("DELETE FROM segments")
+        con.execute("DELETE FROM segments WHERE id >= ?", (ids[first],))
         con.execute("INSERT INTO segments (entries, data) VALUES (?, ?)", (whole.num_rows, _blob(whole)))
-        return whole.num_rows
+        return start + whole.num_rows
 
     def ack(self, consumer: str, seq: int) -> None:
         with self._transaction() as con:
@@ -325,6 +332,58 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._con.close()
+
+
+class _Entries:
+    """The entries of segments in order, replayed as a dict would be — a firm's last entry wins, in the
+    place of its first since its last removal (a removal ends a firm) — over whole arrays: the entries
+    of every segment at once, not a Python step each."""
+
+    def __init__(self, segments: list[pa.Table]) -> None:
+        sizes = np.array([seg.num_rows for seg in segments], np.int64)
+        self.starts = np.cumsum(sizes) - sizes
+        """Position of each segment's first entry."""
+        chunks = [c for seg in segments for c in seg.column("uscc").chunks]
+        codes_of = pc.dictionary_encode(pa.chunked_array(chunks, pa.string()).combine_chunks())
+        self.dictionary: pa.Array = codes_of.dictionary
+        """The firms; an entry's code is its firm's place here."""
+        self.codes: np.ndarray = codes_of.indices.to_numpy()
+        n = len(self.codes)
+        kinds = [seg.column("kind").to_numpy() for seg in segments if seg.num_rows]
+        self.kinds = np.concatenate(kinds) if kinds else np.zeros(0, np.int8)
+        self.segment = np.repeat(np.arange(len(segments)), sizes)
+        self.row = np.arange(n) - np.repeat(self.starts, sizes)
+        pos = np.arange(n)
+        self.last = self._last_of(pos)
+        """Per firm, the position of its last entry."""
+        self.removed = self._last_of(np.flatnonzero(self.kinds == REMOVED))
+        """Per firm, the position of its last removal (-1: none)."""
+        current = pos[pos > self.removed[self.codes]]  # entries since their firm's last removal
+        self.place = np.full(len(self.dictionary), n, np.int64)
+        code, first = np.unique(self.codes[current], return_index=True)
+        self.place[code] = current[first]
+
+    def _last_of(self, at: np.ndarray) -> np.ndarray:
+        """Per firm, the position of its last entry in ``at`` (-1: none)."""
+        out = np.full(len(self.dictionary), -1, np.int64)
+        code, first = np.unique(self.codes[at][::-1], return_index=True)
+        out[code] = at[::-1][first]
+        return out
+
+    def live(self) -> np.ndarray:
+        """The codes of the firms watched, in the watch's order."""
+        live = np.flatnonzero(self.kinds[self.last] != REMOVED) if len(self.codes) else np.zeros(0, np.int64)
+        return live[np.argsort(self.place[live], kind="stable")]
+
+    def tail_sizes(self) -> np.ndarray:
+        """Per segment, the entries left if it and every later one were rewritten as one: the older
+        segments' entries, one per firm with an entry from it on, and one more per firm removed there
+        and watched again (its removal kept before it)."""
+        ends = np.sort(self.last)
+        again = np.sort(np.where(self.kinds[self.last] != REMOVED, self.removed, -1))
+        m = len(ends)
+        kept = m - np.searchsorted(ends, self.starts) + m - np.searchsorted(again, self.starts)
+        return self.starts + kept
 
 
 class _Transaction:
