@@ -335,6 +335,64 @@ class Ref:
         return self.rows.profile(self.i)
 
 
+class Places:
+    """Where each firm held as a row of a columnar batch is: a slot per firm (the int the watch keeps
+    for it) and, per slot, its chunk's number and its row in that chunk, as arrays — so a batch of
+    watched firms is placed by array assignment, with no Python object per firm."""
+
+    __slots__ = ("chunk", "row", "chunks", "_next", "_high", "_free")
+
+    def __init__(self) -> None:
+        self.chunk = np.full(0, -1, np.int32)  # per slot: its chunk's number (-1: the slot is not in use)
+        self.row = np.zeros(0, np.int32)  # per slot: its row in that chunk
+        self.chunks: dict[int, Rows] = {}  # the chunks some firm is held in, by number
+        self._next = 0  # the next chunk's number
+        self._high = 0  # slots ever handed out
+        self._free: list[int] = []  # slots given back
+
+    def add(self, rows: Rows) -> int:
+        """Keep a chunk; its number."""
+        k = self._next
+        self.chunks[k] = rows
+        self._next += 1
+        return k
+
+    def allocate(self, count: int) -> np.ndarray:
+        """``count`` slots not in use (given-back ones first), not yet placed."""
+        reuse = min(count, len(self._free))
+        taken = self._free[len(self._free) - reuse:]
+        del self._free[len(self._free) - reuse:]
+        start, self._high = self._high, self._high + count - reuse
+        if self._high > len(self.chunk):
+            size = max(self._high, 2 * len(self.chunk), 1024)
+            self.chunk = np.concatenate([self.chunk, np.full(size - len(self.chunk), -1, np.int32)])
+            self.row = np.concatenate([self.row, np.zeros(size - len(self.row), np.int32)])
+        out = np.concatenate([np.array(taken, np.int64), np.arange(start, self._high, dtype=np.int64)])
+        self.chunk[out] = -1
+        return out
+
+    def put(self, slots: np.ndarray, k: int) -> None:
+        """The firms at ``slots`` are rows 0, 1, … of chunk ``k``."""
+        self.chunk[slots] = k
+        self.row[slots] = np.arange(len(slots), dtype=np.int32)
+
+    def free(self, slot: int) -> None:
+        """Give a slot back (its firm is no longer held as a row)."""
+        self.chunk[slot] = -1
+        self._free.append(slot)
+
+    def ref(self, slot: int) -> Ref:
+        """The row a slot's firm is held in."""
+        return Ref(self.chunks[int(self.chunk[slot])], int(self.row[slot]))
+
+    def clear(self) -> None:
+        """Hold nothing (every slot given back, every chunk dropped)."""
+        self.chunk, self.row = np.full(0, -1, np.int32), np.zeros(0, np.int32)
+        self.chunks.clear()
+        self._high = 0
+        self._free.clear()
+
+
 def decide_frame(vectorized: VectorizedRules, rules: RuleSet, frame: pd.DataFrame, as_of: date,
                  ids: list[str] | None = None) -> Rows:
     """Validate and decide every row of ``frame`` at ``as_of``; a row that cannot be read (no valid
