@@ -425,24 +425,31 @@ def decide_frame(vectorized: VectorizedRules, rules: RuleSet, frame: pd.DataFram
     decided = vectorized.decide(table, as_of, explain=False)
     order = {r.id: j for j, r in enumerate(rules.rules)}
     n, width = table.n, len(rules.rules)
-    status = np.full((n, width), ABSENT, np.int8)
-    amount = np.zeros((n, width), np.int64)
-    has_amount = np.zeros((n, width), bool)
-    superseded = np.full((n, width), -1, _winner_type(width))
+    # filled rule by rule (each a contiguous line), then laid out row by row once
+    status = np.full((width, n), ABSENT, np.int8)
+    amount = np.zeros((width, n), np.int64)
+    has_amount = np.zeros((width, n), bool)
+    superseded = np.full((width, n), -1, _winner_type(width))
+    winners: np.ndarray | None = None  # the rule set's position of each rule decided, and -1 (none) last
     received: dict[int, np.ndarray] = {}
     for o in decided.outcomes:
         j = order[o.rule.id]
-        status[:, j] = o.status
-        has_amount[:, j] = o.has_amount & (o.status >= 0)
-        amount[:, j] = np.where(has_amount[:, j], o.amount, 0)  # 0 where none: a store keeps only the amounts
+        status[j] = o.status
+        if o.has_amount.any():  # 0 where none: a store keeps only the amounts
+            np.greater_equal(o.status, 0, out=has_amount[j])
+            has_amount[j] &= o.has_amount
+            np.multiply(o.amount, has_amount[j], out=amount[j])
         if o.superseded_by is not None:
-            winners = np.array([order[r.id] for r in decided.rules], superseded.dtype)
-            superseded[:, j] = np.where(o.superseded_by >= 0, winners[o.superseded_by], -1)
+            if winners is None:
+                winners = np.array([order[r.id] for r in decided.rules] + [-1], superseded.dtype)
+            np.take(winners, o.superseded_by, out=superseded[j], mode="wrap")  # -1 takes the last: none
         if o.received is not None and o.received.any():
             got = np.where(o.received_has_amount, o.received_amount, _RECEIVED_TRUE)  # type: ignore[call-overload]
             received[j] = np.where(o.received & (o.status >= 0), got, _NO_RECEIPT).astype(np.int64, copy=False)
     kept = frame[[c for c in frame.columns if c not in set(table.ignored)]] if table.ignored else frame
-    return Rows(kept, ids, status, amount, has_amount, superseded, received, [r.id for r in rules.rules])
+    return Rows(kept, ids, np.ascontiguousarray(status.T), np.ascontiguousarray(amount.T),
+                np.ascontiguousarray(has_amount.T), np.ascontiguousarray(superseded.T), received,
+                [r.id for r in rules.rules])
 
 
 def as_arrays(decisions: list[Decision], order: dict[str, int], width: int
