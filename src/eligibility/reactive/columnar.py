@@ -40,7 +40,7 @@ STATUSES = (Status.INELIGIBLE, Status.ELIGIBLE, Status.UNDETERMINED, Status.SUPE
 _CODE = {s: i for i, s in enumerate(STATUSES)}
 KINDS = (EventKind.NEWLY_ELIGIBLE, EventKind.NO_LONGER_ELIGIBLE, EventKind.AMOUNT_CHANGED,
          EventKind.BECAME_UNDETERMINED)
-"""Event kind by the code :func:`transitions` gives (-1: no event)."""
+"""Event kind by the code :func:`transitions` gives."""
 _ELIGIBLE, _UNDETERMINED = 1, 2
 _RECEIVED_TRUE = np.iinfo(np.int64).min  # received, amount unknown (Decision.received is True)
 _NO_RECEIPT = NO_RECEIPT
@@ -467,28 +467,44 @@ def as_arrays(decisions: list[Decision], order: dict[str, int], width: int
     return status, amount, has
 
 
+def _transition_table() -> np.ndarray:
+    """The event code by old and new status code, at ``(old + 1) * 5 + new + 1`` (-1 absent): the
+    table of :mod:`.events` on statuses; eligible both times is marked amount_changed, kept only
+    where the amount moved."""
+    table = np.full((5, 5), -1, np.int8)  # [old + 1, new + 1]
+    table[_ELIGIBLE + 1, :] = 1  # was eligible, is not: no_longer_eligible
+    table[:, _UNDETERMINED + 1] = 3  # is undetermined, was not: became_undetermined
+    table[_UNDETERMINED + 1, _UNDETERMINED + 1] = -1
+    table[:, _ELIGIBLE + 1] = 0  # is eligible, was not: newly_eligible
+    table[_ELIGIBLE + 1, _ELIGIBLE + 1] = 2
+    return table.ravel()
+
+
+_TRANSITIONS = _transition_table()
+
+
 def transitions(old_status: np.ndarray, old_amount: np.ndarray, old_has: np.ndarray,
-                new_status: np.ndarray, new_amount: np.ndarray, new_has: np.ndarray) -> np.ndarray:
-    """The event of every cell as a code into :data:`KINDS` (-1: none): the table of :mod:`.events`
-    on whole arrays (status -1: absent; an amount compared only where both are eligible)."""
-    was_eligible = old_status == _ELIGIBLE
-    now_eligible = new_status == _ELIGIBLE
-    amount_moved = (old_has != new_has) | (old_has & (old_amount != new_amount))
-    out = np.full(new_status.shape, -1, np.int8)
-    out[was_eligible & ~now_eligible] = 1
-    out[(new_status == _UNDETERMINED) & (old_status != _UNDETERMINED)] = 3
-    out[now_eligible & ~was_eligible] = 0
-    out[now_eligible & was_eligible & amount_moved] = 2
-    return out
+                new_status: np.ndarray, new_amount: np.ndarray, new_has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells (row, rule) with an event, as row-major positions, and each one's code into
+    :data:`KINDS`: the table of :mod:`.events` on whole arrays (status -1: absent; an amount
+    compared only where both are eligible). Only cells whose status moved or stays eligible are read."""
+    old, new = old_status.ravel(), new_status.ravel()
+    cells = np.flatnonzero((old != new) | (new == _ELIGIBLE))
+    code = _TRANSITIONS[old[cells].astype(np.intp) * 5 + new[cells] + 6]
+    both = np.flatnonzero(code == 2)
+    at = cells[both]
+    had, has = old_has.ravel()[at], new_has.ravel()[at]
+    code[both[(had == has) & ~(had & (old_amount.ravel()[at] != new_amount.ravel()[at]))]] = -1
+    keep = code >= 0
+    return cells[keep], code[keep]
 
 
-def arrivals(new_status: np.ndarray) -> np.ndarray:
+def arrivals(new_status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`transitions` from nothing (firms new to the watch): newly_eligible where eligible,
     became_undetermined where undetermined."""
-    out = np.full(new_status.shape, -1, np.int8)
-    out[new_status == _ELIGIBLE] = 0
-    out[new_status == _UNDETERMINED] = 3
-    return out
+    new = new_status.ravel()
+    cells = np.flatnonzero((new == _ELIGIBLE) | (new == _UNDETERMINED))
+    return cells, np.where(new[cells] == _ELIGIBLE, 0, 3).astype(np.int8)
 
 
 def same_rows(a: Rows, ai: np.ndarray, b: Rows, bi: np.ndarray) -> np.ndarray:

@@ -175,11 +175,11 @@ class _Batch:
     events: BatchEvents | None = None  # a columnar batch's events, as arrays (then nothing is in found)
 
 
-def _found(kinds: np.ndarray, old: tuple[np.ndarray, np.ndarray, np.ndarray], after: Rows, engine: Engine,
-           as_of: date, batch: _Batch) -> None:
+def _found(cells: tuple[np.ndarray, np.ndarray], old: tuple[np.ndarray, np.ndarray, np.ndarray], after: Rows,
+           engine: Engine, as_of: date, batch: _Batch) -> None:
     """The events of rows decided again into ``batch``, firm by firm (see :class:`BatchEvents`).
     ``old``: the previous status, amount and has-amount of every cell."""
-    found = BatchEvents.find(kinds, old, after, engine, as_of)
+    found = BatchEvents.find(cells, old, after, engine, as_of)
     batch.found.extend((uscc, None, events) for uscc, events in found.by_firm())
 
 
@@ -373,9 +373,9 @@ class Watcher:
             if len(again):
                 old[0][again], old[1][again], old[2][again] = (
                     rows.status[before], rows.amount[before], rows.has_amount[before])
-        kinds = arrivals(rows.status) if old is None else transitions(*old, rows.status, rows.amount, rows.has_amount)
+        found = arrivals(rows.status) if old is None else transitions(*old, rows.status, rows.amount, rows.has_amount)
         batch = _Batch()
-        batch.events = BatchEvents.find(kinds, old, rows, self.engine, self._as_of)
+        batch.events = BatchEvents.find(found, old, rows, self.engine, self._as_of)
         for i in profiles:  # the backend holds the firms it decided; these are the frame's now
             self._backend.remove(ids[i])
         if self._store is not None:
@@ -528,9 +528,9 @@ class Watcher:
             usccs = [held[i][0] for i in at.tolist()]
             new = decide_frame(self._vector(), self.engine.rules, old.frame.iloc[mine].reset_index(drop=True), day,
                                ids=usccs)
-            kinds = transitions(old.status[mine], old.amount[mine], old.has_amount[mine], new.status, new.amount,
+            cells = transitions(old.status[mine], old.amount[mine], old.has_amount[mine], new.status, new.amount,
                                 new.has_amount)
-            _found(kinds, (old.status[mine], old.amount[mine], old.has_amount[mine]), new, self.engine, day, batch)
+            _found(cells, (old.status[mine], old.amount[mine], old.has_amount[mine]), new, self.engine, day, batch)
             places.put(slot[at], places.add(new))
             new.live = len(usccs)
             if self._store is not None:
