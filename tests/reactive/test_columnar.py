@@ -220,3 +220,18 @@ def test_an_empty_frame_changes_nothing(engine: el.Engine, wl: Any) -> None:
     assert len(w.upsert_many(el.to_frame(wl.firms[:5]).iloc[:0])) == 0
     assert len(w) == 5
     _placed_right(w)
+
+
+def test_a_frame_of_one_chunks_firms_with_some_twice(engine: el.Engine, wl: Any) -> None:
+    """Every firm of a frame was a row of one earlier frame, and some come twice: each later row is
+    diffed against the earlier one, as one by one."""
+    changed = copy.deepcopy(wl.firms[:30])
+    for p in changed[::2]:
+        p["certifications"] = [{"kind": "specialised_sme", "level": "municipal", "certified_on": "2024-10-01"}]
+    steps = [("rows", wl.firms[:30]), ("rows", changed[:20] + wl.firms[5:10] + changed[8:12]),
+             ("rows", wl.firms[25:30] + changed[25:30])]
+    want, ref = _one_by_one(engine, wl.as_of, steps)
+    got, w = _columnar(engine, wl.as_of, steps)
+    assert got == want and any(got[1])
+    _same_state(w, ref)
+    _placed_right(w)

@@ -343,13 +343,14 @@ class Watcher:
         seq = np.arange(n, dtype=np.int32)
         places.row[slot] = seq
         again = before = np.zeros(0, np.int64)  # rows of a firm met earlier in the frame, and that earlier row
-        if (places.row[slot] != seq).any():  # a firm in two rows: the last one stays
-            order = np.argsort(slot, kind="stable")
+        lost = np.flatnonzero(places.row[slot] != seq)  # a firm in two rows: one of them kept the place
+        if len(lost):
+            twice = np.union1d(lost, places.row[slot[lost]])  # every row of a firm met twice, in order
+            order = twice[np.argsort(slot[twice], kind="stable")]
             same = np.flatnonzero(slot[order][1:] == slot[order][:-1]) + 1
             again, before = order[same], order[same - 1]
-            last = np.ones(n, bool)
-            last[before] = False
-            places.row[slot[last]] = seq[last]
+            last = np.setdiff1d(twice, before)  # the row that stays
+            places.row[slot[last]] = last
             was_chunk[again] = -1
             for i in again.tolist():
                 profiles.pop(i, None)
@@ -359,8 +360,12 @@ class Watcher:
             del places.chunks[k]
         groups = self._groups(was_chunk, was_row)
         old: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        if len(groups) == 1 and len(groups[0][1]) == n:  # every row's firm was a row of one chunk
-            chunk, there = places.chunks[groups[0][0]], groups[0][2]
+        if len(groups) == 1 and len(groups[0][1]) + len(again) == n:  # every firm was a row of one chunk
+            c, here, there = groups[0]
+            if len(again):  # a firm's later row reads its earlier one (set below)
+                there = np.zeros(n, np.int64)
+                there[here] = groups[0][2]
+            chunk = places.chunks[c]
             old = (chunk.status[there], chunk.amount[there], chunk.has_amount[there])
         elif len(again) or groups or profiles:
             old = (np.full((n, width), -1, np.int8), np.zeros((n, width), np.int64), np.zeros((n, width), bool))
@@ -370,9 +375,8 @@ class Watcher:
                                                              chunk.has_amount[there])
             for i, decisions in profiles.items():
                 old[0][i], old[1][i], old[2][i] = as_arrays(decisions, self._order, width)
-            if len(again):
-                old[0][again], old[1][again], old[2][again] = (
-                    rows.status[before], rows.amount[before], rows.has_amount[before])
+        if old is not None and len(again):
+            old[0][again], old[1][again], old[2][again] = rows.status[before], rows.amount[before], rows.has_amount[before]
         found = arrivals(rows.status) if old is None else transitions(*old, rows.status, rows.amount, rows.has_amount)
         batch = _Batch()
         batch.events = BatchEvents.find(found, old, rows, self.engine, self._as_of)
