@@ -3,8 +3,9 @@
 ``Watcher.upsert_many(frame)`` validates a frame of flat profiles column-wise and decides every row
 with the vectorized backend (:mod:`eligibility.backends.vectorized`). The frame's rows and their
 decisions stay as they are — a :class:`Rows` chunk: the frame, and per (row, rule) a status code, an
-amount in fen and the winner of its group — and each firm refers to its row (:class:`Ref`), so a
-batch adds no Python object per decision. New decisions are diffed against the previous ones as
+amount in fen and the winner of its group — and each firm's row is found by its slot (:class:`Places`:
+a chunk number and a row per slot, as arrays), so a batch adds no Python object per decision, nor per
+firm already watched. New decisions are diffed against the previous ones as
 whole arrays (:func:`transitions`, the table of :mod:`.events`), and only the cells that make an
 event become :class:`~eligibility.results.Decision` objects.
 """
