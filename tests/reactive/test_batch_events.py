@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 import eligibility as el
 from eligibility.reactive import Watcher
 from eligibility.reactive.batch_events import BatchEvents, money_text
-from eligibility.reactive.columnar import _NO_RECEIPT, _RECEIVED_TRUE, Rows
+from eligibility.reactive.columnar import _NO_RECEIPT, _RECEIVED_TRUE, KINDS, STATUSES, Rows, arrivals, transitions
+from eligibility.reactive.events import transition
+from eligibility.results import Status
 from eligibility.testing.workload import make_workload
 
 
@@ -185,3 +187,30 @@ def test_a_segment_compacted_with_one_without_receipts_reads_none_there() -> Non
     every = np.arange(n)
     assert (back.received_cells(every) == _NO_RECEIPT).all()
     assert back.received_cells(every + n).tolist() == with_receipts.received_cells(every).tolist()
+
+
+_STATUS = st.integers(-1, 3)
+_CELL = st.tuples(_STATUS, st.integers(-3, 3), st.booleans(), _STATUS, st.integers(-3, 3), st.booleans())
+
+
+@given(st.integers(1, 4), st.lists(_CELL, min_size=1, max_size=48))
+def test_transitions_on_arrays_are_the_event_table_cell_by_cell(width: int, cells: list[tuple[Any, ...]]) -> None:
+    """Every cell's event from the arrays (row-major positions and codes) is :func:`transition` on its
+    old and new status and amount (status -1: absent; an amount only where it has one)."""
+    cells = cells[:len(cells) // width * width] or cells[:1] * width
+    old_s, old_a, old_h, new_s, new_a, new_h = (np.array(col).reshape(-1, width) for col in zip(*cells))
+    at, code = transitions(old_s.astype(np.int8), old_a.astype(np.int64), old_h, new_s.astype(np.int8),
+                           new_a.astype(np.int64), new_h)
+    got = dict(zip(at.tolist(), [KINDS[c] for c in code.tolist()]))
+    assert at.tolist() == sorted(got)
+
+    def status(code: int) -> Status | None:
+        return None if code < 0 else STATUSES[code]
+
+    want = {k: kind for k, (s0, a0, h0, s1, a1, h1) in enumerate(cells)
+            if (kind := transition(status(s0), Decimal(a0) if h0 else None, status(s1), Decimal(a1) if h1 else None))}
+    assert got == want
+    arrived, codes = arrivals(new_s.astype(np.int8))
+    assert dict(zip(arrived.tolist(), [KINDS[c] for c in codes.tolist()])) == {
+        k: kind for k, (_, _, _, s1, a1, h1) in enumerate(cells)
+        if (kind := transition(None, None, status(s1), Decimal(a1) if h1 else None))}

@@ -5,6 +5,7 @@ and chunks compacted — each against the same changes made one by one."""
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 import eligibility as el
 from eligibility.errors import ProfileError
 from eligibility.reactive import Event, Watcher
+from eligibility.reactive.columnar import Ref
 from eligibility.testing.workload import make_workload
 
 PUER = "91530802MA6K0UPC6M"
@@ -164,6 +166,72 @@ def test_replaced_rows_are_compacted_and_state_stays_right(engine: el.Engine, wl
         assert _keys(w.upsert_many(el.to_frame(part))) == [k for p in part for k in _keys(ref.upsert(p))]
     # six frames of 30; the first frame's 200 rows are compacted once a frame leaves fewer than a
     # quarter of them current (checked after each frame is placed): after the sixth, its 20 current rows
-    sizes = {id(e.rows): len(e.rows.ids) for e in w._firms.values()}
+    sizes = {id(e.rows): len(e.rows.ids) for e in map(w._held, w._firms)}
     assert sorted(sizes.values()) == [20] + [30] * 6
     _same_state(w, ref)
+
+
+def _placed_right(w: Watcher) -> None:
+    """Each firm held as a row is placed at a row of its own USCC, each chunk kept counts exactly the
+    firms placed in it (a chunk no firm is placed in is not kept), and no slot is lost."""
+    placed: Counter[int] = Counter()
+    for uscc in w._firms:
+        entry = w._held(uscc)
+        if isinstance(entry, Ref):
+            assert entry.rows.ids[entry.i] == uscc
+            placed[id(entry.rows)] += 1
+    assert {id(rows): rows.live for rows in w._places.chunks.values()} == dict(placed)
+    # a slot is in use exactly while its firm is held as a row (one given back is reused)
+    places = w._places
+    assert int((places.chunk >= 0).sum()) == sum(placed.values()) == places._high - len(places._free)
+
+
+def test_firms_move_between_chunks_and_profiles_and_come_back(engine: el.Engine, wl: Any) -> None:
+    """Firms held as rows become profiles (single upserts) and rows again, are removed and added back
+    (their places reused), and come twice in one frame whether new, held as a row or as a profile:
+    the events and the state are those of one-by-one upserts, and every firm is placed right."""
+    firms = wl.firms
+    changed = copy.deepcopy(firms[:80])
+    for p in changed:
+        p["employees"] = int(p.get("employees") or 0) + 11
+    usccs = [p["uscc"] for p in firms]
+    twice = [changed[3], firms[100], changed[50], firms[101], changed[3], firms[100], changed[51]]
+    steps = [("rows", firms[:60]), ("single", [changed[2]]), ("single", [changed[3]]), ("remove", usccs[10:20]),
+             ("rows", twice + changed[30:40]), ("rows", firms[:25] + firms[110:130]), ("single", [firms[115]]),
+             ("remove", usccs[0:5] + usccs[110:112]), ("rows", firms[0:12] + changed[40:60] + firms[110:125])]
+    reference = [("rows", arg) if kind == "single" else (kind, arg) for kind, arg in steps]
+    want, ref = _one_by_one(engine, wl.as_of, reference)
+    w = Watcher(engine, as_of=wl.as_of)
+    got = []
+    for kind, arg in steps:
+        got.append(_keys(w.upsert_many(el.to_frame(arg)) if kind == "rows" else w.upsert(arg[0]) if kind == "single"
+                         else w.remove_many(arg)))
+        _placed_right(w)
+    assert got == want
+    assert list(w._firms) == list(ref._firms)
+    _same_state(w, ref)
+    assert w.forget(usccs[115]) and not w.forget(usccs[115])
+    _placed_right(w)
+
+
+def test_an_empty_frame_changes_nothing(engine: el.Engine, wl: Any) -> None:
+    w = Watcher(engine, as_of=wl.as_of)
+    w.upsert_many(el.to_frame(wl.firms[:5]))
+    assert len(w.upsert_many(el.to_frame(wl.firms[:5]).iloc[:0])) == 0
+    assert len(w) == 5
+    _placed_right(w)
+
+
+def test_a_frame_of_one_chunks_firms_with_some_twice(engine: el.Engine, wl: Any) -> None:
+    """Every firm of a frame was a row of one earlier frame, and some come twice: each later row is
+    diffed against the earlier one, as one by one."""
+    changed = copy.deepcopy(wl.firms[:30])
+    for p in changed[::2]:
+        p["certifications"] = [{"kind": "specialised_sme", "level": "municipal", "certified_on": "2024-10-01"}]
+    steps = [("rows", wl.firms[:30]), ("rows", changed[:20] + wl.firms[5:10] + changed[8:12]),
+             ("rows", wl.firms[25:30] + changed[25:30])]
+    want, ref = _one_by_one(engine, wl.as_of, steps)
+    got, w = _columnar(engine, wl.as_of, steps)
+    assert got == want and any(got[1])
+    _same_state(w, ref)
+    _placed_right(w)

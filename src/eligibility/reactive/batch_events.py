@@ -54,18 +54,19 @@ class BatchEvents(Sequence[Event]):
         self._events: list[Event] | None = None
 
     @classmethod
-    def find(cls, kinds: np.ndarray, old: tuple[np.ndarray, np.ndarray, np.ndarray] | None, after: Rows,
-             engine: Engine, as_of: date) -> BatchEvents:
-        """The cells of ``kinds`` (an event code per row and rule, -1 none) with an event; ``old``:
-        the previous status, amount and has-amount of every cell (None: every firm is new)."""
-        row, rule = np.nonzero(kinds >= 0)  # row-major: by row, then by rule
-        cells = (row, rule)
+    def find(cls, found: tuple[np.ndarray, np.ndarray], old: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+             after: Rows, engine: Engine, as_of: date) -> BatchEvents:
+        """The events ``found`` (:func:`~.columnar.transitions`: the cells with one, as row-major
+        positions in ``after``'s arrays, and their codes); ``old``: the previous status, amount and
+        has-amount of every cell (None: every firm is new)."""
+        cells, code = found
+        row, rule = np.divmod(cells, max(after.status.shape[1], 1))  # by row, then by rule
         if old is None:
-            n = len(row)
+            n = len(cells)
             before = (np.full(n, -1, np.int8), np.zeros(n, np.int64), np.zeros(n, bool))
         else:
-            before = (old[0][cells], old[1][cells], old[2][cells])
-        return cls(after, engine, as_of, row, rule, kinds[cells], *before)
+            before = (old[0].ravel().take(cells), old[1].ravel().take(cells), old[2].ravel().take(cells))
+        return cls(after, engine, as_of, row, rule, code, *before)
 
     def number(self, first_seq: int) -> None:
         """The events were logged from ``first_seq`` on."""

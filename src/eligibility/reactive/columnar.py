@@ -3,8 +3,9 @@
 ``Watcher.upsert_many(frame)`` validates a frame of flat profiles column-wise and decides every row
 with the vectorized backend (:mod:`eligibility.backends.vectorized`). The frame's rows and their
 decisions stay as they are — a :class:`Rows` chunk: the frame, and per (row, rule) a status code, an
-amount in fen and the winner of its group — and each firm refers to its row (:class:`Ref`), so a
-batch adds no Python object per decision. New decisions are diffed against the previous ones as
+amount in fen and the winner of its group — and each firm's row is found by its slot (:class:`Places`:
+a chunk number and a row per slot, as arrays), so a batch adds no Python object per decision, nor per
+firm already watched. New decisions are diffed against the previous ones as
 whole arrays (:func:`transitions`, the table of :mod:`.events`), and only the cells that make an
 event become :class:`~eligibility.results.Decision` objects.
 """
@@ -40,7 +41,7 @@ STATUSES = (Status.INELIGIBLE, Status.ELIGIBLE, Status.UNDETERMINED, Status.SUPE
 _CODE = {s: i for i, s in enumerate(STATUSES)}
 KINDS = (EventKind.NEWLY_ELIGIBLE, EventKind.NO_LONGER_ELIGIBLE, EventKind.AMOUNT_CHANGED,
          EventKind.BECAME_UNDETERMINED)
-"""Event kind by the code :func:`transitions` gives (-1: no event)."""
+"""Event kind by the code :func:`transitions` gives."""
 _ELIGIBLE, _UNDETERMINED = 1, 2
 _RECEIVED_TRUE = np.iinfo(np.int64).min  # received, amount unknown (Decision.received is True)
 _NO_RECEIPT = NO_RECEIPT
@@ -339,6 +340,64 @@ class Ref:
         return self.rows.profile(self.i)
 
 
+class Places:
+    """Where each firm held as a row of a columnar batch is: a slot per firm (the int the watch keeps
+    for it) and, per slot, its chunk's number and its row in that chunk, as arrays — so a batch of
+    watched firms is placed by array assignment, with no Python object per firm."""
+
+    __slots__ = ("chunk", "row", "chunks", "_next", "_high", "_free")
+
+    def __init__(self) -> None:
+        self.chunk = np.full(0, -1, np.int32)  # per slot: its chunk's number (-1: the slot is not in use)
+        self.row = np.zeros(0, np.int32)  # per slot: its row in that chunk
+        self.chunks: dict[int, Rows] = {}  # the chunks some firm is held in, by number
+        self._next = 0  # the next chunk's number
+        self._high = 0  # slots ever handed out
+        self._free: list[int] = []  # slots given back
+
+    def add(self, rows: Rows) -> int:
+        """Keep a chunk; its number."""
+        k = self._next
+        self.chunks[k] = rows
+        self._next += 1
+        return k
+
+    def allocate(self, count: int) -> np.ndarray:
+        """``count`` slots not in use (given-back ones first), not yet placed."""
+        reuse = min(count, len(self._free))
+        taken = self._free[len(self._free) - reuse:]
+        del self._free[len(self._free) - reuse:]
+        start, self._high = self._high, self._high + count - reuse
+        if self._high > len(self.chunk):
+            size = max(self._high, 2 * len(self.chunk), 1024)
+            self.chunk = np.concatenate([self.chunk, np.full(size - len(self.chunk), -1, np.int32)])
+            self.row = np.concatenate([self.row, np.zeros(size - len(self.row), np.int32)])
+        out = np.concatenate([np.array(taken, np.int64), np.arange(start, self._high, dtype=np.int64)])
+        self.chunk[out] = -1
+        return out
+
+    def put(self, slots: np.ndarray, k: int) -> None:
+        """The firms at ``slots`` are rows 0, 1, … of chunk ``k``."""
+        self.chunk[slots] = k
+        self.row[slots] = np.arange(len(slots), dtype=np.int32)
+
+    def free(self, slot: int) -> None:
+        """Give a slot back (its firm is no longer held as a row)."""
+        self.chunk[slot] = -1
+        self._free.append(slot)
+
+    def ref(self, slot: int) -> Ref:
+        """The row a slot's firm is held in."""
+        return Ref(self.chunks[int(self.chunk[slot])], int(self.row[slot]))
+
+    def clear(self) -> None:
+        """Hold nothing (every slot given back, every chunk dropped)."""
+        self.chunk, self.row = np.full(0, -1, np.int32), np.zeros(0, np.int32)
+        self.chunks.clear()
+        self._high = 0
+        self._free.clear()
+
+
 def decide_frame(vectorized: VectorizedRules, rules: RuleSet, frame: pd.DataFrame, as_of: date,
                  ids: list[str] | None = None) -> Rows:
     """Validate and decide every row of ``frame`` at ``as_of``; a row that cannot be read (no valid
@@ -371,24 +430,31 @@ def decide_frame(vectorized: VectorizedRules, rules: RuleSet, frame: pd.DataFram
     decided = vectorized.decide(table, as_of, explain=False)
     order = {r.id: j for j, r in enumerate(rules.rules)}
     n, width = table.n, len(rules.rules)
-    status = np.full((n, width), ABSENT, np.int8)
-    amount = np.zeros((n, width), np.int64)
-    has_amount = np.zeros((n, width), bool)
-    superseded = np.full((n, width), -1, _winner_type(width))
+    # filled rule by rule (each a contiguous line), then laid out row by row once
+    status = np.full((width, n), ABSENT, np.int8)
+    amount = np.zeros((width, n), np.int64)
+    has_amount = np.zeros((width, n), bool)
+    superseded = np.full((width, n), -1, _winner_type(width))
+    winners: np.ndarray | None = None  # the rule set's position of each rule decided, and -1 (none) last
     received: dict[int, np.ndarray] = {}
     for o in decided.outcomes:
         j = order[o.rule.id]
-        status[:, j] = o.status
-        has_amount[:, j] = o.has_amount & (o.status >= 0)
-        amount[:, j] = np.where(has_amount[:, j], o.amount, 0)  # 0 where none: a store keeps only the amounts
+        status[j] = o.status
+        if o.has_amount.any():  # 0 where none: a store keeps only the amounts
+            np.greater_equal(o.status, 0, out=has_amount[j])
+            has_amount[j] &= o.has_amount
+            np.multiply(o.amount, has_amount[j], out=amount[j])
         if o.superseded_by is not None:
-            winners = np.array([order[r.id] for r in decided.rules], superseded.dtype)
-            superseded[:, j] = np.where(o.superseded_by >= 0, winners[o.superseded_by], -1)
+            if winners is None:
+                winners = np.array([order[r.id] for r in decided.rules] + [-1], superseded.dtype)
+            np.take(winners, o.superseded_by, out=superseded[j], mode="wrap")  # -1 takes the last: none
         if o.received is not None and o.received.any():
             got = np.where(o.received_has_amount, o.received_amount, _RECEIVED_TRUE)  # type: ignore[call-overload]
             received[j] = np.where(o.received & (o.status >= 0), got, _NO_RECEIPT).astype(np.int64, copy=False)
     kept = frame[[c for c in frame.columns if c not in set(table.ignored)]] if table.ignored else frame
-    return Rows(kept, ids, status, amount, has_amount, superseded, received, [r.id for r in rules.rules])
+    return Rows(kept, ids, np.ascontiguousarray(status.T), np.ascontiguousarray(amount.T),
+                np.ascontiguousarray(has_amount.T), np.ascontiguousarray(superseded.T), received,
+                [r.id for r in rules.rules])
 
 
 def as_arrays(decisions: list[Decision], order: dict[str, int], width: int
@@ -406,28 +472,44 @@ def as_arrays(decisions: list[Decision], order: dict[str, int], width: int
     return status, amount, has
 
 
+def _transition_table() -> np.ndarray:
+    """The event code by old and new status code, at ``(old + 1) * 5 + new + 1`` (-1 absent): the
+    table of :mod:`.events` on statuses; eligible both times is marked amount_changed, kept only
+    where the amount moved."""
+    table = np.full((5, 5), -1, np.int8)  # [old + 1, new + 1]
+    table[_ELIGIBLE + 1, :] = 1  # was eligible, is not: no_longer_eligible
+    table[:, _UNDETERMINED + 1] = 3  # is undetermined, was not: became_undetermined
+    table[_UNDETERMINED + 1, _UNDETERMINED + 1] = -1
+    table[:, _ELIGIBLE + 1] = 0  # is eligible, was not: newly_eligible
+    table[_ELIGIBLE + 1, _ELIGIBLE + 1] = 2
+    return table.ravel()
+
+
+_TRANSITIONS = _transition_table()
+
+
 def transitions(old_status: np.ndarray, old_amount: np.ndarray, old_has: np.ndarray,
-                new_status: np.ndarray, new_amount: np.ndarray, new_has: np.ndarray) -> np.ndarray:
-    """The event of every cell as a code into :data:`KINDS` (-1: none): the table of :mod:`.events`
-    on whole arrays (status -1: absent; an amount compared only where both are eligible)."""
-    was_eligible = old_status == _ELIGIBLE
-    now_eligible = new_status == _ELIGIBLE
-    amount_moved = (old_has != new_has) | (old_has & (old_amount != new_amount))
-    out = np.full(new_status.shape, -1, np.int8)
-    out[was_eligible & ~now_eligible] = 1
-    out[(new_status == _UNDETERMINED) & (old_status != _UNDETERMINED)] = 3
-    out[now_eligible & ~was_eligible] = 0
-    out[now_eligible & was_eligible & amount_moved] = 2
-    return out
+                new_status: np.ndarray, new_amount: np.ndarray, new_has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells (row, rule) with an event, as row-major positions, and each one's code into
+    :data:`KINDS`: the table of :mod:`.events` on whole arrays (status -1: absent; an amount
+    compared only where both are eligible). Only cells whose status moved or stays eligible are read."""
+    old, new = old_status.ravel(), new_status.ravel()
+    cells = np.flatnonzero((old != new) | (new == _ELIGIBLE))
+    code = _TRANSITIONS[old[cells].astype(np.intp) * 5 + new[cells] + 6]
+    both = np.flatnonzero(code == 2)
+    at = cells[both]
+    had, has = old_has.ravel()[at], new_has.ravel()[at]
+    code[both[(had == has) & ~(had & (old_amount.ravel()[at] != new_amount.ravel()[at]))]] = -1
+    keep = code >= 0
+    return cells[keep], code[keep]
 
 
-def arrivals(new_status: np.ndarray) -> np.ndarray:
+def arrivals(new_status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`transitions` from nothing (firms new to the watch): newly_eligible where eligible,
     became_undetermined where undetermined."""
-    out = np.full(new_status.shape, -1, np.int8)
-    out[new_status == _ELIGIBLE] = 0
-    out[new_status == _UNDETERMINED] = 3
-    return out
+    new = new_status.ravel()
+    cells = np.flatnonzero((new == _ELIGIBLE) | (new == _UNDETERMINED))
+    return cells, np.where(new[cells] == _ELIGIBLE, 0, 3).astype(np.int8)
 
 
 def same_rows(a: Rows, ai: np.ndarray, b: Rows, bi: np.ndarray) -> np.ndarray:

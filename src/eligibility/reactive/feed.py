@@ -93,7 +93,7 @@ def _held_rows(watcher: Watcher, usccs: list[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     chunks: dict[int, tuple[Rows, list[str], list[int]]] = {}
     for uscc in usccs:
-        entry = watcher._firms.get(uscc)
+        entry = watcher._held(uscc)
         if type(entry) is Ref:
             _, keys, idx = chunks.setdefault(id(entry.rows), (entry.rows, [], []))
             keys.append(uscc)

@@ -18,9 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from itertools import repeat
 from json import dumps
-from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,11 +38,15 @@ from ..store import Commit, LoggedEvent, Store, open_store
 from ..store.base import PROFILE, StoredRow, StoredState
 from .base import make_backend
 from .batch_events import BatchEvents
-from .columnar import Ref, Rows, arrivals, as_arrays, decide_frame, same_rows, stored_profile, transitions
+from .columnar import Places, Ref, Rows, arrivals, as_arrays, decide_frame, same_rows, stored_profile, transitions
 from .events import Change, Event, EventKind, Found, changes
 
 Entry = tuple[Profile, list[Decision]] | Ref
-"""What the watch holds per firm: its profile and decisions, or its row of a columnar batch."""
+"""A firm's state: its profile and decisions, or its row of a columnar batch."""
+
+Held = tuple[Profile, list[Decision]] | int
+"""What the watch keeps per firm: its profile and decisions, or its slot in :class:`Places` (its row
+of a columnar batch)."""
 
 Callback = Callable[[Event], Any]
 
@@ -173,11 +175,11 @@ class _Batch:
     events: BatchEvents | None = None  # a columnar batch's events, as arrays (then nothing is in found)
 
 
-def _found(kinds: np.ndarray, old: tuple[np.ndarray, np.ndarray, np.ndarray], after: Rows, engine: Engine,
-           as_of: date, batch: _Batch) -> None:
+def _found(cells: tuple[np.ndarray, np.ndarray], old: tuple[np.ndarray, np.ndarray, np.ndarray], after: Rows,
+           engine: Engine, as_of: date, batch: _Batch) -> None:
     """The events of rows decided again into ``batch``, firm by firm (see :class:`BatchEvents`).
     ``old``: the previous status, amount and has-amount of every cell."""
-    found = BatchEvents.find(kinds, old, after, engine, as_of)
+    found = BatchEvents.find(cells, old, after, engine, as_of)
     batch.found.extend((uscc, None, events) for uscc, events in found.by_firm())
 
 
@@ -213,7 +215,8 @@ class Watcher:
         self.backend = backend
         self._backend = make_backend(backend, self.engine, self._as_of)
         self._order = {r.id: i for i, r in enumerate(self.engine.rules.rules)}
-        self._firms: dict[str, Entry] = {}
+        self._firms: dict[str, Held] = {}
+        self._places = Places()  # where the firms held as rows are
         self._vectorized: Any = None  # the vectorized rules, built at the first columnar batch
         self._listeners: list[tuple[EventKind | None, Callback]] = []
         if stored is not None:
@@ -232,11 +235,13 @@ class Watcher:
                 keys, idx = parts.setdefault(entry.segment, ([], []))
                 keys.append(uscc)
                 idx.append(entry.row)
-        places: dict[str, Ref] = {}
+        places: dict[str, int] = {}
         for k, (keys, idx) in parts.items():
             rows = Rows.of_segment(stored.segments[k], idx, keys, rule_ids)
             rows.live = len(keys)
-            places.update((uscc, Ref(rows, i)) for i, uscc in enumerate(keys))
+            slots = self._places.allocate(len(keys))
+            self._places.put(slots, self._places.add(rows))
+            places.update(zip(keys, slots.tolist()))
         for uscc, entry in stored.firms.items():
             if type(entry) is StoredRow:
                 self._firms[uscc] = places[uscc]
@@ -283,10 +288,15 @@ class Watcher:
         return entry.profile() if type(entry) is Ref else entry[0]  # type: ignore[union-attr,index]
 
     def _firm(self, uscc: str) -> Entry:
-        found = self._firms.get(self._key(uscc))
+        found = self._held(self._key(uscc))
         if found is None:
             raise EligibilityError(f"未监测该企业：{uscc}", f"no such firm in the watch: {uscc}", uscc=uscc)
         return found
+
+    def _held(self, key: str) -> Entry | None:
+        """The state of the firm watched under ``key`` (None: not watched)."""
+        held = self._firms.get(key)
+        return self._places.ref(held) if type(held) is int else held  # type: ignore[return-value]
 
     # -- changes -------------------------------------------------------------------------------
     def upsert(self, profile: Profile | dict[str, Any], *, checkpoint: str | None = None) -> Sequence[Event]:
@@ -326,82 +336,122 @@ class Watcher:
         (its previous row in the frame, else what the watch holds) as whole arrays."""
         rows = decide_frame(self._vector(), self.engine.rules, frame.reset_index(drop=True), self._as_of)
         n, width = rows.status.shape
-        ids, firms = rows.ids, self._firms
-        last = dict(zip(ids, range(n)))  # each firm's last row: the one that stays
+        places, ids = self._places, rows.ids
+        slot, profiles = self._slots(ids)
+        was_chunk, was_row = places.chunk[slot], places.row[slot]  # where each row's firm was (-1: not a row)
+        k = places.add(rows)
+        seq = np.arange(n, dtype=np.int32)
+        places.row[slot] = seq
         again = before = np.zeros(0, np.int64)  # rows of a firm met earlier in the frame, and that earlier row
-        if len(last) < n:
-            codes = pd.factorize(np.asarray(ids, object))[0]
-            order = np.argsort(codes, kind="stable")
-            same = np.flatnonzero(codes[order][1:] == codes[order][:-1]) + 1
+        lost = np.flatnonzero(places.row[slot] != seq)  # a firm in two rows: one of them kept the place
+        if len(lost):
+            twice = np.union1d(lost, places.row[slot[lost]])  # every row of a firm met twice, in order
+            order = twice[np.argsort(slot[twice], kind="stable")]
+            same = np.flatnonzero(slot[order][1:] == slot[order][:-1]) + 1
             again, before = order[same], order[same - 1]
-        held = list(map(firms.get, ids))  # what the watch holds for each row's firm (None: new, or met before)
-        for i in again.tolist():
-            held[i] = None
-        at = [i for i, entry in enumerate(held) if type(entry) is Ref]  # firms held as rows of a chunk
-        profiles = n - held.count(None) - len(at)  # firms held as profiles
-        chunks: list[tuple[Rows, np.ndarray, np.ndarray]] = []  # a chunk, the batch's rows, their rows in it
-        if at:
-            refs: list[Ref] = [held[i] for i in at]  # type: ignore[misc]
-            chunk_of = list(map(attrgetter("rows"), refs))
-            key = np.fromiter(map(id, chunk_of), np.int64, len(refs))
-            mine, theirs = np.asarray(at, np.int64), np.fromiter(map(attrgetter("i"), refs), np.int64, len(refs))
-            for k in np.unique(key).tolist():  # a batch's firms are held in a few chunks
-                sel = np.flatnonzero(key == k)
-                chunks.append((chunk_of[int(sel[0])], mine[sel], theirs[sel]))
+            last = np.setdiff1d(twice, before)  # the row that stays
+            places.row[slot[last]] = last
+            was_chunk[again] = -1
+            for i in again.tolist():
+                profiles.pop(i, None)
+        places.chunk[slot] = k
+        rows.live = n - len(again)
+        if not rows.live:  # an empty frame
+            del places.chunks[k]
+        groups = self._groups(was_chunk, was_row)
         old: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        if len(again) or at or profiles:
-            old_status = np.full((n, width), -1, np.int8)
-            old_amount = np.zeros((n, width), np.int64)
-            old_has = np.zeros((n, width), bool)
-            for chunk, here, there in chunks:
-                old_status[here], old_amount[here], old_has[here] = (
-                    chunk.status[there], chunk.amount[there], chunk.has_amount[there])
-            if profiles:
-                for i, entry in enumerate(held):
-                    if entry is not None and type(entry) is not Ref:
-                        old_status[i], old_amount[i], old_has[i] = as_arrays(entry[1], self._order, width)  # type: ignore[index]
-            if len(again):
-                old_status[again], old_amount[again], old_has[again] = (
-                    rows.status[before], rows.amount[before], rows.has_amount[before])
-            old = (old_status, old_amount, old_has)
-            kinds = transitions(old_status, old_amount, old_has, rows.status, rows.amount, rows.has_amount)
-        else:  # every firm new: the events are its eligible and undetermined rules
-            kinds = arrivals(rows.status)
+        if len(groups) == 1 and len(groups[0][1]) + len(again) == n:  # every firm was a row of one chunk
+            c, here, there = groups[0]
+            if len(again):  # a firm's later row reads its earlier one (set below)
+                there = np.zeros(n, np.int64)
+                there[here] = groups[0][2]
+            chunk = places.chunks[c]
+            old = (chunk.status[there], chunk.amount[there], chunk.has_amount[there])
+        elif len(again) or groups or profiles:
+            old = (np.full((n, width), -1, np.int8), np.zeros((n, width), np.int64), np.zeros((n, width), bool))
+            for c, here, there in groups:
+                chunk = places.chunks[c]
+                old[0][here], old[1][here], old[2][here] = (chunk.status[there], chunk.amount[there],
+                                                             chunk.has_amount[there])
+            for i, decisions in profiles.items():
+                old[0][i], old[1][i], old[2][i] = as_arrays(decisions, self._order, width)
+        if old is not None and len(again):
+            old[0][again], old[1][again], old[2][again] = rows.status[before], rows.amount[before], rows.has_amount[before]
+        found = arrivals(rows.status) if old is None else transitions(*old, rows.status, rows.amount, rows.has_amount)
         batch = _Batch()
-        batch.events = BatchEvents.find(kinds, old, rows, self.engine, self._as_of)
-        if profiles:  # the backend holds the firms it decided; these are the frame's now
-            for uscc, entry in zip(ids, held):
-                if entry is not None and type(entry) is not Ref:
-                    self._backend.remove(uscc)
-        for chunk, here, _ in chunks:
-            chunk.live -= len(here)
-        firms.update(zip(last, map(Ref, repeat(rows), last.values())))
-        rows.live += len(last)
+        batch.events = BatchEvents.find(found, old, rows, self.engine, self._as_of)
+        for i in profiles:  # the backend holds the firms it decided; these are the frame's now
+            self._backend.remove(ids[i])
         if self._store is not None:
             # the whole frame, as it is (no copy): where a firm has two rows the store's replay keeps
             # the last, in the place of the first, as ``firms`` does
             batch.rows.append((rows, list(range(n)), ids))
-        for chunk, _, _ in chunks:  # once the whole batch is placed: a chunk it emptied is only dropped
-            self._compact(chunk)
+        for c, here, _ in groups:  # once the whole batch is placed: a chunk it emptied is only dropped
+            places.chunks[c].live -= len(here)
+            self._compact(c)
         return self._finish(batch, checkpoint)
 
-    def _release(self, ref: Ref) -> None:
-        """A firm left its row of a columnar batch (see :meth:`_compact`)."""
-        ref.rows.live -= 1
-        self._compact(ref.rows)
+    def _slots(self, ids: list[str]) -> tuple[np.ndarray, dict[int, list[Decision]]]:
+        """Each row's firm's slot in the places; a firm new to the watch, or held as a profile, is given
+        one (new firms join the watch in the order of their first row). Also the decisions held for
+        the rows whose firm was held as a profile."""
+        firms, places, n = self._firms, self._places, len(ids)
+        held = list(map(firms.get, ids))
+        if held.count(None) == n and len(dict.fromkeys(ids)) == n:  # every firm new (a first load)
+            slot = places.allocate(n)
+            firms.update(zip(ids, slot.tolist()))
+            return slot, {}
+        kinds = list(map(type, held))
+        if kinds.count(int) == n:  # every firm held as a row (a usual batch)
+            return np.array(held, np.int64), {}
+        slot = np.array([e if t is int else -1 for e, t in zip(held, kinds)], np.int64)
+        need = np.flatnonzero(slot < 0).tolist()
+        profiles = {i: held[i][1] for i in need if kinds[i] is tuple}  # type: ignore[index]
+        names = dict.fromkeys([ids[i] for i in need])
+        given = dict(zip(names, places.allocate(len(names)).tolist()))
+        slot[need] = [given[ids[i]] for i in need]
+        firms.update(given)
+        return slot, profiles
 
-    def _compact(self, chunk: Rows) -> None:
-        """Once fewer than a quarter of a chunk's rows are current, the current ones move to a chunk
+    @staticmethod
+    def _groups(chunk: np.ndarray, row: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """Positions whose firm is a row of a chunk (``chunk`` ≥ 0), by chunk: its number, the
+        positions (in order) and their rows in it."""
+        here = np.flatnonzero(chunk >= 0)
+        if not len(here):
+            return []
+        keys = chunk[here]
+        if keys.min() == keys.max():  # a batch's firms are often all in one chunk
+            return [(int(keys[0]), here, row[here])]
+        order = np.argsort(keys, kind="stable")
+        here, keys = here[order], keys[order]
+        cut = (np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()
+        return [(int(keys[a]), here[a:b], row[here[a:b]]) for a, b in zip([0, *cut], [*cut, len(here)])]
+
+    def _release(self, slot: int) -> None:
+        """A firm left its row of a columnar batch (see :meth:`_compact`)."""
+        places = self._places
+        k = int(places.chunk[slot])
+        places.free(slot)
+        places.chunks[k].live -= 1
+        self._compact(k)
+
+    def _compact(self, k: int) -> None:
+        """Once fewer than a quarter of chunk ``k``'s rows are current, the current ones move to a chunk
         of their own, so replaced rows do not pile up (a chunk with none left is simply dropped)."""
-        if chunk.live * 4 >= len(chunk.ids) or chunk.live == 0:
+        places = self._places
+        chunk = places.chunks[k]
+        if chunk.live * 4 >= len(chunk.ids):
             return
-        firms = self._firms
-        refs = [e for i, uscc in enumerate(chunk.ids)
-                if type(e := firms.get(uscc)) is Ref and e.rows is chunk and e.i == i]
-        new = chunk.take(np.array([e.i for e in refs], np.int64), [chunk.ids[e.i] for e in refs])
-        new.live = len(refs)
-        for k, e in enumerate(refs):
-            e.rows, e.i = new, k
+        del places.chunks[k]
+        if chunk.live == 0:
+            return
+        slot = np.array([e if type(e) is int else -1 for e in map(self._firms.get, chunk.ids)], np.int64)
+        mine = np.flatnonzero(slot >= 0)
+        mine = mine[(places.chunk[slot[mine]] == k) & (places.row[slot[mine]] == mine)]
+        new = chunk.take(mine, [chunk.ids[i] for i in mine.tolist()])
+        new.live = len(mine)
+        places.put(slot[mine], places.add(new))
 
     def _put(self, profile: Profile | dict[str, Any], batch: _Batch) -> None:
         p = profile if type(profile) is Profile else Profile.from_data(profile)
@@ -417,8 +467,8 @@ class Watcher:
             batch.firms[uscc] = (p, decisions)
         if prev is None:
             found = changes([], decisions, self._order)
-        elif type(prev) is Ref:
-            found = changes(prev.decisions(), decisions, self._order)
+        elif type(prev) is int:
+            found = changes(self._places.ref(prev).decisions(), decisions, self._order)
             self._release(prev)
         elif prev[1] is decisions:
             return
@@ -442,9 +492,11 @@ class Watcher:
                 continue
             self._backend.remove(code)
             batch.removed.append(code)
-            found = changes(_decisions_in(prev), [], self._order)
-            if type(prev) is Ref:
+            if type(prev) is int:
+                found = changes(self._places.ref(prev).decisions(), [], self._order)
                 self._release(prev)
+            else:
+                found = changes(prev[1], [], self._order)  # type: ignore[index]
             if found:
                 batch.found.append((code, None, found))
         return self._finish(batch, checkpoint)
@@ -472,23 +524,22 @@ class Watcher:
     def _redecide_rows(self, day: date, batch: _Batch) -> None:
         """The firms held as rows of columnar batches, decided again at ``day`` chunk by chunk (their
         live rows only: the new chunk leaves the replaced rows behind)."""
-        chunks: Chunks = {}
-        for uscc, entry in self._firms.items():
-            if type(entry) is Ref:
-                _gather(chunks, entry, uscc)
-        for old, usccs, idx in chunks.values():
-            mine = np.asarray(idx, np.int64)
+        places = self._places
+        held = [(uscc, entry) for uscc, entry in self._firms.items() if type(entry) is int]
+        slot = np.fromiter((entry for _, entry in held), np.int64, len(held))
+        for k, at, mine in self._groups(places.chunk[slot], places.row[slot]):
+            old = places.chunks.pop(k)
+            usccs = [held[i][0] for i in at.tolist()]
             new = decide_frame(self._vector(), self.engine.rules, old.frame.iloc[mine].reset_index(drop=True), day,
                                ids=usccs)
-            kinds = transitions(old.status[mine], old.amount[mine], old.has_amount[mine], new.status, new.amount,
+            cells = transitions(old.status[mine], old.amount[mine], old.has_amount[mine], new.status, new.amount,
                                 new.has_amount)
-            _found(kinds, (old.status[mine], old.amount[mine], old.has_amount[mine]), new, self.engine, day, batch)
-            changed = ~same_rows(old, mine, new, np.arange(len(idx)))
-            for k, uscc in enumerate(usccs):
-                ref = self._firms[uscc] = Ref(new, k)
-                if self._store is not None and changed[k]:
-                    batch.firms[uscc] = ref
-            new.live, old.live = len(usccs), 0
+            _found(cells, (old.status[mine], old.amount[mine], old.has_amount[mine]), new, self.engine, day, batch)
+            places.put(slot[at], places.add(new))
+            new.live = len(usccs)
+            if self._store is not None:
+                changed = np.flatnonzero(~same_rows(old, mine, new, np.arange(len(mine)))).tolist()
+                batch.firms.update((usccs[i], Ref(new, i)) for i in changed)
 
     def forget(self, uscc: str) -> bool:
         """Delete a firm's facts, decisions and logged events (个人信息保护法: 个体工商户 are natural
@@ -496,7 +547,7 @@ class Watcher:
         code = self._key(uscc)
         prev = self._firms.pop(code, None)
         held = prev is not None
-        if type(prev) is Ref:
+        if type(prev) is int:
             self._release(prev)
         if held:
             self._backend.remove(code)
@@ -594,6 +645,7 @@ class Watcher:
         """Release the backend and the store; the watcher cannot be used afterwards."""
         self._backend.close()
         self._firms.clear()
+        self._places.clear()
         if self._store is not None:
             self._store.close()
 
